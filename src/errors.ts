@@ -1,0 +1,63 @@
+// Every error the agent raises is one of these classes, each with a stable `code`
+// (modelled on undici's lib/core/errors.js). The codes are documented in README.md.
+
+export class NetwatchError extends Error {
+  readonly code: string = 'NETWATCH_ERR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A libbpf or bpf() call failed. errno is read immediately after the failing call. */
+export class KernelError extends NetwatchError {
+  override readonly code: string = 'NETWATCH_ERR_KERNEL';
+  constructor(
+    message: string,
+    readonly errno: number,
+    readonly op: string,
+    readonly program?: string,
+    readonly verifierLog?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A BPF program was rejected by the verifier; `verifierLog` holds the log. */
+export class VerifierError extends KernelError {
+  override readonly code = 'NETWATCH_ERR_VERIFIER';
+}
+
+/** Something the kernel must provide is absent (BTF, tracefs, bpffs, cgroup v2, a tracepoint). */
+export class KernelFeatureError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_KERNEL_FEATURE';
+  constructor(message: string, readonly feature: string) {
+    super(message);
+  }
+}
+
+/** agent.yaml (or a CLI flag) is invalid; `problems` lists every error, each naming its key path. */
+export class ConfigError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_CONFIG';
+  constructor(readonly problems: readonly string[], readonly file?: string) {
+    super(`${file ? `${file}: ` : ''}invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** A record read from a ring buffer could not be decoded (counted, never thrown past the reader). */
+export class DecodeError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_DECODE';
+}
+
+/** Exporting telemetry failed (collector down, refused, timed out). */
+export class ExportError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_EXPORT';
+}
+
+/** A Nomad API call failed; `status` is the HTTP status when there was a response. */
+export class NomadError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_NOMAD';
+  constructor(message: string, readonly status?: number, readonly body?: string) {
+    super(message);
+  }
+}
