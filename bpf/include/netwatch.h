@@ -1,0 +1,56 @@
+/* Shared by every probe: ring-buffer reservation with lost-event accounting. */
+#ifndef NETWATCH_H
+#define NETWATCH_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+/* Address families and protocols (include/linux/socket.h, include/uapi/linux/in.h). */
+#define NW_AF_INET 2
+#define NW_AF_INET6 10
+#define NW_IPPROTO_TCP 6
+#define NW_IPPROTO_UDP 17
+
+/*
+ * Every probe declares a ring buffer `events` and a per-CPU counter `lost_events`.
+ * events:      kernel reserves/submits records; the agent's reader consumes them.
+ * lost_events: kernel increments when bpf_ringbuf_reserve fails; the agent reads the sum.
+ */
+#define NW_DECLARE_RING()                                          \
+  struct {                                                        \
+    __uint(type, BPF_MAP_TYPE_RINGBUF);                           \
+    __uint(max_entries, 1 << 22); /* resized by the agent before load */ \
+  } events SEC(".maps");                                          \
+  struct {                                                        \
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                      \
+    __uint(max_entries, 1);                                       \
+    __type(key, __u32);                                           \
+    __type(value, __u64);                                         \
+  } lost_events SEC(".maps");
+
+/* Wake the reader only once this many bytes wait (0 = every record); the reader also drains on a timer. */
+const volatile __u64 wakeup_bytes = 0;
+
+static __always_inline void *nw_reserve(void *ring, void *lost, __u64 size)
+{
+  void *rec = bpf_ringbuf_reserve(ring, size, 0);
+  if (!rec) {
+    __u32 zero = 0;
+    __u64 *n = bpf_map_lookup_elem(lost, &zero);
+    if (n)
+      *n += 1; /* per-CPU slot: no atomics needed */
+  }
+  return rec;
+}
+
+static __always_inline void nw_submit(void *ring, void *rec)
+{
+  __u64 flags = BPF_RB_NO_WAKEUP;
+  if (wakeup_bytes == 0 || bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+    flags = BPF_RB_FORCE_WAKEUP;
+  bpf_ringbuf_submit(rec, flags);
+}
+
+#endif

@@ -1,0 +1,49 @@
+// Reading and writing map elements from JS through the bpf syscall wrappers.
+import { KernelError } from '../errors';
+import { bpf } from './libbpf';
+import { describeErrno } from './errno';
+
+let ncpus = 0;
+export function possibleCpus(): number {
+  if (!ncpus) ncpus = bpf.num_possible_cpus() as number;
+  return ncpus;
+}
+
+const ENOENT = 2;
+
+/** Sum of a per-CPU u64 counter at key (0 when the key is absent). */
+export function sumPerCpuU64(fd: number, key = 0): bigint {
+  const k = Buffer.alloc(4);
+  k.writeUInt32LE(key);
+  const n = possibleCpus();
+  const v = Buffer.alloc(8 * n); // per-CPU values are rounded up to 8 bytes each
+  const ret = bpf.map_lookup_elem(fd, k, v) as number;
+  if (ret < 0) {
+    if (-ret === ENOENT) return 0n;
+    throw new KernelError(`reading per-CPU counter failed: ${describeErrno(-ret)}`, -ret, 'bpf_map_lookup_elem');
+  }
+  let sum = 0n;
+  for (let i = 0; i < n; i++) sum += v.readBigUInt64LE(i * 8);
+  return sum;
+}
+
+export function updateElem(fd: number, key: Buffer, value: Buffer, flags = 0n): void {
+  const ret = bpf.map_update_elem(fd, key, value, flags) as number;
+  if (ret < 0) throw new KernelError(`map update failed: ${describeErrno(-ret)}`, -ret, 'bpf_map_update_elem');
+}
+
+export function deleteElem(fd: number, key: Buffer): boolean {
+  const ret = bpf.map_delete_elem(fd, key) as number;
+  if (ret < 0 && -ret !== ENOENT) throw new KernelError(`map delete failed: ${describeErrno(-ret)}`, -ret, 'bpf_map_delete_elem');
+  return ret === 0;
+}
+
+export function lookupElem(fd: number, key: Buffer, valueSize: number): Buffer | undefined {
+  const v = Buffer.alloc(valueSize);
+  const ret = bpf.map_lookup_elem(fd, key, v) as number;
+  if (ret < 0) {
+    if (-ret === ENOENT) return undefined;
+    throw new KernelError(`map lookup failed: ${describeErrno(-ret)}`, -ret, 'bpf_map_lookup_elem');
+  }
+  return v;
+}

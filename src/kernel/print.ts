@@ -1,0 +1,49 @@
+// Route libbpf's own log lines into the agent's logger, and keep the lines of the current load
+// so a verifier rejection can carry its log.
+import koffi from 'koffi';
+import { Logger, rootLogger } from '../log';
+import { bpf, c, PrintFn } from './libbpf';
+
+const LIBBPF_WARN = 0;
+const LIBBPF_INFO = 1;
+
+const log: Logger = rootLogger.child('libbpf');
+let capture: string[] | null = null;
+let registered: unknown = null;
+
+function onPrint(level: number, fmt: bigint, args: bigint): number {
+  const out = [0n];
+  const n = c.vasprintf(out, fmt, args) as number;
+  if (n < 0 || !out[0]) return 0;
+  const text = koffi.decode(out[0], 'char', n) as string;
+  c.free(out[0]);
+  if (capture) capture.push(text);
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    // The verifier log is long; it travels on the error instead of flooding the log.
+    if (capture && level !== LIBBPF_WARN) continue;
+    if (level === LIBBPF_WARN) log.warn(line.replace(/^libbpf: /, ''));
+    else if (level === LIBBPF_INFO) log.debug(line.replace(/^libbpf: /, ''));
+    else log.debug(line);
+  }
+  return n;
+}
+
+export function installLibbpfLogger(): void {
+  if (registered) return;
+  registered = koffi.register(onPrint, koffi.pointer(PrintFn));
+  bpf.set_print(registered);
+}
+
+/** Run fn while collecting everything libbpf prints; returns fn's result and the lines. */
+export function captureLibbpfOutput<T>(fn: () => T): { result: T; output: string } {
+  installLibbpfLogger();
+  const prev = capture;
+  capture = [];
+  try {
+    const result = fn();
+    return { result, output: capture.join('') };
+  } finally {
+    capture = prev;
+  }
+}
