@@ -5,12 +5,17 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Keeps struct conn_event in the object's BTF, where the layout test reads it. */
+const struct conn_event *unused_conn_event __attribute__((unused));
+
 /* Allow the connect() to proceed (cgroup/connect* return value). */
 #define NW_CGROUP_ALLOW 1
 
 static __always_inline void emit_connect(struct bpf_sock_addr *ctx, __u16 family)
 {
   if (ctx->protocol != NW_IPPROTO_TCP && ctx->protocol != NW_IPPROTO_UDP)
+    return;
+  if (current_filtered_out())
     return;
   struct conn_event *e = nw_reserve(&events, &lost_events, sizeof(*e));
   if (!e)
@@ -77,6 +82,13 @@ int conn_state(struct trace_event_raw_inet_sock_set_state *ctx)
     bpf_map_update_elem(&owners, &key, &o, BPF_NOEXIST);
   }
 
+  const struct sock *sk = ctx->skaddr;
+  struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
+  if (!o)
+    o = adopt_seed(key, sk);
+  if (owner_filtered_out(o))
+    goto out;
+
   struct conn_event *e = nw_reserve(&events, &lost_events, sizeof(*e));
   if (!e)
     goto out;
@@ -98,11 +110,7 @@ int conn_state(struct trace_event_raw_inet_sock_set_state *ctx)
     bpf_probe_read_kernel(e->laddr, 16, ctx->saddr_v6);
     bpf_probe_read_kernel(e->raddr, 16, ctx->daddr_v6);
   }
-  const struct sock *sk = ctx->skaddr;
   e->netns = sock_netns(sk);
-  struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
-  if (!o)
-    o = adopt_seed(key, sk);
   if (o) {
     fill_from_owner(e, o);
     if (o->start_ns)
@@ -121,7 +129,7 @@ out:
 static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
   long fd = ctx->ret;
-  if (fd < 0)
+  if (fd < 0 || current_filtered_out())
     return 0;
   struct task_struct *t = (struct task_struct *)bpf_get_current_task();
   struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);

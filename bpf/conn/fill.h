@@ -13,6 +13,28 @@
 /* tcp_sock.srtt_us holds the smoothed RTT << 3 (net/ipv4/tcp_input.c, tcp_rtt_estimator). */
 #define NW_SRTT_SHIFT 3
 
+/* Only report this process / cgroup (0 = everything). For benchmarks, tests and debugging. */
+const volatile __u32 filter_tgid = 0;
+const volatile __u64 filter_cgroup_id = 0;
+
+static __always_inline bool current_filtered_out(void)
+{
+  if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
+    return true;
+  if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
+    return true;
+  return false;
+}
+
+static __always_inline bool owner_filtered_out(const struct sock_owner *o)
+{
+  if (!filter_tgid && !filter_cgroup_id)
+    return false;
+  if (!o)
+    return true;
+  return (filter_tgid && o->pid != filter_tgid) || (filter_cgroup_id && o->cgroup_id != filter_cgroup_id);
+}
+
 static __always_inline void fill_current(struct conn_event *e)
 {
   __u64 id = bpf_get_current_pid_tgid();

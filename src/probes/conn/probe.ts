@@ -22,6 +22,9 @@ export interface ConnProbeOptions {
   /** Wake the reader only when this many bytes are waiting (0 = every record). */
   wakeupBytes?: number;
   objectPath?: string;
+  /** Report only this process / cgroup v2 id (0 = everything): benchmarks, tests, debugging. */
+  filterPid?: number;
+  filterCgroupId?: number;
   /** Current CLOCK_BOOTTIME in ns, for seeded events. */
   nowBootNs: () => number;
 }
@@ -61,7 +64,11 @@ export class ConnProbe {
     const maxSockets = this.opts.maxSockets ?? 65536;
     const obj = BpfObject.open(this.opts.objectPath ?? bpfObjectPath('conn'), {
       maxEntries: { events: this.opts.ringBytes, owners: maxSockets, seeds: maxSockets },
-      rodata: { wakeup_bytes: this.opts.wakeupBytes ?? 0 },
+      rodata: {
+        wakeup_bytes: this.opts.wakeupBytes ?? 0,
+        filter_tgid: this.opts.filterPid ?? 0,
+        filter_cgroup_id: this.opts.filterCgroupId ?? 0,
+      },
     });
     this.obj = obj;
     try {

@@ -1,0 +1,55 @@
+// Runs the real conn probe inside the test process and collects its events.
+import type { ConnEvent } from '../../src/probes/conn/event';
+import { ConnProbe, type ConnProbeOptions } from '../../src/probes/conn/probe';
+
+export interface ProbeRun {
+  probe: ConnProbe;
+  events: ConnEvent[];
+  /** Poll (draining the ring) until pred holds over the events, or fail after timeoutMs. */
+  until(pred: (events: ConnEvent[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+function bootNs(): number {
+  // CLOCK_BOOTTIME ≈ /proc/uptime; precision is irrelevant for seeded test events.
+  return Math.round(process.uptime() * 1e9);
+}
+
+export function runConnProbe(opts: Partial<ConnProbeOptions> = {}): ProbeRun {
+  const events: ConnEvent[] = [];
+  const probe = new ConnProbe(
+    { ringBytes: 1 << 22, pollIntervalMs: 5, seedExisting: false, nowBootNs: bootNs, ...opts },
+    (ev) => events.push(ev),
+  );
+  probe.start();
+  return {
+    probe,
+    events,
+    async until(pred, what, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        probe.drain();
+        if (pred(events)) return;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what} (${events.length} events collected)`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    stop: () => probe.stop(),
+  };
+}
+
+/** Split one socket's events into lives: a socket address is reused after CLOSE. */
+export function lifetimes(events: ConnEvent[], sock: bigint): ConnEvent[][] {
+  const lives: ConnEvent[][] = [];
+  let cur: ConnEvent[] = [];
+  for (const e of events) {
+    if (e.sock !== sock) continue;
+    cur.push(e);
+    if (e.kind === 'close') {
+      lives.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length) lives.push(cur);
+  return lives;
+}

@@ -1,0 +1,86 @@
+// A child process that makes real traffic for the end-to-end tests, under a comm of its own
+// (process.title sets the kernel comm), so tests can check attribution on both ends.
+// Usage: node traffic.js <title> <mode> [args...]; prints one JSON line `{"ready":...}` when set up.
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+
+const [title, mode, ...args] = process.argv.slice(2);
+process.title = title;
+
+function ready(info: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, ...info }) + '\n');
+}
+
+function connectOnce(host: string, port: number, payload: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port }, () => s.end(payload));
+    s.on('data', () => {});
+    s.on('error', reject);
+    s.on('close', () => resolve());
+  });
+}
+
+async function main(): Promise<void> {
+  switch (mode) {
+    // tcp-server HOST: accept, read everything, answer "ok", close. Runs until killed.
+    case 'tcp-server': {
+      const srv = net.createServer((s) => {
+        s.on('data', () => {});
+        s.on('end', () => s.end('ok'));
+        s.on('error', () => {});
+      });
+      srv.listen(0, args[0], () => ready({ port: (srv.address() as net.AddressInfo).port }));
+      break;
+    }
+    // tcp-clients HOST PORT N: N sequential connections, each sends "hello", reads the answer.
+    case 'tcp-clients': {
+      const n = Number(args[2]);
+      for (let i = 0; i < n; i++) await connectOnce(args[0], Number(args[1]), 'hello');
+      ready({ done: n });
+      break;
+    }
+    // udp-connect HOST PORT N: N UDP sockets connect() (no datagram needs to be sent).
+    case 'udp-connect': {
+      const n = Number(args[2]);
+      for (let i = 0; i < n; i++) {
+        const s = dgram.createSocket(net.isIPv6(args[0]) ? 'udp6' : 'udp4');
+        await new Promise<void>((res) => s.connect(Number(args[1]), args[0], () => res()));
+        s.close();
+      }
+      ready({ done: n });
+      break;
+    }
+    // refused HOST PORT N: N TCP connects to a port nobody listens on.
+    case 'refused': {
+      const n = Number(args[2]);
+      let refused = 0;
+      for (let i = 0; i < n; i++) {
+        await connectOnce(args[0], Number(args[1]), '').catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ECONNREFUSED') refused++;
+        });
+      }
+      ready({ done: n, refused });
+      break;
+    }
+    // hold HOST PORT: open one connection and keep it open until killed.
+    case 'hold': {
+      const s = net.connect({ host: args[0], port: Number(args[1]) }, () => ready({ localPort: s.localPort }));
+      s.on('data', () => {});
+      s.on('error', () => {});
+      break;
+    }
+    default:
+      process.stderr.write(`unknown mode ${mode}\n`);
+      process.exit(2);
+  }
+}
+
+main().then(
+  () => {
+    if (mode !== 'tcp-server' && mode !== 'hold') process.exit(0);
+  },
+  (e) => {
+    process.stderr.write(String(e) + '\n');
+    process.exit(1);
+  },
+);
