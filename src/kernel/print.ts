@@ -18,10 +18,13 @@ function onPrint(level: number, fmt: bigint, args: bigint): number {
   const text = koffi.decode(out[0], 'char', n) as string;
   c.free(out[0]);
   if (capture) capture.push(text);
+  if (capture && text.includes('-- BEGIN PROG LOAD LOG --')) {
+    // The verifier log can run to thousands of lines: it travels on the VerifierError instead.
+    log.warn(`verifier log (${text.split('\n').length} lines) attached to the load error`);
+    return n;
+  }
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    // The verifier log is long; it travels on the error instead of flooding the log.
-    if (capture && level !== LIBBPF_WARN) continue;
     if (level === LIBBPF_WARN) log.warn(line.replace(/^libbpf: /, ''));
     else if (level === LIBBPF_INFO) log.debug(line.replace(/^libbpf: /, ''));
     else log.debug(line);
