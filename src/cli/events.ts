@@ -1,0 +1,22 @@
+// `netwatch events`: run the conn probe alone and print its event stream, one JSON line per event.
+// A debugging aid: no config, no exporters; SIGTERM/SIGINT detach everything and exit 0.
+import { ConnProbe } from '../probes/conn/probe';
+import { stopOnSignals } from '../kernel/lifecycle';
+
+export interface EventsOptions {
+  ringBytes: number;
+  seed: boolean;
+  nowBootNs: () => number;
+  write?: (line: string) => void;
+}
+
+export function runEvents(opts: EventsOptions): ConnProbe {
+  const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const probe = new ConnProbe(
+    { ringBytes: opts.ringBytes, pollIntervalMs: 10, seedExisting: opts.seed, nowBootNs: opts.nowBootNs },
+    (ev) => write(JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))),
+  );
+  probe.start();
+  stopOnSignals(() => probe.stop());
+  return probe;
+}
