@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { after, test } from 'node:test';
+import { nowBootNs } from '../../../src/enrich/clock';
+import { Enricher } from '../../../src/enrich/enricher';
+import { findMount } from '../../../src/kernel/mounts';
+import type { ConnEvent } from '../../../src/probes/conn/event';
+
+const ROOT = findMount('cgroup2');
+const enricher = new Enricher();
+after(() => enricher.close());
+
+function event(over: Partial<ConnEvent> = {}): ConnEvent {
+  return {
+    kind: 'close', bootNs: nowBootNs(), sock: 0xffff8880deadbeefn, pid: process.pid, tid: process.pid, comm: 'node',
+    cgroupId: 0, netns: 4026531840, transport: 'tcp', networkType: 'ipv4', direction: 'outbound',
+    localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 8080,
+    oldState: 'last_ack', newState: 'closed', bytesSent: 10, bytesReceived: 20, srttUs: 30, retransmits: 1, durationNs: 5e6, error: 0,
+    ...over,
+  };
+}
+
+test('the enriched event is a new object carrying every field of the kernel event unchanged', () => {
+  const ev = event();
+  const frozen = { ...ev };
+  const out = enricher.enrich(ev);
+  assert.notEqual(out, ev);
+  assert.deepEqual(ev, frozen, 'the input is not modified');
+  for (const k of Object.keys(ev) as (keyof ConnEvent)[]) assert.equal(out[k], ev[k], k);
+});
+
+test('the wall-clock time is the event time, not the enrichment time', () => {
+  const bootNs = nowBootNs() - 2e9;
+  const out = enricher.enrich(event({ bootNs }));
+  assert.ok(Math.abs(out.timeUnixMs - (Date.now() - 2000)) < 10, `${out.timeUnixMs} vs ${Date.now() - 2000}`);
+});
+
+test('an event without a boot-time stamp is dated now', () => {
+  assert.ok(Math.abs(enricher.enrich(event({ bootNs: 0 })).timeUnixMs - Date.now()) < 10);
+});
+
+test('an event from pid 0 carries no process, and one from cgroup 0 no container', () => {
+  const out = enricher.enrich(event({ pid: 0, cgroupId: 0 }));
+  assert.equal(out.process, undefined);
+  assert.equal(out.container, undefined);
+  assert.equal(out.nomad, undefined);
+});
+
+test('the process is read once, then every later event of the pid shares the cached info', () => {
+  const e = new Enricher();
+  try {
+    const first = e.enrich(event()).process;
+    const second = e.enrich(event()).process;
+    assert.equal(second, first);
+    assert.equal(e.stats().process.procReads, 1);
+    assert.equal(e.stats().process.hits, 1);
+  } finally {
+    e.close();
+  }
+});
+
+test('a cgroup is resolved once, then every later event of the cgroup shares the cached container', { skip: ROOT === undefined && 'no cgroup2 mount' }, () => {
+  const e = new Enricher();
+  try {
+    const cgroupId = statSync(ROOT!).ino;
+    const first = e.enrich(event({ cgroupId })).container;
+    const second = e.enrich(event({ cgroupId })).container;
+    assert.equal(second, first);
+    const s = e.stats().cgroup;
+    assert.deepEqual([s.walks, s.hits, s.misses], [1, 1, 1]);
+  } finally {
+    e.close();
+  }
+});
+
+test('without a cgroup2 mount every cgroup is unknown, and nothing throws', () => {
+  const e = new Enricher({ cgroupRoot: '/nonexistent-cgroup-mount' });
+  try {
+    assert.deepEqual({ ...e.enrich(event({ cgroupId: 1 })).container }, { cgroupPath: '', runtime: 'unknown' });
+  } finally {
+    e.close();
+  }
+});
+
+test('stats report events and every cache', () => {
+  const e = new Enricher({ processCacheSize: 3, cgroupCacheSize: 5, nomadCacheSize: 7 });
+  try {
+    e.enrich(event());
+    const s = e.stats();
+    assert.equal(s.events, 1);
+    assert.deepEqual([s.process.capacity, s.cgroup.capacity, s.nomad.capacity], [3, 5, 7]);
+    assert.equal(s.process.size, 1);
+  } finally {
+    e.close();
+  }
+});
