@@ -1,0 +1,95 @@
+// Wraps exporters so a failed export is counted and an unreachable collector is reported once
+// (warn), then retried quietly (debug), with one info line when it answers again.
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Logger } from '../log';
+
+export interface ExportTarget {
+  /** Component id from agent.yaml. */
+  id: string;
+  signal: 'metrics' | 'logs';
+  /** Where it sends (host:port, URL, stdout); never carries credentials. */
+  endpoint: string;
+  /** Header values and other secrets to scrub from error messages. */
+  secrets: readonly string[];
+}
+
+export class ExportHealth {
+  private failing = false;
+  private failedInOutage = 0;
+
+  constructor(
+    readonly target: ExportTarget,
+    private readonly log: Logger,
+    /** Called once per failed export (feeds the export-failures self-metric). */
+    private readonly onFailure: (exporterId: string) => void,
+  ) {}
+
+  record(result: ExportResult): void {
+    const { id, signal, endpoint } = this.target;
+    if (result.code === ExportResultCode.SUCCESS) {
+      if (this.failing) {
+        this.log.info(`exporter ${id} (${signal}): ${endpoint} is reachable again after ${this.failedInOutage} failed exports`);
+        this.failing = false;
+        this.failedInOutage = 0;
+      }
+      return;
+    }
+    this.onFailure(id);
+    this.failedInOutage++;
+    const reason = this.describe(result.error);
+    if (this.failing) {
+      this.log.debug(`exporter ${id} (${signal}): export to ${endpoint} failed again (${reason})`);
+      return;
+    }
+    this.failing = true;
+    this.log.warn(`exporter ${id} (${signal}): cannot reach ${endpoint} (${reason}); will keep retrying quietly`);
+  }
+
+  private describe(error: unknown): string {
+    let msg = error instanceof Error ? error.message : error === undefined ? 'export failed' : String(error);
+    msg = msg.split('\n')[0];
+    for (const s of this.target.secrets) if (s.length > 0) msg = msg.split(s).join('***');
+    return msg;
+  }
+}
+
+export function watchMetricExporter(inner: PushMetricExporter, health: ExportHealth, onExport?: (m: ResourceMetrics) => void): PushMetricExporter {
+  return {
+    export(metrics, done) {
+      onExport?.(metrics);
+      const finish = (r: ExportResult): void => {
+        health.record(r);
+        done(r);
+      };
+      try {
+        inner.export(metrics, finish);
+      } catch (error) {
+        finish({ code: ExportResultCode.FAILED, error: error as Error });
+      }
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+    selectAggregationTemporality: inner.selectAggregationTemporality?.bind(inner),
+    selectAggregation: inner.selectAggregation?.bind(inner),
+  };
+}
+
+export function watchLogExporter(inner: LogRecordExporter, health: ExportHealth): LogRecordExporter {
+  return {
+    export(logs: ReadableLogRecord[], done) {
+      const finish = (r: ExportResult): void => {
+        health.record(r);
+        done(r);
+      };
+      try {
+        inner.export(logs, finish);
+      } catch (error) {
+        finish({ code: ExportResultCode.FAILED, error: error as Error });
+      }
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+  };
+}

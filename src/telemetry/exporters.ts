@@ -1,0 +1,121 @@
+// ExporterConfig → SDK exporters (one switch per signal, exhaustive over the union).
+import { readFileSync } from 'node:fs';
+import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as HttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as HttpProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { AggregationTemporalityPreference, OTLPMetricExporter as HttpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as HttpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { ExporterConfig, OtlpExporterConfig, OtlpHttpExporterConfig, TlsSettings } from '../config/types';
+import { NetwatchError } from '../errors';
+import { DebugLogExporter, DebugMetricExporter, type WriteLine } from './debug';
+
+export interface ExporterOptions {
+  /** Where the debug exporter writes (stdout unless a test captures it). */
+  debugWrite?: WriteLine;
+}
+
+/** A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). */
+export type MetricSink =
+  | { kind: 'push'; exporter: PushMetricExporter; endpoint: string; timeoutMs: number; secrets: string[] }
+  | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[]): MetricReader };
+
+export interface LogSink {
+  exporter: LogRecordExporter;
+  endpoint: string;
+  timeoutMs: number;
+  secrets: string[];
+}
+
+const readIf = (path: string): Buffer | undefined => (path ? readFileSync(path) : undefined);
+
+function grpcCredentials(tls: TlsSettings): ChannelCredentials {
+  if (tls.insecure) return credentials.createInsecure();
+  const verify = tls.insecure_skip_verify ? { checkServerIdentity: () => undefined } : undefined;
+  return credentials.createSsl(readIf(tls.ca_file) ?? null, readIf(tls.key_file) ?? null, readIf(tls.cert_file) ?? null, verify);
+}
+
+function grpcOptions(cfg: OtlpExporterConfig) {
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(cfg.headers)) metadata.set(k, v);
+  // The exporter parses host:port out of a URL; the scheme only matters for our own messages.
+  const url = /^[a-z]+:\/\//.test(cfg.endpoint) ? cfg.endpoint : `${cfg.tls.insecure ? 'http' : 'https'}://${cfg.endpoint}`;
+  return {
+    url,
+    credentials: grpcCredentials(cfg.tls),
+    metadata,
+    compression: cfg.compression as CompressionAlgorithm,
+    timeoutMillis: cfg.timeout_ms,
+  };
+}
+
+function httpOptions(cfg: OtlpHttpExporterConfig, path: '/v1/metrics' | '/v1/logs') {
+  const agent: Record<string, unknown> = {};
+  if (cfg.tls.ca_file) agent.ca = readFileSync(cfg.tls.ca_file);
+  if (cfg.tls.cert_file) agent.cert = readFileSync(cfg.tls.cert_file);
+  if (cfg.tls.key_file) agent.key = readFileSync(cfg.tls.key_file);
+  if (cfg.tls.insecure_skip_verify) agent.rejectUnauthorized = false;
+  if (cfg.tls.server_name_override) agent.servername = cfg.tls.server_name_override;
+  return {
+    url: cfg.endpoint.replace(/\/+$/, '') + path,
+    headers: { ...cfg.headers },
+    compression: cfg.compression as CompressionAlgorithm,
+    timeoutMillis: cfg.timeout_ms,
+    httpAgentOptions: agent,
+  };
+}
+
+const secretsOf = (cfg: { headers: Readonly<Record<string, string>> }): string[] => Object.values(cfg.headers);
+
+export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {}): MetricSink {
+  // Cumulative whatever OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE says: our histogram producer is cumulative.
+  const temporalityPreference = AggregationTemporalityPreference.CUMULATIVE;
+  switch (cfg.type) {
+    case 'otlp':
+      return { kind: 'push', exporter: new GrpcMetricExporter({ ...grpcOptions(cfg), temporalityPreference }), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+    case 'otlphttp': {
+      const o = { ...httpOptions(cfg, '/v1/metrics'), temporalityPreference };
+      const exporter = cfg.encoding === 'proto' ? new HttpProtoMetricExporter(o) : new HttpJsonMetricExporter(o);
+      return { kind: 'push', exporter, endpoint: o.url, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+    }
+    case 'debug':
+      return { kind: 'push', exporter: new DebugMetricExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
+    case 'prometheus':
+      return {
+        kind: 'pull',
+        endpoint: `${cfg.host}:${cfg.port}`,
+        // The exporter brings its own nested copy of sdk-metrics; readers are duck-typed at runtime.
+        createReader: (producers) =>
+          new PrometheusExporter({ host: cfg.host, port: cfg.port, metricProducers: producers as never }) as unknown as MetricReader,
+      };
+    default:
+      return unreachable(cfg);
+  }
+}
+
+export function buildLogSink(cfg: ExporterConfig, opts: ExporterOptions = {}): LogSink {
+  switch (cfg.type) {
+    case 'otlp':
+      return { exporter: new GrpcLogExporter(grpcOptions(cfg)), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+    case 'otlphttp': {
+      const o = httpOptions(cfg, '/v1/logs');
+      const exporter = cfg.encoding === 'proto' ? new HttpProtoLogExporter(o) : new HttpJsonLogExporter(o);
+      return { exporter, endpoint: o.url, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+    }
+    case 'debug':
+      return { exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
+    case 'prometheus':
+      throw new NetwatchError(`exporter ${cfg.id}: prometheus exports metrics only; remove it from logs pipelines`);
+    default:
+      return unreachable(cfg);
+  }
+}
+
+function unreachable(cfg: never): never {
+  throw new NetwatchError(`unknown exporter type ${JSON.stringify((cfg as { type: unknown }).type)}`);
+}

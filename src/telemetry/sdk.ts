@@ -1,0 +1,178 @@
+// Builds the OpenTelemetry SDK from the configuration: per metrics pipeline a MeterProvider with one
+// reader per exporter, per logs pipeline a LoggerProvider with one batch processor per exporter.
+import { LoggerProvider, BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { MeterProvider, type MetricReader, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { AgentConfig, ConnectionsReceiverConfig, PipelineConfig } from '../config/types';
+import { NetwatchError } from '../errors';
+import { type Logger, rootLogger } from '../log';
+import type { EventSink } from '../pipeline/event';
+import pkg from '../../package.json';
+import { OVERFLOW_ATTRIBUTES } from './aggregate';
+import { ConnLogs } from './conn-logs';
+import { ConnMetrics } from './conn-metrics';
+import type { WriteLine } from './debug';
+import { routeDiagnostics } from './diag';
+import { ExportHealth, watchLogExporter, watchMetricExporter } from './export-health';
+import { buildLogSink, buildMetricSink } from './exporters';
+import { HistogramProducer } from './histogram-producer';
+import { buildResource } from './resource';
+import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
+
+export interface Telemetry {
+  /** The sink at the end of a pipeline (metrics or logs, per the pipeline's signal). */
+  sinkFor(pipelineId: string): EventSink;
+  setStatsProvider(fn: StatsProvider): void;
+  forceFlush(): Promise<void>;
+  /** Flushes once and stops; resolves within `shutdownTimeoutMs` even if a collector hangs. */
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetryOptions {
+  log?: Logger;
+  /** Where debug exporters write (tests capture it). */
+  debugWrite?: WriteLine;
+  shutdownTimeoutMs?: number;
+  machineIdPath?: string;
+}
+
+const OVERFLOW_KEY = Object.keys(OVERFLOW_ATTRIBUTES)[0];
+// Log batches go out at least this often; shorter when the metrics interval is (tests).
+const MAX_LOG_DELAY_MS = 1000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+
+export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): Telemetry {
+  const log = opts.log ?? rootLogger.child('telemetry');
+  const secrets = Object.values(cfg.exporters).flatMap((e) => ('headers' in e ? Object.values(e.headers) : []));
+  routeDiagnostics(log, secrets);
+  const { export_interval_ms: interval, cardinality_limit: limit } = cfg.service.telemetry.metrics;
+  const resource = buildResource(cfg.service.telemetry, opts.machineIdPath);
+  const scope = { name: 'netwatch', version: pkg.version };
+  const timeoutMs = opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+
+  let stats: StatsProvider | undefined;
+  const exportFailures = new Map<string, number>();
+  const cardinalityHits = new Map<string, number>();
+  const warnedOverflow = new Set<string>();
+  const warnOverflow = (metric: string): void => {
+    if (warnedOverflow.has(metric)) return;
+    warnedOverflow.add(metric);
+    log.warn(`metric ${metric} reached the cardinality limit of ${limit} attribute sets; new sets are folded into ${OVERFLOW_KEY}=true ` +
+      '(raise service.telemetry.metrics.cardinality_limit or turn off opt-in attributes)');
+  };
+  const onOverflow = (metric: string): void => {
+    cardinalityHits.set(metric, (cardinalityHits.get(metric) ?? 0) + 1);
+    warnOverflow(metric);
+  };
+  // Series the SDK itself folded (instruments outside our tables) show up only in what is exported.
+  const scanOverflow = (rm: ResourceMetrics): void => {
+    for (const s of rm.scopeMetrics) for (const m of s.metrics) {
+      if (!warnedOverflow.has(m.descriptor.name) && (m.dataPoints as { attributes: Record<string, unknown> }[]).some((p) => p.attributes[OVERFLOW_KEY] === true)) {
+        warnOverflow(m.descriptor.name);
+      }
+    }
+  };
+  const onFailure = (id: string): void => {
+    exportFailures.set(id, (exportFailures.get(id) ?? 0) + 1);
+  };
+  const healths = new Map<string, ExportHealth>();
+  const healthFor = (id: string, signal: 'metrics' | 'logs', endpoint: string, secrets: string[]): ExportHealth => {
+    const key = `${signal}\0${id}`;
+    let h = healths.get(key);
+    if (!h) healths.set(key, (h = new ExportHealth({ id, signal, endpoint, secrets }, log, onFailure)));
+    return h;
+  };
+
+  const exporterConfig = (p: PipelineConfig, id: string) => {
+    const e = cfg.exporters[id];
+    if (!e) throw new NetwatchError(`pipeline ${p.id}: exporter ${id} is not defined`);
+    exportFailures.set(id, exportFailures.get(id) ?? 0);
+    return e;
+  };
+  const receiversOf = (p: PipelineConfig): ConnectionsReceiverConfig[] =>
+    p.receivers.map((id) => cfg.receivers[id]).filter((r): r is ConnectionsReceiverConfig => r?.type === 'connections');
+
+  const sinks = new Map<string, EventSink>();
+  const meterProviders: MeterProvider[] = [];
+  const loggerProviders: LoggerProvider[] = [];
+  const pullReaders = new Set<string>();
+
+  for (const p of cfg.service.pipelines) {
+    switch (p.signal) {
+      case 'metrics': {
+        const producer = new HistogramProducer(resource, scope);
+        const readers: MetricReader[] = p.exporters.map((id) => {
+          const sink = buildMetricSink(exporterConfig(p, id), { debugWrite: opts.debugWrite });
+          if (sink.kind === 'pull') {
+            // A pull exporter owns a listening socket: it can serve one pipeline only.
+            if (pullReaders.has(id)) throw new NetwatchError(`exporter ${id}: a prometheus exporter can serve only one metrics pipeline`);
+            pullReaders.add(id);
+            return sink.createReader([producer]);
+          }
+          const health = healthFor(id, 'metrics', sink.endpoint, sink.secrets);
+          return new PeriodicExportingMetricReader({
+            exporter: watchMetricExporter(sink.exporter, health, scanOverflow),
+            exportIntervalMillis: interval,
+            exportTimeoutMillis: Math.min(sink.timeoutMs, interval),
+            cardinalityLimits: { default: limit },
+            metricProducers: [producer],
+          });
+        });
+        const mp = new MeterProvider({ resource, readers });
+        meterProviders.push(mp);
+        const meter = mp.getMeter(scope.name, scope.version);
+        sinks.set(p.id, new ConnMetrics(meter, producer, { receivers: receiversOf(p), cardinalityLimit: limit, onOverflow, log }));
+        registerSelfMetrics(meter, { stats: (): AgentStats | undefined => stats?.(), exportFailures, cardinalityHits });
+        break;
+      }
+      case 'logs': {
+        const processors: LogRecordProcessor[] = p.exporters.map((id) => {
+          const sink = buildLogSink(exporterConfig(p, id), { debugWrite: opts.debugWrite });
+          const health = healthFor(id, 'logs', sink.endpoint, sink.secrets);
+          return new BatchLogRecordProcessor({
+            exporter: watchLogExporter(sink.exporter, health),
+            scheduledDelayMillis: Math.min(MAX_LOG_DELAY_MS, interval),
+            exportTimeoutMillis: sink.timeoutMs,
+          });
+        });
+        const lp = new LoggerProvider({ resource, processors });
+        loggerProviders.push(lp);
+        sinks.set(p.id, new ConnLogs(lp.getLogger(scope.name, scope.version), receiversOf(p), log));
+        break;
+      }
+      default:
+        throw new NetwatchError(`pipeline ${(p as PipelineConfig).id}: unknown signal`);
+    }
+  }
+
+  const providers = [...meterProviders, ...loggerProviders];
+  let stopped: Promise<void> | undefined;
+  return {
+    sinkFor(pipelineId) {
+      const s = sinks.get(pipelineId);
+      if (!s) throw new NetwatchError(`no telemetry pipeline named ${pipelineId}`);
+      return s;
+    },
+    setStatsProvider(fn) {
+      stats = fn;
+    },
+    async forceFlush() {
+      const results = await Promise.allSettled(providers.map((p) => p.forceFlush()));
+      for (const r of results) if (r.status === 'rejected') log.debug('flush failed', { error: r.reason });
+    },
+    shutdown() {
+      // Provider shutdown flushes once itself; flushing before it would export twice.
+      stopped ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn(`telemetry did not finish flushing within ${timeoutMs} ms; giving up`);
+          resolve();
+        }, timeoutMs);
+        timer.unref();
+        void Promise.allSettled(providers.map((p) => p.shutdown())).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,280 @@
+// A tiny OTLP receiver for tests: OTLP/gRPC (@grpc/grpc-js) and OTLP/HTTP (proto and JSON) on
+// 127.0.0.1, decoding with the protobufjs code generated from opentelemetry-proto (otlp-proto).
+import * as grpc from '@grpc/grpc-js';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import generatedRoot = require('otlp-proto/build/src/generated/root');
+
+interface Codec {
+  decode(buf: Uint8Array): object;
+  encode(msg: object): { finish(): Uint8Array };
+  fromObject(obj: object): object;
+  toObject(msg: object, opts: object): Record<string, unknown>;
+  create(props?: object): object;
+}
+interface Proto {
+  collector: {
+    metrics: { v1: { ExportMetricsServiceRequest: Codec; ExportMetricsServiceResponse: Codec } };
+    logs: { v1: { ExportLogsServiceRequest: Codec; ExportLogsServiceResponse: Codec } };
+  };
+}
+const proto = (generatedRoot as unknown as { opentelemetry: { proto: Proto } }).opentelemetry.proto;
+const CODECS = {
+  metrics: { req: proto.collector.metrics.v1.ExportMetricsServiceRequest, res: proto.collector.metrics.v1.ExportMetricsServiceResponse },
+  logs: { req: proto.collector.logs.v1.ExportLogsServiceRequest, res: proto.collector.logs.v1.ExportLogsServiceResponse },
+};
+const GRPC_PATHS = {
+  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+};
+const TO_OBJECT = { longs: Number, enums: Number, bytes: String, defaults: false, arrays: true };
+
+type Signal = 'metrics' | 'logs';
+export type Transport = 'grpc' | 'http/protobuf' | 'http/json';
+export type Attrs = Record<string, unknown>;
+
+export interface SinkRequest {
+  signal: Signal;
+  transport: Transport;
+  /** Request headers / gRPC metadata, lower-case keys. */
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+export interface SinkPoint {
+  metric: string;
+  unit: string;
+  description: string;
+  type: 'sum' | 'gauge' | 'histogram';
+  monotonic: boolean;
+  /** 1 delta, 2 cumulative (AggregationTemporality). */
+  temporality: number;
+  attributes: Attrs;
+  timeUnixNano: number;
+  value: number;
+  count: number;
+  sum: number;
+  bucketCounts: number[];
+  explicitBounds: number[];
+  seq: number;
+}
+
+export interface SinkLogRecord {
+  eventName?: string;
+  timeUnixNano: number;
+  timeUnixMs: number;
+  observedTimeUnixNano: number;
+  severityNumber?: number;
+  severityText?: string;
+  body?: unknown;
+  attributes: Attrs;
+  resource: Attrs;
+  scope: string;
+}
+
+export interface SinkOptions {
+  /** Answer every export with UNAVAILABLE (gRPC) / 503 (HTTP), like a collector that is down. */
+  unavailable?: boolean;
+}
+
+type AnyValue = Record<string, unknown>;
+function anyValue(v: AnyValue | undefined): unknown {
+  if (!v) return undefined;
+  if ('stringValue' in v) return v.stringValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('intValue' in v) return Number(v.intValue);
+  if ('doubleValue' in v) return Number(v.doubleValue);
+  if ('arrayValue' in v) return ((v.arrayValue as { values?: AnyValue[] }).values ?? []).map(anyValue);
+  if ('kvlistValue' in v) return attrsOf((v.kvlistValue as { values?: KeyValue[] }).values);
+  if ('bytesValue' in v) return v.bytesValue;
+  return undefined;
+}
+type KeyValue = { key: string; value?: AnyValue };
+function attrsOf(list: KeyValue[] | undefined): Attrs {
+  const out: Attrs = {};
+  for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
+  return out;
+}
+const seriesKey = (a: Attrs): string => JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]]));
+const matches = (a: Attrs, filter: Attrs = {}): boolean => Object.entries(filter).every(([k, v]) => a[k] === v);
+
+export class OtlpSink {
+  readonly requests: SinkRequest[] = [];
+  unavailable: boolean;
+  private grpcServer = new grpc.Server();
+  private httpServer: Server;
+  private grpcPort = 0;
+  private httpPort = 0;
+  private seq = 0;
+  private readonly points: SinkPoint[] = [];
+  private readonly records: SinkLogRecord[] = [];
+  private lastResource: Attrs = {};
+
+  private constructor(opts: SinkOptions) {
+    this.unavailable = opts.unavailable ?? false;
+    this.httpServer = createServer((req, res) => this.onHttp(req, res));
+  }
+
+  static async start(opts: SinkOptions = {}): Promise<OtlpSink> {
+    const s = new OtlpSink(opts);
+    for (const signal of ['metrics', 'logs'] as const) s.addGrpcService(signal);
+    s.grpcPort = await new Promise<number>((resolve, reject) =>
+      s.grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+    await new Promise<void>((resolve) => s.httpServer.listen(0, '127.0.0.1', resolve));
+    s.httpPort = (s.httpServer.address() as AddressInfo).port;
+    return s;
+  }
+
+  /** host:port for the `otlp` (gRPC) exporter. */
+  get grpcEndpoint(): string {
+    return `127.0.0.1:${this.grpcPort}`;
+  }
+  /** Base URL for the `otlphttp` exporter. */
+  get httpEndpoint(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  private addGrpcService(signal: Signal): void {
+    const { req, res } = CODECS[signal];
+    const definition: grpc.ServiceDefinition = {
+      Export: {
+        path: GRPC_PATHS[signal],
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (m: object) => Buffer.from(req.encode(m).finish()),
+        requestDeserialize: (b: Buffer) => req.decode(b),
+        responseSerialize: (m: object) => Buffer.from(res.encode(m).finish()),
+        responseDeserialize: (b: Buffer) => res.decode(b),
+        originalName: 'export',
+      },
+    };
+    this.grpcServer.addService(definition, {
+      Export: (call: grpc.ServerUnaryCall<object, object>, done: grpc.sendUnaryData<object>) => {
+        if (this.unavailable) return done({ code: grpc.status.UNAVAILABLE, details: 'otlp sink is down' });
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k.toLowerCase()] = String(v);
+        this.store(signal, 'grpc', headers, req.toObject(call.request, TO_OBJECT));
+        done(null, res.create({}));
+      },
+    });
+  }
+
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    const signal: Signal | undefined = req.url === '/v1/metrics' ? 'metrics' : req.url === '/v1/logs' ? 'logs' : undefined;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (!signal || req.method !== 'POST') {
+        res.writeHead(404).end();
+        return;
+      }
+      if (this.unavailable) {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('otlp sink is down');
+        return;
+      }
+      let raw = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+      const { req: codec, res: resCodec } = CODECS[signal];
+      const json = String(req.headers['content-type'] ?? '').startsWith('application/json');
+      const msg = json ? codec.fromObject(JSON.parse(raw.toString('utf8')) as object) : codec.decode(raw);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : String(v);
+      this.store(signal, json ? 'http/json' : 'http/protobuf', headers, codec.toObject(msg, TO_OBJECT));
+      if (json) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Buffer.from(resCodec.encode(resCodec.create({})).finish()));
+    });
+  }
+
+  private store(signal: Signal, transport: Transport, headers: Record<string, string>, body: Record<string, unknown>): void {
+    this.requests.push({ signal, transport, headers, body });
+    const seq = ++this.seq;
+    if (signal === 'metrics') {
+      for (const rm of (body.resourceMetrics as Record<string, any>[] | undefined) ?? []) {
+        this.lastResource = attrsOf(rm.resource?.attributes);
+        for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) this.storeMetric(m, seq);
+      }
+    } else {
+      for (const rl of (body.resourceLogs as Record<string, any>[] | undefined) ?? []) {
+        const resource = attrsOf(rl.resource?.attributes);
+        this.lastResource = resource;
+        for (const sl of rl.scopeLogs ?? []) {
+          for (const r of sl.logRecords ?? []) {
+            const t = Number(r.timeUnixNano ?? 0);
+            this.records.push({
+              eventName: r.eventName, timeUnixNano: t, timeUnixMs: Math.round(t / 1e6), observedTimeUnixNano: Number(r.observedTimeUnixNano ?? 0),
+              severityNumber: r.severityNumber, severityText: r.severityText, body: anyValue(r.body), attributes: attrsOf(r.attributes),
+              resource, scope: sl.scope?.name ?? '',
+            });
+          }
+        }
+      }
+    }
+  }
+
+  private storeMetric(m: Record<string, any>, seq: number): void {
+    const base = { metric: m.name as string, unit: (m.unit ?? '') as string, description: (m.description ?? '') as string, seq };
+    const data = m.sum ?? m.gauge ?? m.histogram;
+    const type = m.sum ? 'sum' : m.gauge ? 'gauge' : m.histogram ? 'histogram' : undefined;
+    if (!data || !type) return;
+    for (const p of data.dataPoints ?? []) {
+      this.points.push({
+        ...base, type, monotonic: data.isMonotonic === true, temporality: data.aggregationTemporality ?? 0,
+        attributes: attrsOf(p.attributes), timeUnixNano: Number(p.timeUnixNano ?? 0),
+        value: Number(p.asInt ?? p.asDouble ?? 0), count: Number(p.count ?? 0), sum: Number(p.sum ?? 0),
+        bucketCounts: (p.bucketCounts ?? []).map(Number), explicitBounds: (p.explicitBounds ?? []).map(Number),
+      });
+    }
+  }
+
+  /** Names of every metric received so far. */
+  metricNames(): string[] {
+    return [...new Set(this.points.map((p) => p.metric))].sort();
+  }
+
+  /** The newest point of every series of a metric whose attributes match `filter`. */
+  latest(metric: string, filter?: Attrs): SinkPoint[] {
+    const bySeries = new Map<string, SinkPoint>();
+    for (const p of this.points) if (p.metric === metric && matches(p.attributes, filter)) bySeries.set(seriesKey(p.attributes), p);
+    return [...bySeries.values()];
+  }
+
+  /** Sum across matching series of their latest cumulative value (delta points are added up). */
+  sumOf(metric: string, filter?: Attrs): number {
+    const pts = this.points.filter((p) => p.metric === metric && matches(p.attributes, filter));
+    if (pts.some((p) => p.temporality === 1)) return pts.reduce((a, p) => a + p.value, 0);
+    return this.latest(metric, filter).reduce((a, p) => a + p.value, 0);
+  }
+
+  /** Latest histogram state merged across matching series. */
+  histogram(metric: string, filter?: Attrs): { count: number; sum: number; bucketCounts: number[]; explicitBounds: number[]; unit: string } | undefined {
+    const pts = this.latest(metric, filter).filter((p) => p.type === 'histogram');
+    if (pts.length === 0) return undefined;
+    const bucketCounts = new Array<number>(pts[0].bucketCounts.length).fill(0);
+    for (const p of pts) p.bucketCounts.forEach((c, i) => (bucketCounts[i] += c));
+    return { count: pts.reduce((a, p) => a + p.count, 0), sum: pts.reduce((a, p) => a + p.sum, 0), bucketCounts, explicitBounds: pts[0].explicitBounds, unit: pts[0].unit };
+  }
+
+  logs(filter: { eventName?: string } = {}): SinkLogRecord[] {
+    return this.records.filter((r) => filter.eventName === undefined || r.eventName === filter.eventName);
+  }
+
+  /** Resource attributes of the newest request. */
+  resource(): Attrs {
+    return this.lastResource;
+  }
+
+  async waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`otlp sink: condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.grpcServer.forceShutdown();
+    this.httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+  }
+}

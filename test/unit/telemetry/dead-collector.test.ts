@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, test } from 'node:test';
+import type { ExporterConfig } from '../../../src/config/types';
+import { type LogLevel, setLogSink } from '../../../src/log';
+import { ATTR, METRIC } from '../../../src/telemetry/generated';
+import { createTelemetry } from '../../../src/telemetry/sdk';
+import { OtlpSink } from '../../helpers/otlp-sink';
+import { agentConfig, connEvent, otlpGrpc, otlpHttp } from './fixtures';
+
+const SECRET = 'Bearer s3cr3t-t0ken-value';
+const lines: { line: string; level: LogLevel }[] = [];
+setLogSink((line, level) => lines.push({ line, level }));
+afterEach(() => {
+  lines.length = 0;
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const at = (level: LogLevel) => lines.filter((l) => l.level === level).map((l) => l.line);
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+test('a collector answering UNAVAILABLE gets one warning across many intervals, and its recovery one info line', async () => {
+  const s = await OtlpSink.start({ unavailable: true });
+  const exporter = otlpGrpc(s.grpcEndpoint, { headers: { authorization: SECRET }, timeout_ms: 150 } as Partial<ExporterConfig>);
+  const t = createTelemetry(agentConfig({ exporters: [exporter], intervalMs: 200 }));
+  try {
+    t.sinkFor('metrics').consume(connEvent());
+    t.sinkFor('logs').consume(connEvent());
+    await sleep(1300); // six metric intervals and log batches
+    const warnings = at('warn');
+    assert.equal(warnings.filter((l) => l.includes('(metrics)')).length, 1, warnings.join('\n'));
+    assert.equal(warnings.filter((l) => l.includes('(logs)')).length, 1, warnings.join('\n'));
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0], new RegExp(`exporter otlp \\((metrics|logs)\\): cannot reach ${s.grpcEndpoint.replace(/\./g, '\\.')} \\(14 UNAVAILABLE.*\\); will keep retrying quietly`));
+
+    s.unavailable = false;
+    // Failed log batches are dropped (metrics are cumulative and catch up): send a fresh record.
+    t.sinkFor('logs').consume(connEvent());
+    await s.waitFor(() => s.sumOf(METRIC.CONNECTION_OPENED) === 1 && s.logs().length === 1, 3000);
+    await s.waitFor(() => s.sumOf(METRIC.AGENT_EXPORT_FAILURES, { [ATTR.EXPORTER]: 'otlp' }) >= 3, 3000);
+    await sleep(300);
+    const infos = at('info').filter((l) => l.includes('reachable again'));
+    assert.equal(infos.length, 2, lines.map((l) => l.line).join('\n'));
+    assert.equal(at('warn').length, 2);
+    assert.equal(at('error').length, 0);
+    assert.ok(s.requests.some((r) => r.headers.authorization === SECRET), 'the header was sent');
+  } finally {
+    await t.shutdown();
+    await s.stop();
+  }
+  for (const { line } of lines) assert.ok(!line.includes(SECRET) && !line.includes('s3cr3t'), `secret in log line: ${line}`);
+});
+
+test('nothing listening on the endpoint gives one warning naming the exporter, the URL and the error', async () => {
+  const port = await closedPort();
+  const exporter = otlpHttp(`http://127.0.0.1:${port}`, 'proto', { id: 'otlphttp/backup', headers: { 'x-api-key': SECRET }, timeout_ms: 150 } as Partial<ExporterConfig>);
+  const t = createTelemetry(agentConfig({ exporters: [exporter], intervalMs: 200, signals: ['metrics'] }));
+  try {
+    t.sinkFor('metrics').consume(connEvent());
+    await sleep(1000);
+    const warnings = at('warn');
+    assert.equal(warnings.length, 1, lines.map((l) => l.line).join('\n'));
+    assert.ok(warnings[0].includes(`exporter otlphttp/backup (metrics): cannot reach http://127.0.0.1:${port}/v1/metrics (`), warnings[0]);
+    assert.match(warnings[0], /ECONNREFUSED/);
+  } finally {
+    await t.shutdown();
+  }
+  for (const { line } of lines) assert.ok(!line.includes(SECRET), `secret in log line: ${line}`);
+});
+
+test('shutdown with a dead collector returns within its time bound', async () => {
+  const port = await closedPort();
+  const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(`127.0.0.1:${port}`, { timeout_ms: 10_000 } as Partial<ExporterConfig>)], intervalMs: 60_000 }), { shutdownTimeoutMs: 500 });
+  t.sinkFor('metrics').consume(connEvent());
+  const started = Date.now();
+  await t.shutdown();
+  assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
+});

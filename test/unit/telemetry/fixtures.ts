@@ -1,0 +1,76 @@
+// Building blocks for the telemetry tests: an AgentConfig around given exporters, and connection events.
+import type { AgentConfig, ConnectionsReceiverConfig, ExporterConfig, PipelineConfig, TlsSettings } from '../../../src/config/types';
+import type { ConnPipelineEvent } from '../../../src/pipeline/event';
+
+export const INSECURE: TlsSettings = { insecure: true, insecure_skip_verify: false, ca_file: '', cert_file: '', key_file: '', server_name_override: '' };
+
+export function receiver(over: Partial<ConnectionsReceiverConfig> = {}): ConnectionsReceiverConfig {
+  return {
+    type: 'connections', id: 'connections', ring_buffer_size: 1 << 20, poll_interval_ms: 100, seed_existing: false,
+    include: { process_pid: false, peer_address: false, client_port: false }, metrics: {}, events: {},
+    logs: { sampling_ratio: 1, max_per_second: 0 }, ...over,
+  };
+}
+
+export function otlpGrpc(endpoint: string, over: Partial<ExporterConfig> = {}): ExporterConfig {
+  return { type: 'otlp', id: 'otlp', endpoint, tls: INSECURE, headers: {}, compression: 'none', timeout_ms: 1000, ...over } as ExporterConfig;
+}
+
+export function otlpHttp(endpoint: string, encoding: 'proto' | 'json', over: Partial<ExporterConfig> = {}): ExporterConfig {
+  return { type: 'otlphttp', id: 'otlphttp', endpoint, encoding, tls: INSECURE, headers: {}, compression: 'gzip', timeout_ms: 1000, ...over } as ExporterConfig;
+}
+
+export function agentConfig(opts: {
+  exporters: ExporterConfig[];
+  receiver?: ConnectionsReceiverConfig;
+  signals?: ('metrics' | 'logs')[];
+  intervalMs?: number;
+  cardinalityLimit?: number;
+  resource?: Record<string, string>;
+}): AgentConfig {
+  const rc = opts.receiver ?? receiver();
+  const pipelines: PipelineConfig[] = (opts.signals ?? ['metrics', 'logs']).map((signal) => ({
+    id: signal, signal, receivers: [rc.id], processors: [], exporters: opts.exporters.map((e) => e.id),
+  }));
+  return {
+    source: 'test',
+    receivers: { [rc.id]: rc },
+    processors: {},
+    exporters: Object.fromEntries(opts.exporters.map((e) => [e.id, e])),
+    service: {
+      pipelines,
+      telemetry: {
+        logs: { level: 'info' },
+        metrics: { export_interval_ms: opts.intervalMs ?? 200, cardinality_limit: opts.cardinalityLimit ?? 2000 },
+        resource: opts.resource ?? {},
+      },
+    },
+  };
+}
+
+let nextSock = 0x1000n;
+/** A fresh kernel socket address for a new connection. */
+export const newSock = (): bigint => (nextSock += 0x40n);
+
+export function connEvent(over: Partial<ConnPipelineEvent> = {}): ConnPipelineEvent {
+  return {
+    source: 'connections', receiver: 'connections', kind: 'connect', bootNs: 1, sock: 1n, pid: 4242, tid: 4242, comm: 'curl',
+    cgroupId: 1, netns: 4026531840, transport: 'tcp', networkType: 'ipv4', direction: 'outbound',
+    localAddress: '10.0.0.1', localPort: 40000, remoteAddress: '10.0.0.2', remotePort: 443,
+    oldState: 'unknown', newState: 'unknown', bytesSent: 0, bytesReceived: 0, srttUs: 0, retransmits: 0, durationNs: 0, error: 0,
+    timeUnixMs: 1_700_000_000_123, process: { pid: 4242, executableName: 'curl', commandLine: 'curl https://example' },
+    ...over,
+  };
+}
+
+/** The events of one outbound TCP connection from connect to close. */
+export function outboundLifecycle(over: Partial<ConnPipelineEvent> & { bytesSent?: number; bytesReceived?: number } = {}): ConnPipelineEvent[] {
+  const sock = newSock();
+  const e = (o: Partial<ConnPipelineEvent>): ConnPipelineEvent => connEvent({ sock, ...over, ...o });
+  return [
+    e({ kind: 'connect', localPort: 0 }),
+    e({ kind: 'state', oldState: 'closed', newState: 'syn_sent' }),
+    e({ kind: 'state', oldState: 'syn_sent', newState: 'established' }),
+    e({ kind: 'close', oldState: 'established', newState: 'closed', bytesSent: over.bytesSent ?? 100, bytesReceived: over.bytesReceived ?? 2000, srttUs: 1500, retransmits: 1, durationNs: 250_000_000 }),
+  ];
+}
