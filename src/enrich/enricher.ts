@@ -8,7 +8,8 @@ import { BootClock, nowBootNs } from './clock';
 import type { LruStats } from './lru';
 import { NomadCache } from './nomad';
 import { ProcessCache } from './process';
-import type { EnrichedConnEvent, NomadInfo } from './types';
+import type { ConnPipelineEvent } from '../pipeline/event';
+import type { NomadInfo } from './types';
 
 export interface EnricherOptions {
   /** pids remembered (default 4096). */
@@ -58,7 +59,8 @@ export class Enricher {
     this.clock.start(opts.clockRefreshMs ?? 60_000);
   }
 
-  enrich(ev: ConnEvent): EnrichedConnEvent {
+  /** The enriched event, already shaped for the pipelines of `receiver` (one literal, no clone). */
+  enrich(ev: ConnEvent, receiver = 'connections'): ConnPipelineEvent {
     this.events++;
     const bootNs = ev.bootNs > 0 ? ev.bootNs : nowBootNs(); // 0: the probe could not stamp it
     // Cache ages follow the newest stamp seen, so events from other CPUs arriving late never turn time back.
@@ -68,6 +70,7 @@ export class Enricher {
     let nomad: NomadInfo | undefined;
     if (a?.nomad !== undefined) nomad = this.nomad.get(a.nomad, ev.pid, nowMs);
     return {
+      source: 'connections', receiver,
       kind: ev.kind, bootNs: ev.bootNs, sock: ev.sock, pid: ev.pid, tid: ev.tid, comm: ev.comm,
       cgroupId: ev.cgroupId, netns: ev.netns, transport: ev.transport, networkType: ev.networkType,
       direction: ev.direction, localAddress: ev.localAddress, localPort: ev.localPort,

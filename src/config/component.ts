@@ -1,0 +1,34 @@
+// What a component type contributes to the loader: its convict schema and how settings become config.
+import type { OtelEnv } from './otel-env';
+import type { Problem } from './problems';
+import type { SchemaSpec } from './section';
+
+export type ComponentKind = 'receivers' | 'processors' | 'exporters';
+
+export interface BuildContext {
+  /** `otlp/backup` */
+  id: string;
+  /** `exporters.otlp/backup` — prefix for problems. */
+  path: string;
+  env: OtelEnv;
+  /** Relative paths of the settings the file gave (the rest are defaults). */
+  provided: ReadonlySet<string>;
+  /** Settings that failed their format (now holding defaults): skip cross-field rules involving them. */
+  invalid: ReadonlySet<string>;
+  /** Add problems found after convict's checks (cross-field rules, nested entries). */
+  problems: Problem[];
+}
+
+export interface ComponentDefinition<C extends { type: string; id: string }, S = any> {
+  readonly type: C['type'];
+  /** One line for `netwatch validate` and docs. */
+  readonly summary: string;
+  schema(env: OtelEnv): SchemaSpec<S>;
+  /** Called even when some settings failed the schema (they then hold defaults, see `invalid`), so nested problems show too. */
+  build(settings: S, ctx: BuildContext): C;
+}
+
+/** Identity, for inference: `export const debug = defineComponent<DebugExporterConfig, Settings>({...})`. */
+export function defineComponent<C extends { type: string; id: string }, S>(def: ComponentDefinition<C, S>): ComponentDefinition<C, S> {
+  return def;
+}

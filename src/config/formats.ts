@@ -1,0 +1,191 @@
+// The convict formats every schema uses, registered once under `nw.*` names (never clobbering
+// convict's own `port`, `int`, ...). Named formats matter: convict coerces string input by the
+// format's *name* only for its built-ins, so `seed_existing: "no"` can never silently become true.
+import convict from 'convict';
+import { isIP } from 'node:net';
+import { cidrProblem } from './cidr';
+import { parseDuration } from './duration';
+import { describe, isMapping, list } from './problems';
+
+/**
+ * How a setting takes a scalar that YAML typed (see typed-text.ts): `text` for string settings,
+ * `value` for numbers and booleans, `nested` for containers checked later by their own schema.
+ */
+export type TextPolicy = 'text' | 'value' | 'nested';
+
+interface FormatDef {
+  policy: TextPolicy;
+  /** Throws an Error whose message is one line, without the key path (convict prepends it). */
+  validate(x: unknown): void;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+
+function bool(x: unknown): void {
+  if (x === null || x === undefined) fail('is required: write true or false');
+  if (typeof x !== 'boolean') fail(`must be true or false, got ${describe(x)}`);
+}
+
+function stringList(x: unknown, what: string, each?: (s: string) => string | undefined): void {
+  if (!Array.isArray(x)) fail(`must be a list of ${what}, e.g. [${typeof x === 'string' || typeof x === 'number' ? x : '...'}], got ${describe(x)}`);
+  const bad: string[] = [];
+  x.forEach((item, i) => {
+    if (typeof item !== 'string' || item === '') bad.push(`item ${i} must be a non-empty string, got ${describe(item)}`);
+    else {
+      const why = each?.(item);
+      if (why) bad.push(why);
+    }
+  });
+  if (bad.length) fail(bad.join('; '));
+}
+
+function oneOf(values: readonly string[]): (x: unknown) => void {
+  return (x) => {
+    if (typeof x !== 'string' || !values.includes(x)) fail(`must be one of ${list(values)}; got ${describe(x)}`);
+  };
+}
+
+function oneOfList(values: readonly string[]): (x: unknown) => void {
+  return (x) => stringList(x, values.join(' or '), (s) => (values.includes(s) ? undefined : `${JSON.stringify(s)} is not one of ${list(values)}`));
+}
+
+/** Scalars become strings in string maps (`X-Org-Id: 42` is meant as text); containers do not. */
+function stringMap(x: unknown, keyCheck?: (k: string) => string | undefined, valueCheck?: (v: string) => boolean): void {
+  if (!isMapping(x)) fail(`must be a mapping of names to values, got ${describe(x)}`);
+  const bad: string[] = [];
+  for (const [k, v] of Object.entries(x)) {
+    const keyWhy = keyCheck?.(k);
+    if (keyWhy) bad.push(keyWhy);
+    // Values are never printed: header maps carry credentials.
+    else if (!['string', 'number', 'boolean'].includes(typeof v)) bad.push(`the value of ${JSON.stringify(k)} must be a single value (text), not ${v === null ? 'empty' : describe(v)}`);
+    else if (valueCheck && !valueCheck(String(v))) bad.push(`the value of ${JSON.stringify(k)} must not contain line breaks`);
+  }
+  if (bad.length) fail(bad.join('; '));
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+export const RING_BUFFER_MIN = 4096;
+export const RING_BUFFER_MAX = 1 << 30;
+export const CONTAINER_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman', 'systemd', 'nomad', 'unknown'] as const;
+
+function nearestPowersOfTwo(n: number): string {
+  const lo = 2 ** Math.floor(Math.log2(n));
+  return `${lo} or ${lo * 2}`;
+}
+
+export const FORMATS: Readonly<Record<string, FormatDef>> = {
+  'nw.bool': { policy: 'value', validate: bool },
+  /** null = not set; the component decides (tls.insecure follows the endpoint's scheme). */
+  'nw.optional-bool': { policy: 'value', validate: (x) => (x === null ? undefined : bool(x)) },
+  'nw.count': {
+    policy: 'value',
+    validate: (x) => (isInt(x) && x >= 1 ? undefined : fail(`must be a whole number of at least 1, got ${describe(x)}`)),
+  },
+  'nw.count-or-zero': {
+    policy: 'value',
+    validate: (x) => (isInt(x) && x >= 0 ? undefined : fail(`must be a whole number (0 or more), got ${describe(x)}`)),
+  },
+  'nw.ratio': {
+    policy: 'value',
+    validate: (x) => (typeof x === 'number' && x > 0 && x <= 1 ? undefined : fail(`must be a number greater than 0 and at most 1 (1 keeps every record), got ${describe(x)}`)),
+  },
+  'nw.port': {
+    policy: 'value',
+    validate: (x) => (isInt(x) && x >= 1 && x <= 65535 ? undefined : fail(`must be a port number from 1 to 65535, got ${describe(x)}`)),
+  },
+  'nw.ring-buffer-size': {
+    policy: 'value',
+    validate: (x) => {
+      if (!isInt(x)) fail(`must be a size in bytes (a whole number such as 4194304 for 4 MiB), got ${describe(x)}`);
+      if (x < RING_BUFFER_MIN) fail(`must be at least ${RING_BUFFER_MIN} bytes (one page), got ${x}`);
+      if (x > RING_BUFFER_MAX) fail(`must be at most ${RING_BUFFER_MAX} bytes (1 GiB), got ${x}`);
+      if ((x & (x - 1)) !== 0) fail(`must be a power of two (the kernel's BPF ring buffer requires it), got ${x}; the nearest are ${nearestPowersOfTwo(x)}`);
+    },
+  },
+  /** Must be more than zero: every duration here is an interval or a timeout. */
+  'nw.duration': {
+    policy: 'text',
+    validate: (x) => {
+      const ms = typeof x === 'string' ? parseDuration(x) : undefined;
+      if (ms === undefined) fail(`must be a duration with a unit, such as 10s, 1m30s or 500ms; got ${describe(x)}`);
+      if (ms < 1) fail(`must be at least 1ms, got ${describe(x)}`);
+    },
+  },
+  'nw.text': { policy: 'text', validate: (x) => (typeof x === 'string' ? undefined : fail(`must be text, got ${describe(x)}`)) },
+  'nw.host': {
+    policy: 'text',
+    validate: (x) => {
+      if (typeof x !== 'string' || (!HOSTNAME.test(x) && isIP(x) === 0)) fail(`must be an IP address or a host name (without a port), got ${describe(x)}`);
+    },
+  },
+  'nw.string-map': { policy: 'text', validate: (x) => stringMap(x, (k) => (k === '' ? 'names must not be empty' : undefined)) },
+  'nw.header-map': {
+    policy: 'text',
+    validate: (x) =>
+      stringMap(
+        x,
+        (k) => (HEADER_NAME.test(k) ? undefined : `${JSON.stringify(k)} is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`),
+        (v) => !/[\r\n]/.test(v),
+      ),
+  },
+  'nw.name-list': { policy: 'text', validate: (x) => stringList(x, 'names') },
+  'nw.id-list': { policy: 'text', validate: (x) => stringList(x, 'component ids') },
+  'nw.cidr-list': { policy: 'text', validate: (x) => stringList(x, 'CIDRs', cidrProblem) },
+  'nw.port-list': {
+    policy: 'value',
+    validate: (x) => {
+      if (!Array.isArray(x)) fail(`must be a list of ports, e.g. [${isInt(x) ? x : 443}], got ${describe(x)}`);
+      const bad = x.filter((p) => !(isInt(p) && p >= 1 && p <= 65535));
+      if (bad.length) fail(`ports must be whole numbers from 1 to 65535; got ${bad.map(describe).join(', ')}`);
+    },
+  },
+  'nw.direction-list': { policy: 'text', validate: oneOfList(['outbound', 'inbound']) },
+  'nw.transport-list': { policy: 'text', validate: oneOfList(['tcp', 'udp']) },
+  'nw.runtime-list': { policy: 'text', validate: oneOfList(CONTAINER_RUNTIMES) },
+  'nw.rule-list': {
+    policy: 'nested',
+    validate: (x) => {
+      if (isMapping(x)) fail('must be a list of rules; start each rule with "- " (a list item)');
+      if (!Array.isArray(x)) fail(`must be a list of rules, got ${describe(x)}`);
+      const bad = x.map((r, i) => (isMapping(r) ? -1 : i)).filter((i) => i >= 0);
+      if (bad.length) fail(`every rule must be a mapping such as {process: [curl]}; item${bad.length > 1 ? 's' : ''} ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not`);
+    },
+  },
+  'nw.compression': { policy: 'text', validate: oneOf(['gzip', 'none']) },
+  'nw.encoding': { policy: 'text', validate: oneOf(['proto', 'json']) },
+  'nw.verbosity': { policy: 'text', validate: oneOf(['basic', 'normal', 'detailed']) },
+  'nw.log-level': { policy: 'text', validate: oneOf(['debug', 'info', 'warn', 'error']) },
+};
+
+
+let registered = false;
+/** Idempotent; section.ts calls it before building any convict instance. */
+export function registerFormats(): void {
+  if (registered) return;
+  registered = true;
+  for (const [name, def] of Object.entries(FORMATS)) convict.addFormat({ name, validate: (x: unknown) => def.validate(x) });
+}
+
+/** The format's complaint about `x`, if any (for values section.ts must not hand to convict). */
+export function formatProblem(format: unknown, x: unknown): string | undefined {
+  const def = typeof format === 'string' ? FORMATS[format] : undefined;
+  if (!def) return `has the wrong shape: got ${describe(x)}`;
+  try {
+    def.validate(x);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Built-in `Object` (maps whose values are mappings, which convict can only hold as format Object) is checked later, per entry. */
+export function policyOf(format: unknown): TextPolicy {
+  if (typeof format === 'string' && FORMATS[format]) return FORMATS[format].policy;
+  if (format === Object) return 'nested';
+  return 'value';
+}

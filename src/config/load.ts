@@ -1,0 +1,136 @@
+// agent.yaml → AgentConfig: YAML, env substitution, one convict schema per component, pipelines,
+// then every problem at once in a single ConfigError, or a deeply frozen config.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors';
+import type { BuildContext, ComponentKind } from './component';
+import { parseComponentId } from './component-id';
+import { expandEnv, type Env } from './env-substitution';
+import { deepFreeze } from './freeze';
+import { readOtelEnv, type OtelEnv } from './otel-env';
+import { checkPipelines, type Defined } from './pipelines';
+import { describe, isMapping, joinPath, list, problemText, unknownKeyMessage, type Problem } from './problems';
+import { KIND_ORDER, KINDS } from './registry';
+import { serviceSpec } from './schemas/service';
+import { checkSection } from './section';
+import type { AgentConfig, ServiceConfig } from './types';
+import { parseDuration } from './duration';
+import { readYaml } from './yaml';
+
+const TOP_LEVEL = ['receivers', 'processors', 'exporters', 'service'] as const;
+const TOP_LEVEL_HINTS: Readonly<Record<string, string>> = {
+  extensions: 'netwatch has no extensions',
+  connectors: 'netwatch has no connectors',
+};
+
+export function loadConfigFile(path: string, env: Env = process.env): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    throw new ConfigError([`cannot read the configuration file: ${why} (give one with -c FILE)`], path);
+  }
+  return parseConfig(text, path, env);
+}
+
+export function parseConfig(text: string, source: string, env: Env = process.env): AgentConfig {
+  const yaml = readYaml(text);
+  if (yaml.problems.length) throw new ConfigError(yaml.problems.map(problemText), source);
+  const problems: Problem[] = [];
+  const tree = expandEnv(yaml.tree, env, '', problems);
+  const top = topLevel(tree, problems);
+  const otelEnv = readOtelEnv(env);
+
+  const components = {} as Record<ComponentKind, Record<string, unknown>>;
+  const defined = {} as Record<ComponentKind, Map<string, string | undefined>>;
+  for (const kind of KIND_ORDER) {
+    const r = loadKind(kind, top[kind], otelEnv, problems);
+    components[kind] = r.configs;
+    defined[kind] = r.defined;
+  }
+  const service = loadService(top.service, otelEnv, defined, problems);
+
+  if (problems.length || !service) throw new ConfigError(problems.map(problemText), source);
+  return deepFreeze({
+    source,
+    receivers: components.receivers,
+    processors: components.processors,
+    exporters: components.exporters,
+    service,
+  } as AgentConfig);
+}
+
+function topLevel(tree: unknown, problems: Problem[]): Record<string, unknown> {
+  if (tree === null || tree === undefined) return {};
+  if (!isMapping(tree)) {
+    problems.push({ path: '(top level)', message: `the file must be a mapping with ${list(TOP_LEVEL)}, got ${describe(tree)}` });
+    return {};
+  }
+  for (const key of Object.keys(tree)) {
+    if (!(TOP_LEVEL as readonly string[]).includes(key)) problems.push({ path: key, message: unknownKeyMessage(key, TOP_LEVEL, TOP_LEVEL_HINTS[key]).replace('unknown key', 'unknown top-level key') });
+  }
+  return tree;
+}
+
+function loadKind(kind: ComponentKind, section: unknown, env: OtelEnv, problems: Problem[]): { configs: Record<string, unknown>; defined: Map<string, string | undefined> } {
+  const configs: Record<string, unknown> = {};
+  const defined = new Map<string, string | undefined>();
+  if (section === null || section === undefined) return { configs, defined };
+  if (!isMapping(section)) {
+    problems.push({ path: kind, message: `must be a mapping of ${KINDS[kind].noun} ids (type or type/name) to their settings, got ${describe(section)}` });
+    return { configs, defined };
+  }
+  const { noun, types } = KINDS[kind];
+  for (const [id, body] of Object.entries(section)) {
+    const path = joinPath(kind, id);
+    const parsed = parseComponentId(id);
+    defined.set(id, parsed.ok ? parsed.type : undefined);
+    if (!parsed.ok) {
+      problems.push({ path, message: parsed.message });
+      continue;
+    }
+    const def = Object.hasOwn(types, parsed.type) ? types[parsed.type] : undefined;
+    if (!def) {
+      problems.push({ path, message: `unknown ${noun} type "${parsed.type}" (known: ${list(Object.keys(types).sort())})` });
+      continue;
+    }
+    const spec = def.schema(env);
+    const checked = checkSection(spec, body, path);
+    problems.push(...checked.problems);
+    if (!checked.value) continue;
+    const ctx: BuildContext = { id, path, env, provided: checked.provided, invalid: checked.invalid, problems: [] };
+    const config = def.build(checked.value, ctx);
+    problems.push(...ctx.problems);
+    configs[id] = config;
+  }
+  return { configs, defined };
+}
+
+function loadService(section: unknown, env: OtelEnv, defined: Defined, problems: Problem[]): ServiceConfig | undefined {
+  const checked = checkSection(serviceSpec(env), section, 'service');
+  problems.push(...checked.problems);
+  if (env.resourceProblem) problems.push({ path: 'service.telemetry.resource', message: env.resourceProblem });
+  // Pipelines are checked even when telemetry settings are wrong, so that every problem shows.
+  const rawPipelines = checked.invalid.has('pipelines') ? undefined : (checked.value?.pipelines ?? pipelinesOf(section));
+  const pipelines = rawPipelines ? checkPipelines(rawPipelines, defined, problems) : [];
+  if (!checked.value || checked.problems.length) return undefined;
+  const t = checked.value.telemetry;
+  return {
+    pipelines,
+    telemetry: {
+      logs: { level: t.logs.level },
+      metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit },
+      resource: Object.fromEntries(Object.entries(t.resource).map(([k, v]) => [k, String(v)])),
+    },
+  };
+}
+
+function pipelinesOf(section: unknown): Record<string, unknown> | undefined {
+  if (!isMapping(section)) return isNothing(section) ? {} : undefined;
+  const p = section.pipelines;
+  if (isNothing(p)) return {};
+  return isMapping(p) ? p : undefined;
+}
+
+const isNothing = (v: unknown): boolean => v === null || v === undefined;

@@ -1,0 +1,54 @@
+// The human summary `netwatch validate` prints: every component with its effective settings
+// (redacted), the pipelines, and what is defined but unused.
+import { redactConfig } from './redact';
+import type { AgentConfig } from './types';
+
+function flatten(value: unknown, prefix: string, out: string[]): void {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return;
+    if (value.every((v) => typeof v !== 'object' || v === null)) out.push(`${prefix}=[${value.join(',')}]`);
+    else value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
+    return;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+    return;
+  }
+  if (value === '') return;
+  out.push(`${prefix}=${typeof value === 'string' && /[\s"]/.test(value) ? JSON.stringify(value) : String(value)}`);
+}
+
+function settings(component: object): string {
+  const { type: _type, id: _id, ...rest } = component as Record<string, unknown>;
+  const out: string[] = [];
+  flatten(rest, '', out);
+  return out.join(' ');
+}
+
+export function summarizeConfig(config: AgentConfig): string {
+  const cfg = redactConfig(config);
+  const used = new Set(cfg.service.pipelines.flatMap((p) => [...p.receivers, ...p.processors, ...p.exporters]));
+  const lines = [`${cfg.source}: valid`];
+  const sections = [
+    ['receivers', cfg.receivers],
+    ['processors', cfg.processors],
+    ['exporters', cfg.exporters],
+  ] as const;
+  for (const [name, components] of sections) {
+    const ids = Object.keys(components);
+    lines.push('', `${name} (${ids.length})`);
+    for (const id of ids) {
+      const unused = used.has(id) ? '' : '  [not in any pipeline]';
+      lines.push(`  ${id}${unused}`, `      ${settings(components[id]) || '(defaults)'}`);
+    }
+  }
+  lines.push('', `pipelines (${cfg.service.pipelines.length})`);
+  for (const p of cfg.service.pipelines) {
+    const stages = [p.receivers.join(', '), ...p.processors, p.exporters.join(', ')];
+    lines.push(`  ${p.id}: ${stages.join(' -> ')}`);
+  }
+  const tele: string[] = [];
+  flatten(cfg.service.telemetry, '', tele);
+  lines.push('', 'telemetry', `  ${tele.join(' ')}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,31 @@
+// Name lists with `*` wildcards compiled into one allocation-free predicate.
+
+function compileGlob(pattern: string): (s: string) => boolean {
+  const parts = pattern.split('*');
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  const middle = parts.slice(1, -1).filter((p) => p !== '');
+  const minLength = parts.reduce((n, p) => n + p.length, 0);
+  return (s) => {
+    if (s.length < minLength || !s.startsWith(first) || !s.endsWith(last)) return false;
+    let pos = first.length;
+    const end = s.length - last.length;
+    for (let k = 0; k < middle.length; k++) {
+      const at = s.indexOf(middle[k], pos);
+      if (at < 0 || at + middle[k].length > end) return false;
+      pos = at + middle[k].length;
+    }
+    return true;
+  };
+}
+
+/** Exact names go in a Set; names with `*` become leftmost-first segment matchers (correct for `*`-only globs). */
+export function compileNames(names: readonly string[]): (name: string) => boolean {
+  const exact = new Set(names.filter((n) => !n.includes('*')));
+  const globs = names.filter((n) => n.includes('*')).map(compileGlob);
+  return (name) => {
+    if (exact.has(name)) return true;
+    for (let k = 0; k < globs.length; k++) if (globs[k](name)) return true;
+    return false;
+  };
+}

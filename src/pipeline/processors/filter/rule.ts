@@ -1,0 +1,72 @@
+// A filter rule compiled once into a closure: every given field must match (AND), any list item may (OR).
+import type { FilterRule } from '../../../config/types';
+import type { PipelineEvent } from '../../event';
+import { compileCidrs } from './cidr';
+import { compileNames } from './glob';
+
+export type EventPredicate = (ev: PipelineEvent) => boolean;
+
+/** Executable name, falling back to the kernel's comm when /proc could not be read. */
+const processName = (ev: PipelineEvent): string => ev.process?.executableName || ev.comm;
+
+/**
+ * The server side's port: remote for outbound, local for inbound. When the kernel could not tell
+ * the direction, either port may be the server's, so either matches.
+ */
+function serverPortMatches(ev: PipelineEvent, ports: ReadonlySet<number>): boolean {
+  switch (ev.direction) {
+    case 'outbound':
+      return ports.has(ev.remotePort);
+    case 'inbound':
+      return ports.has(ev.localPort);
+    case 'unknown':
+      return ports.has(ev.remotePort) || ports.has(ev.localPort);
+  }
+}
+
+export function compileRule(rule: FilterRule): EventPredicate {
+  const checks: EventPredicate[] = [];
+  if (rule.process.length) {
+    const m = compileNames(rule.process);
+    checks.push((ev) => m(processName(ev)));
+  }
+  if (rule.container_id.length) {
+    const m = compileNames(rule.container_id);
+    checks.push((ev) => ev.container?.id !== undefined && m(ev.container.id));
+  }
+  if (rule.container_runtime.length) {
+    const runtimes = new Set<string>(rule.container_runtime);
+    checks.push((ev) => ev.container?.runtime !== undefined && runtimes.has(ev.container.runtime));
+  }
+  if (rule.nomad_job.length) {
+    const m = compileNames(rule.nomad_job);
+    checks.push((ev) => ev.nomad?.job !== undefined && m(ev.nomad.job));
+  }
+  if (rule.ports.length) {
+    const ports = new Set(rule.ports);
+    checks.push((ev) => serverPortMatches(ev, ports));
+  }
+  if (rule.cidrs.length) {
+    const m = compileCidrs(rule.cidrs);
+    checks.push((ev) => m(ev.remoteAddress));
+  }
+  if (rule.direction.length) {
+    const dirs = new Set<string>(rule.direction);
+    checks.push((ev) => dirs.has(ev.direction));
+  }
+  if (rule.transport.length) {
+    const ts = new Set<string>(rule.transport);
+    checks.push((ev) => ts.has(ev.transport));
+  }
+  return (ev) => {
+    for (let k = 0; k < checks.length; k++) if (!checks[k](ev)) return false;
+    return true;
+  };
+}
+
+export function anyOf(predicates: readonly EventPredicate[]): EventPredicate {
+  return (ev) => {
+    for (let k = 0; k < predicates.length; k++) if (predicates[k](ev)) return true;
+    return false;
+  };
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { loadConfigFile } from '../../../src/config';
+import { ConfigError } from '../../../src/errors';
+import { repoPath } from '../../helpers/paths';
+
+const BAD = repoPath('test', 'fixtures', 'config', 'bad');
+const ENV = {}; // fixtures must not depend on the environment of whoever runs the tests
+
+/** Each bad fixture shows one mistake (several-errors-at-once shows that all are reported together). */
+const EXPECTED: Record<string, string[]> = {
+  'unknown-top-level-key.yaml': ['extensions: unknown top-level key; netwatch has no extensions; valid keys here: receivers, processors, exporters, service'],
+  'typo-in-receiver-key.yaml': [
+    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, seed_existing, include, metrics, events, logs',
+  ],
+  'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlphttp, prometheus)'],
+  'pipeline-references-undefined-exporter.yaml': ['service.pipelines.metrics.exporters: "otlp/backup" is not defined under exporters (defined: debug, otlp)'],
+  'ring-buffer-not-power-of-two.yaml': [
+    "receivers.connections.ring_buffer_size: must be a power of two (the kernel's BPF ring buffer requires it), got 5000000; the nearest are 4194304 or 8388608",
+  ],
+  'bad-cidr-in-filter.yaml': ['processors.filter/internal.exclude[0].cidrs: "10.0.0.0/33": the prefix length must be a number from 0 to 32 for IPv4'],
+  'bad-duration.yaml': ['receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "10 milliseconds"'],
+  'duration-without-unit.yaml': ['service.telemetry.metrics.export_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "60"'],
+  'prometheus-in-logs-pipeline.yaml': ['service.pipelines.logs.exporters: "prometheus" can only export metrics; list it in a metrics pipeline'],
+  'pipeline-without-exporter.yaml': ['service.pipelines.logs.exporters: a pipeline needs at least one exporter'],
+  'traces-pipeline.yaml': ['service.pipelines.traces: netwatch produces metrics and logs, not traces; pipeline ids are metrics, logs, metrics/<name> or logs/<name>'],
+  'no-pipelines.yaml': [
+    'service.pipelines: no pipelines are defined; add at least one (pipeline ids are metrics, logs, metrics/<name> or logs/<name>), each with receivers and exporters',
+  ],
+  'empty-component-name.yaml': ['exporters.otlp/: invalid component id "otlp/": the name after "/" is empty; ids are type or type/name, e.g. otlp or otlp/backup'],
+  'yes-is-not-a-boolean.yaml': ['receivers.connections.seed_existing: must be true or false, got "yes"'],
+  'sampling-ratio-above-one.yaml': ['receivers.connections.logs.sampling_ratio: must be a number greater than 0 and at most 1 (1 keeps every record), got 1.5'],
+  'metric-switch-without-enabled.yaml': ['receivers.connections.metrics.netwatch.connection.duration: must be a mapping such as {enabled: false}, got false'],
+  'exclude-rule-that-matches-everything.yaml': [
+    'processors.filter.exclude[0]: an empty rule matches every event (so everything would be dropped); give at least one of process, container_id, container_runtime, nomad_job, ports, cidrs, direction, transport',
+  ],
+  'rules-not-a-list.yaml': ['processors.filter.include: must be a list of rules; start each rule with "- " (a list item)'],
+  'insecure-with-https-endpoint.yaml': [
+    'exporters.otlp.tls.insecure: is true, but the endpoint "https://collector.example.com:4317" asks for TLS; change the endpoint to http:// or remove tls.insecure',
+  ],
+  'otlphttp-endpoint-without-scheme.yaml': ['exporters.otlphttp.endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318"'],
+  'prometheus-endpoint-key.yaml': [
+    'exporters.prometheus.endpoint: unknown key; netwatch takes host and port separately instead of endpoint, e.g. host: 0.0.0.0 and port: 8889; valid keys here: host, port',
+  ],
+  'unquoted-env-in-flow-mapping.yaml': [
+    'line 4, column 21: invalid YAML: Unexpected flow-map-start at node end; a ${...} inside { } or [ ] must be quoted, e.g. "${env:NAME}"',
+  ],
+  'several-errors-at-once.yaml': [
+    'receivers.connections.ring_buffer_size: must be at least 4096 bytes (one page), got 1000',
+    'receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "fast"',
+    'processors.filter/ports.include[0].ports: ports must be whole numbers from 1 to 65535; got 70000',
+    'exporters.debug.verbosity: must be one of basic, normal, detailed; got "loud"',
+    'service.pipelines.metrics.exporters: "otlp" is not defined under exporters (defined: debug)',
+  ],
+};
+
+function problemsOf(file: string): readonly string[] {
+  try {
+    loadConfigFile(file, ENV);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    return e.problems;
+  }
+  assert.fail(`${file} loaded without problems`);
+}
+
+for (const [fixture, expected] of Object.entries(EXPECTED)) {
+  test(`${fixture.replace(/\.yaml$/, '').replaceAll('-', ' ')} is reported with its key path and a fix`, () => {
+    assert.deepEqual(problemsOf(`${BAD}/${fixture}`), expected);
+  });
+}
+
+test('every bad fixture has its expected problems in the table', () => {
+  assert.deepEqual(readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort(), Object.keys(EXPECTED).sort());
+});
+
+test('the error message names the file and lists every problem on its own line', () => {
+  const file = `${BAD}/several-errors-at-once.yaml`;
+  try {
+    loadConfigFile(file, ENV);
+    assert.fail('loaded');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.file, file);
+    assert.equal(e.message, `${file}: invalid configuration:\n  - ${EXPECTED['several-errors-at-once.yaml'].join('\n  - ')}`);
+  }
+});
+
+test('a missing file is a ConfigError that says so', () => {
+  assert.throws(() => loadConfigFile(`${BAD}/does-not-exist.yaml`, ENV), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(e.problems, ['cannot read the configuration file: no such file (give one with -c FILE)']);
+    return true;
+  });
+});

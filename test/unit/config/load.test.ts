@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfigFile, parseConfig, parseDuration, type AgentConfig } from '../../../src/config';
+import { repoPath } from '../../helpers/paths';
+
+const good = (name: string): AgentConfig => loadConfigFile(repoPath('test', 'fixtures', 'config', 'good', name), {});
+
+test('empty component bodies get every default', () => {
+  const cfg = good('minimal.yaml');
+  assert.deepEqual(cfg.receivers.connections, {
+    type: 'connections',
+    id: 'connections',
+    ring_buffer_size: 4_194_304,
+    poll_interval_ms: 10,
+    seed_existing: true,
+    include: { process_pid: false, peer_address: false, client_port: false },
+    metrics: {},
+    events: {},
+    logs: { sampling_ratio: 1, max_per_second: 1000 },
+  });
+  assert.deepEqual(cfg.exporters.debug, { type: 'debug', id: 'debug', verbosity: 'basic' });
+  assert.deepEqual(cfg.service.telemetry, {
+    logs: { level: 'info' },
+    metrics: { export_interval_ms: 60_000, cardinality_limit: 2000 },
+    resource: {},
+  });
+  assert.deepEqual(cfg.processors, {});
+});
+
+test('every component type reads its settings, and text stays text', () => {
+  const cfg = good('every-component.yaml');
+  const c = cfg.receivers.connections;
+  assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, false, 0]);
+  assert.deepEqual(c.metrics, { 'netwatch.connection.count': { enabled: false } });
+  assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
+  assert.equal(cfg.receivers['connections/second'].poll_interval_ms, 500);
+  const f = cfg.processors['filter/web'];
+  assert.deepEqual(f.include[0], { process: ['nginx', 'python3*'], container_id: [], container_runtime: [], nomad_job: [], ports: [80, 443], cidrs: [], direction: ['inbound'], transport: [] });
+  assert.deepEqual(f.exclude[0].cidrs, ['127.0.0.0/8', '::1/128', '::ffff:10.0.0.0/104']);
+  const o = cfg.exporters['otlp/tls'];
+  assert.ok(o.type === 'otlp');
+  assert.deepEqual(o.headers, { authorization: 'Bearer s3cr3t', 'x-org-id': '0042' }, 'YAML would read 0042 as a number');
+  assert.deepEqual([o.compression, o.timeout_ms, o.tls.insecure, o.tls.server_name_override], ['none', 2500, false, 'collector']);
+  const h = cfg.exporters.otlphttp;
+  assert.ok(h.type === 'otlphttp');
+  assert.deepEqual([h.endpoint, h.encoding, h.tls.insecure], ['https://otlp.example.com', 'json', false]);
+  assert.deepEqual(cfg.exporters.prometheus, { type: 'prometheus', id: 'prometheus', host: '0.0.0.0', port: 8889 });
+  assert.deepEqual(
+    cfg.service.pipelines.map((p) => [p.id, p.signal]),
+    [
+      ['metrics', 'metrics'],
+      ['metrics/local', 'metrics'],
+      ['logs/remote', 'logs'],
+    ],
+  );
+  assert.deepEqual(cfg.service.telemetry.resource, { 'service.name': 'edge-agent', 'deployment.version': '1.10' });
+  assert.deepEqual(cfg.service.telemetry.metrics, { export_interval_ms: 15_000, cardinality_limit: 500 });
+  assert.equal(cfg.service.telemetry.logs.level, 'debug');
+});
+
+test('the loaded config is frozen all the way down', () => {
+  const cfg = good('every-component.yaml');
+  const stack: unknown[] = [cfg];
+  let objects = 0;
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    assert.ok(Object.isFrozen(v), `not frozen: ${JSON.stringify(v).slice(0, 80)}`);
+    objects++;
+    stack.push(...Object.values(v));
+  }
+  assert.ok(objects > 40);
+  assert.throws(() => {
+    (cfg.receivers.connections as { ring_buffer_size: number }).ring_buffer_size = 1;
+  }, TypeError);
+});
+
+test('the source records the file it came from', () => {
+  assert.equal(parseConfig('service: {pipelines: {metrics: {receivers: [connections], exporters: [debug]}}}\nreceivers: {connections: }\nexporters: {debug: }', 'inline.yaml', {}).source, 'inline.yaml');
+});
+
+test('durations are read as the collector writes them', () => {
+  const cases: [string, number | undefined][] = [
+    ['10s', 10_000],
+    ['500ms', 500],
+    ['1m30s', 90_000],
+    ['1.5h', 5_400_000],
+    ['2500us', 3],
+    ['0', 0],
+    ['10', undefined],
+    ['10 s', undefined],
+    ['-1s', undefined],
+    ['1d', undefined],
+    ['', undefined],
+  ];
+  for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
+});
