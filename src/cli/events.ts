@@ -2,6 +2,7 @@
 // A debugging aid: no config, no exporters; SIGTERM/SIGINT detach everything and exit 0.
 import { ConnProbe } from '../probes/conn/probe';
 import { stopOnSignals } from '../kernel/lifecycle';
+import { rootLogger } from '../log';
 
 export interface EventsOptions {
   ringBytes: number;
@@ -17,6 +18,7 @@ export function runEvents(opts: EventsOptions): ConnProbe {
     (ev) => write(JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))),
   );
   probe.start();
+  rootLogger.info('conn probe attached; printing one JSON line per event');
   stopOnSignals(() => probe.stop());
   return probe;
 }

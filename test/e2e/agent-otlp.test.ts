@@ -1,0 +1,189 @@
+// The whole agent against the real kernel, exporting to an OTLP sink built on the official OTLP
+// protobuf definitions: counts are checked exactly against the traffic the test generates.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { startAgent, type RunningAgent } from '../../src/agent';
+import { parseConfig } from '../../src/config';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
+
+const N = 8; // TCP connections per family
+const M = 3; // UDP connects per family
+const K = 2; // refused connects per family
+
+async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, host, () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** An agent.yaml with the connections receiver and one exporter (`id`, defined by `block`). */
+function agentYaml(id: string, block: string, extra = ''): string {
+  return `
+receivers:
+  connections:
+    seed_existing: false
+processors:
+  filter/no-curl:
+    exclude:
+      - process: [curl]
+exporters:
+  ${id}:
+${block}
+service:
+  pipelines:
+    metrics:
+      receivers: [connections]
+      ${extra}
+      exporters: [${id}]
+    logs:
+      receivers: [connections]
+      ${extra}
+      exporters: [${id}]
+  telemetry:
+    metrics:
+      export_interval: 300ms
+    resource:
+      deployment.environment.name: e2e
+`;
+}
+
+const transports: Record<string, (s: OtlpSink) => [string, string]> = {
+  'OTLP/gRPC': (s) => ['otlp/sink', `    endpoint: http://${s.grpcEndpoint}`],
+  'OTLP/HTTP (protobuf)': (s) => ['otlphttp/sink', `    endpoint: ${s.httpEndpoint}\n    encoding: proto`],
+};
+
+for (const [name, exporter] of Object.entries(transports)) {
+  describe(`the agent exporting over ${name}`, () => {
+    let sink: OtlpSink;
+    let agent: RunningAgent;
+    const servers: Started[] = [];
+    const ports: Record<string, { tcp: number; udp: number; closed: number }> = {};
+
+    before(async () => {
+      sink = await OtlpSink.start();
+      const [id, block] = exporter(sink);
+      const cfg = parseConfig(agentYaml(id, block), 'e2e.yaml', {});
+      agent = await startAgent(cfg);
+      for (const [fam, host] of [['v4', '127.0.0.1'], ['v6', '::1']] as const) {
+        const srv = await startTraffic(`nwt-otlp-${fam}`, 'tcp-server', [host]);
+        servers.push(srv);
+        ports[fam] = { tcp: srv.info.port as number, udp: await freePort(host), closed: await freePort(host) };
+        const cli = await runTraffic(`nwt-otlpc-${fam}`, 'tcp-clients', [host, ports[fam].tcp, N]);
+        assert.equal(cli.info.done, N);
+        await runTraffic(`nwt-otlpu-${fam}`, 'udp-connect', [host, ports[fam].udp, M]);
+        const ref = await runTraffic(`nwt-otlpr-${fam}`, 'refused', [host, ports[fam].closed, K]);
+        assert.equal(ref.info.refused, K);
+      }
+      await sink.waitFor(
+        () => (['v4', 'v6'] as const).every((f) => sink.sumOf('netwatch.connection.bytes_received', { 'server.port': ports[f].tcp, 'netwatch.connection.direction': 'inbound' }) === N * 'hello'.length),
+        15_000,
+      );
+      await agent.flush();
+    });
+    after(async () => {
+      for (const s of servers) await stopChild(s);
+      await agent?.stop();
+      await sink?.stop();
+    });
+
+    for (const [fam, type] of [['v4', 'ipv4'], ['v6', 'ipv6']] as const) {
+      test(`counts exactly N outbound and N inbound TCP connections (${type})`, () => {
+        const p = ports[fam].tcp;
+        assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': p, 'netwatch.connection.direction': 'outbound', 'network.transport': 'tcp', 'network.type': type }), N);
+        assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': p, 'netwatch.connection.direction': 'inbound', 'network.transport': 'tcp', 'network.type': type }), N);
+      });
+
+      test(`counts exactly M UDP connects and K refused connects (${type})`, () => {
+        assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': ports[fam].udp, 'network.transport': 'udp', 'network.type': type }), M);
+        assert.equal(sink.sumOf('netwatch.connection.failed', { 'server.port': ports[fam].closed, 'error.type': 'ECONNREFUSED', 'network.type': type }), K);
+      });
+
+      test(`reports bytes, durations and RTTs of the closed connections with the catalogue's units (${type})`, () => {
+        const p = ports[fam].tcp;
+        assert.equal(sink.sumOf('netwatch.connection.bytes_sent', { 'server.port': p, 'netwatch.connection.direction': 'outbound' }), N * 'hello'.length);
+        assert.equal(sink.sumOf('netwatch.connection.bytes_received', { 'server.port': p, 'netwatch.connection.direction': 'outbound' }), N * 'ok'.length);
+        const duration = sink.histogram('netwatch.connection.duration', { 'server.port': p, 'netwatch.connection.direction': 'outbound' });
+        assert.equal(duration?.count, N);
+        assert.equal(duration?.unit, 's');
+        const rtt = sink.histogram('netwatch.connection.rtt', { 'server.port': p, 'netwatch.connection.direction': 'inbound' });
+        assert.equal(rtt?.count, N);
+        assert.equal(rtt?.unit, 's');
+      });
+    }
+
+    test('exports state transitions and currently-open connections by state', () => {
+      assert.ok(sink.sumOf('netwatch.connection.state_transitions', { 'netwatch.connection.previous_state': 'syn_sent', 'network.connection.state': 'established' }) >= 2 * N);
+      const active = sink.latest('netwatch.connection.active');
+      assert.ok(active.length > 0);
+      assert.equal(active[0].unit, '{connection}');
+      // Every test connection has closed again: none of them is still counted as open.
+      for (const f of ['v4', 'v6'] as const) {
+        assert.equal(sink.sumOf('netwatch.connection.active', { 'server.port': ports[f].tcp, 'network.connection.state': 'established' }), 0);
+      }
+    });
+
+    test('sends one log record per connection event with eventName, its own timestamp and the attributes', () => {
+      const p = ports.v4.tcp;
+      const opens = sink.logs({ eventName: 'netwatch.connection.open' }).filter((r) => r.attributes['server.port'] === p);
+      assert.equal(opens.length, N);
+      for (const r of opens) {
+        assert.equal(r.attributes['event.name'], undefined, 'eventName is a field, not an attribute');
+        assert.equal(r.attributes['network.transport'], 'tcp');
+        assert.equal(r.attributes['process.executable.name'], 'node');
+        assert.ok(Math.abs(r.timeUnixNano / 1e6 - Date.now()) < 60_000, 'the event time is now-ish wall clock');
+      }
+      const accepts = sink.logs({ eventName: 'netwatch.connection.accept' }).filter((r) => r.attributes['server.port'] === p);
+      assert.equal(accepts.length, N);
+      const closes = sink.logs({ eventName: 'netwatch.connection.close' }).filter((r) => r.attributes['server.port'] === p);
+      assert.equal(closes.length, 2 * N);
+      const failures = sink.logs({ eventName: 'netwatch.connection.failure' }).filter((r) => r.attributes['server.port'] === ports.v4.closed);
+      assert.equal(failures.length, K);
+      assert.equal(failures[0].attributes['error.type'], 'ECONNREFUSED');
+    });
+
+    test('sets the resource attributes', () => {
+      const r = sink.resource();
+      assert.equal(r['service.name'], 'netwatch');
+      assert.ok(typeof r['service.version'] === 'string' && r['service.version'] !== '');
+      assert.ok(typeof r['host.name'] === 'string' && r['host.name'] !== '');
+      assert.equal(r['deployment.environment.name'], 'e2e');
+    });
+
+    test('reports its own events read and lost', () => {
+      assert.ok(sink.sumOf('netwatch.agent.events.read', { 'netwatch.probe': 'connections' }) > 0);
+      assert.equal(sink.sumOf('netwatch.agent.events.lost', { 'netwatch.probe': 'connections' }), 0);
+    });
+  });
+}
+
+describe('a filter that excludes one process', () => {
+  test("drops that process's traffic and keeps the rest", async () => {
+    const sink = await OtlpSink.start();
+    const cfg = parseConfig(agentYaml('otlp/sink', `    endpoint: http://${sink.grpcEndpoint}`, 'processors: [filter/no-curl]'), 'e2e.yaml', {});
+    const agent = await startAgent(cfg);
+    const server = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      await promisify(execFile)('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
+      await promisify(execFile)('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
+      await runTraffic('nwt-kept', 'tcp-clients', ['127.0.0.1', port, 3]);
+      await sink.waitFor(() => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'node', 'netwatch.connection.direction': 'outbound' }) === 3, 10_000);
+      await agent.flush();
+      assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'curl' }), 0);
+      assert.equal(sink.logs().filter((r) => r.attributes['process.executable.name'] === 'curl').length, 0);
+      assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'node', 'netwatch.connection.direction': 'outbound' }), 3);
+    } finally {
+      server.close();
+      await agent.stop();
+      await sink.stop();
+    }
+  });
+});
