@@ -1,4 +1,6 @@
-// Hook: which metric and event names a receiver's `metrics:` / `events:` switches may name.
+// Which metric and event names a receiver's `metrics:` / `events:` switches may name: the ones
+// the catalogue (otel/catalogue.yaml, via the generated tables) gives that receiver.
+import { EVENTS, METRICS } from '../telemetry/generated';
 
 export type NameKind = 'metrics' | 'events';
 
@@ -7,15 +9,12 @@ export interface NameProblem {
   message: string;
 }
 
-/**
- * Returns one problem per name that is not in the catalogue (otel/catalogue.yaml).
- * TODO(lead): wire to the generated catalogue, e.g.
- *   `const known = kind === 'metrics' ? METRIC_NAMES : EVENT_NAMES;`
- *   `return names.filter((n) => !known.includes(n)).map((name) => ({ name, message: unknownNameMessage(kind, name, known) }));`
- * Until then every name is accepted (the `{enabled: bool}` shape is still checked by the schema).
- */
-export function validateNames(kind: NameKind, names: readonly string[]): NameProblem[] {
-  void kind;
-  void names;
-  return [];
+/** One problem per name that the catalogue does not list for `source` (a receiver type). */
+export function validateNames(kind: NameKind, names: readonly string[], source = 'connections'): NameProblem[] {
+  const table: Readonly<Record<string, { source: string }>> = kind === 'metrics' ? METRICS : EVENTS;
+  const known = Object.keys(table).filter((n) => table[n].source === source);
+  const noun = kind === 'metrics' ? 'metric' : 'log event';
+  return names
+    .filter((n) => !known.includes(n))
+    .map((name) => ({ name, message: `unknown ${noun} "${name}" for this receiver (known: ${known.join(', ')})` }));
 }

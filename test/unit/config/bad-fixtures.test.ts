@@ -31,6 +31,9 @@ const EXPECTED: Record<string, string[]> = {
   'empty-component-name.yaml': ['exporters.otlp/: invalid component id "otlp/": the name after "/" is empty; ids are type or type/name, e.g. otlp or otlp/backup'],
   'yes-is-not-a-boolean.yaml': ['receivers.connections.seed_existing: must be true or false, got "yes"'],
   'sampling-ratio-above-one.yaml': ['receivers.connections.logs.sampling_ratio: must be a number greater than 0 and at most 1 (1 keeps every record), got 1.5'],
+  'unknown-metric-name.yaml': [
+    'receivers.connections.metrics.netwatch.connection.opend: unknown metric "netwatch.connection.opend" for this receiver (known: netwatch.connection.opened, netwatch.connection.active, netwatch.connection.state_transitions, netwatch.connection.duration, netwatch.connection.bytes_sent, netwatch.connection.bytes_received, netwatch.connection.retransmits, netwatch.connection.rtt, netwatch.connection.failed)',
+  ],
   'metric-switch-without-enabled.yaml': ['receivers.connections.metrics.netwatch.connection.duration: must be a mapping such as {enabled: false}, got false'],
   'exclude-rule-that-matches-everything.yaml': [
     'processors.filter.exclude[0]: an empty rule matches every event (so everything would be dropped); give at least one of process, container_id, container_runtime, nomad_job, ports, cidrs, direction, transport',
