@@ -3,6 +3,7 @@
 //   node dist/otel/generate.js [--check] [--root DIR]
 // --check writes nothing and exits 1 listing the files that are stale.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { renderReference } from '../src/config/reference';
 import { join } from 'node:path';
 import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue } from './catalogue';
 
@@ -147,9 +148,16 @@ export function renderDocumentation(cat: Catalogue): string {
 }
 
 /** The generated files for a catalogue text, keyed by repo-relative path. */
+export const CONFIG_REFERENCE_PATH = 'config/reference.md';
+
 export function generate(catalogueText: string): Record<string, string> {
   const cat = parseCatalogue(catalogueText);
-  return { [GENERATED_TS_PATH]: renderTypescript(cat), [DOCUMENTATION_PATH]: renderDocumentation(cat) };
+  return {
+    [GENERATED_TS_PATH]: renderTypescript(cat),
+    [DOCUMENTATION_PATH]: renderDocumentation(cat),
+    // The config reference is generated from the schemas, in the same step, so one --check covers it.
+    [CONFIG_REFERENCE_PATH]: renderReference(),
+  };
 }
 
 /** Paths (repo-relative) whose content differs from what the catalogue generates. */
