@@ -20,7 +20,10 @@ export function eventClass(ev: ConnPipelineEvent): EventName | undefined {
     case 'connect': return EVENT.CONNECTION_OPEN;
     case 'accept': return EVENT.CONNECTION_ACCEPT;
     case 'state': return EVENT.CONNECTION_STATE_CHANGE;
-    case 'close': return failedBeforeEstablished(ev) ? EVENT.CONNECTION_FAILURE : EVENT.CONNECTION_CLOSE;
+    // A listening socket going away is not a connection closing.
+    case 'close':
+      if (ev.oldState === 'listen') return undefined;
+      return failedBeforeEstablished(ev) ? EVENT.CONNECTION_FAILURE : EVENT.CONNECTION_CLOSE;
     case 'existing': return undefined;
   }
 }

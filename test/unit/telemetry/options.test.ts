@@ -4,7 +4,7 @@ import { type LogLevel, setLogSink } from '../../../src/log';
 import { ATTR, EVENT, METRIC } from '../../../src/telemetry/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
-import { agentConfig, connEvent, otlpGrpc, outboundLifecycle, receiver } from './fixtures';
+import { agentConfig, connEvent, newSock, otlpGrpc, outboundLifecycle, receiver } from './fixtures';
 
 const lines: { line: string; level: LogLevel }[] = [];
 setLogSink((line, level) => lines.push({ line, level }));
@@ -105,4 +105,14 @@ test('UDP connects count as opened but never as open sockets', async () => {
   });
   assert.equal(s.sumOf(METRIC.CONNECTION_OPENED, { [ATTR.NETWORK_TRANSPORT]: 'udp', [ATTR.SERVER_PORT]: 53 }), 1);
   assert.equal(s.sumOf(METRIC.CONNECTION_ACTIVE), 0);
+});
+
+test('a listening socket closing is not logged as a connection close', async () => {
+  const sock = newSock();
+  const s = await run({ signals: ['logs'] }, (t) => {
+    t.sinkFor('logs').consume(connEvent({ kind: 'state', sock, oldState: 'closed', newState: 'listen', direction: 'unknown' }));
+    t.sinkFor('logs').consume(connEvent({ kind: 'close', sock, oldState: 'listen', newState: 'closed', direction: 'unknown' }));
+    for (const ev of outboundLifecycle()) t.sinkFor('logs').consume(ev);
+  });
+  assert.equal(s.logs({ eventName: EVENT.CONNECTION_CLOSE }).length, 1);
 });
