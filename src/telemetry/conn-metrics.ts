@@ -26,7 +26,7 @@ interface ReceiverPlans {
   activeBase?: AttributePlan;
 }
 
-interface TrackedSocket {
+export interface TrackedSocket {
   /** Key of the series the socket is counted in (possibly the overflow series). */
   key: string;
   baseKey: string;
@@ -34,8 +34,17 @@ interface TrackedSocket {
   established: boolean;
 }
 
+/** What a reloaded configuration carries over so cumulative counters and open sockets survive it. */
+export interface ConnMetricsState {
+  readonly sums: ReadonlyMap<MetricName, SumTable>;
+  readonly histograms: ReadonlyMap<MetricName, HistogramTable>;
+  readonly sockets: Map<bigint, TrackedSocket>;
+}
+
 export interface ConnMetricsOptions {
   receivers: readonly ConnectionsReceiverConfig[];
+  /** State of the pipeline's previous incarnation (hot reload). */
+  carry?: ConnMetricsState;
   cardinalityLimit: number;
   /** Called for every measurement folded into an overflow series. */
   onOverflow: (metric: string) => void;
@@ -46,12 +55,13 @@ export class ConnMetrics implements EventSink {
   private readonly byReceiver = new Map<string, ReceiverPlans>();
   private readonly sums = new Map<MetricName, SumTable>();
   private readonly histograms = new Map<MetricName, HistogramTable>();
-  private readonly sockets = new Map<bigint, TrackedSocket>();
+  private readonly sockets: Map<bigint, TrackedSocket>;
   private warnedSocketCap = false;
   private keyEvent?: ConnPipelineEvent;
   private readonly keys = new Map<AttributePlan, string>();
 
   constructor(meter: Meter, producer: HistogramProducer, private readonly opts: ConnMetricsOptions) {
+    this.sockets = opts.carry?.sockets ?? new Map();
     const wanted = CONN_METRICS.filter((m) => opts.receivers.some((rc) => metricEnabled(rc, m)));
     for (const rc of opts.receivers) {
       const rp: ReceiverPlans = { plans: new Map() };
@@ -72,7 +82,8 @@ export class ConnMetrics implements EventSink {
       const options = { unit: m.unit, description: m.description, valueType: m.valueType === 'int' ? ValueType.INT : ValueType.DOUBLE };
       switch (m.instrument) {
         case 'histogram': {
-          const t = new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, m.buckets ?? []);
+          const old = opts.carry?.histograms.get(m.name);
+          const t = old ?? new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, m.buckets ?? []);
           this.histograms.set(m.name, t);
           producer.add(m, t);
           break;
@@ -80,7 +91,7 @@ export class ConnMetrics implements EventSink {
         case 'counter':
         case 'updowncounter':
         case 'gauge': {
-          const t = new SumTable(m.name, opts.cardinalityLimit, opts.onOverflow);
+          const t = opts.carry?.sums.get(m.name) ?? new SumTable(m.name, opts.cardinalityLimit, opts.onOverflow);
           this.sums.set(m.name, t);
           const inst = m.instrument === 'counter' ? meter.createObservableCounter(m.name, options)
             : m.instrument === 'updowncounter' ? meter.createObservableUpDownCounter(m.name, options)
@@ -97,6 +108,10 @@ export class ConnMetrics implements EventSink {
         for (const [inst, t] of observables) for (const s of t.series.values()) observer.observe(inst, s.value, s.attrs);
       }, observables.map(([o]) => o));
     }
+  }
+
+  state(): ConnMetricsState {
+    return { sums: this.sums, histograms: this.histograms, sockets: this.sockets };
   }
 
   consume(ev: PipelineEvent): void {

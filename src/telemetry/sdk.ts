@@ -9,7 +9,7 @@ import type { EventSink } from '../pipeline/event';
 import pkg from '../../package.json';
 import { OVERFLOW_ATTRIBUTES } from './aggregate';
 import { ConnLogs } from './conn-logs';
-import { ConnMetrics } from './conn-metrics';
+import { ConnMetrics, type ConnMetricsState } from './conn-metrics';
 import type { WriteLine } from './debug';
 import { routeDiagnostics } from './diag';
 import { ExportHealth, watchLogExporter, watchMetricExporter } from './export-health';
@@ -25,7 +25,11 @@ export interface Telemetry {
   forceFlush(): Promise<void>;
   /** Flushes once and stops; resolves within `shutdownTimeoutMs` even if a collector hangs. */
   shutdown(): Promise<void>;
+  /** Aggregation state by metrics pipeline id, for the next incarnation after a reload. */
+  carryState(): TelemetryState;
 }
+
+export type TelemetryState = ReadonlyMap<string, ConnMetricsState>;
 
 export interface TelemetryOptions {
   log?: Logger;
@@ -33,6 +37,8 @@ export interface TelemetryOptions {
   debugWrite?: WriteLine;
   shutdownTimeoutMs?: number;
   machineIdPath?: string;
+  /** Cumulative state of the previous configuration's pipelines (hot reload), by pipeline id. */
+  carry?: TelemetryState;
 }
 
 const OVERFLOW_KEY = Object.keys(OVERFLOW_ATTRIBUTES)[0];
@@ -92,6 +98,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
     p.receivers.map((id) => cfg.receivers[id]).filter((r): r is ConnectionsReceiverConfig => r?.type === 'connections');
 
   const sinks = new Map<string, EventSink>();
+  const connMetrics = new Map<string, ConnMetrics>();
   const meterProviders: MeterProvider[] = [];
   const loggerProviders: LoggerProvider[] = [];
   const pullReaders = new Set<string>();
@@ -120,7 +127,9 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         const mp = new MeterProvider({ resource, readers });
         meterProviders.push(mp);
         const meter = mp.getMeter(scope.name, scope.version);
-        sinks.set(p.id, new ConnMetrics(meter, producer, { receivers: receiversOf(p), cardinalityLimit: limit, onOverflow, log }));
+        const cm = new ConnMetrics(meter, producer, { receivers: receiversOf(p), cardinalityLimit: limit, onOverflow, log, carry: opts.carry?.get(p.id) });
+        connMetrics.set(p.id, cm);
+        sinks.set(p.id, cm);
         registerSelfMetrics(meter, { stats: (): AgentStats | undefined => stats?.(), exportFailures, cardinalityHits });
         break;
       }
@@ -151,6 +160,9 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
       const s = sinks.get(pipelineId);
       if (!s) throw new NetwatchError(`no telemetry pipeline named ${pipelineId}`);
       return s;
+    },
+    carryState() {
+      return new Map([...connMetrics].map(([id, cm]) => [id, cm.state()]));
     },
     setStatsProvider(fn) {
       stats = fn;
