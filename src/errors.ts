@@ -54,10 +54,37 @@ export class ExportError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_EXPORT';
 }
 
-/** A Nomad API call failed; `status` is the HTTP status when there was a response. */
+/**
+ * What went wrong with a Nomad API call, so callers can decide without parsing texts:
+ * active_deployment (400, retry after the deployment), policy_violation (400, count outside the
+ * group's scaling min/max), forbidden (401/403), not_found (404), bad_request (other 4xx),
+ * server (5xx, 429), timeout (no answer in time), connection (refused, reset, closed), tls
+ * (handshake or certificate failure).
+ */
+export type NomadErrorKind =
+  | 'active_deployment' | 'policy_violation' | 'forbidden' | 'not_found' | 'bad_request'
+  | 'server' | 'timeout' | 'connection' | 'tls';
+
+/**
+ * A Nomad API call failed; `status` is the HTTP status when there was a response, `body` its
+ * text, `kind` the classification. Messages and bodies never carry the ACL token or password.
+ */
 export class NomadError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_NOMAD';
-  constructor(message: string, readonly status?: number, readonly body?: string) {
-    super(message);
+  readonly kind: NomadErrorKind;
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly body?: string,
+    kind?: NomadErrorKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.kind = kind ?? (status === undefined ? 'connection' : 'server');
+  }
+
+  /** Worth trying again later: the server or the network failed, not the request. */
+  get retryable(): boolean {
+    return this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'active_deployment';
   }
 }

@@ -1,0 +1,31 @@
+// Sorts a Nomad HTTP error answer into a NomadErrorKind. The 400 texts matched here are Job.Scale's
+// (hashicorp/nomad nomad/job_endpoint.go): "job scaling blocked due to active deployment",
+// "group count was less than scaling policy minimum: …", "group count was greater than scaling
+// policy maximum: …". 403 carries "Permission denied" / "ACL token not found" (structs/errors.go).
+import type { NomadErrorKind } from '../../../../errors';
+
+export function classifyStatus(status: number, body: string): NomadErrorKind {
+  if (status === 400 && body.includes('job scaling blocked due to active deployment')) return 'active_deployment';
+  if (status === 400 && /group count was (less|greater) than scaling policy (minimum|maximum)/.test(body)) return 'policy_violation';
+  if (status === 401 || status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 429 || status >= 500) return 'server';
+  if (status >= 400) return 'bad_request';
+  return 'server';
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
+
+/** Kind for a failure without an HTTP answer, from the error's code (or its cause's). */
+export function classifyFailure(err: unknown, timedOut: boolean): NomadErrorKind {
+  if (timedOut) return 'timeout';
+  const codes: string[] = [];
+  for (let e: any = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
+    if (typeof e.code === 'string') codes.push(e.code);
+    if (e.name === 'TimeoutError') return 'timeout';
+  }
+  if (codes.some((c) => TIMEOUT_CODES.has(c))) return 'timeout';
+  if (codes.some((c) => TLS_CODE.test(c))) return 'tls';
+  return 'connection';
+}

@@ -1,0 +1,141 @@
+// The agent's Nomad HTTP client: the few calls nomad_autostart makes (read scale status and
+// allocations with blocking queries, scale a group, read and re-register a job). Paths, query
+// parameters and bodies follow hashicorp/nomad api/jobs.go (Jobs.ScaleStatus, Jobs.Scale,
+// Jobs.Info, Jobs.Register, Jobs.Allocations) and the HTTP API docs (api-docs/jobs.mdx).
+import { inspect } from 'node:util';
+import { NomadError } from '../../../../errors';
+import type { NomadSettings } from './settings';
+import { NomadTransport, type NomadResponse } from './transport';
+import type {
+  AllocationStub, BlockingOptions, JobScaleStatus, JobWriteResponse, NomadJob, QueryResult, TaskGroupScaleStatus,
+} from './types';
+
+/** Nomad caps a blocking wait at 300 s (structs.MaxBlockingRPCQueryTime) and adds up to 1/16 jitter. */
+const MAX_WAIT_MS = 300_000;
+const JITTER_FRACTION = 16;
+
+export interface CallOptions { timeoutMs?: number }
+export interface ScaleOptions extends CallOptions {
+  /** Record the event as an error (then `count` must be null). */
+  error?: boolean;
+  policyOverride?: boolean;
+  /** Scale only if the job's JobModifyIndex still equals this (check-and-set). */
+  jobModifyIndex?: number;
+}
+export interface RegisterOptions extends CallOptions {
+  namespace?: string;
+  enforceIndex?: boolean;
+  jobModifyIndex?: number;
+  /** Keep the counts currently stored in Nomad instead of those in `job`. */
+  preserveCounts?: boolean;
+}
+
+export class NomadClient {
+  private readonly transport: NomadTransport;
+
+  constructor(readonly settings: NomadSettings) {
+    this.transport = new NomadTransport(settings);
+  }
+
+  /** GET /v1/job/:job/scale — desired/placed/running/healthy per group and Nomad's scaling events. */
+  async jobScaleStatus(job: string, namespace?: string, q: BlockingOptions & CallOptions = {}): Promise<QueryResult<JobScaleStatus>> {
+    const r = await this.query<JobScaleStatus>(`/v1/job/${enc(job)}/scale`, namespace, q);
+    const groups: Record<string, TaskGroupScaleStatus> = {};
+    for (const [name, g] of Object.entries(r.value.TaskGroups ?? {})) groups[name] = { ...g, Events: g.Events ?? [] };
+    return { ...r, value: { ...r.value, TaskGroups: groups } };
+  }
+
+  /** POST /v1/job/:job/scale — set a group's count (null: record an event only). */
+  async scale(
+    job: string, group: string, count: number | null, message: string,
+    meta?: Record<string, unknown>, namespace?: string, opts: ScaleOptions = {},
+  ): Promise<JobWriteResponse> {
+    const ns = namespace ?? this.settings.namespace;
+    const target: Record<string, string> = { Job: job, Group: group };
+    if (ns !== undefined) target.Namespace = ns;
+    const body: Record<string, unknown> = { Count: count, Target: target, Message: message, Error: opts.error ?? false, Meta: meta ?? null, PolicyOverride: opts.policyOverride ?? false };
+    if (opts.jobModifyIndex !== undefined) body.JobModifyIndex = opts.jobModifyIndex;
+    return this.write('POST', `/v1/job/${enc(job)}/scale`, ns, body, opts.timeoutMs);
+  }
+
+  /** GET /v1/job/:job. */
+  async readJob(job: string, namespace?: string, q: BlockingOptions & CallOptions = {}): Promise<QueryResult<NomadJob>> {
+    return this.query<NomadJob>(`/v1/job/${enc(job)}`, namespace, q);
+  }
+
+  /** PUT /v1/jobs — e.g. a job read back with Stop=false, to start a stopped job again. */
+  async registerJob(job: NomadJob, opts: RegisterOptions = {}): Promise<JobWriteResponse> {
+    const ns = opts.namespace ?? job.Namespace ?? this.settings.namespace;
+    const body: Record<string, unknown> = { Job: job };
+    if (opts.enforceIndex) { body.EnforceIndex = true; body.JobModifyIndex = opts.jobModifyIndex ?? 0; }
+    if (opts.preserveCounts) body.PreserveCounts = true;
+    return this.write('PUT', '/v1/jobs', ns, body, opts.timeoutMs);
+  }
+
+  /** GET /v1/job/:job/allocations. */
+  async allocations(job: string, namespace?: string, q: BlockingOptions & CallOptions = {}): Promise<QueryResult<AllocationStub[]>> {
+    return this.query<AllocationStub[]>(`/v1/job/${enc(job)}/allocations`, namespace, q);
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  // Printing the client prints only the (redacted) settings.
+  [inspect.custom](_depth: number, opts: object): string {
+    return `NomadClient ${inspect(this.settings, opts)}`;
+  }
+
+  private async query<T>(path: string, namespace: string | undefined, q: BlockingOptions & CallOptions): Promise<QueryResult<T>> {
+    const blocking = q.index !== undefined && q.index > 0;
+    const waitMs = blocking ? Math.min(q.waitMs ?? MAX_WAIT_MS, MAX_WAIT_MS) : 0;
+    const res = await this.transport.send({
+      method: 'GET',
+      path,
+      query: {
+        namespace: namespace ?? this.settings.namespace,
+        region: this.settings.region,
+        index: blocking ? String(q.index) : undefined,
+        wait: blocking && q.waitMs !== undefined ? `${Math.max(0, Math.round(q.waitMs))}ms` : undefined,
+      },
+      // The server may hold a blocking query for wait + wait/16 before it answers.
+      timeoutMs: (q.timeoutMs ?? this.settings.timeoutMs) + waitMs + Math.ceil(waitMs / JITTER_FRACTION),
+    });
+    return {
+      value: this.json<T>(res, path),
+      index: headerNumber(res, 'x-nomad-index'),
+      knownLeader: header(res, 'x-nomad-knownleader') === 'true',
+      lastContactMs: headerNumber(res, 'x-nomad-lastcontact'),
+    };
+  }
+
+  private async write(method: 'PUT' | 'POST', path: string, namespace: string | undefined, body: unknown, timeoutMs?: number): Promise<JobWriteResponse> {
+    const res = await this.transport.send({
+      method, path, body,
+      query: { namespace, region: this.settings.region },
+      timeoutMs: timeoutMs ?? this.settings.timeoutMs,
+    });
+    const v = this.json<JobWriteResponse>(res, path);
+    return { EvalID: v.EvalID ?? '', EvalCreateIndex: v.EvalCreateIndex ?? 0, JobModifyIndex: v.JobModifyIndex ?? 0, Warnings: v.Warnings ?? '', Index: v.Index ?? headerNumber(res, 'x-nomad-index') };
+  }
+
+  private json<T>(res: NomadResponse, path: string): T {
+    try {
+      return JSON.parse(res.text) as T;
+    } catch {
+      throw new NomadError(`Nomad ${path}: answer ${res.status} is not JSON`, res.status, this.transport.scrub(res.text.slice(0, 300)), 'server');
+    }
+  }
+}
+
+/** Job IDs may hold '/', e.g. dispatched jobs; Nomad's client escapes them (url.PathEscape). */
+const enc = (s: string): string => encodeURIComponent(s);
+
+function header(res: NomadResponse, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+function headerNumber(res: NomadResponse, name: string): number {
+  const n = Number(header(res, name));
+  return Number.isFinite(n) ? n : 0;
+}

@@ -1,0 +1,119 @@
+// One pooled keep-alive HTTP(S) connection set to Nomad (undici Agent), with per-request
+// timeouts and errors turned into NomadError; no text that leaves here carries a secret.
+import { inspect } from 'node:util';
+import { Agent } from 'undici';
+import { NomadError } from '../../../../errors';
+import { classifyFailure, classifyStatus } from './classify';
+import { secretsOf, type NomadSettings } from './settings';
+import { tlsConnectOptions } from './tls';
+
+export interface NomadRequest {
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** Path below the address, already escaped, e.g. /v1/job/web/scale. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  readonly body?: unknown;
+  readonly timeoutMs: number;
+}
+
+export interface NomadResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
+}
+
+const MAX_BODY_IN_MESSAGE = 300;
+
+export class NomadTransport {
+  private readonly agent: Agent;
+  private readonly secrets: string[];
+  private readonly baseHeaders: Record<string, string>;
+
+  constructor(private readonly settings: NomadSettings) {
+    const secure = settings.address.startsWith('https:');
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 16,
+      connect: secure ? tlsConnectOptions(settings.tls) : undefined,
+    });
+    this.secrets = secretsOf(settings);
+    this.baseHeaders = { 'user-agent': 'netwatch-nomad-autostart' };
+    if (settings.token !== undefined) this.baseHeaders['x-nomad-token'] = settings.token;
+    const auth = settings.httpAuth;
+    if (auth) this.baseHeaders.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  }
+
+  /** Replaces every secret in a text, in case a server or proxy echoes one back. */
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (s !== '') out = out.split(s).join('<redacted>');
+    return out;
+  }
+
+  /** Sends one request; a non-2xx answer or a failure rejects with a classified NomadError. */
+  async send(req: NomadRequest): Promise<NomadResponse> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') params.set(k, v);
+    const qs = params.toString();
+    const where = `${req.method} ${this.settings.address}${req.path}`;
+    const headers = { ...this.baseHeaders };
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs);
+    try {
+      const res = await this.agent.request({
+        origin: new URL(this.settings.address).origin,
+        path: `${new URL(this.settings.address).pathname.replace(/\/$/, '')}${req.path}${qs ? `?${qs}` : ''}`,
+        method: req.method,
+        headers,
+        body: payload,
+        signal: controller.signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      const text = await res.body.text();
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const body = this.scrub(text);
+        const shown = body.length > MAX_BODY_IN_MESSAGE ? `${body.slice(0, MAX_BODY_IN_MESSAGE)}…` : body;
+        throw new NomadError(`Nomad ${where}: ${res.statusCode} ${shown.trim()}`.trim(), res.statusCode, body, classifyStatus(res.statusCode, body));
+      }
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (e) {
+      if (e instanceof NomadError) throw e;
+      const kind = classifyFailure(e, timedOut);
+      const detail = timedOut ? `no answer within ${req.timeoutMs} ms` : this.scrub(describe(e));
+      throw new NomadError(`Nomad ${where}: ${kind === 'timeout' ? 'timed out' : 'failed'}: ${detail}`, undefined, undefined, kind, {
+        cause: new Error(detail),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  // The headers hold the token and the basic-auth pair: never print them.
+  [inspect.custom](): string {
+    return `NomadTransport { address: ${this.settings.address} }`;
+  }
+  toJSON(): Record<string, string> {
+    return { address: this.settings.address };
+  }
+}
+
+/** "code: message" of an error and its causes, without any request options. */
+function describe(e: unknown): string {
+  const parts: string[] = [];
+  for (let x: any = e, depth = 0; x && depth < 4; x = x.cause, depth++) {
+    const code = typeof x.code === 'string' ? `${x.code}: ` : '';
+    parts.push(`${code}${x.message ?? String(x)}`);
+  }
+  return parts.join(' <- ');
+}

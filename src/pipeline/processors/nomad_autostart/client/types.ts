@@ -1,0 +1,101 @@
+// The shapes Nomad answers with (hashicorp/nomad nomad/structs/structs.go JobScaleStatus,
+// TaskGroupScaleStatus, ScalingEvent, JobRegisterResponse, AllocListStub; api/jobs.go Job),
+// reduced to the fields the agent reads. Times are Unix nanoseconds, as Nomad sends them.
+
+/** A read answer and the blocking-query metadata from its headers. */
+export interface QueryResult<T> {
+  readonly value: T;
+  /** X-Nomad-Index: pass it back as `index` to block until something changes. */
+  readonly index: number;
+  readonly knownLeader: boolean;
+  readonly lastContactMs: number;
+}
+
+/** Blocking-query options: wait until the index passes `index`, at most `waitMs`. */
+export interface BlockingOptions {
+  index?: number;
+  waitMs?: number;
+}
+
+export interface ScalingEvent {
+  readonly Time: number;
+  readonly Count: number | null;
+  readonly PreviousCount: number;
+  readonly Message: string;
+  readonly Error: boolean;
+  readonly Meta: Record<string, unknown> | null;
+  readonly EvalID: string | null;
+  readonly CreateIndex: number;
+}
+
+export interface TaskGroupScaleStatus {
+  readonly Desired: number;
+  readonly Placed: number;
+  readonly Running: number;
+  readonly Healthy: number;
+  readonly Unhealthy: number;
+  /** Newest first; Nomad sends null when there are none, the client gives []. */
+  readonly Events: readonly ScalingEvent[];
+}
+
+export interface JobScaleStatus {
+  readonly JobID: string;
+  readonly Namespace: string;
+  readonly JobCreateIndex: number;
+  readonly JobModifyIndex: number;
+  readonly JobStopped: boolean;
+  readonly TaskGroups: Readonly<Record<string, TaskGroupScaleStatus>>;
+}
+
+/** The answer to register and scale (structs.JobRegisterResponse). */
+export interface JobWriteResponse {
+  readonly EvalID: string;
+  readonly EvalCreateIndex: number;
+  readonly JobModifyIndex: number;
+  readonly Warnings: string;
+  readonly Index: number;
+}
+
+export interface NomadScalingPolicy {
+  Min?: number;
+  Max?: number;
+  Enabled?: boolean;
+  [field: string]: unknown;
+}
+
+export interface NomadTaskGroup {
+  Name: string;
+  Count?: number;
+  Scaling?: NomadScalingPolicy | null;
+  [field: string]: unknown;
+}
+
+/** A job as read and re-registered; unknown fields are kept so a round trip loses nothing. */
+export interface NomadJob {
+  ID: string;
+  Name?: string;
+  Namespace?: string;
+  Type?: string;
+  Stop?: boolean;
+  Status?: string;
+  Version?: number;
+  JobModifyIndex?: number;
+  ModifyIndex?: number;
+  TaskGroups?: NomadTaskGroup[];
+  [field: string]: unknown;
+}
+
+export interface AllocationStub {
+  readonly ID: string;
+  readonly Name: string;
+  readonly Namespace: string;
+  readonly JobID: string;
+  readonly TaskGroup: string;
+  readonly NodeID: string;
+  readonly DesiredStatus: string;
+  readonly ClientStatus: string;
+  readonly DeploymentStatus: { readonly Healthy: boolean | null; readonly Canary: boolean } | null;
+  readonly CreateIndex: number;
+  readonly ModifyIndex: number;
+  readonly [field: string]: unknown;
+}
