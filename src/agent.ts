@@ -1,13 +1,15 @@
 // The running agent: receivers (probes) → enrichment → pipelines (processors) → telemetry.
-// Built from a validated, frozen AgentConfig; stop() releases every kernel object it created.
+// Built from a validated, frozen AgentConfig; reload() swaps in a new one without losing kernel
+// state or cumulative counters; stop() releases every kernel object it created.
+import { isDeepStrictEqual } from 'node:util';
 import type { AgentConfig, ReceiverConfig } from './config/types';
 import { Enricher } from './enrich/enricher';
 import { rootLogger, setLogLevel } from './log';
-import { buildPipelines } from './pipeline/runner';
+import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import type { PipelineEvent } from './pipeline/event';
 import { ConnectionsReceiver } from './probes/conn/receiver';
 import type { ProbeStats } from './probes/conn/probe';
-import { createTelemetry, type TelemetryOptions } from './telemetry/sdk';
+import { createTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/sdk';
 
 export interface Receiver {
   readonly id: string;
@@ -18,10 +20,14 @@ export interface Receiver {
 
 export interface RunningAgent {
   readonly config: AgentConfig;
+  /** 1 for the configuration the agent started with, +1 per applied reload. */
+  readonly generation: number;
   /** events read / lost / undecodable per receiver */
   stats(): Record<string, ProbeStats>;
   /** export what has been aggregated so far (tests, shutdown) */
   flush(): Promise<void>;
+  /** Apply a new, already validated configuration (see reload()). */
+  reload(next: AgentConfig): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,42 +48,104 @@ function createReceiver(id: string, rc: ReceiverConfig, enricher: Enricher, disp
   }
 }
 
-export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Promise<RunningAgent> {
-  setLogLevel(cfg.service.telemetry.logs.level);
-  const telemetry = createTelemetry(cfg, opts.telemetry);
-  const enricher = new Enricher();
-  const runner = buildPipelines(cfg, { exporterSinks: (id) => telemetry.sinkFor(id) });
-  const receivers: Receiver[] = [];
-  const stopAll = async () => {
-    for (const r of receivers.splice(0)) {
-      try {
-        r.stop();
-      } catch (e) {
-        log.error('stopping receiver failed', { receiver: r.id, error: e as Error });
-      }
-    }
-    await runner.shutdown();
-    await telemetry.shutdown();
-    enricher.close();
-  };
-  try {
-    for (const id of runner.receivers) {
-      const r = createReceiver(id, cfg.receivers[id], enricher, (ev) => runner.dispatch(id, ev));
+class Agent implements RunningAgent {
+  generation = 1;
+  private readonly enricher = new Enricher();
+  private readonly receivers = new Map<string, { rc: ReceiverConfig; r: Receiver }>();
+  private telemetry: Telemetry;
+  private runner: PipelineRunner;
+  private stopping?: Promise<void>;
+
+  constructor(public config: AgentConfig, private readonly opts: AgentOptions) {
+    this.telemetry = createTelemetry(config, opts.telemetry);
+    this.runner = buildPipelines(config, { exporterSinks: (id) => this.telemetry.sinkFor(id) });
+    this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
+  }
+
+  /** Receivers the pipelines of the current configuration read from. */
+  receiverIds(): readonly string[] {
+    return this.runner.receivers;
+  }
+
+  startReceivers(ids: readonly string[], cfg: AgentConfig): void {
+    for (const id of ids) {
+      const rc = cfg.receivers[id];
+      // The runner is looked up per event, so a reload that swaps it reroutes live receivers.
+      const r = createReceiver(id, rc, this.enricher, (ev) => this.runner.dispatch(id, ev));
       r.start();
-      receivers.push(r);
+      this.receivers.set(id, { rc, r });
       log.info('receiver started', { receiver: id });
     }
+  }
+
+  private stopReceiver(id: string): void {
+    const entry = this.receivers.get(id);
+    if (!entry) return;
+    this.receivers.delete(id);
+    try {
+      entry.r.stop();
+    } catch (e) {
+      log.error('stopping receiver failed', { receiver: id, error: e as Error });
+    }
+  }
+
+  stats(): Record<string, ProbeStats> {
+    return Object.fromEntries([...this.receivers].map(([id, { r }]) => [id, r.stats()]));
+  }
+
+  flush(): Promise<void> {
+    return this.telemetry.forceFlush();
+  }
+
+  /**
+   * Receivers whose own settings are unchanged keep running (their kernel objects and maps stay);
+   * changed ones are re-attached, removed ones detached. Processors and exporters are rebuilt; the
+   * metric tables are carried over so cumulative counters continue. The old exporters flush once
+   * and close before the new ones open (a prometheus exporter may keep its port).
+   */
+  async reload(next: AgentConfig): Promise<void> {
+    if (this.stopping) throw new Error('the agent is stopping');
+    setLogLevel(next.service.telemetry.logs.level);
+    const carry = this.telemetry.carryState();
+    const oldTelemetry = this.telemetry;
+    const oldRunner = this.runner;
+    await oldTelemetry.shutdown();
+    this.telemetry = createTelemetry(next, { ...this.opts.telemetry, carry });
+    this.runner = buildPipelines(next, { exporterSinks: (id) => this.telemetry.sinkFor(id) });
+    this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
+    await oldRunner.shutdown();
+    const wanted = new Set(this.runner.receivers);
+    for (const [id, { rc }] of [...this.receivers]) {
+      if (!wanted.has(id) || !isDeepStrictEqual(rc, next.receivers[id])) {
+        this.stopReceiver(id);
+        log.info('receiver stopped for reload', { receiver: id });
+      }
+    }
+    this.startReceivers([...wanted].filter((id) => !this.receivers.has(id)), next);
+    this.config = next;
+    this.generation++;
+    log.info('configuration reloaded', { generation: this.generation, source: next.source });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const id of [...this.receivers.keys()]) this.stopReceiver(id);
+      await this.runner.shutdown();
+      await this.telemetry.shutdown();
+      this.enricher.close();
+    })();
+    return this.stopping;
+  }
+}
+
+export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Promise<RunningAgent> {
+  setLogLevel(cfg.service.telemetry.logs.level);
+  const agent = new Agent(cfg, opts);
+  try {
+    agent.startReceivers(agent.receiverIds(), cfg);
   } catch (e) {
-    await stopAll();
+    await agent.stop();
     throw e;
   }
-  const stats = () => Object.fromEntries(receivers.map((r) => [r.id, r.stats()]));
-  telemetry.setStatsProvider(() => ({ probes: stats(), exports: {} }));
-  let stopping: Promise<void> | undefined;
-  return {
-    config: cfg,
-    stats,
-    flush: () => telemetry.forceFlush(),
-    stop: () => (stopping ??= stopAll()),
-  };
+  return agent;
 }

@@ -1,4 +1,5 @@
-// `netwatch run -c FILE`: load the configuration, start the agent, stop it on SIGTERM/SIGINT.
+// `netwatch run -c FILE`: load the configuration, start the agent, reload it on SIGHUP, stop it
+// on SIGTERM/SIGINT.
 import { Command } from 'commander';
 import { loadConfigFile } from '../config';
 import { stopOnSignals } from '../kernel/lifecycle';
@@ -15,7 +16,12 @@ export function runCommand(): Command {
       // Imported here so that `validate` and `version` never load libbpf.
       const { startAgent } = await import('../agent');
       const agent = await startAgent(cfg);
-      stopOnSignals(() => agent.stop());
+      const { reloadOnSighup } = await import('./reload');
+      const unhook = reloadOnSighup(agent, opts.config);
+      stopOnSignals(() => {
+        unhook();
+        return agent.stop();
+      });
       rootLogger.info('running', { config: cfg.source, pipelines: cfg.service.pipelines.map((p) => p.id).join(',') });
     });
 }

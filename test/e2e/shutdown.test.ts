@@ -1,24 +1,21 @@
 // The real CLI, stopped by a signal: it exits 0 and leaves no program, link or cgroup attachment.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
 
 const CLI = join(__dirname, '../../src/cli/main.js');
 
-function leftovers(): string[] {
-  const found: string[] = [];
-  const progs = execFileSync('bpftool', ['prog', 'list'], { encoding: 'utf8' });
-  if (/conn_(state|connect|accept)/.test(progs)) found.push('conn programs still loaded');
-  if (/conn_/.test(execFileSync('bpftool', ['link', 'list'], { encoding: 'utf8' }))) found.push('conn links remain');
-  if (/conn_connect/.test(execFileSync('bpftool', ['cgroup', 'tree'], { encoding: 'utf8' }))) found.push('cgroup attachments remain');
-  return found;
+/** Of the objects the agent held while running, those the kernel still has after it exited. */
+function leftovers(h: HeldObjects): string[] {
+  return [...stillExisting('prog', h.progIds).map((id) => `prog ${id}`), ...stillExisting('link', h.linkIds).map((id) => `link ${id}`)];
 }
 
 /** Start the CLI, wait for `ready` in its output, send `signal`, resolve with its exit code. */
-function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; output: string }> {
+function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; output: string; held: HeldObjects }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -27,11 +24,12 @@ function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals): 
       reject(new Error(`no ${ready} within 20 s:\n${output}`));
     }, 20_000);
     let sent = false;
+    let held: HeldObjects = { progIds: [], linkIds: [] };
     const onData = (d: Buffer) => {
       output += d;
       if (!sent && ready.test(output)) {
         sent = true;
-        assert.match(execFileSync('bpftool', ['prog', 'list'], { encoding: 'utf8' }), /conn_state/, 'the programs are loaded while it runs');
+        held = heldBpfObjects(child.pid!);
         child.kill(signal);
       }
     };
@@ -39,7 +37,7 @@ function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals): 
     child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, output });
+      resolve({ code, output, held });
     });
   });
 }
@@ -48,14 +46,17 @@ test('netwatch run exits 0 on SIGTERM and leaves nothing attached', async () => 
   const dir = mkdtempSync(join(tmpdir(), 'nwt-run-'));
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(cfg, 'receivers:\n  connections:\nexporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n');
-  const { code, output } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
+  const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
   assert.equal(code, 0, output);
   assert.match(output, /stopping signal=SIGTERM/);
-  assert.deepEqual(leftovers(), []);
+  assert.equal(held.progIds.length, 5, 'the five conn programs were loaded while it ran');
+  assert.equal(held.linkIds.length, 5, 'and attached through five links (3 tracepoints, 2 cgroup hooks)');
+  assert.deepEqual(leftovers(held), []);
 });
 
 test('netwatch events exits 0 on SIGINT and leaves nothing attached', async () => {
-  const { code, output } = await runUntilSignal(['events', '--no-seed'], /conn probe attached/, 'SIGINT');
+  const { code, output, held } = await runUntilSignal(['events', '--no-seed'], /conn probe attached/, 'SIGINT');
   assert.equal(code, 0, output);
-  assert.deepEqual(leftovers(), []);
+  assert.equal(held.linkIds.length, 5);
+  assert.deepEqual(leftovers(held), []);
 });
