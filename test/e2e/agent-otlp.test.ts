@@ -9,19 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { OtlpSink } from '../helpers/otlp-sink';
+import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
 
 const N = 8; // TCP connections per family
 const M = 3; // UDP connects per family
 const K = 2; // refused connects per family
 
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** An agent.yaml with the connections receiver and one exporter (`id`, defined by `block`). */
 function agentYaml(id: string, block: string, extra = ''): string {

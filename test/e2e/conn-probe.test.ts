@@ -2,12 +2,12 @@
 // without BPF fails them.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { ConnEvent } from '../../src/probes/conn/event';
 import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
 import { lifetimes, runConnProbe, type ProbeRun } from '../helpers/conn-probe';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns';
+import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
 
 const N = 20;
@@ -17,13 +17,6 @@ function ofPid(events: ConnEvent[], pid: number, kind: ConnEvent['kind']): ConnE
   return events.filter((e) => e.pid === pid && e.kind === kind);
 }
 
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 for (const [family, host] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']] as const) {
   describe(`${N} TCP connections over ${host}`, () => {
