@@ -7,35 +7,60 @@ import { millisToHrTime } from '@opentelemetry/core';
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 const OVERFLOW_KEY = '\x00overflow';
 
+/** Builds a series' attributes from the event that creates it; only called on a table miss. */
+export interface AttributeSource<E> {
+  attributes(ev: E): Attributes;
+}
+
 /** Keeps at most `limit` series (the last one being the overflow series), like the SDK. */
-abstract class Table<S> {
+abstract class Table<S extends object> {
   readonly series = new Map<string, S & { attrs: Attributes }>();
+  /** The key the last update landed under (the overflow key past the limit), so callers can undo it. */
+  lastKey = '';
   constructor(readonly metric: string, private readonly limit: number, private readonly onOverflow: (metric: string) => void) {}
 
-  protected slot(key: string, attrs: () => Attributes, create: () => S): [string, S & { attrs: Attributes }] {
-    let s = this.series.get(key);
-    if (s) return [key, s];
+  protected abstract create(): S;
+
+  /** Hot path: no closure, no tuple; attributes are built only when the series is new. */
+  protected slot<E>(key: string, src: AttributeSource<E> | null, ev: E, attrs?: Attributes): S & { attrs: Attributes } {
+    const hit = this.series.get(key);
+    if (hit !== undefined) {
+      this.lastKey = key;
+      return hit;
+    }
+    let s: S & { attrs: Attributes };
     if (this.series.size >= this.limit - 1) {
       this.onOverflow(this.metric);
       key = OVERFLOW_KEY;
-      s = this.series.get(key);
-      if (s) return [key, s];
-      s = { ...create(), attrs: OVERFLOW_ATTRIBUTES };
+      s = this.series.get(key) ?? Object.assign(this.create(), { attrs: OVERFLOW_ATTRIBUTES });
     } else {
-      s = { ...create(), attrs: attrs() };
+      s = Object.assign(this.create(), { attrs: attrs ?? src!.attributes(ev) });
     }
     this.series.set(key, s);
-    return [key, s];
+    this.lastKey = key;
+    return s;
   }
 }
 
 /** Cumulative sums (counters, and up-down counters whose series stay at 0 rather than vanish). */
 export class SumTable extends Table<{ value: number }> {
+  protected create(): { value: number } {
+    return { value: 0 };
+  }
   /** Returns the key the value landed under (the overflow key past the limit) so callers can undo it. */
-  add(key: string, attrs: () => Attributes, delta: number): string {
-    const [k, s] = this.slot(key, attrs, () => ({ value: 0 }));
-    s.value += delta;
-    return k;
+  add<E>(key: string, src: AttributeSource<E>, ev: E, delta: number): string {
+    this.slot(key, src, ev).value += delta;
+    return this.lastKey;
+  }
+  /** As add(), with the attributes already built (only used when the series is new). */
+  addWithAttributes(key: string, attrs: () => Attributes, delta: number): string {
+    const s = this.series.get(key);
+    if (s !== undefined) {
+      s.value += delta;
+      return key;
+    }
+    this.slot(key, null, undefined, attrs()).value += delta;
+    return this.lastKey;
   }
   /** Only for keys returned by add(). */
   addExisting(key: string, delta: number): void {
@@ -59,10 +84,12 @@ export class HistogramTable extends Table<HistogramSeries> {
     super(metric, limit, onOverflow);
   }
 
-  record(key: string, attrs: () => Attributes, value: number): void {
-    const [, s] = this.slot(key, attrs, () => ({
-      counts: new Array<number>(this.boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity, startTime: millisToHrTime(Date.now()),
-    }));
+  protected create(): HistogramSeries {
+    return { counts: new Array<number>(this.boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity, startTime: millisToHrTime(Date.now()) };
+  }
+
+  record<E>(key: string, src: AttributeSource<E>, ev: E, value: number): void {
+    const s = this.slot(key, src, ev);
     let i = 0;
     while (i < this.boundaries.length && value > this.boundaries[i]) i++;
     s.counts[i]++;

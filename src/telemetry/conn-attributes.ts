@@ -56,6 +56,9 @@ const SEP = '\x1f';
 /** The attributes one metric gets from one receiver: opt-ins resolved once, not per event. */
 export class AttributePlan {
   private readonly extract: Extract[];
+  /** The last event keyed under this plan and its key (ConnMetrics reuses it across metrics). */
+  keyedEvent: ConnPipelineEvent | undefined = undefined;
+  keyedKey = '';
 
   constructor(readonly names: readonly AttributeName[]) {
     this.extract = names.map((n) => {

@@ -32,6 +32,8 @@ export interface TrackedSocket {
   baseKey: string;
   base: () => Record<string, unknown>;
   established: boolean;
+  /** Series keys per state, built once per socket: the same string object hashes once. */
+  stateKeys: Partial<Record<TcpState, string>>;
 }
 
 /** What a reloaded configuration carries over so cumulative counters and open sockets survive it. */
@@ -57,8 +59,6 @@ export class ConnMetrics implements EventSink {
   private readonly histograms = new Map<MetricName, HistogramTable>();
   private readonly sockets: Map<bigint, TrackedSocket>;
   private warnedSocketCap = false;
-  private keyEvent?: ConnPipelineEvent;
-  private readonly keys = new Map<AttributePlan, string>();
 
   constructor(meter: Meter, producer: HistogramProducer, private readonly opts: ConnMetricsOptions) {
     this.sockets = opts.carry?.sockets ?? new Map();
@@ -143,25 +143,23 @@ export class ConnMetrics implements EventSink {
 
   /** Series key of `ev` under `plan`, computed once per event even when several metrics share the plan. */
   private keyOf(plan: AttributePlan, ev: ConnPipelineEvent): string {
-    if (this.keyEvent !== ev) {
-      this.keyEvent = ev;
-      this.keys.clear();
+    if (plan.keyedEvent !== ev) {
+      plan.keyedKey = plan.key(ev);
+      plan.keyedEvent = ev;
     }
-    let k = this.keys.get(plan);
-    if (k === undefined) this.keys.set(plan, (k = plan.key(ev)));
-    return k;
+    return plan.keyedKey;
   }
 
   private add(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, n: number): void {
     const plan = rp.plans.get(metric);
     if (!plan) return;
-    this.sums.get(metric)!.add(this.keyOf(plan, ev), () => plan.attributes(ev), n);
+    this.sums.get(metric)!.add(this.keyOf(plan, ev), plan, ev, n);
   }
 
   private record(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, v: number): void {
     const plan = rp.plans.get(metric);
     if (!plan) return;
-    this.histograms.get(metric)!.record(this.keyOf(plan, ev), () => plan.attributes(ev), v);
+    this.histograms.get(metric)!.record(this.keyOf(plan, ev), plan, ev, v);
   }
 
   /** Moves the socket into the `state` series of netwatch.connection.active (TCP only: UDP never closes here). */
@@ -176,7 +174,7 @@ export class ConnMetrics implements EventSink {
         this.warnedSocketCap = true;
         return;
       }
-      s = { key: '', baseKey: '', base: () => ({}), established };
+      s = { key: '', baseKey: '', base: () => ({}), established, stateKeys: {} };
       this.sockets.set(ev.sock, s);
       rebase = true;
     } else if (s.key !== '' && active) {
@@ -189,9 +187,11 @@ export class ConnMetrics implements EventSink {
       const attrs = base.attributes(ev);
       s.baseKey = base.key(ev);
       s.base = () => attrs;
+      s.stateKeys = {};
     }
     const baseAttrs = s.base;
-    s.key = active.add(`${state}\x1e${s.baseKey}`, () => ({ [ATTR.NETWORK_CONNECTION_STATE]: state, ...baseAttrs() }), 1);
+    const key = (s.stateKeys[state] ??= `${state}\x1e${s.baseKey}`);
+    s.key = active.addWithAttributes(key, () => ({ [ATTR.NETWORK_CONNECTION_STATE]: state, ...baseAttrs() }), 1);
   }
 
   private close(rp: ReceiverPlans, ev: ConnPipelineEvent): void {
