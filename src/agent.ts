@@ -6,17 +6,11 @@ import type { AgentConfig, ReceiverConfig } from './config/types';
 import { Enricher } from './enrich/enricher';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
-import type { PipelineEvent } from './pipeline/event';
 import { ConnectionsReceiver } from './probes/conn/receiver';
-import type { ProbeStats } from './probes/conn/probe';
+import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './probes/receiver';
 import { createTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/sdk';
 
-export interface Receiver {
-  readonly id: string;
-  start(): void;
-  stats(): ProbeStats;
-  stop(): void;
-}
+export type { Receiver };
 
 export interface RunningAgent {
   readonly config: AgentConfig;
@@ -37,10 +31,10 @@ export interface AgentOptions {
 
 const log = rootLogger.child('agent');
 
-function createReceiver(id: string, rc: ReceiverConfig, enricher: Enricher, dispatch: (ev: PipelineEvent) => void): Receiver {
+function createReceiver(id: string, rc: ReceiverConfig, ctx: ReceiverContext): Receiver {
   switch (rc.type) {
     case 'connections':
-      return new ConnectionsReceiver(id, rc, enricher, dispatch);
+      return new ConnectionsReceiver(id, rc, ctx);
     default: {
       const unknown: never = rc.type;
       throw new Error(`receiver ${id}: unknown type ${String(unknown)}`);
@@ -67,11 +61,23 @@ class Agent implements RunningAgent {
     return this.runner.receivers;
   }
 
+  /** Maps offered by the running receivers (the first offer of each kind wins). */
+  private shared(): SharedMaps {
+    const out: SharedMaps = {};
+    for (const { r } of this.receivers.values()) {
+      const m = r.sharedMaps?.();
+      if (m?.socketOwners !== undefined) out.socketOwners ??= m.socketOwners;
+    }
+    return out;
+  }
+
   startReceivers(ids: readonly string[], cfg: AgentConfig): void {
-    for (const id of ids) {
+    // Providers of shared maps (connections) first, so that the others can reuse their maps.
+    const ordered = [...ids].sort((a, b) => Number(cfg.receivers[b].type === 'connections') - Number(cfg.receivers[a].type === 'connections'));
+    for (const id of ordered) {
       const rc = cfg.receivers[id];
       // The runner is looked up per event, so a reload that swaps it reroutes live receivers.
-      const r = createReceiver(id, rc, this.enricher, (ev) => this.runner.dispatch(id, ev));
+      const r = createReceiver(id, rc, { enricher: this.enricher, dispatch: (ev) => this.runner.dispatch(id, ev), shared: () => this.shared() });
       r.start();
       this.receivers.set(id, { rc, r });
       log.info('receiver started', { receiver: id });
@@ -115,10 +121,20 @@ class Agent implements RunningAgent {
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
     await oldRunner.shutdown();
     const wanted = new Set(this.runner.receivers);
-    for (const [id, { rc }] of [...this.receivers]) {
+    let providerRestarted = false;
+    for (const [id, { rc, r }] of [...this.receivers]) {
       if (!wanted.has(id) || !isDeepStrictEqual(rc, next.receivers[id])) {
+        providerRestarted ||= r.sharedMaps !== undefined;
         this.stopReceiver(id);
         log.info('receiver stopped for reload', { receiver: id });
+      }
+    }
+    // A probe reusing a map of a restarted provider would keep the old, now unfed map.
+    if (providerRestarted) {
+      for (const [id, { r }] of [...this.receivers]) {
+        if (!r.usesSharedMaps) continue;
+        this.stopReceiver(id);
+        log.info('receiver restarted with its map provider', { receiver: id });
       }
     }
     this.startReceivers([...wanted].filter((id) => !this.receivers.has(id)), next);

@@ -27,6 +27,7 @@ export const bpf = {
   map__max_entries: libbpf.func('uint32_t bpf_map__max_entries(const void *map)'),
   map__value_size: libbpf.func('uint32_t bpf_map__value_size(const void *map)'),
   map__initial_value: libbpf.func('void *bpf_map__initial_value(void *map, _Out_ size_t *psize)'),
+  map__reuse_fd: libbpf.func('int bpf_map__reuse_fd(void *map, int fd)'),
 
   program__name: libbpf.func('const char *bpf_program__name(const void *prog)'),
   program__section_name: libbpf.func('const char *bpf_program__section_name(const void *prog)'),

@@ -15,6 +15,11 @@ export interface OpenOptions {
   rodata?: Readonly<Record<string, RodataValue>>;
   /** programs not to load (by function name). */
   skip?: readonly string[];
+  /**
+   * map name → fd of a map another object already created, used instead of creating this one
+   * (bpf_map__reuse_fd): how probes share the conn probe's socket-owner map. Types must match.
+   */
+  reuseMaps?: Readonly<Record<string, number>>;
 }
 
 export interface BpfMap {
@@ -59,6 +64,10 @@ export class BpfObject {
       for (const [name, n] of Object.entries(opts.maxEntries ?? {})) {
         const ret = bpf.map__set_max_entries(o.mapPtr(name), n) as number;
         if (ret < 0) fail(`bpf_map__set_max_entries(${name}, ${n})`, -ret);
+      }
+      for (const [name, fd] of Object.entries(opts.reuseMaps ?? {})) {
+        const ret = bpf.map__reuse_fd(o.mapPtr(name), fd) as number;
+        if (ret < 0) fail(`bpf_map__reuse_fd(${name})`, -ret);
       }
       if (opts.rodata && Object.keys(opts.rodata).length) o.setRodata(opts.rodata);
       for (const name of opts.skip ?? []) bpf.program__set_autoload(o.progPtr(name), false);

@@ -2,14 +2,12 @@
 // reader per exporter, per logs pipeline a LoggerProvider with one batch processor per exporter.
 import { LoggerProvider, BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { AgentConfig, ConnectionsReceiverConfig, PipelineConfig } from '../config/types';
+import type { AgentConfig, PipelineConfig, ReceiverConfig } from '../config/types';
 import { NetwatchError } from '../errors';
 import { type Logger, rootLogger } from '../log';
 import type { EventSink } from '../pipeline/event';
 import pkg from '../../package.json';
 import { OVERFLOW_ATTRIBUTES } from './aggregate';
-import { ConnLogs } from './conn-logs';
-import { ConnMetrics, type ConnMetricsState } from './conn-metrics';
 import type { WriteLine } from './debug';
 import { routeDiagnostics } from './diag';
 import { ExportHealth, watchLogExporter, watchMetricExporter } from './export-health';
@@ -17,6 +15,7 @@ import { buildLogSink, buildMetricSink } from './exporters';
 import { HistogramProducer } from './histogram-producer';
 import { buildResource } from './resource';
 import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
+import { buildLogSources, buildMetricSources, type MetricsRouter, type PipelineCarry } from './sources';
 
 export interface Telemetry {
   /** The sink at the end of a pipeline (metrics or logs, per the pipeline's signal). */
@@ -29,7 +28,8 @@ export interface Telemetry {
   carryState(): TelemetryState;
 }
 
-export type TelemetryState = ReadonlyMap<string, ConnMetricsState>;
+/** Metrics pipeline id → the cumulative state of its sinks. */
+export type TelemetryState = ReadonlyMap<string, PipelineCarry>;
 
 export interface TelemetryOptions {
   log?: Logger;
@@ -94,11 +94,10 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
     exportFailures.set(id, exportFailures.get(id) ?? 0);
     return e;
   };
-  const receiversOf = (p: PipelineConfig): ConnectionsReceiverConfig[] =>
-    p.receivers.map((id) => cfg.receivers[id]).filter((r): r is ConnectionsReceiverConfig => r?.type === 'connections');
+  const receiversOf = (p: PipelineConfig): ReceiverConfig[] => p.receivers.map((id) => cfg.receivers[id]).filter((r) => r !== undefined);
 
   const sinks = new Map<string, EventSink>();
-  const connMetrics = new Map<string, ConnMetrics>();
+  const metricRouters = new Map<string, MetricsRouter>();
   const meterProviders: MeterProvider[] = [];
   const loggerProviders: LoggerProvider[] = [];
   const pullReaders = new Set<string>();
@@ -127,9 +126,9 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         const mp = new MeterProvider({ resource, readers });
         meterProviders.push(mp);
         const meter = mp.getMeter(scope.name, scope.version);
-        const cm = new ConnMetrics(meter, producer, { receivers: receiversOf(p), cardinalityLimit: limit, onOverflow, log, carry: opts.carry?.get(p.id) });
-        connMetrics.set(p.id, cm);
-        sinks.set(p.id, cm);
+        const router = buildMetricSources({ meter, producer, cardinalityLimit: limit, onOverflow, log }, receiversOf(p), opts.carry?.get(p.id));
+        metricRouters.set(p.id, router);
+        sinks.set(p.id, router);
         registerSelfMetrics(meter, { stats: (): AgentStats | undefined => stats?.(), exportFailures, cardinalityHits });
         break;
       }
@@ -145,7 +144,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         });
         const lp = new LoggerProvider({ resource, processors });
         loggerProviders.push(lp);
-        sinks.set(p.id, new ConnLogs(lp.getLogger(scope.name, scope.version), receiversOf(p), log));
+        sinks.set(p.id, buildLogSources(lp.getLogger(scope.name, scope.version), receiversOf(p), log));
         break;
       }
       default:
@@ -162,7 +161,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
       return s;
     },
     carryState() {
-      return new Map([...connMetrics].map(([id, cm]) => [id, cm.state()]));
+      return new Map([...metricRouters].map(([id, r]) => [id, r.state()]));
     },
     setStatsProvider(fn) {
       stats = fn;

@@ -3,7 +3,9 @@
 import { type Meter, ValueType } from '@opentelemetry/api';
 import { ATTR, METRIC, METRICS, type MetricName } from './generated';
 
-export interface ProbeStats { read: number; lost: number; decodeErrors: number }
+import type { ProbeStats } from '../probes/receiver';
+
+export type { ProbeStats };
 export interface AgentStats {
   probes: Record<string, ProbeStats>;
   exports: Record<string, { failures: number }>;

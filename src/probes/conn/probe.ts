@@ -29,11 +29,8 @@ export interface ConnProbeOptions {
   nowBootNs: () => number;
 }
 
-export interface ProbeStats {
-  read: number;
-  lost: number;
-  decodeErrors: number;
-}
+export type { ProbeStats } from '../receiver';
+import type { ProbeStats } from '../receiver';
 
 /** Where `npm run build` puts the BPF objects: dist/bpf next to dist/src. */
 export function bpfObjectPath(probe: string): string {
@@ -146,6 +143,11 @@ export class ConnProbe {
       lost: this.lostFd >= 0 ? Number(sumPerCpuU64(this.lostFd)) : 0,
       decodeErrors: this.decoder.decodeErrors + this.corrupt,
     };
+  }
+
+  /** fd of the socket-owner map while loaded, for probes that attribute packets to sockets. */
+  ownersFd(): number | undefined {
+    return this.obj?.isLoaded ? this.obj.map('owners').fd : undefined;
   }
 
   /** Drain the ring now (tests, shutdown). */

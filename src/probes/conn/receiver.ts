@@ -1,14 +1,13 @@
 // The `connections` receiver: the conn probe, enriched, feeding the pipelines that name it.
 import type { ConnectionsReceiverConfig } from '../../config/types';
-import type { Enricher } from '../../enrich/enricher';
 import { nowBootNs } from '../../enrich/clock';
-import type { PipelineEvent } from '../../pipeline/event';
+import type { Receiver, ReceiverContext, SharedMaps } from '../receiver';
 import { ConnProbe, type ProbeStats } from './probe';
 
-export class ConnectionsReceiver {
+export class ConnectionsReceiver implements Receiver {
   private readonly probe: ConnProbe;
 
-  constructor(readonly id: string, cfg: ConnectionsReceiverConfig, enricher: Enricher, dispatch: (ev: PipelineEvent) => void) {
+  constructor(readonly id: string, cfg: ConnectionsReceiverConfig, { enricher, dispatch }: ReceiverContext) {
     this.probe = new ConnProbe(
       {
         ringBytes: cfg.ring_buffer_size,
@@ -26,6 +25,10 @@ export class ConnectionsReceiver {
 
   stats(): ProbeStats {
     return this.probe.stats();
+  }
+
+  sharedMaps(): SharedMaps {
+    return { socketOwners: this.probe.ownersFd() };
   }
 
   stop(): void {

@@ -1,0 +1,35 @@
+// What the agent asks of every receiver, and what it hands each one: the enricher, where to send
+// events, and the kernel maps other probes share (the conn probe's socket-owner map).
+import type { Enricher } from '../enrich/enricher';
+import type { PipelineEvent } from '../pipeline/event';
+
+/** Per probe: records read from its ring, records the kernel could not write, records not decodable. */
+export interface ProbeStats {
+  read: number;
+  lost: number;
+  decodeErrors: number;
+}
+
+/** Kernel maps one probe lets others reuse (bpf_map__reuse_fd), by what they hold. */
+export interface SharedMaps {
+  /** The conn probe's `owners` map: struct sock * → struct sock_owner (bpf/conn/conn.h). */
+  socketOwners?: number;
+}
+
+export interface ReceiverContext {
+  readonly enricher: Enricher;
+  readonly dispatch: (ev: PipelineEvent) => void;
+  /** Maps offered by the receivers started before this one (connections receivers start first). */
+  readonly shared: () => SharedMaps;
+}
+
+export interface Receiver {
+  readonly id: string;
+  start(): void;
+  stats(): ProbeStats;
+  stop(): void;
+  /** Maps this receiver offers to probes started after it (valid while it runs). */
+  sharedMaps?(): SharedMaps;
+  /** True when it reuses another receiver's maps: restarted whenever the provider is. */
+  readonly usesSharedMaps?: boolean;
+}
