@@ -123,7 +123,13 @@ class Agent implements RunningAgent {
     const wanted = new Set(this.runner.receivers);
     let providerRestarted = false;
     for (const [id, { rc, r }] of [...this.receivers]) {
-      if (!wanted.has(id) || !isDeepStrictEqual(rc, next.receivers[id])) {
+      const nrc = next.receivers[id];
+      if (wanted.has(id) && !isDeepStrictEqual(rc, nrc) && r.update?.(nrc) === true) {
+        this.receivers.set(id, { rc: nrc, r });
+        log.info('receiver updated in place', { receiver: id });
+        continue;
+      }
+      if (!wanted.has(id) || !isDeepStrictEqual(rc, nrc)) {
         providerRestarted ||= r.sharedMaps !== undefined;
         this.stopReceiver(id);
         log.info('receiver stopped for reload', { receiver: id });

@@ -1,5 +1,6 @@
 // What the agent asks of every receiver, and what it hands each one: the enricher, where to send
 // events, and the kernel maps other probes share (the conn probe's socket-owner map).
+import type { ReceiverConfig } from '../config/types';
 import type { Enricher } from '../enrich/enricher';
 import type { PipelineEvent } from '../pipeline/event';
 
@@ -28,6 +29,11 @@ export interface Receiver {
   start(): void;
   stats(): ProbeStats;
   stop(): void;
+  /**
+   * Apply changed settings in place (e.g. watched ports are a map the kernel reads): true when it
+   * did, false when the receiver must be re-created (re-attached) to apply them.
+   */
+  update?(next: ReceiverConfig): boolean;
   /** Maps this receiver offers to probes started after it (valid while it runs). */
   sharedMaps?(): SharedMaps;
   /** True when it reuses another receiver's maps: restarted whenever the provider is. */

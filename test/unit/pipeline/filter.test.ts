@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { FilterProcessorConfig, FilterRule } from '../../../src/config/types';
 import type { PipelineEvent } from '../../../src/pipeline/event';
 import { FilterProcessor } from '../../../src/pipeline/processors/filter/processor';
-import { connEvent } from './events';
+import { connEvent, sniEvent } from './events';
 
 const rule = (r: Partial<FilterRule>): FilterRule => ({
   process: [], container_id: [], container_runtime: [], nomad_job: [], ports: [], cidrs: [], direction: [], transport: [], ...r,
@@ -42,6 +42,13 @@ const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
   ['transport does not match the other', { transport: ['udp'] }, connEvent({ transport: 'tcp' }), false],
   ['all fields of a rule must match', { process: ['curl'], ports: [80] }, connEvent({ comm: 'curl', remotePort: 443 }), false],
   ['any item of a field may match', { process: ['wget', 'curl'], ports: [80, 443] }, connEvent({ comm: 'curl', remotePort: 443 }), true],
+  ['ports match the server port of a ClientHello', { ports: [443] }, sniEvent({ serverPort: 443, clientPort: 40000 }), true],
+  ['ports ignore the client port of a ClientHello', { ports: [40000] }, sniEvent({ serverPort: 443, clientPort: 40000 }), false],
+  ['cidrs match the server of a hello leaving this host', { cidrs: ['93.184.0.0/16'] }, sniEvent({ direction: 'egress', serverAddress: '93.184.216.34' }), true],
+  ['cidrs match the client of a hello arriving here', { cidrs: ['192.0.2.0/24'] }, sniEvent({ direction: 'ingress', clientAddress: '192.0.2.7', serverAddress: '10.0.0.2' }), true],
+  ['egress hellos are outbound', { direction: ['outbound'] }, sniEvent({ direction: 'egress' }), true],
+  ['ingress hellos are not outbound', { direction: ['outbound'] }, sniEvent({ direction: 'ingress' }), false],
+  ['hellos travel over tcp', { transport: ['udp'] }, sniEvent(), false],
 ];
 
 for (const [what, include, ev, kept] of MATCHES) {

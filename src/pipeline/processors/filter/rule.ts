@@ -14,6 +14,7 @@ const processName = (ev: PipelineEvent): string => ev.process?.executableName ||
  * the direction, either port may be the server's, so either matches.
  */
 function serverPortMatches(ev: PipelineEvent, ports: ReadonlySet<number>): boolean {
+  if (ev.source === 'sni') return ports.has(ev.serverPort);
   switch (ev.direction) {
     case 'outbound':
       return ports.has(ev.remotePort);
@@ -23,6 +24,16 @@ function serverPortMatches(ev: PipelineEvent, ports: ReadonlySet<number>): boole
       return ports.has(ev.remotePort) || ports.has(ev.localPort);
   }
 }
+
+/** The other end as seen from this host: for SNI, the server of a local client, the client of a local server. */
+const peerAddress = (ev: PipelineEvent): string =>
+  ev.source === 'connections' ? ev.remoteAddress : ev.direction === 'egress' ? ev.serverAddress : ev.clientAddress;
+
+/** SNI's egress/ingress are the outbound/inbound of a connection seen on the wire. */
+const directionOf = (ev: PipelineEvent): string =>
+  ev.source === 'connections' ? ev.direction : ev.direction === 'egress' ? 'outbound' : 'inbound';
+
+const transportOf = (ev: PipelineEvent): string => (ev.source === 'connections' ? ev.transport : 'tcp');
 
 export function compileRule(rule: FilterRule): EventPredicate {
   const checks: EventPredicate[] = [];
@@ -48,15 +59,15 @@ export function compileRule(rule: FilterRule): EventPredicate {
   }
   if (rule.cidrs.length) {
     const m = compileCidrs(rule.cidrs);
-    checks.push((ev) => m(ev.remoteAddress));
+    checks.push((ev) => m(peerAddress(ev)));
   }
   if (rule.direction.length) {
     const dirs = new Set<string>(rule.direction);
-    checks.push((ev) => dirs.has(ev.direction));
+    checks.push((ev) => dirs.has(directionOf(ev)));
   }
   if (rule.transport.length) {
     const ts = new Set<string>(rule.transport);
-    checks.push((ev) => ts.has(ev.transport));
+    checks.push((ev) => ts.has(transportOf(ev)));
   }
   return (ev) => {
     for (let k = 0; k < checks.length; k++) if (!checks[k](ev)) return false;
