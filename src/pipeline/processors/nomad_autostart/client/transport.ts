@@ -99,6 +99,10 @@ export class NomadTransport {
     await this.agent.close();
   }
 
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
+  }
+
   // The headers hold the token and the basic-auth pair: never print them.
   [inspect.custom](): string {
     return `NomadTransport { address: ${this.settings.address} }`;
