@@ -5,6 +5,7 @@ import type { ComponentDefinition, ComponentKind } from './component';
 import { connections } from './schemas/connections';
 import { debug } from './schemas/debug';
 import { filter } from './schemas/filter';
+import { nomadAutostart } from './schemas/nomad_autostart';
 import { otlp } from './schemas/otlp';
 import { otlphttp } from './schemas/otlphttp';
 import { prometheus } from './schemas/prometheus';
@@ -13,7 +14,7 @@ import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';
 type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]: ComponentDefinition<Extract<U, { type: K }>> };
 
 export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections };
-export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter };
+export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter, nomad_autostart: nomadAutostart };
 export const EXPORTER_TYPES: Table<ExporterConfig> = { debug, otlp, otlphttp, prometheus };
 
 export interface KindInfo {
