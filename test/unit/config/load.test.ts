@@ -30,6 +30,7 @@ test('empty component bodies get every default', () => {
 test('every component type reads its settings, and text stays text', () => {
   const cfg = good('every-component.yaml');
   const c = cfg.receivers.connections;
+  assert.ok(c.type === "connections");
   assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, false, 0]);
   assert.deepEqual(c.metrics, { 'netwatch.connection.retransmits': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
