@@ -220,6 +220,30 @@ test('SYNs to a watched port where nothing listens are dispatched once per attem
   assert.equal(hellos().length, 0);
 });
 
+test('IPv6 with a routing extension header (an SRv6 segment routing header added by the kernel) is parsed through to TCP', async () => {
+  const srAddr = 'fd00:210:5::2';
+  sh('ip', '-n', net.ns, 'addr', 'add', `${srAddr}/128`, 'dev', net.nsIf, 'nodad');
+  // Packets to srAddr go to the namespace's first address with a routing header naming srAddr as the last segment.
+  sh('ip', '-6', 'route', 'add', `${srAddr}/128`, 'encap', 'seg6', 'mode', 'inline', 'segs', net.ns6, 'dev', net.hostIf);
+  try {
+    events.length = 0;
+    // Without seg6 enabled the namespace drops packets carrying a routing header: the SYN leaves
+    // (and is seen, through its extension header) but no connection is made — the header is really there.
+    const refused = nodeTlsHello(srAddr, W1, 'dropped-srh.example', 1500);
+    // The IPv6 destination of a packet with a routing header is its next segment.
+    await until('the SYN behind the routing header', () => syns(W1).some((e) => e.serverAddress === net.ns6));
+    await refused;
+    assert.equal(hellos('dropped-srh.example').length, 0);
+    for (const dev of ['all', net.nsIf]) sh('ip', 'netns', 'exec', net.ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${dev}.seg6_enabled=1`);
+    await nodeTlsHello(srAddr, W1, 'behind-srh.example');
+    await until('the hello behind the routing header', () => hellos('behind-srh.example').length === 1);
+    assert.equal(hellos('behind-srh.example')[0].serverAddress, net.ns6);
+    assert.equal(hellos('behind-srh.example')[0].networkType, 'ipv6');
+  } finally {
+    sh('ip', '-6', 'route', 'del', `${srAddr}/128`, 'dev', net.hostIf);
+  }
+});
+
 test('ports changed at runtime take effect at once, without re-attaching the programs', async () => {
   const before = heldBpfObjects(process.pid);
   const filters = tcState(net.hostIf);

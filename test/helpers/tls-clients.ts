@@ -42,8 +42,8 @@ export function curlHello(addr: string, port: number, name: string, netns?: stri
   return run('curl', ['-sk', '--max-time', '8', '--resolve', `${name}:${port}:${bracket(addr)}`, `https://${name}:${port}/`], netns);
 }
 
-/** One node tls connection from this process; resolves after the handshake (or its failure). */
-export function nodeTlsHello(addr: string, port: number, name: string): Promise<void> {
+/** One node tls connection from this process; resolves after the handshake (or its failure, or timeoutMs). */
+export function nodeTlsHello(addr: string, port: number, name: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<void> {
   return new Promise((resolve) => {
     const s = tls.connect({ host: addr, port, servername: name, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
     const done = (): void => {
@@ -51,7 +51,7 @@ export function nodeTlsHello(addr: string, port: number, name: string): Promise<
       s.destroy();
       resolve();
     };
-    const timer = setTimeout(done, CLIENT_TIMEOUT_MS);
+    const timer = setTimeout(done, timeoutMs);
     s.once('secureConnect', done);
     s.once('error', done);
   });
