@@ -7,6 +7,7 @@ import { Enricher } from './enrich/enricher';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import { ConnectionsReceiver } from './probes/conn/receiver';
+import { SniReceiver } from './probes/sni/receiver';
 import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './probes/receiver';
 import { createTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/sdk';
 
@@ -35,9 +36,11 @@ function createReceiver(id: string, rc: ReceiverConfig, ctx: ReceiverContext): R
   switch (rc.type) {
     case 'connections':
       return new ConnectionsReceiver(id, rc, ctx);
+    case 'sni':
+      return new SniReceiver(id, rc, ctx);
     default: {
-      const unknown: never = rc.type;
-      throw new Error(`receiver ${id}: unknown type ${String(unknown)}`);
+      const unknown: never = rc;
+      throw new Error(`receiver ${id}: unknown type ${String((unknown as { type: unknown }).type)}`);
     }
   }
 }

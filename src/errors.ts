@@ -36,6 +36,14 @@ export class KernelFeatureError extends NetwatchError {
   }
 }
 
+/** A network interface named in the configuration does not exist, or is of a kind a TC probe cannot parse. */
+export class InterfaceError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_INTERFACE';
+  constructor(message: string, readonly interfaceName: string) {
+    super(message);
+  }
+}
+
 /** agent.yaml (or a CLI flag) is invalid; `problems` lists every error, each naming its key path. */
 export class ConfigError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_CONFIG';

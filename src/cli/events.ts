@@ -18,7 +18,8 @@ export function runEvents(opts: EventsOptions): ConnProbe {
     (ev) => write(JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))),
   );
   probe.start();
-  rootLogger.info('conn probe attached; printing one JSON line per event');
+  // Handlers before the announcement: a signal sent as soon as it is read must find them.
   stopOnSignals(() => probe.stop());
+  rootLogger.info('conn probe attached; printing one JSON line per event');
   return probe;
 }

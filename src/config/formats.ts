@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { cidrProblem } from './cidr';
 import { parseDestination } from './destination';
 import { parseDuration } from './duration';
-import { interfaceNameProblem, serverNameProblem } from './server-name';
+import { serverNameProblem } from './server-name';
 import { describe, isMapping, list } from './problems';
 
 /**
@@ -71,6 +71,7 @@ function stringMap(x: unknown, keyCheck?: (k: string) => string | undefined, val
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IFNAME = /^[^/:\s]{1,15}$/; // IFNAMSIZ - 1; dev_valid_name() also refuses "/" and ":" (aliases)
 export const RING_BUFFER_MIN = 4096;
 export const RING_BUFFER_MAX = 1 << 30;
 export const CONTAINER_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman', 'systemd', 'nomad', 'unknown'] as const;
@@ -128,6 +129,23 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (ms < 1) fail(`must be at least 1ms, got ${describe(x)} (leave it out for never)`);
     },
   },
+  /** Like nw.duration, but 0 (any unit) is allowed: it turns the thing off. */
+  'nw.duration-or-zero': {
+    policy: 'text',
+    validate: (x) => {
+      const ms = typeof x === 'string' ? parseDuration(x) : undefined;
+      if (ms === undefined) fail(`must be a duration with a unit, such as 5s or 1m, or 0s to turn it off; got ${describe(x)}`);
+    },
+  },
+  'nw.interfaces': {
+    policy: 'text',
+    validate: (x) => {
+      if (x === 'all') return;
+      if (typeof x === 'string') fail(`must be all or a list of interface names such as [${x}]; got ${describe(x)}`);
+      stringList(x, 'interface names, or all', (s) => (IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`));
+      if ((x as unknown[]).length === 0) fail('must name at least one interface, or be all');
+    },
+  },
   'nw.text': { policy: 'text', validate: (x) => (typeof x === 'string' ? undefined : fail(`must be text, got ${describe(x)}`)) },
   'nw.host': {
     policy: 'text',
@@ -173,7 +191,10 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       return d.ok ? undefined : d.message;
     }),
   },
-  'nw.interface-list': { policy: 'text', validate: (x) => stringList(x, 'interface names', interfaceNameProblem) },
+  'nw.interface-list': {
+    policy: 'text',
+    validate: (x) => stringList(x, 'interface names', (s) => (IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`)),
+  },
   'nw.wait-for': { policy: 'text', validate: oneOf(['running', 'healthy', 'none']) },
   'nw.idle-scale-down': { policy: 'text', validate: oneOf(['woken', 'any']) },
   'nw.autostart-rules': {

@@ -3,6 +3,7 @@
 // insist on it once the type joins the union in types.ts.
 import type { ComponentDefinition, ComponentKind } from './component';
 import { connections } from './schemas/connections';
+import { sni } from './schemas/sni';
 import { debug } from './schemas/debug';
 import { filter } from './schemas/filter';
 import { nomadAutostart } from './schemas/nomad_autostart';
@@ -13,7 +14,7 @@ import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';
 
 type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]: ComponentDefinition<Extract<U, { type: K }>> };
 
-export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections };
+export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections, sni };
 export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter, nomad_autostart: nomadAutostart };
 export const EXPORTER_TYPES: Table<ExporterConfig> = { debug, otlp, otlphttp, prometheus };
 

@@ -23,11 +23,3 @@ export function serverNameProblem(name: string): string | undefined {
   if (labels.length === 4 && labels.every((l) => /^\d+$/.test(l))) return `${q}: is an IP address; clients never send one as a server name (match the port instead)`;
   return undefined;
 }
-
-/** Linux dev_valid_name (net/core/dev.c): 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
-export function interfaceNameProblem(name: string): string | undefined {
-  const q = JSON.stringify(name);
-  if (Buffer.byteLength(name) > 15) return `${q}: interface names are at most 15 bytes`;
-  if (name === '.' || name === '..' || /[/:\s]/.test(name)) return `${q} is not a valid interface name`;
-  return undefined;
-}

@@ -70,7 +70,34 @@ export interface ConnectionsReceiverConfig {
   logs: { readonly sampling_ratio: number; readonly max_per_second: number };
 }
 
-export type ReceiverConfig = ConnectionsReceiverConfig;
+export interface SniReceiverConfig {
+  type: 'sni';
+  id: ComponentId;
+  /** Interface names, or 'all': every Ethernet/loopback interface of the agent's network namespace. */
+  interfaces: readonly string[] | 'all';
+  /** With `all`: how often new interfaces are looked for (0 = only at start). */
+  rescan_interval_ms: number;
+  /** TCP server ports whose ClientHellos are captured; changeable at runtime (SIGHUP). */
+  ports: readonly number[];
+  ring_buffer_size: number;
+  poll_interval_ms: number;
+  /** Flows tracked at once, in the kernel and in the reassembler. */
+  max_flows: number;
+  /** Stream bytes captured per flow, from its first byte. */
+  capture_bytes: number;
+  /** Payload segments captured per flow. */
+  capture_segments: number;
+  /** A flow without a complete hello for this long is given up. */
+  idle_timeout_ms: number;
+  /** Bounds on server names as metric attribute values. */
+  server_names: { readonly max_distinct: number; readonly max_length: number };
+  include: { readonly process_pid: boolean };
+  metrics: EnableMap;
+  events: EnableMap;
+  logs: { readonly sampling_ratio: number; readonly max_per_second: number };
+}
+
+export type ReceiverConfig = ConnectionsReceiverConfig | SniReceiverConfig;
 
 export type Direction = 'outbound' | 'inbound';
 

@@ -9,7 +9,7 @@ import type { LruStats } from './lru';
 import { NomadCache } from './nomad';
 import { ProcessCache } from './process';
 import type { ConnPipelineEvent } from '../pipeline/event';
-import type { NomadInfo } from './types';
+import type { Enrichment, NomadInfo } from './types';
 
 export interface EnricherOptions {
   /** pids remembered (default 4096). */
@@ -81,6 +81,24 @@ export class Enricher {
       process: ev.pid > 0 ? this.processes.get(ev.pid, ev.comm, nowMs) : undefined,
       container: a?.container,
       nomad,
+    };
+  }
+
+  /**
+   * Wall clock, process, container and Nomad of an owner seen by another probe (the sni probe),
+   * through the same caches and the same clock as enrich().
+   */
+  attribute(pid: number, comm: string, cgroupId: number, eventBootNs: number): Enrichment {
+    this.events++;
+    const bootNs = eventBootNs > 0 ? eventBootNs : nowBootNs();
+    if (bootNs > this.latestBootNs) this.latestBootNs = bootNs;
+    const nowMs = this.latestBootNs / 1e6;
+    const a = cgroupId > 0 ? this.cgroups.resolve(cgroupId, nowMs) : undefined;
+    return {
+      timeUnixMs: this.clock.toUnixMs(bootNs),
+      process: pid > 0 ? this.processes.get(pid, comm, nowMs) : undefined,
+      container: a?.container,
+      nomad: a?.nomad !== undefined ? this.nomad.get(a.nomad, pid, nowMs) : undefined,
     };
   }
 

@@ -10,6 +10,13 @@ export type Ptr = bigint;
 // libbpf_set_print's callback: (level, fmt, va_list). On x86-64/arm64 va_list decays to a pointer.
 export const PrintFn = koffi.proto('int netwatch_libbpf_print(int level, void *fmt, void *args)');
 
+/** struct bpf_test_run_opts (libbpf 1.x): pointer members take Buffers. */
+export const TestRunOpts = koffi.struct('netwatch_bpf_test_run_opts', {
+  sz: 'size_t', data_in: 'const void *', data_out: 'void *', data_size_in: 'uint32_t', data_size_out: 'uint32_t',
+  ctx_in: 'const void *', ctx_out: 'void *', ctx_size_in: 'uint32_t', ctx_size_out: 'uint32_t',
+  retval: 'uint32_t', repeat: 'int', duration: 'uint32_t', flags: 'uint32_t', cpu: 'uint32_t', batch_size: 'uint32_t',
+});
+
 export const bpf = {
   set_print: libbpf.func('void *libbpf_set_print(netwatch_libbpf_print *fn)'),
   num_possible_cpus: libbpf.func('int libbpf_num_possible_cpus(void)'),
@@ -48,6 +55,9 @@ export const bpf = {
   btf__find_by_name_kind: libbpf.func('int btf__find_by_name_kind(const void *btf, const char *name, uint32_t kind)'),
   btf__type_by_id: libbpf.func('void *btf__type_by_id(const void *btf, uint32_t id)'),
   btf__name_by_offset: libbpf.func('const char *btf__name_by_offset(const void *btf, uint32_t offset)'),
+
+  // Running a loaded program on a given packet (BPF_PROG_TEST_RUN): kernel tests of packet parsers.
+  prog_test_run_opts: libbpf.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ netwatch_bpf_test_run_opts *opts)'),
 
   // TC (clsact) attachment, for the TC probes.
   tc_hook_create: libbpf.func('int bpf_tc_hook_create(void *hook)'),

@@ -32,6 +32,16 @@ export const ATTR = {
   CONNECTION_BYTES_RECEIVED: "netwatch.connection.bytes_received",
   CONNECTION_RETRANSMITS: "netwatch.connection.retransmits",
   CONNECTION_RTT: "netwatch.connection.rtt",
+  NETWORK_DIRECTION: "netwatch.network.direction",
+  NETWORK_INTERFACE_NAME: "network.interface.name",
+  SOURCE_ADDRESS: "source.address",
+  SOURCE_PORT: "source.port",
+  DESTINATION_ADDRESS: "destination.address",
+  DESTINATION_PORT: "destination.port",
+  TLS_CLIENT_ALPN: "netwatch.tls.client.alpn",
+  TLS_CLIENT_VERSIONS: "netwatch.tls.client.versions",
+  TLS_CLIENT_ECH: "netwatch.tls.client.ech",
+  TLS_CLIENT_SSLV2: "netwatch.tls.client.sslv2",
   PROBE: "netwatch.probe",
   EXPORTER: "netwatch.exporter",
   METRIC_NAME: "netwatch.metric.name",
@@ -64,6 +74,8 @@ export const METRIC = {
   CONNECTION_RETRANSMITS: "netwatch.connection.retransmits",
   CONNECTION_RTT: "netwatch.connection.rtt",
   CONNECTION_FAILED: "netwatch.connection.failed",
+  TLS_CLIENT_HELLOS: "netwatch.tls.client_hellos",
+  TLS_CLIENT_HELLO_REJECTIONS: "netwatch.tls.client_hello.rejections",
   AGENT_EVENTS_READ: "netwatch.agent.events.read",
   AGENT_EVENTS_LOST: "netwatch.agent.events.lost",
   AGENT_EVENTS_DECODE_ERRORS: "netwatch.agent.events.decode_errors",
@@ -85,6 +97,7 @@ export const EVENT = {
   CONNECTION_CLOSE: "netwatch.connection.close",
   CONNECTION_FAILURE: "netwatch.connection.failure",
   CONNECTION_STATE_CHANGE: "netwatch.connection.state_change",
+  TLS_CLIENT_HELLO: "netwatch.tls.client_hello",
   NOMAD_AUTOSTART_WAKE: "netwatch.nomad.autostart.wake",
   NOMAD_AUTOSTART_SLEEP: "netwatch.nomad.autostart.sleep",
 } as const;
@@ -96,6 +109,7 @@ export const NETWORK_CONNECTION_STATE_VALUES = ["unknown", "established", "syn_s
 export const CONNECTION_PREVIOUS_STATE_VALUES = ["unknown", "established", "syn_sent", "syn_received", "fin_wait_1", "fin_wait_2", "time_wait", "closed", "close_wait", "last_ack", "listen", "closing", "new_syn_recv", "bound_inactive"] as const;
 export const CONNECTION_DIRECTION_VALUES = ["outbound", "inbound", "unknown"] as const;
 export const CONTAINER_RUNTIME_VALUES = ["docker", "containerd", "cri-o", "podman", "systemd", "nomad", "unknown"] as const;
+export const NETWORK_DIRECTION_VALUES = ["ingress", "egress"] as const;
 export const NOMAD_AUTOSTART_TRIGGER_VALUES = ["sni", "syn", "connect", "idle"] as const;
 export const NOMAD_AUTOSTART_OUTCOME_VALUES = ["scaled", "started", "already_scaled", "job_stopped", "scaled_down", "changed_elsewhere", "already_zero", "job_not_found", "group_not_found", "policy_violation", "forbidden", "bad_request", "failed", "dry_run", "cancelled"] as const;
 
@@ -136,7 +150,7 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "network.type": { name: "network.type", type: "string", description: "OSI network layer protocol of the connection.", requirement: "always", enum: NETWORK_TYPE_VALUES },
   "network.peer.address": { name: "network.peer.address", type: "string", description: "Address of the remote end of the connection (IPv4 dotted or RFC 5952 IPv6 text).", requirement: "opt-in", include: "peer_address" },
   "network.peer.port": { name: "network.peer.port", type: "int", description: "Port of the remote end of the connection.", requirement: "opt-in" },
-  "server.address": { name: "server.address", type: "string", description: "Address of the server side of the connection (the peer for outbound connections, the local address for inbound ones).", requirement: "opt-in" },
+  "server.address": { name: "server.address", type: "string", description: "Address of the server side: for connections, its IP address (the peer for outbound connections, the local address for inbound ones); for TLS ClientHellos, the server name the client asked for (SNI, lower-case), or `other` once the receiver's `server_names.max_distinct` names are taken.", requirement: "always" },
   "server.port": { name: "server.port", type: "int", description: "Port of the server side of the connection (the peer port for outbound connections, the local port for inbound ones).", requirement: "always" },
   "client.port": { name: "client.port", type: "int", description: "Port of the client side of the connection (the local port for outbound connections, the peer port for inbound ones).", requirement: "opt-in", include: "client_port" },
   "network.connection.state": { name: "network.connection.state", type: "string", description: "TCP state of the connection, named as the semantic conventions name them; `new_syn_recv`, `bound_inactive` and `unknown` are Linux states the conventions do not list.", requirement: "always", enum: NETWORK_CONNECTION_STATE_VALUES },
@@ -151,12 +165,22 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.nomad.task": { name: "netwatch.nomad.task", type: "string", description: "Nomad task the owning process belongs to.", requirement: "always" },
   "netwatch.nomad.namespace": { name: "netwatch.nomad.namespace", type: "string", description: "Nomad namespace of the allocation the owning process belongs to, or of the job a nomad_autostart rule scales.", requirement: "always" },
   "netwatch.nomad.alloc_id": { name: "netwatch.nomad.alloc_id", type: "string", description: "Nomad allocation id the owning process belongs to.", requirement: "opt-in" },
-  "error.type": { name: "error.type", type: "string", description: "Name of the errno that made the connection fail (for example `ECONNREFUSED`), or `E<n>` for numbers without a name; for Nomad API calls that got no answer, `timeout`, `connection` or `tls`.", requirement: "always" },
+  "error.type": { name: "error.type", type: "string", description: "Name of the errno that made the connection fail (for example `ECONNREFUSED`), or `E<n>` for numbers without a name; for ClientHello rejections, the parser's or the reassembler's reason (for example `not_handshake`, `bad_sni_list`, `byte_budget`); for Nomad API calls that got no answer, `timeout`, `connection` or `tls`.", requirement: "always" },
   "netwatch.connection.duration": { name: "netwatch.connection.duration", type: "double", description: "Seconds from the first time the kernel saw the connection until it closed (log records only).", requirement: "always" },
   "netwatch.connection.bytes_sent": { name: "netwatch.connection.bytes_sent", type: "int", description: "Payload bytes sent and acknowledged over the connection's life, retransmissions excluded (log records only).", requirement: "always" },
   "netwatch.connection.bytes_received": { name: "netwatch.connection.bytes_received", type: "int", description: "Payload bytes received over the connection's life (log records only).", requirement: "always" },
   "netwatch.connection.retransmits": { name: "netwatch.connection.retransmits", type: "int", description: "Segments retransmitted over the connection's life (log records only).", requirement: "always" },
   "netwatch.connection.rtt": { name: "netwatch.connection.rtt", type: "double", description: "Smoothed round-trip time in seconds when the connection closed (log records only).", requirement: "always" },
+  "netwatch.network.direction": { name: "netwatch.network.direction", type: "string", description: "Where the TC hook saw the packet; `egress` leaving the interface (a client on this side of it), `ingress` arriving on it (a client beyond it).", requirement: "always", enum: NETWORK_DIRECTION_VALUES },
+  "network.interface.name": { name: "network.interface.name", type: "string", description: "Name of the network interface the packet was seen on.", requirement: "always" },
+  "source.address": { name: "source.address", type: "string", description: "Address the packet came from (the TLS client's IP address).", requirement: "always" },
+  "source.port": { name: "source.port", type: "int", description: "Port the packet came from (the TLS client's port).", requirement: "always" },
+  "destination.address": { name: "destination.address", type: "string", description: "Address the packet was sent to (the TLS server's IP address).", requirement: "always" },
+  "destination.port": { name: "destination.port", type: "int", description: "Port the packet was sent to (the TLS server's port).", requirement: "always" },
+  "netwatch.tls.client.alpn": { name: "netwatch.tls.client.alpn", type: "string", description: "Application protocols the ClientHello offered (ALPN, RFC 7301), comma-separated in the client's order, GREASE removed; empty when it offered none.", requirement: "always" },
+  "netwatch.tls.client.versions": { name: "netwatch.tls.client.versions", type: "string", description: "TLS versions the ClientHello offered (`1.3,1.2`; `supported_versions`, or the legacy version without it), GREASE removed.", requirement: "always" },
+  "netwatch.tls.client.ech": { name: "netwatch.tls.client.ech", type: "boolean", description: "The ClientHello carried an encrypted_client_hello extension, so the name in `server.address` is the outer (public) one, not the real destination.", requirement: "always" },
+  "netwatch.tls.client.sslv2": { name: "netwatch.tls.client.sslv2", type: "boolean", description: "An SSLv2-compatible ClientHello (RFC 5246 Appendix E.2), which cannot carry a server name.", requirement: "always" },
   "netwatch.probe": { name: "netwatch.probe", type: "string", description: "Name of the eBPF probe (one BPF object and its ring buffer), for example `conn`.", requirement: "always" },
   "netwatch.exporter": { name: "netwatch.exporter", type: "string", description: "Component id of the exporter, as written in agent.yaml (for example `otlp` or `otlphttp/backup`).", requirement: "always" },
   "netwatch.metric.name": { name: "netwatch.metric.name", type: "string", description: "Name of the metric whose cardinality limit was reached.", requirement: "always" },
@@ -224,6 +248,16 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     name: "netwatch.connection.failed", source: "connections", instrument: "counter", valueType: "int", unit: "{connection}", enabled: true,
     description: "TCP connections that closed with an error before reaching the established state (refused, timed out, unreachable...).",
     attributes: ["error.type", "netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
+  },
+  "netwatch.tls.client_hellos": {
+    name: "netwatch.tls.client_hellos", source: "sni", instrument: "counter", valueType: "int", unit: "{hello}", enabled: true,
+    description: "TLS ClientHellos sent to watched ports, once per connection (a second hello after a HelloRetryRequest is not counted again), by the server name asked for.",
+    attributes: ["server.address", "server.port", "netwatch.network.direction", "network.type", "netwatch.tls.client.ech", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
+  },
+  "netwatch.tls.client_hello.rejections": {
+    name: "netwatch.tls.client_hello.rejections", source: "sni", instrument: "counter", valueType: "int", unit: "{connection}", enabled: true,
+    description: "Connections to watched ports whose first bytes were not accepted as a ClientHello (not TLS, malformed, over the capture budget, idle), by reason.",
+    attributes: ["error.type"],
   },
   "netwatch.agent.events.read": {
     name: "netwatch.agent.events.read", source: "agent", instrument: "counter", valueType: "int", unit: "{event}", enabled: true,
@@ -309,6 +343,11 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
     name: "netwatch.connection.state_change", source: "connections", severityText: "DEBUG", severityNumber: 5, enabled: false,
     description: "A TCP connection changed state (one record per transition; verbose).",
     attributes: ["netwatch.connection.previous_state", "network.connection.state", "netwatch.connection.direction", "network.transport", "network.type", "network.peer.address", "network.peer.port", "server.port", "client.port", "process.pid", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.task"],
+  },
+  "netwatch.tls.client_hello": {
+    name: "netwatch.tls.client_hello", source: "sni", severityText: "INFO", severityNumber: 9, enabled: true,
+    description: "A TLS ClientHello to a watched port, with the server name, ALPN and versions it offered and the connection's addresses.",
+    attributes: ["server.address", "server.port", "netwatch.tls.client.alpn", "netwatch.tls.client.versions", "netwatch.tls.client.ech", "netwatch.tls.client.sslv2", "netwatch.network.direction", "network.type", "network.interface.name", "source.address", "source.port", "destination.address", "destination.port", "process.pid", "process.executable.name", "container.id", "container.runtime", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
   },
   "netwatch.nomad.autostart.wake": {
     name: "netwatch.nomad.autostart.wake", source: "nomad_autostart", severityText: "INFO", severityNumber: 9, enabled: true,

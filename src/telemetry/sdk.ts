@@ -133,7 +133,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         meterProviders.push(mp);
         const meter = mp.getMeter(scope.name, scope.version);
         meterHandles.set(p.id, { meter, producer });
-        const router = buildMetricSources({ meter, producer, cardinalityLimit: limit, onOverflow, log }, receiversOf(p), opts.carry?.get(p.id));
+        const router = buildMetricSources({ meter, producer, cardinalityLimit: limit, onOverflow, log, probeStats: () => stats?.().probes ?? {} }, receiversOf(p), opts.carry?.get(p.id));
         metricRouters.set(p.id, router);
         sinks.set(p.id, router);
         registerSelfMetrics(meter, { stats: (): AgentStats | undefined => stats?.(), exportFailures, cardinalityHits });

@@ -9,6 +9,9 @@ import type { EventSink, PipelineEvent } from '../pipeline/event';
 import { ConnLogs } from './conn-logs';
 import { ConnMetrics, type ConnMetricsState } from './conn-metrics';
 import type { HistogramProducer } from './histogram-producer';
+import type { ProbeStats } from '../probes/receiver';
+import { SniLogs } from './sni-logs';
+import { SniMetrics, type SniMetricsState } from './sni-metrics';
 
 export type ReceiverType = ReceiverConfig['type'];
 type ConfigOf<K extends ReceiverType> = Extract<ReceiverConfig, { type: K }>;
@@ -22,6 +25,8 @@ export interface MetricSourceContext {
   /** Called for every measurement folded into an overflow series. */
   onOverflow: (metric: string) => void;
   log: Logger;
+  /** Stats of the running receivers by id, read at collection (counts a probe keeps itself). */
+  probeStats: () => Readonly<Record<string, ProbeStats>>;
 }
 
 /** A metrics sink whose cumulative state can be handed to the next incarnation (hot reload). */
@@ -32,6 +37,7 @@ export interface MetricSource extends EventSink {
 /** The cumulative state each receiver type's metrics sink carries over a reload. */
 interface CarryStates {
   connections: ConnMetricsState;
+  sni: SniMetricsState;
 }
 
 type MetricFactories = {
@@ -43,10 +49,12 @@ type LogFactories = {
 
 export const METRIC_SOURCES: MetricFactories = {
   connections: (ctx, receivers, carry) => new ConnMetrics(ctx.meter, ctx.producer, { ...ctx, receivers, carry }),
+  sni: (ctx, receivers, carry) => new SniMetrics(ctx.meter, { ...ctx, receivers, carry }),
 };
 
 export const LOG_SOURCES: LogFactories = {
   connections: (logger, receivers, log) => new ConnLogs(logger, receivers, log),
+  sni: (logger, receivers, log) => new SniLogs(logger, receivers, log),
 };
 
 /** Carried state of one metrics pipeline: receiver type → its sink's state. */

@@ -17,10 +17,7 @@ export interface AutostartRig {
   runner: PipelineRunner;
   processor: NomadAutostartProcessor;
   config: NomadAutostartProcessorConfig;
-  /**
-   * Through the pipeline runner. Until the sni receiver type exists, every event (sni ones
-   * included) enters on the connections receiver's route; the runner routes by receiver id.
-   */
+  /** Through the pipeline runner, from the receiver of the event's source (sni or connections). */
   dispatch(ev: PipelineEvent): void;
   stop(): Promise<void>;
 }
@@ -30,6 +27,7 @@ export function autostartYaml(body: string, id = 'nomad_autostart'): string {
   return `
 receivers:
   connections:
+  sni:
 processors:
   ${id}:
 ${body}
@@ -38,11 +36,11 @@ exporters:
 service:
   pipelines:
     metrics:
-      receivers: [connections]
+      receivers: [connections, sni]
       processors: [${id}]
       exporters: [debug]
     logs:
-      receivers: [connections]
+      receivers: [connections, sni]
       processors: [${id}]
       exporters: [debug]
 `;
@@ -58,7 +56,7 @@ export function startAutostart(d: NomadDouble | undefined, body: string, opts: {
     runner,
     processor,
     config: cfg.processors[id] as NomadAutostartProcessorConfig,
-    dispatch: (ev) => runner.dispatch('connections', ev),
+    dispatch: (ev) => runner.dispatch(ev.source, ev),
     stop: () => runner.shutdown(),
   };
 }

@@ -61,6 +61,8 @@ export class SniTracker {
   private retriesSuppressed = 0;
   private retriesChanged = 0;
   private readonly rejected = Object.fromEntries(SNI_REJECTIONS.map((r) => [r, 0])) as Record<SniRejection, number>;
+  /** Called for every flow given up on (the kernel side can then stop capturing it). */
+  onRejected: ((flow: FlowKey, reason: SniRejection) => void) | undefined = undefined;
 
   constructor(options: Partial<ReassemblyOptions> = {}) {
     this.reassembler = new HelloReassembler(options);
@@ -107,6 +109,7 @@ export class SniTracker {
       switch (o.kind) {
         case 'rejected':
           this.rejected[o.reason]++;
+          this.onRejected?.(o.flow, o.reason);
           break;
         case 'hello': {
           this.completed++;

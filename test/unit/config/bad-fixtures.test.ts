@@ -75,6 +75,10 @@ const EXPECTED: Record<string, string[]> = {
     'processors.nomad_autostart.rules[0].idle_scale_down: is "any", but idle_after is not set, so nothing is ever scaled down; set idle_after or remove idle_scale_down',
   ],
   'nomad-idle-after-without-unit.yaml': ['processors.nomad_autostart.rules[0].idle_after: must be a duration with a unit, such as 15m, 1h or 30s; got "15"'],
+  'sni-interfaces-any-instead-of-all.yaml': ['receivers.sni.interfaces: must be all or a list of interface names such as [any]; got "any"'],
+  'sni-port-out-of-range.yaml': ['receivers.sni.ports: ports must be whole numbers from 1 to 65535; got 70000'],
+  'sni-capture-bytes-above-the-kernel-limit.yaml': ['receivers.sni.capture_bytes: must be from 512 to 16384 bytes, got 65536'],
+  'sni-no-ports.yaml': ['receivers.sni.ports: must list at least one port, e.g. [443]'],
   'several-errors-at-once.yaml': [
     'receivers.connections.ring_buffer_size: must be at least 4096 bytes (one page), got 1000',
     'receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "fast"',

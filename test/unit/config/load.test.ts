@@ -30,10 +30,20 @@ test('empty component bodies get every default', () => {
 test('every component type reads its settings, and text stays text', () => {
   const cfg = good('every-component.yaml');
   const c = cfg.receivers.connections;
+  assert.ok(c.type === "connections");
   assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, false, 0]);
   assert.deepEqual(c.metrics, { 'netwatch.connection.retransmits': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
   assert.equal(cfg.receivers['connections/second'].poll_interval_ms, 500);
+  const sni = cfg.receivers['sni/edge'];
+  assert.ok(sni.type === 'sni');
+  assert.deepEqual(
+    [sni.interfaces, sni.rescan_interval_ms, sni.ports, sni.ring_buffer_size, sni.poll_interval_ms, sni.max_flows, sni.capture_bytes, sni.capture_segments, sni.idle_timeout_ms],
+    [['eth0', 'lo'], 0, [443, 8443], 1_048_576, 20, 2048, 8192, 8, 2000],
+  );
+  assert.deepEqual([sni.server_names, sni.include, sni.logs], [{ max_distinct: 50, max_length: 64 }, { process_pid: true }, { sampling_ratio: 0.5, max_per_second: 10 }]);
+  assert.deepEqual(sni.metrics, { 'netwatch.tls.client_hello.rejections': { enabled: false } });
+  assert.deepEqual(sni.events, { 'netwatch.tls.client_hello': { enabled: false } });
   const f = cfg.processors['filter/web'];
   assert.ok(f.type === 'filter');
   assert.deepEqual(f.include[0], { process: ['nginx', 'python3*'], container_id: [], container_runtime: [], nomad_job: [], ports: [80, 443], cidrs: [], direction: ['inbound'], transport: [] });

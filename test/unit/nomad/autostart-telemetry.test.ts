@@ -28,7 +28,7 @@ describe('nomad_autostart telemetry over OTLP', () => {
     log = captureLog();
     const cfg = parseConfig(`
 receivers:
-  connections:
+  sni:
 processors:
   nomad_autostart/edge:
     address: ${d.url}
@@ -43,11 +43,11 @@ exporters:
 service:
   pipelines:
     metrics:
-      receivers: [connections]
+      receivers: [sni]
       processors: [nomad_autostart/edge]
       exporters: [otlp]
     logs:
-      receivers: [connections]
+      receivers: [sni]
       processors: [nomad_autostart/edge]
       exporters: [otlp]
   telemetry:
@@ -57,8 +57,8 @@ service:
     telemetry = createTelemetry(cfg);
     runner = buildPipelines(cfg, { exporterSinks: (id) => telemetry.sinkFor(id), processorContext: (id) => ({ telemetry: telemetry.forProcessor(id) }) });
     const p = runner.processors.get('nomad_autostart/edge') as NomadAutostartProcessor;
-    for (let i = 0; i < 3; i++) runner.dispatch('connections', sniEvent({ serverName: 'app.example.com', clientAddress: '10.1.2.3', readAtNs: process.hrtime.bigint() }));
-    runner.dispatch('connections', sniEvent({ serverName: 'ghost.example.com', clientAddress: '10.1.2.4', readAtNs: process.hrtime.bigint() }));
+    for (let i = 0; i < 3; i++) runner.dispatch('sni', sniEvent({ serverName: 'app.example.com', clientAddress: '10.1.2.3', readAtNs: process.hrtime.bigint() }));
+    runner.dispatch('sni', sniEvent({ serverName: 'ghost.example.com', clientAddress: '10.1.2.4', readAtNs: process.hrtime.bigint() }));
     await p.settled();
     await telemetry.forceFlush();
     await sink.waitFor(() => sink.logs({ eventName: 'netwatch.nomad.autostart.wake' }).length === 2 && sink.sumOf('netwatch.nomad.autostart.wakes') === 2);

@@ -1,0 +1,61 @@
+/* Maps of the sni probe. */
+#ifndef NETWATCH_SNI_MAPS_H
+#define NETWATCH_SNI_MAPS_H
+
+#include "../include/netwatch.h"
+#include "../conn/conn.h"
+#include "sni.h"
+
+NW_DECLARE_RING()
+
+/*
+ * watched_ports: server port (host byte order) -> 1.
+ * Inserted and deleted by: the agent, at start and whenever the receiver's ports change (no re-attach).
+ * Read by: both TC programs, for every TCP packet.
+ */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024); /* SNI_MAX_PORTS in src/probes/sni/layout.ts */
+  __type(key, __u16);
+  __type(value, __u8);
+} watched_ports SEC(".maps");
+
+/*
+ * flows: client-to-server flows whose ClientHello is still being captured.
+ * Inserted by: the TC program that sees a flow's SYN first (a new ISN resets the entry).
+ * Deleted by: the TC program when the flow exceeds the byte or segment budget; the agent once the
+ *   hello was parsed or the flow was given up (so later segments cost one lookup). LRU: flows
+ *   that never send anything (scans, plain TCP) age out.
+ * Read by: both TC programs, for every payload segment to a watched port.
+ */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384); /* resized by the agent before load (max_flows) */
+  __type(key, struct sni_flow_key);
+  __type(value, struct sni_flow);
+} flows SEC(".maps");
+
+/*
+ * owners: struct sock * -> owner. The conn probe's map when a connections receiver runs (the
+ * agent reuses its fd); otherwise this object's own map, which nobody fills.
+ * Inserted and deleted by: the conn probe. Read by: the egress program, at a flow's SYN.
+ */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536); /* the conn probe's size when reused; shrunk by the agent otherwise */
+  __type(key, __u64);
+  __type(value, struct sock_owner);
+} owners SEC(".maps");
+
+/*
+ * scratch: one record being filled, per CPU (a 4 KiB record does not fit the 512-byte stack).
+ * Written and read by: the TC programs only.
+ */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sni_record);
+} scratch SEC(".maps");
+
+#endif

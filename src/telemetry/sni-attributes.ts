@@ -1,0 +1,92 @@
+// How each catalogue attribute is read from an sni event, and attribute plans (series key on the
+// hot path, the attribute object once per series) for the sni receiver's metrics and log records.
+import type { Attributes } from '@opentelemetry/api';
+import type { SniPipelineEvent } from '../pipeline/event';
+import type { SniReceiverConfig } from '../config/types';
+import type { AttrValue } from './conn-attributes';
+import { ATTR, ATTRIBUTES, type AttributeName } from './generated';
+
+type Extract = (ev: SniPipelineEvent) => AttrValue | undefined;
+
+const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
+const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
+
+/** TLS version numbers as people write them (RFC 8446 §4.2.1 numbering); drafts and unknowns in hex. */
+export function tlsVersionName(v: number): string {
+  switch (v) {
+    case 0x0304: return '1.3';
+    case 0x0303: return '1.2';
+    case 0x0302: return '1.1';
+    case 0x0301: return '1.0';
+    case 0x0300: return 'ssl3';
+    case 0x0002: return 'ssl2';
+    default: return `0x${v.toString(16).padStart(4, '0')}`;
+  }
+}
+
+/** Every attribute an sni event can carry. */
+export const SNI_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
+  [ATTR.SERVER_ADDRESS]: (ev) => ev.serverName,
+  [ATTR.SERVER_PORT]: (ev) => ev.serverPort,
+  [ATTR.NETWORK_DIRECTION]: (ev) => ev.direction,
+  [ATTR.NETWORK_TYPE]: (ev) => ev.networkType,
+  [ATTR.NETWORK_INTERFACE_NAME]: (ev) => nonEmpty(ev.interfaceName),
+  [ATTR.SOURCE_ADDRESS]: (ev) => ev.clientAddress,
+  [ATTR.SOURCE_PORT]: (ev) => ev.clientPort,
+  [ATTR.DESTINATION_ADDRESS]: (ev) => ev.serverAddress,
+  [ATTR.DESTINATION_PORT]: (ev) => ev.serverPort,
+  [ATTR.TLS_CLIENT_ALPN]: (ev) => ev.alpn.join(','),
+  [ATTR.TLS_CLIENT_VERSIONS]: (ev) => ev.versions.map(tlsVersionName).join(','),
+  [ATTR.TLS_CLIENT_ECH]: (ev) => ev.ech,
+  [ATTR.TLS_CLIENT_SSLV2]: (ev) => ev.sslv2,
+  [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
+  [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
+  [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
+  [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
+  [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
+  [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
+  [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),
+  [ATTR.NOMAD_NAMESPACE]: (ev) => nonEmpty(ev.nomad?.namespace),
+  [ATTR.NOMAD_ALLOC_ID]: (ev) => nonEmpty(ev.nomad?.allocId),
+};
+
+const SEP = '\x1f';
+
+export class SniAttributePlan {
+  private readonly extract: Extract[];
+
+  /** `overrides` replace an attribute's extractor (the metrics bound server.address). */
+  constructor(readonly names: readonly AttributeName[], overrides: Partial<Record<AttributeName, Extract>> = {}) {
+    this.extract = names.map((n) => {
+      const f = overrides[n] ?? SNI_EXTRACTORS[n];
+      if (!f) throw new Error(`attribute ${n} has no sni extractor`);
+      return f;
+    });
+  }
+
+  /** A metric's catalogue attributes minus the opt-ins the receiver's `include` leaves off. */
+  static forMetric(attributes: readonly AttributeName[], include: SniReceiverConfig['include'], overrides: Partial<Record<AttributeName, Extract>> = {}): SniAttributePlan {
+    return new SniAttributePlan(attributes.filter((n) => {
+      const d = ATTRIBUTES[n];
+      return d.include === undefined || (d.include === 'process_pid' && include.process_pid);
+    }), overrides);
+  }
+
+  key(ev: SniPipelineEvent): string {
+    let k = '';
+    for (let i = 0; i < this.extract.length; i++) {
+      const v = this.extract[i](ev);
+      k += v === undefined ? SEP : v + SEP;
+    }
+    return k;
+  }
+
+  attributes(ev: SniPipelineEvent): Attributes {
+    const out: Attributes = {};
+    for (let i = 0; i < this.extract.length; i++) {
+      const v = this.extract[i](ev);
+      if (v !== undefined) out[this.names[i]] = v;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+// `interfaces: all` means every Ethernet/loopback interface of the agent's network namespace, and
+// those that appear later. Run inside a namespace of the test's own: lo is watched, a hello over
+// lo (seen on its egress and again on its ingress) is counted once, a new veth is picked up, and
+// nothing stays attached after SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import { sh } from '../helpers/container-netns';
+import { certDir, curlHello, opensslHello } from '../helpers/tls-clients';
+
+const NS = 'nwsan';
+const PORT = 8443;
+const HELPER = join(__dirname, '../helpers/sni-all.js');
+const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
+
+interface Line { ready?: boolean; interfaces?: string[]; event?: { kind: string; serverName?: string; direction: string; interfaceName: string; networkType: string } }
+
+let child: ChildProcess;
+let server: ChildProcess;
+const lines: Line[] = [];
+let interfaces: string[] = [];
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(lines)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const hellos = () => lines.flatMap((l) => (l.event?.kind === 'client_hello' ? [l.event] : []));
+const inNs = (...args: string[]) => sh('ip', 'netns', 'exec', NS, ...args);
+
+before(async () => {
+  try {
+    sh('ip', 'netns', 'del', NS);
+  } catch {
+    /* not there */
+  }
+  sh('ip', 'netns', 'add', NS);
+  sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
+  sh('ip', '-n', NS, 'link', 'add', 'nwsaa', 'type', 'veth', 'peer', 'name', 'nwsab');
+  server = spawn('ip', ['netns', 'exec', NS, process.execPath, TLS_SERVER, 'nws-all-tls', certDir(), '::', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
+  child = spawn('ip', ['netns', 'exec', NS, process.execPath, HELPER, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    const o = JSON.parse(l) as Line;
+    lines.push(o);
+    if (o.interfaces) interfaces = o.interfaces;
+  });
+  await until('the receiver', () => lines.some((l) => l.ready));
+});
+
+after(() => {
+  if (child?.exitCode === null) child.kill('SIGKILL');
+  server?.kill();
+  try {
+    sh('ip', 'netns', 'del', NS);
+  } catch {
+    /* gone */
+  }
+});
+
+test('all = every interface of the namespace at start, loopback included', () => {
+  assert.deepEqual(interfaces, ['lo', 'nwsaa', 'nwsab']);
+});
+
+test('a hello over loopback, seen leaving and arriving, is counted once, at its egress', async () => {
+  await opensslHello('127.0.0.1', PORT, 'lo4.example', NS);
+  await curlHello('::1', PORT, 'lo6.example', NS);
+  await until('two hellos', () => hellos().length >= 2);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual(hellos(), [
+    { kind: 'client_hello', serverName: 'lo4.example', direction: 'egress', interfaceName: 'lo', networkType: 'ipv4' },
+    { kind: 'client_hello', serverName: 'lo6.example', direction: 'egress', interfaceName: 'lo', networkType: 'ipv6' },
+  ]);
+  assert.equal(lines.filter((l) => l.event?.kind === 'syn').length, 2, 'one SYN each');
+});
+
+test('an interface that appears later is watched after the next rescan, one that goes away is forgotten', async () => {
+  sh('ip', '-n', NS, 'link', 'add', 'nwsac', 'type', 'veth', 'peer', 'name', 'nwsad');
+  await until('the new veth pair', () => interfaces.includes('nwsac') && interfaces.includes('nwsad'));
+  assert.match(inNs('tc', 'filter', 'show', 'dev', 'nwsac', 'egress'), /sni_egress/);
+  sh('ip', '-n', NS, 'link', 'del', 'nwsaa');
+  await until('the removed pair forgotten', () => !interfaces.includes('nwsaa') && !interfaces.includes('nwsab'));
+  assert.deepEqual(interfaces, ['lo', 'nwsac', 'nwsad']);
+});
+
+test('after SIGTERM no clsact qdisc is left on any interface of the namespace', async () => {
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', (c) => resolve(c));
+    child.kill('SIGTERM');
+  });
+  assert.equal(code, 0);
+  for (const dev of ['lo', 'nwsac', 'nwsad']) assert.doesNotMatch(inNs('tc', 'qdisc', 'show', 'dev', dev), /clsact/, dev);
+});
