@@ -188,6 +188,8 @@ export class NomadDouble {
   private readonly jobs = new Map<string, Job>();
   private readonly events = new Map<string, { modifyIndex: number; byGroup: Map<string, ScalingEvent[]> }>();
   private readonly allocs = new Map<string, Alloc>();
+  /** The same allocations by job (the state store's allocs-by-job index), so reads do not scan them all. */
+  private readonly allocsByJob = new Map<string, Alloc[]>();
   /** The latest deployment of each job (Nomad keeps them all; the API reads the latest). */
   private readonly deployments = new Map<string, Deployment>();
   private deploymentsIndex = 0;
@@ -287,7 +289,7 @@ export class NomadDouble {
     return j ? structuredClone(j) : undefined;
   }
   allocations(id: string, namespace = 'default'): Alloc[] {
-    return [...this.allocs.values()].filter((a) => a.JobID === id && a.Namespace === namespace).map((a) => structuredClone(a));
+    return this.jobAllocs(namespace, id).map((a) => structuredClone(a));
   }
   currentIndex(): number { return this.index; }
   /** How many connections (TLS: completed handshakes) the double has accepted. */
@@ -303,6 +305,8 @@ export class NomadDouble {
   }
 
   // ---- state ---------------------------------------------------------------------------
+
+  private jobAllocs(namespace: string, id: string): Alloc[] { return this.allocsByJob.get(jobKey(namespace, id)) ?? []; }
 
   private nextIndex(): number { return ++this.index; }
   private bump(): void { this.changes.emit('change'); }
@@ -404,7 +408,7 @@ export class NomadDouble {
     if (this.stopped) return;
     const job = this.jobs.get(k);
     const [ns, id] = k.split('\u0000');
-    const live = [...this.allocs.values()].filter((a) => a.Namespace === ns && a.JobID === id && a.DesiredStatus === 'run');
+    const live = this.jobAllocs(ns, id).filter((a) => a.DesiredStatus === 'run');
     const groups = job?.TaskGroups ?? [];
     let changed = false;
     const idx = this.index + 1;
@@ -437,6 +441,8 @@ export class NomadDouble {
       CreateIndex: idx, ModifyIndex: idx, AllocModifyIndex: idx, CreateTime: now, ModifyTime: now, slot,
     };
     this.allocs.set(a.ID, a);
+    const byJob = this.allocsByJob.get(jobKey(a.Namespace, a.JobID));
+    if (byJob) byJob.push(a); else this.allocsByJob.set(jobKey(a.Namespace, a.JobID), [a]);
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (this.stopped || a.DesiredStatus !== 'run') return;
@@ -460,7 +466,7 @@ export class NomadDouble {
   private refreshStatus(k: string): void {
     const job = this.jobs.get(k);
     if (!job) return;
-    const mine = [...this.allocs.values()].filter((a) => a.Namespace === job.Namespace && a.JobID === job.ID && a.ClientStatus !== 'complete');
+    const mine = this.jobAllocs(job.Namespace, job.ID).filter((a) => a.ClientStatus !== 'complete');
     const status = mine.some((a) => a.ClientStatus === 'running') ? 'running' : job.Stop && mine.length === 0 ? 'dead' : 'pending';
     const d = this.deployments.get(k);
     if (d && !d.manual && ACTIVE_DEPLOYMENT.has(d.Status) && mine.every((a) => a.DeploymentStatus?.Healthy) && mine.length === job.TaskGroups.reduce((n, g) => n + (job.Stop ? 0 : g.Count), 0)) {
@@ -751,8 +757,8 @@ export class NomadDouble {
     const groups: Record<string, { Desired: number; Placed: number; Running: number; Healthy: number; Unhealthy: number; Events: ScalingEvent[] | null }> = {};
     for (const g of job.TaskGroups) groups[g.Name] = { Desired: g.Count, Placed: 0, Running: 0, Healthy: 0, Unhealthy: 0, Events: ev?.byGroup.get(g.Name)?.map((e) => ({ ...e })) ?? null };
     let allocsIndex = 0;
-    for (const a of this.allocs.values()) {
-      if (a.Namespace !== job.Namespace || a.JobID !== job.ID || a.ClientStatus === 'complete' || a.DesiredStatus === 'stop') continue;
+    for (const a of this.jobAllocs(job.Namespace, job.ID)) {
+      if (a.ClientStatus === 'complete' || a.DesiredStatus === 'stop') continue;
       const g = groups[a.TaskGroup];
       if (!g) continue;
       g.Placed++;
@@ -859,7 +865,7 @@ export class NomadDouble {
     void all; // the double keeps no job versions of other CreateIndex, so `all` changes nothing
     const r = await this.blocking(ctx, () => ({
       index: this.allocsIndex,
-      value: [...this.allocs.values()].filter((a) => a.Namespace === ctx.namespace && a.JobID === id).map((a) => this.stub(a)),
+      value: this.jobAllocs(ctx.namespace, id).map((a) => this.stub(a)),
     }));
     this.sendJson(res, 200, r.value, this.readMeta(r.index));
   }
