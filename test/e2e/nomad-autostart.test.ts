@@ -179,4 +179,15 @@ describe('nomad_autostart on real traffic', () => {
     await sleep(2000);
     assert.equal(posts('cache').filter((r) => (r.body as any).Count === 0).length, 1, 'once');
   });
+
+  test('a reload builds the processor anew and keeps its counters cumulative', async () => {
+    await sink.waitFor(() => triggers('db') === 1, 10_000);
+    await agent.reload(parseConfig(agentYaml(), 'nomad-e2e.yaml', {}));
+    assert.equal(agent.generation, 2);
+    assert.equal(await connectRefused(net.ns4, PG), 'ECONNREFUSED');
+    await sink.waitFor(() => triggers('db') === 2, 10_000);
+    await sleep(300);
+    assert.equal(posts('postgres').length, 1, 'the group is up: a read, no second scale call');
+    assert.equal(sink.sumOf('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.rule': 'db', 'netwatch.nomad.autostart.outcome': 'scaled' }), 1);
+  });
 });

@@ -183,6 +183,16 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
     assert.match(errors[0], /group count was less than scaling policy minimum: 0 < 1\. Its scaling policy's minimum is 1, so it cannot go to 0 \(without an explicit min, Nomad sets it to the group's count when the job is registered\); add "min = 0" to the group's scaling block and re-submit the job, or remove idle_after from rule db/);
   });
 
+  it('in dry_run says it would scale an idle group down, and writes nothing', async () => {
+    const up = { ID: 'db', TaskGroups: [{ Name: 'db', Count: 1 }] };
+    const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('    agent_host', '    dry_run: true\n    agent_host'), up);
+    await until(() => tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': 'dry_run' }) === 1, 'the dry-run sleep', 3000);
+    await rig.processor.settled();
+    assert.deepEqual(d.requests().map((r) => r.method), ['GET']);
+    assert.equal(d.job('db')!.TaskGroups[0].Count, 1);
+    assert.equal(log!.lines.filter((l) => l.includes('dry run: would scale default/db/db from 1 to 0')).length, 1);
+  });
+
   it('never scales down with idle_after unset', async () => {
     const { rig } = await setup(dbRule().replace('        idle_after: 300ms\n', ''));
     rig.dispatch(client().connect);

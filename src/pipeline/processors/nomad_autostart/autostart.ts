@@ -9,16 +9,15 @@ import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation } from './advice';
 import { Backoff } from './backoff';
-import { ACTIVE_DEPLOYMENT_STATUSES, type JobScaleStatus, type JobWriteResponse, type NomadClient, type TaskGroupScaleStatus } from './client';
+import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type TaskGroupScaleStatus } from './client';
 import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
-import type { CompiledRule } from './rules';
+import type { CompiledRule, TriggerKind } from './rules';
 import type { Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
 import { makeTrigger, type Trigger } from './trigger';
 import type { PipelineEvent } from '../../event';
-import type { TriggerKind } from './rules';
 
 /** Keys written into the Meta of the scaling events the agent records. */
 export const META = {
@@ -132,9 +131,9 @@ export class Autostart {
       for (;;) {
         const step = await this.attempt(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec));
         if (step === 'deployment') {
-          if (!(await this.waitForDeployment(t, rule)) || this.gaveUp(t)) {
+          if (!(await this.waitForDeployment(t, rule))) {
             rec.outcome = this.stopped ? 'cancelled' : 'failed';
-            if (!this.stopped) this.log.warn(`gave up waking ${t.label}: its deployment is still active and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name });
+            if (!this.stopped) this.log.warn(`gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name });
             return;
           }
           continue;
@@ -192,7 +191,7 @@ export class Autostart {
         if (rule.cfg.wait_for !== 'none') await this.waitReady(t, trig, rec, status.index);
         return 'scaled';
       }
-      this.adopt(t, status.value, g);
+      this.adopt(t, g);
       return 'already_scaled';
     }
     rec.count = want;
@@ -459,7 +458,7 @@ export class Autostart {
   }
 
   /** A group found up: tracked for sleep when this agent woke it, or when a rule puts any group to sleep. */
-  adopt(t: Target, _status: JobScaleStatus, g: TaskGroupScaleStatus): void {
+  adopt(t: Target, g: TaskGroupScaleStatus): void {
     if (t.woken || g.Desired <= 0) return;
     const by = this.wokenBy(g);
     const rule = t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.name === by) ?? t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
@@ -476,7 +475,7 @@ export class Autostart {
         try {
           const s = await this.client.jobScaleStatus(t.job, t.namespace);
           const g = s.value.TaskGroups[t.group];
-          if (g && !s.value.JobStopped) this.adopt(t, s.value, g);
+          if (g && !s.value.JobStopped) this.adopt(t, g);
         } catch (e) {
           if (!this.stopped) this.log.debug(`could not read ${t.label} at start; it is adopted on its next trigger`, { error: e as Error });
         } finally {

@@ -8,11 +8,10 @@ import type { PipelineEvent, Processor } from '../../event';
 import type { ProcessorContext } from '../../processor-context';
 import { Autostart } from './autostart';
 import { NomadClient, resolveNomadSettings } from './client';
-import { OpenConnections } from './connections';
+import { OpenConnections, type OpenConnectionsState } from './connections';
 import { CompiledRule, RuleIndex } from './rules';
 import { Target, type TargetCarry } from './target';
 import { AutostartTelemetry, type AutostartTelemetryState } from './telemetry';
-import type { OpenConnectionsState } from './connections';
 
 /** What a reloaded instance takes over from its predecessor. */
 interface Carry {
