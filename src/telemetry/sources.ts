@@ -9,6 +9,8 @@ import type { EventSink, PipelineEvent } from '../pipeline/event';
 import { ConnLogs } from './conn-logs';
 import { ConnMetrics, type ConnMetricsState } from './conn-metrics';
 import type { HistogramProducer } from './histogram-producer';
+import { PacketFateLogs } from './packet-fate-logs';
+import { PacketFateMetrics, type PacketFateMetricsState } from './packet-fate-metrics';
 
 export type ReceiverType = ReceiverConfig['type'];
 type ConfigOf<K extends ReceiverType> = Extract<ReceiverConfig, { type: K }>;
@@ -32,6 +34,7 @@ export interface MetricSource extends EventSink {
 /** The cumulative state each receiver type's metrics sink carries over a reload. */
 interface CarryStates {
   connections: ConnMetricsState;
+  packet_fate: PacketFateMetricsState;
 }
 
 type MetricFactories = {
@@ -43,10 +46,12 @@ type LogFactories = {
 
 export const METRIC_SOURCES: MetricFactories = {
   connections: (ctx, receivers, carry) => new ConnMetrics(ctx.meter, ctx.producer, { ...ctx, receivers, carry }),
+  packet_fate: (ctx, receivers, carry) => new PacketFateMetrics(ctx.meter, { ...ctx, receivers, carry }),
 };
 
 export const LOG_SOURCES: LogFactories = {
   connections: (logger, receivers, log) => new ConnLogs(logger, receivers, log),
+  packet_fate: (logger, receivers) => new PacketFateLogs(logger, receivers),
 };
 
 /** Carried state of one metrics pipeline: receiver type → its sink's state. */

@@ -10,13 +10,14 @@ const entrySchema: convict.Schema<{ enabled: boolean }> = {
 };
 
 /** Checks every entry (all problems, not the first) and the names against the catalogue hook. */
-export function checkEnableMap(kind: NameKind, raw: Readonly<Record<string, unknown>>, path: string, problems: Problem[]): EnableMap {
+/** `source` is the receiver type whose catalogue entries may be named. */
+export function checkEnableMap(kind: NameKind, raw: Readonly<Record<string, unknown>>, path: string, problems: Problem[], source = 'connections'): EnableMap {
   const out: Record<string, { enabled: boolean }> = {};
   for (const [name, entry] of Object.entries(raw)) {
     const r = checkSection({ schema: entrySchema, expected: 'a mapping such as {enabled: false}' }, entry, `${path}.${name}`);
     problems.push(...r.problems);
     if (r.value) out[name] = { enabled: r.value.enabled };
   }
-  for (const p of validateNames(kind, Object.keys(raw))) problems.push({ path: `${path}.${p.name}`, message: p.message });
+  for (const p of validateNames(kind, Object.keys(raw), source)) problems.push({ path: `${path}.${p.name}`, message: p.message });
   return out;
 }

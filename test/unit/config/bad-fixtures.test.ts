@@ -49,6 +49,22 @@ const EXPECTED: Record<string, string[]> = {
   'unquoted-env-in-flow-mapping.yaml': [
     'line 4, column 21: invalid YAML: Unexpected flow-map-start at node end; a ${...} inside { } or [ ] must be quoted, e.g. "${env:NAME}"',
   ],
+  'packet-fate-reason-with-prefix.yaml': [
+    'receivers.packet_fate.ignore_reasons: "SKB_DROP_REASON_NOT_SPECIFIED": write the reason without the SKB_DROP_REASON_ prefix, e.g. NOT_SPECIFIED',
+  ],
+  'packet-fate-lower-case-reason.yaml': [
+    'receivers.packet_fate.ignore_reasons: "netfilter_drop" is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)',
+  ],
+  'packet-fate-reasons-not-a-list.yaml': ['receivers.packet_fate.ignore_reasons: must be a list of drop reasons, e.g. [NOT_SPECIFIED], got "NOT_SPECIFIED"'],
+  'packet-fate-connection-metric-name.yaml': [
+    'receivers.packet_fate.metrics.netwatch.connection.retransmits: unknown metric "netwatch.connection.retransmits" for this receiver (known: netwatch.packet.drops, netwatch.tcp.resets, netwatch.tcp.retransmits)',
+  ],
+  'packet-fate-table-too-small.yaml': ['receivers.packet_fate.table_size: must be a whole number from 16 to 1048576, got 8'],
+  'packet-fate-negative-samples.yaml': ['receivers.packet_fate.sample_per_interval: must be a whole number (0 or more), got -1'],
+  'packet-fate-interval-without-unit.yaml': ['receivers.packet_fate.interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "10"'],
+  'packet-fate-seed-existing.yaml': [
+    'receivers.packet_fate.seed_existing: unknown key; seed_existing is a setting of the connections receiver; valid keys here: ring_buffer_size, poll_interval, interval, sample_per_interval, table_size, ignore_reasons, include, metrics, events',
+  ],
   'several-errors-at-once.yaml': [
     'receivers.connections.ring_buffer_size: must be at least 4096 bytes (one page), got 1000',
     'receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "fast"',
