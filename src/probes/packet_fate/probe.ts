@@ -153,7 +153,14 @@ export class PacketFateProbe {
   async rotate(): Promise<void> {
     const tables = this.tables;
     if (!tables || this.pending) return; // one interval is retired at a time
-    const p = { epoch: tables.advance(), done: false };
+    let retired: number;
+    try {
+      retired = tables.advance();
+    } catch (e) {
+      log.error('cannot start a new interval; the current one goes on', { error: e as Error });
+      return;
+    }
+    const p = { epoch: retired, done: false };
     this.pending = p;
     await waitForBpfReaders();
     if (p.done) return; // a synchronous flush or stop already took it
@@ -201,7 +208,11 @@ export class PacketFateProbe {
       this.warnedGrace = true;
       log.warn(`membarrier is refused (${graceFallbackReason()}); tables are retired after a fixed wait instead`);
     }
-    this.handlers.onCounts(rows, epoch);
+    try {
+      this.handlers.onCounts(rows, epoch);
+    } catch (e) {
+      log.error('the consumer of the interval counts threw; they are skipped', { epoch, error: e as Error });
+    }
   }
   private warnedGrace = false;
 

@@ -42,6 +42,7 @@ export class PacketFateReceiver implements Receiver {
     });
     probe.start();
     this.probe = probe;
+    if (fateKinds(this.cfg).sampled.has('drop')) void this.kallsyms.preload();
     this.timer = setInterval(() => void probe.rotate(), this.cfg.interval_ms);
     this.timer.unref();
   }

@@ -39,3 +39,15 @@ test('a kallsyms with hidden addresses (kptr_restrict) or none at all symbolizes
   assert.equal(kallsyms('0000000000000000 T _stext\n0000000000000000 t nf_hook_slow\n').symbolize(0xffffffff8100104cn), undefined);
   assert.equal(new Kallsyms('/nonexistent/kallsyms').symbolize(0xffffffff8100104cn), undefined);
 });
+
+test('a preloaded table symbolizes like one read on first use', async () => {
+  const k = kallsyms(TEXT);
+  await k.preload();
+  assert.equal(k.symbolize(0xffffffff8100104cn), 'nf_hook_slow+0x4c');
+});
+
+test('an unsorted kallsyms (modules listed before the core) is sorted first', () => {
+  const k = kallsyms(['ffffffffc0a00000 t nft_do_chain\t[nf_tables]', 'ffffffff81001000 t nf_hook_slow', ''].join('\n'));
+  assert.equal(k.symbolize(0xffffffff81001004n), 'nf_hook_slow+0x4');
+  assert.equal(k.symbolize(0xffffffffc0a00004n), 'nft_do_chain+0x4');
+});
