@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError } from '../../src/errors';
 import { cgroup2Root, ensureTracefs } from '../../src/kernel/mounts';
 import type { FateKind } from '../../src/probes/packet_fate/event';
 import { Kallsyms } from '../../src/probes/packet_fate/kallsyms';
@@ -250,6 +251,17 @@ test('without a connections receiver a drop has no pid, but still the cgroup of 
     alone.stop();
     pair.remove();
   }
+});
+
+test('an ignored reason this kernel does not name stops the start with the key path, and loads nothing', () => {
+  const beforeIds = heldBpfObjects(process.pid);
+  assert.throws(() => runFateProbe({ ignoreReasons: ['NOT_SPECIFIED', 'NETFILTER_DORP'], ignoreReasonsPath: 'receivers.packet_fate.ignore_reasons' }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.problems.length, 1);
+    assert.match(e.problems[0], /^receivers\.packet_fate\.ignore_reasons: "NETFILTER_DORP" is not a drop reason of this kernel \(enum skb_drop_reason has: NOT_SPECIFIED, NO_SOCKET, .*NETFILTER_DROP/);
+    return true;
+  });
+  assert.deepEqual(heldBpfObjects(process.pid), beforeIds);
 });
 
 test('a kind nobody asked for loads no program, and stop leaves none of the probe\'s programs or links', () => {
