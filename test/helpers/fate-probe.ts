@@ -16,6 +16,11 @@ export interface FateRun {
   sum(pred: (c: EpochCount) => boolean, since?: number): number;
   /** Flush until pred holds (or fail after timeoutMs), then once more after settleMs, so late events are counted too. */
   until(pred: () => boolean, what: string, timeoutMs?: number, settleMs?: number): Promise<void>;
+  /**
+   * Keep only the samples of these network namespaces (the test's own); other traffic on the
+   * machine is sampled too, and storing all of it would only cost memory. Default: keep all.
+   */
+  watchNetns(...inodes: number[]): void;
   /** Rotate the tables every ms milliseconds in the background (0 stops it). */
   rotateEvery(ms: number): void;
   stop(): void;
@@ -26,10 +31,13 @@ const ALL = ['drop', 'reset_sent', 'reset_received', 'retransmit'] as const;
 export function runFateProbe(opts: Partial<PacketFateProbeOptions> = {}): FateRun {
   const counts: EpochCount[] = [];
   const samples: FateSample[] = [];
+  let watched: Set<number> | null = null;
   const probe = new PacketFateProbe(
     { ringBytes: 1 << 20, pollIntervalMs: 10, tableSize: 4096, sampleLimit: 50, kinds: new Set(ALL), sampledKinds: new Set(ALL), ignoreReasons: ['NOT_SPECIFIED'], ...opts },
     {
-      onSample: (s) => samples.push(s),
+      onSample: (s) => {
+        if (!watched || watched.has(s.netns)) samples.push(s);
+      },
       onCounts: (rows, epoch) => {
         for (const r of rows) counts.push({ ...r, epoch });
       },
@@ -60,6 +68,10 @@ export function runFateProbe(opts: Partial<PacketFateProbeOptions> = {}): FateRu
       }
       await new Promise((r) => setTimeout(r, settleMs));
       run.flush();
+    },
+    watchNetns(...inodes) {
+      watched ??= new Set();
+      for (const i of inodes) watched.add(i);
     },
     rotateEvery(ms) {
       if (timer) clearInterval(timer);
