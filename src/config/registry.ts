@@ -7,13 +7,14 @@ import { sni } from './schemas/sni';
 import { debug } from './schemas/debug';
 import { filter } from './schemas/filter';
 import { otlp } from './schemas/otlp';
+import { packetFate } from './schemas/packet-fate';
 import { otlphttp } from './schemas/otlphttp';
 import { prometheus } from './schemas/prometheus';
 import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';
 
 type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]: ComponentDefinition<Extract<U, { type: K }>> };
 
-export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections, sni };
+export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections, sni, packet_fate: packetFate };
 export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter };
 export const EXPORTER_TYPES: Table<ExporterConfig> = { debug, otlp, otlphttp, prometheus };
 
