@@ -7,6 +7,7 @@ import { Enricher } from './enrich/enricher';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import { ConnectionsReceiver } from './probes/conn/receiver';
+import { PacketFateReceiver } from './probes/packet_fate/receiver';
 import { SniReceiver } from './probes/sni/receiver';
 import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './probes/receiver';
 import { createTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/sdk';
@@ -38,9 +39,11 @@ function createReceiver(id: string, rc: ReceiverConfig, ctx: ReceiverContext): R
       return new ConnectionsReceiver(id, rc, ctx);
     case 'sni':
       return new SniReceiver(id, rc, ctx);
+    case 'packet_fate':
+      return new PacketFateReceiver(id, rc, ctx);
     default: {
       const unknown: never = rc;
-      throw new Error(`receiver ${id}: unknown type ${String((unknown as { type: unknown }).type)}`);
+      throw new Error(`receiver ${id}: unknown type ${String((unknown as ReceiverConfig).type)}`);
     }
   }
 }
@@ -111,6 +114,14 @@ class Agent implements RunningAgent {
   }
 
   flush(): Promise<void> {
+    // Receivers that count in the kernel hand over their counts first, so the export includes them.
+    for (const [id, { r }] of this.receivers) {
+      try {
+        r.flush?.();
+      } catch (e) {
+        log.error('flushing receiver failed', { receiver: id, error: e as Error });
+      }
+    }
     return this.telemetry.forceFlush();
   }
 

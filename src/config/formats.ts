@@ -74,6 +74,18 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A
 const IFNAME = /^[^/:\s]{1,15}$/; // IFNAMSIZ - 1; dev_valid_name() also refuses "/" and ":" (aliases)
 export const RING_BUFFER_MIN = 4096;
 export const RING_BUFFER_MAX = 1 << 30;
+export const TABLE_SIZE_MIN = 16;
+export const TABLE_SIZE_MAX = 1 << 20;
+const DROP_REASON = /^[A-Z][A-Z0-9_]*$/;
+const DROP_REASON_PREFIX = 'SKB_DROP_REASON_';
+
+/** A drop reason as the kernel names it, without its enum prefix (checked against the kernel at start). */
+function dropReasonProblem(s: string): string | undefined {
+  if (s.startsWith(DROP_REASON_PREFIX)) return `${JSON.stringify(s)}: write the reason without the ${DROP_REASON_PREFIX} prefix, e.g. ${s.slice(DROP_REASON_PREFIX.length) || 'NOT_SPECIFIED'}`;
+  if (!DROP_REASON.test(s)) return `${JSON.stringify(s)} is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)`;
+  return undefined;
+}
+
 export const CONTAINER_RUNTIMES = ['docker', 'containerd', 'cri-o', 'podman', 'systemd', 'nomad', 'unknown'] as const;
 
 function nearestPowersOfTwo(n: number): string {
@@ -205,6 +217,11 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       const bad = x.map((r, i) => (isMapping(r) ? -1 : i)).filter((i) => i >= 0);
       if (bad.length) fail(`every rule must be a mapping such as {name: web, match: {sni: [app.example.com]}, job: web, group: web}; item${bad.length > 1 ? 's' : ''} ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not`);
     },
+  },
+  'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },
+  'nw.table-size': {
+    policy: 'value',
+    validate: (x) => (isInt(x) && x >= TABLE_SIZE_MIN && x <= TABLE_SIZE_MAX ? undefined : fail(`must be a whole number from ${TABLE_SIZE_MIN} to ${TABLE_SIZE_MAX}, got ${describe(x)}`)),
   },
   'nw.direction-list': { policy: 'text', validate: oneOfList(['outbound', 'inbound']) },
   'nw.transport-list': { policy: 'text', validate: oneOfList(['tcp', 'udp']) },

@@ -97,7 +97,27 @@ export interface SniReceiverConfig {
   logs: { readonly sampling_ratio: number; readonly max_per_second: number };
 }
 
-export type ReceiverConfig = ConnectionsReceiverConfig | SniReceiverConfig;
+export interface PacketFateReceiverConfig {
+  type: 'packet_fate';
+  id: ComponentId;
+  /** Ring buffer for the sampled records, in bytes (power of two, multiple of the page size). */
+  ring_buffer_size: number;
+  /** How often the reader drains the ring even without a wakeup. */
+  poll_interval_ms: number;
+  /** How often the kernel's per-interval tables are read (and the sampling budget renews). */
+  interval_ms: number;
+  /** Records per kind (drop, reset sent, reset received, retransmit) and interval sent one by one. */
+  sample_per_interval: number;
+  /** Distinct keys one interval's table holds before the rest is counted by reason only. */
+  table_size: number;
+  /** Drop reasons (enum skb_drop_reason names without SKB_DROP_REASON_) neither counted nor sampled. */
+  ignore_reasons: readonly string[];
+  include: { readonly process_pid: boolean };
+  metrics: EnableMap;
+  events: EnableMap;
+}
+
+export type ReceiverConfig = ConnectionsReceiverConfig | SniReceiverConfig | PacketFateReceiverConfig;
 
 export type Direction = 'outbound' | 'inbound';
 

@@ -63,9 +63,7 @@ export class Enricher {
   enrich(ev: ConnEvent, receiver = 'connections'): ConnPipelineEvent {
     this.events++;
     const bootNs = ev.bootNs > 0 ? ev.bootNs : nowBootNs(); // 0: the probe could not stamp it
-    // Cache ages follow the newest stamp seen, so events from other CPUs arriving late never turn time back.
-    if (bootNs > this.latestBootNs) this.latestBootNs = bootNs;
-    const nowMs = this.latestBootNs / 1e6;
+    const nowMs = this.advance(bootNs);
     const a = ev.cgroupId > 0 ? this.cgroups.resolve(ev.cgroupId, nowMs) : undefined;
     let nomad: NomadInfo | undefined;
     if (a?.nomad !== undefined) nomad = this.nomad.get(a.nomad, ev.pid, nowMs);
@@ -85,21 +83,27 @@ export class Enricher {
   }
 
   /**
-   * Wall clock, process, container and Nomad of an owner seen by another probe (the sni probe),
-   * through the same caches and the same clock as enrich().
+   * What enrichment adds for an owner known only by pid, comm and cgroup id (any of them may be
+   * 0 / ''), at kernel time `bootNs` (0 = now): for probes whose records are not ConnEvents (sni, packet_fate). The
+   * same caches serve both; a cgroup id alone still names the container and Nomad allocation.
    */
-  attribute(pid: number, comm: string, cgroupId: number, eventBootNs: number): Enrichment {
+  enrichOwner(pid: number, comm: string, cgroupId: number, bootNs: number): Enrichment {
     this.events++;
-    const bootNs = eventBootNs > 0 ? eventBootNs : nowBootNs();
-    if (bootNs > this.latestBootNs) this.latestBootNs = bootNs;
-    const nowMs = this.latestBootNs / 1e6;
+    const at = bootNs > 0 ? bootNs : nowBootNs();
+    const nowMs = this.advance(at);
     const a = cgroupId > 0 ? this.cgroups.resolve(cgroupId, nowMs) : undefined;
     return {
-      timeUnixMs: this.clock.toUnixMs(bootNs),
+      timeUnixMs: this.clock.toUnixMs(at),
       process: pid > 0 ? this.processes.get(pid, comm, nowMs) : undefined,
       container: a?.container,
       nomad: a?.nomad !== undefined ? this.nomad.get(a.nomad, pid, nowMs) : undefined,
     };
+  }
+
+  /** Cache ages follow the newest stamp seen, so events from other CPUs arriving late never turn time back. */
+  private advance(bootNs: number): number {
+    if (bootNs > this.latestBootNs) this.latestBootNs = bootNs;
+    return this.latestBootNs / 1e6;
   }
 
   stats(): EnricherStats {

@@ -50,11 +50,17 @@ export const bpf = {
   map_lookup_elem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
   map_update_elem: libbpf.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
   map_delete_elem: libbpf.func('int bpf_map_delete_elem(int fd, const void *key)'),
+  // Batched map access: one syscall per chunk of elements (in_batch NULL = from the start).
+  map_lookup_batch: libbpf.func('int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)'),
+  map_lookup_and_delete_batch: libbpf.func('int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)'),
 
   // BTF, to find `const volatile` settings in .rodata by name.
   btf__find_by_name_kind: libbpf.func('int btf__find_by_name_kind(const void *btf, const char *name, uint32_t kind)'),
   btf__type_by_id: libbpf.func('void *btf__type_by_id(const void *btf, uint32_t id)'),
   btf__name_by_offset: libbpf.func('const char *btf__name_by_offset(const void *btf, uint32_t offset)'),
+  // The running kernel's BTF (/sys/kernel/btf/vmlinux), for enums such as skb_drop_reason.
+  btf__load_vmlinux_btf: libbpf.func('void *btf__load_vmlinux_btf(void)'),
+  btf__free: libbpf.func('void btf__free(void *btf)'),
 
   // Running a loaded program on a given packet (BPF_PROG_TEST_RUN): kernel tests of packet parsers.
   prog_test_run_opts: libbpf.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ netwatch_bpf_test_run_opts *opts)'),
@@ -77,6 +83,8 @@ export const c = {
   mount: libc.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const void *data)'),
   getpagesize: libc.func('int getpagesize(void)'),
   if_nametoindex: libc.func('unsigned int if_nametoindex(const char *name)'),
+  // membarrier(2) has no glibc wrapper: syscall(SYS_membarrier, cmd, flags, cpu_id).
+  syscall_membarrier: libc.func('long syscall(long nr, int cmd, unsigned int flags, int cpu_id)'),
 };
 
 export const MAP_FAILED = 0xffffffffffffffffn;
@@ -86,5 +94,11 @@ export const MAP_SHARED = 1;
 export const O_RDONLY = 0;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
+export const BTF_KIND_ENUM = 6;
 export const BTF_KIND_VAR = 14;
 export const BTF_KIND_DATASEC = 15;
+export const BTF_KIND_ENUM64 = 19;
+/** syscall numbers of membarrier (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h). */
+export const SYS_MEMBARRIER: Readonly<Record<string, number>> = { x64: 324, arm64: 283 };
+/** MEMBARRIER_CMD_GLOBAL: returns after synchronize_rcu(), i.e. once every running BPF program has finished. */
+export const MEMBARRIER_CMD_GLOBAL = 1;

@@ -47,3 +47,38 @@ export function lookupElem(fd: number, key: Buffer, valueSize: number): Buffer |
   }
   return v;
 }
+
+/** Per-CPU values are rounded up to 8 bytes each (kernel/bpf/syscall.c, bpf_map_value_size). */
+export function perCpuValueSize(valueSize: number): number {
+  return Math.ceil(valueSize / 8) * 8 * possibleCpus();
+}
+
+export interface Batch {
+  keys: Buffer;
+  values: Buffer;
+  count: number;
+}
+
+/**
+ * Every element of a map in chunks of `chunk` (one syscall each): lookup_batch, or
+ * lookup_and_delete_batch when `del` (the map must have no writers then, or a concurrent update
+ * may be lost). `valueSize` is the size one element's value takes in the buffer (per-CPU: all CPUs).
+ */
+export function forEachBatch(fd: number, keySize: number, valueSize: number, chunk: number, del: boolean, fn: (b: Batch) => void): void {
+  const keys = Buffer.alloc(keySize * chunk);
+  const values = Buffer.alloc(valueSize * chunk);
+  const tokens = [Buffer.alloc(8), Buffer.alloc(8)];
+  const call = del ? bpf.map_lookup_and_delete_batch : bpf.map_lookup_batch;
+  let inBatch: Buffer | null = null;
+  for (let round = 0; ; round++) {
+    const out = tokens[round & 1];
+    const count = [chunk];
+    const ret = call(fd, inBatch, out, keys, values, count, null) as number;
+    if (ret < 0 && -ret !== ENOENT) {
+      throw new KernelError(`${del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch'} failed: ${describeErrno(-ret)}`, -ret, del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch');
+    }
+    if (count[0] > 0) fn({ keys, values, count: count[0] });
+    if (ret < 0) return; // ENOENT: that was the last chunk
+    inBatch = out;
+  }
+}

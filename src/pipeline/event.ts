@@ -1,6 +1,7 @@
 // What flows through pipelines: enriched events from every receiver, discriminated by `source`
 // (the receiver type).
 import type { EnrichedConnEvent, Enrichment } from '../enrich/types';
+import type { FateCount, FateSample } from '../probes/packet_fate/event';
 
 export type ConnPipelineEvent = EnrichedConnEvent & { readonly source: 'connections'; readonly receiver: string };
 
@@ -44,7 +45,22 @@ export interface SniPipelineEvent extends Enrichment {
   readonly sslv2: boolean;
 }
 
-export type PipelineEvent = ConnPipelineEvent | SniPipelineEvent;
+/**
+ * From the `packet_fate` receiver: `count` records are one interval's events of one kind, reason,
+ * interface and owner, summed in the kernel (they feed metrics); `sample` records are the first N
+ * events of each kind in an interval, one by one, with the packet's tuple (they feed log records).
+ */
+export type PacketFateCountEvent = FateCount & Enrichment & { readonly source: 'packet_fate'; readonly receiver: string; readonly record: 'count' };
+export type PacketFateSampleEvent = FateSample & Enrichment & {
+  readonly source: 'packet_fate';
+  readonly receiver: string;
+  readonly record: 'sample';
+  /** Drop: where in the kernel it happened, `function+0xoffset` from /proc/kallsyms, when readable. */
+  readonly locationName?: string;
+};
+export type PacketFatePipelineEvent = PacketFateCountEvent | PacketFateSampleEvent;
+
+export type PipelineEvent = ConnPipelineEvent | SniPipelineEvent | PacketFatePipelineEvent;
 
 /** A processor sees every event of its pipeline in order; returning false drops it. */
 export interface Processor {

@@ -38,6 +38,8 @@ export interface Receiver {
    * did, false when the receiver must be re-created (re-attached) to apply them.
    */
   update?(next: ReceiverConfig): boolean;
+  /** Hand over what it has collected now, without waiting for its own interval (flushes, tests). */
+  flush?(): void;
   /** Maps this receiver offers to probes started after it (valid while it runs). */
   sharedMaps?(): SharedMaps;
   /** True when it reuses another receiver's maps: restarted whenever the provider is. */

@@ -34,7 +34,17 @@ function top(m: Map<string, number>, n: number): string {
   return shown.length ? ` (${shown.join(', ')})` : '';
 }
 
-/** One line: opened in the interval by process (top 5), currently open by state, failed, lost events. */
+/** Drops by reason (top 3), resets by direction, retransmits — only when a packet_fate receiver exports them. */
+function packetFateSummary(metrics: MetricData[]): string {
+  const present = (name: string) => metrics.some((m) => m.descriptor.name === name);
+  if (!present(METRIC.PACKET_DROPS) && !present(METRIC.TCP_RESETS) && !present(METRIC.TCP_RETRANSMITS)) return '';
+  const drops = sumBy(metrics, METRIC.PACKET_DROPS, ATTR.DROP_REASON);
+  const resets = sumBy(metrics, METRIC.TCP_RESETS, ATTR.NETWORK_IO_DIRECTION);
+  const rtx = total(sumBy(metrics, METRIC.TCP_RETRANSMITS));
+  return ` | ${total(drops)} packets dropped${top(drops, 3)} | ${resets.get('transmit') ?? 0} resets sent, ${resets.get('receive') ?? 0} received | ${rtx} retransmits`;
+}
+
+/** One line: opened in the interval by process (top 5), currently open by state, failed, packet fate, lost events. */
 export function summarizeMetrics(rm: ResourceMetrics): string {
   const metrics = rm.scopeMetrics.flatMap((s) => s.metrics);
   const opened = sumBy(metrics, METRIC.CONNECTION_OPENED, ATTR.PROCESS_EXECUTABLE_NAME);
@@ -42,7 +52,7 @@ export function summarizeMetrics(rm: ResourceMetrics): string {
   const failed = sumBy(metrics, METRIC.CONNECTION_FAILED, ATTR.ERROR_TYPE);
   const lost = total(sumBy(metrics, METRIC.AGENT_EVENTS_LOST));
   return `netwatch: ${total(opened)} connections opened${top(opened, 5)} | ${total(open)} open${top(open, 14)} | ` +
-    `${total(failed)} failed${top(failed, 3)} | ${lost} events lost`;
+    `${total(failed)} failed${top(failed, 3)}${packetFateSummary(metrics)} | ${lost} events lost`;
 }
 
 function pointLines(m: MetricData): string[] {

@@ -34,10 +34,16 @@ export const ATTR = {
   CONNECTION_RTT: "netwatch.connection.rtt",
   NETWORK_DIRECTION: "netwatch.network.direction",
   NETWORK_INTERFACE_NAME: "network.interface.name",
+  NETWORK_IO_DIRECTION: "network.io.direction",
+  DROP_REASON: "netwatch.drop.reason",
+  DROP_LOCATION: "netwatch.drop.location",
+  TCP_RESET_REASON: "netwatch.tcp.reset.reason",
+  TCP_FLAGS: "netwatch.tcp.flags",
   SOURCE_ADDRESS: "source.address",
   SOURCE_PORT: "source.port",
   DESTINATION_ADDRESS: "destination.address",
   DESTINATION_PORT: "destination.port",
+  NETWORK_NAMESPACE: "netwatch.network.namespace",
   TLS_CLIENT_ALPN: "netwatch.tls.client.alpn",
   TLS_CLIENT_VERSIONS: "netwatch.tls.client.versions",
   TLS_CLIENT_ECH: "netwatch.tls.client.ech",
@@ -76,6 +82,9 @@ export const METRIC = {
   CONNECTION_FAILED: "netwatch.connection.failed",
   TLS_CLIENT_HELLOS: "netwatch.tls.client_hellos",
   TLS_CLIENT_HELLO_REJECTIONS: "netwatch.tls.client_hello.rejections",
+  PACKET_DROPS: "netwatch.packet.drops",
+  TCP_RESETS: "netwatch.tcp.resets",
+  TCP_RETRANSMITS: "netwatch.tcp.retransmits",
   AGENT_EVENTS_READ: "netwatch.agent.events.read",
   AGENT_EVENTS_LOST: "netwatch.agent.events.lost",
   AGENT_EVENTS_DECODE_ERRORS: "netwatch.agent.events.decode_errors",
@@ -98,18 +107,22 @@ export const EVENT = {
   CONNECTION_FAILURE: "netwatch.connection.failure",
   CONNECTION_STATE_CHANGE: "netwatch.connection.state_change",
   TLS_CLIENT_HELLO: "netwatch.tls.client_hello",
+  PACKET_DROP: "netwatch.packet.drop",
+  TCP_RESET: "netwatch.tcp.reset",
+  TCP_RETRANSMIT: "netwatch.tcp.retransmit",
   NOMAD_AUTOSTART_WAKE: "netwatch.nomad.autostart.wake",
   NOMAD_AUTOSTART_SLEEP: "netwatch.nomad.autostart.sleep",
 } as const;
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
-export const NETWORK_TRANSPORT_VALUES = ["tcp", "udp"] as const;
+export const NETWORK_TRANSPORT_VALUES = ["tcp", "udp", "icmp", "unix"] as const;
 export const NETWORK_TYPE_VALUES = ["ipv4", "ipv6"] as const;
 export const NETWORK_CONNECTION_STATE_VALUES = ["unknown", "established", "syn_sent", "syn_received", "fin_wait_1", "fin_wait_2", "time_wait", "closed", "close_wait", "last_ack", "listen", "closing", "new_syn_recv", "bound_inactive"] as const;
 export const CONNECTION_PREVIOUS_STATE_VALUES = ["unknown", "established", "syn_sent", "syn_received", "fin_wait_1", "fin_wait_2", "time_wait", "closed", "close_wait", "last_ack", "listen", "closing", "new_syn_recv", "bound_inactive"] as const;
 export const CONNECTION_DIRECTION_VALUES = ["outbound", "inbound", "unknown"] as const;
 export const CONTAINER_RUNTIME_VALUES = ["docker", "containerd", "cri-o", "podman", "systemd", "nomad", "unknown"] as const;
 export const NETWORK_DIRECTION_VALUES = ["ingress", "egress"] as const;
+export const NETWORK_IO_DIRECTION_VALUES = ["transmit", "receive"] as const;
 export const NOMAD_AUTOSTART_TRIGGER_VALUES = ["sni", "syn", "connect", "idle"] as const;
 export const NOMAD_AUTOSTART_OUTCOME_VALUES = ["scaled", "started", "already_scaled", "job_stopped", "scaled_down", "changed_elsewhere", "already_zero", "job_not_found", "group_not_found", "policy_violation", "forbidden", "bad_request", "failed", "dry_run", "cancelled"] as const;
 
@@ -146,8 +159,8 @@ export interface EventDescriptor {
 }
 
 export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } = {
-  "network.transport": { name: "network.transport", type: "string", description: "OSI transport layer protocol of the connection.", requirement: "always", enum: NETWORK_TRANSPORT_VALUES },
-  "network.type": { name: "network.type", type: "string", description: "OSI network layer protocol of the connection.", requirement: "always", enum: NETWORK_TYPE_VALUES },
+  "network.transport": { name: "network.transport", type: "string", description: "OSI transport layer protocol of the connection or packet; `icmp` (ICMP and ICMPv6) and `unix` (AF_UNIX socket buffers) occur only for packet fate.", requirement: "always", enum: NETWORK_TRANSPORT_VALUES },
+  "network.type": { name: "network.type", type: "string", description: "OSI network layer protocol of the connection or packet.", requirement: "always", enum: NETWORK_TYPE_VALUES },
   "network.peer.address": { name: "network.peer.address", type: "string", description: "Address of the remote end of the connection (IPv4 dotted or RFC 5952 IPv6 text).", requirement: "opt-in", include: "peer_address" },
   "network.peer.port": { name: "network.peer.port", type: "int", description: "Port of the remote end of the connection.", requirement: "opt-in" },
   "server.address": { name: "server.address", type: "string", description: "Address of the server side: for connections, its IP address (the peer for outbound connections, the local address for inbound ones); for TLS ClientHellos, the server name the client asked for (SNI, lower-case), or `other` once the receiver's `server_names.max_distinct` names are taken.", requirement: "always" },
@@ -172,11 +185,17 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.connection.retransmits": { name: "netwatch.connection.retransmits", type: "int", description: "Segments retransmitted over the connection's life (log records only).", requirement: "always" },
   "netwatch.connection.rtt": { name: "netwatch.connection.rtt", type: "double", description: "Smoothed round-trip time in seconds when the connection closed (log records only).", requirement: "always" },
   "netwatch.network.direction": { name: "netwatch.network.direction", type: "string", description: "Where the TC hook saw the packet; `egress` leaving the interface (a client on this side of it), `ingress` arriving on it (a client beyond it).", requirement: "always", enum: NETWORK_DIRECTION_VALUES },
-  "network.interface.name": { name: "network.interface.name", type: "string", description: "Name of the network interface the packet was seen on.", requirement: "always" },
-  "source.address": { name: "source.address", type: "string", description: "Address the packet came from (the TLS client's IP address).", requirement: "always" },
-  "source.port": { name: "source.port", type: "int", description: "Port the packet came from (the TLS client's port).", requirement: "always" },
-  "destination.address": { name: "destination.address", type: "string", description: "Address the packet was sent to (the TLS server's IP address).", requirement: "always" },
-  "destination.port": { name: "destination.port", type: "int", description: "Port the packet was sent to (the TLS server's port).", requirement: "always" },
+  "network.interface.name": { name: "network.interface.name", type: "string", description: "Network interface the packet was seen on, named as the kernel named it then; absent when the packet had none yet (dropped before routing) or the event concerns a socket, not a packet.", requirement: "always" },
+  "network.io.direction": { name: "network.io.direction", type: "string", description: "For TCP resets, `transmit` when this host sent the reset and `receive` when one of its sockets received one.", requirement: "always", enum: NETWORK_IO_DIRECTION_VALUES },
+  "netwatch.drop.reason": { name: "netwatch.drop.reason", type: "string", description: "Why the kernel dropped the packet: the name of its `enum skb_drop_reason` value without the `SKB_DROP_REASON_` prefix (`NETFILTER_DROP`, `NO_SOCKET`, `TCP_LISTEN_OVERFLOW`, ...), read from the running kernel's BTF. A subsystem's reason reads `<SUBSYSTEM>_<code>`, a value the kernel does not name `UNKNOWN_<n>`, and reasons of 255 and above counted while an interval's table was full `OTHER`.", requirement: "always" },
+  "netwatch.drop.location": { name: "netwatch.drop.location", type: "string", description: "Kernel function the packet was freed from, as `function+0xoffset` (from /proc/kallsyms; log records only).", requirement: "opt-in" },
+  "netwatch.tcp.reset.reason": { name: "netwatch.tcp.reset.reason", type: "string", description: "Why this host sent the TCP reset: the name of its `enum sk_rst_reason` value without the `SK_RST_REASON_` prefix (`NO_SOCKET`: nothing listens on the port; `TCP_ABORT_ON_CLOSE`: closed with unread data; `TCP_STATE`: aborted, e.g. by SO_LINGER 0), from the kernel's BTF. Sent resets only.", requirement: "always" },
+  "netwatch.tcp.flags": { name: "netwatch.tcp.flags", type: "string", description: "Flags of the dropped TCP segment, such as `SYN` or `PSH|ACK` (log records only).", requirement: "opt-in" },
+  "source.address": { name: "source.address", type: "string", description: "Source address of the packet (for a ClientHello, the TLS client's address; log records only).", requirement: "opt-in" },
+  "source.port": { name: "source.port", type: "int", description: "Source port of the packet, for TCP and UDP (for a ClientHello, the TLS client's port; log records only).", requirement: "opt-in" },
+  "destination.address": { name: "destination.address", type: "string", description: "Destination address of the packet (for a ClientHello, the TLS server's address; log records only).", requirement: "opt-in" },
+  "destination.port": { name: "destination.port", type: "int", description: "Destination port of the packet, for TCP and UDP (for a ClientHello, the TLS server's port; log records only).", requirement: "opt-in" },
+  "netwatch.network.namespace": { name: "netwatch.network.namespace", type: "int", description: "Inode number of the network namespace the packet or socket was in, as `ls -iL /proc/<pid>/ns/net` shows it (log records only).", requirement: "opt-in" },
   "netwatch.tls.client.alpn": { name: "netwatch.tls.client.alpn", type: "string", description: "Application protocols the ClientHello offered (ALPN, RFC 7301), comma-separated in the client's order, GREASE removed; empty when it offered none.", requirement: "always" },
   "netwatch.tls.client.versions": { name: "netwatch.tls.client.versions", type: "string", description: "TLS versions the ClientHello offered (`1.3,1.2`; `supported_versions`, or the legacy version without it), GREASE removed.", requirement: "always" },
   "netwatch.tls.client.ech": { name: "netwatch.tls.client.ech", type: "boolean", description: "The ClientHello carried an encrypted_client_hello extension, so the name in `server.address` is the outer (public) one, not the real destination.", requirement: "always" },
@@ -258,6 +277,21 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     name: "netwatch.tls.client_hello.rejections", source: "sni", instrument: "counter", valueType: "int", unit: "{connection}", enabled: true,
     description: "Connections to watched ports whose first bytes were not accepted as a ClientHello (not TLS, malformed, over the capture budget, idle), by reason.",
     attributes: ["error.type"],
+  },
+  "netwatch.packet.drops": {
+    name: "netwatch.packet.drops", source: "packet_fate", instrument: "counter", valueType: "int", unit: "{packet}", enabled: true,
+    description: "Packets the kernel dropped (skb/kfree_skb), by drop reason, protocol and interface, with the owner of the socket when one was involved; counted in the kernel, so a drop storm is counted in full.",
+    attributes: ["netwatch.drop.reason", "network.type", "network.transport", "network.interface.name", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
+  },
+  "netwatch.tcp.resets": {
+    name: "netwatch.tcp.resets", source: "packet_fate", instrument: "counter", valueType: "int", unit: "{segment}", enabled: true,
+    description: "TCP resets sent by this host (`network.io.direction=transmit`, with the reason) and received by its sockets (`receive`), by the state of the socket; counted in the kernel.",
+    attributes: ["network.io.direction", "netwatch.tcp.reset.reason", "network.connection.state", "network.type", "network.interface.name", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
+  },
+  "netwatch.tcp.retransmits": {
+    name: "netwatch.tcp.retransmits", source: "packet_fate", instrument: "counter", valueType: "int", unit: "{segment}", enabled: true,
+    description: "TCP segments retransmitted, SYN-ACKs of listeners included, by the state of the socket, counted in the kernel as they happen (`netwatch.connection.retransmits` counts them per connection when it closes).",
+    attributes: ["network.connection.state", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
   },
   "netwatch.agent.events.read": {
     name: "netwatch.agent.events.read", source: "agent", instrument: "counter", valueType: "int", unit: "{event}", enabled: true,
@@ -348,6 +382,21 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
     name: "netwatch.tls.client_hello", source: "sni", severityText: "INFO", severityNumber: 9, enabled: true,
     description: "A TLS ClientHello to a watched port, with the server name, ALPN and versions it offered and the connection's addresses.",
     attributes: ["server.address", "server.port", "netwatch.tls.client.alpn", "netwatch.tls.client.versions", "netwatch.tls.client.ech", "netwatch.tls.client.sslv2", "netwatch.network.direction", "network.type", "network.interface.name", "source.address", "source.port", "destination.address", "destination.port", "process.pid", "process.executable.name", "container.id", "container.runtime", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
+  },
+  "netwatch.packet.drop": {
+    name: "netwatch.packet.drop", source: "packet_fate", severityText: "WARN", severityNumber: 13, enabled: true,
+    description: "A packet the kernel dropped, one of the first `sample_per_interval` of an interval, with its addresses and the kernel function that dropped it.",
+    attributes: ["netwatch.drop.reason", "netwatch.drop.location", "network.type", "network.transport", "network.interface.name", "source.address", "source.port", "destination.address", "destination.port", "netwatch.tcp.flags", "netwatch.network.namespace", "process.pid", "process.executable.name", "container.id", "container.runtime", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
+  },
+  "netwatch.tcp.reset": {
+    name: "netwatch.tcp.reset", source: "packet_fate", severityText: "INFO", severityNumber: 9, enabled: true,
+    description: "A TCP reset sent or received, one of the first `sample_per_interval` of its direction in an interval, with the addresses of the reset segment.",
+    attributes: ["network.io.direction", "netwatch.tcp.reset.reason", "network.connection.state", "network.type", "network.transport", "network.interface.name", "source.address", "source.port", "destination.address", "destination.port", "netwatch.network.namespace", "process.pid", "process.executable.name", "container.id", "container.runtime", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
+  },
+  "netwatch.tcp.retransmit": {
+    name: "netwatch.tcp.retransmit", source: "packet_fate", severityText: "DEBUG", severityNumber: 5, enabled: false,
+    description: "A TCP segment retransmitted, one of the first `sample_per_interval` of an interval (verbose).",
+    attributes: ["network.connection.state", "network.type", "network.transport", "source.address", "source.port", "destination.address", "destination.port", "netwatch.network.namespace", "process.pid", "process.executable.name", "container.id", "container.runtime", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
   },
   "netwatch.nomad.autostart.wake": {
     name: "netwatch.nomad.autostart.wake", source: "nomad_autostart", severityText: "INFO", severityNumber: 9, enabled: true,

@@ -12,6 +12,8 @@ import type { HistogramProducer } from './histogram-producer';
 import type { ProbeStats } from '../probes/receiver';
 import { SniLogs } from './sni-logs';
 import { SniMetrics, type SniMetricsState } from './sni-metrics';
+import { PacketFateLogs } from './packet-fate-logs';
+import { PacketFateMetrics, type PacketFateMetricsState } from './packet-fate-metrics';
 
 export type ReceiverType = ReceiverConfig['type'];
 type ConfigOf<K extends ReceiverType> = Extract<ReceiverConfig, { type: K }>;
@@ -38,6 +40,7 @@ export interface MetricSource extends EventSink {
 interface CarryStates {
   connections: ConnMetricsState;
   sni: SniMetricsState;
+  packet_fate: PacketFateMetricsState;
 }
 
 type MetricFactories = {
@@ -50,11 +53,13 @@ type LogFactories = {
 export const METRIC_SOURCES: MetricFactories = {
   connections: (ctx, receivers, carry) => new ConnMetrics(ctx.meter, ctx.producer, { ...ctx, receivers, carry }),
   sni: (ctx, receivers, carry) => new SniMetrics(ctx.meter, { ...ctx, receivers, carry }),
+  packet_fate: (ctx, receivers, carry) => new PacketFateMetrics(ctx.meter, { ...ctx, receivers, carry }),
 };
 
 export const LOG_SOURCES: LogFactories = {
   connections: (logger, receivers, log) => new ConnLogs(logger, receivers, log),
   sni: (logger, receivers, log) => new SniLogs(logger, receivers, log),
+  packet_fate: (logger, receivers) => new PacketFateLogs(logger, receivers),
 };
 
 /** Carried state of one metrics pipeline: receiver type → its sink's state. */

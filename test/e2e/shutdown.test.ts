@@ -54,6 +54,22 @@ test('netwatch run exits 0 on SIGTERM and leaves nothing attached', async () => 
   assert.deepEqual(leftovers(held), []);
 });
 
+test('netwatch run with connections and packet_fate exits 0 on SIGTERM and leaves none of its ten programs or links', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nwp-run-'));
+  const cfg = join(dir, 'agent.yaml');
+  writeFileSync(cfg, [
+    'receivers:', '  connections:', '  packet_fate:', '    interval: 200ms',
+    'exporters:', '  debug:',
+    'service:', '  pipelines:', '    metrics:', '      receivers: [connections, packet_fate]', '      exporters: [debug]',
+    '    logs:', '      receivers: [packet_fate]', '      exporters: [debug]', '',
+  ].join('\n'));
+  const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
+  assert.equal(code, 0, output);
+  assert.equal(held.progIds.length, 10, 'five conn programs and five packet_fate programs were loaded');
+  assert.equal(held.linkIds.length, 10, 'each attached through its own link');
+  assert.deepEqual(leftovers(held), []);
+});
+
 test('netwatch events exits 0 on SIGINT and leaves nothing attached', async () => {
   const { code, output, held } = await runUntilSignal(['events', '--no-seed'], /conn probe attached/, 'SIGINT');
   assert.equal(code, 0, output);

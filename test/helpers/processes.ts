@@ -23,8 +23,9 @@ export interface SpawnWhere {
 export function startTraffic(title: string, mode: string, args: (string | number)[], where: SpawnWhere = {}): Promise<Started> {
   const argv = [process.execPath, TRAFFIC, title, mode, ...args.map(String)];
   let cmd: string[] = argv;
-  if (where.cgroupDir) cmd = ['sh', '-c', `echo $$ > '${where.cgroupDir}/cgroup.procs' && exec "$@"`, 'sh', ...cmd];
   if (where.netns) cmd = ['ip', 'netns', 'exec', where.netns, ...cmd];
+  // Into the cgroup before `ip netns exec`, which mounts a fresh /sys without the cgroup2 mount.
+  if (where.cgroupDir) cmd = ['sh', '-c', `echo $$ > '${where.cgroupDir}/cgroup.procs' && exec "$@"`, 'sh', ...cmd];
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: where.env ?? process.env });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));

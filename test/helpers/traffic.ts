@@ -73,6 +73,92 @@ async function main(): Promise<void> {
       ready({ done: n, refused, connected });
       break;
     }
+    // tcp-ack-server HOST: accept, answer "ok" to the first data, close when the client does. Runs until killed.
+    case 'tcp-ack-server': {
+      const srv = net.createServer((s) => {
+        s.once('data', () => s.write('ok'));
+        s.on('end', () => s.end());
+        s.on('error', () => {});
+      });
+      srv.listen(0, args[0], () => ready({ port: (srv.address() as net.AddressInfo).port }));
+      break;
+    }
+    // tcp-reset-server HOST: accept, and reset each connection (SO_LINGER 0 close) on its first data. Runs until killed.
+    case 'tcp-reset-server': {
+      const srv = net.createServer((s) => {
+        s.once('data', () => s.resetAndDestroy());
+        s.on('error', () => {});
+      });
+      srv.listen(0, args[0], () => ready({ port: (srv.address() as net.AddressInfo).port }));
+      break;
+    }
+    // tcp-request HOST PORT BYTES N: N sequential connections, each sends BYTES bytes, waits for the answer, closes.
+    case 'tcp-request': {
+      const n = Number(args[3]);
+      const payload = 'x'.repeat(Number(args[2]));
+      for (let i = 0; i < n; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const s = net.connect({ host: args[0], port: Number(args[1]) }, () => s.write(payload));
+          s.once('data', () => s.end());
+          s.on('error', reject);
+          s.on('close', () => resolve());
+        });
+      }
+      ready({ done: n });
+      break;
+    }
+    // reset-clients HOST PORT N: N sequential connections, each sends "hi" and expects the server's reset.
+    case 'reset-clients': {
+      const n = Number(args[2]);
+      let reset = 0;
+      for (let i = 0; i < n; i++) {
+        await new Promise<void>((resolve) => {
+          const s = net.connect({ host: args[0], port: Number(args[1]) }, () => s.write('hi'));
+          s.on('data', () => {});
+          s.on('error', (e: NodeJS.ErrnoException) => {
+            if (e.code === 'ECONNRESET') reset++;
+          });
+          s.on('close', () => resolve());
+        });
+      }
+      ready({ done: n, reset });
+      break;
+    }
+    // syn-abort HOST PORT N MS: N TCP connects, each abandoned after MS ms (for SYNs that are dropped).
+    case 'syn-abort': {
+      const n = Number(args[2]);
+      for (let i = 0; i < n; i++) {
+        await new Promise<void>((resolve) => {
+          const s = net.connect({ host: args[0], port: Number(args[1]) });
+          s.on('error', () => {});
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, Number(args[3]));
+        });
+      }
+      ready({ done: n });
+      break;
+    }
+    // udp-send HOST PORT N: N datagrams from one socket, in bursts of 500; reports how many the kernel took.
+    case 'udp-send': {
+      const n = Number(args[2]);
+      const s = dgram.createSocket(net.isIPv6(args[0]) ? 'udp6' : 'udp4');
+      let sent = 0;
+      for (let i = 0; i < n; i += 500) {
+        const burst: Promise<void>[] = [];
+        for (let j = i; j < Math.min(n, i + 500); j++) {
+          burst.push(new Promise<void>((res) => s.send('x', Number(args[1]), args[0], (err) => {
+            if (!err) sent++;
+            res();
+          })));
+        }
+        await Promise.all(burst);
+      }
+      s.close();
+      ready({ done: n, sent });
+      break;
+    }
     // hold HOST PORT: open one connection and keep it open until killed.
     case 'hold': {
       const s = net.connect({ host: args[0], port: Number(args[1]) }, () => ready({ localPort: s.localPort }));
@@ -88,7 +174,7 @@ async function main(): Promise<void> {
 
 main().then(
   () => {
-    if (mode !== 'tcp-server' && mode !== 'hold') process.exit(0);
+    if (!['tcp-server', 'tcp-ack-server', 'tcp-reset-server', 'hold'].includes(mode)) process.exit(0);
   },
   (e) => {
     process.stderr.write(String(e) + '\n');

@@ -9,7 +9,10 @@ const entrySchema: convict.Schema<{ enabled: boolean }> = {
   enabled: { doc: 'Whether this metric or event is produced.', format: 'nw.bool', default: null },
 };
 
-/** Checks every entry (all problems, not the first) and the names against the catalogue hook. */
+/**
+ * Checks every entry (all problems, not the first) and the names against the catalogue hook;
+ * `source` is the receiver type whose catalogue entries may be named.
+ */
 export function checkEnableMap(kind: NameKind, raw: Readonly<Record<string, unknown>>, path: string, problems: Problem[], source = 'connections'): EnableMap {
   const out: Record<string, { enabled: boolean }> = {};
   for (const [name, entry] of Object.entries(raw)) {

@@ -79,6 +79,22 @@ const EXPECTED: Record<string, string[]> = {
   'sni-port-out-of-range.yaml': ['receivers.sni.ports: ports must be whole numbers from 1 to 65535; got 70000'],
   'sni-capture-bytes-above-the-kernel-limit.yaml': ['receivers.sni.capture_bytes: must be from 512 to 16384 bytes, got 65536'],
   'sni-no-ports.yaml': ['receivers.sni.ports: must list at least one port, e.g. [443]'],
+  'packet-fate-reason-with-prefix.yaml': [
+    'receivers.packet_fate.ignore_reasons: "SKB_DROP_REASON_NOT_SPECIFIED": write the reason without the SKB_DROP_REASON_ prefix, e.g. NOT_SPECIFIED',
+  ],
+  'packet-fate-lower-case-reason.yaml': [
+    'receivers.packet_fate.ignore_reasons: "netfilter_drop" is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)',
+  ],
+  'packet-fate-reasons-not-a-list.yaml': ['receivers.packet_fate.ignore_reasons: must be a list of drop reasons, e.g. [NOT_SPECIFIED], got "NOT_SPECIFIED"'],
+  'packet-fate-connection-metric-name.yaml': [
+    'receivers.packet_fate.metrics.netwatch.connection.retransmits: unknown metric "netwatch.connection.retransmits" for this receiver (known: netwatch.packet.drops, netwatch.tcp.resets, netwatch.tcp.retransmits)',
+  ],
+  'packet-fate-table-too-small.yaml': ['receivers.packet_fate.table_size: must be a whole number from 16 to 1048576, got 8'],
+  'packet-fate-negative-samples.yaml': ['receivers.packet_fate.sample_per_interval: must be a whole number (0 or more), got -1'],
+  'packet-fate-interval-without-unit.yaml': ['receivers.packet_fate.interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "10"'],
+  'packet-fate-seed-existing.yaml': [
+    'receivers.packet_fate.seed_existing: unknown key; seed_existing is a setting of the connections receiver; valid keys here: ring_buffer_size, poll_interval, interval, sample_per_interval, table_size, ignore_reasons, include, metrics, events',
+  ],
   'several-errors-at-once.yaml': [
     'receivers.connections.ring_buffer_size: must be at least 4096 bytes (one page), got 1000',
     'receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "fast"',

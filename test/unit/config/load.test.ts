@@ -27,10 +27,27 @@ test('empty component bodies get every default', () => {
   assert.deepEqual(cfg.processors, {});
 });
 
+test('an empty packet_fate receiver gets every default, ignoring the reason that says nothing', () => {
+  const cfg = parseConfig('receivers: {packet_fate: }\nexporters: {debug: }\nservice: {pipelines: {metrics: {receivers: [packet_fate], exporters: [debug]}}}', 'inline.yaml', {});
+  assert.deepEqual(cfg.receivers.packet_fate, {
+    type: 'packet_fate',
+    id: 'packet_fate',
+    ring_buffer_size: 262_144,
+    poll_interval_ms: 100,
+    interval_ms: 10_000,
+    sample_per_interval: 100,
+    table_size: 16_384,
+    ignore_reasons: ['NOT_SPECIFIED'],
+    include: { process_pid: false },
+    metrics: {},
+    events: {},
+  });
+});
+
 test('every component type reads its settings, and text stays text', () => {
   const cfg = good('every-component.yaml');
   const c = cfg.receivers.connections;
-  assert.ok(c.type === "connections");
+  assert.ok(c.type === 'connections');
   assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, false, 0]);
   assert.deepEqual(c.metrics, { 'netwatch.connection.retransmits': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
@@ -44,6 +61,11 @@ test('every component type reads its settings, and text stays text', () => {
   assert.deepEqual([sni.server_names, sni.include, sni.logs], [{ max_distinct: 50, max_length: 64 }, { process_pid: true }, { sampling_ratio: 0.5, max_per_second: 10 }]);
   assert.deepEqual(sni.metrics, { 'netwatch.tls.client_hello.rejections': { enabled: false } });
   assert.deepEqual(sni.events, { 'netwatch.tls.client_hello': { enabled: false } });
+  assert.deepEqual(cfg.receivers.packet_fate, {
+    type: 'packet_fate', id: 'packet_fate', ring_buffer_size: 524_288, poll_interval_ms: 50, interval_ms: 5000, sample_per_interval: 20,
+    table_size: 4096, ignore_reasons: ['NOT_SPECIFIED', 'QUEUE_PURGE'], include: { process_pid: true },
+    metrics: { 'netwatch.tcp.retransmits': { enabled: false } }, events: { 'netwatch.tcp.retransmit': { enabled: true } },
+  });
   const f = cfg.processors['filter/web'];
   assert.ok(f.type === 'filter');
   assert.deepEqual(f.include[0], { process: ['nginx', 'python3*'], container_id: [], container_runtime: [], nomad_job: [], ports: [80, 443], cidrs: [], direction: ['inbound'], transport: [] });

@@ -94,3 +94,32 @@ test('stats report events and every cache', () => {
     e.close();
   }
 });
+
+test('an owner known by pid, comm and cgroup gets the same cached process and container as a connection event', { skip: ROOT === undefined && 'no cgroup2 mount' }, () => {
+  const e = new Enricher();
+  try {
+    const cgroupId = statSync(ROOT!).ino;
+    const conn = e.enrich(event({ cgroupId }));
+    const owner = e.enrichOwner(process.pid, 'node', cgroupId, nowBootNs());
+    assert.equal(owner.process, conn.process, 'one process cache');
+    assert.equal(owner.container, conn.container, 'one cgroup cache');
+    assert.equal(e.stats().process.procReads, 1);
+    assert.equal(e.stats().cgroup.walks, 1);
+  } finally {
+    e.close();
+  }
+});
+
+test('an owner known only by its cgroup has a container but no process; one with nothing has neither', () => {
+  const e = new Enricher({ cgroupRoot: '/nonexistent-cgroup-mount' });
+  try {
+    const byCgroup = e.enrichOwner(0, '', 7, 0);
+    assert.equal(byCgroup.process, undefined);
+    assert.deepEqual({ ...byCgroup.container }, { cgroupPath: '', runtime: 'unknown' });
+    const none = e.enrichOwner(0, '', 0, 0);
+    assert.deepEqual([none.process, none.container, none.nomad], [undefined, undefined, undefined]);
+    assert.ok(Math.abs(none.timeUnixMs - Date.now()) < 10, 'a stamp of 0 means now');
+  } finally {
+    e.close();
+  }
+});

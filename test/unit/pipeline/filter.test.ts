@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { FilterProcessorConfig, FilterRule } from '../../../src/config/types';
 import type { PipelineEvent } from '../../../src/pipeline/event';
 import { FilterProcessor } from '../../../src/pipeline/processors/filter/processor';
-import { connEvent, sniEvent } from './events';
+import { connEvent, fateCount, fateSample, sniEvent } from './events';
 
 const rule = (r: Partial<FilterRule>): FilterRule => ({
   process: [], container_id: [], container_runtime: [], nomad_job: [], ports: [], cidrs: [], direction: [], transport: [], ...r,
@@ -49,6 +49,19 @@ const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
   ['egress hellos are outbound', { direction: ['outbound'] }, sniEvent({ direction: 'egress' }), true],
   ['ingress hellos are not outbound', { direction: ['outbound'] }, sniEvent({ direction: 'ingress' }), false],
   ['hellos travel over tcp', { transport: ['udp'] }, sniEvent(), false],
+  ['process matches the owner of a dropped packet', { process: ['nginx'] }, fateCount({ process: { pid: 1, executableName: 'nginx', commandLine: '' } }), true],
+  ['process falls back to the comm of a reset\'s owner', { process: ['curl'] }, fateSample({ kind: 'reset_received', comm: 'curl' }), true],
+  ['container_id matches the container of a drop count', { container_id: ['abc*'] }, fateCount({ container: docker }), true],
+  ['nomad_job matches the job of a retransmit', { nomad_job: ['web'] }, fateCount({ kind: 'retransmit', nomad: { allocId: 'a', task: 't', job: 'web' } }), true],
+  ['transport matches a dropped udp packet', { transport: ['udp'] }, fateCount({ transport: 'udp' }), true],
+  ['transport does not match an icmp drop', { transport: ['tcp', 'udp'] }, fateCount({ transport: 'icmp' }), false],
+  ['ports match the destination port of a sampled drop', { ports: [443] }, fateSample({ sourcePort: 40000, destinationPort: 443 }), true],
+  ['ports match the source port of a sampled reset', { ports: [8080] }, fateSample({ kind: 'reset_sent', sourcePort: 8080, destinationPort: 51000 }), true],
+  ['ports never match a count, which has no ports', { ports: [443] }, fateCount(), false],
+  ['cidrs match either address of a sampled packet', { cidrs: ['10.0.0.0/8'] }, fateSample({ sourceAddress: '10.0.0.2', destinationAddress: '93.184.216.34' }), true],
+  ['cidrs never match a count, which has no addresses', { cidrs: ['0.0.0.0/0'] }, fateCount(), false],
+  ['cidrs do not match a packet without addresses', { cidrs: ['0.0.0.0/0', '::/0'] }, fateSample({ networkType: undefined, sourceAddress: '', destinationAddress: '' }), false],
+  ['packets have no direction', { direction: ['outbound', 'inbound'] }, fateSample(), false],
 ];
 
 for (const [what, include, ev, kept] of MATCHES) {
@@ -74,4 +87,11 @@ test('filter: exclude wins over include', () => {
   const f = filter([{ process: ['curl'] }], [{ ports: [443] }]);
   assert.equal(f.process(connEvent({ comm: 'curl', remotePort: 443 })), false);
   assert.equal(f.process(connEvent({ comm: 'curl', remotePort: 80 })), true);
+});
+
+test('filter: excluding loopback drops sampled loopback packets but keeps the counts, which carry no addresses', () => {
+  const f = filter([], [{ cidrs: ['127.0.0.0/8', '::1/128'] }]);
+  assert.equal(f.process(fateSample({ sourceAddress: '127.0.0.1', destinationAddress: '127.0.0.1' })), false);
+  assert.equal(f.process(fateSample({ sourceAddress: '10.0.0.1', destinationAddress: '10.0.0.2' })), true);
+  assert.equal(f.process(fateCount({ interfaceName: 'lo' })), true);
 });

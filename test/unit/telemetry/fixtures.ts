@@ -1,5 +1,5 @@
 // Building blocks for the telemetry tests: an AgentConfig around given exporters, and connection events.
-import type { AgentConfig, ConnectionsReceiverConfig, ExporterConfig, PipelineConfig, TlsSettings } from '../../../src/config/types';
+import type { AgentConfig, ConnectionsReceiverConfig, ExporterConfig, PacketFateReceiverConfig, PipelineConfig, ReceiverConfig, TlsSettings } from '../../../src/config/types';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
 
 export const INSECURE: TlsSettings = { insecure: true, insecure_skip_verify: false, ca_file: '', cert_file: '', key_file: '', server_name_override: '' };
@@ -9,6 +9,13 @@ export function receiver(over: Partial<ConnectionsReceiverConfig> = {}): Connect
     type: 'connections', id: 'connections', ring_buffer_size: 1 << 20, poll_interval_ms: 100, seed_existing: false,
     include: { process_pid: false, peer_address: false, client_port: false }, metrics: {}, events: {},
     logs: { sampling_ratio: 1, max_per_second: 0 }, ...over,
+  };
+}
+
+export function fateReceiver(over: Partial<PacketFateReceiverConfig> = {}): PacketFateReceiverConfig {
+  return {
+    type: 'packet_fate', id: 'packet_fate', ring_buffer_size: 1 << 18, poll_interval_ms: 100, interval_ms: 10_000, sample_per_interval: 100,
+    table_size: 16384, ignore_reasons: ['NOT_SPECIFIED'], include: { process_pid: false }, metrics: {}, events: {}, ...over,
   };
 }
 
@@ -22,19 +29,21 @@ export function otlpHttp(endpoint: string, encoding: 'proto' | 'json', over: Par
 
 export function agentConfig(opts: {
   exporters: ExporterConfig[];
-  receiver?: ConnectionsReceiverConfig;
+  receiver?: ReceiverConfig;
+  /** More receivers in every pipeline. */
+  also?: ReceiverConfig[];
   signals?: ('metrics' | 'logs')[];
   intervalMs?: number;
   cardinalityLimit?: number;
   resource?: Record<string, string>;
 }): AgentConfig {
-  const rc = opts.receiver ?? receiver();
+  const rcs = [opts.receiver ?? receiver(), ...(opts.also ?? [])];
   const pipelines: PipelineConfig[] = (opts.signals ?? ['metrics', 'logs']).map((signal) => ({
-    id: signal, signal, receivers: [rc.id], processors: [], exporters: opts.exporters.map((e) => e.id),
+    id: signal, signal, receivers: rcs.map((r) => r.id), processors: [], exporters: opts.exporters.map((e) => e.id),
   }));
   return {
     source: 'test',
-    receivers: { [rc.id]: rc },
+    receivers: Object.fromEntries(rcs.map((r) => [r.id, r])),
     processors: {},
     exporters: Object.fromEntries(opts.exporters.map((e) => [e.id, e])),
     service: {

@@ -11,29 +11,65 @@ const processName = (ev: PipelineEvent): string => ev.process?.executableName ||
 
 /**
  * The server side's port: remote for outbound, local for inbound. When the kernel could not tell
- * the direction, either port may be the server's, so either matches.
+ * the direction, either port may be the server's, so either matches. Which end of a dropped or
+ * reset packet is the server is not known either: either port of a sampled record matches, and
+ * packet_fate counts (per-interval sums) carry no ports, so a ports rule never matches them.
  */
 function serverPortMatches(ev: PipelineEvent, ports: ReadonlySet<number>): boolean {
-  if (ev.source === 'sni') return ports.has(ev.serverPort);
-  switch (ev.direction) {
-    case 'outbound':
-      return ports.has(ev.remotePort);
-    case 'inbound':
-      return ports.has(ev.localPort);
-    case 'unknown':
-      return ports.has(ev.remotePort) || ports.has(ev.localPort);
+  switch (ev.source) {
+    case 'sni':
+      return ports.has(ev.serverPort);
+    case 'packet_fate':
+      return ev.record === 'sample' && (ports.has(ev.sourcePort) || ports.has(ev.destinationPort));
+    case 'connections':
+      switch (ev.direction) {
+        case 'outbound':
+          return ports.has(ev.remotePort);
+        case 'inbound':
+          return ports.has(ev.localPort);
+        case 'unknown':
+          return ports.has(ev.remotePort) || ports.has(ev.localPort);
+      }
   }
 }
 
-/** The other end as seen from this host: for SNI, the server of a local client, the client of a local server. */
-const peerAddress = (ev: PipelineEvent): string =>
-  ev.source === 'connections' ? ev.remoteAddress : ev.direction === 'egress' ? ev.serverAddress : ev.clientAddress;
+/**
+ * The other end as seen from this host: for SNI, the server of a local client, the client of a
+ * local server; for a sampled packet, either of its addresses (counts carry none).
+ */
+function peerMatches(ev: PipelineEvent, m: (address: string) => boolean): boolean {
+  switch (ev.source) {
+    case 'connections':
+      return m(ev.remoteAddress);
+    case 'sni':
+      return m(ev.direction === 'egress' ? ev.serverAddress : ev.clientAddress);
+    case 'packet_fate':
+      return ev.record === 'sample' && ((ev.sourceAddress !== '' && m(ev.sourceAddress)) || (ev.destinationAddress !== '' && m(ev.destinationAddress)));
+  }
+}
 
-/** SNI's egress/ingress are the outbound/inbound of a connection seen on the wire. */
-const directionOf = (ev: PipelineEvent): string =>
-  ev.source === 'connections' ? ev.direction : ev.direction === 'egress' ? 'outbound' : 'inbound';
+/** SNI's egress/ingress are the outbound/inbound of a connection seen on the wire; packets have no direction. */
+function directionOf(ev: PipelineEvent): string {
+  switch (ev.source) {
+    case 'connections':
+      return ev.direction;
+    case 'sni':
+      return ev.direction === 'egress' ? 'outbound' : 'inbound';
+    case 'packet_fate':
+      return '';
+  }
+}
 
-const transportOf = (ev: PipelineEvent): string => (ev.source === 'connections' ? ev.transport : 'tcp');
+function transportOf(ev: PipelineEvent): string {
+  switch (ev.source) {
+    case 'connections':
+      return ev.transport;
+    case 'sni':
+      return 'tcp';
+    case 'packet_fate':
+      return ev.transport ?? '';
+  }
+}
 
 export function compileRule(rule: FilterRule): EventPredicate {
   const checks: EventPredicate[] = [];
@@ -59,7 +95,7 @@ export function compileRule(rule: FilterRule): EventPredicate {
   }
   if (rule.cidrs.length) {
     const m = compileCidrs(rule.cidrs);
-    checks.push((ev) => m(peerAddress(ev)));
+    checks.push((ev) => peerMatches(ev, m));
   }
   if (rule.direction.length) {
     const dirs = new Set<string>(rule.direction);

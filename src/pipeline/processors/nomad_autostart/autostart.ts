@@ -13,11 +13,10 @@ import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, ty
 import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
-import type { CompiledRule, TriggerKind } from './rules';
+import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
 import type { Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
 import { makeTrigger, type Trigger } from './trigger';
-import type { PipelineEvent } from '../../event';
 
 /** Keys written into the Meta of the scaling events the agent records. */
 export const META = {
@@ -83,7 +82,7 @@ export class Autostart {
    * A matching event of `rule` for `t`. Synchronous: it starts a flow at most, never waits for
    * one; during a wake it only counts (single-flight), during a cooldown likewise.
    */
-  trigger(t: Target, rule: CompiledRule, kind: TriggerKind, ev: PipelineEvent, atNs: bigint): void {
+  trigger(t: Target, rule: CompiledRule, kind: TriggerKind, ev: TriggerEvent, atNs: bigint): void {
     const at = now();
     t.lastTriggerMs = at;
     t.lastActivityMs = at;

@@ -87,6 +87,7 @@ export class NomadAutostartProcessor implements Processor {
 
   process(ev: PipelineEvent): boolean {
     if (ev.source === 'connections' && this.tracksConnections) this.connections.observe(ev);
+    if (ev.source !== 'sni' && ev.source !== 'connections') return true;
     const kind = this.index.match(ev);
     if (kind === undefined) return true;
     // The packet's ring record time for sni events; connection events carry none, so now.

@@ -1,19 +1,22 @@
 // nomad_autostart rules compiled once: which events trigger them (an index by server name and
 // port, so an event costs a map lookup, not a scan of every rule) and which clients may.
 import type { AutostartRule } from '../../../config/types';
-import type { ConnPipelineEvent, PipelineEvent, SniPipelineEvent } from '../../event';
+import type { ConnPipelineEvent, SniPipelineEvent } from '../../event';
 import { compileCidrs } from '../filter/cidr';
 import { compileNames } from '../filter/glob';
 import { compileServerNames, matchesSuffix } from './server-names';
 
 export type TriggerKind = 'sni' | 'syn' | 'connect';
 
-type ClientCheck = (ev: PipelineEvent) => boolean;
+/** The events that can trigger a rule: the sni receiver's and the connections receiver's. */
+export type TriggerEvent = SniPipelineEvent | ConnPipelineEvent;
+
+type ClientCheck = (ev: TriggerEvent) => boolean;
 
 /** The client of the traffic: the TLS/TCP client for sni events, the connecting socket for connects. */
-export const clientAddressOf = (ev: PipelineEvent): string => (ev.source === 'sni' ? ev.clientAddress : ev.localAddress);
+export const clientAddressOf = (ev: TriggerEvent): string => (ev.source === 'sni' ? ev.clientAddress : ev.localAddress);
 
-const processName = (ev: PipelineEvent): string => ev.process?.executableName || ev.comm;
+const processName = (ev: TriggerEvent): string => ev.process?.executableName || ev.comm;
 
 export const targetKey = (namespace: string, job: string, group: string): string => `${namespace}\u0000${job}\u0000${group}`;
 
@@ -65,7 +68,7 @@ export class CompiledRule {
     this.clientChecks = checks;
   }
 
-  private clientMatches(ev: PipelineEvent): boolean {
+  private clientMatches(ev: TriggerEvent): boolean {
     for (let k = 0; k < this.clientChecks.length; k++) if (!this.clientChecks[k](ev)) return false;
     return true;
   }
@@ -125,7 +128,7 @@ export class RuleIndex {
   }
 
   /** The kind of trigger the event is for the rules it leaves in `matched`, or undefined for none. */
-  match(ev: PipelineEvent): TriggerKind | undefined {
+  match(ev: TriggerEvent): TriggerKind | undefined {
     const out = this.matched;
     out.length = 0;
     if (ev.source === 'sni') {

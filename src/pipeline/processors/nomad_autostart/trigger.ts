@@ -1,6 +1,5 @@
 // A trigger: the first matching event of a wake, copied out of the event (which is not kept).
-import type { PipelineEvent } from '../../event';
-import type { CompiledRule, TriggerKind } from './rules';
+import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
 
 export interface Trigger {
   readonly kind: TriggerKind;
@@ -16,7 +15,7 @@ export interface Trigger {
 const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /** "sni app.example.com from 10.1.2.3", "syn to port 5432 from 10.1.2.3", "connect to 10.1.0.5:5432 from psql (pid 42)". */
-export function describeTrigger(kind: TriggerKind, ev: PipelineEvent): string {
+export function describeTrigger(kind: TriggerKind, ev: TriggerEvent): string {
   if (ev.source === 'sni') {
     return kind === 'sni' ? `sni ${ev.serverName} from ${ev.clientAddress}` : `syn to port ${ev.serverPort} from ${ev.clientAddress}`;
   }
@@ -25,7 +24,7 @@ export function describeTrigger(kind: TriggerKind, ev: PipelineEvent): string {
   return `connect to ${hostPort(ev.remoteAddress, ev.remotePort)} from ${from}`;
 }
 
-export function makeTrigger(rule: CompiledRule, kind: TriggerKind, ev: PipelineEvent, atNs: bigint): Trigger {
+export function makeTrigger(rule: CompiledRule, kind: TriggerKind, ev: TriggerEvent, atNs: bigint): Trigger {
   return {
     kind,
     rule,
