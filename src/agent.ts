@@ -58,8 +58,16 @@ class Agent implements RunningAgent {
 
   constructor(public config: AgentConfig, private readonly opts: AgentOptions) {
     this.telemetry = createTelemetry(config, opts.telemetry);
-    this.runner = buildPipelines(config, { exporterSinks: (id) => this.telemetry.sinkFor(id) });
+    this.runner = this.pipelines(config);
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
+  }
+
+  /** Pipelines over the current telemetry; processors may adopt state from `previous` (a reload). */
+  private pipelines(cfg: AgentConfig, previous?: PipelineRunner): PipelineRunner {
+    return buildPipelines(cfg, {
+      exporterSinks: (id) => this.telemetry.sinkFor(id),
+      processorContext: (id) => ({ telemetry: this.telemetry.forProcessor(id), previous: previous?.processors.get(id) }),
+    });
   }
 
   /** Receivers the pipelines of the current configuration read from. */
@@ -120,7 +128,8 @@ class Agent implements RunningAgent {
   /**
    * Receivers whose own settings are unchanged keep running (their kernel objects and maps stay);
    * changed ones are re-attached, removed ones detached. Processors and exporters are rebuilt; the
-   * metric tables are carried over so cumulative counters continue. The old exporters flush once
+   * metric tables are carried over so cumulative counters continue, and a processor may adopt
+   * the state of its previous instance (nomad_autostart: open connections, woken groups). The old exporters flush once
    * and close before the new ones open (a prometheus exporter may keep its port).
    */
   async reload(next: AgentConfig): Promise<void> {
@@ -131,7 +140,7 @@ class Agent implements RunningAgent {
     const oldRunner = this.runner;
     await oldTelemetry.shutdown();
     this.telemetry = createTelemetry(next, { ...this.opts.telemetry, carry });
-    this.runner = buildPipelines(next, { exporterSinks: (id) => this.telemetry.sinkFor(id) });
+    this.runner = this.pipelines(next, oldRunner);
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
     await oldRunner.shutdown();
     const wanted = new Set(this.runner.receivers);

@@ -24,6 +24,8 @@ export interface ComponentDefinition<C extends { type: string; id: string }, S =
   /** One line for `netwatch validate` and docs. */
   readonly summary: string;
   schema(env: OtelEnv): SchemaSpec<S>;
+  /** Settings that are lists of mappings, with the schema each item is checked against (for the reference). */
+  readonly lists?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Called even when some settings failed the schema (they then hold defaults, see `invalid`), so nested problems show too. */
   build(settings: S, ctx: BuildContext): C;
 }

@@ -4,7 +4,9 @@
 import convict from 'convict';
 import { isIP } from 'node:net';
 import { cidrProblem } from './cidr';
+import { parseDestination } from './destination';
 import { parseDuration } from './duration';
+import { serverNameProblem } from './server-name';
 import { describe, isMapping, list } from './problems';
 
 /**
@@ -129,6 +131,16 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (ms < 1) fail(`must be at least 1ms, got ${describe(x)}`);
     },
   },
+  /** null = not set (e.g. idle_after: never). */
+  'nw.optional-duration': {
+    policy: 'text',
+    validate: (x) => {
+      if (x === null) return;
+      const ms = typeof x === 'string' ? parseDuration(x) : undefined;
+      if (ms === undefined) fail(`must be a duration with a unit, such as 15m, 1h or 30s; got ${describe(x)}`);
+      if (ms < 1) fail(`must be at least 1ms, got ${describe(x)} (leave it out for never)`);
+    },
+  },
   /** Like nw.duration, but 0 (any unit) is allowed: it turns the thing off. */
   'nw.duration-or-zero': {
     policy: 'text',
@@ -172,6 +184,38 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (!Array.isArray(x)) fail(`must be a list of ports, e.g. [${isInt(x) ? x : 443}], got ${describe(x)}`);
       const bad = x.filter((p) => !(isInt(p) && p >= 1 && p <= 65535));
       if (bad.length) fail(`ports must be whole numbers from 1 to 65535; got ${bad.map(describe).join(', ')}`);
+    },
+  },
+  'nw.port-or-list': {
+    policy: 'value',
+    validate: (x) => {
+      const ports = Array.isArray(x) ? x : [x];
+      if (x === null || (typeof x !== 'number' && !Array.isArray(x))) fail(`must be a port or a list of ports, e.g. 5432 or [5432, 5433], got ${describe(x)}`);
+      const bad = ports.filter((p) => !(isInt(p) && p >= 1 && p <= 65535));
+      if (bad.length) fail(`ports must be whole numbers from 1 to 65535; got ${bad.map(describe).join(', ')}`);
+    },
+  },
+  'nw.server-name-list': { policy: 'text', validate: (x) => stringList(x, 'server names', serverNameProblem) },
+  'nw.destination-list': {
+    policy: 'text',
+    validate: (x) => stringList(x, 'destinations such as "10.1.0.5:5432", "10.2.0.0/16:8080" or "*:6379"', (s) => {
+      const d = parseDestination(s);
+      return d.ok ? undefined : d.message;
+    }),
+  },
+  'nw.interface-list': {
+    policy: 'text',
+    validate: (x) => stringList(x, 'interface names', (s) => (IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`)),
+  },
+  'nw.wait-for': { policy: 'text', validate: oneOf(['running', 'healthy', 'none']) },
+  'nw.idle-scale-down': { policy: 'text', validate: oneOf(['woken', 'any']) },
+  'nw.autostart-rules': {
+    policy: 'nested',
+    validate: (x) => {
+      if (isMapping(x)) fail('must be a list of rules; start each rule with "- " (a list item)');
+      if (!Array.isArray(x)) fail(`must be a list of rules, got ${describe(x)}`);
+      const bad = x.map((r, i) => (isMapping(r) ? -1 : i)).filter((i) => i >= 0);
+      if (bad.length) fail(`every rule must be a mapping such as {name: web, match: {sni: [app.example.com]}, job: web, group: web}; item${bad.length > 1 ? 's' : ''} ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not`);
     },
   },
   'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },

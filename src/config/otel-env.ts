@@ -1,6 +1,7 @@
 // The standard OTEL_* variables (OpenTelemetry SDK environment specification) as defaults for
 // OTLP exporters and the resource. The loader is the only reader of the environment.
 import type { Env } from './env-substitution';
+import { readNomadEnv, type NomadEnvDefaults } from './nomad-env';
 
 export interface OtlpEnvDefaults {
   endpoint?: string;
@@ -20,6 +21,8 @@ export interface OtelEnv {
   otlpProblems: { headers?: string; insecure?: string; timeout?: string };
   resource: Readonly<Record<string, string>>;
   resourceProblem?: string;
+  /** The NOMAD_* client variables (defaults for nomad_autostart). */
+  nomad: NomadEnvDefaults;
 }
 
 /** The spec treats an empty variable as unset. */
@@ -86,5 +89,5 @@ export function readOtelEnv(env: Env): OtelEnv {
   const serviceName = get(env, 'OTEL_SERVICE_NAME');
   if (serviceName !== undefined) resource = { ...resource, 'service.name': serviceName };
 
-  return { otlp, otlpProblems, resource, resourceProblem };
+  return { otlp, otlpProblems, resource, resourceProblem, nomad: readNomadEnv(env) };
 }

@@ -1,10 +1,10 @@
 // A copy of the config safe to print: header values, credentials in URLs and any setting whose
-// name mentions a token, password or secret become "<redacted>".
+// name mentions a token, password, secret or http_auth become "<redacted>".
 import { deepFreeze } from './freeze';
 import type { AgentConfig } from './types';
 
 export const REDACTED = '<redacted>';
-const SECRET_NAME = /token|password|passwd|secret|api[-_]?key|authorization|credential/i;
+const SECRET_NAME = /token|password|passwd|secret|api[-_]?key|authorization|credential|http_auth/i;
 
 function redactUrl(v: string): string {
   // user:password@ in an endpoint URL.

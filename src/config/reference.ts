@@ -49,6 +49,7 @@ export function renderReference(): string {
     for (const [type, def] of Object.entries(info.types)) {
       out.push(`### ${info.noun} \`${type}\``, '', def.summary, '', '| key | default | meaning |', '| --- | --- | --- |');
       rows(def.schema(env).schema as Record<string, unknown>, '', out);
+      for (const [key, item] of Object.entries(def.lists ?? {})) rows(item as Record<string, unknown>, `${key}[]`, out);
       out.push('');
     }
   }

@@ -6,6 +6,7 @@ import { connections } from './schemas/connections';
 import { sni } from './schemas/sni';
 import { debug } from './schemas/debug';
 import { filter } from './schemas/filter';
+import { nomadAutostart } from './schemas/nomad_autostart';
 import { otlp } from './schemas/otlp';
 import { packetFate } from './schemas/packet-fate';
 import { otlphttp } from './schemas/otlphttp';
@@ -15,7 +16,7 @@ import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';
 type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]: ComponentDefinition<Extract<U, { type: K }>> };
 
 export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections, sni, packet_fate: packetFate };
-export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter };
+export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter, nomad_autostart: nomadAutostart };
 export const EXPORTER_TYPES: Table<ExporterConfig> = { debug, otlp, otlphttp, prometheus };
 
 export interface KindInfo {

@@ -142,7 +142,83 @@ export interface FilterProcessorConfig {
   exclude: readonly FilterRule[];
 }
 
-export type ProcessorConfig = FilterProcessorConfig;
+/** What a nomad_autostart rule wakes on (any given trigger) and which clients may trigger it (every given filter). */
+export interface AutostartMatch {
+  /** TLS ClientHello server names, lower-cased: exact, or `*.` + suffix (any deeper name). */
+  sni: readonly string[];
+  /** Server ports an sni trigger must be sent to, and the ports whose open connections keep the group awake. */
+  ports: readonly number[];
+  /** TCP SYNs to these ports (seen by the sni receiver's TC program, even with no listener). */
+  syn_to_port: readonly number[];
+  /** Outbound connect() calls of local processes to these destinations. */
+  connect_to: readonly AutostartDestination[];
+  /** Interfaces the packet must be seen on (sni and syn_to_port triggers). */
+  interface: readonly string[];
+  /** Client address ranges. */
+  cidrs: readonly string[];
+  process: readonly string[];
+  container_id: readonly string[];
+  container_runtime: readonly string[];
+  nomad_job: readonly string[];
+  nomad_namespace: readonly string[];
+}
+
+/** `10.1.0.5:5432`, `10.2.0.0/16:8080`, `*:6379`: a CIDR (empty = any address) and a port. */
+export interface AutostartDestination {
+  cidr: string;
+  port: number;
+}
+
+export type WaitFor = 'running' | 'healthy' | 'none';
+
+export interface AutostartRule {
+  name: string;
+  match: AutostartMatch;
+  job: string;
+  group: string;
+  /** Resolved: the rule's, else the processor's (NOMAD_NAMESPACE), else `default`. */
+  namespace: string;
+  /** The count a wake sets when the group is below it. */
+  count: number;
+  wait_for: WaitFor;
+  wait_timeout_ms: number;
+  /** Scale back to 0 after this long idle; 0 = never. */
+  idle_after_ms: number;
+  /** `woken`: only groups this agent woke; `any`: any group of this rule that is above 0. */
+  idle_scale_down: 'woken' | 'any';
+  /** Start the job again (re-register with Stop=false) when it is stopped. */
+  start_stopped: boolean;
+  cooldown_ms: number;
+}
+
+export interface NomadAutostartProcessorConfig {
+  type: 'nomad_autostart';
+  id: ComponentId;
+  /** Resolved over NOMAD_* defaults; secrets (token, http_auth) are never logged. */
+  address: string;
+  token: string;
+  namespace: string;
+  region: string;
+  /** `user:password` for a proxy in front of Nomad (NOMAD_HTTP_AUTH). */
+  http_auth: string;
+  tls: {
+    readonly ca_cert: string;
+    readonly ca_path: string;
+    readonly client_cert: string;
+    readonly client_key: string;
+    readonly server_name: string;
+    readonly skip_verify: boolean;
+  };
+  timeout_ms: number;
+  /** Log what would be done; call nothing that writes. */
+  dry_run: boolean;
+  /** Written into scaling events' Meta; '' = this machine's host name. */
+  agent_host: string;
+  retry: { readonly initial_ms: number; readonly max_ms: number; readonly give_up_after_ms: number };
+  rules: readonly AutostartRule[];
+}
+
+export type ProcessorConfig = FilterProcessorConfig | NomadAutostartProcessorConfig;
 
 export type Signal = 'metrics' | 'logs';
 

@@ -1,14 +1,18 @@
 // Builds the pipelines of service.pipelines and routes each receiver's events through them:
 // processors in order, then the pipeline's sink. Synchronous and allocation-free per event.
 import type { AgentConfig, ProcessorConfig } from '../config/types';
+import { NO_PROCESSOR_TELEMETRY } from '../telemetry/processor-telemetry';
 import type { EventSink, PipelineEvent, Processor } from './event';
+import type { ProcessorContext } from './processor-context';
 import { createProcessor as defaultCreateProcessor } from './processors/registry';
 
 export interface PipelineRunnerOptions {
   /** Sink at the end of a pipeline (its exporters), by pipeline id (`metrics`, `logs/verbose`). */
   exporterSinks: (pipelineId: string) => EventSink;
   /** Defaults to the processor registry. */
-  createProcessor?: (cfg: ProcessorConfig) => Processor;
+  createProcessor?: (cfg: ProcessorConfig, ctx: ProcessorContext) => Processor;
+  /** What each processor is built with (its telemetry, its previous instance); default: no telemetry. */
+  processorContext?: (processorId: string) => ProcessorContext;
 }
 
 export interface PipelineRunner {
@@ -39,6 +43,7 @@ interface Route {
 
 export function buildPipelines(cfg: AgentConfig, opts: PipelineRunnerOptions): PipelineRunner {
   const create = opts.createProcessor ?? defaultCreateProcessor;
+  const contextFor = opts.processorContext ?? ((): ProcessorContext => ({ telemetry: NO_PROCESSOR_TELEMETRY }));
   const stages = new Map<string, Stage>();
   const routes = new Map<string, Route[]>();
 
@@ -49,7 +54,7 @@ export function buildPipelines(cfg: AgentConfig, opts: PipelineRunnerOptions): P
     if (!stage) {
       const pcfg = cfg.processors[id];
       if (!pcfg) throw new Error(`pipeline names processor ${id}, which is not configured`);
-      stage = { processor: create(pcfg), seenDispatch: 0, verdict: true };
+      stage = { processor: create(pcfg, contextFor(id)), seenDispatch: 0, verdict: true };
       stages.set(id, stage);
     }
     return stage;

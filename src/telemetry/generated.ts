@@ -51,6 +51,21 @@ export const ATTR = {
   PROBE: "netwatch.probe",
   EXPORTER: "netwatch.exporter",
   METRIC_NAME: "netwatch.metric.name",
+  PROCESSOR: "netwatch.processor",
+  NOMAD_AUTOSTART_RULE: "netwatch.nomad.autostart.rule",
+  NOMAD_AUTOSTART_TRIGGER: "netwatch.nomad.autostart.trigger",
+  NOMAD_AUTOSTART_REASON: "netwatch.nomad.autostart.reason",
+  NOMAD_AUTOSTART_OUTCOME: "netwatch.nomad.autostart.outcome",
+  NOMAD_AUTOSTART_READY: "netwatch.nomad.autostart.ready",
+  NOMAD_AUTOSTART_COUNT: "netwatch.nomad.autostart.count",
+  NOMAD_AUTOSTART_PREVIOUS_COUNT: "netwatch.nomad.autostart.previous_count",
+  NOMAD_AUTOSTART_TIME_TO_SCALE_CALL: "netwatch.nomad.autostart.time_to_scale_call",
+  NOMAD_AUTOSTART_TIME_TO_READY: "netwatch.nomad.autostart.time_to_ready",
+  NOMAD_AUTOSTART_IDLE_FOR: "netwatch.nomad.autostart.idle_for",
+  NOMAD_AUTOSTART_DRY_RUN: "netwatch.nomad.autostart.dry_run",
+  NOMAD_EVAL_ID: "netwatch.nomad.eval_id",
+  HTTP_RESPONSE_STATUS_CODE: "http.response.status_code",
+  CLIENT_ADDRESS: "client.address",
 } as const;
 export type AttributeName = (typeof ATTR)[keyof typeof ATTR];
 
@@ -74,6 +89,12 @@ export const METRIC = {
   AGENT_EVENTS_LOST: "netwatch.agent.events.lost",
   AGENT_EVENTS_DECODE_ERRORS: "netwatch.agent.events.decode_errors",
   AGENT_EXPORT_FAILURES: "netwatch.agent.export.failures",
+  NOMAD_AUTOSTART_TRIGGERS: "netwatch.nomad.autostart.triggers",
+  NOMAD_AUTOSTART_WAKES: "netwatch.nomad.autostart.wakes",
+  NOMAD_AUTOSTART_SLEEPS: "netwatch.nomad.autostart.sleeps",
+  NOMAD_AUTOSTART_SCALE_CALLS: "netwatch.nomad.autostart.scale_calls",
+  NOMAD_AUTOSTART_TIME_TO_SCALE_CALL: "netwatch.nomad.autostart.time_to_scale_call",
+  NOMAD_AUTOSTART_TIME_TO_READY: "netwatch.nomad.autostart.time_to_ready",
   AGENT_CARDINALITY_LIMIT_HITS: "netwatch.agent.cardinality_limit.hits",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -89,6 +110,8 @@ export const EVENT = {
   PACKET_DROP: "netwatch.packet.drop",
   TCP_RESET: "netwatch.tcp.reset",
   TCP_RETRANSMIT: "netwatch.tcp.retransmit",
+  NOMAD_AUTOSTART_WAKE: "netwatch.nomad.autostart.wake",
+  NOMAD_AUTOSTART_SLEEP: "netwatch.nomad.autostart.sleep",
 } as const;
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
@@ -100,6 +123,8 @@ export const CONNECTION_DIRECTION_VALUES = ["outbound", "inbound", "unknown"] as
 export const CONTAINER_RUNTIME_VALUES = ["docker", "containerd", "cri-o", "podman", "systemd", "nomad", "unknown"] as const;
 export const NETWORK_DIRECTION_VALUES = ["ingress", "egress"] as const;
 export const NETWORK_IO_DIRECTION_VALUES = ["transmit", "receive"] as const;
+export const NOMAD_AUTOSTART_TRIGGER_VALUES = ["sni", "syn", "connect", "idle"] as const;
+export const NOMAD_AUTOSTART_OUTCOME_VALUES = ["scaled", "started", "already_scaled", "job_stopped", "scaled_down", "changed_elsewhere", "already_zero", "job_not_found", "group_not_found", "policy_violation", "forbidden", "bad_request", "failed", "dry_run", "cancelled"] as const;
 
 export interface AttributeDescriptor {
   readonly name: AttributeName;
@@ -148,12 +173,12 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "process.executable.name": { name: "process.executable.name", type: "string", description: "Executable name of the owning process (basename of /proc/<pid>/exe, or the kernel comm when the process already exited).", requirement: "always" },
   "container.id": { name: "container.id", type: "string", description: "Id of the container the owning process runs in, when it runs in one.", requirement: "always" },
   "container.runtime": { name: "container.runtime", type: "string", description: "Container runtime that manages the owning process's cgroup.", requirement: "always", enum: CONTAINER_RUNTIME_VALUES },
-  "netwatch.nomad.job": { name: "netwatch.nomad.job", type: "string", description: "Nomad job of the allocation the owning process belongs to (the semantic conventions have no Nomad attributes).", requirement: "always" },
-  "netwatch.nomad.group": { name: "netwatch.nomad.group", type: "string", description: "Nomad task group of the allocation the owning process belongs to.", requirement: "always" },
+  "netwatch.nomad.job": { name: "netwatch.nomad.job", type: "string", description: "Nomad job of the allocation the owning process belongs to (connection telemetry), or the job a nomad_autostart rule scales (the semantic conventions have no Nomad attributes).", requirement: "always" },
+  "netwatch.nomad.group": { name: "netwatch.nomad.group", type: "string", description: "Nomad task group of the allocation the owning process belongs to, or the group a nomad_autostart rule scales.", requirement: "always" },
   "netwatch.nomad.task": { name: "netwatch.nomad.task", type: "string", description: "Nomad task the owning process belongs to.", requirement: "always" },
-  "netwatch.nomad.namespace": { name: "netwatch.nomad.namespace", type: "string", description: "Nomad namespace of the allocation the owning process belongs to.", requirement: "always" },
+  "netwatch.nomad.namespace": { name: "netwatch.nomad.namespace", type: "string", description: "Nomad namespace of the allocation the owning process belongs to, or of the job a nomad_autostart rule scales.", requirement: "always" },
   "netwatch.nomad.alloc_id": { name: "netwatch.nomad.alloc_id", type: "string", description: "Nomad allocation id the owning process belongs to.", requirement: "opt-in" },
-  "error.type": { name: "error.type", type: "string", description: "Name of the errno that made the connection fail (for example `ECONNREFUSED`), or `E<n>` for numbers without a name; for ClientHello rejections, the parser's or the reassembler's reason (for example `not_handshake`, `bad_sni_list`, `byte_budget`).", requirement: "always" },
+  "error.type": { name: "error.type", type: "string", description: "Name of the errno that made the connection fail (for example `ECONNREFUSED`), or `E<n>` for numbers without a name; for ClientHello rejections, the parser's or the reassembler's reason (for example `not_handshake`, `bad_sni_list`, `byte_budget`); for Nomad API calls that got no answer, `timeout`, `connection` or `tls`.", requirement: "always" },
   "netwatch.connection.duration": { name: "netwatch.connection.duration", type: "double", description: "Seconds from the first time the kernel saw the connection until it closed (log records only).", requirement: "always" },
   "netwatch.connection.bytes_sent": { name: "netwatch.connection.bytes_sent", type: "int", description: "Payload bytes sent and acknowledged over the connection's life, retransmissions excluded (log records only).", requirement: "always" },
   "netwatch.connection.bytes_received": { name: "netwatch.connection.bytes_received", type: "int", description: "Payload bytes received over the connection's life (log records only).", requirement: "always" },
@@ -178,6 +203,21 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.probe": { name: "netwatch.probe", type: "string", description: "Name of the eBPF probe (one BPF object and its ring buffer), for example `conn`.", requirement: "always" },
   "netwatch.exporter": { name: "netwatch.exporter", type: "string", description: "Component id of the exporter, as written in agent.yaml (for example `otlp` or `otlphttp/backup`).", requirement: "always" },
   "netwatch.metric.name": { name: "netwatch.metric.name", type: "string", description: "Name of the metric whose cardinality limit was reached.", requirement: "always" },
+  "netwatch.processor": { name: "netwatch.processor", type: "string", description: "Component id of the processor, as written in agent.yaml (for example `nomad_autostart` or `nomad_autostart/edge`).", requirement: "always" },
+  "netwatch.nomad.autostart.rule": { name: "netwatch.nomad.autostart.rule", type: "string", description: "Name of the nomad_autostart rule.", requirement: "always" },
+  "netwatch.nomad.autostart.trigger": { name: "netwatch.nomad.autostart.trigger", type: "string", description: "What set the action off: a TLS ClientHello naming a matching server (`sni`), a TCP SYN to a watched port (`syn`), a local process connecting to a watched destination (`connect`), or idleness (`idle`, for sleeps).", requirement: "always", enum: NOMAD_AUTOSTART_TRIGGER_VALUES },
+  "netwatch.nomad.autostart.reason": { name: "netwatch.nomad.autostart.reason", type: "string", description: "The trigger in words, as written into the Message of Nomad's scaling event, for example `sni app.example.com from 10.1.2.3`.", requirement: "always" },
+  "netwatch.nomad.autostart.outcome": { name: "netwatch.nomad.autostart.outcome", type: "string", description: "How a wake or a sleep ended. Wakes: `scaled` (count raised), `started` (a stopped job re-registered), `already_scaled` (the group was at or above the count; nothing written), `job_stopped` (stopped and the rule does not start stopped jobs), `dry_run`. Sleeps: `scaled_down`, `changed_elsewhere` (someone else changed the count; left alone), `already_zero`. Both: `job_not_found`, `group_not_found`, `policy_violation` (outside the group's scaling min/max), `forbidden` (ACL; the rule is disabled until reload), `bad_request`, `failed` (Nomad unreachable or failing until retries gave up), `cancelled` (the agent stopped or reloaded).", requirement: "always", enum: NOMAD_AUTOSTART_OUTCOME_VALUES },
+  "netwatch.nomad.autostart.ready": { name: "netwatch.nomad.autostart.ready", type: "boolean", description: "Whether the woken group reached its `wait_for` condition (running or healthy allocations) before `wait_timeout`.", requirement: "always" },
+  "netwatch.nomad.autostart.count": { name: "netwatch.nomad.autostart.count", type: "int", description: "The count the action set for the group.", requirement: "always" },
+  "netwatch.nomad.autostart.previous_count": { name: "netwatch.nomad.autostart.previous_count", type: "int", description: "The group's count in Nomad before the action.", requirement: "always" },
+  "netwatch.nomad.autostart.time_to_scale_call": { name: "netwatch.nomad.autostart.time_to_scale_call", type: "double", description: "Seconds from the first matching packet (when its ring-buffer record was read) to the scale request being sent to Nomad.", requirement: "always" },
+  "netwatch.nomad.autostart.time_to_ready": { name: "netwatch.nomad.autostart.time_to_ready", type: "double", description: "Seconds from the first matching packet to the group being ready (`wait_for`).", requirement: "always" },
+  "netwatch.nomad.autostart.idle_for": { name: "netwatch.nomad.autostart.idle_for", type: "double", description: "Seconds without matching traffic and without open connections to the rule's ports before a sleep.", requirement: "always" },
+  "netwatch.nomad.autostart.dry_run": { name: "netwatch.nomad.autostart.dry_run", type: "boolean", description: "True when the processor runs with `dry_run` and wrote nothing to Nomad.", requirement: "always" },
+  "netwatch.nomad.eval_id": { name: "netwatch.nomad.eval_id", type: "string", description: "Id of the evaluation Nomad created for the scale or register request.", requirement: "always" },
+  "http.response.status_code": { name: "http.response.status_code", type: "int", description: "HTTP status code of Nomad's answer (absent when there was none; see `error.type`).", requirement: "always" },
+  "client.address": { name: "client.address", type: "string", description: "Address of the client side of the traffic that triggered a wake.", requirement: "always" },
 };
 
 export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
@@ -273,6 +313,38 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     description: "Exports (batches of metrics or log records) an exporter failed to deliver.",
     attributes: ["netwatch.exporter"],
   },
+  "netwatch.nomad.autostart.triggers": {
+    name: "netwatch.nomad.autostart.triggers", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{trigger}", enabled: true,
+    description: "Events that matched a nomad_autostart rule (each matching ClientHello, SYN or connect, whether or not it led to a call to Nomad).",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger"],
+  },
+  "netwatch.nomad.autostart.wakes": {
+    name: "netwatch.nomad.autostart.wakes", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{wake}", enabled: true,
+    description: "Wakes (one per burst of matching traffic outside a group's cooldown), by how they ended.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome"],
+  },
+  "netwatch.nomad.autostart.sleeps": {
+    name: "netwatch.nomad.autostart.sleeps", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{sleep}", enabled: true,
+    description: "Scale-downs to 0 of idle groups (rules with `idle_after`), by how they ended.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome"],
+  },
+  "netwatch.nomad.autostart.scale_calls": {
+    name: "netwatch.nomad.autostart.scale_calls", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{request}", enabled: true,
+    description: "Scale requests (POST /v1/job/:job/scale) sent to Nomad, by the HTTP status of the answer, or by `error.type` when there was none.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "http.response.status_code", "error.type"],
+  },
+  "netwatch.nomad.autostart.time_to_scale_call": {
+    name: "netwatch.nomad.autostart.time_to_scale_call", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
+    description: "Time from the first matching packet of a wake (when its ring-buffer record was read) to the scale request being sent.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  },
+  "netwatch.nomad.autostart.time_to_ready": {
+    name: "netwatch.nomad.autostart.time_to_ready", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
+    description: "Time from the first matching packet of a wake to the group being ready (`wait_for`: running or healthy allocations).",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+  },
   "netwatch.agent.cardinality_limit.hits": {
     name: "netwatch.agent.cardinality_limit.hits", source: "agent", instrument: "counter", valueType: "int", unit: "{measurement}", enabled: true,
     description: "Measurements folded into a metric's overflow series (`otel.metric.overflow=true`) because the metric reached the cardinality limit.",
@@ -325,5 +397,15 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
     name: "netwatch.tcp.retransmit", source: "packet_fate", severityText: "DEBUG", severityNumber: 5, enabled: false,
     description: "A TCP segment retransmitted, one of the first `sample_per_interval` of an interval (verbose).",
     attributes: ["network.connection.state", "network.type", "network.transport", "source.address", "source.port", "destination.address", "destination.port", "netwatch.network.namespace", "process.pid", "process.executable.name", "container.id", "container.runtime", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
+  },
+  "netwatch.nomad.autostart.wake": {
+    name: "netwatch.nomad.autostart.wake", source: "nomad_autostart", severityText: "INFO", severityNumber: 9, enabled: true,
+    description: "A wake ended (every outcome but `already_scaled`): what triggered it, what was done in Nomad, the evaluation id and the timings. Sent with severity WARN when the outcome is a failure.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger", "netwatch.nomad.autostart.reason", "client.address", "server.port", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome", "netwatch.nomad.autostart.count", "netwatch.nomad.autostart.previous_count", "netwatch.nomad.eval_id", "netwatch.nomad.autostart.time_to_scale_call", "netwatch.nomad.autostart.time_to_ready", "netwatch.nomad.autostart.ready", "netwatch.nomad.autostart.dry_run", "http.response.status_code", "error.type"],
+  },
+  "netwatch.nomad.autostart.sleep": {
+    name: "netwatch.nomad.autostart.sleep", source: "nomad_autostart", severityText: "INFO", severityNumber: 9, enabled: true,
+    description: "An idle group was put back to sleep (or the attempt ended otherwise): how long it was idle, what was done in Nomad and the evaluation id. Sent with severity WARN when the outcome is a failure.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger", "netwatch.nomad.autostart.reason", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome", "netwatch.nomad.autostart.count", "netwatch.nomad.autostart.previous_count", "netwatch.nomad.eval_id", "netwatch.nomad.autostart.idle_for", "netwatch.nomad.autostart.dry_run", "http.response.status_code", "error.type"],
   },
 };

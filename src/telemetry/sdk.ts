@@ -1,5 +1,6 @@
 // Builds the OpenTelemetry SDK from the configuration: per metrics pipeline a MeterProvider with one
 // reader per exporter, per logs pipeline a LoggerProvider with one batch processor per exporter.
+import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
 import { LoggerProvider, BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { AgentConfig, PipelineConfig, ReceiverConfig } from '../config/types';
@@ -13,6 +14,7 @@ import { routeDiagnostics } from './diag';
 import { ExportHealth, watchLogExporter, watchMetricExporter } from './export-health';
 import { buildLogSink, buildMetricSink } from './exporters';
 import { HistogramProducer } from './histogram-producer';
+import { type MetricsPipelineHandle, processorTelemetry, type ProcessorTelemetry } from './processor-telemetry';
 import { buildResource } from './resource';
 import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
 import { buildLogSources, buildMetricSources, type MetricsRouter, type PipelineCarry } from './sources';
@@ -20,6 +22,8 @@ import { buildLogSources, buildMetricSources, type MetricsRouter, type PipelineC
 export interface Telemetry {
   /** The sink at the end of a pipeline (metrics or logs, per the pipeline's signal). */
   sinkFor(pipelineId: string): EventSink;
+  /** A processor's own telemetry, exported by the pipelines that list it. */
+  forProcessor(processorId: string): ProcessorTelemetry;
   setStatsProvider(fn: StatsProvider): void;
   forceFlush(): Promise<void>;
   /** Flushes once and stops; resolves within `shutdownTimeoutMs` even if a collector hangs. */
@@ -101,6 +105,8 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
   const meterProviders: MeterProvider[] = [];
   const loggerProviders: LoggerProvider[] = [];
   const pullReaders = new Set<string>();
+  const meterHandles = new Map<string, MetricsPipelineHandle>();
+  const loggers = new Map<string, OtelLogger>();
 
   for (const p of cfg.service.pipelines) {
     switch (p.signal) {
@@ -126,6 +132,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         const mp = new MeterProvider({ resource, readers });
         meterProviders.push(mp);
         const meter = mp.getMeter(scope.name, scope.version);
+        meterHandles.set(p.id, { meter, producer });
         const router = buildMetricSources({ meter, producer, cardinalityLimit: limit, onOverflow, log, probeStats: () => stats?.().probes ?? {} }, receiversOf(p), opts.carry?.get(p.id));
         metricRouters.set(p.id, router);
         sinks.set(p.id, router);
@@ -144,7 +151,9 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         });
         const lp = new LoggerProvider({ resource, processors });
         loggerProviders.push(lp);
-        sinks.set(p.id, buildLogSources(lp.getLogger(scope.name, scope.version), receiversOf(p), log));
+        const logger = lp.getLogger(scope.name, scope.version);
+        loggers.set(p.id, logger);
+        sinks.set(p.id, buildLogSources(logger, receiversOf(p), log));
         break;
       }
       default:
@@ -159,6 +168,15 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
       const s = sinks.get(pipelineId);
       if (!s) throw new NetwatchError(`no telemetry pipeline named ${pipelineId}`);
       return s;
+    },
+    forProcessor(processorId) {
+      const listing = cfg.service.pipelines.filter((p) => p.processors.includes(processorId));
+      return processorTelemetry(
+        listing.flatMap((p) => (meterHandles.has(p.id) ? [meterHandles.get(p.id)!] : [])),
+        listing.flatMap((p) => (loggers.has(p.id) ? [loggers.get(p.id)!] : [])),
+        limit,
+        onOverflow,
+      );
     },
     carryState() {
       return new Map([...metricRouters].map(([id, r]) => [id, r.state()]));

@@ -33,6 +33,11 @@
 //   and canary allocations are skipped; index = max(non-terminal allocs' ModifyIndex, events
 //   index, job ModifyIndex); unknown job → nil status at the latest index. Read needs read-job or
 //   read-job-scaling (job_endpoint.go Job.ScaleStatus).
+// - Deployments: GET /v1/job/:id/deployment is Job.LatestDeployment (read-job; the newest
+//   deployment or null; index = the deployment table's). Job.Scale refuses count changes while the
+//   latest deployment is Active() (running, paused, blocked, unblocking, initializing, pending) and
+//   belongs to this incarnation of the job (JobCreateIndex); stopping a job cancels its deployment
+//   ("Cancelled because job is stopped"); a finished one is "Deployment completed successfully".
 // - Allocations: Job.Allocations (read-job; index = the allocs table index; unknown job → []);
 //   GET /v1/allocation/:id → 404 "alloc not found" (command/agent/alloc_endpoint.go allocGet); an
 //   alloc the token may not read → `Unknown allocation "<id>"` (alloc_endpoint.go GetAlloc; plain → 500).
@@ -121,12 +126,25 @@ interface Alloc {
   slot: number;
 }
 
+interface Deployment {
+  ID: string; Namespace: string; JobID: string; JobVersion: number; JobModifyIndex: number; JobSpecModifyIndex: number;
+  JobCreateIndex: number; IsMultiregion: boolean; TaskGroups: null; Status: string; StatusDescription: string;
+  EvalPriority: number; CreateIndex: number; ModifyIndex: number;
+  /** Set by setActiveDeployment: ends only when the test says so, not on health. */
+  manual: boolean;
+}
+
 /** A coded answer, like Nomad's CodedError / RPC coded errors. */
 class Answer extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
 const PERMISSION_DENIED = 'Permission denied';
+// structs.Deployment.Active and the status descriptions (nomad/structs/structs.go).
+const ACTIVE_DEPLOYMENT = new Set(['running', 'paused', 'blocked', 'unblocking', 'initializing', 'pending']);
+const DEPLOYMENT_RUNNING = 'Deployment is running';
+const DEPLOYMENT_SUCCESSFUL = 'Deployment completed successfully';
+const DEPLOYMENT_STOPPED_JOB = 'Cancelled because job is stopped';
 const TRACKED_SCALING_EVENTS = 20; // structs.JobTrackedScalingEvents
 const MAX_BLOCK_MS = 300_000; // structs.MaxBlockingRPCQueryTime and DefaultBlockingRPCQueryTime
 const JITTER_FRACTION = 16; // structs.JitterFraction
@@ -170,16 +188,21 @@ export class NomadDouble {
   private readonly jobs = new Map<string, Job>();
   private readonly events = new Map<string, { modifyIndex: number; byGroup: Map<string, ScalingEvent[]> }>();
   private readonly allocs = new Map<string, Alloc>();
-  private readonly manualDeployments = new Set<string>();
+  /** The same allocations by job (the state store's allocs-by-job index), so reads do not scan them all. */
+  private readonly allocsByJob = new Map<string, Alloc[]>();
+  /** The latest deployment of each job (Nomad keeps them all; the API reads the latest). */
+  private readonly deployments = new Map<string, Deployment>();
+  private deploymentsIndex = 0;
   private readonly deployOnScale = new Set<string>();
-  private readonly runningDeployments = new Set<string>();
   private readonly tokens = new Map<string, DoubleToken>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly changes = new EventEmitter();
   private readonly log: RecordedRequest[] = [];
   private aclEnabled: boolean;
   private pendingDelayMs: number;
-  private faults = { failCount: 0, failStatus: 500, failBody: 'injected fault', latencyMs: 0, resetCount: 0 };
+  private faults: { failCount: number; failStatus: number; failBody: string; failFor?: RequestMatch; latencyMs: number; latencyFor?: RequestMatch; resetCount: number } = {
+    failCount: 0, failStatus: 500, failBody: 'injected fault', latencyMs: 0, resetCount: 0,
+  };
   private stopped = false;
   private connectionCount = 0;
   url = '';
@@ -228,16 +251,24 @@ export class NomadDouble {
   addToken(token: DoubleToken): void { this.tokens.set(token.secretId, token); }
   setAcl(enabled: boolean): void { this.aclEnabled = enabled; }
   setPendingDelay(ms: number): void { this.pendingDelayMs = ms; }
-  /** The next `n` requests answer `status` with `body` (recorded, never handled). */
-  failNext(n: number, status = 500, body = 'injected fault'): void { this.faults = { ...this.faults, failCount: n, failStatus: status, failBody: body }; }
-  /** Every later request waits `ms` before it is handled (0 turns it off). */
-  delay(ms: number): void { this.faults.latencyMs = ms; }
+  /** The next `n` requests (or those matching `only`) answer `status` with `body` (recorded, never handled). */
+  failNext(n: number, status = 500, body = 'injected fault', only?: RequestMatch): void { this.faults = { ...this.faults, failCount: n, failStatus: status, failBody: body, failFor: only }; }
+  /**
+   * Every later request (or only those matching `only`) waits `ms` before it is handled (0 turns
+   * it off). A client that gives up meanwhile does not stop it: like Nomad, the request is still
+   * carried out.
+   */
+  delay(ms: number, only?: RequestMatch): void { this.faults.latencyMs = ms; this.faults.latencyFor = only; }
   /** The next `n` requests have their connection destroyed instead of an answer. */
   resetNext(n: number): void { this.faults.resetCount = n; }
   /** Marks the job's latest deployment active (or not), which blocks count changes. */
   setActiveDeployment(jobId: string, active: boolean, namespace = 'default'): void {
     const k = jobKey(namespace, jobId);
-    if (active) this.manualDeployments.add(k); else { this.manualDeployments.delete(k); this.runningDeployments.delete(k); }
+    if (active) {
+      const job = this.jobs.get(k);
+      if (!job) throw new Error(`no job ${jobId} in namespace ${namespace}`);
+      this.startDeployment(job, true);
+    } else this.endDeployment(k, 'successful', DEPLOYMENT_SUCCESSFUL);
     this.bump();
   }
   /** Like a group with an `update` block: each count change starts a deployment that stays active until every placed alloc is healthy. */
@@ -258,7 +289,7 @@ export class NomadDouble {
     return j ? structuredClone(j) : undefined;
   }
   allocations(id: string, namespace = 'default'): Alloc[] {
-    return [...this.allocs.values()].filter((a) => a.JobID === id && a.Namespace === namespace).map((a) => structuredClone(a));
+    return this.jobAllocs(namespace, id).map((a) => structuredClone(a));
   }
   currentIndex(): number { return this.index; }
   /** How many connections (TLS: completed handshakes) the double has accepted. */
@@ -275,8 +306,29 @@ export class NomadDouble {
 
   // ---- state ---------------------------------------------------------------------------
 
+  private jobAllocs(namespace: string, id: string): Alloc[] { return this.allocsByJob.get(jobKey(namespace, id)) ?? []; }
+
   private nextIndex(): number { return ++this.index; }
   private bump(): void { this.changes.emit('change'); }
+
+  /** A new deployment for the job's current version; it becomes the latest. */
+  private startDeployment(job: Job, manual: boolean): void {
+    const idx = this.nextIndex();
+    this.deployments.set(jobKey(job.Namespace, job.ID), {
+      ID: randomUUID(), Namespace: job.Namespace, JobID: job.ID, JobVersion: job.Version, JobModifyIndex: job.JobModifyIndex,
+      JobSpecModifyIndex: job.JobModifyIndex, JobCreateIndex: job.CreateIndex, IsMultiregion: false, TaskGroups: null,
+      Status: 'running', StatusDescription: DEPLOYMENT_RUNNING, EvalPriority: job.Priority, CreateIndex: idx, ModifyIndex: idx, manual,
+    });
+    this.deploymentsIndex = idx;
+  }
+
+  private endDeployment(k: string, status: string, description: string): void {
+    const d = this.deployments.get(k);
+    if (!d || !ACTIVE_DEPLOYMENT.has(d.Status)) return;
+    const idx = this.nextIndex();
+    d.Status = status; d.StatusDescription = description; d.ModifyIndex = idx;
+    this.deploymentsIndex = idx;
+  }
 
   private canonicalize(j: Record<string, unknown>, namespace: string, region: string): Job {
     const id = j.ID as string;
@@ -356,7 +408,7 @@ export class NomadDouble {
     if (this.stopped) return;
     const job = this.jobs.get(k);
     const [ns, id] = k.split('\u0000');
-    const live = [...this.allocs.values()].filter((a) => a.Namespace === ns && a.JobID === id && a.DesiredStatus === 'run');
+    const live = this.jobAllocs(ns, id).filter((a) => a.DesiredStatus === 'run');
     const groups = job?.TaskGroups ?? [];
     let changed = false;
     const idx = this.index + 1;
@@ -389,6 +441,8 @@ export class NomadDouble {
       CreateIndex: idx, ModifyIndex: idx, AllocModifyIndex: idx, CreateTime: now, ModifyTime: now, slot,
     };
     this.allocs.set(a.ID, a);
+    const byJob = this.allocsByJob.get(jobKey(a.Namespace, a.JobID));
+    if (byJob) byJob.push(a); else this.allocsByJob.set(jobKey(a.Namespace, a.JobID), [a]);
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (this.stopped || a.DesiredStatus !== 'run') return;
@@ -412,10 +466,11 @@ export class NomadDouble {
   private refreshStatus(k: string): void {
     const job = this.jobs.get(k);
     if (!job) return;
-    const mine = [...this.allocs.values()].filter((a) => a.Namespace === job.Namespace && a.JobID === job.ID && a.ClientStatus !== 'complete');
+    const mine = this.jobAllocs(job.Namespace, job.ID).filter((a) => a.ClientStatus !== 'complete');
     const status = mine.some((a) => a.ClientStatus === 'running') ? 'running' : job.Stop && mine.length === 0 ? 'dead' : 'pending';
-    if (this.runningDeployments.has(k) && mine.every((a) => a.DeploymentStatus?.Healthy) && mine.length === job.TaskGroups.reduce((n, g) => n + (job.Stop ? 0 : g.Count), 0)) {
-      this.runningDeployments.delete(k);
+    const d = this.deployments.get(k);
+    if (d && !d.manual && ACTIVE_DEPLOYMENT.has(d.Status) && mine.every((a) => a.DeploymentStatus?.Healthy) && mine.length === job.TaskGroups.reduce((n, g) => n + (job.Stop ? 0 : g.Count), 0)) {
+      this.endDeployment(k, 'successful', DEPLOYMENT_SUCCESSFUL);
     }
     if (status !== job.Status) { job.Status = status; job.ModifyIndex = this.nextIndex(); }
   }
@@ -430,12 +485,13 @@ export class NomadDouble {
     this.record(req, url, raw);
 
     if (this.faults.resetCount > 0) { this.faults.resetCount--; req.socket.destroy(); return; }
-    if (this.faults.failCount > 0) {
+    if (this.faults.failCount > 0 && matchesRequest(this.faults.failFor, req, url)) {
       this.faults.failCount--;
       return this.sendText(res, this.faults.failStatus, this.faults.failBody);
     }
-    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-    if (res.destroyed) return;
+    if (this.faults.latencyMs > 0 && matchesRequest(this.faults.latencyFor, req, url)) {
+      await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    }
 
     try {
       if (this.opts.basicAuth && !this.basicAuthOk(req)) {
@@ -503,6 +559,10 @@ export class NomadDouble {
         if (method === 'GET') return this.scaleStatus(res, ctx, id);
         if (method === 'PUT' || method === 'POST') return this.scale(res, ctx, id, raw);
         throw new Answer(405, 'Invalid method');
+      }
+      if (rest.endsWith('/deployment')) {
+        if (method !== 'GET') throw new Answer(405, 'Invalid method');
+        return this.latestDeployment(res, ctx, rest.slice(0, -'/deployment'.length));
       }
       if (rest.endsWith('/allocations')) {
         if (method !== 'GET') throw new Answer(405, 'Invalid method');
@@ -680,10 +740,10 @@ export class NomadDouble {
     if (purge) {
       this.jobs.delete(k);
       this.events.delete(k);
-      this.manualDeployments.delete(k);
-      this.runningDeployments.delete(k);
+      this.deployments.delete(k);
     } else {
       job.Stop = true; job.Version++; job.ModifyIndex = idx; job.JobModifyIndex = idx; job.SubmitTime = Date.now() * 1e6;
+      this.endDeployment(k, 'cancelled', DEPLOYMENT_STOPPED_JOB);
     }
     this.bump();
     this.schedule(k);
@@ -697,8 +757,8 @@ export class NomadDouble {
     const groups: Record<string, { Desired: number; Placed: number; Running: number; Healthy: number; Unhealthy: number; Events: ScalingEvent[] | null }> = {};
     for (const g of job.TaskGroups) groups[g.Name] = { Desired: g.Count, Placed: 0, Running: 0, Healthy: 0, Unhealthy: 0, Events: ev?.byGroup.get(g.Name)?.map((e) => ({ ...e })) ?? null };
     let allocsIndex = 0;
-    for (const a of this.allocs.values()) {
-      if (a.Namespace !== job.Namespace || a.JobID !== job.ID || a.ClientStatus === 'complete' || a.DesiredStatus === 'stop') continue;
+    for (const a of this.jobAllocs(job.Namespace, job.ID)) {
+      if (a.ClientStatus === 'complete' || a.DesiredStatus === 'stop') continue;
       const g = groups[a.TaskGroup];
       if (!g) continue;
       g.Placed++;
@@ -753,7 +813,8 @@ export class NomadDouble {
         if (count < group.Scaling.Min) throw new Answer(400, `group count was less than scaling policy minimum: ${count} < ${group.Scaling.Min}`);
         if (group.Scaling.Max < count) throw new Answer(400, `group count was greater than scaling policy maximum: ${count} > ${group.Scaling.Max}`);
       }
-      if (this.manualDeployments.has(k) || this.runningDeployments.has(k)) throw new Answer(400, 'job scaling blocked due to active deployment');
+      const latest = this.deployments.get(k);
+      if (latest && ACTIVE_DEPLOYMENT.has(latest.Status) && latest.JobCreateIndex === stored.CreateIndex) throw new Answer(400, 'job scaling blocked due to active deployment');
       const jmi = Number(body.JobModifyIndex ?? 0);
       if (jmi > 0 && jmi !== stored.JobModifyIndex) throw new Answer(500, `Enforcing job modify index ${jmi}: job exists with conflicting job modify index: ${stored.JobModifyIndex}`);
       group.Count = count;
@@ -764,7 +825,7 @@ export class NomadDouble {
       jobModifyIndex = idx;
       evalId = randomUUID();
       evalIndex = this.nextIndex();
-      if (this.deployOnScale.has(k) && count !== prevCount && !stored.Stop) this.runningDeployments.add(k);
+      if (this.deployOnScale.has(k) && count !== prevCount && !stored.Stop) this.startDeployment(stored, false);
       this.schedule(k);
     }
     const eventIndex = this.nextIndex();
@@ -783,6 +844,16 @@ export class NomadDouble {
     }, { 'X-Nomad-Index': String(eventIndex) });
   }
 
+  /** GET /v1/job/:id/deployment (Job.LatestDeployment): the newest deployment or null; index = the deployments table's. */
+  private async latestDeployment(res: http.ServerResponse, ctx: ReturnType<NomadDouble['context']>, id: string): Promise<void> {
+    this.authorize(ctx.token, ctx.namespace, ['read-job']);
+    const r = await this.blocking(ctx, () => {
+      const d = this.deployments.get(jobKey(ctx.namespace, id));
+      return { index: this.deploymentsIndex, value: d ? (({ manual: _m, ...rest }) => structuredClone(rest))(d) : null };
+    });
+    this.sendJson(res, 200, r.value, this.readMeta(r.index));
+  }
+
   private stub(a: Alloc): Record<string, unknown> {
     const { slot: _slot, AllocModifyIndex: _ami, ...rest } = a;
     return structuredClone(rest);
@@ -794,7 +865,7 @@ export class NomadDouble {
     void all; // the double keeps no job versions of other CreateIndex, so `all` changes nothing
     const r = await this.blocking(ctx, () => ({
       index: this.allocsIndex,
-      value: [...this.allocs.values()].filter((a) => a.Namespace === ctx.namespace && a.JobID === id).map((a) => this.stub(a)),
+      value: this.jobAllocs(ctx.namespace, id).map((a) => this.stub(a)),
     }));
     this.sendJson(res, 200, r.value, this.readMeta(r.index));
   }
@@ -809,6 +880,13 @@ export class NomadDouble {
     try { this.authorize(ctx.token, r.value.Namespace, ['read-job']); } catch { throw new Answer(500, `Unknown allocation "${id}"`); }
     this.sendJson(res, 200, { ...this.stub(r.value), AllocModifyIndex: r.value.AllocModifyIndex, TaskStates: {} }, this.readMeta(r.index));
   }
+}
+
+/** Which requests a fault applies to (all when undefined). */
+export interface RequestMatch { method?: string; path?: RegExp }
+
+function matchesRequest(m: RequestMatch | undefined, req: http.IncomingMessage, url: URL): boolean {
+  return !m || ((!m.method || m.method === req.method) && (!m.path || m.path.test(url.pathname)));
 }
 
 /** Go's strconv.ParseBool. */

@@ -62,6 +62,17 @@ async function main(): Promise<void> {
       ready({ done: n, refused });
       break;
     }
+    // concurrent HOST PORT N: N TCP connects at once (all started before any finishes); counts how they ended.
+    case 'concurrent': {
+      const n = Number(args[2]);
+      let refused = 0, connected = 0;
+      await Promise.all(Array.from({ length: n }, () => connectOnce(args[0], Number(args[1]), '').then(
+        () => void connected++,
+        (e: NodeJS.ErrnoException) => void (e.code === 'ECONNREFUSED' && refused++),
+      )));
+      ready({ done: n, refused, connected });
+      break;
+    }
     // tcp-ack-server HOST: accept, answer "ok" to the first data, close when the client does. Runs until killed.
     case 'tcp-ack-server': {
       const srv = net.createServer((s) => {

@@ -33,6 +33,7 @@ function checkRules(which: 'include' | 'exclude', raw: readonly unknown[], ctx: 
 export const filter = defineComponent<FilterProcessorConfig, Settings>({
   type: 'filter',
   summary: 'keeps events matching any include rule (when there are any) and drops events matching any exclude rule',
+  lists: { include: filterRuleSchema, exclude: filterRuleSchema },
   schema: () => ({
     schema: {
       include: { doc: 'If non-empty, an event must match at least one of these rules to be kept.', format: 'nw.rule-list', default: [] },

@@ -49,6 +49,32 @@ const EXPECTED: Record<string, string[]> = {
   'unquoted-env-in-flow-mapping.yaml': [
     'line 4, column 21: invalid YAML: Unexpected flow-map-start at node end; a ${...} inside { } or [ ] must be quoted, e.g. "${env:NAME}"',
   ],
+  'nomad-rule-without-trigger.yaml': ['processors.nomad_autostart.rules[0]: has no trigger; give at least one of match.sni, match.syn_to_port, match.connect_to'],
+  'nomad-wildcard-in-the-middle.yaml': [
+    'processors.nomad_autostart.rules[0].match.sni: "app.*.example.com": a wildcard is only allowed as the whole first label, as in "*.example.com"',
+  ],
+  'nomad-sni-with-trailing-dot.yaml': ['processors.nomad_autostart.rules[0].match.sni: "app.example.com.": remove the trailing dot (ClientHello server names never have one)'],
+  'nomad-wait-for-ready.yaml': ['processors.nomad_autostart.rules[0].wait_for: must be one of running, healthy, none; got "ready"'],
+  'nomad-address-without-scheme.yaml': ['processors.nomad_autostart.address: must be an http:// or https:// URL such as http://127.0.0.1:4646, got "nomad.service.consul:4646"'],
+  'nomad-duplicate-rule-names.yaml': ['processors.nomad_autostart.rules[1].name: "web" is already the name of rules[0]; rule names must be unique'],
+  'nomad-rule-without-job-and-group.yaml': [
+    'processors.nomad_autostart.rules[0].job: is required: the Nomad job this rule wakes',
+    'processors.nomad_autostart.rules[0].group: is required: the task group of the job to scale',
+  ],
+  'nomad-client-cert-without-key.yaml': ['processors.nomad_autostart.tls.client_key: is required when tls.client_cert is set (a client certificate needs its key)'],
+  'nomad-connect-to-without-port.yaml': ['processors.nomad_autostart.rules[0].match.connect_to: "10.1.0.5": has no port; write "10.1.0.5:PORT"'],
+  'nomad-interface-on-connect-rule.yaml': [
+    'processors.nomad_autostart.rules[0].match.interface: applies only to sni and syn_to_port triggers (packets seen on an interface); connect_to is seen at the socket, so remove interface or add an sni or syn_to_port trigger',
+  ],
+  'nomad-count-zero.yaml': ['processors.nomad_autostart.rules[0].count: must be a whole number of at least 1, got 0'],
+  'nomad-typo-in-match.yaml': [
+    'processors.nomad_autostart.rules[0].match.snis: unknown key (did you mean "sni"?); valid keys here: sni, ports, syn_to_port, connect_to, interface, cidrs, process, container_id, container_runtime, nomad_job, nomad_namespace',
+  ],
+  'nomad-no-rules.yaml': ['processors.nomad_autostart.rules: has no rules; add at least one, e.g. {name: web, match: {sni: [app.example.com]}, job: web, group: web}'],
+  'nomad-idle-scale-down-without-idle-after.yaml': [
+    'processors.nomad_autostart.rules[0].idle_scale_down: is "any", but idle_after is not set, so nothing is ever scaled down; set idle_after or remove idle_scale_down',
+  ],
+  'nomad-idle-after-without-unit.yaml': ['processors.nomad_autostart.rules[0].idle_after: must be a duration with a unit, such as 15m, 1h or 30s; got "15"'],
   'sni-interfaces-any-instead-of-all.yaml': ['receivers.sni.interfaces: must be all or a list of interface names such as [any]; got "any"'],
   'sni-port-out-of-range.yaml': ['receivers.sni.ports: ports must be whole numbers from 1 to 65535; got 70000'],
   'sni-capture-bytes-above-the-kernel-limit.yaml': ['receivers.sni.capture_bytes: must be from 512 to 16384 bytes, got 65536'],

@@ -67,6 +67,7 @@ test('every component type reads its settings, and text stays text', () => {
     metrics: { 'netwatch.tcp.retransmits': { enabled: false } }, events: { 'netwatch.tcp.retransmit': { enabled: true } },
   });
   const f = cfg.processors['filter/web'];
+  assert.ok(f.type === 'filter');
   assert.deepEqual(f.include[0], { process: ['nginx', 'python3*'], container_id: [], container_runtime: [], nomad_job: [], ports: [80, 443], cidrs: [], direction: ['inbound'], transport: [] });
   assert.deepEqual(f.exclude[0].cidrs, ['127.0.0.0/8', '::1/128', '::ffff:10.0.0.0/104']);
   const o = cfg.exporters['otlp/tls'];

@@ -1,13 +1,14 @@
 // The agent's Nomad HTTP client: the few calls nomad_autostart makes (read scale status and
-// allocations with blocking queries, scale a group, read and re-register a job). Paths, query
-// parameters and bodies follow hashicorp/nomad api/jobs.go (Jobs.ScaleStatus, Jobs.Scale,
-// Jobs.Info, Jobs.Register, Jobs.Allocations) and the HTTP API docs (api-docs/jobs.mdx).
+// allocations with blocking queries, scale a group, read and re-register a job, read its latest
+// deployment). Paths, query parameters and bodies follow hashicorp/nomad api/jobs.go
+// (Jobs.ScaleStatus, Jobs.Scale, Jobs.Info, Jobs.Register, Jobs.Allocations,
+// Jobs.LatestDeployment) and the HTTP API docs (api-docs/jobs.mdx).
 import { inspect } from 'node:util';
 import { NomadError } from '../../../../errors';
 import type { NomadSettings } from './settings';
 import { NomadTransport, type NomadResponse } from './transport';
 import type {
-  AllocationStub, BlockingOptions, JobScaleStatus, JobWriteResponse, NomadJob, QueryResult, TaskGroupScaleStatus,
+  AllocationStub, BlockingOptions, JobScaleStatus, JobWriteResponse, NomadDeployment, NomadJob, QueryResult, TaskGroupScaleStatus,
 } from './types';
 
 /** Nomad caps a blocking wait at 300 s (structs.MaxBlockingRPCQueryTime) and adds up to 1/16 jitter. */
@@ -77,8 +78,19 @@ export class NomadClient {
     return this.query<AllocationStub[]>(`/v1/job/${enc(job)}/allocations`, namespace, q);
   }
 
+  /** GET /v1/job/:job/deployment — the job's newest deployment, or null when it never had one. */
+  async latestDeployment(job: string, namespace?: string, q: BlockingOptions & CallOptions = {}): Promise<QueryResult<NomadDeployment | null>> {
+    return this.query<NomadDeployment | null>(`/v1/job/${enc(job)}/deployment`, namespace, q);
+  }
+
+  /** Waits for requests under way (a blocking query may take minutes). */
   async close(): Promise<void> {
     await this.transport.close();
+  }
+
+  /** Aborts requests under way and closes the connections. */
+  async destroy(): Promise<void> {
+    await this.transport.destroy();
   }
 
   // Printing the client prints only the (redacted) settings.

@@ -3,3 +3,4 @@ export { NomadClient, type CallOptions, type RegisterOptions, type ScaleOptions 
 export { resolveNomadSettings, DEFAULT_NOMAD_ADDRESS, DEFAULT_NOMAD_TIMEOUT_MS, type NomadSettings, type NomadSettingsOverrides, type NomadTlsSettings } from './settings';
 export { classifyStatus } from './classify';
 export type * from './types';
+export { ACTIVE_DEPLOYMENT_STATUSES } from './types';

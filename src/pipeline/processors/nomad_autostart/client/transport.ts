@@ -28,8 +28,14 @@ export class NomadTransport {
   private readonly agent: Agent;
   private readonly secrets: string[];
   private readonly baseHeaders: Record<string, string>;
+  /** Parsed once: a wake's latency budget is a couple of milliseconds. */
+  private readonly origin: string;
+  private readonly basePath: string;
 
   constructor(private readonly settings: NomadSettings) {
+    const url = new URL(settings.address);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/$/, '');
     const secure = settings.address.startsWith('https:');
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
@@ -67,8 +73,8 @@ export class NomadTransport {
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs);
     try {
       const res = await this.agent.request({
-        origin: new URL(this.settings.address).origin,
-        path: `${new URL(this.settings.address).pathname.replace(/\/$/, '')}${req.path}${qs ? `?${qs}` : ''}`,
+        origin: this.origin,
+        path: `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`,
         method: req.method,
         headers,
         body: payload,
@@ -97,6 +103,10 @@ export class NomadTransport {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
   }
 
   // The headers hold the token and the basic-auth pair: never print them.

@@ -1,5 +1,5 @@
 // The shapes Nomad answers with (hashicorp/nomad nomad/structs/structs.go JobScaleStatus,
-// TaskGroupScaleStatus, ScalingEvent, JobRegisterResponse, AllocListStub; api/jobs.go Job),
+// TaskGroupScaleStatus, ScalingEvent, JobRegisterResponse, AllocListStub, Deployment; api/jobs.go Job),
 // reduced to the fields the agent reads. Times are Unix nanoseconds, as Nomad sends them.
 
 /** A read answer and the blocking-query metadata from its headers. */
@@ -99,3 +99,19 @@ export interface AllocationStub {
   readonly ModifyIndex: number;
   readonly [field: string]: unknown;
 }
+
+/** structs.Deployment, the fields the agent reads. */
+export interface NomadDeployment {
+  readonly ID: string;
+  readonly JobID: string;
+  readonly JobVersion: number;
+  readonly JobCreateIndex: number;
+  readonly Status: string;
+  readonly StatusDescription: string;
+  readonly CreateIndex: number;
+  readonly ModifyIndex: number;
+  readonly [field: string]: unknown;
+}
+
+/** structs.Deployment.Active(): these statuses block count changes (Job.Scale). */
+export const ACTIVE_DEPLOYMENT_STATUSES: ReadonlySet<string> = new Set(['running', 'paused', 'blocked', 'unblocking', 'initializing', 'pending']);

@@ -1,0 +1,58 @@
+// What to tell a person when Nomad refuses: each message says what was refused and how to fix it.
+import type { CompiledRule } from './rules';
+
+/** The Nomad calls the processor makes, and the ACL capability each needs (hashicorp/nomad nomad/job_endpoint.go). */
+export type NomadCall = 'scale status' | 'scale' | 'job read' | 'job register' | 'deployment read';
+
+const CAPABILITY: Readonly<Record<NomadCall, string>> = {
+  'scale status': 'read-job (or read-job-scaling)',
+  scale: 'scale-job',
+  'job read': 'read-job',
+  'job register': 'submit-job',
+  'deployment read': 'read-job',
+};
+
+const where = (r: CompiledRule): string => `job "${r.cfg.job}" group "${r.cfg.group}" in namespace "${r.cfg.namespace}"`;
+
+/** The ACL policy the rule needs, as HCL. */
+export function policyFor(r: CompiledRule): string {
+  const caps = ['read-job', 'scale-job', ...(r.cfg.start_stopped ? ['submit-job'] : [])];
+  return `namespace "${r.cfg.namespace}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }`;
+}
+
+export function forbidden(r: CompiledRule, call: NomadCall): string {
+  return `Nomad refused the ${call} of ${where(r)} (403 Permission denied): the token needs ${CAPABILITY[call]}, e.g. the policy ` +
+    `${policyFor(r)}; rule ${r.name} is disabled until the configuration is reloaded`;
+}
+
+const MIN = /less than scaling policy minimum: (-?\d+) < (-?\d+)/;
+const MAX = /greater than scaling policy maximum: (-?\d+) > (-?\d+)/;
+
+/** Job.Scale's min/max texts, turned into the fix for this rule. */
+export function policyViolation(r: CompiledRule, body: string, action: 'wake' | 'sleep'): string {
+  const min = MIN.exec(body);
+  const max = MAX.exec(body);
+  const head = `Nomad refused to scale ${where(r)}: ${body.trim()}`;
+  if (action === 'sleep' && min) {
+    return `${head}. Its scaling policy's minimum is ${min[2]}, so it cannot go to 0 (without an explicit min, Nomad sets it to the group's count when ` +
+      `the job is registered); add "min = 0" to the group's scaling block and re-submit the job, or remove idle_after from rule ${r.name}. ` +
+      'No more scale-downs are tried for this group until the agent reloads or wakes it again';
+  }
+  if (min) return `${head}. Rule ${r.name} asks for count ${min[1]}, below the scaling policy's minimum ${min[2]}; set count: ${min[2]} in the rule, or lower min in the group's scaling block`;
+  if (max) {
+    return `${head}. Rule ${r.name} asks for count ${max[1]}, above the scaling policy's maximum ${max[2]}; set count: ${max[2]} or less in the rule, or raise max in the group's scaling block`;
+  }
+  return head;
+}
+
+export function jobNotFound(r: CompiledRule): string {
+  return `Nomad has no job "${r.cfg.job}" in namespace "${r.cfg.namespace}" (404); check job and namespace of rule ${r.name}`;
+}
+
+export function groupNotFound(r: CompiledRule, groups: readonly string[]): string {
+  return `job "${r.cfg.job}" in namespace "${r.cfg.namespace}" has no task group "${r.cfg.group}" (it has ${groups.length ? groups.map((g) => `"${g}"`).join(', ') : 'none'}); fix group in rule ${r.name}`;
+}
+
+export function jobStopped(r: CompiledRule): string {
+  return `job "${r.cfg.job}" in namespace "${r.cfg.namespace}" is stopped; rule ${r.name} leaves stopped jobs alone (start_stopped: true would start it, with the submit-job capability)`;
+}

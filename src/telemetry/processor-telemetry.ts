@@ -1,0 +1,63 @@
+// How a processor's own telemetry reaches the SDK: the processor keeps plain-JS tables
+// (aggregate.ts) and hands them over once; every metrics pipeline that lists the processor reads
+// them at collection (one batch callback, histograms through its producer). Log records go to
+// every logs pipeline that lists it. No SDK call happens per pipeline event.
+import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
+import type { LogRecord, Logger as OtelLogger } from '@opentelemetry/api-logs';
+import type { HistogramTable, SumTable } from './aggregate';
+import type { MetricDescriptor } from './generated';
+import type { HistogramProducer } from './histogram-producer';
+
+export interface ProcessorTelemetry {
+  readonly cardinalityLimit: number;
+  /** Called for every measurement folded into an overflow series. */
+  readonly onOverflow: (metric: string) => void;
+  /** Export a cumulative table (counter, up-down counter or gauge, per the descriptor). */
+  exportSums(metric: MetricDescriptor, table: SumTable): void;
+  exportHistogram(metric: MetricDescriptor, table: HistogramTable): void;
+  emit(record: LogRecord): void;
+}
+
+/** For processors built outside an agent (tests, tools): nothing is exported. */
+export const NO_PROCESSOR_TELEMETRY: ProcessorTelemetry = {
+  cardinalityLimit: 2000,
+  onOverflow: () => undefined,
+  exportSums: () => undefined,
+  exportHistogram: () => undefined,
+  emit: () => undefined,
+};
+
+export interface MetricsPipelineHandle {
+  meter: Meter;
+  producer: HistogramProducer;
+}
+
+/** One processor's telemetry over the pipelines that list it. */
+export function processorTelemetry(
+  metrics: readonly MetricsPipelineHandle[],
+  loggers: readonly OtelLogger[],
+  cardinalityLimit: number,
+  onOverflow: (metric: string) => void,
+): ProcessorTelemetry {
+  return {
+    cardinalityLimit,
+    onOverflow,
+    exportSums(m, table) {
+      const options = { unit: m.unit, description: m.description, valueType: m.valueType === 'int' ? ValueType.INT : ValueType.DOUBLE };
+      for (const { meter } of metrics) {
+        const inst: Observable = m.instrument === 'counter' ? meter.createObservableCounter(m.name, options)
+          : m.instrument === 'updowncounter' ? meter.createObservableUpDownCounter(m.name, options)
+            : meter.createObservableGauge(m.name, options);
+        meter.addBatchObservableCallback((observer) => {
+          for (const s of table.series.values()) observer.observe(inst, s.value, s.attrs);
+        }, [inst]);
+      }
+    },
+    exportHistogram(m, table) {
+      for (const { producer } of metrics) producer.add(m, table);
+    },
+    emit(record) {
+      for (const l of loggers) l.emit(record);
+    },
+  };
+}
