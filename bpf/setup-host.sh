@@ -5,7 +5,7 @@ set -eu
 need=""
 have() { command -v "$1" >/dev/null 2>&1; }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in clang llvm libbpf-dev libbpf1 bpftool iproute2 make openssl curl; do
+for p in clang llvm libbpf-dev libbpf1 bpftool iproute2 make openssl curl prometheus tmux; do
   pkg_installed "$p" || need="$need $p"
 done
 if [ -n "$need" ]; then

@@ -12,8 +12,9 @@ export async function reloadFromFile(agent: RunningAgent, path: string): Promise
   try {
     next = loadConfigFile(path);
   } catch (e) {
-    const problems = e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message;
-    log.error('reload rejected; keeping the running configuration', { file: path, generation: agent.generation, problems });
+    const problems = e instanceof ConfigError ? [...e.problems] : [(e as Error).message];
+    agent.reloadRejected({ timeUnixMs: Date.now(), file: path, applied: false, problems });
+    log.error('reload rejected; keeping the running configuration', { file: path, generation: agent.generation, problems: problems.join('; ') });
     return false;
   }
   try {

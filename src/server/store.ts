@@ -1,0 +1,40 @@
+// The query API's memory: one bounded window per event source. It is fed with everything the
+// receivers produce, before any processor: a filter shapes what is exported, not what an
+// operator on the host can look up (see README, "The local query API").
+import type { ServerConfig } from '../config/types';
+import type { ConnPipelineEvent, PipelineEvent, SniPipelineEvent } from '../pipeline/event';
+import { EventWindow, type WindowStats } from './window';
+
+export class EventStore {
+  readonly connections: EventWindow<ConnPipelineEvent>;
+  readonly sni: EventWindow<SniPipelineEvent>;
+
+  constructor(settings: ServerConfig['window'], now: () => number = Date.now) {
+    this.connections = new EventWindow(settings.max_events, settings.max_age_ms, now);
+    this.sni = new EventWindow(settings.max_events, settings.max_age_ms, now);
+  }
+
+  add(ev: PipelineEvent): void {
+    switch (ev.source) {
+      case 'connections':
+        this.connections.add(ev);
+        break;
+      case 'sni':
+        this.sni.add(ev);
+        break;
+      default: {
+        const unknown: never = ev;
+        throw new Error(`no window for events of ${(unknown as PipelineEvent).source}`);
+      }
+    }
+  }
+
+  configure(settings: ServerConfig['window']): void {
+    this.connections.configure(settings.max_events, settings.max_age_ms);
+    this.sni.configure(settings.max_events, settings.max_age_ms);
+  }
+
+  stats(): Record<'connections' | 'sni', WindowStats> {
+    return { connections: this.connections.stats(), sni: this.sni.stats() };
+  }
+}
