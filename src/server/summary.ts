@@ -33,6 +33,8 @@ export interface ConnectionSummary {
 const connKey = (ev: ConnPipelineEvent): string => `${ev.receiver}/${ev.sock}/${ev.remoteAddress}/${ev.remotePort}`;
 
 interface Conn {
+  /** Its first event (connect, existing) was seen: older events of the same socket are an earlier connection. */
+  begun: boolean;
   latest: ConnPipelineEvent;
   events: number;
   process: string;
@@ -61,7 +63,11 @@ const isClosed = (ev: ConnPipelineEvent): boolean => ev.kind === 'close' || ev.n
 
 /** `events` newest first, as the window yields them. */
 export function summarizeConnections(events: Iterable<ConnPipelineEvent>): ConnectionSummary {
-  const conns = new Map<string, Conn>();
+  // The kernel reuses a freed socket's address, even for the next connection to the same peer:
+  // walking newest first, a close (a connection's last event) or an event older than a connect
+  // (its first) starts another connection on that socket.
+  const current = new Map<string, Conn>();
+  const conns: Conn[] = [];
   const byKind: Record<string, number> = {};
   const failures: Record<string, number> = {};
   let n = 0;
@@ -69,9 +75,14 @@ export function summarizeConnections(events: Iterable<ConnPipelineEvent>): Conne
     n++;
     bump(byKind, ev.kind);
     const key = connKey(ev);
-    let c = conns.get(key);
-    if (!c) conns.set(key, (c = { latest: ev, events: 0, process: processNameOf(ev) || '(unknown)', failed: false }));
+    let c = current.get(key);
+    if (!c || c.begun || (ev.kind === 'close' && c.events > 0)) {
+      c = { begun: false, latest: ev, events: 0, process: processNameOf(ev) || '(unknown)', failed: false };
+      current.set(key, c);
+      conns.push(c);
+    }
     c.events++;
+    if (ev.kind === 'connect' || ev.kind === 'existing') c.begun = true;
     // Attribution may arrive with a later event (a passive socket learns its owner at accept).
     if (c.process === '(unknown)' && (ev.process?.executableName || ev.comm)) c.process = processNameOf(ev);
     c.container ??= ev.container?.id;
@@ -87,7 +98,7 @@ export function summarizeConnections(events: Iterable<ConnPipelineEvent>): Conne
   const byJob = new Map<string, CountRow>();
   let open = 0;
   let failed = 0;
-  for (const c of conns.values()) {
+  for (const c of conns) {
     const isOpen = !isClosed(c.latest);
     if (isOpen) open++;
     if (c.failed) failed++;
@@ -97,7 +108,7 @@ export function summarizeConnections(events: Iterable<ConnPipelineEvent>): Conne
     if (c.job) addTo(byJob, c.job, c, isOpen);
   }
   return {
-    events: n, connections: conns.size, open, failed, by_kind: byKind, by_state: byState,
+    events: n, connections: conns.length, open, failed, by_kind: byKind, by_state: byState,
     by_process: sorted(byProcess), by_container: sorted(byContainer), by_nomad_job: sorted(byJob), failures,
   };
 }

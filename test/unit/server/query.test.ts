@@ -151,3 +151,14 @@ describe('GET /api/v1/sni', () => {
     assert.deepEqual(b.syns_by_port, { 5432: 1 });
   });
 });
+
+test('two connections on one reused socket address to the same peer are counted as two', async () => {
+  const { summarizeConnections } = await import('../../../src/server/summary');
+  const one = (t: number) => [
+    connEvent({ sock: 0x77n, kind: 'connect', timeUnixMs: t }),
+    connEvent({ sock: 0x77n, kind: 'state', oldState: 'syn_sent', newState: 'established', timeUnixMs: t }),
+    connEvent({ sock: 0x77n, kind: 'close', oldState: 'established', newState: 'closed', timeUnixMs: t }),
+  ];
+  const newestFirst = [...one(1), ...one(2), ...one(3)].reverse();
+  assert.deepEqual([summarizeConnections(newestFirst).connections, summarizeConnections(newestFirst.slice(0, 5)).connections], [3, 2]);
+});
