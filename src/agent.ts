@@ -71,10 +71,15 @@ class Agent implements RunningAgent {
   private server?: ApiServer;
 
   constructor(public config: AgentConfig, private readonly opts: AgentOptions) {
-    this.telemetry = createTelemetry(config, opts.telemetry);
+    this.telemetry = createTelemetry(config, this.telemetryOptions(config));
     this.runner = buildPipelines(config, { exporterSinks: (id) => this.telemetry.sinkFor(id) });
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
     this.markStarting(this.runner.receivers, config);
+  }
+
+  /** The last export may take half the shutdown budget, leaving the rest for detaching. */
+  private telemetryOptions(cfg: AgentConfig): TelemetryOptions {
+    return { shutdownTimeoutMs: Math.max(1, Math.floor(cfg.service.shutdown_timeout_ms / 2)), ...this.opts.telemetry };
   }
 
   private markStarting(ids: readonly string[], cfg: AgentConfig): void {
@@ -232,7 +237,7 @@ class Agent implements RunningAgent {
     const oldTelemetry = this.telemetry;
     const oldRunner = this.runner;
     await oldTelemetry.shutdown();
-    this.telemetry = createTelemetry(next, { ...this.opts.telemetry, carry });
+    this.telemetry = createTelemetry(next, { ...this.telemetryOptions(next), carry });
     this.runner = buildPipelines(next, { exporterSinks: (id) => this.telemetry.sinkFor(id) });
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
     await oldRunner.shutdown();

@@ -120,6 +120,7 @@ function loadService(section: unknown, env: OtelEnv, defined: Defined, problems:
   const srv = checked.value.server;
   return {
     pipelines,
+    shutdown_timeout_ms: parseDuration(checked.value.shutdown_timeout)!,
     server: {
       enabled: srv.enabled,
       host: srv.host,

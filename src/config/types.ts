@@ -121,6 +121,8 @@ export interface ServerConfig {
 export interface ServiceConfig {
   pipelines: readonly PipelineConfig[];
   server: ServerConfig;
+  /** On SIGTERM/SIGINT: how long stopping (last export, detaching) may take before the process exits anyway. */
+  shutdown_timeout_ms: number;
   telemetry: {
     readonly logs: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
     readonly metrics: {

@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../types';
 
 export interface ServiceRaw {
   pipelines: Record<string, unknown>;
+  shutdown_timeout: string;
   server: { enabled: boolean; host: string; port: number; bearer_token: string; window: { max_events: number; max_age: string } };
   telemetry: {
     logs: { level: ServiceConfig['telemetry']['logs']['level'] };
@@ -17,6 +18,11 @@ export interface ServiceRaw {
 export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
   const schema: convict.Schema<ServiceRaw> = {
     pipelines: { doc: 'metrics, logs, metrics/<name>, logs/<name>: each {receivers, processors, exporters}.', format: Object, default: {} },
+    shutdown_timeout: {
+      doc: 'On SIGTERM/SIGINT the agent stops reading, flushes one last export and detaches its probes; if that takes longer, it exits anyway (code 1). The last export gets half of it.',
+      format: 'nw.duration',
+      default: '10s',
+    },
     server: {
       enabled: { doc: "Serve the agent's own HTTP endpoints: /livez, /readyz, /health, the query API under /api/v1 and /openapi.json.", format: 'nw.bool', default: false },
       // Loopback by default, as for the prometheus exporter: the query API shows every process's connections.
