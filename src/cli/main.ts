@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `netwatch` command line: run, validate, version, events.
+// The `netwatch` command line: run, validate, version, events, top, install.
 import { Command } from 'commander';
 import { reportError } from './errors';
 import { eventsCommand } from './events-command';
 import { runCommand } from './run';
+import { topCommand } from './top';
 import { validateCommand } from './validate';
 import { NETWATCH_VERSION, versionCommand } from './version';
 
@@ -15,7 +16,8 @@ export function buildProgram(): Command {
     .addCommand(runCommand())
     .addCommand(validateCommand())
     .addCommand(versionCommand())
-    .addCommand(eventsCommand());
+    .addCommand(eventsCommand())
+    .addCommand(topCommand());
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
