@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { reportError } from './errors';
 import { eventsCommand } from './events-command';
+import { installCommand } from './install';
 import { runCommand } from './run';
 import { topCommand } from './top';
 import { validateCommand } from './validate';
@@ -17,7 +18,8 @@ export function buildProgram(): Command {
     .addCommand(validateCommand())
     .addCommand(versionCommand())
     .addCommand(eventsCommand())
-    .addCommand(topCommand());
+    .addCommand(topCommand())
+    .addCommand(installCommand());
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
