@@ -14,7 +14,11 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Behind a TLS-inspecting proxy, give its CA bundle (mounted into the build) to npm:
+#   --volume /etc/ssl/certs/ca-certificates.crt:/run/extra-ca.crt:ro --build-arg EXTRA_CA_CERTS=/run/extra-ca.crt
+ARG EXTRA_CA_CERTS=
+RUN if [ -n "$EXTRA_CA_CERTS" ]; then export NODE_EXTRA_CA_CERTS="$EXTRA_CA_CERTS" npm_config_cafile="$EXTRA_CA_CERTS"; fi; \
+    npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bpf ./bpf
 COPY otel ./otel

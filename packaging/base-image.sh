@@ -1,7 +1,7 @@
 #!/bin/sh
 # Makes a local Debian bookworm base image with Node.js 20 and npm, for building the Dockerfile
 # where no registry of container images is reachable: debootstrap from the Debian mirror apt uses,
-# plus this host's node and npm (what node:20-bookworm-slim would bring). Needs root, debootstrap, podman.
+# plus this host's node and npm (what node:20-bookworm-slim would bring). Needs root, debootstrap, buildah.
 #   sh packaging/base-image.sh [TAG]      (default localhost/netwatch-base:bookworm-node20)
 set -eu
 TAG=${1:-localhost/netwatch-base:bookworm-node20}
@@ -19,5 +19,10 @@ cp -a "$NPM_DIR" "$ROOT/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ROOT/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ROOT/usr/local/bin/npx"
 rm -rf "$ROOT/var/cache/apt/archives/"*.deb
-tar -C "$ROOT" -c . | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$TAG" >/dev/null
+CTR=$(buildah from scratch)
+MNT=$(buildah mount "$CTR")
+tar -C "$ROOT" -c . | tar -C "$MNT" -x
+buildah umount "$CTR" >/dev/null
+buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash "$CTR"
+buildah commit --rm -q "$CTR" "$TAG" >/dev/null
 echo "$TAG"

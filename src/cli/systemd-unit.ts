@@ -14,11 +14,12 @@ export interface UnitOptions {
   envFile: string;
 }
 
-// What the agent needs, and why (README, "Permissions"): BPF and PERFMON to load programs and
-// ring buffers, NET_ADMIN for TC and cgroup socket hooks, SYS_ADMIN for cgroup attach, mounting
-// tracefs/bpffs and reading other namespaces' sockets, SYS_PTRACE and DAC_READ_SEARCH for
-// /proc/<pid>/fd, exe and environ of every process, SYS_RESOURCE for memlock on older kernels.
-export const CAPABILITIES = ['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH', 'CAP_SYS_RESOURCE'];
+// What the agent needs, and why (README, "Permissions", measured with setpriv on kernel 6.18):
+// BPF and PERFMON to load programs, attach tracepoints and map ring buffers; NET_ADMIN for the
+// cgroup socket hooks and TC; SYS_PTRACE and DAC_READ_SEARCH for /proc/<pid>/exe, cmdline, fd and
+// environ of other users' processes (attribution, seeding, Nomad task env); SYS_ADMIN only to
+// mount tracefs/bpffs where the host has not. Memlock: LimitMEMLOCK below (kernels before 5.11).
+export const CAPABILITIES = ['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_ADMIN', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH', 'CAP_SYS_ADMIN'];
 
 const quote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);
 
