@@ -103,6 +103,19 @@ test('a good file on SIGHUP changes behaviour, keeps the probes attached and the
   assert.equal(opened(port), 5);
 });
 
+test('a reload that moves the server to another port serves there and closes the old port, the probes untouched', async () => {
+  const progs = held(agent.pid!);
+  const oldPort = apiPort;
+  apiPort = await freePort('127.0.0.1');
+  writeFileSync(file, config(sink.grpcEndpoint));
+  agent.kill('SIGHUP');
+  await waitOutput(/configuration reloaded generation=3/);
+  const h = await health();
+  assert.equal(h.config.generation, 3);
+  await assert.rejects(fetch(`http://127.0.0.1:${oldPort}/livez`), 'nothing listens on the old port any more');
+  assert.deepEqual(held(agent.pid!), progs);
+});
+
 test('with --watch, writing the file reloads it without a signal', async () => {
   const port = await freePort('127.0.0.1');
   const wdir = mkdtempSync(join(tmpdir(), 'nwt-watch-'));

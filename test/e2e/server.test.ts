@@ -9,8 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { version } from '../../package.json';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroup2Root } from '../../src/kernel/mounts';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
+import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
 
 const N = 4;
 const run = promisify(execFile);
@@ -150,5 +155,58 @@ describe('the query API over real connections', () => {
   test('a malformed filter is a 400 naming it', async () => {
     const r = await get('/api/v1/connections?pid=abc');
     assert.deepEqual([r.status, r.body.problems], [400, ['pid: must be a whole number, got "abc"']]);
+  });
+});
+
+describe('the container and Nomad job filters over servers placed in a Docker scope and a Nomad allocation scope', () => {
+  const K = 3;
+  const root = cgroup2Root();
+  const base = join(root, `netwatch-e2e-api-${process.pid}`);
+  const dockerId = randomBytes(32).toString('hex');
+  const allocId = randomUUID();
+  const dockerDir = join(base, `docker-${dockerId}.scope`);
+  const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.api.scope`);
+  const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
+  const ports: Record<string, number> = {};
+
+  before(async () => {
+    for (const d of made) mkdirSync(d, { recursive: true });
+    const nomadEnv = { ...process.env, NOMAD_ALLOC_ID: allocId, NOMAD_TASK_NAME: 'api', NOMAD_JOB_NAME: 'nwt-shop', NOMAD_GROUP_NAME: 'backend', NOMAD_NAMESPACE: 'default' };
+    for (const [name, dir, env] of [['docker', dockerDir, undefined], ['nomad', nomadDir, nomadEnv]] as const) {
+      const srv = await startTraffic(`nwt-api-${name}`, 'tcp-server', ['127.0.0.1'], { cgroupDir: dir, env });
+      try {
+        ports[name] = srv.info.port as number;
+        await runTraffic('nwt-api-cli', 'tcp-clients', ['127.0.0.1', ports[name], K]);
+        await until(`${name}: accepts in the window`, () => get(`/api/v1/connections?port=${ports[name]}&kind=close&direction=inbound`), (r) => r.body.count >= K);
+      } finally {
+        await stopChild(srv);
+      }
+    }
+  });
+  after(() => {
+    for (const d of [...made].reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+
+  test('container=<12-digit prefix> selects exactly the Docker-scoped server\'s connections', async () => {
+    const r = (await get(`/api/v1/connections?container=${dockerId.slice(0, 12)}&kind=accept`)).body;
+    assert.equal(r.count, K);
+    assert.ok(r.events.every((e: any) => e.container.id === dockerId && e.container.runtime === 'docker' && e.local.port === ports.docker));
+    const sum = (await get(`/api/v1/connections/summary?container=${dockerId.slice(0, 12)}`)).body;
+    assert.deepEqual(sum.by_container.map((c: any) => [c.name, c.connections]), [[dockerId, K + 1]], 'K accepted connections and the listener');
+  });
+
+  test('nomad_job selects exactly the allocation\'s connections, with alloc id, task, group and namespace', async () => {
+    const r = (await get('/api/v1/connections?nomad_job=nwt-shop&kind=accept')).body;
+    assert.equal(r.count, K);
+    assert.ok(r.events.every((e: any) => e.nomad.alloc_id === allocId && e.nomad.task === 'api' && e.nomad.group === 'backend' && e.local.port === ports.nomad));
+    const sum = (await get('/api/v1/connections/summary?nomad_job=nwt-*&direction=inbound')).body;
+    assert.deepEqual(sum.by_nomad_job.map((j: any) => [j.name, j.connections]), [['nwt-shop', K]]);
+    assert.equal((await get(`/api/v1/connections?nomad_job=nwt-shop&container=${dockerId.slice(0, 12)}`)).body.count, 0, 'filters combine with AND');
   });
 });
