@@ -176,6 +176,9 @@ describe('the container and Nomad job filters over servers placed in a Docker sc
       const srv = await startTraffic(`nwt-api-${name}`, 'tcp-server', ['127.0.0.1'], { cgroupDir: dir, env });
       try {
         ports[name] = srv.info.port as number;
+        // The enricher re-walks the cgroup tree for unknown ids at most once a second: after that
+        // second, any walk (ours or one another new cgroup caused) has indexed the new scope.
+        await new Promise((r) => setTimeout(r, 1100));
         await runTraffic('nwt-api-cli', 'tcp-clients', ['127.0.0.1', ports[name], K]);
         await until(`${name}: accepts in the window`, () => get(`/api/v1/connections?port=${ports[name]}&kind=close&direction=inbound`), (r) => r.body.count >= K);
       } finally {
