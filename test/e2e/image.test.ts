@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { CAPABILITIES } from '../../src/cli/systemd-unit';
 import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
 import { freePort } from '../helpers/ports';
 import { REPO_ROOT } from '../helpers/paths';
@@ -16,7 +17,8 @@ import { REPO_ROOT } from '../helpers/paths';
 const run = promisify(execFile);
 const BASE = 'localhost/netwatch-base:bookworm-node20';
 const IMAGE = 'localhost/netwatch:e2e';
-const CAPS = ['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_ADMIN', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH', 'CAP_SYS_ADMIN'];
+// The systemd unit's set, which the README lists for docker run too.
+const CAPS = CAPABILITIES;
 const N = 3;
 
 let container = '';

@@ -65,3 +65,9 @@ test('install --print shows the unit and writes nothing', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^\[Service\]$/m);
 });
+
+test("the README's docker run flags add exactly the unit's capabilities", () => {
+  const readme = readFileSync(repoPath('README.md'), 'utf8');
+  const added = [...readme.matchAll(/--cap-add ([A-Z_]+)/g)].map((m) => `CAP_${m[1]}`);
+  assert.deepEqual(added.sort(), [...CAPABILITIES].sort());
+});
