@@ -27,6 +27,16 @@ let webPort: number;
 let api: string;
 let trafficStart: string;
 
+// Scopes made before the agent starts, so that its first walk of the cgroup tree indexes them
+// (the enricher re-walks for unknown cgroup ids at most once a second).
+const cgRoot = cgroup2Root();
+const base = join(cgRoot, `netwatch-e2e-api-${process.pid}`);
+const dockerId = randomBytes(32).toString('hex');
+const allocId = randomUUID();
+const dockerDir = join(base, `docker-${dockerId}.scope`);
+const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.api.scope`);
+const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
+
 const get = async (path: string): Promise<{ status: number; body: any }> => {
   const r = await fetch(api + path);
   return { status: r.status, body: await r.json() };
@@ -43,6 +53,7 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
 }
 
 before(async () => {
+  for (const d of made) mkdirSync(d, { recursive: true });
   sink = await OtlpSink.start();
   const serverPort = await freePort('127.0.0.1');
   const deadPort = await freePort('127.0.0.1');
@@ -81,6 +92,14 @@ after(async () => {
   await agent?.stop();
   await new Promise((r) => web?.close(r));
   await sink?.stop();
+  // The servers have exited, so the scopes are empty and can go (deepest first).
+  for (const d of [...made].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* already gone */
+    }
+  }
 });
 
 describe('the health endpoints of a running agent', () => {
@@ -160,25 +179,14 @@ describe('the query API over real connections', () => {
 
 describe('the container and Nomad job filters over servers placed in a Docker scope and a Nomad allocation scope', () => {
   const K = 3;
-  const root = cgroup2Root();
-  const base = join(root, `netwatch-e2e-api-${process.pid}`);
-  const dockerId = randomBytes(32).toString('hex');
-  const allocId = randomUUID();
-  const dockerDir = join(base, `docker-${dockerId}.scope`);
-  const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.api.scope`);
-  const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
   const ports: Record<string, number> = {};
 
   before(async () => {
-    for (const d of made) mkdirSync(d, { recursive: true });
     const nomadEnv = { ...process.env, NOMAD_ALLOC_ID: allocId, NOMAD_TASK_NAME: 'api', NOMAD_JOB_NAME: 'nwt-shop', NOMAD_GROUP_NAME: 'backend', NOMAD_NAMESPACE: 'default' };
     for (const [name, dir, env] of [['docker', dockerDir, undefined], ['nomad', nomadDir, nomadEnv]] as const) {
       const srv = await startTraffic(`nwt-api-${name}`, 'tcp-server', ['127.0.0.1'], { cgroupDir: dir, env });
       try {
         ports[name] = srv.info.port as number;
-        // The enricher re-walks the cgroup tree for unknown ids at most once a second: after that
-        // second, any walk (ours or one another new cgroup caused) has indexed the new scope.
-        await new Promise((r) => setTimeout(r, 1100));
         await runTraffic('nwt-api-cli', 'tcp-clients', ['127.0.0.1', ports[name], K]);
         await until(`${name}: accepts in the window`, () => get(`/api/v1/connections?port=${ports[name]}&kind=close&direction=inbound`), (r) => r.body.count >= K);
       } finally {
@@ -186,19 +194,10 @@ describe('the container and Nomad job filters over servers placed in a Docker sc
       }
     }
   });
-  after(() => {
-    for (const d of [...made].reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* already gone */
-      }
-    }
-  });
-
   test('container=<12-digit prefix> selects exactly the Docker-scoped server\'s connections', async () => {
     const r = (await get(`/api/v1/connections?container=${dockerId.slice(0, 12)}&kind=accept`)).body;
-    assert.equal(r.count, K);
+    const seen = (await get(`/api/v1/connections?port=${ports.docker}&direction=inbound`)).body.events.map((e: any) => `${e.kind} pid=${e.process?.pid} cgroup=${e.container?.cgroup_path}`);
+    assert.equal(r.count, K, `inbound events on the port:\n${seen.join('\n')}`);
     assert.ok(r.events.every((e: any) => e.container.id === dockerId && e.container.runtime === 'docker' && e.local.port === ports.docker));
     const sum = (await get(`/api/v1/connections/summary?container=${dockerId.slice(0, 12)}`)).body;
     assert.deepEqual(sum.by_container.map((c: any) => [c.name, c.connections]), [[dockerId, K + 1]], 'K accepted connections and the listener');
