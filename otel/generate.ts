@@ -2,9 +2,10 @@
 // (in the spirit of the OpenTelemetry Collector's mdatagen). Usage, from the repo root:
 //   node dist/otel/generate.js [--check] [--root DIR]
 // --check writes nothing and exits 1 listing the files that are stale.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { renderReference } from '../src/config/reference';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { SHIPPED_UNIT_PATH, shippedUnit } from '../src/cli/systemd-unit';
 import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue } from './catalogue';
 
 export const CATALOGUE_PATH = 'otel/catalogue.yaml';
@@ -157,6 +158,8 @@ export function generate(catalogueText: string): Record<string, string> {
     [DOCUMENTATION_PATH]: renderDocumentation(cat),
     // The config reference is generated from the schemas, in the same step, so one --check covers it.
     [CONFIG_REFERENCE_PATH]: renderReference(),
+    // The shipped unit is the template rendered for /opt/netwatch, so it cannot drift from `netwatch install`.
+    [SHIPPED_UNIT_PATH]: shippedUnit(),
   };
 }
 
@@ -180,6 +183,7 @@ function main(argv: string[]): number {
       return 1;
     }
     for (const [path, text] of Object.entries(generate(readFileSync(join(root, CATALOGUE_PATH), 'utf8')))) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
       writeFileSync(join(root, path), text);
       process.stdout.write(`wrote ${path}\n`);
     }

@@ -2,15 +2,20 @@
 // Built from a validated, frozen AgentConfig; reload() swaps in a new one without losing kernel
 // state or cumulative counters; stop() releases every kernel object it created.
 import { isDeepStrictEqual } from 'node:util';
-import type { AgentConfig, ReceiverConfig } from './config/types';
+import type { AgentConfig, ReceiverConfig, ServerConfig } from './config/types';
 import { Enricher } from './enrich/enricher';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import { ConnectionsReceiver } from './probes/conn/receiver';
+import type { PipelineEvent } from './pipeline/event';
 import { PacketFateReceiver } from './probes/packet_fate/receiver';
 import { SniReceiver } from './probes/sni/receiver';
 import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './probes/receiver';
+import type { AgentStatus, ReceiverStatus, ReloadOutcome } from './server/health';
+import { ApiServer } from './server/server';
+import { EventStore } from './server/store';
 import { createTelemetry, type Telemetry, type TelemetryOptions } from './telemetry/sdk';
+import pkg from '../package.json';
 
 export type { Receiver };
 
@@ -24,6 +29,14 @@ export interface RunningAgent {
   flush(): Promise<void>;
   /** Apply a new, already validated configuration (see reload()). */
   reload(next: AgentConfig): Promise<void>;
+  /** Remember a reload that was rejected before reaching reload() (an invalid file), for /health. */
+  reloadRejected(outcome: ReloadOutcome): void;
+  /** What /health and /readyz report. */
+  status(): AgentStatus;
+  /** The window the query API answers from (undefined while service.server is off). */
+  readonly store: EventStore | undefined;
+  /** http://host:port of the agent's own server, when it runs. */
+  serverUrl(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,14 +65,86 @@ class Agent implements RunningAgent {
   generation = 1;
   private readonly enricher = new Enricher();
   private readonly receivers = new Map<string, { rc: ReceiverConfig; r: Receiver }>();
+  private readonly receiverStates = new Map<string, ReceiverStatus>();
   private telemetry: Telemetry;
   private runner: PipelineRunner;
   private stopping?: Promise<void>;
+  private phase: AgentStatus['phase'] = 'starting';
+  private readonly startedAtUnixMs = Date.now();
+  private loadedAtUnixMs = Date.now();
+  private lastReload?: ReloadOutcome;
+  store: EventStore | undefined;
+  private server?: ApiServer;
 
   constructor(public config: AgentConfig, private readonly opts: AgentOptions) {
-    this.telemetry = createTelemetry(config, opts.telemetry);
+    this.telemetry = createTelemetry(config, this.telemetryOptions(config));
     this.runner = this.pipelines(config);
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
+    this.markStarting(this.runner.receivers, config);
+  }
+
+  /** The last export may take half the shutdown budget, leaving the rest for detaching. */
+  private telemetryOptions(cfg: AgentConfig): TelemetryOptions {
+    return { shutdownTimeoutMs: Math.max(1, Math.floor(cfg.service.shutdown_timeout_ms / 2)), ...this.opts.telemetry };
+  }
+
+  private markStarting(ids: readonly string[], cfg: AgentConfig): void {
+    for (const id of ids) {
+      if (!this.receivers.has(id)) this.receiverStates.set(id, { type: cfg.receivers[id].type, state: 'starting', sinceUnixMs: Date.now() });
+    }
+  }
+
+  /** Starts, restarts or stops the server and the event window as service.server says. */
+  async applyServer(next: ServerConfig, prev?: ServerConfig): Promise<void> {
+    if (next.enabled) {
+      if (this.store) this.store.configure(next.window);
+      else this.store = new EventStore(next.window);
+    }
+    const sameListener = prev !== undefined && prev.enabled === next.enabled && prev.host === next.host && prev.port === next.port && prev.bearer_token === next.bearer_token;
+    if (this.server && sameListener) return;
+    if (this.server) {
+      await this.server.stop();
+      this.server = undefined;
+      log.info('server stopped for reload');
+    }
+    if (!next.enabled) {
+      this.store = undefined;
+      return;
+    }
+    const server = new ApiServer(next, { store: this.store!, status: () => this.status(), version: pkg.version, now: Date.now });
+    await server.start();
+    this.server = server;
+    log.info(`serving /livez, /readyz, /health, /api/v1 and /openapi.json at ${server.url()}`, { auth: next.bearer_token ? 'bearer token' : 'none' });
+  }
+
+  serverUrl(): string | undefined {
+    return this.server?.url();
+  }
+
+  status(): AgentStatus {
+    const stats = this.stats();
+    const receivers: Record<string, ReceiverStatus> = {};
+    for (const [id, st] of this.receiverStates) receivers[id] = { ...st, stats: stats[id] };
+    return {
+      phase: this.phase,
+      startedAtUnixMs: this.startedAtUnixMs,
+      generation: this.generation,
+      source: this.config.source,
+      loadedAtUnixMs: this.loadedAtUnixMs,
+      lastReload: this.lastReload,
+      receivers,
+      exporters: this.telemetry.exporterStatus(),
+      exportersConstructed: true,
+      windows: this.store?.stats(),
+    };
+  }
+
+  reloadRejected(outcome: ReloadOutcome): void {
+    this.lastReload = outcome;
+  }
+
+  running(): void {
+    this.phase = 'running';
   }
 
   /** Pipelines over the current telemetry; processors may adopt state from `previous` (a reload). */
@@ -85,21 +170,43 @@ class Agent implements RunningAgent {
     return out;
   }
 
-  startReceivers(ids: readonly string[], cfg: AgentConfig): void {
+  /**
+   * `keepGoing` (reloads): a receiver that fails to start is reported as failed in /health and
+   * /readyz and the others still start; at startup the first failure stops the agent.
+   */
+  startReceivers(ids: readonly string[], cfg: AgentConfig, keepGoing = false): void {
     // Providers of shared maps (connections) first, so that the others can reuse their maps.
     const ordered = [...ids].sort((a, b) => Number(cfg.receivers[b].type === 'connections') - Number(cfg.receivers[a].type === 'connections'));
+    const errors: Error[] = [];
     for (const id of ordered) {
       const rc = cfg.receivers[id];
-      // The runner is looked up per event, so a reload that swaps it reroutes live receivers.
-      const r = createReceiver(id, rc, { enricher: this.enricher, dispatch: (ev) => this.runner.dispatch(id, ev), shared: () => this.shared() });
-      r.start();
-      this.receivers.set(id, { rc, r });
-      log.info('receiver started', { receiver: id });
+      this.receiverStates.set(id, { type: rc.type, state: 'starting', sinceUnixMs: Date.now() });
+      // The runner and the store are looked up per event, so a reload that swaps them reroutes live receivers.
+      // The store sees every event before the processors: filters shape exports, not what the host can inspect.
+      const dispatch = (ev: PipelineEvent) => {
+        this.store?.add(ev);
+        this.runner.dispatch(id, ev);
+      };
+      try {
+        const r = createReceiver(id, rc, { enricher: this.enricher, dispatch, shared: () => this.shared() });
+        r.start();
+        this.receivers.set(id, { rc, r });
+        this.receiverStates.set(id, { type: rc.type, state: 'attached', sinceUnixMs: Date.now() });
+        log.info('receiver started', { receiver: id });
+      } catch (e) {
+        const err = e as Error;
+        this.receiverStates.set(id, { type: rc.type, state: 'failed', sinceUnixMs: Date.now(), error: err.message.split('\n')[0] });
+        if (!keepGoing) throw err;
+        log.error('receiver could not start', { receiver: id, error: err });
+        errors.push(err);
+      }
     }
+    if (errors.length) throw new Error(`${errors.length} receiver(s) could not start: ${errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
   }
 
   private stopReceiver(id: string): void {
     const entry = this.receivers.get(id);
+    this.receiverStates.delete(id);
     if (!entry) return;
     this.receivers.delete(id);
     try {
@@ -134,12 +241,26 @@ class Agent implements RunningAgent {
    */
   async reload(next: AgentConfig): Promise<void> {
     if (this.stopping) throw new Error('the agent is stopping');
+    this.phase = 'reloading';
+    try {
+      await this.apply(next);
+      this.lastReload = { timeUnixMs: Date.now(), file: next.source, applied: true, problems: [] };
+    } catch (e) {
+      this.lastReload = { timeUnixMs: Date.now(), file: next.source, applied: false, problems: [(e as Error).message] };
+      throw e;
+    } finally {
+      if (!this.stopping) this.phase = 'running';
+    }
+  }
+
+  private async apply(next: AgentConfig): Promise<void> {
+    const prev = this.config;
     setLogLevel(next.service.telemetry.logs.level);
     const carry = this.telemetry.carryState();
     const oldTelemetry = this.telemetry;
     const oldRunner = this.runner;
     await oldTelemetry.shutdown();
-    this.telemetry = createTelemetry(next, { ...this.opts.telemetry, carry });
+    this.telemetry = createTelemetry(next, { ...this.telemetryOptions(next), carry });
     this.runner = this.pipelines(next, oldRunner);
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
     await oldRunner.shutdown();
@@ -166,18 +287,38 @@ class Agent implements RunningAgent {
         log.info('receiver restarted with its map provider', { receiver: id });
       }
     }
-    this.startReceivers([...wanted].filter((id) => !this.receivers.has(id)), next);
+    for (const id of [...this.receiverStates.keys()]) if (!wanted.has(id)) this.receiverStates.delete(id);
+    // Failures below leave the new configuration in force (its exporters already run), reported in /health.
     this.config = next;
     this.generation++;
+    this.loadedAtUnixMs = Date.now();
+    let failure: Error | undefined;
+    try {
+      this.startReceivers([...wanted].filter((id) => !this.receivers.has(id)), next, true);
+    } catch (e) {
+      failure = e as Error;
+    }
+    try {
+      await this.applyServer(next.service.server, prev.service.server);
+    } catch (e) {
+      log.error('the server could not be restarted with the new settings; trying the previous ones', { error: e as Error });
+      await this.applyServer(prev.service.server).catch((e2: Error) => log.error('the server stays off', { error: e2 }));
+      failure ??= e as Error;
+    }
+    if (failure) throw failure;
     log.info('configuration reloaded', { generation: this.generation, source: next.source });
   }
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.phase = 'stopping';
       for (const id of [...this.receivers.keys()]) this.stopReceiver(id);
       await this.runner.shutdown();
       await this.telemetry.shutdown();
       this.enricher.close();
+      // Last, so /readyz says 503 "stopping" while the final export runs.
+      await this.server?.stop();
+      this.server = undefined;
     })();
     return this.stopping;
   }
@@ -187,7 +328,10 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   setLogLevel(cfg.service.telemetry.logs.level);
   const agent = new Agent(cfg, opts);
   try {
+    // The server first, so that /readyz answers 503 while the probes attach.
+    await agent.applyServer(cfg.service.server);
     agent.startReceivers(agent.receiverIds(), cfg);
+    agent.running();
   } catch (e) {
     await agent.stop();
     throw e;

@@ -62,6 +62,11 @@ export class ExportError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_EXPORT';
 }
 
+/** The agent's own HTTP server (health, query API) could not listen, e.g. its port is taken. */
+export class ServerError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_SERVER';
+}
+
 /**
  * What went wrong with a Nomad API call, so callers can decide without parsing texts:
  * active_deployment (400, retry after the deployment), policy_violation (400, count outside the

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The `netwatch` command line: run, validate, version, events.
+// The `netwatch` command line: run, validate, version, events, top, install.
 import { Command } from 'commander';
 import { reportError } from './errors';
 import { eventsCommand } from './events-command';
+import { installCommand } from './install';
 import { runCommand } from './run';
+import { topCommand } from './top';
 import { validateCommand } from './validate';
 import { NETWATCH_VERSION, versionCommand } from './version';
 
@@ -15,7 +17,9 @@ export function buildProgram(): Command {
     .addCommand(runCommand())
     .addCommand(validateCommand())
     .addCommand(versionCommand())
-    .addCommand(eventsCommand());
+    .addCommand(eventsCommand())
+    .addCommand(topCommand())
+    .addCommand(installCommand());
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {

@@ -235,6 +235,17 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (bad.length) fail(`every rule must be a mapping such as {process: [curl]}; item${bad.length > 1 ? 's' : ''} ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not`);
     },
   },
+  /** '' (off) or a bearer token: at least 16 characters, no spaces (RFC 6750 token68 characters). */
+  'nw.bearer-token': {
+    policy: 'text',
+    validate: (x) => {
+      if (typeof x !== 'string') fail(`must be text, got ${describe(x)}`);
+      if (x === '') return;
+      // The value itself is never printed.
+      if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(x)) fail('must use only letters, digits and -._~+/ (then = padding), with no spaces');
+      if (x.length < 16) fail(`must be at least 16 characters long (got ${x.length}); generate one with: openssl rand -hex 32`);
+    },
+  },
   'nw.compression': { policy: 'text', validate: oneOf(['gzip', 'none']) },
   'nw.encoding': { policy: 'text', validate: oneOf(['proto', 'json']) },
   'nw.verbosity': { policy: 'text', validate: oneOf(['basic', 'normal', 'detailed']) },

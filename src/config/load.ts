@@ -50,6 +50,7 @@ export function parseConfig(text: string, source: string, env: Env = process.env
     defined[kind] = r.defined;
   }
   const service = loadService(top.service, otelEnv, defined, problems);
+  if (service) checkServerPort(service, components.exporters as AgentConfig['exporters'], problems);
 
   if (problems.length || !service) throw new ConfigError(problems.map(problemText), source);
   return deepFreeze({
@@ -116,14 +117,38 @@ function loadService(section: unknown, env: OtelEnv, defined: Defined, problems:
   const pipelines = rawPipelines ? checkPipelines(rawPipelines, defined, problems) : [];
   if (!checked.value || checked.problems.length) return undefined;
   const t = checked.value.telemetry;
+  const srv = checked.value.server;
   return {
     pipelines,
+    shutdown_timeout_ms: parseDuration(checked.value.shutdown_timeout)!,
+    server: {
+      enabled: srv.enabled,
+      host: srv.host,
+      port: srv.port,
+      bearer_token: srv.bearer_token,
+      window: { max_events: srv.window.max_events, max_age_ms: parseDuration(srv.window.max_age)! },
+    },
     telemetry: {
       logs: { level: t.logs.level },
       metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit },
       resource: Object.fromEntries(Object.entries(t.resource).map(([k, v]) => [k, String(v)])),
     },
   };
+}
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** The agent's server and a prometheus exporter in use cannot share a port (one would fail to listen). */
+function checkServerPort(service: ServiceConfig, exporters: AgentConfig['exporters'], problems: Problem[]): void {
+  if (!service.server.enabled) return;
+  const used = new Set(service.pipelines.flatMap((p) => p.exporters));
+  for (const id of used) {
+    const e = exporters[id];
+    if (e?.type !== 'prometheus' || e.port !== service.server.port) continue;
+    if (e.host === service.server.host || ANY_ADDRESS.has(e.host) || ANY_ADDRESS.has(service.server.host)) {
+      problems.push({ path: 'service.server.port', message: `${e.port} is also the port of exporter ${id} (${e.host}:${e.port}); give the server or the exporter another port` });
+    }
+  }
 }
 
 function pipelinesOf(section: unknown): Record<string, unknown> | undefined {

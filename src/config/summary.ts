@@ -50,5 +50,8 @@ export function summarizeConfig(config: AgentConfig): string {
   const tele: string[] = [];
   flatten(cfg.service.telemetry, '', tele);
   lines.push('', 'telemetry', `  ${tele.join(' ')}`);
+  const service: string[] = [];
+  flatten({ server: cfg.service.server, shutdown_timeout_ms: cfg.service.shutdown_timeout_ms }, '', service);
+  lines.push('', 'service', `  ${service.join(' ')}`);
   return lines.join('\n') + '\n';
 }

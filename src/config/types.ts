@@ -230,8 +230,22 @@ export interface PipelineConfig {
   exporters: readonly ComponentId[];
 }
 
+/** The agent's own HTTP server: health endpoints and the local query API (src/server). */
+export interface ServerConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** '' = no authentication; otherwise `Authorization: Bearer <token>` is required (except /livez, /readyz). Never logged. */
+  readonly bearer_token: string;
+  /** The in-memory window of recent events the query API answers from, per event source. */
+  readonly window: { readonly max_events: number; readonly max_age_ms: number };
+}
+
 export interface ServiceConfig {
   pipelines: readonly PipelineConfig[];
+  server: ServerConfig;
+  /** On SIGTERM/SIGINT: how long stopping (last export, detaching) may take before the process exits anyway. */
+  shutdown_timeout_ms: number;
   telemetry: {
     readonly logs: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
     readonly metrics: {

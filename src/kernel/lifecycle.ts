@@ -6,8 +6,8 @@ import { rootLogger } from '../log';
 type Stopper = () => Promise<void> | void;
 
 export interface SignalOptions {
-  /** Exit anyway after this long if stopping hangs. */
-  timeoutMs?: number;
+  /** Exit anyway after this long if stopping hangs (service.shutdown_timeout; default 10 s). */
+  timeoutMs?: number | (() => number);
   exit?: (code: number) => void;
 }
 
@@ -18,16 +18,21 @@ export function stopOnSignals(stop: Stopper, opts: SignalOptions = {}): () => vo
   const handler = (sig: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    rootLogger.info('stopping', { signal: sig });
+    const timeoutMs = typeof opts.timeoutMs === 'function' ? opts.timeoutMs() : (opts.timeoutMs ?? 10_000);
+    rootLogger.info('stopping', { signal: sig, timeout_ms: timeoutMs });
     const timer = setTimeout(() => {
-      rootLogger.error('stop timed out; exiting');
+      rootLogger.error(`stop did not finish within ${timeoutMs} ms (service.shutdown_timeout); exiting`);
       exit(1);
-    }, opts.timeoutMs ?? 10_000);
+    }, timeoutMs);
     timer.unref();
     Promise.resolve()
       .then(stop)
       .then(
-        () => exit(0),
+        () => {
+          clearTimeout(timer);
+          rootLogger.info('stopped');
+          exit(0);
+        },
         (e) => {
           rootLogger.error('stop failed', { error: e as Error });
           exit(1);

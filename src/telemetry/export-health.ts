@@ -15,9 +15,26 @@ export interface ExportTarget {
   secrets: readonly string[];
 }
 
+/** What /health shows of one exporter (per signal). Errors are scrubbed of secrets. */
+export interface ExporterStatus {
+  id: string;
+  signal: 'metrics' | 'logs';
+  endpoint: string;
+  /** unknown: nothing exported yet; ok: the last export succeeded; failing: it failed; serving/failed: a pull (prometheus) endpoint. */
+  state: 'unknown' | 'ok' | 'failing' | 'serving' | 'failed';
+  exports: number;
+  failures: number;
+  lastSuccessUnixMs?: number;
+  lastError?: { message: string; timeUnixMs: number };
+}
+
 export class ExportHealth {
   private failing = false;
   private failedInOutage = 0;
+  private exports = 0;
+  private failures = 0;
+  private lastSuccessUnixMs?: number;
+  private lastError?: { message: string; timeUnixMs: number };
 
   constructor(
     readonly target: ExportTarget,
@@ -26,9 +43,17 @@ export class ExportHealth {
     private readonly onFailure: (exporterId: string) => void,
   ) {}
 
+  status(): ExporterStatus {
+    const { id, signal, endpoint } = this.target;
+    const state = this.exports === 0 ? 'unknown' : this.failing ? 'failing' : 'ok';
+    return { id, signal, endpoint, state, exports: this.exports, failures: this.failures, lastSuccessUnixMs: this.lastSuccessUnixMs, lastError: this.lastError };
+  }
+
   record(result: ExportResult): void {
     const { id, signal, endpoint } = this.target;
+    this.exports++;
     if (result.code === ExportResultCode.SUCCESS) {
+      this.lastSuccessUnixMs = Date.now();
       if (this.failing) {
         this.log.info(`exporter ${id} (${signal}): ${endpoint} is reachable again after ${this.failedInOutage} failed exports`);
         this.failing = false;
@@ -37,8 +62,10 @@ export class ExportHealth {
       return;
     }
     this.onFailure(id);
+    this.failures++;
     this.failedInOutage++;
     const reason = this.describe(result.error);
+    this.lastError = { message: reason, timeUnixMs: Date.now() };
     if (this.failing) {
       this.log.debug(`exporter ${id} (${signal}): export to ${endpoint} failed again (${reason})`);
       return;
@@ -47,7 +74,7 @@ export class ExportHealth {
     this.log.warn(`exporter ${id} (${signal}): cannot reach ${endpoint} (${reason}); will keep retrying quietly`);
   }
 
-  private describe(error: unknown): string {
+  describe(error: unknown): string {
     let msg = error instanceof Error ? error.message : error === undefined ? 'export failed' : String(error);
     msg = msg.split('\n')[0];
     for (const s of this.target.secrets) if (s.length > 0) msg = msg.split(s).join('***');

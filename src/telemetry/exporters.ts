@@ -23,7 +23,14 @@ export interface ExporterOptions {
 /** A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). */
 export type MetricSink =
   | { kind: 'push'; exporter: PushMetricExporter; endpoint: string; timeoutMs: number; secrets: string[] }
-  | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[]): MetricReader };
+  | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[], events: PullEvents): MetricReader };
+
+/** What a pull endpoint reports: listening (or why not) and each scrape. */
+export interface PullEvents {
+  onListening(): void;
+  onListenError(error: Error): void;
+  onScrape(): void;
+}
 
 export interface LogSink {
   exporter: LogRecordExporter;
@@ -89,9 +96,20 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
       return {
         kind: 'pull',
         endpoint: `${cfg.host}:${cfg.port}`,
-        // The exporter brings its own nested copy of sdk-metrics; readers are duck-typed at runtime.
-        createReader: (producers) =>
-          new PrometheusExporter({ host: cfg.host, port: cfg.port, metricProducers: producers as never }) as unknown as MetricReader,
+        createReader: (producers, events) => {
+          // Every scrape collects from the producers once: counting there counts scrapes.
+          const counted: MetricProducer[] = producers.map((p, i) => ({
+            collect: (o) => {
+              if (i === 0) events.onScrape();
+              return p.collect(o);
+            },
+          }));
+          // Started here rather than by the constructor, so that a port in use is reported, not only diag-logged.
+          const exp = new PrometheusExporter({ host: cfg.host, port: cfg.port, metricProducers: counted as never, preventServerStart: true });
+          exp.startServer().then(() => events.onListening(), (e: Error) => events.onListenError(e));
+          // The exporter brings its own nested copy of sdk-metrics; readers are duck-typed at runtime.
+          return exp as unknown as MetricReader;
+        },
       };
     default:
       return unreachable(cfg);

@@ -11,7 +11,7 @@ import pkg from '../../package.json';
 import { OVERFLOW_ATTRIBUTES } from './aggregate';
 import type { WriteLine } from './debug';
 import { routeDiagnostics } from './diag';
-import { ExportHealth, watchLogExporter, watchMetricExporter } from './export-health';
+import { ExportHealth, type ExporterStatus, watchLogExporter, watchMetricExporter } from './export-health';
 import { buildLogSink, buildMetricSink } from './exporters';
 import { HistogramProducer } from './histogram-producer';
 import { type MetricsPipelineHandle, processorTelemetry, type ProcessorTelemetry } from './processor-telemetry';
@@ -30,6 +30,8 @@ export interface Telemetry {
   shutdown(): Promise<void>;
   /** Aggregation state by metrics pipeline id, for the next incarnation after a reload. */
   carryState(): TelemetryState;
+  /** Per exporter and signal: reachable or not, counts, the last error (for /health). */
+  exporterStatus(): ExporterStatus[];
 }
 
 /** Metrics pipeline id → the cumulative state of its sinks. */
@@ -107,6 +109,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
   const pullReaders = new Set<string>();
   const meterHandles = new Map<string, MetricsPipelineHandle>();
   const loggers = new Map<string, OtelLogger>();
+  const pullStatus = new Map<string, ExporterStatus>();
 
   for (const p of cfg.service.pipelines) {
     switch (p.signal) {
@@ -118,7 +121,23 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
             // A pull exporter owns a listening socket: it can serve one pipeline only.
             if (pullReaders.has(id)) throw new NetwatchError(`exporter ${id}: a prometheus exporter can serve only one metrics pipeline`);
             pullReaders.add(id);
-            return sink.createReader([producer]);
+            const st: ExporterStatus = { id, signal: 'metrics', endpoint: `http://${sink.endpoint}/metrics`, state: 'unknown', exports: 0, failures: 0 };
+            pullStatus.set(id, st);
+            return sink.createReader([producer], {
+              onListening: () => {
+                st.state = 'serving';
+                log.info(`exporter ${id}: serving metrics at ${st.endpoint}`);
+              },
+              onListenError: (e) => {
+                st.state = 'failed';
+                st.lastError = { message: `cannot listen on ${sink.endpoint}: ${e.message}`, timeUnixMs: Date.now() };
+                log.error(`exporter ${id}: ${st.lastError.message}`);
+              },
+              onScrape: () => {
+                st.exports++;
+                st.lastSuccessUnixMs = Date.now();
+              },
+            });
           }
           const health = healthFor(id, 'metrics', sink.endpoint, sink.secrets);
           return new PeriodicExportingMetricReader({
@@ -177,6 +196,9 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         limit,
         onOverflow,
       );
+    },
+    exporterStatus() {
+      return [...[...healths.values()].map((h) => h.status()), ...[...pullStatus.values()].map((s) => ({ ...s }))];
     },
     carryState() {
       return new Map([...metricRouters].map(([id, r]) => [id, r.state()]));

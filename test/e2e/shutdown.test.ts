@@ -1,11 +1,16 @@
-// The real CLI, stopped by a signal: it exits 0 and leaves no program, link or cgroup attachment.
+// The real CLI, stopped by a signal: it flushes one last export, exits 0 within service.shutdown_timeout
+// and leaves no program, link or cgroup attachment.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import * as net from 'node:net';
 import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { freePort } from '../helpers/ports';
+import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
 
 const CLI = join(__dirname, '../../src/cli/main.js');
 
@@ -15,7 +20,7 @@ function leftovers(h: HeldObjects): string[] {
 }
 
 /** Start the CLI, wait for `ready` in its output, send `signal`, resolve with its exit code. */
-function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; output: string; held: HeldObjects }> {
+function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals, onSignal?: () => void): Promise<{ code: number | null; output: string; held: HeldObjects }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -30,6 +35,7 @@ function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals): 
       if (!sent && ready.test(output)) {
         sent = true;
         held = heldBpfObjects(child.pid!);
+        onSignal?.();
         child.kill(signal);
       }
     };
@@ -76,3 +82,74 @@ test('netwatch events exits 0 on SIGINT and leaves nothing attached', async () =
   assert.equal(held.linkIds.length, 5);
   assert.deepEqual(leftovers(held), []);
 });
+
+test('on SIGTERM the last export is flushed: connections made after the last periodic export still reach the collector', async () => {
+  const sink = await OtlpSink.start();
+  const srv = await startTraffic('nwt-sd-srv', 'tcp-server', ['127.0.0.1']);
+  const port = srv.info.port as number;
+  const apiPort = await freePort('127.0.0.1');
+  const dir = mkdtempSync(join(tmpdir(), 'nwt-run-'));
+  const cfg = join(dir, 'agent.yaml');
+  // A one-hour interval: only the flush at shutdown can deliver anything.
+  writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://${sink.grpcEndpoint}\nservice:\n  server:\n    enabled: true\n    port: ${apiPort}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`);
+  const child = spawn(process.execPath, [CLI, 'run', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  try {
+    await waitFor(() => /running/.test(output), 20_000, () => output);
+    await runTraffic('nwt-sd-cli', 'tcp-clients', ['127.0.0.1', port, 3]);
+    const closes = async () => ((await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/connections?port=${port}&kind=close&direction=outbound`)).json()) as { count: number }).count;
+    await waitForAsync(async () => (await closes()) === 3, 10_000);
+    assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port }), 0, 'nothing exported before the signal');
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' }), 3);
+    assert.match(output, /stopped/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await stopChild(srv);
+    await sink.stop();
+  }
+});
+
+test('a collector that never answers cannot hold up the exit beyond service.shutdown_timeout', async () => {
+  // Accepts TCP connections and never says anything: an OTLP export to it hangs.
+  const sockets: net.Socket[] = [];
+  const hang = net.createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'nwt-run-'));
+  const cfg = join(dir, 'agent.yaml');
+  writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://127.0.0.1:${(hang.address() as net.AddressInfo).port}\n    timeout: 30s\nservice:\n  shutdown_timeout: 2s\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`);
+  try {
+    const started = Date.now();
+    let signalled = 0;
+    const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM', () => (signalled = Date.now()));
+    const took = Date.now() - signalled;
+    assert.equal(code, 0, output);
+    assert.ok(took < 2000, `exited ${took} ms after SIGTERM (budget 2 s)`);
+    assert.ok(signalled > started);
+    assert.match(output, /telemetry did not finish flushing within 1000 ms; giving up/);
+    assert.deepEqual(leftovers(held), []);
+  } finally {
+    for (const s of sockets) s.destroy();
+    hang.close();
+  }
+});
+
+async function waitFor(ok: () => boolean, ms: number, what: () => string = () => ''): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out:\n${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function waitForAsync(ok: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

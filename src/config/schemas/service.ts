@@ -6,6 +6,8 @@ import type { ServiceConfig } from '../types';
 
 export interface ServiceRaw {
   pipelines: Record<string, unknown>;
+  shutdown_timeout: string;
+  server: { enabled: boolean; host: string; port: number; bearer_token: string; window: { max_events: number; max_age: string } };
   telemetry: {
     logs: { level: ServiceConfig['telemetry']['logs']['level'] };
     metrics: { export_interval: string; cardinality_limit: number };
@@ -16,6 +18,26 @@ export interface ServiceRaw {
 export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
   const schema: convict.Schema<ServiceRaw> = {
     pipelines: { doc: 'metrics, logs, metrics/<name>, logs/<name>: each {receivers, processors, exporters}.', format: Object, default: {} },
+    shutdown_timeout: {
+      doc: 'On SIGTERM/SIGINT the agent stops reading, flushes one last export and detaches its probes; if that takes longer, it exits anyway (code 1). The last export gets half of it.',
+      format: 'nw.duration',
+      default: '10s',
+    },
+    server: {
+      enabled: { doc: "Serve the agent's own HTTP endpoints: /livez, /readyz, /health, the query API under /api/v1 and /openapi.json.", format: 'nw.bool', default: false },
+      // Loopback by default, as for the prometheus exporter: the query API shows every process's connections.
+      host: { doc: 'Address to listen on; 127.0.0.1 (loopback only) unless set, 0.0.0.0 for every interface.', format: 'nw.host', default: '127.0.0.1' },
+      port: { doc: 'TCP port to listen on.', format: 'nw.port', default: 9465 },
+      bearer_token: {
+        doc: "If set, every request but /livez and /readyz needs `Authorization: Bearer <token>` (compared in constant time, never logged); use ${env:NETWATCH_API_TOKEN}.",
+        format: 'nw.bearer-token',
+        default: '',
+      },
+      window: {
+        max_events: { doc: 'Most recent events the query API keeps in memory, per source (connections, sni); the oldest go first.', format: 'nw.count', default: 10000 },
+        max_age: { doc: 'Events older than this are no longer returned by the query API.', format: 'nw.duration', default: '15m' },
+      },
+    },
     telemetry: {
       logs: { level: { doc: "The agent's own log level: debug, info, warn or error.", format: 'nw.log-level', default: 'info' } },
       metrics: {

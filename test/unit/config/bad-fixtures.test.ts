@@ -95,6 +95,10 @@ const EXPECTED: Record<string, string[]> = {
   'packet-fate-seed-existing.yaml': [
     'receivers.packet_fate.seed_existing: unknown key; seed_existing is a setting of the connections receiver; valid keys here: ring_buffer_size, poll_interval, interval, sample_per_interval, table_size, ignore_reasons, include, metrics, events',
   ],
+  'server-port-taken-by-prometheus.yaml': [
+    'service.server.port: 9465 is also the port of exporter prometheus (127.0.0.1:9465); give the server or the exporter another port',
+  ],
+  'server-token-too-short.yaml': ['service.server.bearer_token: must be at least 16 characters long (got 7); generate one with: openssl rand -hex 32'],
   'several-errors-at-once.yaml': [
     'receivers.connections.ring_buffer_size: must be at least 4096 bytes (one page), got 1000',
     'receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "fast"',

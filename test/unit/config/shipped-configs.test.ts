@@ -49,3 +49,13 @@ test('the shipped agent.yaml exports to a plaintext local collector unless OTEL_
   const remote = loadConfigFile(repoPath('config/agent.yaml'), { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4317' }).exporters.otlp;
   assert.deepEqual([remote.type === 'otlp' && remote.endpoint, remote.type === 'otlp' && remote.tls.insecure], ['https://collector.example.com:4317', false]);
 });
+
+test('the shipped agent.yaml serves health and the query API on loopback, without a token by default', () => {
+  const { server } = loadConfigFile(repoPath('config/agent.yaml'), {}).service;
+  assert.deepEqual([server.enabled, server.host, server.port, server.bearer_token], [true, '127.0.0.1', 9465, '']);
+});
+
+test('the server is off unless a file turns it on, so agents started by tests or libraries bind no port', () => {
+  const cfg = loadConfigFile(repoPath('config/examples/otlphttp-json.yaml'), {});
+  assert.equal(cfg.service.server.enabled, false);
+});

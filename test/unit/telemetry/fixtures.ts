@@ -48,6 +48,8 @@ export function agentConfig(opts: {
     exporters: Object.fromEntries(opts.exporters.map((e) => [e.id, e])),
     service: {
       pipelines,
+      shutdown_timeout_ms: 10_000,
+      server: { enabled: false, host: '127.0.0.1', port: 9465, bearer_token: '', window: { max_events: 10000, max_age_ms: 900_000 } },
       telemetry: {
         logs: { level: 'info' },
         metrics: { export_interval_ms: opts.intervalMs ?? 200, cardinality_limit: opts.cardinalityLimit ?? 2000 },
