@@ -75,6 +75,7 @@ function pipelineRows(): Row[] {
 
 function workloadRows(): Row[] {
   const rows: Row[] = [
+    r('foreign_tracers', 'other processes\' programs on sock:inet_sock_set_state during a storm (after waiting for none)', 'programs', 1, 0),
     r('none.connections_per_s', 'connection storm, no tracer', 'k conn/s', 1e-3, 1),
     r('none.storm_cpu_ns_per_connection', '  storm CPU per connection', 'µs', 1e-3, 1),
   ];

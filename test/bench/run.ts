@@ -45,6 +45,7 @@ export interface BenchOptions {
   conditions: Condition[];
   settleMs: number;
   kernelCost: boolean;
+  quietWaitMs: number;
   write: boolean;
   quick: boolean;
 }
@@ -69,6 +70,7 @@ function program(): Command {
     .option('--threads <n>', 'workload: storm threads (each connects and accepts)', int, 1)
     .addOption(new Option('--conditions <list>', `workload conditions (${CONDITIONS.join(',')})`).argParser(list(CONDITIONS)).default([...CONDITIONS]))
     .option('--settle-ms <ms>', 'workload: pause between a tracer attaching and the storm', int, 500)
+    .option('--quiet-wait-ms <ms>', 'workload: wait up to this long before a storm for other processes\' programs to leave the tracepoint', int, 20000)
     .option('--no-kernel-cost', 'workload: skip the extra storm per agent condition with BPF run-time statistics on')
     .option('--no-write', 'do not write results.json and results.md');
 }
@@ -76,7 +78,7 @@ function program(): Command {
 /** --quick shortens whatever was not given explicitly. */
 function applyQuick(o: BenchOptions, cmd: Command): void {
   if (!o.quick) return;
-  const short: Partial<BenchOptions> = { runs: 2, rounds: 2, fills: 3, liveMs: 500, pipelineMs: 1500, stormMs: 1500, settleMs: 300 };
+  const short: Partial<BenchOptions> = { runs: 2, rounds: 2, fills: 3, liveMs: 500, pipelineMs: 1500, stormMs: 1500, settleMs: 300, quietWaitMs: 5000 };
   for (const [k, v] of Object.entries(short)) if (cmd.getOptionValueSource(k) === 'default') (o as unknown as Record<string, unknown>)[k] = v;
 }
 
@@ -102,7 +104,7 @@ async function main(argv: string[]): Promise<void> {
         samples = await benchPipeline({ runs: o.runs, durationMs: o.pipelineMs, ringBytes: o.pipelineRingMib << 20, variants: o.variants }, progress);
         break;
       case 'workload':
-        samples = await benchWorkload({ rounds: o.rounds, stormMs: o.stormMs, threads: o.threads, conditions: o.conditions, settleMs: o.settleMs, kernelCost: o.kernelCost }, progress);
+        samples = await benchWorkload({ rounds: o.rounds, stormMs: o.stormMs, threads: o.threads, conditions: o.conditions, settleMs: o.settleMs, kernelCost: o.kernelCost, quietWaitMs: o.quietWaitMs }, progress);
         break;
     }
     results.parts[part] = figures(part, samples);

@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { programCosts, withBpfStats } from './bpf-stats';
 import { processCpuNs } from './cpu';
+import { foreignTracers } from './machine';
 import { benchBin } from './paths';
 import { SinkProcess } from './sink';
 import { Samples } from './stats';
@@ -18,6 +19,8 @@ export interface WorkloadOptions {
   settleMs: number;
   /** One more storm per agent condition with BPF run-time statistics on, to see the agent's in-kernel cost. */
   kernelCost: boolean;
+  /** Before each storm, how long to wait for other processes' programs to leave the tracepoint. */
+  quietWaitMs: number;
 }
 
 /** Where the storm's extra time under the agent goes in the kernel: its programs' run time per connection. */
@@ -26,6 +29,7 @@ async function kernelCost(condition: Condition, o: WorkloadOptions, sink: SinkPr
   const tracer = await startTracer(condition, sink);
   try {
     await sleep(o.settleMs);
+    await quietTracepoint([process.pid, tracer.pid!], o.quietWaitMs);
     const before = programCosts(tracer.pid!);
     const st = await withBpfStats(() => storm(o.stormMs, o.threads));
     const after = programCosts(tracer.pid!);
@@ -101,6 +105,20 @@ export function storm(ms: number, threads: number, netns = NETNS): Promise<Storm
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Wait (up to `maxMs`) until no other process has a program on the tracepoint — on a shared
+ * machine another agent's probe would run in every storm's context — and return how many are left.
+ */
+async function quietTracepoint(mine: number[], maxMs: number): Promise<number> {
+  const end = Date.now() + maxMs;
+  let n = foreignTracers(mine);
+  while (n > 0 && Date.now() < end) {
+    await sleep(250);
+    n = foreignTracers(mine);
+  }
+  return n;
+}
+
 export async function benchWorkload(o: WorkloadOptions, progress: (line: string) => void): Promise<Samples> {
   const s = new Samples();
   const sink = await SinkProcess.start();
@@ -114,8 +132,12 @@ export async function benchWorkload(o: WorkloadOptions, progress: (line: string)
         const tracer = await startTracer(condition, sink);
         try {
           await sleep(o.settleMs);
+          const mine = [process.pid, ...(tracer.pid ? [tracer.pid] : [])];
+          const foreign0 = await quietTracepoint(mine, o.quietWaitMs);
           const cpu0 = tracer.pid ? processCpuNs(tracer.pid) : NaN;
           const st = await storm(o.stormMs, o.threads);
+          // Other processes' programs on the tracepoint run in the storm's context too: say when they were there.
+          s.add('foreign_tracers', Math.max(foreign0, foreignTracers(mine)));
           const tracerCpu = tracer.pid ? processCpuNs(tracer.pid) - cpu0 : NaN;
           const r = await tracer.finish(st);
           const perSec = (st.connections / st.wall_ns) * 1e9;
