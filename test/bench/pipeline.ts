@@ -15,7 +15,8 @@ export interface PipelineOptions {
 }
 
 function runWorker(req: WorkerRequest): Promise<WorkerResult> {
-  const child = fork(join(__dirname, 'pipeline-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The agent's own warnings (the log-record cap it is run into on purpose) would only clutter the output.
+  const child = fork(join(__dirname, 'pipeline-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NETWATCH_LOG_LEVEL: 'error' } });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { ok: boolean; result?: WorkerResult; error?: string }) => (m.ok ? resolve(m.result!) : reject(new Error(m.error))));
     child.once('exit', (code) => code !== 0 && reject(new Error(`pipeline worker exited with ${code}`)));
