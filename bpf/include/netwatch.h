@@ -30,7 +30,8 @@
     __type(value, __u64);                                         \
   } lost_events SEC(".maps");
 
-/* Wake the reader only once this many bytes wait (0 = every record); the reader also drains on a timer. */
+/* Wake the reader only once this many bytes wait; 0 = whenever it has caught up (the kernel's adaptive
+ * wakeup). The reader also drains on a timer. */
 const volatile __u64 wakeup_bytes = 0;
 
 static __always_inline void *nw_reserve(void *ring, void *lost, __u64 size)
@@ -45,11 +46,14 @@ static __always_inline void *nw_reserve(void *ring, void *lost, __u64 size)
   return rec;
 }
 
+/* Flags 0 let the kernel wake the reader only when this record is the first it has not read — it may
+ * be asleep; a reader still busy finds the record by itself. Forcing a wakeup per record instead costs
+ * the traced task an irq_work (a self-IPI, a VM exit under virtualisation) for every event. */
 static __always_inline void nw_submit(void *ring, void *rec)
 {
-  __u64 flags = BPF_RB_NO_WAKEUP;
-  if (wakeup_bytes == 0 || bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-    flags = BPF_RB_FORCE_WAKEUP;
+  __u64 flags = 0;
+  if (wakeup_bytes > 0)
+    flags = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
   bpf_ringbuf_submit(rec, flags);
 }
 

@@ -60,6 +60,8 @@ export interface ConnectionsReceiverConfig {
   ring_buffer_size: number;
   /** How often the reader drains the ring even without a wakeup. */
   poll_interval_ms: number;
+  /** Wake the reader once this many bytes wait (0 = whenever it has caught up). */
+  wakeup_bytes: number;
   /** Seed connections that exist when the agent starts from /proc/<pid>/net/{tcp,tcp6,udp,udp6}. */
   seed_existing: boolean;
   /** High-cardinality attributes are opt-in. */

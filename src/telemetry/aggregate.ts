@@ -62,6 +62,14 @@ export class SumTable extends Table<{ value: number }> {
     this.slot(key, null, undefined, attrs()).value += delta;
     return this.lastKey;
   }
+  /** Adds to the series if it exists (no attributes needed); false when it does not. */
+  addPresent(key: string, delta: number): boolean {
+    const s = this.series.get(key);
+    if (s === undefined) return false;
+    s.value += delta;
+    this.lastKey = key;
+    return true;
+  }
   /** Only for keys returned by add(). */
   addExisting(key: string, delta: number): void {
     const s = this.series.get(key);

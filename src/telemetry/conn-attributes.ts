@@ -52,6 +52,11 @@ export function failedBeforeEstablished(ev: ConnPipelineEvent): boolean {
 }
 
 const SEP = '\x1f';
+/** Interned keys per plan: a bound on memory; series beyond it (opt-in attributes) are keyed as before, afresh. */
+export const MAX_INTERNED_KEYS = 4096;
+
+/** Attribute values level by level (one level per attribute of the plan), the key string at the leaves. */
+type KeyTrie = Map<AttrValue | undefined, KeyTrie | string>;
 
 /** The attributes one metric gets from one receiver: opt-ins resolved once, not per event. */
 export class AttributePlan {
@@ -59,6 +64,9 @@ export class AttributePlan {
   /** The last event keyed under this plan and its key (ConnMetrics reuses it across metrics). */
   keyedEvent: ConnPipelineEvent | undefined = undefined;
   keyedKey = '';
+  private trie: KeyTrie = new Map();
+  private interned = 0;
+  private missedWhileFull = 0;
 
   constructor(readonly names: readonly AttributeName[]) {
     this.extract = names.map((n) => {
@@ -77,7 +85,47 @@ export class AttributePlan {
     }));
   }
 
+  /**
+   * The series key: the values joined, interned, so that the same attribute set yields the same
+   * string object. A key built afresh costs a hash of the whole string at every table lookup
+   * (~200 ns); an interned one has its hash cached, and finding it walks a trie of the values,
+   * whose hashes are cached already (constants, strings shared through the enricher's caches).
+   */
   key(ev: ConnPipelineEvent): string {
+    const n = this.extract.length;
+    if (n === 0) return '';
+    let node = this.trie;
+    for (let i = 0; i < n - 1; i++) {
+      const v = this.extract[i](ev);
+      let next = node.get(v) as KeyTrie | undefined;
+      if (next === undefined) {
+        if (this.interned >= MAX_INTERNED_KEYS) return this.missFull(ev);
+        node.set(v, (next = new Map()));
+      }
+      node = next;
+    }
+    const v = this.extract[n - 1](ev);
+    const hit = node.get(v) as string | undefined;
+    if (hit !== undefined) return hit;
+    if (this.interned >= MAX_INTERNED_KEYS) return this.missFull(ev);
+    const k = this.buildKey(ev);
+    node.set(v, k);
+    this.interned++;
+    return k;
+  }
+
+  /** The trie is full: build the key; once as many keys missed as it holds, start it afresh (the population moved on). */
+  private missFull(ev: ConnPipelineEvent): string {
+    if (++this.missedWhileFull >= MAX_INTERNED_KEYS) {
+      this.trie = new Map();
+      this.interned = 0;
+      this.missedWhileFull = 0;
+    }
+    return this.buildKey(ev);
+  }
+
+  /** The key as a fresh string (what key() interns). */
+  buildKey(ev: ConnPipelineEvent): string {
     let k = '';
     for (let i = 0; i < this.extract.length; i++) {
       const v = this.extract[i](ev);

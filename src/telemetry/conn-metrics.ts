@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../pipeline/event';
 import type { TcpState } from '../probes/conn/event';
 import { HistogramTable, SumTable } from './aggregate';
-import { AFTER_ESTABLISHED, AttributePlan } from './conn-attributes';
+import { AFTER_ESTABLISHED, AttributePlan, MAX_INTERNED_KEYS } from './conn-attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from './generated';
 import type { HistogramProducer } from './histogram-producer';
 
@@ -36,6 +36,8 @@ export interface TrackedSocket {
   stateKeys: Partial<Record<TcpState, string>>;
 }
 
+type SharedBase = Pick<TrackedSocket, 'base' | 'stateKeys'>;
+
 /** What a reloaded configuration carries over so cumulative counters and open sockets survive it. */
 export interface ConnMetricsState {
   readonly sums: ReadonlyMap<MetricName, SumTable>;
@@ -58,6 +60,7 @@ export class ConnMetrics implements EventSink {
   private readonly sums = new Map<MetricName, SumTable>();
   private readonly histograms = new Map<MetricName, HistogramTable>();
   private readonly sockets: Map<bigint, TrackedSocket>;
+  private readonly bases = new Map<string, SharedBase>();
   private warnedSocketCap = false;
 
   constructor(meter: Meter, producer: HistogramProducer, private readonly opts: ConnMetricsOptions) {
@@ -184,14 +187,33 @@ export class ConnMetrics implements EventSink {
     const base = rp.activeBase;
     if (!active || !base) return;
     if (rebase) {
-      const attrs = base.attributes(ev);
       s.baseKey = base.key(ev);
-      s.base = () => attrs;
-      s.stateKeys = {};
+      const shared = this.sharedBase(s.baseKey, base, ev);
+      s.base = shared.base;
+      s.stateKeys = shared.stateKeys;
+    }
+    const key = (s.stateKeys[state] ??= `${state}\x1e${s.baseKey}`);
+    if (active.addPresent(key, 1)) {
+      s.key = key;
+      return;
     }
     const baseAttrs = s.base;
-    const key = (s.stateKeys[state] ??= `${state}\x1e${s.baseKey}`);
     s.key = active.addWithAttributes(key, () => ({ [ATTR.NETWORK_CONNECTION_STATE]: state, ...baseAttrs() }), 1);
+  }
+
+  /**
+   * What sockets with the same base key share: its attributes and its per-state series keys, so
+   * that each `${state}${baseKey}` string is built (and hashed) once, not once per socket.
+   */
+  private sharedBase(baseKey: string, plan: AttributePlan, ev: ConnPipelineEvent): SharedBase {
+    let b = this.bases.get(baseKey);
+    if (b === undefined) {
+      if (this.bases.size >= MAX_INTERNED_KEYS) this.bases.clear(); // bounded; sockets keep what they hold
+      const attrs = plan.attributes(ev);
+      b = { base: () => attrs, stateKeys: {} };
+      this.bases.set(baseKey, b);
+    }
+    return b;
   }
 
   private close(rp: ReceiverPlans, ev: ConnPipelineEvent): void {

@@ -2,17 +2,26 @@
 import { defineComponent } from '../component';
 import type { ConnectionsReceiverConfig } from '../types';
 import { parseDuration } from '../duration';
-import { joinPath } from '../problems';
+import { joinPath, type Problem } from '../problems';
 import { checkEnableMap } from './enable-map';
 
 interface Settings {
   ring_buffer_size: number;
   poll_interval: string;
+  wakeup_bytes: number;
   seed_existing: boolean;
   include: { process_pid: boolean; peer_address: boolean; client_port: boolean };
   metrics: Record<string, unknown>;
   events: Record<string, unknown>;
   logs: { sampling_ratio: number; max_per_second: number };
+}
+
+/** A threshold the ring can never reach would leave every event to the poll timer. */
+function checkWakeupBytes(s: Settings, path: string, problems: Problem[]): number {
+  if (s.wakeup_bytes >= s.ring_buffer_size) {
+    problems.push({ path, message: `must be smaller than ring_buffer_size (${s.ring_buffer_size}), got ${s.wakeup_bytes}` });
+  }
+  return s.wakeup_bytes;
 }
 
 export const connections = defineComponent<ConnectionsReceiverConfig, Settings>({
@@ -26,6 +35,13 @@ export const connections = defineComponent<ConnectionsReceiverConfig, Settings>(
         default: 4_194_304,
       },
       poll_interval: { doc: 'How often the reader drains the ring even without a wakeup (a duration such as 10ms).', format: 'nw.duration', default: '10ms' },
+      wakeup_bytes: {
+        doc: 'Wake the reader only once this many bytes of events wait in the ring; 0 wakes it whenever it has caught up. ' +
+          'On a busy host a threshold (say a quarter of ring_buffer_size) saves a wakeup per event, in the traced processes and in the agent; ' +
+          'events then reach the agent up to poll_interval later. Must be smaller than ring_buffer_size.',
+        format: 'nw.count-or-zero',
+        default: 0,
+      },
       seed_existing: { doc: 'At start, report connections that already exist (read from /proc/<pid>/net/*).', format: 'nw.bool', default: true },
       include: {
         process_pid: { doc: 'Add process.pid to metrics (high cardinality).', format: 'nw.bool', default: false },
@@ -45,6 +61,7 @@ export const connections = defineComponent<ConnectionsReceiverConfig, Settings>(
     id: ctx.id,
     ring_buffer_size: s.ring_buffer_size,
     poll_interval_ms: parseDuration(s.poll_interval)!,
+    wakeup_bytes: checkWakeupBytes(s, joinPath(ctx.path, 'wakeup_bytes'), ctx.problems),
     seed_existing: s.seed_existing,
     include: { ...s.include },
     metrics: checkEnableMap('metrics', s.metrics, joinPath(ctx.path, 'metrics'), ctx.problems),

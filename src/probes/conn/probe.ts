@@ -19,7 +19,7 @@ export interface ConnProbeOptions {
   seedExisting: boolean;
   /** Owner/seed map capacity. */
   maxSockets?: number;
-  /** Wake the reader only when this many bytes are waiting (0 = every record). */
+  /** Wake the reader only when this many bytes are waiting (0 = whenever it has caught up). */
   wakeupBytes?: number;
   objectPath?: string;
   /** Report only this process / cgroup v2 id (0 = everything): benchmarks, tests, debugging. */

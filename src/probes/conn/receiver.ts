@@ -12,6 +12,7 @@ export class ConnectionsReceiver implements Receiver {
       {
         ringBytes: cfg.ring_buffer_size,
         pollIntervalMs: cfg.poll_interval_ms,
+        wakeupBytes: cfg.wakeup_bytes,
         seedExisting: cfg.seed_existing,
         nowBootNs,
       },

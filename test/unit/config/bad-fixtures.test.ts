@@ -12,7 +12,7 @@ const ENV = {}; // fixtures must not depend on the environment of whoever runs t
 const EXPECTED: Record<string, string[]> = {
   'unknown-top-level-key.yaml': ['extensions: unknown top-level key; netwatch has no extensions; valid keys here: receivers, processors, exporters, service'],
   'typo-in-receiver-key.yaml': [
-    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, seed_existing, include, metrics, events, logs',
+    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
   ],
   'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlphttp, prometheus)'],
   'pipeline-references-undefined-exporter.yaml': ['service.pipelines.metrics.exporters: "otlp/backup" is not defined under exporters (defined: debug, otlp)'],
@@ -20,6 +20,7 @@ const EXPECTED: Record<string, string[]> = {
     "receivers.connections.ring_buffer_size: must be a power of two (the kernel's BPF ring buffer requires it), got 5000000; the nearest are 4194304 or 8388608",
   ],
   'bad-cidr-in-filter.yaml': ['processors.filter/internal.exclude[0].cidrs: "10.0.0.0/33": the prefix length must be a number from 0 to 32 for IPv4'],
+  'wakeup-bytes-not-below-ring-size.yaml': ['receivers.connections.wakeup_bytes: must be smaller than ring_buffer_size (1048576), got 1048576'],
   'bad-duration.yaml': ['receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "10 milliseconds"'],
   'duration-without-unit.yaml': ['service.telemetry.metrics.export_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "60"'],
   'prometheus-in-logs-pipeline.yaml': ['service.pipelines.logs.exporters: "prometheus" can only export metrics; list it in a metrics pipeline'],

@@ -12,6 +12,7 @@ test('empty component bodies get every default', () => {
     id: 'connections',
     ring_buffer_size: 4_194_304,
     poll_interval_ms: 10,
+    wakeup_bytes: 0,
     seed_existing: true,
     include: { process_pid: false, peer_address: false, client_port: false },
     metrics: {},
@@ -48,7 +49,7 @@ test('every component type reads its settings, and text stays text', () => {
   const cfg = good('every-component.yaml');
   const c = cfg.receivers.connections;
   assert.ok(c.type === 'connections');
-  assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, false, 0]);
+  assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.wakeup_bytes, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, 1_048_576, false, 0]);
   assert.deepEqual(c.metrics, { 'netwatch.connection.retransmits': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
   assert.equal(cfg.receivers['connections/second'].poll_interval_ms, 500);

@@ -6,7 +6,7 @@ export const INSECURE: TlsSettings = { insecure: true, insecure_skip_verify: fal
 
 export function receiver(over: Partial<ConnectionsReceiverConfig> = {}): ConnectionsReceiverConfig {
   return {
-    type: 'connections', id: 'connections', ring_buffer_size: 1 << 20, poll_interval_ms: 100, seed_existing: false,
+    type: 'connections', id: 'connections', ring_buffer_size: 1 << 20, poll_interval_ms: 100, wakeup_bytes: 0, seed_existing: false,
     include: { process_pid: false, peer_address: false, client_port: false }, metrics: {}, events: {},
     logs: { sampling_ratio: 1, max_per_second: 0 }, ...over,
   };

@@ -1,0 +1,128 @@
+// `npm run bench`: every part of the benchmark in one run — the reader, the pipeline, the workload
+// cost — a table per part on stdout, results.json and results.md next to this file. Each figure is
+// the median of several runs, with the min and max. See README.md in this folder for how to read it.
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { describeMachine } from './machine';
+import { BENCH_SRC, buildNative } from './paths';
+import { benchPipeline } from './pipeline';
+import { PIPELINE_VARIANTS, type PipelineVariant } from './pipeline-worker';
+import { benchReader } from './reader';
+import { figures, header, markdown, textTable, type Part, type Results } from './report';
+import type { Samples } from './stats';
+import { CONDITIONS, type Condition } from './tracers';
+import { benchWorkload } from './workload';
+
+const PARTS: readonly Part[] = ['reader', 'pipeline', 'workload'];
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a whole number: ${v}`);
+  return n;
+};
+const list = <T extends string>(allowed: readonly T[]) => (v: string): T[] => {
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) if (!allowed.includes(i as T)) throw new Error(`${i} is not one of ${allowed.join(', ')}`);
+  return items as T[];
+};
+
+export interface BenchOptions {
+  parts: Part[];
+  runs: number;
+  rounds: number;
+  ringMib: number;
+  recordSize: number;
+  recordsPerHit: number;
+  fills: number;
+  liveMs: number;
+  wakeupBytes: number;
+  pipelineMs: number;
+  pipelineRingMib: number;
+  variants: PipelineVariant[];
+  stormMs: number;
+  threads: number;
+  conditions: Condition[];
+  settleMs: number;
+  kernelCost: boolean;
+  quietWaitMs: number;
+  write: boolean;
+  quick: boolean;
+}
+
+function program(): Command {
+  return new Command('bench')
+    .description('netwatch benchmarks: reader vs libbpf, pipeline throughput, workload cost vs tcpstates and bpftrace')
+    .addOption(new Option('--parts <list>', `parts to run (${PARTS.join(',')})`).argParser(list(PARTS)).default([...PARTS]))
+    .option('--quick', 'short runs to check that everything works (2 runs, short durations)', false)
+    .option('--runs <n>', 'repetitions of the reader and pipeline parts', int, 5)
+    .option('--rounds <n>', 'rounds of the workload part (every condition once per round, order rotating)', int, 5)
+    .option('--ring-mib <n>', 'reader: ring size in MiB', int, 16)
+    .option('--record-size <bytes>', 'reader: record size (default: a conn probe record)', int, 136)
+    .option('--records-per-hit <n>', 'reader: records the generator emits per syscall', int, 16)
+    .option('--fills <n>', 'reader: fill-and-drain cycles per run and consumer', int, 10)
+    .option('--live-ms <ms>', 'reader: length of each live run', int, 2000)
+    .option('--wakeup-bytes <n>', 'reader: the generator\'s wakeup_bytes, as the probes\' (0 = adaptive)', int, 0)
+    .option('--pipeline-ms <ms>', 'pipeline: length of each run', int, 5000)
+    .option('--pipeline-ring-mib <n>', 'pipeline: MiB of records replayed (the default ring size is 4)', int, 4)
+    .addOption(new Option('--variants <list>', `pipeline variants (${PIPELINE_VARIANTS.join(',')})`).argParser(list(PIPELINE_VARIANTS)).default([...PIPELINE_VARIANTS]))
+    .option('--storm-ms <ms>', 'workload: length of each storm', int, 5000)
+    .option('--threads <n>', 'workload: storm threads (each connects and accepts)', int, 1)
+    .addOption(new Option('--conditions <list>', `workload conditions (${CONDITIONS.join(',')})`).argParser(list(CONDITIONS)).default([...CONDITIONS]))
+    .option('--settle-ms <ms>', 'workload: pause between a tracer attaching and the storm', int, 500)
+    .option('--quiet-wait-ms <ms>', 'workload: wait up to this long before a storm for other processes\' programs to leave the tracepoint', int, 20000)
+    .option('--no-kernel-cost', 'workload: skip the extra storm per agent condition with BPF run-time statistics on')
+    .option('--no-write', 'do not write results.json and results.md');
+}
+
+/** --quick shortens whatever was not given explicitly. */
+function applyQuick(o: BenchOptions, cmd: Command): void {
+  if (!o.quick) return;
+  const short: Partial<BenchOptions> = { runs: 2, rounds: 2, fills: 3, liveMs: 500, pipelineMs: 1500, stormMs: 1500, settleMs: 300, quietWaitMs: 5000 };
+  for (const [k, v] of Object.entries(short)) if (cmd.getOptionValueSource(k) === 'default') (o as unknown as Record<string, unknown>)[k] = v;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cmd = program().parse(argv);
+  const o = cmd.opts<BenchOptions>();
+  applyQuick(o, cmd);
+  const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+  buildNative();
+  const machine = describeMachine();
+  const options: Record<string, unknown> = { ...o };
+  delete options.write;
+  const results: Results = { machine, options, parts: {} };
+  const started = Date.now();
+  for (const part of o.parts) {
+    progress(`${part}…`);
+    let samples: Samples;
+    switch (part) {
+      case 'reader':
+        samples = await benchReader({ runs: o.runs, ringBytes: o.ringMib << 20, recordSize: o.recordSize, recordsPerHit: o.recordsPerHit, fills: o.fills, liveMs: o.liveMs, wakeupBytes: o.wakeupBytes }, progress);
+        break;
+      case 'pipeline':
+        samples = await benchPipeline({ runs: o.runs, durationMs: o.pipelineMs, ringBytes: o.pipelineRingMib << 20, variants: o.variants }, progress);
+        break;
+      case 'workload':
+        samples = await benchWorkload({ rounds: o.rounds, stormMs: o.stormMs, threads: o.threads, conditions: o.conditions, settleMs: o.settleMs, kernelCost: o.kernelCost, quietWaitMs: o.quietWaitMs }, progress);
+        break;
+    }
+    results.parts[part] = figures(part, samples);
+  }
+  machine.loadEnd = loadavg()[0];
+  const out = [...header(machine, options), `took ${Math.round((Date.now() - started) / 1000)} s`, ''];
+  for (const part of o.parts) out.push(textTable(part, results.parts[part]!), '');
+  process.stdout.write(out.join('\n'));
+  if (o.write) {
+    writeFileSync(join(BENCH_SRC, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(BENCH_SRC, 'results.md'), markdown(results));
+    progress(`wrote ${join(BENCH_SRC, 'results.json')} and results.md`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).catch((e: Error) => {
+    process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}
