@@ -65,6 +65,8 @@ class Agent implements RunningAgent {
   generation = 1;
   private readonly enricher = new Enricher();
   private readonly receivers = new Map<string, { rc: ReceiverConfig; r: Receiver }>();
+  /** Receivers stopped by stop(), whose final stats the last export still reports. */
+  private readonly retired = new Map<string, Receiver>();
   private readonly receiverStates = new Map<string, ReceiverStatus>();
   private telemetry: Telemetry;
   private runner: PipelineRunner;
@@ -204,10 +206,12 @@ class Agent implements RunningAgent {
     if (errors.length) throw new Error(`${errors.length} receiver(s) could not start: ${errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
   }
 
-  private stopReceiver(id: string): void {
+  /** Detach a receiver; with `keepStats` its final counts stay in stats() for the last export. */
+  private stopReceiver(id: string, keepStats = false): void {
     const entry = this.receivers.get(id);
-    this.receiverStates.delete(id);
+    if (!keepStats) this.receiverStates.delete(id);
     if (!entry) return;
+    if (keepStats) this.retired.set(id, entry.r);
     this.receivers.delete(id);
     try {
       entry.r.stop();
@@ -217,7 +221,10 @@ class Agent implements RunningAgent {
   }
 
   stats(): Record<string, ProbeStats> {
-    return Object.fromEntries([...this.receivers].map(([id, { r }]) => [id, r.stats()]));
+    const out: Record<string, ProbeStats> = {};
+    for (const [id, r] of this.retired) out[id] = r.stats();
+    for (const [id, { r }] of this.receivers) out[id] = r.stats();
+    return out;
   }
 
   flush(): Promise<void> {
@@ -312,7 +319,8 @@ class Agent implements RunningAgent {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.phase = 'stopping';
-      for (const id of [...this.receivers.keys()]) this.stopReceiver(id);
+      // Receivers keep their final counts, so the last export carries events read and lost.
+      for (const id of [...this.receivers.keys()]) this.stopReceiver(id, true);
       await this.runner.shutdown();
       await this.telemetry.shutdown();
       this.enricher.close();

@@ -106,6 +106,9 @@ test('on SIGTERM the last export is flushed: connections made after the last per
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
     assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' }), 3);
+    // The stopped probe's own counts are in that last export too (it read at least these 3 connects).
+    assert.ok(sink.sumOf('netwatch.agent.events.read', { 'netwatch.probe': 'connections' }) >= 3);
+    assert.equal(sink.sumOf('netwatch.agent.events.lost', { 'netwatch.probe': 'connections' }), 0);
     assert.match(output, /stopped/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { rootLogger } from '../../log';
 import { BpfObject } from '../../kernel/object';
-import { RingBufferReader } from '../../kernel/ringbuf';
-import { sumPerCpuU64, updateElem } from '../../kernel/maps';
+import { ProbeRing } from '../../kernel/probe-ring';
+import { updateElem } from '../../kernel/maps';
 import { cgroup2Root, checkBtf, ensureTracefs } from '../../kernel/mounts';
 import type { ConnEvent } from './event';
 import { ConnDecoder } from './decoder';
@@ -47,10 +47,8 @@ const log = rootLogger.child('conn');
 
 export class ConnProbe {
   private obj: BpfObject | null = null;
-  private reader: RingBufferReader | null = null;
-  private lostFd = -1;
+  private ring: ProbeRing | null = null;
   private readonly decoder = new ConnDecoder();
-  private corrupt = 0;
 
   constructor(private readonly opts: ConnProbeOptions, private readonly onEvent: (ev: ConnEvent) => void) {}
 
@@ -75,28 +73,24 @@ export class ConnProbe {
       obj.attach('conn_accept_exit');
       obj.attachCgroup('conn_connect4', cgroupRoot);
       obj.attachCgroup('conn_connect6', cgroupRoot);
-      this.lostFd = obj.map('lost_events').fd;
       const seen = new Set<string>();
-      this.reader = new RingBufferReader(obj.map('events'), {
+      this.ring = new ProbeRing(obj, {
+        probe: 'conn',
         pollIntervalMs: this.opts.pollIntervalMs,
         onBatch: (b) =>
           this.decoder.decodeBatch(b, (ev) => {
             if (seen.size < 100_000 && this.seeding) seen.add(tupleKey(ev));
             this.onEvent(ev);
           }),
-        onCorrupt: (why) => {
-          this.corrupt++;
-          log.error('ring buffer inconsistent', { why });
-        },
       });
       if (this.opts.seedExisting) {
         // Drain what arrived since attach first, so a socket born in between is not seeded twice.
         this.seeding = true;
-        this.reader.drain();
+        this.ring.drain();
         this.seeding = false;
         this.seed(cgroupRoot, seen);
       }
-      this.reader.start();
+      this.ring.start();
     } catch (e) {
       this.stop();
       throw e;
@@ -140,8 +134,8 @@ export class ConnProbe {
   stats(): ProbeStats {
     return {
       read: this.decoder.decoded,
-      lost: this.lostFd >= 0 ? Number(sumPerCpuU64(this.lostFd)) : 0,
-      decodeErrors: this.decoder.decodeErrors + this.corrupt,
+      lost: this.ring?.lost() ?? 0,
+      decodeErrors: this.decoder.decodeErrors + (this.ring?.corrupt ?? 0),
     };
   }
 
@@ -152,15 +146,14 @@ export class ConnProbe {
 
   /** Drain the ring now (tests, shutdown). */
   drain(): void {
-    this.reader?.drain();
+    this.ring?.drain();
   }
 
+  /** Detach and free everything; stats() keeps the final counts. */
   stop(): void {
-    this.reader?.close();
-    this.reader = null;
+    this.ring?.close();
     this.obj?.close();
     this.obj = null;
-    this.lostFd = -1;
   }
 }
 

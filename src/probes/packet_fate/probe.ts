@@ -4,10 +4,10 @@
 import { ConfigError } from '../../errors';
 import { rootLogger } from '../../log';
 import { graceFallbackReason, waitForBpfReaders, waitForBpfReadersSync } from '../../kernel/grace';
-import { sumPerCpuU64, updateElem } from '../../kernel/maps';
+import { updateElem } from '../../kernel/maps';
 import { checkBtf, ensureTracefs } from '../../kernel/mounts';
 import { BpfObject, type Link } from '../../kernel/object';
-import { RingBufferReader } from '../../kernel/ringbuf';
+import { ProbeRing } from '../../kernel/probe-ring';
 import { bpfObjectPath } from '../conn/probe';
 import type { ProbeStats } from '../receiver';
 import { FateDecoder } from './decoder';
@@ -77,11 +77,9 @@ export function resolveIgnoredReasons(names: ReasonNames, wanted: readonly strin
 export class PacketFateProbe {
   private obj: BpfObject | null = null;
   private links: Link[] = [];
-  private reader: RingBufferReader | null = null;
+  private ring: ProbeRing | null = null;
   private tables: FateTables | null = null;
   private decoder: FateDecoder | null = null;
-  private lostFd = -1;
-  private corrupt = 0;
   /** An interval being retired: its epoch, waiting for the grace period. */
   private pending: { epoch: number; done: boolean } | null = null;
   private warnedOverflow = false;
@@ -126,17 +124,13 @@ export class PacketFateProbe {
         decoder,
         reasons,
       );
-      this.lostFd = obj.map('lost_events').fd;
-      this.reader = new RingBufferReader(obj.map('events'), {
+      this.ring = new ProbeRing(obj, {
+        probe: 'packet_fate',
         pollIntervalMs: this.opts.pollIntervalMs,
         onBatch: (b) => decoder.decodeBatch(b, (s) => this.handlers.onSample(s)),
-        onCorrupt: (why) => {
-          this.corrupt++;
-          log.error('ring buffer inconsistent', { why });
-        },
       });
       for (const p of wanted) this.links.push(obj.attach(p));
-      this.reader.start();
+      this.ring.start();
       if (!shared) log.info('no connections receiver runs: drops, resets and retransmits carry no pid or process, only the cgroup a socket was created in');
     } catch (e) {
       this.stop();
@@ -219,8 +213,8 @@ export class PacketFateProbe {
   stats(): ProbeStats {
     return {
       read: this.decoder?.decoded ?? 0,
-      lost: this.lostFd >= 0 ? Number(sumPerCpuU64(this.lostFd)) : 0,
-      decodeErrors: (this.decoder?.decodeErrors ?? 0) + this.corrupt,
+      lost: this.ring?.lost() ?? 0,
+      decodeErrors: (this.decoder?.decodeErrors ?? 0) + (this.ring?.corrupt ?? 0),
     };
   }
 
@@ -231,7 +225,7 @@ export class PacketFateProbe {
 
   /** Drain the ring now (tests, shutdown). */
   drain(): void {
-    this.reader?.drain();
+    this.ring?.drain();
   }
 
   /** Detach, then hand over everything still counted (both tables) and sampled, then free it all. */
@@ -246,14 +240,12 @@ export class PacketFateProbe {
         this.finishPending();
         this.collect(this.tables.epoch);
       }
-      this.reader?.drain();
+      this.ring?.drain();
     } finally {
-      this.reader?.close();
-      this.reader = null;
+      this.ring?.close();
       this.tables = null;
       obj.close();
       this.obj = null;
-      this.lostFd = -1;
     }
   }
 }

@@ -4,8 +4,8 @@
 import { statSync } from 'node:fs';
 import { rootLogger } from '../../log';
 import { BpfObject } from '../../kernel/object';
-import { RingBufferReader } from '../../kernel/ringbuf';
-import { deleteElem, sumPerCpuU64, updateElem } from '../../kernel/maps';
+import { ProbeRing } from '../../kernel/probe-ring';
+import { deleteElem, updateElem } from '../../kernel/maps';
 import { checkBtf } from '../../kernel/mounts';
 import { TcHook } from '../../kernel/tc';
 import { bpfObjectPath } from '../conn/probe';
@@ -36,14 +36,12 @@ const UNSHARED_OWNERS_ENTRIES = 64;
 
 export class SniProbe {
   private obj: BpfObject | null = null;
-  private reader: RingBufferReader | null = null;
+  private ring: ProbeRing | null = null;
   private readonly hooks = new Map<number, { hook: TcHook; name: string }>();
   private readonly decoder = new SniDecoder();
   private ports = new Set<number>();
   private portsFd = -1;
   private flowsFd = -1;
-  private lostFd = -1;
-  private corrupt = 0;
   private rescanTimer: NodeJS.Timeout | null = null;
   /** Inode of the network namespace the interfaces live in (the agent's own). */
   readonly netns: number = statSync('/proc/self/ns/net').ino;
@@ -63,18 +61,10 @@ export class SniProbe {
       obj.load();
       this.portsFd = obj.map('watched_ports').fd;
       this.flowsFd = obj.map('flows').fd;
-      this.lostFd = obj.map('lost_events').fd;
       this.setPorts(this.opts.ports);
-      this.reader = new RingBufferReader(obj.map('events'), {
-        pollIntervalMs: this.opts.pollIntervalMs,
-        onBatch: (b) => this.decoder.decodeBatch(b, this.onRecord),
-        onCorrupt: (why) => {
-          this.corrupt++;
-          log.error('ring buffer inconsistent', { why });
-        },
-      });
+      this.ring = new ProbeRing(obj, { probe: 'sni', pollIntervalMs: this.opts.pollIntervalMs, onBatch: (b) => this.decoder.decodeBatch(b, this.onRecord) });
       for (const i of interfaces) this.attach(i);
-      this.reader.start();
+      this.ring.start();
       if (this.opts.interfaces === 'all' && this.opts.rescanIntervalMs > 0) {
         this.rescanTimer = setInterval(() => this.rescan(), this.opts.rescanIntervalMs);
         this.rescanTimer.unref();
@@ -164,13 +154,13 @@ export class SniProbe {
   stats(): ProbeStats {
     return {
       read: this.decoder.decoded,
-      lost: this.lostFd >= 0 ? Number(sumPerCpuU64(this.lostFd)) : 0,
-      decodeErrors: this.decoder.decodeErrors + this.corrupt,
+      lost: this.ring?.lost() ?? 0,
+      decodeErrors: this.decoder.decodeErrors + (this.ring?.corrupt ?? 0),
     };
   }
 
   drain(): void {
-    this.reader?.drain();
+    this.ring?.drain();
   }
 
   stop(): void {
@@ -179,10 +169,9 @@ export class SniProbe {
     // Filters first: once they are gone nothing writes into the ring we are about to unmap.
     for (const { hook } of this.hooks.values()) hook.detach();
     this.hooks.clear();
-    this.reader?.close();
-    this.reader = null;
+    this.ring?.close();
     this.obj?.close();
     this.obj = null;
-    this.portsFd = this.flowsFd = this.lostFd = -1;
+    this.portsFd = this.flowsFd = -1;
   }
 }
