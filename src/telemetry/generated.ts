@@ -95,6 +95,7 @@ export const METRIC = {
   NOMAD_AUTOSTART_SCALE_CALLS: "netwatch.nomad.autostart.scale_calls",
   NOMAD_AUTOSTART_TIME_TO_SCALE_CALL: "netwatch.nomad.autostart.time_to_scale_call",
   NOMAD_AUTOSTART_TIME_TO_READY: "netwatch.nomad.autostart.time_to_ready",
+  AGENT_LOG_RECORDS_DROPPED: "netwatch.agent.log_records.dropped",
   AGENT_CARDINALITY_LIMIT_HITS: "netwatch.agent.cardinality_limit.hits",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -344,6 +345,11 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     description: "Time from the first matching packet of a wake to the group being ready (`wait_for`: running or healthy allocations).",
     attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+  },
+  "netwatch.agent.log_records.dropped": {
+    name: "netwatch.agent.log_records.dropped", source: "agent", instrument: "counter", valueType: "int", unit: "{log_record}", enabled: true,
+    description: "Log records an exporter could not take because more than its queue (2048 records) were waiting for export; counted, never dropped silently.",
+    attributes: ["netwatch.exporter"],
   },
   "netwatch.agent.cardinality_limit.hits": {
     name: "netwatch.agent.cardinality_limit.hits", source: "agent", instrument: "counter", valueType: "int", unit: "{measurement}", enabled: true,

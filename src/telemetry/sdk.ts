@@ -16,6 +16,7 @@ import { buildLogSink, buildMetricSink } from './exporters';
 import { HistogramProducer } from './histogram-producer';
 import { type MetricsPipelineHandle, processorTelemetry, type ProcessorTelemetry } from './processor-telemetry';
 import { buildResource } from './resource';
+import { BoundedLogProcessor, LOG_QUEUE_CAPACITY, settleExports } from './log-queue';
 import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
 import { buildLogSources, buildMetricSources, type MetricsRouter, type PipelineCarry } from './sources';
 
@@ -63,6 +64,15 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
 
   let stats: StatsProvider | undefined;
   const exportFailures = new Map<string, number>();
+  const logRecordsDropped = new Map<string, number>();
+  const onLogDrop = (id: string): void => {
+    const n = (logRecordsDropped.get(id) ?? 0) + 1;
+    logRecordsDropped.set(id, n);
+    if (n === 1) {
+      log.warn(`exporter ${id} (logs): more than ${LOG_QUEUE_CAPACITY} log records wait for export; the excess is dropped and counted ` +
+        'in netwatch.agent.log_records.dropped (lower the receivers\' logs.max_per_second or sampling_ratio)');
+    }
+  };
   const cardinalityHits = new Map<string, number>();
   const warnedOverflow = new Set<string>();
   const warnOverflow = (metric: string): void => {
@@ -155,18 +165,22 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         const router = buildMetricSources({ meter, producer, cardinalityLimit: limit, onOverflow, log, probeStats: () => stats?.().probes ?? {} }, receiversOf(p), opts.carry?.get(p.id));
         metricRouters.set(p.id, router);
         sinks.set(p.id, router);
-        registerSelfMetrics(meter, { stats: (): AgentStats | undefined => stats?.(), exportFailures, cardinalityHits });
+        registerSelfMetrics(meter, { stats: (): AgentStats | undefined => stats?.(), exportFailures, cardinalityHits, logRecordsDropped });
         break;
       }
       case 'logs': {
         const processors: LogRecordProcessor[] = p.exporters.map((id) => {
           const sink = buildLogSink(exporterConfig(p, id), { debugWrite: opts.debugWrite });
           const health = healthFor(id, 'logs', sink.endpoint, sink.secrets);
-          return new BatchLogRecordProcessor({
-            exporter: watchLogExporter(sink.exporter, health),
+          let bounded: BoundedLogProcessor | undefined = undefined;
+          const batch = new BatchLogRecordProcessor({
+            exporter: settleExports(watchLogExporter(sink.exporter, health), sink.timeoutMs, (n) => bounded?.settled(n)),
             scheduledDelayMillis: Math.min(MAX_LOG_DELAY_MS, interval),
             exportTimeoutMillis: sink.timeoutMs,
+            maxQueueSize: LOG_QUEUE_CAPACITY,
           });
+          bounded = new BoundedLogProcessor(batch, LOG_QUEUE_CAPACITY, () => onLogDrop(id));
+          return bounded;
         });
         const lp = new LoggerProvider({ resource, processors });
         loggerProviders.push(lp);

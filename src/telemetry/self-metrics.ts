@@ -16,6 +16,8 @@ export interface SelfMetricsSources {
   stats: () => AgentStats | undefined;
   /** Failed exports counted by the exporter wrappers, by exporter id. */
   exportFailures: ReadonlyMap<string, number>;
+  /** Log records turned away because an exporter's queue was full, by exporter id. */
+  logRecordsDropped: ReadonlyMap<string, number>;
   /** Measurements folded into overflow series, by metric name. */
   cardinalityHits: ReadonlyMap<string, number>;
 }
@@ -30,6 +32,7 @@ export function registerSelfMetrics(meter: Meter, src: SelfMetricsSources): void
   const decodeErrors = counter(METRIC.AGENT_EVENTS_DECODE_ERRORS);
   const exportFailures = counter(METRIC.AGENT_EXPORT_FAILURES);
   const hits = counter(METRIC.AGENT_CARDINALITY_LIMIT_HITS);
+  const logsDropped = counter(METRIC.AGENT_LOG_RECORDS_DROPPED);
   meter.addBatchObservableCallback((o) => {
     const stats = src.stats();
     for (const [probe, p] of Object.entries(stats?.probes ?? {})) {
@@ -43,5 +46,6 @@ export function registerSelfMetrics(meter: Meter, src: SelfMetricsSources): void
     for (const [id, n] of src.exportFailures) failures.set(id, n);
     for (const [id, n] of failures) o.observe(exportFailures, n, { [ATTR.EXPORTER]: id });
     for (const [metric, n] of src.cardinalityHits) o.observe(hits, n, { [ATTR.METRIC_NAME]: metric });
-  }, [read, lost, decodeErrors, exportFailures, hits]);
+    for (const [id, n] of src.logRecordsDropped) o.observe(logsDropped, n, { [ATTR.EXPORTER]: id });
+  }, [read, lost, decodeErrors, exportFailures, hits, logsDropped]);
 }
