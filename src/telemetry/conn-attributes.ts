@@ -1,14 +1,13 @@
 // How each catalogue attribute is read from a connection event, and per-metric attribute plans
 // that turn an event into a compact series key (hot path) and, once per series, an attribute object.
-import type { Attributes } from '@opentelemetry/api';
 import type { ConnectionsReceiverConfig } from '../config/types';
 import type { ConnPipelineEvent } from '../pipeline/event';
 import type { TcpState } from '../probes/conn/event';
 import { errnoName } from './errno';
-import { ATTR, ATTRIBUTES, type AttributeName } from './generated';
+import { AttributePlan, type Extractor, metricAttributes } from './attribute-plan';
+import { ATTR, type AttributeName } from './generated';
 
-export type AttrValue = string | number | boolean;
-type Extract = (ev: ConnPipelineEvent) => AttrValue | undefined;
+type Extract = Extractor<ConnPipelineEvent>;
 
 const inbound = (ev: ConnPipelineEvent): boolean => ev.direction === 'inbound' || (ev.direction === 'unknown' && ev.remotePort === 0);
 const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
@@ -51,95 +50,10 @@ export function failedBeforeEstablished(ev: ConnPipelineEvent): boolean {
   return ev.kind === 'close' && ev.error !== 0 && !AFTER_ESTABLISHED.has(ev.oldState);
 }
 
-const SEP = '\x1f';
-/** Interned keys per plan: a bound on memory; series beyond it (opt-in attributes) are keyed as before, afresh. */
-export const MAX_INTERNED_KEYS = 4096;
+/** A plan over connection events (a metric's attributes, or a log event's). */
+export type ConnPlan = AttributePlan<ConnPipelineEvent>;
+export const connPlan = (names: readonly AttributeName[]): ConnPlan => new AttributePlan(names, CONN_EXTRACTORS, 'connection');
 
-/** Attribute values level by level (one level per attribute of the plan), the key string at the leaves. */
-type KeyTrie = Map<AttrValue | undefined, KeyTrie | string>;
-
-/** The attributes one metric gets from one receiver: opt-ins resolved once, not per event. */
-export class AttributePlan {
-  private readonly extract: Extract[];
-  /** The last event keyed under this plan and its key (ConnMetrics reuses it across metrics). */
-  keyedEvent: ConnPipelineEvent | undefined = undefined;
-  keyedKey = '';
-  private trie: KeyTrie = new Map();
-  private interned = 0;
-  private missedWhileFull = 0;
-
-  constructor(readonly names: readonly AttributeName[]) {
-    this.extract = names.map((n) => {
-      const f = CONN_EXTRACTORS[n];
-      if (!f) throw new Error(`attribute ${n} has no connection extractor`);
-      return f;
-    });
-  }
-
-  /** Catalogue attributes of a metric, minus opt-ins the receiver's `include` leaves off, minus `omit`. */
-  static forMetric(attributes: readonly AttributeName[], include: ConnectionsReceiverConfig['include'], omit: readonly AttributeName[] = []): AttributePlan {
-    return new AttributePlan(attributes.filter((n) => {
-      const d = ATTRIBUTES[n];
-      if (omit.includes(n)) return false;
-      return d.requirement === 'always' || (d.include !== undefined && include[d.include]);
-    }));
-  }
-
-  /**
-   * The series key: the values joined, interned, so that the same attribute set yields the same
-   * string object. A key built afresh costs a hash of the whole string at every table lookup
-   * (~200 ns); an interned one has its hash cached, and finding it walks a trie of the values,
-   * whose hashes are cached already (constants, strings shared through the enricher's caches).
-   */
-  key(ev: ConnPipelineEvent): string {
-    const n = this.extract.length;
-    if (n === 0) return '';
-    let node = this.trie;
-    for (let i = 0; i < n - 1; i++) {
-      const v = this.extract[i](ev);
-      let next = node.get(v) as KeyTrie | undefined;
-      if (next === undefined) {
-        if (this.interned >= MAX_INTERNED_KEYS) return this.missFull(ev);
-        node.set(v, (next = new Map()));
-      }
-      node = next;
-    }
-    const v = this.extract[n - 1](ev);
-    const hit = node.get(v) as string | undefined;
-    if (hit !== undefined) return hit;
-    if (this.interned >= MAX_INTERNED_KEYS) return this.missFull(ev);
-    const k = this.buildKey(ev);
-    node.set(v, k);
-    this.interned++;
-    return k;
-  }
-
-  /** The trie is full: build the key; once as many keys missed as it holds, start it afresh (the population moved on). */
-  private missFull(ev: ConnPipelineEvent): string {
-    if (++this.missedWhileFull >= MAX_INTERNED_KEYS) {
-      this.trie = new Map();
-      this.interned = 0;
-      this.missedWhileFull = 0;
-    }
-    return this.buildKey(ev);
-  }
-
-  /** The key as a fresh string (what key() interns). */
-  buildKey(ev: ConnPipelineEvent): string {
-    let k = '';
-    for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      k += v === undefined ? SEP : v + SEP;
-    }
-    return k;
-  }
-
-  attributes(ev: ConnPipelineEvent): Attributes {
-    const out: Attributes = {};
-    for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      if (v !== undefined) out[this.names[i]] = v;
-    }
-    return out;
-  }
-}
+/** A metric's plan: its catalogue attributes minus opt-ins the receiver's `include` leaves off, minus `omit`. */
+export const connMetricPlan = (attributes: readonly AttributeName[], include: ConnectionsReceiverConfig['include'], omit: readonly AttributeName[] = []): ConnPlan =>
+  connPlan(metricAttributes(attributes, include, omit));

@@ -4,8 +4,9 @@ import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
 import type { ConnectionsReceiverConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../pipeline/event';
-import { AttributePlan, failedBeforeEstablished } from './conn-attributes';
+import { connPlan, type ConnPlan, failedBeforeEstablished } from './conn-attributes';
 import { errnoName } from './errno';
+import { LogGate } from './log-gate';
 import { EVENT, EVENTS, type EventDescriptor, type EventName } from './generated';
 
 export const CONN_EVENTS: readonly EventDescriptor[] = Object.values(EVENTS).filter((e) => e.source === 'connections');
@@ -46,26 +47,19 @@ function body(name: EventName, ev: ConnPipelineEvent): string {
 }
 
 interface ReceiverLogs {
-  events: Map<EventName, { d: EventDescriptor; plan: AttributePlan }>;
-  ratio: number;
-  maxPerSecond: number;
-  second: number;
-  inSecond: number;
+  events: Map<EventName, { d: EventDescriptor; plan: ConnPlan }>;
+  gate: LogGate;
 }
 
 export class ConnLogs implements EventSink {
   private readonly byReceiver = new Map<string, ReceiverLogs>();
-  /** Records dropped by sampling and by the rate limit. */
-  sampledOut = 0;
-  rateLimited = 0;
-  private warnedRate = false;
 
-  constructor(private readonly logger: OtelLogger, receivers: readonly ConnectionsReceiverConfig[], private readonly log: Logger, private readonly random = Math.random) {
+  constructor(private readonly logger: OtelLogger, receivers: readonly ConnectionsReceiverConfig[], log: Logger, random = Math.random) {
     for (const rc of receivers) {
-      const events = new Map<EventName, { d: EventDescriptor; plan: AttributePlan }>();
+      const events = new Map<EventName, { d: EventDescriptor; plan: ConnPlan }>();
       // Log records carry every catalogue attribute they have: opt-ins only restrict metrics.
-      for (const d of CONN_EVENTS) if (eventEnabled(rc, d)) events.set(d.name, { d, plan: new AttributePlan(d.attributes) });
-      this.byReceiver.set(rc.id, { events, ratio: rc.logs.sampling_ratio, maxPerSecond: rc.logs.max_per_second, second: 0, inSecond: 0 });
+      for (const d of CONN_EVENTS) if (eventEnabled(rc, d)) events.set(d.name, { d, plan: connPlan(d.attributes) });
+      this.byReceiver.set(rc.id, { events, gate: new LogGate(rc.logs, `connection log records of receivers.${rc.id}`, log, random) });
     }
   }
 
@@ -76,11 +70,7 @@ export class ConnLogs implements EventSink {
     const name = eventClass(ev);
     const e = name && r.events.get(name);
     if (!e) return;
-    if (r.ratio < 1 && this.random() >= r.ratio) {
-      this.sampledOut++;
-      return;
-    }
-    if (r.maxPerSecond > 0 && !this.admit(r)) return;
+    if (!r.gate.admit()) return;
     this.logger.emit({
       eventName: e.d.name,
       timestamp: ev.timeUnixMs,
@@ -89,22 +79,5 @@ export class ConnLogs implements EventSink {
       body: body(e.d.name, ev),
       attributes: e.plan.attributes(ev),
     });
-  }
-
-  /** Fixed one-second windows of wall-clock time: cheap, and bursts at a boundary are bounded by 2x. */
-  private admit(r: ReceiverLogs): boolean {
-    const now = Math.floor(Date.now() / 1000);
-    if (now !== r.second) {
-      r.second = now;
-      r.inSecond = 0;
-    }
-    if (r.inSecond < r.maxPerSecond) {
-      r.inSecond++;
-      return true;
-    }
-    this.rateLimited++;
-    if (!this.warnedRate) this.log.warn(`connection log records are capped at ${r.maxPerSecond}/s (receivers.<id>.logs.max_per_second); the excess is dropped`);
-    this.warnedRate = true;
-    return false;
   }
 }

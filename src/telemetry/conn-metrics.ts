@@ -6,7 +6,8 @@ import type { Logger } from '../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../pipeline/event';
 import type { TcpState } from '../probes/conn/event';
 import { HistogramTable, SumTable } from './aggregate';
-import { AFTER_ESTABLISHED, AttributePlan, MAX_INTERNED_KEYS } from './conn-attributes';
+import { MAX_INTERNED_KEYS } from './attribute-plan';
+import { AFTER_ESTABLISHED, connMetricPlan, type ConnPlan } from './conn-attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from './generated';
 import type { HistogramProducer } from './histogram-producer';
 
@@ -21,9 +22,9 @@ export function metricEnabled(rc: ConnectionsReceiverConfig, m: MetricDescriptor
 }
 
 interface ReceiverPlans {
-  plans: Map<MetricName, AttributePlan>;
+  plans: Map<MetricName, ConnPlan>;
   /** `netwatch.connection.active` minus its state attribute: the state is prepended per transition. */
-  activeBase?: AttributePlan;
+  activeBase?: ConnPlan;
 }
 
 export interface TrackedSocket {
@@ -69,14 +70,14 @@ export class ConnMetrics implements EventSink {
     for (const rc of opts.receivers) {
       const rp: ReceiverPlans = { plans: new Map() };
       // Metrics with the same attribute list share one plan, so an event's key is built once for all of them.
-      const shared = new Map<string, AttributePlan>();
+      const shared = new Map<string, ConnPlan>();
       for (const m of wanted) {
         if (!metricEnabled(rc, m)) continue;
-        const plan = AttributePlan.forMetric(m.attributes, rc.include);
+        const plan = connMetricPlan(m.attributes, rc.include);
         const sig = plan.names.join(',');
         if (!shared.has(sig)) shared.set(sig, plan);
         rp.plans.set(m.name, shared.get(sig)!);
-        if (m.name === METRIC.CONNECTION_ACTIVE) rp.activeBase = AttributePlan.forMetric(m.attributes, rc.include, [ATTR.NETWORK_CONNECTION_STATE]);
+        if (m.name === METRIC.CONNECTION_ACTIVE) rp.activeBase = connMetricPlan(m.attributes, rc.include, [ATTR.NETWORK_CONNECTION_STATE]);
       }
       this.byReceiver.set(rc.id, rp);
     }
@@ -145,7 +146,7 @@ export class ConnMetrics implements EventSink {
   }
 
   /** Series key of `ev` under `plan`, computed once per event even when several metrics share the plan. */
-  private keyOf(plan: AttributePlan, ev: ConnPipelineEvent): string {
+  private keyOf(plan: ConnPlan, ev: ConnPipelineEvent): string {
     if (plan.keyedEvent !== ev) {
       plan.keyedKey = plan.key(ev);
       plan.keyedEvent = ev;
@@ -205,7 +206,7 @@ export class ConnMetrics implements EventSink {
    * What sockets with the same base key share: its attributes and its per-state series keys, so
    * that each `${state}${baseKey}` string is built (and hashed) once, not once per socket.
    */
-  private sharedBase(baseKey: string, plan: AttributePlan, ev: ConnPipelineEvent): SharedBase {
+  private sharedBase(baseKey: string, plan: ConnPlan, ev: ConnPipelineEvent): SharedBase {
     let b = this.bases.get(baseKey);
     if (b === undefined) {
       if (this.bases.size >= MAX_INTERNED_KEYS) this.bases.clear(); // bounded; sockets keep what they hold

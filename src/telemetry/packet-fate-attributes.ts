@@ -1,12 +1,11 @@
 // How each catalogue attribute is read from a packet_fate event, and per-metric attribute plans
 // (as conn-attributes.ts does for connections): a compact series key per event, attributes once per series.
-import type { Attributes } from '@opentelemetry/api';
 import type { PacketFateReceiverConfig } from '../config/types';
 import type { PacketFatePipelineEvent } from '../pipeline/event';
-import { ATTR, ATTRIBUTES, type AttributeName } from './generated';
+import { AttributePlan, type Extractor, metricAttributes } from './attribute-plan';
+import { ATTR, type AttributeName } from './generated';
 
-type AttrValue = string | number | boolean;
-type Extract = (ev: PacketFatePipelineEvent) => AttrValue | undefined;
+type Extract = Extractor<PacketFatePipelineEvent>;
 
 const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
@@ -48,43 +47,10 @@ export const FATE_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   [ATTR.TCP_FLAGS]: (ev) => (ev.record === 'sample' && ev.kind === 'drop' && ev.transport === 'tcp' ? nonEmpty(tcpFlagsText(ev.tcpFlags)) : undefined),
 };
 
-const SEP = '\x1f';
+/** A plan over packet_fate events (a metric's attributes, or a log event's). */
+export type FatePlan = AttributePlan<PacketFatePipelineEvent>;
+export const fatePlan = (names: readonly AttributeName[]): FatePlan => new AttributePlan(names, FATE_EXTRACTORS, 'packet_fate');
 
-/** The attributes one metric gets from one receiver: opt-ins resolved once, not per event. */
-export class FatePlan {
-  private readonly extract: Extract[];
-
-  constructor(readonly names: readonly AttributeName[]) {
-    this.extract = names.map((n) => {
-      const f = FATE_EXTRACTORS[n];
-      if (!f) throw new Error(`attribute ${n} has no packet_fate extractor`);
-      return f;
-    });
-  }
-
-  /** Catalogue attributes of a metric minus the opt-ins the receiver's `include` leaves off. */
-  static forMetric(attributes: readonly AttributeName[], include: PacketFateReceiverConfig['include']): FatePlan {
-    return new FatePlan(attributes.filter((n) => {
-      const d = ATTRIBUTES[n];
-      return d.requirement === 'always' || (d.include === 'process_pid' && include.process_pid);
-    }));
-  }
-
-  key(ev: PacketFatePipelineEvent): string {
-    let k = '';
-    for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      k += v === undefined ? SEP : v + SEP;
-    }
-    return k;
-  }
-
-  attributes(ev: PacketFatePipelineEvent): Attributes {
-    const out: Attributes = {};
-    for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      if (v !== undefined) out[this.names[i]] = v;
-    }
-    return out;
-  }
-}
+/** A metric's plan: its catalogue attributes minus the opt-ins the receiver's `include` leaves off. */
+export const fateMetricPlan = (attributes: readonly AttributeName[], include: PacketFateReceiverConfig['include']): FatePlan =>
+  fatePlan(metricAttributes(attributes, include));

@@ -6,7 +6,7 @@ import type { EventSink, PacketFateSampleEvent, PipelineEvent } from '../pipelin
 import type { FateKind } from '../probes/packet_fate/event';
 import { FATE_TELEMETRY, fateEventEnabled } from '../probes/packet_fate/settings';
 import { EVENTS, type EventDescriptor } from './generated';
-import { FatePlan } from './packet-fate-attributes';
+import { fateMetricPlan, fatePlan, type FatePlan } from './packet-fate-attributes';
 
 const endpoint = (addr: string, port: number): string => (port === 0 ? addr || '?' : addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
@@ -42,7 +42,7 @@ export class PacketFateLogs implements EventSink {
       const kinds = new Map<FateKind, { d: EventDescriptor; plan: FatePlan }>();
       for (const [kind, { event }] of Object.entries(FATE_TELEMETRY) as [FateKind, (typeof FATE_TELEMETRY)[FateKind]][]) {
         // Log records carry every catalogue attribute they have: opt-ins only restrict metrics.
-        if (fateEventEnabled(rc, event)) kinds.set(kind, { d: EVENTS[event], plan: new FatePlan(EVENTS[event].attributes) });
+        if (fateEventEnabled(rc, event)) kinds.set(kind, { d: EVENTS[event], plan: fatePlan(EVENTS[event].attributes) });
       }
       this.byReceiver.set(rc.id, kinds);
     }

@@ -7,7 +7,7 @@ import type { FateKind } from '../probes/packet_fate/event';
 import { FATE_TELEMETRY, fateMetricEnabled } from '../probes/packet_fate/settings';
 import { SumTable } from './aggregate';
 import { METRICS, type MetricDescriptor, type MetricName } from './generated';
-import { FatePlan } from './packet-fate-attributes';
+import { fateMetricPlan, fatePlan, type FatePlan } from './packet-fate-attributes';
 
 export const FATE_METRICS: readonly MetricDescriptor[] = Object.values(METRICS).filter((m) => m.source === 'packet_fate');
 
@@ -44,7 +44,7 @@ export class PacketFateMetrics implements EventSink {
         const table = this.sums.get(metric);
         if (!table || !fateMetricEnabled(rc, metric)) continue;
         let plan = plans.get(metric);
-        if (!plan) plans.set(metric, (plan = FatePlan.forMetric(METRICS[metric].attributes, rc.include)));
+        if (!plan) plans.set(metric, (plan = fateMetricPlan(METRICS[metric].attributes, rc.include)));
         kinds.set(kind, { table, plan });
       }
       this.byReceiver.set(rc.id, kinds);

@@ -1,12 +1,11 @@
 // How each catalogue attribute is read from an sni event, and attribute plans (series key on the
 // hot path, the attribute object once per series) for the sni receiver's metrics and log records.
-import type { Attributes } from '@opentelemetry/api';
 import type { SniPipelineEvent } from '../pipeline/event';
 import type { SniReceiverConfig } from '../config/types';
-import type { AttrValue } from './conn-attributes';
-import { ATTR, ATTRIBUTES, type AttributeName } from './generated';
+import { AttributePlan, type Extractor, type Extractors, metricAttributes } from './attribute-plan';
+import { ATTR, type AttributeName } from './generated';
 
-type Extract = (ev: SniPipelineEvent) => AttrValue | undefined;
+type Extract = Extractor<SniPipelineEvent>;
 
 const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
@@ -50,43 +49,11 @@ export const SNI_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   [ATTR.NOMAD_ALLOC_ID]: (ev) => nonEmpty(ev.nomad?.allocId),
 };
 
-const SEP = '\x1f';
+/** A plan over sni events; `overrides` replace an attribute's extractor (the metrics bound server.address). */
+export type SniPlan = AttributePlan<SniPipelineEvent>;
+export const sniPlan = (names: readonly AttributeName[], overrides: Extractors<SniPipelineEvent> = {}): SniPlan =>
+  new AttributePlan(names, SNI_EXTRACTORS, 'sni', overrides);
 
-export class SniAttributePlan {
-  private readonly extract: Extract[];
-
-  /** `overrides` replace an attribute's extractor (the metrics bound server.address). */
-  constructor(readonly names: readonly AttributeName[], overrides: Partial<Record<AttributeName, Extract>> = {}) {
-    this.extract = names.map((n) => {
-      const f = overrides[n] ?? SNI_EXTRACTORS[n];
-      if (!f) throw new Error(`attribute ${n} has no sni extractor`);
-      return f;
-    });
-  }
-
-  /** A metric's catalogue attributes minus the opt-ins the receiver's `include` leaves off. */
-  static forMetric(attributes: readonly AttributeName[], include: SniReceiverConfig['include'], overrides: Partial<Record<AttributeName, Extract>> = {}): SniAttributePlan {
-    return new SniAttributePlan(attributes.filter((n) => {
-      const d = ATTRIBUTES[n];
-      return d.include === undefined || (d.include === 'process_pid' && include.process_pid);
-    }), overrides);
-  }
-
-  key(ev: SniPipelineEvent): string {
-    let k = '';
-    for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      k += v === undefined ? SEP : v + SEP;
-    }
-    return k;
-  }
-
-  attributes(ev: SniPipelineEvent): Attributes {
-    const out: Attributes = {};
-    for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      if (v !== undefined) out[this.names[i]] = v;
-    }
-    return out;
-  }
-}
+/** A metric's plan: its catalogue attributes minus the opt-ins the receiver's `include` leaves off. */
+export const sniMetricPlan = (attributes: readonly AttributeName[], include: SniReceiverConfig['include'], overrides: Extractors<SniPipelineEvent> = {}): SniPlan =>
+  sniPlan(metricAttributes(attributes, include), overrides);

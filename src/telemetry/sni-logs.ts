@@ -5,7 +5,8 @@ import type { SniReceiverConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { EventSink, PipelineEvent, SniPipelineEvent } from '../pipeline/event';
 import { EVENT, EVENTS, type EventDescriptor } from './generated';
-import { SniAttributePlan } from './sni-attributes';
+import { LogGate } from './log-gate';
+import { sniPlan, type SniPlan } from './sni-attributes';
 
 const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
@@ -17,24 +18,21 @@ function body(ev: SniPipelineEvent): string {
 }
 
 interface ReceiverLogs {
-  plan: SniAttributePlan | undefined;
-  ratio: number;
-  maxPerSecond: number;
-  second: number;
-  inSecond: number;
+  plan: SniPlan | undefined;
+  gate: LogGate;
 }
 
 export class SniLogs implements EventSink {
   private readonly byReceiver = new Map<string, ReceiverLogs>();
   private readonly d: EventDescriptor = EVENTS[EVENT.TLS_CLIENT_HELLO];
-  sampledOut = 0;
-  rateLimited = 0;
-  private warnedRate = false;
 
-  constructor(private readonly logger: OtelLogger, receivers: readonly SniReceiverConfig[], private readonly log: Logger, private readonly random = Math.random) {
+  constructor(private readonly logger: OtelLogger, receivers: readonly SniReceiverConfig[], log: Logger, random = Math.random) {
     for (const rc of receivers) {
       const on = rc.events[this.d.name]?.enabled ?? this.d.enabled;
-      this.byReceiver.set(rc.id, { plan: on ? new SniAttributePlan(this.d.attributes) : undefined, ratio: rc.logs.sampling_ratio, maxPerSecond: rc.logs.max_per_second, second: 0, inSecond: 0 });
+      this.byReceiver.set(rc.id, {
+        plan: on ? sniPlan(this.d.attributes) : undefined,
+        gate: new LogGate(rc.logs, `ClientHello log records of receivers.${rc.id}`, log, random),
+      });
     }
   }
 
@@ -42,11 +40,7 @@ export class SniLogs implements EventSink {
     if (ev.source !== 'sni' || ev.kind !== 'client_hello') return;
     const r = this.byReceiver.get(ev.receiver);
     if (!r?.plan) return;
-    if (r.ratio < 1 && this.random() >= r.ratio) {
-      this.sampledOut++;
-      return;
-    }
-    if (r.maxPerSecond > 0 && !this.admit(r)) return;
+    if (!r.gate.admit()) return;
     this.logger.emit({
       eventName: this.d.name,
       timestamp: ev.timeUnixMs,
@@ -55,22 +49,5 @@ export class SniLogs implements EventSink {
       body: body(ev),
       attributes: r.plan.attributes(ev),
     });
-  }
-
-  /** Fixed one-second windows of wall-clock time, as for connection log records. */
-  private admit(r: ReceiverLogs): boolean {
-    const now = Math.floor(Date.now() / 1000);
-    if (now !== r.second) {
-      r.second = now;
-      r.inSecond = 0;
-    }
-    if (r.inSecond < r.maxPerSecond) {
-      r.inSecond++;
-      return true;
-    }
-    this.rateLimited++;
-    if (!this.warnedRate) this.log.warn(`ClientHello log records are capped at ${r.maxPerSecond}/s (receivers.<id>.logs.max_per_second); the excess is dropped`);
-    this.warnedRate = true;
-    return false;
   }
 }

@@ -8,7 +8,7 @@ import type { ProbeStats } from '../probes/receiver';
 import { SniCardinalityLimiter } from '../probes/sni/sni-tracker';
 import { SumTable } from './aggregate';
 import { ATTR, METRIC, METRICS, type MetricDescriptor } from './generated';
-import { SniAttributePlan } from './sni-attributes';
+import { sniMetricPlan, sniPlan, type SniPlan } from './sni-attributes';
 
 export const SNI_METRICS: readonly MetricDescriptor[] = Object.values(METRICS).filter((m) => m.source === 'sni');
 
@@ -32,7 +32,7 @@ export interface SniMetricsOptions {
 }
 
 export class SniMetrics implements EventSink {
-  private readonly plans = new Map<string, SniAttributePlan>();
+  private readonly plans = new Map<string, SniPlan>();
   private readonly hellos: SumTable;
   private readonly limiters = new Map<string, SniCardinalityLimiter>();
 
@@ -48,7 +48,7 @@ export class SniMetrics implements EventSink {
         : new SniCardinalityLimiter(rc.server_names.max_distinct, rc.server_names.max_length);
       this.limiters.set(rc.id, limiter);
       if (!sniMetricEnabled(rc, hellosDesc)) continue;
-      this.plans.set(rc.id, SniAttributePlan.forMetric(hellosDesc.attributes, rc.include, {
+      this.plans.set(rc.id, sniMetricPlan(hellosDesc.attributes, rc.include, {
         [ATTR.SERVER_ADDRESS]: (ev) => (ev.serverName === undefined ? undefined : limiter.bound(ev.serverName)),
       }));
     }

@@ -4,7 +4,8 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { rootLogger } from '../../../src/log';
 import type { TcpState } from '../../../src/probes/conn/event';
-import { AttributePlan, MAX_INTERNED_KEYS } from '../../../src/telemetry/conn-attributes';
+import { MAX_INTERNED_KEYS } from '../../../src/telemetry/attribute-plan';
+import { connMetricPlan } from '../../../src/telemetry/conn-attributes';
 import { ConnMetrics } from '../../../src/telemetry/conn-metrics';
 import { ATTR, METRIC, METRICS } from '../../../src/telemetry/generated';
 import { HistogramProducer } from '../../../src/telemetry/histogram-producer';
@@ -12,7 +13,7 @@ import type { ConnPipelineEvent } from '../../../src/pipeline/event';
 import { connEvent, receiver } from './fixtures';
 
 test('series keys are the attribute values joined, for every attribute set, past the bound on interned keys too', () => {
-  const plan = AttributePlan.forMetric(METRICS[METRIC.CONNECTION_OPENED].attributes, { process_pid: true, peer_address: true, client_port: true });
+  const plan = connMetricPlan(METRICS[METRIC.CONNECTION_OPENED].attributes, { process_pid: true, peer_address: true, client_port: true });
   const events: ConnPipelineEvent[] = [];
   for (let i = 0; i < 3 * MAX_INTERNED_KEYS; i++) {
     events.push(connEvent({
