@@ -2,12 +2,31 @@
 // becomes a compact, interned series key on the hot path and, once per series, an attribute
 // object. Each receiver type supplies how each catalogue attribute is read from its events.
 import type { Attributes } from '@opentelemetry/api';
-import { ATTRIBUTES, type AttributeName, type IncludeSwitch } from './generated';
+import type { Enrichment } from '../enrich/types';
+import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from './generated';
 
 export type AttrValue = string | number | boolean;
 export type Extractor<E> = (ev: E) => AttrValue | undefined;
 /** How a receiver type reads each catalogue attribute it can carry. */
 export type Extractors<E> = Partial<Record<AttributeName, Extractor<E>>>;
+
+const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
+const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
+
+/** The owner's attributes, read the same way from every event that names a process (pid, comm + enrichment). */
+export function ownerExtractors<E extends Enrichment & { readonly pid: number; readonly comm: string }>(): Extractors<E> {
+  return {
+    [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
+    [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
+    [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
+    [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
+    [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
+    [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
+    [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),
+    [ATTR.NOMAD_NAMESPACE]: (ev) => nonEmpty(ev.nomad?.namespace),
+    [ATTR.NOMAD_ALLOC_ID]: (ev) => nonEmpty(ev.nomad?.allocId),
+  };
+}
 
 const SEP = '\x1f';
 /** Interned keys per plan: a bound on memory; series beyond it (opt-in attributes) are keyed as before, afresh. */

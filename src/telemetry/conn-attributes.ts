@@ -4,7 +4,7 @@ import type { ConnectionsReceiverConfig } from '../config/types';
 import type { ConnPipelineEvent } from '../pipeline/event';
 import type { TcpState } from '../probes/conn/event';
 import { errnoName } from './errno';
-import { AttributePlan, type Extractor, metricAttributes } from './attribute-plan';
+import { AttributePlan, type Extractor, ownerExtractors, metricAttributes } from './attribute-plan';
 import { ATTR, type AttributeName } from './generated';
 
 type Extract = Extractor<ConnPipelineEvent>;
@@ -25,15 +25,7 @@ export const CONN_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   [ATTR.NETWORK_CONNECTION_STATE]: (ev) => ev.newState,
   [ATTR.CONNECTION_PREVIOUS_STATE]: (ev) => ev.oldState,
   [ATTR.CONNECTION_DIRECTION]: (ev) => ev.direction,
-  [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
-  [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
-  [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
-  [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
-  [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
-  [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
-  [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),
-  [ATTR.NOMAD_NAMESPACE]: (ev) => nonEmpty(ev.nomad?.namespace),
-  [ATTR.NOMAD_ALLOC_ID]: (ev) => nonEmpty(ev.nomad?.allocId),
+  ...ownerExtractors<ConnPipelineEvent>(),
   [ATTR.ERROR_TYPE]: (ev) => (ev.error === 0 ? undefined : errnoName(ev.error)),
   [ATTR.CONNECTION_DURATION]: (ev) => (ev.durationNs > 0 ? ev.durationNs / 1e9 : undefined),
   [ATTR.CONNECTION_BYTES_SENT]: (ev) => ev.bytesSent,

@@ -2,7 +2,7 @@
 // (as conn-attributes.ts does for connections): a compact series key per event, attributes once per series.
 import type { PacketFateReceiverConfig } from '../config/types';
 import type { PacketFatePipelineEvent } from '../pipeline/event';
-import { AttributePlan, type Extractor, metricAttributes } from './attribute-plan';
+import { AttributePlan, type Extractor, ownerExtractors, metricAttributes } from './attribute-plan';
 import { ATTR, type AttributeName } from './generated';
 
 type Extract = Extractor<PacketFatePipelineEvent>;
@@ -29,15 +29,7 @@ export const FATE_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   [ATTR.NETWORK_TYPE]: (ev) => ev.networkType,
   [ATTR.NETWORK_TRANSPORT]: (ev) => ev.transport,
   [ATTR.NETWORK_INTERFACE_NAME]: (ev) => nonEmpty(ev.interfaceName),
-  [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
-  [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
-  [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
-  [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
-  [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
-  [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
-  [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),
-  [ATTR.NOMAD_NAMESPACE]: (ev) => nonEmpty(ev.nomad?.namespace),
-  [ATTR.NOMAD_ALLOC_ID]: (ev) => nonEmpty(ev.nomad?.allocId),
+  ...ownerExtractors<PacketFatePipelineEvent>(),
   [ATTR.NETWORK_NAMESPACE]: (ev) => nonZero(ev.netns),
   [ATTR.DROP_LOCATION]: (ev) => (ev.record === 'sample' ? ev.locationName : undefined),
   [ATTR.SOURCE_ADDRESS]: (ev) => (ev.record === 'sample' ? nonEmpty(ev.sourceAddress) : undefined),

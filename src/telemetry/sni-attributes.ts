@@ -2,7 +2,7 @@
 // hot path, the attribute object once per series) for the sni receiver's metrics and log records.
 import type { SniPipelineEvent } from '../pipeline/event';
 import type { SniReceiverConfig } from '../config/types';
-import { AttributePlan, type Extractor, type Extractors, metricAttributes } from './attribute-plan';
+import { AttributePlan, type Extractor, ownerExtractors, type Extractors, metricAttributes } from './attribute-plan';
 import { ATTR, type AttributeName } from './generated';
 
 type Extract = Extractor<SniPipelineEvent>;
@@ -38,15 +38,7 @@ export const SNI_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   [ATTR.TLS_CLIENT_VERSIONS]: (ev) => ev.versions.map(tlsVersionName).join(','),
   [ATTR.TLS_CLIENT_ECH]: (ev) => ev.ech,
   [ATTR.TLS_CLIENT_SSLV2]: (ev) => ev.sslv2,
-  [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
-  [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
-  [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
-  [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
-  [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
-  [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
-  [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),
-  [ATTR.NOMAD_NAMESPACE]: (ev) => nonEmpty(ev.nomad?.namespace),
-  [ATTR.NOMAD_ALLOC_ID]: (ev) => nonEmpty(ev.nomad?.allocId),
+  ...ownerExtractors<SniPipelineEvent>(),
 };
 
 /** A plan over sni events; `overrides` replace an attribute's extractor (the metrics bound server.address). */
