@@ -4,7 +4,7 @@ import type { Machine } from './machine';
 import type { Samples, Summary } from './stats';
 import { BATCHED_WAKEUP_BYTES } from './tracers';
 
-export type Part = 'reader' | 'pipeline' | 'workload';
+export type Part = 'reader' | 'pipeline' | 'workload' | 'nomad';
 
 interface Row {
   key: string;
@@ -19,6 +19,7 @@ interface Row {
 const atLeast = (n: number, unit: string) => ({ text: `≥ ${n} ${unit}`.trim(), met: (v: number) => v >= n });
 const atMost = (n: number, unit: string) => ({ text: `≤ ${n} ${unit}`.trim(), met: (v: number) => v <= n });
 const zero = { text: '0', met: (v: number) => v === 0 };
+const below = (n: number, unit: string) => ({ text: `< ${n} ${unit}`, met: (v: number) => v < n });
 
 const r = (key: string, label: string, unit: string, scale = 1, digits = 1, target?: Row['target']): Row => ({ key, label, unit, scale, digits, target });
 
@@ -106,11 +107,22 @@ function workloadRows(): Row[] {
   return rows;
 }
 
-export const ROWS: Record<Part, () => Row[]> = { reader: readerRows, pipeline: pipelineRows, workload: workloadRows };
+function nomadRows(): Row[] {
+  const rows: Row[] = [];
+  for (const [mode, name] of [['synthetic', 'sni events through the pipeline runner'], ['kernel', 'real SYNs seen by the sni receiver (TC)']] as const) {
+    rows.push(r(`${mode}.p50_ms`, `${name}: first matching ring record read → scale request sent, p50`, 'ms', 1, 3));
+    rows.push(r(`${mode}.p99_ms`, '  p99', 'ms', 1, 3, below(2, 'ms')));
+    rows.push(r(`${mode}.own_p99_ms`, '  p99 without the time Nomad took to answer the status read', 'ms', 1, 3));
+  }
+  return rows;
+}
+
+export const ROWS: Record<Part, () => Row[]> = { reader: readerRows, pipeline: pipelineRows, workload: workloadRows, nomad: nomadRows };
 export const TITLES: Record<Part, string> = {
   reader: 'Reader: the agent\'s ring-buffer reader against libbpf\'s, same ring, same producer',
   pipeline: 'Pipeline: conn records → decode → enrich → metrics / logs → OTLP/gRPC sink',
   workload: 'Workload cost: loopback connect/accept/close storm, with and without tracers',
+  nomad: 'nomad_autostart: wake latency against the Nomad API double on loopback (1000 wakes per run)',
 };
 
 export interface Figure {

@@ -9,13 +9,14 @@ import { describeMachine } from './machine';
 import { BENCH_SRC, buildNative } from './paths';
 import { benchPipeline } from './pipeline';
 import { PIPELINE_VARIANTS, type PipelineVariant } from './pipeline-worker';
+import { runNomadWakeBench } from './nomad-wake';
 import { benchReader } from './reader';
 import { figures, header, markdown, textTable, type Part, type Results } from './report';
-import type { Samples } from './stats';
+import { Samples } from './stats';
 import { CONDITIONS, type Condition } from './tracers';
 import { benchWorkload } from './workload';
 
-const PARTS: readonly Part[] = ['reader', 'pipeline', 'workload'];
+const PARTS: readonly Part[] = ['reader', 'pipeline', 'workload', 'nomad'];
 const int = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`not a whole number: ${v}`);
@@ -46,6 +47,7 @@ export interface BenchOptions {
   settleMs: number;
   kernelCost: boolean;
   quietWaitMs: number;
+  wakes: number;
   write: boolean;
   quick: boolean;
 }
@@ -71,6 +73,7 @@ function program(): Command {
     .addOption(new Option('--conditions <list>', `workload conditions (${CONDITIONS.join(',')})`).argParser(list(CONDITIONS)).default([...CONDITIONS]))
     .option('--settle-ms <ms>', 'workload: pause between a tracer attaching and the storm', int, 500)
     .option('--quiet-wait-ms <ms>', 'workload: wait up to this long before a storm for other processes\' programs to leave the tracepoint', int, 20000)
+    .option('--wakes <n>', 'nomad: wakes per run and mode', int, 1000)
     .option('--no-kernel-cost', 'workload: skip the extra storm per agent condition with BPF run-time statistics on')
     .option('--no-write', 'do not write results.json and results.md');
 }
@@ -78,7 +81,7 @@ function program(): Command {
 /** --quick shortens whatever was not given explicitly. */
 function applyQuick(o: BenchOptions, cmd: Command): void {
   if (!o.quick) return;
-  const short: Partial<BenchOptions> = { runs: 2, rounds: 2, fills: 3, liveMs: 500, pipelineMs: 1500, stormMs: 1500, settleMs: 300, quietWaitMs: 5000 };
+  const short: Partial<BenchOptions> = { runs: 2, rounds: 2, fills: 3, liveMs: 500, pipelineMs: 1500, stormMs: 1500, settleMs: 300, quietWaitMs: 5000, wakes: 200 };
   for (const [k, v] of Object.entries(short)) if (cmd.getOptionValueSource(k) === 'default') (o as unknown as Record<string, unknown>)[k] = v;
 }
 
@@ -106,6 +109,9 @@ async function main(argv: string[]): Promise<void> {
       case 'workload':
         samples = await benchWorkload({ rounds: o.rounds, stormMs: o.stormMs, threads: o.threads, conditions: o.conditions, settleMs: o.settleMs, kernelCost: o.kernelCost, quietWaitMs: o.quietWaitMs }, progress);
         break;
+      case 'nomad':
+        samples = await benchNomad(o.runs, o.wakes, progress);
+        break;
     }
     results.parts[part] = figures(part, samples);
   }
@@ -118,6 +124,21 @@ async function main(argv: string[]): Promise<void> {
     writeFileSync(join(BENCH_SRC, 'results.md'), markdown(results));
     progress(`wrote ${join(BENCH_SRC, 'results.json')} and results.md`);
   }
+}
+
+/** The wake latency, synthetic and through the kernel, `runs` times each (interleaved). */
+async function benchNomad(runs: number, wakes: number, progress: (line: string) => void): Promise<Samples> {
+  const samples = new Samples();
+  for (let i = 0; i < runs; i++) {
+    for (const kernel of [false, true]) {
+      const r = await runNomadWakeBench({ wakes, kernel });
+      samples.add(`${r.mode}.p50_ms`, r.p50);
+      samples.add(`${r.mode}.p99_ms`, r.p99);
+      samples.add(`${r.mode}.own_p99_ms`, r.own.p99);
+      progress(`nomad run ${i + 1}/${runs} ${r.mode}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`);
+    }
+  }
+  return samples;
 }
 
 if (require.main === module) {
