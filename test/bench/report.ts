@@ -2,7 +2,7 @@
 // run's value in JSON (results.json). Rows say what was measured, in which unit, and the target.
 import type { Machine } from './machine';
 import type { Samples, Summary } from './stats';
-import { BATCHED_WAKEUP_BYTES } from './tracers';
+import { DEFAULT_AGENT_WAKEUP_BYTES } from './tracers';
 
 export type Part = 'reader' | 'pipeline' | 'workload' | 'nomad';
 
@@ -81,23 +81,25 @@ function workloadRows(): Row[] {
     r('none.storm_cpu_ns_per_connection', '  storm CPU per connection', 'µs', 1e-3, 1),
   ];
   const names = {
-    agent: 'netwatch agent (CLI, default config)',
-    'agent-batched': `netwatch agent, wakeup_bytes: ${BATCHED_WAKEUP_BYTES}`,
+    agent: `netwatch agent (CLI, default config: wakeup_bytes ${DEFAULT_AGENT_WAKEUP_BYTES})`,
+    'agent-adaptive': 'netwatch agent, wakeup_bytes: 0 (a wakeup whenever the reader caught up)',
     tcpstates: 'libbpf-tools tcpstates',
     bpftrace: 'bpftrace counting the tracepoint',
   };
   for (const [c, name] of Object.entries(names)) {
     const agent = c.startsWith('agent');
+    // The issue's targets are the default configuration's; the other agent row shows what the threshold buys.
+    const judged = c === 'agent';
     rows.push(r(`${c}.connections_per_s`, `under ${name}`, 'k conn/s', 1e-3, 1));
-    rows.push(r(`${c}.slowdown_percent`, '  storm slowdown (paired with the bare run of the same round)', '%', 1, 1, agent ? atMost(5, '%') : undefined));
+    rows.push(r(`${c}.slowdown_percent`, '  storm slowdown (paired with the bare run of the same round)', '%', 1, 1, judged ? atMost(5, '%') : undefined));
     rows.push(r(`${c}.storm_cpu_ns_per_connection`, '  storm CPU per connection', 'µs', 1e-3, 1));
     rows.push(r(`${c}.tracer_cpu_percent`, '  tracer CPU', '% of a core', 1, 0));
     rows.push(r(`${c}.events_per_connection`, '  events the tracer reported per connection', 'events', 1, 1));
-    rows.push(r(`${c}.lost`, '  events the tracer lost', 'events', 1, 0, agent ? zero : undefined));
+    rows.push(r(`${c}.lost`, '  events the tracer lost', 'events', 1, 0, judged ? zero : undefined));
     if (agent) {
-      rows.push(r(`${c}.missed_connections`, '  storm connections missing from netwatch.connection.opened', 'connections', 1, 0, zero));
+      rows.push(r(`${c}.missed_connections`, '  storm connections missing from netwatch.connection.opened', 'connections', 1, 0, judged ? zero : undefined));
       rows.push(r(`${c}.cpu_ns_per_event`, '  agent CPU per event', 'ns', 1, 0));
-      rows.push(r(`${c}.peak_rss_mb`, '  agent peak RSS (4 MiB ring)', 'MiB', 1, 0, atMost(150, 'MiB')));
+      rows.push(r(`${c}.peak_rss_mb`, '  agent peak RSS (4 MiB ring)', 'MiB', 1, 0, judged ? atMost(150, 'MiB') : undefined));
       rows.push(r(`${c}.bpf_ns_per_connection`, '  its BPF programs per connection (one extra storm, run-time stats on)', 'µs', 1e-3, 1));
       for (const prog of ['conn_state', 'conn_connect4', 'conn_accept4_exit']) rows.push(r(`${c}.prog.${prog}.ns_per_run`, `    ${prog} per run`, 'ns', 1, 0));
     } else {

@@ -1,5 +1,5 @@
 // The tracers a connection storm runs under: nothing, the netwatch agent (the real CLI exporting
-// to an OTLP sink, with default and with batched wakeups), libbpf-tools `tcpstates`, and
+// to an OTLP sink, with its default batched wakeups and with a wakeup per event), libbpf-tools `tcpstates`, and
 // `bpftrace` counting sock:inet_sock_set_state.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,10 @@ import { processMemory } from './cpu';
 import { BENCH_SRC } from './paths';
 import type { SinkProcess } from './sink';
 
-export const CONDITIONS = ['none', 'agent', 'agent-batched', 'tcpstates', 'bpftrace'] as const;
+export const CONDITIONS = ['none', 'agent', 'agent-adaptive', 'tcpstates', 'bpftrace'] as const;
 export type Condition = (typeof CONDITIONS)[number];
-/** The agent with wakeup_bytes set: a quarter of its default 4 MiB ring. */
-export const BATCHED_WAKEUP_BYTES = 1 << 20;
+/** The agent's default wakeup threshold: a quarter of its default 4 MiB ring. */
+export const DEFAULT_AGENT_WAKEUP_BYTES = 1 << 20;
 
 /** What a tracer saw of one storm, beyond the storm's own throughput. */
 export interface TracerReport {
@@ -83,9 +83,9 @@ export async function startTracer(condition: Condition, sink: SinkProcess): Prom
     case 'none':
       return { condition, pid: undefined, finish: async () => ({ events: 0, lost: 0, peakRssBytes: NaN }) };
     case 'agent':
+      return startAgent(condition, sink, undefined);
+    case 'agent-adaptive':
       return startAgent(condition, sink, 0);
-    case 'agent-batched':
-      return startAgent(condition, sink, BATCHED_WAKEUP_BYTES);
     case 'tcpstates':
       return startTcpstates();
     case 'bpftrace':
@@ -96,7 +96,8 @@ export async function startTracer(condition: Condition, sink: SinkProcess): Prom
 const EXPORT_INTERVAL_MS = 1000;
 
 /** The agent as users run it: the CLI with a default configuration, exporting to the sink. */
-async function startAgent(condition: 'agent' | 'agent-batched', sink: SinkProcess, wakeupBytes: number): Promise<Tracer> {
+/** `wakeupBytes` undefined: the default (not written in the file). */
+async function startAgent(condition: 'agent' | 'agent-adaptive', sink: SinkProcess, wakeupBytes: number | undefined): Promise<Tracer> {
   const dir = mkdtempSync(join(tmpdir(), 'nwb-agent-'));
   const config = join(dir, 'agent.yaml');
   // Defaults everywhere (4 MiB ring, logs capped at 1000/s) but a 1 s export interval, so that the
@@ -104,8 +105,7 @@ async function startAgent(condition: 'agent' | 'agent-batched', sink: SinkProces
   writeFileSync(config, `receivers:
   connections:
     seed_existing: true
-    wakeup_bytes: ${wakeupBytes}
-exporters:
+${wakeupBytes === undefined ? '' : `    wakeup_bytes: ${wakeupBytes}\n`}exporters:
   otlp:
     endpoint: http://${sink.grpcEndpoint}
 service:
