@@ -1,7 +1,7 @@
 // Part 1, the reader: the agent's RingBufferReader against libbpf's ring_buffer__consume on the
 // same ring, fed by the same kernel producer (bpf/ringgen.bpf.c) — from a pre-filled ring
 // (consumer only) and live, with the producer running flat out on the other core, once with the
-// probes' default wakeups and once with batched ones (wakeup_bytes: a quarter of the ring).
+// kernel's adaptive wakeups (wakeup_bytes 0) and once with batched ones (a quarter of the ring, the conn probe's default).
 import type { BpfMap } from '../../src/kernel/object';
 import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { LineChild } from './children';

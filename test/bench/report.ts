@@ -32,18 +32,19 @@ function readerRows(): Row[] {
   rows.push(r('drain.ratio', 'drain: JS / C events per second', '%', 100, 0, atLeast(90, '%')));
   rows.push(r('drain.cpu_ratio', 'drain: JS / C events per CPU second (not inflated by preemption)', '%', 100, 0));
   for (const [who, name] of [['js', 'JS RingBufferReader'], ['c', 'C ring_buffer__consume']] as const) {
-    rows.push(r(`live.${who}.producer_events_per_s`, `live, default wakeups, ${name}: producer`, 'M events/s', 1e-6, 2));
+    rows.push(r(`live.${who}.producer_events_per_s`, `live, adaptive wakeups (wakeup_bytes 0), ${name}: producer`, 'M events/s', 1e-6, 2));
     rows.push(r(`live.${who}.events_per_s`, `  read`, 'M events/s', 1e-6, 2));
     rows.push(r(`live.${who}.cpu_ns_per_event`, `  reader CPU per event`, 'ns', 1, 0));
     rows.push(r(`live.${who}.cpu_percent`, `  reader CPU`, '% of a core', 1, 0));
-    rows.push(r(`live.${who}.lost`, `  lost (ring full)`, 'events', 1, 0, who === 'js' ? zero : undefined));
+    // The target is judged on the batched runs: batching is the conn probe's default.
+    rows.push(r(`live.${who}.lost`, `  lost (ring full)`, 'events', 1, 0));
     rows.push(r(`live.${who}.waited_percent`, `  reader runnable but waiting for a CPU (other processes)`, '% of the run', 1, 0));
   }
   rows.push(r('live.ratio', 'live: JS / C events read per second', '%', 100, 0, atLeast(90, '%')));
   rows.push(r('live.cpu_ratio', 'live: JS / C events per CPU second', '%', 100, 0));
   rows.push(r('live.js.of_ceiling', 'live: JS read rate / producer alone', '%', 100, 0));
   for (const [who, name] of [['js', 'JS RingBufferReader'], ['c', 'C ring_buffer__consume']] as const) {
-    rows.push(r(`batched.${who}.producer_events_per_s`, `live, batched wakeups (wakeup_bytes = ring/4), ${name}: producer`, 'M events/s', 1e-6, 2));
+    rows.push(r(`batched.${who}.producer_events_per_s`, `live, batched wakeups (wakeup_bytes = ring/4, the conn probe's default), ${name}: producer`, 'M events/s', 1e-6, 2));
     rows.push(r(`batched.${who}.events_per_s`, `  read`, 'M events/s', 1e-6, 2));
     rows.push(r(`batched.${who}.cpu_ns_per_event`, `  reader CPU per event`, 'ns', 1, 0));
     rows.push(r(`batched.${who}.lost`, `  lost (ring full)`, 'events', 1, 0, who === 'js' ? zero : undefined));
