@@ -1,17 +1,15 @@
 // SIGHUP reloads agent.yaml in the real CLI: a bad file is rejected and the running config stays;
 // a good one changes behaviour without re-attaching unchanged probes or losing cumulative counters.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { heldBpfObjects } from '../helpers/bpf-objects';
+import { RunningCli } from '../helpers/cli';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
-
-const CLI = join(__dirname, '../../src/cli/main.js');
 
 let apiPort = 0;
 
@@ -27,20 +25,11 @@ const health = async (): Promise<any> => (await fetch(`http://127.0.0.1:${apiPor
 const held = (pid: number) => heldBpfObjects(pid);
 
 let sink: OtlpSink;
-let agent: ChildProcess;
-let output = '';
+let agent: RunningCli;
 let server: Started;
 let other: Started;
 const dir = mkdtempSync(join(tmpdir(), 'nwt-reload-'));
 const file = join(dir, 'agent.yaml');
-
-async function waitOutput(re: RegExp, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!re.test(output)) {
-    if (Date.now() > end) throw new Error(`no ${re} in agent output:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const opened = (port: number) => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' });
 
@@ -50,16 +39,11 @@ before(async () => {
   server = await startTraffic('nwt-rl-srv', 'tcp-server', ['127.0.0.1']);
   other = await startTraffic('nwt-rl-other', 'tcp-server', ['127.0.0.1']);
   writeFileSync(file, config(sink.grpcEndpoint));
-  agent = spawn(process.execPath, [CLI, 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent.stdout!.on('data', (d) => (output += d));
-  agent.stderr!.on('data', (d) => (output += d));
-  await waitOutput(/running/);
+  agent = RunningCli.start(['run', '-c', file]);
+  await agent.waitFor(/running/);
 });
 after(async () => {
-  if (agent.exitCode === null) {
-    agent.kill('SIGTERM');
-    await new Promise((r) => agent.once('exit', r));
-  }
+  await agent.stop();
   await stopChild(server);
   await stopChild(other);
   await sink.stop();
@@ -69,30 +53,30 @@ test('a bad file on SIGHUP is rejected with its errors and the running configura
   const port = server.info.port as number;
   await runTraffic('nwt-rl-1', 'tcp-clients', ['127.0.0.1', port, 3]);
   await sink.waitFor(() => opened(port) === 3, 10_000);
-  const progs = held(agent.pid!);
+  const progs = held(agent.pid);
   assert.equal(progs.progIds.length, 5);
   assert.equal(progs.linkIds.length, 5);
   writeFileSync(file, 'receivers:\n  connections:\n    ring_buffer_size: 5000\n');
-  agent.kill('SIGHUP');
-  await waitOutput(/reload rejected; keeping the running configuration/);
-  assert.match(output, /ring_buffer_size: must be a power of two/);
+  agent.signal('SIGHUP');
+  await agent.waitFor(/reload rejected; keeping the running configuration/);
+  assert.match(agent.output, /ring_buffer_size: must be a power of two/);
   const h = await health();
   assert.equal(h.config.generation, 1, '/health: still the first configuration');
   assert.equal(h.config.last_reload.applied, false);
   assert.match(h.config.last_reload.problems.join('\n'), /receivers\.connections\.ring_buffer_size: must be a power of two/);
   await runTraffic('nwt-rl-2', 'tcp-clients', ['127.0.0.1', port, 2]);
   await sink.waitFor(() => opened(port) === 5, 10_000);
-  assert.deepEqual(held(agent.pid!), progs, 'the probe was not touched');
+  assert.deepEqual(held(agent.pid), progs, 'the probe was not touched');
 });
 
 test('a good file on SIGHUP changes behaviour, keeps the probes attached and the counters cumulative', async () => {
   const port = server.info.port as number;
   const otherPort = other.info.port as number;
-  const progs = held(agent.pid!);
+  const progs = held(agent.pid);
   writeFileSync(file, config(sink.grpcEndpoint, port));
-  agent.kill('SIGHUP');
-  await waitOutput(/configuration reloaded generation=2/);
-  assert.deepEqual(held(agent.pid!), progs, 'unchanged receiver settings: the same programs and links stay');
+  agent.signal('SIGHUP');
+  await agent.waitFor(/configuration reloaded generation=2/);
+  assert.deepEqual(held(agent.pid), progs, 'unchanged receiver settings: the same programs and links stay');
   const h = await health();
   assert.deepEqual([h.config.generation, h.config.last_reload.applied, h.config.last_reload.problems, h.ready], [2, true, [], true]);
   await runTraffic('nwt-rl-3', 'tcp-clients', ['127.0.0.1', port, 2]);
@@ -104,16 +88,16 @@ test('a good file on SIGHUP changes behaviour, keeps the probes attached and the
 });
 
 test('a reload that moves the server to another port serves there and closes the old port, the probes untouched', async () => {
-  const progs = held(agent.pid!);
+  const progs = held(agent.pid);
   const oldPort = apiPort;
   apiPort = await freePort('127.0.0.1');
   writeFileSync(file, config(sink.grpcEndpoint));
-  agent.kill('SIGHUP');
-  await waitOutput(/configuration reloaded generation=3/);
+  agent.signal('SIGHUP');
+  await agent.waitFor(/configuration reloaded generation=3/);
   const h = await health();
   assert.equal(h.config.generation, 3);
   await assert.rejects(fetch(`http://127.0.0.1:${oldPort}/livez`), 'nothing listens on the old port any more');
-  assert.deepEqual(held(agent.pid!), progs);
+  assert.deepEqual(held(agent.pid), progs);
 });
 
 test('with --watch, writing the file reloads it without a signal', async () => {
@@ -122,30 +106,18 @@ test('with --watch, writing the file reloads it without a signal', async () => {
   const wfile = join(wdir, 'agent.yaml');
   const yaml = (level: string) => `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n  telemetry:\n    logs:\n      level: ${level}\n`;
   writeFileSync(wfile, yaml('info'));
-  const child = spawn(process.execPath, [CLI, 'run', '-c', wfile, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const until = async (ok: () => boolean, what: string) => {
-    const end = Date.now() + 15_000;
-    while (!ok()) {
-      if (Date.now() > end) throw new Error(`${what}:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const watcher = RunningCli.start(['run', '-c', wfile, '--watch']);
   try {
-    await until(() => /running .*watch=true/.test(out), 'not running');
+    await watcher.waitFor(/running .*watch=true/);
     // mtime has a resolution of the file system's clock: make sure the write is seen as a change.
     await new Promise((r) => setTimeout(r, 1100));
     writeFileSync(wfile, 'receivers: [oops\n');
-    await until(() => /reload rejected/.test(out), 'a broken write was not rejected');
+    await watcher.waitFor(/reload rejected/, 15_000);
     writeFileSync(wfile, yaml('debug'));
-    await until(() => /configuration reloaded generation=2/.test(out), 'the good write was not applied');
+    await watcher.waitFor(/configuration reloaded generation=2/, 15_000);
     const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as any;
     assert.equal(h.config.generation, 2);
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await watcher.stop();
   }
 });

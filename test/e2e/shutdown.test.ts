@@ -1,51 +1,36 @@
 // The real CLI, stopped by a signal: it flushes one last export, exits 0 within service.shutdown_timeout
 // and leaves no program, link or cgroup attachment.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as net from 'node:net';
 import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
+import { RunningCli } from '../helpers/cli';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
 
-const CLI = join(__dirname, '../../src/cli/main.js');
 
 /** Of the objects the agent held while running, those the kernel still has after it exited. */
 function leftovers(h: HeldObjects): string[] {
   return [...stillExisting('prog', h.progIds).map((id) => `prog ${id}`), ...stillExisting('link', h.linkIds).map((id) => `link ${id}`)];
 }
 
-/** Start the CLI, wait for `ready` in its output, send `signal`, resolve with its exit code. */
-function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals, onSignal?: () => void): Promise<{ code: number | null; output: string; held: HeldObjects }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no ${ready} within 20 s:\n${output}`));
-    }, 20_000);
-    let sent = false;
-    let held: HeldObjects = { progIds: [], linkIds: [] };
-    const onData = (d: Buffer) => {
-      output += d;
-      if (!sent && ready.test(output)) {
-        sent = true;
-        held = heldBpfObjects(child.pid!);
-        onSignal?.();
-        child.kill(signal);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, held });
-    });
-  });
+/** Start the CLI, wait for `ready` in its output, note what it holds, send `signal`, resolve with its exit code. */
+async function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals, onSignal?: () => void): Promise<{ code: number | null; output: string; held: HeldObjects }> {
+  const cli = RunningCli.start(args);
+  try {
+    await cli.waitFor(ready);
+  } catch (e) {
+    await cli.stop('SIGKILL');
+    throw e;
+  }
+  const held = heldBpfObjects(cli.pid);
+  onSignal?.();
+  const code = await cli.stop(signal);
+  return { code, output: cli.output, held };
 }
 
 test('netwatch run exits 0 on SIGTERM and leaves nothing attached', async () => {
@@ -92,26 +77,21 @@ test('on SIGTERM the last export is flushed: connections made after the last per
   const cfg = join(dir, 'agent.yaml');
   // A one-hour interval: only the flush at shutdown can deliver anything.
   writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://${sink.grpcEndpoint}\nservice:\n  server:\n    enabled: true\n    port: ${apiPort}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`);
-  const child = spawn(process.execPath, [CLI, 'run', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  const agent = RunningCli.start(['run', '-c', cfg]);
   try {
-    await waitFor(() => /running/.test(output), 20_000, () => output);
+    await agent.waitFor(/running/);
     await runTraffic('nwt-sd-cli', 'tcp-clients', ['127.0.0.1', port, 3]);
     const closes = async () => ((await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/connections?port=${port}&kind=close&direction=outbound`)).json()) as { count: number }).count;
     await waitForAsync(async () => (await closes()) === 3, 10_000);
     assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port }), 0, 'nothing exported before the signal');
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
+    assert.equal(await agent.stop('SIGTERM'), 0, agent.output);
     assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' }), 3);
     // The stopped probe's own counts are in that last export too (it read at least these 3 connects).
     assert.ok(sink.sumOf('netwatch.agent.events.read', { 'netwatch.probe': 'connections' }) >= 3);
     assert.equal(sink.sumOf('netwatch.agent.events.lost', { 'netwatch.probe': 'connections' }), 0);
-    assert.match(output, /stopped/);
+    assert.match(agent.output, /stopped/);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await agent.stop('SIGKILL');
     await stopChild(srv);
     await sink.stop();
   }
@@ -140,14 +120,6 @@ test('a collector that never answers cannot hold up the exit beyond service.shut
     hang.close();
   }
 });
-
-async function waitFor(ok: () => boolean, ms: number, what: () => string = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out:\n${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function waitForAsync(ok: () => Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
+import { RunningCli } from '../helpers/cli';
 import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/container-netns';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { certDir, curlHello, nodeTlsHello, opensslHello, writeInSegments } from '../helpers/tls-clients';
 
-const CLI = join(__dirname, '../../src/cli/main.js');
 const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 const W1 = 8443, W2 = 9443, UNWATCHED = 10443;
 const HELLOS = 'netwatch.tls.client_hellos';
@@ -48,19 +48,10 @@ service:
 let net: ContainerNetns;
 let sink: OtlpSink;
 let server: ChildProcess;
-let agent: ChildProcess;
-let output = '';
+let agent: RunningCli;
 let held: HeldObjects;
 const dir = mkdtempSync(join(tmpdir(), 'nws-cli-'));
 const file = join(dir, 'agent.yaml');
-
-async function waitOutput(re: RegExp, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!re.test(output)) {
-    if (Date.now() > end) throw new Error(`no ${re} in agent output:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const hellos = (attrs: Record<string, unknown>) => sink.sumOf(HELLOS, attrs);
 
@@ -70,24 +61,19 @@ before(async () => {
   server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-cli-tls', certDir(), '::', String(W1), String(W2), String(UNWATCHED)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, [W1, W2]));
-  agent = spawn(process.execPath, [CLI, 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent.stdout!.on('data', (d) => (output += d));
-  agent.stderr!.on('data', (d) => (output += d));
-  await waitOutput(/running/);
+  agent = RunningCli.start(['run', '-c', file]);
+  await agent.waitFor(/running/);
 });
 
 after(async () => {
-  if (agent?.exitCode === null) {
-    agent.kill('SIGKILL');
-    await new Promise((r) => agent.once('exit', r));
-  }
+  await agent?.stop('SIGKILL');
   server?.kill();
   await sink?.stop();
   net?.remove();
 });
 
 test('every ClientHello is counted once by its lower-cased name and port, none on the unwatched port; names past the limit are "other"', async () => {
-  held = heldBpfObjects(agent.pid!);
+  held = heldBpfObjects(agent.pid);
   await opensslHello(net.ns4, W1, 'Mixed.Case.Example');
   await nodeTlsHello(net.ns6, W2, 'node.example');
   await curlHello(net.ns4, W2, 'curl.example');
@@ -136,10 +122,10 @@ test('bytes that are not a ClientHello are counted by reason', async () => {
 
 test('SIGHUP with other ports applies them in place: the same programs, the new port counted, the dropped one not', async () => {
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, [W1, UNWATCHED]));
-  agent.kill('SIGHUP');
-  await waitOutput(/receiver updated in place receiver=sni/);
-  await waitOutput(/configuration reloaded generation=2/);
-  assert.deepEqual(heldBpfObjects(agent.pid!), held, 'no program was reloaded or re-attached');
+  agent.signal('SIGHUP');
+  await agent.waitFor(/receiver updated in place receiver=sni/);
+  await agent.waitFor(/configuration reloaded generation=2/);
+  assert.deepEqual(heldBpfObjects(agent.pid), held, 'no program was reloaded or re-attached');
   await nodeTlsHello(net.ns4, UNWATCHED, 'late.example');
   await nodeTlsHello(net.ns4, W2, 'dropped.example');
   await sink.waitFor(() => hellos({ 'server.port': UNWATCHED }) === 1, 10_000);
@@ -150,11 +136,8 @@ test('SIGHUP with other ports applies them in place: the same programs, the new 
 
 test('SIGTERM: exit 0, and no filter, qdisc or program of the agent remains', async () => {
   assert.equal(tcState(net.hostIf).clsact, true);
-  const code = await new Promise<number | null>((resolve) => {
-    agent.once('exit', (c) => resolve(c));
-    agent.kill('SIGTERM');
-  });
-  assert.equal(code, 0, output);
+  const code = await agent.stop('SIGTERM');
+  assert.equal(code, 0, agent.output);
   assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: [], egress: [] });
   assert.deepEqual(stillExisting('prog', held.progIds), []);
   assert.deepEqual(stillExisting('link', held.linkIds), []);

@@ -1,7 +1,7 @@
 // `netwatch top` in a real terminal (tmux), reading a running agent's query API while real curl
 // connections happen: the screen refreshes from "(none)" to the exact counts, and q quits.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { CLI, RunningCli } from '../helpers/cli';
 import { freePort } from '../helpers/ports';
 
-const CLI = join(__dirname, '../../src/cli/main.js');
 const SOCKET = `nwo-top-${process.pid}`; // a tmux server of our own
 const SESSION = 'top';
 const N = 3;
@@ -19,8 +19,7 @@ const run = promisify(execFile);
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
 
-let agent: ChildProcess;
-let agentOut = '';
+let agent: RunningCli;
 let api = '';
 let web: http.Server;
 let webPort: number;
@@ -31,7 +30,7 @@ async function waitScreen(re: RegExp, ms = 20_000): Promise<string> {
   for (;;) {
     const s = screen();
     if (re.test(s)) return s;
-    if (Date.now() > end) throw new Error(`no ${re} on the screen:\n${s}\nagent:\n${agentOut}`);
+    if (Date.now() > end) throw new Error(`no ${re} on the screen:\n${s}\nagent:\n${agent.output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -42,14 +41,8 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nwt-top-'));
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n`);
-  agent = spawn(process.execPath, [CLI, 'run', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent.stdout!.on('data', (d) => (agentOut += d));
-  agent.stderr!.on('data', (d) => (agentOut += d));
-  const end = Date.now() + 20_000;
-  while (!/running/.test(agentOut)) {
-    if (Date.now() > end || agent.exitCode !== null) throw new Error(`agent not running:\n${agentOut}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  agent = RunningCli.start(['run', '-c', cfg]);
+  await agent.waitFor(/running/);
   web = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   webPort = (web.address() as AddressInfo).port;
@@ -62,11 +55,7 @@ after(async () => {
   } catch {
     // already gone: q quit the only session
   }
-  if (agent && agent.exitCode === null) {
-    const exited = new Promise((r) => agent.once('exit', r));
-    agent.kill('SIGTERM');
-    await exited;
-  }
+  await agent?.stop();
   await new Promise((r) => web?.close(r));
 });
 
