@@ -12,6 +12,7 @@ import type { ReasonNames } from './reasons';
 
 const K = FATE_KEY.fields;
 const E = FATE_EVENT.fields;
+type SharedOffsets = Readonly<Record<'reason' | 'state' | 'netns' | 'ifindex' | 'ifname' | 'pid' | 'comm' | 'cgroup_id', number>>;
 
 export type FateDecodeFailure = 'size' | 'kind' | 'family';
 
@@ -56,19 +57,23 @@ export class FateDecoder {
     const kind = FATE_KIND_NAMES[v.getUint8(o + K.kind)];
     if (!kind) return this.fail('kind');
     const family = v.getUint16(o + K.family, true);
-    const protocol = v.getUint8(o + K.protocol);
+    return this.fields(K, kind, networkType(family), transport(family, v.getUint8(o + K.protocol)), v, b, o);
+  }
+
+  /** The key's fields, which struct fate_key and struct fate_event both carry (at their own offsets). */
+  private fields(L: SharedOffsets, kind: FateKind, ip: NetworkType | undefined, proto: FateTransport | undefined, v: DataView, b: Uint8Array, o: number): FateFields {
     return {
       kind,
-      reason: this.reason(kind, v.getUint32(o + K.reason, true)),
-      networkType: networkType(family),
-      transport: transport(family, protocol),
-      state: tcpState(kind, v.getUint8(o + K.state)),
-      netns: v.getUint32(o + K.netns, true),
-      ifindex: v.getUint32(o + K.ifindex, true),
-      interfaceName: readCString(b, o + K.ifname, FATE_IFNAME_LEN),
-      pid: v.getUint32(o + K.pid, true),
-      comm: readCString(b, o + K.comm, FATE_COMM_LEN),
-      cgroupId: Number(v.getBigUint64(o + K.cgroup_id, true)),
+      reason: this.reason(kind, v.getUint32(o + L.reason, true)),
+      networkType: ip,
+      transport: proto,
+      state: tcpState(kind, v.getUint8(o + L.state)),
+      netns: v.getUint32(o + L.netns, true),
+      ifindex: v.getUint32(o + L.ifindex, true),
+      interfaceName: readCString(b, o + L.ifname, FATE_IFNAME_LEN),
+      pid: v.getUint32(o + L.pid, true),
+      comm: readCString(b, o + L.comm, FATE_COMM_LEN),
+      cgroupId: Number(v.getBigUint64(o + L.cgroup_id, true)),
     };
   }
 
@@ -91,17 +96,7 @@ export class FateDecoder {
     this.decoded++;
     const addr = (at: number): string => (ip === 'ipv4' ? formatIPv4(b, o + at) : ip === 'ipv6' ? formatIPv6(b, o + at) : '');
     return {
-      kind,
-      reason: this.reason(kind, v.getUint32(o + E.reason, true)),
-      networkType: ip,
-      transport: transport(family, protocol),
-      state: tcpState(kind, v.getUint8(o + E.state)),
-      netns: v.getUint32(o + E.netns, true),
-      ifindex: v.getUint32(o + E.ifindex, true),
-      interfaceName: readCString(b, o + E.ifname, FATE_IFNAME_LEN),
-      pid: v.getUint32(o + E.pid, true),
-      comm: readCString(b, o + E.comm, FATE_COMM_LEN),
-      cgroupId: Number(v.getBigUint64(o + E.cgroup_id, true)),
+      ...this.fields(E, kind, ip, transport(family, protocol), v, b, o),
       bootNs: Number(v.getBigUint64(o + E.ts_ns, true)),
       epoch: Number(v.getBigUint64(o + E.epoch, true)),
       sock: v.getBigUint64(o + E.sock, true),
