@@ -89,4 +89,12 @@ static __always_inline struct fate_event *sample_begin(const struct fate_key *k,
   return e;
 }
 
+/* Every event: counted in this interval's table, then a sampled record when the budget allows. */
+static __always_inline struct fate_event *account(const struct fate_key *k, __u32 tid, const void *sk)
+{
+  __u64 epoch = current_epoch();
+  count(k, epoch);
+  return sample_begin(k, tid, epoch, sk);
+}
+
 #endif

@@ -41,9 +41,7 @@ int fate_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
     k.family = BPF_CORE_READ(sk, __sk_common.skc_family); /* e.g. AF_UNIX */
   key_owner(&k, &tid, sk);
 
-  __u64 epoch = current_epoch();
-  count(&k, epoch);
-  struct fate_event *e = sample_begin(&k, tid, epoch, sk);
+  struct fate_event *e = account(&k, tid, sk);
   if (!e)
     return 0;
   e->location = (__u64)ctx->location;
@@ -75,9 +73,7 @@ int fate_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
     k.netns = sock_netns(sk);
   key_owner(&k, &tid, sk);
 
-  __u64 epoch = current_epoch();
-  count(&k, epoch);
-  struct fate_event *e = sample_begin(&k, tid, epoch, sk);
+  struct fate_event *e = account(&k, tid, sk);
   if (!e)
     return 0;
   /* The tracepoint stores the reset's own direction: saddr is this host's end. */
@@ -128,9 +124,7 @@ int fate_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
   if (sk)
     k.state = BPF_CORE_READ(sk, __sk_common.skc_state);
 
-  __u64 epoch = current_epoch();
-  count(&k, epoch);
-  struct fate_event *e = sample_begin(&k, tid, epoch, sk);
+  struct fate_event *e = account(&k, tid, sk);
   if (!e)
     return 0;
   TUPLE_INTO(e, ctx, 1);
@@ -150,9 +144,7 @@ int fate_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
   key_from_sock(&k, &tid, sk, FATE_KIND_RETRANSMIT, ctx->family);
   k.state = ctx->state;
 
-  __u64 epoch = current_epoch();
-  count(&k, epoch);
-  struct fate_event *e = sample_begin(&k, tid, epoch, sk);
+  struct fate_event *e = account(&k, tid, sk);
   if (!e)
     return 0;
   TUPLE_INTO(e, ctx, 0);
@@ -173,9 +165,7 @@ int fate_retransmit_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
   key_from_sock(&k, &tid, sk, FATE_KIND_RETRANSMIT, ctx->family);
   k.state = NW_TCP_SYN_RECV;
 
-  __u64 epoch = current_epoch();
-  count(&k, epoch);
-  struct fate_event *e = sample_begin(&k, tid, epoch, sk);
+  struct fate_event *e = account(&k, tid, sk);
   if (!e)
     return 0;
   TUPLE_INTO(e, ctx, 0);
