@@ -4,6 +4,7 @@
 
 #include "../include/netwatch.h"
 #include "conn.h"
+#include "owners.h"
 
 NW_DECLARE_RING()
 
@@ -17,12 +18,7 @@ NW_DECLARE_RING()
  *   whose close we never saw cannot fill it.
  * Read by: every state transition, to attribute softirq-context events to the real owner.
  */
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536); /* resized by the agent before load */
-  __type(key, __u64);
-  __type(value, struct sock_owner);
-} owners SEC(".maps");
+NW_DECLARE_OWNERS();
 
 /*
  * seeds: socket inode -> owner, for sockets that existed before the agent started.

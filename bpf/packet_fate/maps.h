@@ -3,7 +3,7 @@
 #define NETWATCH_PACKET_FATE_MAPS_H
 
 #include "../include/netwatch.h"
-#include "../conn/conn.h"
+#include "../conn/owners.h"
 #include "packet_fate.h"
 
 /* Drop reasons below this value can be ignored (the `ignored` array); the kernel's own enum ends
@@ -87,11 +87,6 @@ struct {
  * a connections receiver runs (otherwise this object's own map, which nobody fills).
  * Inserted/deleted by: the conn probe (bpf/conn/maps.h). Read by: every hook here.
  */
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536); /* replaced by the conn probe's map, or shrunk by the agent */
-  __type(key, __u64);
-  __type(value, struct sock_owner);
-} owners SEC(".maps");
+NW_DECLARE_OWNERS();
 
 #endif

@@ -56,15 +56,7 @@ static __always_inline void sni_fill_header(struct sni_record *r, struct __sk_bu
 
 static __always_inline void sni_output(struct sni_record *r, __u32 len)
 {
-  __u64 flags = BPF_RB_NO_WAKEUP;
-  if (wakeup_bytes == 0 || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-    flags = BPF_RB_FORCE_WAKEUP;
-  if (bpf_ringbuf_output(&events, r, len, flags) < 0) {
-    __u32 zero = 0;
-    __u64 *n = bpf_map_lookup_elem(&lost_events, &zero);
-    if (n)
-      *n += 1; /* per-CPU slot: no atomics needed */
-  }
+  nw_output(&events, &lost_events, r, len);
 }
 
 /* Copy up to `len` payload bytes from stream offset `at` on, in records of at most SNI_CHUNK_LEN. */

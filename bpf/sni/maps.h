@@ -3,7 +3,7 @@
 #define NETWATCH_SNI_MAPS_H
 
 #include "../include/netwatch.h"
-#include "../conn/conn.h"
+#include "../conn/owners.h"
 #include "sni.h"
 
 NW_DECLARE_RING()
@@ -40,12 +40,7 @@ struct {
  * agent reuses its fd); otherwise this object's own map, which nobody fills.
  * Inserted and deleted by: the conn probe. Read by: the egress program, at a flow's SYN.
  */
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536); /* the conn probe's size when reused; shrunk by the agent otherwise */
-  __type(key, __u64);
-  __type(value, struct sock_owner);
-} owners SEC(".maps");
+NW_DECLARE_OWNERS();
 
 /*
  * scratch: one record being filled, per CPU (a 4 KiB record does not fit the 512-byte stack).
