@@ -2,12 +2,9 @@
 import type { FilterRule } from '../../../config/types';
 import type { PipelineEvent } from '../../event';
 import { compileCidrs } from './cidr';
-import { compileNames } from './glob';
+import { ownerChecks } from './owner';
 
 export type EventPredicate = (ev: PipelineEvent) => boolean;
-
-/** Executable name, falling back to the kernel's comm when /proc could not be read. */
-const processName = (ev: PipelineEvent): string => ev.process?.executableName || ev.comm;
 
 /**
  * The server side's port: remote for outbound, local for inbound. When the kernel could not tell
@@ -72,23 +69,7 @@ function transportOf(ev: PipelineEvent): string {
 }
 
 export function compileRule(rule: FilterRule): EventPredicate {
-  const checks: EventPredicate[] = [];
-  if (rule.process.length) {
-    const m = compileNames(rule.process);
-    checks.push((ev) => m(processName(ev)));
-  }
-  if (rule.container_id.length) {
-    const m = compileNames(rule.container_id);
-    checks.push((ev) => ev.container?.id !== undefined && m(ev.container.id));
-  }
-  if (rule.container_runtime.length) {
-    const runtimes = new Set<string>(rule.container_runtime);
-    checks.push((ev) => ev.container?.runtime !== undefined && runtimes.has(ev.container.runtime));
-  }
-  if (rule.nomad_job.length) {
-    const m = compileNames(rule.nomad_job);
-    checks.push((ev) => ev.nomad?.job !== undefined && m(ev.nomad.job));
-  }
+  const checks: EventPredicate[] = ownerChecks<PipelineEvent>(rule);
   if (rule.ports.length) {
     const ports = new Set(rule.ports);
     checks.push((ev) => serverPortMatches(ev, ports));

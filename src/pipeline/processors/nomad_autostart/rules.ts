@@ -3,7 +3,7 @@
 import type { AutostartRule } from '../../../config/types';
 import type { ConnPipelineEvent, SniPipelineEvent } from '../../event';
 import { compileCidrs } from '../filter/cidr';
-import { compileNames } from '../filter/glob';
+import { ownerChecks } from '../filter/owner';
 import { compileServerNames, matchesSuffix } from './server-names';
 
 export type TriggerKind = 'sni' | 'syn' | 'connect';
@@ -15,8 +15,6 @@ type ClientCheck = (ev: TriggerEvent) => boolean;
 
 /** The client of the traffic: the TLS/TCP client for sni events, the connecting socket for connects. */
 export const clientAddressOf = (ev: TriggerEvent): string => (ev.source === 'sni' ? ev.clientAddress : ev.localAddress);
-
-const processName = (ev: TriggerEvent): string => ev.process?.executableName || ev.comm;
 
 export const targetKey = (namespace: string, job: string, group: string): string => `${namespace}\u0000${job}\u0000${group}`;
 
@@ -45,22 +43,7 @@ export class CompiledRule {
       const inRange = compileCidrs(m.cidrs);
       checks.push((ev) => inRange(clientAddressOf(ev)));
     }
-    if (m.process.length) {
-      const named = compileNames(m.process);
-      checks.push((ev) => named(processName(ev)));
-    }
-    if (m.container_id.length) {
-      const named = compileNames(m.container_id);
-      checks.push((ev) => ev.container?.id !== undefined && named(ev.container.id));
-    }
-    if (m.container_runtime.length) {
-      const runtimes = new Set<string>(m.container_runtime);
-      checks.push((ev) => ev.container?.runtime !== undefined && runtimes.has(ev.container.runtime));
-    }
-    if (m.nomad_job.length) {
-      const named = compileNames(m.nomad_job);
-      checks.push((ev) => ev.nomad?.job !== undefined && named(ev.nomad.job));
-    }
+    checks.push(...ownerChecks<TriggerEvent>(m));
     if (m.nomad_namespace.length) {
       const named = new Set(m.nomad_namespace);
       checks.push((ev) => ev.nomad?.namespace !== undefined && named.has(ev.nomad.namespace));
