@@ -228,7 +228,8 @@ class Agent implements RunningAgent {
   }
 
   flush(): Promise<void> {
-    // Receivers that count in the kernel hand over their counts first, so the export includes them.
+    // Receivers hand over what the kernel has for them first (records waiting in a ring, counts in a
+    // table), so the export includes everything seen until now.
     for (const [id, { r }] of this.receivers) {
       try {
         r.flush?.();

@@ -28,6 +28,11 @@ export class ConnectionsReceiver implements Receiver {
     return this.probe.stats();
   }
 
+  /** What waits in the ring now goes through the pipelines (the reader may be waiting for its timer). */
+  flush(): void {
+    this.probe.drain();
+  }
+
   sharedMaps(): SharedMaps {
     return { socketOwners: this.probe.ownersFd() };
   }

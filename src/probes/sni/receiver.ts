@@ -136,8 +136,8 @@ export class SniReceiver implements Receiver {
     return this.probe?.watched() ?? [];
   }
 
-  /** Drain the ring now (tests). */
-  drain(): void {
+  /** What waits in the ring now goes through the pipelines (flushes, tests). */
+  flush(): void {
     this.probe?.drain();
   }
 
