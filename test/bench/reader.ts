@@ -1,7 +1,7 @@
 // Part 1, the reader: the agent's RingBufferReader against libbpf's ring_buffer__consume on the
 // same ring, fed by the same kernel producer (bpf/ringgen.bpf.c) — from a pre-filled ring
 // (consumer only) and live, with the producer running flat out on the other core, once with the
-// kernel's adaptive wakeups (wakeup_bytes 0) and once with batched ones (a quarter of the ring, the conn probe's default).
+// kernel's adaptive wakeups (wakeup_bytes 0, the probes' default) and once with batched ones (a quarter of the ring).
 import type { BpfMap } from '../../src/kernel/object';
 import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { LineChild } from './children';

@@ -1,5 +1,5 @@
 // The tracers a connection storm runs under: nothing, the netwatch agent (the real CLI exporting
-// to an OTLP sink, with its default batched wakeups and with a wakeup per event), libbpf-tools `tcpstates`, and
+// to an OTLP sink, with its default wakeups and with batched ones), libbpf-tools `tcpstates`, and
 // `bpftrace` counting sock:inet_sock_set_state.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,10 @@ import { processMemory } from './cpu';
 import { BENCH_SRC } from './paths';
 import type { SinkProcess } from './sink';
 
-export const CONDITIONS = ['none', 'agent', 'agent-adaptive', 'tcpstates', 'bpftrace'] as const;
+export const CONDITIONS = ['none', 'agent', 'agent-batched', 'tcpstates', 'bpftrace'] as const;
 export type Condition = (typeof CONDITIONS)[number];
-/** The agent's default wakeup threshold: a quarter of its default 4 MiB ring. */
-export const DEFAULT_AGENT_WAKEUP_BYTES = 1 << 20;
+/** The agent with wakeup_bytes set: a quarter of its default 4 MiB ring. */
+export const BATCHED_WAKEUP_BYTES = 1 << 20;
 
 /** What a tracer saw of one storm, beyond the storm's own throughput. */
 export interface TracerReport {
@@ -84,8 +84,8 @@ export async function startTracer(condition: Condition, sink: SinkProcess): Prom
       return { condition, pid: undefined, finish: async () => ({ events: 0, lost: 0, peakRssBytes: NaN }) };
     case 'agent':
       return startAgent(condition, sink, undefined);
-    case 'agent-adaptive':
-      return startAgent(condition, sink, 0);
+    case 'agent-batched':
+      return startAgent(condition, sink, BATCHED_WAKEUP_BYTES);
     case 'tcpstates':
       return startTcpstates();
     case 'bpftrace':
@@ -97,7 +97,7 @@ const EXPORT_INTERVAL_MS = 1000;
 
 /** The agent as users run it: the CLI with a default configuration, exporting to the sink. */
 /** `wakeupBytes` undefined: the default (not written in the file). */
-async function startAgent(condition: 'agent' | 'agent-adaptive', sink: SinkProcess, wakeupBytes: number | undefined): Promise<Tracer> {
+async function startAgent(condition: 'agent' | 'agent-batched', sink: SinkProcess, wakeupBytes: number | undefined): Promise<Tracer> {
   const dir = mkdtempSync(join(tmpdir(), 'nwb-agent-'));
   const config = join(dir, 'agent.yaml');
   // Defaults everywhere (4 MiB ring, logs capped at 1000/s) but a 1 s export interval, so that the

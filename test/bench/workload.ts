@@ -152,7 +152,7 @@ export async function benchWorkload(o: WorkloadOptions, progress: (line: string)
             s.add(`${condition}.lost`, r.lost);
             s.add(`${condition}.peak_rss_mb`, r.peakRssBytes / 2 ** 20);
           }
-          if (condition === 'agent' || condition === 'agent-adaptive') {
+          if (condition === 'agent' || condition === 'agent-batched') {
             s.add(`${condition}.cpu_ns_per_event`, tracerCpu / r.events);
             // Exact check: every connection of the storm counted once outbound and once inbound.
             s.add(`${condition}.missed_connections`, 2 * st.connections - (r.openedOutbound ?? 0) - (r.openedInbound ?? 0));
@@ -171,7 +171,7 @@ export async function benchWorkload(o: WorkloadOptions, progress: (line: string)
       for (const c of conditions) if (c !== 'none' && rate.none && rate[c]) s.add(`${c}.slowdown_percent`, (1 - rate[c]! / rate.none) * 100);
     }
     if (o.kernelCost) {
-      for (const condition of conditions.filter((c) => c === 'agent' || c === 'agent-adaptive')) await kernelCost(condition, o, sink, s, progress);
+      for (const condition of conditions.filter((c) => c === 'agent' || c === 'agent-batched')) await kernelCost(condition, o, sink, s, progress);
     }
   } finally {
     await sink.stop();

