@@ -209,6 +209,7 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   },
   'nw.wait-for': { policy: 'text', validate: oneOf(['running', 'healthy', 'none']) },
   'nw.idle-scale-down': { policy: 'text', validate: oneOf(['woken', 'any']) },
+  'nw.tc-attach-mode': { policy: 'text', validate: oneOf(['auto', 'tcx', 'clsact']) },
   'nw.autostart-rules': {
     policy: 'nested',
     validate: (x) => {

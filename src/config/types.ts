@@ -79,6 +79,8 @@ export interface SniReceiverConfig {
   interfaces: readonly string[] | 'all';
   /** With `all`: how often new interfaces are looked for (0 = only at start). */
   rescan_interval_ms: number;
+  /** tcx (links owned by the agent), clsact (filters, swept at the next start) or auto. */
+  attach_mode: 'auto' | 'tcx' | 'clsact';
   /** TCP server ports whose ClientHellos are captured; changeable at runtime (SIGHUP). */
   ports: readonly number[];
   ring_buffer_size: number;

@@ -70,6 +70,13 @@ export const bpf = {
   tc_hook_destroy: libbpf.func('int bpf_tc_hook_destroy(void *hook)'),
   tc_attach: libbpf.func('int bpf_tc_attach(const void *hook, void *opts)'),
   tc_detach: libbpf.func('int bpf_tc_detach(const void *hook, const void *opts)'),
+  tc_query: libbpf.func('int bpf_tc_query(const void *hook, void *opts)'),
+
+  // BPF links by attach type (TCX: the target is an ifindex) and what is attached where.
+  link_create: libbpf.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
+  prog_query: libbpf.func('int bpf_prog_query(int target_fd, int type, uint32_t query_flags, _Out_ uint32_t *attach_flags, void *prog_ids, _Inout_ uint32_t *prog_cnt)'),
+  prog_get_fd_by_id: libbpf.func('int bpf_prog_get_fd_by_id(uint32_t id)'),
+  obj_get_info_by_fd: libbpf.func('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *info_len)'),
 };
 
 export const c = {

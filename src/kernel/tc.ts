@@ -1,15 +1,25 @@
-// TC (clsact) attachment through libbpf's bpf_tc_* API. The clsact qdisc is created only when the
-// interface has none, and destroyed on detach only if this agent created it; otherwise only our
-// filters are removed (by handle and priority), so whoever else uses the qdisc keeps theirs.
+// TC (clsact) attachment through libbpf's bpf_tc_* API — the fallback for kernels without TCX
+// (tcx.ts). The clsact qdisc is created only when the interface has none, and destroyed on detach
+// only if this agent created it; otherwise only our filters are removed (by handle and priority), so
+// whoever else uses the qdisc keeps theirs. Filters outlive their process, so every one carries
+// netwatch's own handle and priority: the next start finds what a killed agent left (sweepClsact).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { KernelError } from '../errors';
 import { rootLogger } from '../log';
 import { describeErrno } from './errno';
 import { bpf } from './libbpf';
+import { programHeldByAnotherProcess, programInfo } from './prog-info';
+import type { TcDirection } from './tcx';
 
 /** enum bpf_tc_attach_point (libbpf.h). */
 export const BPF_TC_INGRESS = 1;
 export const BPF_TC_EGRESS = 2;
-export type TcDirection = 'ingress' | 'egress';
+export type { TcDirection };
+/** netwatch's tag on its filters: the handle spells "nw" (0x6e77)… */
+export const NETWATCH_TC_HANDLE = 0x6e77;
+/** …at a priority (1..65535) late enough to run after the filters others put first. */
+export const NETWATCH_TC_PRIORITY = 0xc177;
 
 // struct bpf_tc_hook { size_t sz; int ifindex; enum attach_point; __u32 parent; size_t :0; }
 const HOOK = { size: 24, sz: 0, ifindex: 8, attach_point: 12, parent: 16 } as const;
@@ -67,9 +77,9 @@ export class TcHook {
     return new TcHook(ifindex, name, ret === 0);
   }
 
-  /** Attach a sched_cls program (direct action) with a kernel-chosen handle and priority. */
+  /** Attach a sched_cls program (direct action) under netwatch's handle and priority. */
   attach(progFd: number, direction: TcDirection, program: string): TcFilter {
-    const o = opts(progFd);
+    const o = opts(progFd, NETWATCH_TC_HANDLE, NETWATCH_TC_PRIORITY);
     const ret = bpf.tc_attach(hook(this.ifindex, direction === 'ingress' ? BPF_TC_INGRESS : BPF_TC_EGRESS), o) as number;
     if (ret < 0) throw new KernelError(`attaching ${program} to ${this.name} ${direction} failed: ${describeErrno(-ret)}`, -ret, 'bpf_tc_attach', program);
     const f: TcFilter = {
@@ -108,4 +118,61 @@ export class TcHook {
     for (const p of problems) log.warn(p);
     return problems;
   }
+}
+
+const SYS_NET = '/sys/class/net';
+
+/** A filter a dead netwatch left, removed by sweepClsact. */
+export interface SweptFilter {
+  interface: string;
+  direction: TcDirection;
+  program: string;
+}
+
+function clsactFilterCount(name: string, direction: TcDirection): number {
+  // libbpf cannot list filters; iproute2 (a run-time dependency) can.
+  const out = execFileSync('tc', ['-j', 'filter', 'show', 'dev', name, direction], { encoding: 'utf8' });
+  return (JSON.parse(out || '[]') as unknown[]).length;
+}
+
+/**
+ * Remove the filters a killed netwatch left on clsact qdiscs: netwatch's handle and priority, a
+ * program named in `programs`, and no live process holding that program. When an interface is left
+ * with no filter at all, its clsact qdisc (most likely the dead agent's) goes too.
+ */
+export function sweepClsact(programs: readonly string[]): SweptFilter[] {
+  const swept: SweptFilter[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(SYS_NET);
+  } catch {
+    return swept;
+  }
+  for (const name of names) {
+    let ifindex: number;
+    try {
+      ifindex = Number(readFileSync(`${SYS_NET}/${name}/ifindex`, 'utf8'));
+    } catch {
+      continue;
+    }
+    let removedHere = false;
+    for (const direction of ['ingress', 'egress'] as const) {
+      const h = hook(ifindex, direction === 'ingress' ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+      const o = opts(0, NETWATCH_TC_HANDLE, NETWATCH_TC_PRIORITY);
+      if ((bpf.tc_query(h, o) as number) < 0) continue; // no clsact, or nothing under our tag
+      const info = programInfo(o.readUInt32LE(OPTS.prog_id));
+      if (!info || !programs.includes(info.name) || programHeldByAnotherProcess(info.id)) continue;
+      const ret = bpf.tc_detach(h, opts(0, NETWATCH_TC_HANDLE, NETWATCH_TC_PRIORITY)) as number;
+      if (ret < 0) {
+        log.warn('cannot remove a filter a previous netwatch left', { interface: name, direction, error: describeErrno(-ret) });
+        continue;
+      }
+      swept.push({ interface: name, direction, program: info.name });
+      removedHere = true;
+    }
+    if (removedHere && clsactFilterCount(name, 'ingress') === 0 && clsactFilterCount(name, 'egress') === 0) {
+      bpf.tc_hook_destroy(hook(ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS));
+    }
+  }
+  return swept;
 }

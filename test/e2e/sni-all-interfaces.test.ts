@@ -1,13 +1,14 @@
-// `interfaces: all` means every Ethernet/loopback interface of the agent's network namespace, and
-// those that appear later. Run inside a namespace of the test's own: lo is watched, a hello over
-// lo (seen on its egress and again on its ingress) is counted once, a new veth is picked up, and
-// nothing stays attached after SIGTERM.
+// `interfaces: all` means every Ethernet/loopback interface of the agent's network namespace that
+// is up or has an address, and those that appear (or are set up) later. Run inside a namespace of
+// the test's own: lo is watched, a down interface with no address is not, a hello over lo (seen on
+// its egress and again on its ingress) is counted once, a new veth is picked up, and nothing stays
+// attached after SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { sh } from '../helpers/container-netns';
+import { sh, tcStateIn } from '../helpers/container-netns';
 import { certDir, curlHello, opensslHello } from '../helpers/tls-clients';
 
 const NS = 'nwsan';
@@ -30,7 +31,6 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 const hellos = () => lines.flatMap((l) => (l.event?.kind === 'client_hello' ? [l.event] : []));
-const inNs = (...args: string[]) => sh('ip', 'netns', 'exec', NS, ...args);
 
 before(async () => {
   try {
@@ -41,6 +41,9 @@ before(async () => {
   sh('ip', 'netns', 'add', NS);
   sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
   sh('ip', '-n', NS, 'link', 'add', 'nwsaa', 'type', 'veth', 'peer', 'name', 'nwsab');
+  for (const dev of ['nwsaa', 'nwsab']) sh('ip', '-n', NS, 'link', 'set', dev, 'up');
+  // A spare pair, down and without addresses: nothing can cross it until someone sets it up.
+  sh('ip', '-n', NS, 'link', 'add', 'nwsae', 'type', 'veth', 'peer', 'name', 'nwsaf');
   server = spawn('ip', ['netns', 'exec', NS, process.execPath, TLS_SERVER, 'nws-all-tls', certDir(), '::', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
   child = spawn('ip', ['netns', 'exec', NS, process.execPath, HELPER, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -62,8 +65,18 @@ after(() => {
   }
 });
 
-test('all = every interface of the namespace at start, loopback included', () => {
+test('all = every interface of the namespace at start, loopback included, but not those down with no address', () => {
   assert.deepEqual(interfaces, ['lo', 'nwsaa', 'nwsab']);
+  assert.deepEqual(tcStateIn(NS, 'nwsaa'), { clsact: false, ingress: ['tcx sni_ingress'], egress: ['tcx sni_egress'] });
+  assert.deepEqual(tcStateIn(NS, 'nwsae'), { clsact: false, ingress: [], egress: [] });
+});
+
+test('a down interface with no address is watched once it is set up, at the next rescan', async () => {
+  sh('ip', '-n', NS, 'link', 'set', 'nwsae', 'up');
+  await until('the interface set up', () => interfaces.includes('nwsae'));
+  assert.deepEqual(interfaces, ['lo', 'nwsaa', 'nwsab', 'nwsae']);
+  sh('ip', '-n', NS, 'link', 'del', 'nwsae');
+  await until('the pair removed', () => !interfaces.includes('nwsae'));
 });
 
 test('a hello over loopback, seen leaving and arriving, is counted once, at its egress', async () => {
@@ -80,18 +93,19 @@ test('a hello over loopback, seen leaving and arriving, is counted once, at its 
 
 test('an interface that appears later is watched after the next rescan, one that goes away is forgotten', async () => {
   sh('ip', '-n', NS, 'link', 'add', 'nwsac', 'type', 'veth', 'peer', 'name', 'nwsad');
+  for (const dev of ['nwsac', 'nwsad']) sh('ip', '-n', NS, 'link', 'set', dev, 'up');
   await until('the new veth pair', () => interfaces.includes('nwsac') && interfaces.includes('nwsad'));
-  assert.match(inNs('tc', 'filter', 'show', 'dev', 'nwsac', 'egress'), /sni_egress/);
+  assert.deepEqual(tcStateIn(NS, 'nwsac'), { clsact: false, ingress: ['tcx sni_ingress'], egress: ['tcx sni_egress'] });
   sh('ip', '-n', NS, 'link', 'del', 'nwsaa');
   await until('the removed pair forgotten', () => !interfaces.includes('nwsaa') && !interfaces.includes('nwsab'));
   assert.deepEqual(interfaces, ['lo', 'nwsac', 'nwsad']);
 });
 
-test('after SIGTERM no clsact qdisc is left on any interface of the namespace', async () => {
+test('after SIGTERM no program, filter or clsact qdisc is left on any interface of the namespace', async () => {
   const code = await new Promise<number | null>((resolve) => {
     child.once('exit', (c) => resolve(c));
     child.kill('SIGTERM');
   });
   assert.equal(code, 0);
-  for (const dev of ['lo', 'nwsac', 'nwsad']) assert.doesNotMatch(inNs('tc', 'qdisc', 'show', 'dev', dev), /clsact/, dev);
+  for (const dev of ['lo', 'nwsac', 'nwsad']) assert.deepEqual(tcStateIn(NS, dev), { clsact: false, ingress: [], egress: [] }, dev);
 });

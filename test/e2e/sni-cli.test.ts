@@ -135,7 +135,7 @@ test('SIGHUP with other ports applies them in place: the same programs, the new 
 });
 
 test('SIGTERM: exit 0, and no filter, qdisc or program of the agent remains', async () => {
-  assert.equal(tcState(net.hostIf).clsact, true);
+  assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: ['tcx sni_ingress'], egress: ['tcx sni_egress'] });
   const code = await agent.stop('SIGTERM');
   assert.equal(code, 0, agent.output);
   assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: [], egress: [] });

@@ -10,7 +10,9 @@ import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { testRunPacket } from '../../src/kernel/test-run';
 import { bpfObjectPath } from '../../src/probes/conn/probe';
 import { SniDecoder, type SniRecord } from '../../src/probes/sni/decoder';
+import { parseClientHello } from '../../src/probes/sni/client-hello';
 import { prng } from '../unit/sni/fuzz-worker';
+import { modernHello, sniExt } from '../unit/sni/hello-builder';
 
 const PORT = 443;
 const TC_ACT_UNSPEC = 0xffffffff; // -1 as the u32 retval
@@ -91,6 +93,26 @@ test('QinQ (802.1ad outer, 802.1Q inner) in front of IPv6 with hop-by-hop, routi
   assert.equal(r.length, 1);
   assert.ok(r[0].kind === 'syn');
   assert.deepEqual([r[0].flow.family, r[0].flow.srcAddress, r[0].flow.dstAddress, r[0].flow.srcPort], [6, 'fd00:77::1', 'fd00:77::2', 40002]);
+});
+
+test('an SRv6 segment routing header (routing type 4, two segments) in front of a SYN and a ClientHello: parsed through to TCP, the hello captured whole', () => {
+  const seg = (last: number) => [0xfd, 0, 0, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last];
+  // RFC 8754 §2: routing type 4, segments left 1, last entry 1, flags 0, tag 0, then the segment list (final segment first).
+  const srh: [number, number[]] = [43, [4, 1, 1, 0, 0, 0, ...seg(9), ...V6_DST]];
+  const syn = run(eth(0x86dd, ipv6(tcp(40010, 7000, SYN), [srh])));
+  assert.equal(syn.length, 1);
+  assert.ok(syn[0].kind === 'syn');
+  // The IPv6 destination of a packet with a routing header is its next segment.
+  assert.deepEqual([syn[0].flow.family, syn[0].flow.srcAddress, syn[0].flow.dstAddress, syn[0].flow.srcPort, syn[0].flow.dstPort], [6, 'fd00:77::1', 'fd00:77::2', 40010, PORT]);
+  const hello = [...modernHello([sniExt('behind-srh.example')])];
+  const data = run(eth(0x86dd, ipv6(tcp(40010, 7001, ACK | PSH, hello), [srh])));
+  assert.equal(data.length, 1);
+  assert.ok(data[0].kind === 'segment');
+  assert.deepEqual([data[0].segment.seq, data[0].segment.isn], [7001, 7000]);
+  assert.deepEqual([...data[0].segment.payload], hello);
+  const parsed = parseClientHello(data[0].segment.payload);
+  assert.ok(parsed.ok);
+  assert.equal(parsed.hello.serverName, 'behind-srh.example');
 });
 
 test('fragments, non-TCP, unwatched ports and a third VLAN tag are passed by without a record', () => {

@@ -89,13 +89,8 @@ after(() => {
   net?.remove();
 });
 
-test('the receiver puts one ingress and one egress BPF filter on the host-side veth, on a clsact qdisc it created', () => {
-  const st = tcState(net.hostIf);
-  assert.equal(st.clsact, true);
-  assert.equal(st.ingress.length, 1);
-  assert.match(st.ingress[0], /sni_ingress/);
-  assert.equal(st.egress.length, 1);
-  assert.match(st.egress[0], /sni_egress/);
+test('the receiver attaches one ingress and one egress program to the host-side veth as TCX links, with no qdisc', () => {
+  assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: ['tcx sni_ingress'], egress: ['tcx sni_egress'] });
   assert.deepEqual(sni.interfaces(), [net.hostIf]);
 });
 
@@ -220,30 +215,6 @@ test('SYNs to a watched port where nothing listens are dispatched once per attem
   assert.equal(hellos().length, 0);
 });
 
-test('IPv6 with a routing extension header (an SRv6 segment routing header added by the kernel) is parsed through to TCP', async () => {
-  const srAddr = 'fd00:210:5::2';
-  sh('ip', '-n', net.ns, 'addr', 'add', `${srAddr}/128`, 'dev', net.nsIf, 'nodad');
-  // Packets to srAddr go to the namespace's first address with a routing header naming srAddr as the last segment.
-  sh('ip', '-6', 'route', 'add', `${srAddr}/128`, 'encap', 'seg6', 'mode', 'inline', 'segs', net.ns6, 'dev', net.hostIf);
-  try {
-    events.length = 0;
-    // Without seg6 enabled the namespace drops packets carrying a routing header: the SYN leaves
-    // (and is seen, through its extension header) but no connection is made — the header is really there.
-    const refused = nodeTlsHello(srAddr, W1, 'dropped-srh.example', 1500);
-    // The IPv6 destination of a packet with a routing header is its next segment.
-    await until('the SYN behind the routing header', () => syns(W1).some((e) => e.serverAddress === net.ns6));
-    await refused;
-    assert.equal(hellos('dropped-srh.example').length, 0);
-    for (const dev of ['all', net.nsIf]) sh('ip', 'netns', 'exec', net.ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${dev}.seg6_enabled=1`);
-    await nodeTlsHello(srAddr, W1, 'behind-srh.example');
-    await until('the hello behind the routing header', () => hellos('behind-srh.example').length === 1);
-    assert.equal(hellos('behind-srh.example')[0].serverAddress, net.ns6);
-    assert.equal(hellos('behind-srh.example')[0].networkType, 'ipv6');
-  } finally {
-    sh('ip', '-6', 'route', 'del', `${srAddr}/128`, 'dev', net.hostIf);
-  }
-});
-
 test('ports changed at runtime take effect at once, without re-attaching the programs', async () => {
   const before = heldBpfObjects(process.pid);
   const filters = tcState(net.hostIf);
@@ -269,7 +240,7 @@ test('a watched port carrying something other than TLS is counted as a rejection
   assert.equal(hellos().length, 0);
 });
 
-test('after stop, the filters and the clsact qdisc the receiver created are gone', () => {
+test('after stop, none of the receiver\'s programs remain on the interface', () => {
   const held = heldBpfObjects(process.pid);
   sni.stop();
   assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: [], egress: [] });
@@ -277,7 +248,7 @@ test('after stop, the filters and the clsact qdisc the receiver created are gone
   assert.equal(left.length, 5, 'only the conn probe programs remain');
 });
 
-test('on an interface that already had a clsact qdisc, stop removes only our filters and leaves the qdisc and its other filters', () => {
+test('on an interface that already had a clsact qdisc, TCX programs run beside it and stop leaves the qdisc and its filters untouched', () => {
   const other = createContainerNetns('nwsq', 212);
   try {
     sh('tc', 'qdisc', 'add', 'dev', other.hostIf, 'clsact');
@@ -285,15 +256,26 @@ test('on an interface that already had a clsact qdisc, stop removes only our fil
     const { sni: c } = receiverConfig(other.hostIf, [W1]);
     const r = new SniReceiver('sni/q', c, { enricher, dispatch: () => {}, shared: () => ({}) });
     r.start();
-    const running = tcState(other.hostIf);
-    assert.equal(running.ingress.length, 2);
-    assert.match(running.ingress.join(), /bpf sni_ingress/);
-    assert.match(running.egress.join(), /bpf sni_egress/);
+    assert.deepEqual(tcState(other.hostIf), { clsact: true, ingress: ['tcx sni_ingress', '60000 u32'], egress: ['tcx sni_egress'] });
     r.stop();
-    const st = tcState(other.hostIf);
-    assert.equal(st.clsact, true, 'the qdisc we did not create stays');
-    assert.deepEqual(st.ingress, ['60000 u32']);
-    assert.deepEqual(st.egress, []);
+    assert.deepEqual(tcState(other.hostIf), { clsact: true, ingress: ['60000 u32'], egress: [] });
+  } finally {
+    other.remove();
+  }
+});
+
+test('with attach_mode clsact, on an interface that already had a clsact qdisc, stop removes only our filters and leaves the qdisc and its other filters', () => {
+  const other = createContainerNetns('nwsq', 212);
+  try {
+    sh('tc', 'qdisc', 'add', 'dev', other.hostIf, 'clsact');
+    sh('tc', 'filter', 'add', 'dev', other.hostIf, 'ingress', 'pref', '60000', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'flowid', '1:1');
+    const { sni: c } = receiverConfig(other.hostIf, [W1]);
+    const r = new SniReceiver('sni/q', { ...c, attach_mode: 'clsact' }, { enricher, dispatch: () => {}, shared: () => ({}) });
+    r.start();
+    // netwatch's tag: handle 0x6e77 at priority 0xc177 (49527).
+    assert.deepEqual(tcState(other.hostIf), { clsact: true, ingress: ['49527 bpf sni_ingress', '60000 u32'], egress: ['49527 bpf sni_egress'] });
+    r.stop();
+    assert.deepEqual(tcState(other.hostIf), { clsact: true, ingress: ['60000 u32'], egress: [] });
   } finally {
     other.remove();
   }

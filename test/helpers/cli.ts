@@ -15,9 +15,16 @@ export class RunningCli {
     child.stderr!.on('data', (d) => (this.output += d));
   }
 
-  /** `netwatch <args…>`, e.g. `['run', '-c', file]`. */
-  static start(args: readonly string[]): RunningCli {
-    return new RunningCli(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  /**
+   * `netwatch <args…>`, e.g. `['run', '-c', file]`; in network namespace `netns` when given. `ip netns
+   * exec` mounts a sysfs of that namespace over /sys, hiding the cgroup2 mount below it: it is
+   * mounted again in that private mount namespace. Same pid either way (ip and sh exec).
+   */
+  static start(args: readonly string[], opts: { netns?: string } = {}): RunningCli {
+    const argv = [process.execPath, CLI, ...args];
+    const remount = 'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup; exec "$@"';
+    const [cmd, ...rest] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'sh', '-c', remount, 'sh', ...argv] : argv;
+    return new RunningCli(spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'] }));
   }
 
   get pid(): number {

@@ -2,6 +2,9 @@
 // host namespace (as Docker, Nomad and CNI set them up), v4 and v6, removed after the test.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { programInfo } from '../../src/kernel/prog-info';
+import { tcxPrograms } from '../../src/kernel/tcx';
 
 export function sh(cmd: string, ...args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,8 +60,13 @@ export function createContainerNetns(prefix: string, subnet: number): ContainerN
   }
 }
 
-/** The clsact qdisc and its filters on an interface, one `<pref> <kind>[ <bpf program name>]` per filter, as `tc` reports them. */
+/**
+ * What runs on an interface's TC hooks: TCX programs as `tcx <name>` (in run order), then the clsact
+ * qdisc's filters as `<pref> <kind>[ <bpf program name>]`, as `tc` reports them.
+ */
 export function tcState(dev: string): { clsact: boolean; ingress: string[]; egress: string[] } {
+  const ifindex = Number(readFileSync(`/sys/class/net/${dev}/ifindex`, 'utf8'));
+  const tcx = (dir: 'ingress' | 'egress'): string[] => tcxPrograms(ifindex, dir).map((id) => `tcx ${programInfo(id)?.name ?? `#${id}`}`);
   const filters = (dir: string): string[] => {
     const out = new Map<string, string>();
     for (const l of sh('tc', 'filter', 'show', 'dev', dev, dir).split('\n')) {
@@ -71,5 +79,10 @@ export function tcState(dev: string): { clsact: boolean; ingress: string[]; egre
     return [...out.values()];
   };
   const clsact = /qdisc clsact/.test(sh('tc', 'qdisc', 'show', 'dev', dev));
-  return { clsact, ingress: clsact ? filters('ingress') : [], egress: clsact ? filters('egress') : [] };
+  return { clsact, ingress: [...tcx('ingress'), ...(clsact ? filters('ingress') : [])], egress: [...tcx('egress'), ...(clsact ? filters('egress') : [])] };
+}
+
+/** tcState of an interface in network namespace `ns` (read by a process started there). */
+export function tcStateIn(ns: string, dev: string): { clsact: boolean; ingress: string[]; egress: string[] } {
+  return JSON.parse(sh('ip', 'netns', 'exec', ns, process.execPath, join(__dirname, 'tc-state.js'), dev)) as ReturnType<typeof tcState>;
 }

@@ -9,6 +9,7 @@ import { SNI_MAX_CAPTURE_BYTES, SNI_MAX_PORTS } from '../../probes/sni/layout';
 interface Settings {
   interfaces: string[] | 'all';
   rescan_interval: string;
+  attach_mode: 'auto' | 'tcx' | 'clsact';
   ports: number[];
   ring_buffer_size: number;
   poll_interval: string;
@@ -42,6 +43,11 @@ export const sni = defineComponent<SniReceiverConfig, Settings>({
         doc: 'With interfaces: all, how often interfaces that appeared later (new containers\' veths) are looked for; 0s looks only at start.',
         format: 'nw.duration-or-zero',
         default: '5s',
+      },
+      attach_mode: {
+        doc: 'How the TC programs are attached: tcx (BPF links, Linux 6.6+: the kernel removes them when the agent exits, even when killed), clsact (tc filters, for older kernels: a killed agent\'s filters are removed at its next start), or auto (tcx where the kernel has it).',
+        format: 'nw.tc-attach-mode',
+        default: 'auto',
       },
       ports: { doc: `TCP server ports whose ClientHellos are captured (at most ${SNI_MAX_PORTS}); a reload that changes only these applies in place.`, format: 'nw.port-list', default: [443] },
       ring_buffer_size: {
@@ -89,6 +95,7 @@ export const sni = defineComponent<SniReceiverConfig, Settings>({
       id: ctx.id,
       interfaces: s.interfaces === 'all' ? 'all' : [...s.interfaces],
       rescan_interval_ms: parseDuration(s.rescan_interval) ?? 0,
+      attach_mode: s.attach_mode,
       ports: [...new Set(s.ports)],
       ring_buffer_size: s.ring_buffer_size,
       poll_interval_ms: parseDuration(s.poll_interval)!,

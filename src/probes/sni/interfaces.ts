@@ -1,12 +1,15 @@
 // Which interfaces the sni probe watches: a configured list, or `all` — every interface of the
 // agent's network namespace that carries Ethernet framing (loopback and veth included).
 import { readFileSync, readdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { InterfaceError } from '../../errors';
 
 /** ARPHRD_* (include/uapi/linux/if_arp.h): the TC program parses an Ethernet header first. */
 const ARPHRD_ETHER = 1;
 const ARPHRD_LOOPBACK = 772;
 const SYS_NET = '/sys/class/net';
+/** IFF_UP (include/uapi/linux/if.h): the administrative up flag in /sys/class/net/<name>/flags. */
+const IFF_UP = 0x1;
 
 export interface NetInterface {
   name: string;
@@ -45,10 +48,20 @@ export function resolveInterfaces(names: readonly string[]): NetInterface[] {
   return out;
 }
 
-/** Every Ethernet or loopback interface now; others (tun, wireguard, ip tunnels) are skipped and returned. */
+/** Down with no address: carries no traffic until someone sets it up (ifb, spare devices). */
+function unused(name: string, withAddresses: ReadonlySet<string>): boolean {
+  const flags = readNumber(`${SYS_NET}/${name}/flags`);
+  return flags !== undefined && (flags & IFF_UP) === 0 && !withAddresses.has(name);
+}
+
+/**
+ * Every Ethernet or loopback interface now; others (tun, wireguard, ip tunnels) and those that are
+ * down with no address are skipped and returned (a rescan takes an interface once it is set up).
+ */
 export function allInterfaces(): { interfaces: NetInterface[]; skipped: string[] } {
   const interfaces: NetInterface[] = [];
   const skipped: string[] = [];
+  const withAddresses = new Set(Object.keys(networkInterfaces()));
   let names: string[] = [];
   try {
     names = readdirSync(SYS_NET);
@@ -57,7 +70,7 @@ export function allInterfaces(): { interfaces: NetInterface[]; skipped: string[]
   }
   for (const name of names.sort()) {
     const r = inspect(name);
-    if ('problem' in r) skipped.push(name);
+    if ('problem' in r || unused(name, withAddresses)) skipped.push(name);
     else interfaces.push({ name, ifindex: r.ifindex });
   }
   return { interfaces, skipped };

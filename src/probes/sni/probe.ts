@@ -7,7 +7,8 @@ import { BpfObject } from '../../kernel/object';
 import { ProbeRing } from '../../kernel/probe-ring';
 import { deleteElem, updateElem } from '../../kernel/maps';
 import { checkBtf } from '../../kernel/mounts';
-import { TcHook } from '../../kernel/tc';
+import { sweepClsact } from '../../kernel/tc';
+import { TcAttachment, chooseTcMechanism, type TcAttachMode, type TcMechanism } from '../../kernel/tc-attach';
 import { bpfObjectPath } from '../conn/probe';
 import type { ProbeStats } from '../receiver';
 import { SniDecoder, type SniRecord } from './decoder';
@@ -25,6 +26,8 @@ export interface SniProbeOptions {
   captureSegments: number;
   /** With `all`: look for new interfaces this often (0 = only at start). */
   rescanIntervalMs: number;
+  /** TCX links (gone with the agent) or clsact filters; `auto` picks TCX where the kernel has it. */
+  attachMode: TcAttachMode;
   /** fd of the conn probe's owners map, when a connections receiver runs. */
   ownersFd?: number;
   objectPath?: string;
@@ -33,11 +36,13 @@ export interface SniProbeOptions {
 const log = rootLogger.child('sni');
 /** Size of this object's own owners map when no conn probe shares its map: nobody fills it. */
 const UNSHARED_OWNERS_ENTRIES = 64;
+const PROGRAMS = ['sni_ingress', 'sni_egress'] as const;
 
 export class SniProbe {
   private obj: BpfObject | null = null;
   private ring: ProbeRing | null = null;
-  private readonly hooks = new Map<number, { hook: TcHook; name: string }>();
+  private readonly hooks = new Map<number, { attachment: TcAttachment; name: string }>();
+  private mechanism: TcMechanism = 'tcx';
   private readonly decoder = new SniDecoder();
   private ports = new Set<number>();
   private portsFd = -1;
@@ -50,6 +55,8 @@ export class SniProbe {
 
   start(): void {
     checkBtf();
+    this.mechanism = chooseTcMechanism(this.opts.attachMode);
+    if (this.mechanism === 'clsact') this.sweep();
     const interfaces = this.opts.interfaces === 'all' ? this.everyInterface() : resolveInterfaces(this.opts.interfaces);
     const obj = BpfObject.open(this.opts.objectPath ?? bpfObjectPath('sni'), {
       maxEntries: { events: this.opts.ringBytes, flows: this.opts.maxFlows, ...(this.opts.ownersFd === undefined ? { owners: UNSHARED_OWNERS_ENTRIES } : {}) },
@@ -69,25 +76,39 @@ export class SniProbe {
         this.rescanTimer = setInterval(() => this.rescan(), this.opts.rescanIntervalMs);
         this.rescanTimer.unref();
       }
-      log.info('sni probe attached', { interfaces: interfaces.map((i) => i.name).join(','), ports: [...this.ports].join(',') });
+      log.info('sni probe attached', { mechanism: this.mechanism, interfaces: interfaces.map((i) => i.name).join(','), ports: [...this.ports].join(',') });
     } catch (e) {
       this.stop();
       throw e;
     }
   }
 
+  /** clsact filters outlive a killed agent: take back what a previous one left, and say so once. */
+  private sweep(): void {
+    const swept = sweepClsact(PROGRAMS);
+    if (swept.length) {
+      log.warn('removed the TC filters a previous netwatch left (it did not stop cleanly; without TCX, filters outlive their process)', {
+        filters: swept.map((f) => `${f.interface}/${f.direction}`).join(','),
+      });
+    }
+    if (this.opts.attachMode === 'auto') log.info('this kernel has no TCX (Linux 6.6+): TC programs are attached as clsact filters');
+  }
+
+  /** How the programs are attached: tcx or clsact. */
+  get attachMechanism(): TcMechanism {
+    return this.mechanism;
+  }
+
   private everyInterface(): NetInterface[] {
     const { interfaces, skipped } = allInterfaces();
-    if (skipped.length) log.info('interfaces without Ethernet framing are not watched', { skipped: skipped.join(',') });
+    if (skipped.length) log.info('interfaces without Ethernet framing, or down with no address, are not watched', { skipped: skipped.join(',') });
     return interfaces;
   }
 
   private attach(i: NetInterface): void {
     const obj = this.obj!;
-    const hook = TcHook.open(i.ifindex, i.name);
-    this.hooks.set(i.ifindex, { hook, name: i.name });
-    hook.attach(obj.programFd('sni_ingress'), 'ingress', 'sni_ingress');
-    hook.attach(obj.programFd('sni_egress'), 'egress', 'sni_egress');
+    const programs = PROGRAMS.map((name) => ({ fd: obj.programFd(name), direction: name === 'sni_ingress' ? 'ingress' : 'egress', name }) as const);
+    this.hooks.set(i.ifindex, { attachment: TcAttachment.attach(this.mechanism, i.ifindex, i.name, programs), name: i.name });
   }
 
   /** `all`: attach to interfaces that appeared since the last look; forget those that are gone. */
@@ -98,7 +119,7 @@ export class SniProbe {
       const cur = now.get(ifindex);
       if (!cur || cur.name !== h.name) {
         this.hooks.delete(ifindex);
-        h.hook.detach(); // a removed device took its qdisc and filters with it; a renamed one is re-attached below
+        h.attachment.detach(); // a removed device took its qdisc and filters with it; a renamed one is re-attached below
       }
     }
     for (const [ifindex, i] of now) {
@@ -107,8 +128,6 @@ export class SniProbe {
         this.attach(i);
         log.info('new interface watched', { interface: i.name });
       } catch (e) {
-        this.hooks.get(ifindex)?.hook.detach();
-        this.hooks.delete(ifindex);
         log.warn('cannot watch new interface', { interface: i.name, error: e as Error });
       }
     }
@@ -167,7 +186,7 @@ export class SniProbe {
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     this.rescanTimer = null;
     // Filters first: once they are gone nothing writes into the ring we are about to unmap.
-    for (const { hook } of this.hooks.values()) hook.detach();
+    for (const { attachment } of this.hooks.values()) attachment.detach();
     this.hooks.clear();
     this.ring?.close();
     this.obj?.close();

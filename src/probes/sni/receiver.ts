@@ -55,6 +55,7 @@ export class SniReceiver implements Receiver {
         captureBytes: c.capture_bytes,
         captureSegments: c.capture_segments,
         rescanIntervalMs: c.rescan_interval_ms,
+        attachMode: c.attach_mode,
         ownersFd: this.ctx.shared().socketOwners,
       },
       (r) => this.onRecord(r),
