@@ -287,8 +287,10 @@ class Agent implements RunningAgent {
         log.info('receiver stopped for reload', { receiver: id });
       }
     }
-    // A probe reusing a map of a restarted provider would keep the old, now unfed map.
-    if (providerRestarted) {
+    // A probe reusing a map of a restarted provider would keep the old, now unfed map; one started
+    // with no provider at all gets the map of a provider this reload adds.
+    const providerAdded = this.shared().socketOwners === undefined && [...wanted].some((id) => !this.receivers.has(id) && next.receivers[id]?.type === 'connections');
+    if (providerRestarted || providerAdded) {
       for (const [id, { r }] of [...this.receivers]) {
         if (!r.usesSharedMaps) continue;
         this.stopReceiver(id);
