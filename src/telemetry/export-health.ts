@@ -28,9 +28,17 @@ export interface ExporterStatus {
   lastError?: { message: string; timeUnixMs: number };
 }
 
+/**
+ * What the signals of one exporter share: an unreachable collector is one outage, reported by one
+ * warning when the first signal fails and one info line when the last one gets through again.
+ */
+export class ExporterOutage {
+  readonly failing = new Set<string>();
+  failedExports = 0;
+}
+
 export class ExportHealth {
   private failing = false;
-  private failedInOutage = 0;
   private exports = 0;
   private failures = 0;
   private lastSuccessUnixMs?: number;
@@ -41,6 +49,7 @@ export class ExportHealth {
     private readonly log: Logger,
     /** Called once per failed export (feeds the export-failures self-metric). */
     private readonly onFailure: (exporterId: string) => void,
+    private readonly outage: ExporterOutage = new ExporterOutage(),
   ) {}
 
   status(): ExporterStatus {
@@ -51,26 +60,33 @@ export class ExportHealth {
 
   record(result: ExportResult): void {
     const { id, signal, endpoint } = this.target;
+    const outage = this.outage;
     this.exports++;
     if (result.code === ExportResultCode.SUCCESS) {
       this.lastSuccessUnixMs = Date.now();
       if (this.failing) {
-        this.log.info(`exporter ${id} (${signal}): ${endpoint} is reachable again after ${this.failedInOutage} failed exports`);
         this.failing = false;
-        this.failedInOutage = 0;
+        outage.failing.delete(signal);
+        if (outage.failing.size === 0) {
+          this.log.info(`exporter ${id}: ${endpoint} is reachable again after ${outage.failedExports} failed exports`);
+          outage.failedExports = 0;
+        }
       }
       return;
     }
     this.onFailure(id);
     this.failures++;
-    this.failedInOutage++;
+    outage.failedExports++;
     const reason = this.describe(result.error);
     this.lastError = { message: reason, timeUnixMs: Date.now() };
-    if (this.failing) {
+    if (this.failing || outage.failing.size > 0) {
+      this.failing = true;
+      outage.failing.add(signal);
       this.log.debug(`exporter ${id} (${signal}): export to ${endpoint} failed again (${reason})`);
       return;
     }
     this.failing = true;
+    outage.failing.add(signal);
     this.log.warn(`exporter ${id} (${signal}): cannot reach ${endpoint} (${reason}); will keep retrying quietly`);
   }
 

@@ -2,7 +2,7 @@
 // its capacity while an export is slow). In front of it, this keeps the same bound itself and
 // counts what it turns away, so nothing is lost without a count and one warning.
 import type { Context } from '@opentelemetry/api';
-import { type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from '@opentelemetry/sdk-logs';
 
 /** The SDK's default queue (BatchLogRecordProcessorBase maxQueueSize). */
@@ -69,4 +69,56 @@ export function settleExports(inner: LogRecordExporter, timeoutMs: number, settl
     forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
     shutdown: () => inner.shutdown(),
   };
+}
+
+/**
+ * Keeps the records of failed exports (a collector down or hung) and sends them again in front of
+ * the next batch, so an outage shorter than the bound loses no log record. At most `capacity`
+ * records are kept; those beyond are turned away like a full queue's and counted by `onDrop`.
+ */
+export class RetainingLogExporter implements LogRecordExporter {
+  private backlog: ReadableLogRecord[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly inner: LogRecordExporter,
+    private readonly capacity: number,
+    private readonly onDrop: (n: number) => void,
+  ) {}
+
+  /** Records kept from failed exports, waiting for the next one. */
+  get retained(): number {
+    return this.backlog.length;
+  }
+
+  export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    const batch = this.backlog.length ? this.backlog.concat(logs) : logs;
+    this.backlog = [];
+    this.inFlight++;
+    this.inner.export(batch, (r) => {
+      this.inFlight--;
+      if (r.code !== ExportResultCode.SUCCESS) this.retain(batch);
+      done(r);
+    });
+  }
+
+  /** Failed records go back in front (they are older than anything kept since); the oldest are kept, as a full queue does. */
+  private retain(records: ReadableLogRecord[]): void {
+    const room = Math.max(0, this.capacity - this.backlog.length);
+    if (records.length > room) this.onDrop(records.length - room);
+    this.backlog = records.slice(0, room).concat(this.backlog);
+  }
+
+  /**
+   * Sends what is retained when nothing is in flight (the batch processor calls export only when it
+   * has new records, and calls this in the middle of its own exports too).
+   */
+  async forceFlush(): Promise<void> {
+    if (this.backlog.length && this.inFlight === 0) await new Promise<void>((resolve) => this.export([], () => resolve()));
+    await this.inner.forceFlush?.();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
 }

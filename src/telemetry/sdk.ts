@@ -11,12 +11,12 @@ import pkg from '../../package.json';
 import { OVERFLOW_ATTRIBUTES } from './aggregate';
 import type { WriteLine } from './debug';
 import { routeDiagnostics } from './diag';
-import { ExportHealth, type ExporterStatus, watchLogExporter, watchMetricExporter } from './export-health';
+import { ExportHealth, ExporterOutage, type ExporterStatus, watchLogExporter, watchMetricExporter } from './export-health';
 import { buildLogSink, buildMetricSink } from './exporters';
 import { HistogramProducer } from './histogram-producer';
 import { type MetricsPipelineHandle, processorTelemetry, type ProcessorTelemetry } from './processor-telemetry';
 import { buildResource } from './resource';
-import { BoundedLogProcessor, LOG_QUEUE_CAPACITY, settleExports } from './log-queue';
+import { BoundedLogProcessor, LOG_QUEUE_CAPACITY, RetainingLogExporter, settleExports } from './log-queue';
 import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
 import { buildLogSources, buildMetricSources, type MetricsRouter, type PipelineCarry } from './sources';
 
@@ -65,10 +65,10 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
   let stats: StatsProvider | undefined;
   const exportFailures = new Map<string, number>();
   const logRecordsDropped = new Map<string, number>();
-  const onLogDrop = (id: string): void => {
-    const n = (logRecordsDropped.get(id) ?? 0) + 1;
-    logRecordsDropped.set(id, n);
-    if (n === 1) {
+  const onLogDrop = (id: string, count = 1): void => {
+    const before = logRecordsDropped.get(id) ?? 0;
+    logRecordsDropped.set(id, before + count);
+    if (before === 0) {
       log.warn(`exporter ${id} (logs): more than ${LOG_QUEUE_CAPACITY} log records wait for export; the excess is dropped and counted ` +
         'in netwatch.agent.log_records.dropped (lower the receivers\' logs.max_per_second or sampling_ratio)');
     }
@@ -97,10 +97,13 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
     exportFailures.set(id, (exportFailures.get(id) ?? 0) + 1);
   };
   const healths = new Map<string, ExportHealth>();
+  const outages = new Map<string, ExporterOutage>();
   const healthFor = (id: string, signal: 'metrics' | 'logs', endpoint: string, secrets: string[]): ExportHealth => {
     const key = `${signal}\0${id}`;
     let h = healths.get(key);
-    if (!h) healths.set(key, (h = new ExportHealth({ id, signal, endpoint, secrets }, log, onFailure)));
+    let outage = outages.get(id);
+    if (!outage) outages.set(id, (outage = new ExporterOutage()));
+    if (!h) healths.set(key, (h = new ExportHealth({ id, signal, endpoint, secrets }, log, onFailure, outage)));
     return h;
   };
 
@@ -174,7 +177,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
           const health = healthFor(id, 'logs', sink.endpoint, sink.secrets);
           let bounded: BoundedLogProcessor | undefined = undefined;
           const batch = new BatchLogRecordProcessor({
-            exporter: settleExports(watchLogExporter(sink.exporter, health), sink.timeoutMs, (n) => bounded?.settled(n)),
+            exporter: settleExports(new RetainingLogExporter(watchLogExporter(sink.exporter, health), LOG_QUEUE_CAPACITY, (n) => onLogDrop(id, n)), sink.timeoutMs, (n) => bounded?.settled(n)),
             scheduledDelayMillis: Math.min(MAX_LOG_DELAY_MS, interval),
             exportTimeoutMillis: sink.timeoutMs,
             maxQueueSize: LOG_QUEUE_CAPACITY,
