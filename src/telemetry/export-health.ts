@@ -3,6 +3,7 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { ExportError } from '../errors';
 import type { Logger } from '../log';
 
 export interface ExportTarget {
@@ -98,11 +99,24 @@ export class ExportHealth {
   }
 }
 
+/**
+ * One export at a time: the SDK's reader starts a collection every interval even when the last
+ * export has not answered (a hung collector), and its own timeout only stops waiting. A collection
+ * that finds one in flight is skipped — counted as a failure; the next cumulative one carries it.
+ */
 export function watchMetricExporter(inner: PushMetricExporter, health: ExportHealth, onExport?: (m: ResourceMetrics) => void): PushMetricExporter {
+  let inFlight = false;
   return {
     export(metrics, done) {
+      if (inFlight) {
+        const r = { code: ExportResultCode.FAILED, error: new ExportError(`the previous export to ${health.target.endpoint} has not answered yet; this collection is skipped`) };
+        health.record(r);
+        return done(r);
+      }
+      inFlight = true;
       onExport?.(metrics);
       const finish = (r: ExportResult): void => {
+        inFlight = false;
         health.record(r);
         done(r);
       };

@@ -2,6 +2,7 @@
 // its capacity while an export is slow). In front of it, this keeps the same bound itself and
 // counts what it turns away, so nothing is lost without a count and one warning.
 import type { Context } from '@opentelemetry/api';
+import { ExportError } from '../errors';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from '@opentelemetry/sdk-logs';
 
@@ -71,14 +72,18 @@ export function settleExports(inner: LogRecordExporter, timeoutMs: number, settl
   };
 }
 
+/** Records per request: the SDK's batch size, which keeps a request well inside a collector's 4 MiB limit. */
+export const LOG_EXPORT_CHUNK = 512;
+
 /**
- * Keeps the records of failed exports (a collector down or hung) and sends them again in front of
- * the next batch, so an outage shorter than the bound loses no log record. At most `capacity`
- * records are kept; those beyond are turned away like a full queue's and counted by `onDrop`.
+ * Keeps the records of failed exports (a collector down or hung) and sends them again before the
+ * next batch, so an outage shorter than the bound loses no log record. At most `capacity` records
+ * wait here; those beyond are turned away like a full queue's and counted by `onDrop`. Requests
+ * carry at most LOG_EXPORT_CHUNK records; a recovered backlog drains chunk after chunk, one at a time.
  */
 export class RetainingLogExporter implements LogRecordExporter {
   private backlog: ReadableLogRecord[] = [];
-  private inFlight = 0;
+  private inFlight = false;
 
   constructor(
     private readonly inner: LogRecordExporter,
@@ -86,35 +91,51 @@ export class RetainingLogExporter implements LogRecordExporter {
     private readonly onDrop: (n: number) => void,
   ) {}
 
-  /** Records kept from failed exports, waiting for the next one. */
+  /** Records waiting for a later export. */
   get retained(): number {
     return this.backlog.length;
   }
 
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    const batch = this.backlog.length ? this.backlog.concat(logs) : logs;
-    this.backlog = [];
-    this.inFlight++;
-    this.inner.export(batch, (r) => {
-      this.inFlight--;
-      if (r.code !== ExportResultCode.SUCCESS) this.retain(batch);
-      done(r);
+    this.keep(logs);
+    // The batch processor stops waiting after its timeout, not the request: one at a time reaches the collector.
+    if (this.inFlight) return done({ code: ExportResultCode.FAILED, error: new ExportError('the previous export has not answered yet; its records wait for the next one') });
+    this.sendNext(done);
+  }
+
+  private sendNext(done: (r: ExportResult) => void): void {
+    if (this.backlog.length === 0) return done({ code: ExportResultCode.SUCCESS });
+    const chunk = this.backlog.splice(0, LOG_EXPORT_CHUNK);
+    this.inFlight = true;
+    this.inner.export(chunk, (r) => {
+      this.inFlight = false;
+      if (r.code !== ExportResultCode.SUCCESS) {
+        // Back in front: they are older than anything kept since; what no longer fits is counted.
+        this.backlog = chunk.concat(this.backlog);
+        const excess = this.backlog.length - this.capacity;
+        if (excess > 0) {
+          this.backlog.length = this.capacity;
+          this.onDrop(excess);
+        }
+        return done(r);
+      }
+      this.sendNext(done);
     });
   }
 
-  /** Failed records go back in front (they are older than anything kept since); the oldest are kept, as a full queue does. */
-  private retain(records: ReadableLogRecord[]): void {
+  /** Appended while there is room; the rest is counted (a full queue keeps what it has). */
+  private keep(records: ReadableLogRecord[]): void {
     const room = Math.max(0, this.capacity - this.backlog.length);
     if (records.length > room) this.onDrop(records.length - room);
-    this.backlog = records.slice(0, room).concat(this.backlog);
+    for (let i = 0; i < Math.min(room, records.length); i++) this.backlog.push(records[i]!);
   }
 
   /**
-   * Sends what is retained when nothing is in flight (the batch processor calls export only when it
-   * has new records, and calls this in the middle of its own exports too).
+   * Sends what waits when nothing is in flight (the batch processor calls export only when it has
+   * new records, and calls this in the middle of its own exports too).
    */
   async forceFlush(): Promise<void> {
-    if (this.backlog.length && this.inFlight === 0) await new Promise<void>((resolve) => this.export([], () => resolve()));
+    if (this.backlog.length && !this.inFlight) await new Promise<void>((resolve) => this.sendNext(() => resolve()));
     await this.inner.forceFlush?.();
   }
 

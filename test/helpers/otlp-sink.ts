@@ -272,6 +272,19 @@ export class OtlpSink {
     }
   }
 
+  /** The collector goes away: its gRPC port closes, open connections are cut (the HTTP one stays). */
+  down(): void {
+    this.grpcServer.forceShutdown();
+  }
+
+  /** The collector is back on the same gRPC port. */
+  async up(): Promise<void> {
+    this.grpcServer = new grpc.Server();
+    for (const signal of ['metrics', 'logs'] as const) this.addGrpcService(signal);
+    await new Promise<number>((resolve, reject) =>
+      this.grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  }
+
   async stop(): Promise<void> {
     this.grpcServer.forceShutdown();
     this.httpServer.closeAllConnections();

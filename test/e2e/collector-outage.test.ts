@@ -1,0 +1,164 @@
+// The collector goes away for two minutes while traffic flows, then comes back: every metric is
+// exact again (cumulative counters), log records waited up to the bound and the excess was counted,
+// the agent's memory grew by no more than that bound, and it said so in one warning and one
+// recovery line. Then a collector that accepts connections and never answers: exports time out,
+// one at a time, and nothing piles up.
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RunningCli } from '../helpers/cli';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
+
+const OUTAGE_MS = Number(process.env.NETWATCH_OUTAGE_MS ?? 120_000);
+/** Log records an exporter holds at most: the batch queue's 2048 and as many kept from failed exports. */
+const HELD_RECORDS = 2 * 2048;
+/** What one held record may cost in memory, generously (attributes, body, resource reference). */
+const BYTES_PER_RECORD = 4096;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rssBytes = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+function config(body: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'nw-outage-')), 'agent.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+test(`the collector down for ${OUTAGE_MS / 1000} s under traffic: exact metrics after, log records held to the bound and the excess counted, one warning, one recovery line`, async () => {
+  const sink = await OtlpSink.start();
+  const server = await startTraffic('nwt-out-srv', 'tcp-server', ['127.0.0.1']);
+  const port = server.info.port as number;
+  // Only the test's port: the agent's own reconnects to the collector would blur the exact counts.
+  const file = config(`receivers:
+  connections:
+    seed_existing: false
+processors:
+  filter/port:
+    include:
+      - ports: [${port}]
+exporters:
+  otlp:
+    endpoint: http://${sink.grpcEndpoint}
+    timeout: 2s
+service:
+  pipelines:
+    metrics:
+      receivers: [connections]
+      processors: [filter/port]
+      exporters: [otlp]
+    logs:
+      receivers: [connections]
+      processors: [filter/port]
+      exporters: [otlp]
+  telemetry:
+    metrics:
+      export_interval: 1s
+`);
+  const agent = RunningCli.start(['run', '-c', file]);
+  const opened = () => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' });
+  const records = () => sink.logs().filter((r) => r.attributes['server.port'] === port).length;
+  try {
+    await agent.waitFor(/running/);
+    // Warm-up with the collector up: how many log records one connection makes here.
+    await runTraffic('nwt-out-cli', 'tcp-clients', ['127.0.0.1', port, 20]);
+    await sink.waitFor(() => opened() === 20, 10_000);
+    await sleep(2500);
+    const perConnection = records() / 20;
+    assert.ok(Number.isInteger(perConnection) && perConnection >= 2, `log records per connection: ${records()} for 20`);
+    const rssBefore = rssBytes(agent.pid);
+
+    sink.down();
+    let made = 20;
+    let rssPeak = rssBefore;
+    const end = Date.now() + OUTAGE_MS;
+    while (Date.now() < end) {
+      await runTraffic('nwt-out-cli', 'tcp-clients', ['127.0.0.1', port, 20]);
+      made += 20;
+      rssPeak = Math.max(rssPeak, rssBytes(agent.pid));
+      await sleep(500);
+    }
+    const duringOutage = made - 20;
+    await sink.up();
+    await sink.waitFor(() => opened() === made, 30_000);
+    await agent.waitFor(/is reachable again/, 30_000);
+    const dropped = () => sink.sumOf('netwatch.agent.log_records.dropped', { 'netwatch.exporter': 'otlp' });
+    await sink.waitFor(() => records() + dropped() === made * perConnection, 30_000);
+    await sleep(2500);
+
+    assert.equal(opened(), made, 'every connection counted, the outage included');
+    assert.ok(dropped() > 0, `the outage (${duringOutage} connections, ${duringOutage * perConnection} records) outgrew the bound of ${HELD_RECORDS}`);
+    assert.ok(records() >= 2048, `at least the kept records arrived after the outage: ${records()}`);
+    assert.equal(records() + dropped(), made * perConnection, 'every record either delivered or counted as dropped, none twice');
+    const grew = rssPeak - rssBefore;
+    assert.ok(grew <= HELD_RECORDS * BYTES_PER_RECORD, `RSS grew by ${(grew / 2 ** 20).toFixed(1)} MiB`);
+    assert.equal(agent.output.match(/cannot reach/g)?.length, 1, agent.output);
+    assert.equal(agent.output.match(/is reachable again/g)?.length, 1, agent.output);
+    assert.equal(agent.output.match(/log records wait for export; the excess is dropped/g)?.length, 1, agent.output);
+  } finally {
+    await agent.stop('SIGTERM');
+    await stopChild(server);
+    await sink.stop();
+  }
+});
+
+test('a collector that accepts connections and never answers: each export times out, one at a time per exporter and signal, nothing piles up', async () => {
+  // When each request of a signal arrived (ms since start): with one in flight at a time, the next
+  // can only start once the previous one timed out (1 s), whatever the 200 ms interval asks for.
+  const starts: Record<'metrics' | 'logs', number[]> = { metrics: [], logs: [] };
+  const t0 = Date.now();
+  const held: IncomingMessage[] = [];
+  const hung: Server = createServer((req) => {
+    starts[req.url === '/v1/logs' ? 'logs' : 'metrics'].push(Date.now() - t0);
+    held.push(req); // never answered
+  });
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+  const { port } = hung.address() as AddressInfo;
+  const server = await startTraffic('nwt-hung-srv', 'tcp-server', ['127.0.0.1']);
+  const file = config(`receivers:
+  connections:
+    seed_existing: false
+exporters:
+  otlphttp:
+    endpoint: http://127.0.0.1:${port}
+    timeout: 1s
+service:
+  pipelines:
+    metrics:
+      receivers: [connections]
+      exporters: [otlphttp]
+    logs:
+      receivers: [connections]
+      exporters: [otlphttp]
+  telemetry:
+    metrics:
+      export_interval: 200ms
+`);
+  const agent = RunningCli.start(['run', '-c', file]);
+  try {
+    await agent.waitFor(/running/);
+    const rssStart = rssBytes(agent.pid);
+    for (let i = 0; i < 8; i++) {
+      await runTraffic('nwt-hung-cli', 'tcp-clients', ['127.0.0.1', server.info.port as number, 10]);
+      await sleep(1000);
+    }
+    for (const signal of ['metrics', 'logs'] as const) {
+      const t = starts[signal];
+      assert.ok(t.length >= 4, `${signal} exports were attempted: ${t.length}`);
+      const gaps = t.slice(1).map((v, i) => v - t[i]!);
+      // 1 s timeout, less a little for timer granularity.
+      assert.ok(gaps.every((g) => g >= 950), `${signal}: a request started while the previous one was in flight: ${t.join(' ')}`);
+    }
+    assert.ok(rssBytes(agent.pid) - rssStart < 32 * 2 ** 20, 'memory did not pile up');
+    assert.equal(agent.output.match(/cannot reach/g)?.length, 1, agent.output);
+  } finally {
+    await agent.stop('SIGTERM');
+    await stopChild(server);
+    for (const r of held) r.socket.destroy();
+    hung.close();
+  }
+});
