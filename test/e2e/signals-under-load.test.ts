@@ -1,0 +1,89 @@
+// Signals while connections pour in: SIGTERM in the middle of a storm still exports the counts of
+// every event the agent read, and SIGHUP reloads under load neither lose nor double a connection.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RunningCli } from '../helpers/cli';
+import { OtlpSink } from '../helpers/otlp-sink';
+import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function writeConfig(file: string, endpoint: string, interval: string): void {
+  writeFileSync(file, `receivers:
+  connections:
+    seed_existing: false
+    ring_buffer_size: 33554432
+exporters:
+  otlp:
+    endpoint: http://${endpoint}
+service:
+  pipelines:
+    metrics:
+      receivers: [connections]
+      exporters: [otlp]
+  telemetry:
+    metrics:
+      export_interval: ${interval}
+`);
+}
+
+test('SIGTERM in the middle of a connection storm: the final export holds the counts of every event read', async () => {
+  const sink = await OtlpSink.start();
+  const server = await startTraffic('nwt-st-srv', 'tcp-server', ['127.0.0.1']);
+  const file = join(mkdtempSync(join(tmpdir(), 'nw-sig-')), 'agent.yaml');
+  // Nothing is exported before the signal: the last export is the only one.
+  writeConfig(file, sink.grpcEndpoint, '1h');
+  const agent = RunningCli.start(['run', '-c', file]);
+  const storm = [1, 2, 3].map(() => runTraffic('nwt-st-cli', 'tcp-clients', ['127.0.0.1', server.info.port as number, 3000]));
+  try {
+    await agent.waitFor(/running/);
+    await sleep(700);
+    assert.equal(await agent.stop('SIGTERM'), 0, agent.output);
+    const probe = { 'netwatch.probe': 'connections' };
+    const read = sink.sumOf('netwatch.agent.events.read', probe);
+    assert.ok(read > 1000, `the storm was under way: ${read} events read`);
+    assert.equal(sink.sumOf('netwatch.agent.events.decode_errors', probe), 0);
+    // Every conn record is one event: a connect or accept opens, a state change or a close is a transition.
+    const counted = sink.sumOf('netwatch.connection.opened') + sink.sumOf('netwatch.connection.state_transitions');
+    assert.equal(counted, read, 'every event read is in the final export, once');
+  } finally {
+    await agent.stop('SIGKILL');
+    await Promise.allSettled(storm);
+    await stopChild(server);
+    await sink.stop();
+  }
+});
+
+test('SIGHUP reloads during a storm neither lose nor double a connection', async () => {
+  const sink = await OtlpSink.start();
+  const server = await startTraffic('nwt-hu-srv', 'tcp-server', ['127.0.0.1']);
+  const port = server.info.port as number;
+  const file = join(mkdtempSync(join(tmpdir(), 'nw-sig-')), 'agent.yaml');
+  writeConfig(file, sink.grpcEndpoint, '500ms');
+  const agent = RunningCli.start(['run', '-c', file]);
+  try {
+    await agent.waitFor(/running/);
+    const storm = [1, 2, 3].map(() => runTraffic('nwt-hu-cli', 'tcp-clients', ['127.0.0.1', port, 2000]));
+    // Each reload rebuilds the telemetry pipelines (another interval) while the probe keeps running.
+    for (let generation = 2; generation <= 4; generation++) {
+      await sleep(300);
+      writeConfig(file, sink.grpcEndpoint, generation % 2 ? '500ms' : '400ms');
+      agent.signal('SIGHUP');
+      await agent.waitFor(new RegExp(`configuration reloaded generation=${generation}`));
+    }
+    await Promise.all(storm);
+    const opened = (direction: string) => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': direction });
+    await sink.waitFor(() => opened('outbound') >= 6000 && opened('inbound') >= 6000, 20_000);
+    await sleep(1200);
+    assert.equal(sink.sumOf('netwatch.agent.events.lost', { 'netwatch.probe': 'connections' }), 0, 'the ring kept up (a precondition of exact counts here)');
+    assert.equal(opened('outbound'), 6000);
+    assert.equal(opened('inbound'), 6000);
+  } finally {
+    await agent.stop('SIGTERM');
+    await stopChild(server);
+    await sink.stop();
+  }
+});
