@@ -138,6 +138,7 @@ class Agent implements RunningAgent {
       exporters: this.telemetry.exporterStatus(),
       exportersConstructed: true,
       windows: this.store?.stats(),
+      caches: (({ process, cgroup, nomad }) => ({ process, cgroup, nomad }))(this.enricher.stats()),
     };
   }
 

@@ -32,6 +32,8 @@ export interface AgentStatus {
   /** Telemetry (providers, readers, exporters) is built. */
   exportersConstructed: boolean;
   windows?: Readonly<Record<string, WindowStats>>;
+  /** The enricher's bounded caches: entries held and the most they may hold. */
+  caches?: Readonly<Record<'process' | 'cgroup' | 'nomad', { size: number; capacity: number }>>;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -86,6 +88,9 @@ export function healthBody(s: AgentStatus, version: string, nowMs: number) {
     exporters,
     window: s.windows
       ? Object.fromEntries(Object.entries(s.windows).map(([src, w]) => [src, { held: w.held, capacity: w.capacity, added: w.added, evicted: w.evicted, max_age_s: w.maxAgeMs / 1000 }]))
+      : null,
+    caches: s.caches
+      ? Object.fromEntries(Object.entries(s.caches).map(([name, c]) => [name, { size: c.size, capacity: c.capacity }]))
       : null,
   };
 }

@@ -85,6 +85,7 @@ export const HEALTH = obj({
     }),
   },
   window: nullable({ type: 'object', additionalProperties: windowStats }),
+  caches: nullable({ type: 'object', additionalProperties: obj({ size: int, capacity: int }) }),
 });
 
 export const PROBE = obj({ status: str, reasons: { type: 'array', items: str } });
