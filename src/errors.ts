@@ -1,5 +1,6 @@
 // Every error the agent raises is one of these classes, each with a stable `code`
-// (modelled on undici's lib/core/errors.js). The codes are documented in README.md.
+// (modelled on undici's lib/core/errors.js). The codes are documented in README.md, and
+// test/unit/errors.test.ts fails when that table and these classes differ.
 
 export class NetwatchError extends Error {
   readonly code: string = 'NETWATCH_ERR';
@@ -50,16 +51,6 @@ export class ConfigError extends NetwatchError {
   constructor(readonly problems: readonly string[], readonly file?: string) {
     super(`${file ? `${file}: ` : ''}invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
-}
-
-/** A record read from a ring buffer could not be decoded (counted, never thrown past the reader). */
-export class DecodeError extends NetwatchError {
-  override readonly code = 'NETWATCH_ERR_DECODE';
-}
-
-/** Exporting telemetry failed (collector down, refused, timed out). */
-export class ExportError extends NetwatchError {
-  override readonly code = 'NETWATCH_ERR_EXPORT';
 }
 
 /** The agent's own HTTP server (health, query API) could not listen, e.g. its port is taken. */
