@@ -2,8 +2,9 @@
 // (modelled on undici's lib/core/errors.js). The codes are documented in README.md, and
 // test/unit/errors.test.ts fails when that table and these classes differ.
 
-export class NetwatchError extends Error {
-  readonly code: string = 'NETWATCH_ERR';
+/** The base of every netwatch error; abstract, so that every error raised has a documented code. */
+export abstract class NetwatchError extends Error {
+  abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -56,6 +57,28 @@ export class ConfigError extends NetwatchError {
 /** The agent's own HTTP server (health, query API) could not listen, e.g. its port is taken. */
 export class ServerError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_SERVER';
+}
+
+/** A reload could not start some receivers (the others run); `errors` holds each one's error. */
+export class ReceiverStartError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_RECEIVER_START';
+  constructor(message: string, readonly errors: readonly Error[]) {
+    super(message);
+  }
+}
+
+/** A reload arrived while the agent was shutting down; it was not applied. */
+export class AgentStoppingError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_AGENT_STOPPING';
+}
+
+/**
+ * A bug in netwatch: something validation or the type system guarantees did not hold (an
+ * unknown member of a closed union, a configuration the validator should have refused, a
+ * layout constant the code disagrees with). Worth a report with the message and stack.
+ */
+export class InternalError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_INTERNAL';
 }
 
 /**
