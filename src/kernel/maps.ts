@@ -1,15 +1,13 @@
 // Reading and writing map elements from JS through the bpf syscall wrappers.
 import { KernelError } from '../errors';
 import { bpf } from './libbpf';
-import { describeErrno } from './errno';
+import { describeErrno, ENOENT } from './errno';
 
 let ncpus = 0;
 export function possibleCpus(): number {
   if (!ncpus) ncpus = bpf.num_possible_cpus() as number;
   return ncpus;
 }
-
-const ENOENT = 2;
 
 /** Sum of a per-CPU u64 counter at key (0 when the key is absent). */
 export function sumPerCpuU64(fd: number, key = 0): bigint {

@@ -3,7 +3,7 @@ import koffi from 'koffi';
 import { KernelError, VerifierError } from '../errors';
 import { rootLogger } from '../log';
 import { BTF_KIND_DATASEC, O_CLOEXEC, O_DIRECTORY, O_RDONLY, Ptr, bpf, c } from './libbpf';
-import { describeErrno, errnoFromResult, lastErrno } from './errno';
+import { describeErrno, EINVAL, ENOENT, errnoFromResult, lastErrno } from './errno';
 import { captureLibbpfOutput, installLibbpfLogger } from './print';
 
 export type RodataValue = number | bigint | boolean;
@@ -82,14 +82,14 @@ export class BpfObject {
     for (let m = bpf.object__next_map(this.obj, null) as Ptr; m; m = bpf.object__next_map(this.obj, m) as Ptr) {
       if ((bpf.map__name(m) as string) === name) return m;
     }
-    throw new KernelError(`${this.path}: no map named ${name}`, 2, 'find_map');
+    throw new KernelError(`${this.path}: no map named ${name}`, ENOENT, 'find_map');
   }
 
   private progPtr(name: string): Ptr {
     for (let p = bpf.object__next_program(this.obj, null) as Ptr; p; p = bpf.object__next_program(this.obj, p) as Ptr) {
       if ((bpf.program__name(p) as string) === name) return p;
     }
-    throw new KernelError(`${this.path}: no program named ${name}`, 2, 'find_program', name);
+    throw new KernelError(`${this.path}: no program named ${name}`, ENOENT, 'find_program', name);
   }
 
   /** Write `const volatile` settings into .rodata, locating each variable through the object's BTF. */
@@ -98,12 +98,12 @@ export class BpfObject {
     for (let m = bpf.object__next_map(this.obj, null) as Ptr; m; m = bpf.object__next_map(this.obj, m) as Ptr) {
       if ((bpf.map__name(m) as string).endsWith('.rodata')) map = m;
     }
-    if (!map) throw new KernelError(`${this.path}: has no .rodata, cannot set ${Object.keys(values).join(', ')}`, 22, 'set_rodata');
+    if (!map) throw new KernelError(`${this.path}: has no .rodata, cannot set ${Object.keys(values).join(', ')}`, EINVAL, 'set_rodata');
     const size = [0];
     const data = bpf.map__initial_value(map, size) as Ptr;
     const btf = bpf.object__btf(this.obj) as Ptr;
     const secId = bpf.btf__find_by_name_kind(btf, '.rodata', BTF_KIND_DATASEC) as number;
-    if (!data || !btf || secId < 0) throw new KernelError(`${this.path}: cannot locate .rodata in BTF`, 22, 'set_rodata');
+    if (!data || !btf || secId < 0) throw new KernelError(`${this.path}: cannot locate .rodata in BTF`, EINVAL, 'set_rodata');
     const sec = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, 12));
     const vlen = sec.getUint32(4, true) & 0xffff;
     // struct btf_type (12 bytes) is followed by vlen struct btf_var_secinfo { type, offset, size }.
@@ -118,14 +118,14 @@ export class BpfObject {
     const dv = new DataView(koffi.view(data, size[0]));
     for (const [name, value] of Object.entries(values)) {
       const v = where.get(name);
-      if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, 22, 'set_rodata');
+      if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, EINVAL, 'set_rodata');
       const n = typeof value === 'boolean' ? (value ? 1n : 0n) : BigInt(value);
       switch (v.size) {
         case 1: dv.setUint8(v.offset, Number(n)); break;
         case 2: dv.setUint16(v.offset, Number(n), true); break;
         case 4: dv.setUint32(v.offset, Number(BigInt.asUintN(32, n)), true); break;
         case 8: dv.setBigUint64(v.offset, BigInt.asUintN(64, n), true); break;
-        default: throw new KernelError(`${this.path}: setting ${name} has unsupported size ${v.size}`, 22, 'set_rodata');
+        default: throw new KernelError(`${this.path}: setting ${name} has unsupported size ${v.size}`, EINVAL, 'set_rodata');
       }
     }
   }
