@@ -4,7 +4,8 @@ import { KernelError, VerifierError } from '../errors';
 import { rootLogger } from '../log';
 import { BTF_KIND_DATASEC, O_CLOEXEC, O_DIRECTORY, O_RDONLY, Ptr, bpf, c } from './libbpf';
 import { describeErrno, EINVAL, ENOENT, errnoFromResult, lastErrno } from './errno';
-import { captureLibbpfOutput, installLibbpfLogger } from './print';
+import { captureLibbpfOutput, installLibbpfLogger, LOG_BEGIN, LOG_END } from './print';
+import { BTF_INFO_VLEN_MASK, BTF_TYPE_INFO_AT, BTF_TYPE_NAME_OFF_AT, BTF_TYPE_SIZE, BTF_VAR_SECINFO } from './btf';
 
 export type RodataValue = number | bigint | boolean;
 
@@ -43,9 +44,9 @@ function fail(op: string, errno: number, program?: string): never {
 
 function sectionLog(output: string): { program?: string; log?: string } {
   const prog = /prog '([^']+)': failed to load/.exec(output)?.[1];
-  const begin = output.indexOf('-- BEGIN PROG LOAD LOG --');
-  const end = output.indexOf('-- END PROG LOAD LOG --');
-  return { program: prog, log: begin >= 0 && end > begin ? output.slice(begin + 26, end).trim() : undefined };
+  const begin = output.indexOf(LOG_BEGIN);
+  const end = output.indexOf(LOG_END);
+  return { program: prog, log: begin >= 0 && end > begin ? output.slice(begin + LOG_BEGIN.length, end).trim() : undefined };
 }
 
 export class BpfObject {
@@ -104,16 +105,16 @@ export class BpfObject {
     const btf = bpf.object__btf(this.obj) as Ptr;
     const secId = bpf.btf__find_by_name_kind(btf, '.rodata', BTF_KIND_DATASEC) as number;
     if (!data || !btf || secId < 0) throw new KernelError(`${this.path}: cannot locate .rodata in BTF`, EINVAL, 'set_rodata');
-    const sec = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, 12));
-    const vlen = sec.getUint32(4, true) & 0xffff;
-    // struct btf_type (12 bytes) is followed by vlen struct btf_var_secinfo { type, offset, size }.
-    const vars = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, 12 + 12 * vlen));
+    const sec = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, BTF_TYPE_SIZE));
+    const vlen = sec.getUint32(BTF_TYPE_INFO_AT, true) & BTF_INFO_VLEN_MASK;
+    // struct btf_type is followed by vlen struct btf_var_secinfo { type, offset, size }.
+    const vars = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, BTF_TYPE_SIZE + BTF_VAR_SECINFO.size * vlen));
     const where = new Map<string, { offset: number; size: number }>();
     for (let i = 0; i < vlen; i++) {
-      const base = 12 + 12 * i;
-      const t = new DataView(koffi.view(bpf.btf__type_by_id(btf, vars.getUint32(base, true)) as Ptr, 12));
-      const name = bpf.btf__name_by_offset(btf, t.getUint32(0, true)) as string;
-      where.set(name, { offset: vars.getUint32(base + 4, true), size: vars.getUint32(base + 8, true) });
+      const base = BTF_TYPE_SIZE + BTF_VAR_SECINFO.size * i;
+      const t = new DataView(koffi.view(bpf.btf__type_by_id(btf, vars.getUint32(base + BTF_VAR_SECINFO.type, true)) as Ptr, BTF_TYPE_SIZE));
+      const name = bpf.btf__name_by_offset(btf, t.getUint32(BTF_TYPE_NAME_OFF_AT, true)) as string;
+      where.set(name, { offset: vars.getUint32(base + BTF_VAR_SECINFO.offset, true), size: vars.getUint32(base + BTF_VAR_SECINFO.varSize, true) });
     }
     const dv = new DataView(koffi.view(data, size[0]));
     for (const [name, value] of Object.entries(values)) {
