@@ -1,5 +1,6 @@
 // koffi declarations of the libbpf 1.x and libc functions the agent uses — declarations only.
 // Pointers come back from koffi as bigint (0n = NULL). Read errno with koffi.errno() at once.
+import { constants as fsConstants } from 'node:fs';
 import koffi from 'koffi';
 
 const libbpf = koffi.load('libbpf.so.1');
@@ -95,7 +96,8 @@ export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
 /** open(2) flags (asm-generic/fcntl.h). */
 export const O_RDONLY = 0;
-export const O_DIRECTORY = 0o200000;
+/** Per architecture: 0o200000 on x86_64 but 0o40000 on arm64 (where 0o200000 is O_DIRECT), so node's own. */
+export const O_DIRECTORY: number = fsConstants.O_DIRECTORY;
 export const O_CLOEXEC = 0o2000000;
 /** BTF type kinds (uapi/linux/btf.h BTF_KIND_*). */
 export const BTF_KIND_ENUM = 6;
