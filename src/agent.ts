@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AgentConfig, ReceiverConfig, ServerConfig } from './config/types';
 import { Enricher } from './enrich/enricher';
+import { AgentStoppingError, InternalError, ReceiverStartError } from './errors';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import { ConnectionsReceiver } from './probes/conn/receiver';
@@ -56,7 +57,7 @@ function createReceiver(id: string, rc: ReceiverConfig, ctx: ReceiverContext): R
       return new PacketFateReceiver(id, rc, ctx);
     default: {
       const unknown: never = rc;
-      throw new Error(`receiver ${id}: unknown type ${String((unknown as ReceiverConfig).type)}`);
+      throw new InternalError(`receiver ${id}: unknown type ${String((unknown as ReceiverConfig).type)}`);
     }
   }
 }
@@ -204,7 +205,7 @@ class Agent implements RunningAgent {
         errors.push(err);
       }
     }
-    if (errors.length) throw new Error(`${errors.length} receiver(s) could not start: ${errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
+    if (errors.length) throw new ReceiverStartError(`${errors.length} receiver(s) could not start: ${errors.map((e) => e.message.split('\n')[0]).join('; ')}`, errors);
   }
 
   /** Detach a receiver; with `keepStats` its final counts stay in stats() for the last export. */
@@ -249,7 +250,7 @@ class Agent implements RunningAgent {
    * and close before the new ones open (a prometheus exporter may keep its port).
    */
   async reload(next: AgentConfig): Promise<void> {
-    if (this.stopping) throw new Error('the agent is stopping');
+    if (this.stopping) throw new AgentStoppingError('the agent is stopping');
     this.phase = 'reloading';
     try {
       await this.apply(next);

@@ -1,8 +1,10 @@
 // Every error the agent raises is one of these classes, each with a stable `code`
-// (modelled on undici's lib/core/errors.js). The codes are documented in README.md.
+// (modelled on undici's lib/core/errors.js). The codes are documented in README.md, and
+// test/unit/errors.test.ts fails when that table and these classes differ.
 
-export class NetwatchError extends Error {
-  readonly code: string = 'NETWATCH_ERR';
+/** The base of every netwatch error; abstract, so that every error raised has a documented code. */
+export abstract class NetwatchError extends Error {
+  abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -52,12 +54,10 @@ export class ConfigError extends NetwatchError {
   }
 }
 
-/** A record read from a ring buffer could not be decoded (counted, never thrown past the reader). */
-export class DecodeError extends NetwatchError {
-  override readonly code = 'NETWATCH_ERR_DECODE';
-}
-
-/** Exporting telemetry failed (collector down, refused, timed out). */
+/**
+ * An export was not sent because the previous one to the same exporter has not answered (a hung
+ * collector): seen as the exporter's last error in /health; the data waits for the next export.
+ */
 export class ExportError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_EXPORT';
 }
@@ -65,6 +65,28 @@ export class ExportError extends NetwatchError {
 /** The agent's own HTTP server (health, query API) could not listen, e.g. its port is taken. */
 export class ServerError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_SERVER';
+}
+
+/** A reload could not start some receivers (the others run); `errors` holds each one's error. */
+export class ReceiverStartError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_RECEIVER_START';
+  constructor(message: string, readonly errors: readonly Error[]) {
+    super(message);
+  }
+}
+
+/** A reload arrived while the agent was shutting down; it was not applied. */
+export class AgentStoppingError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_AGENT_STOPPING';
+}
+
+/**
+ * A bug in netwatch: something validation or the type system guarantees did not hold (an
+ * unknown member of a closed union, a configuration the validator should have refused, a
+ * layout constant the code disagrees with). Worth a report with the message and stack.
+ */
+export class InternalError extends NetwatchError {
+  override readonly code = 'NETWATCH_ERR_INTERNAL';
 }
 
 /**

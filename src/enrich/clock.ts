@@ -7,9 +7,13 @@ const libc = koffi.load('libc.so.6');
 // struct timespec is filled into a caller-owned Buffer so sampling allocates nothing.
 const clock_gettime = libc.func('int clock_gettime(int clk, void *tp)') as (clk: number, tp: Buffer) => number;
 
+/** clockid_t values (include/uapi/linux/time.h). */
 const CLOCK_REALTIME = 0;
 const CLOCK_BOOTTIME = 7;
 const TIMESPEC_SIZE = 16; // { int64 tv_sec; long tv_nsec } on 64-bit Linux
+/** Offsets of tv_sec and tv_nsec in struct timespec on 64-bit Linux. */
+const TV_SEC_AT = 0;
+const TV_NSEC_AT = 8;
 const TRIES = 5;
 
 const tsBuf = Buffer.alloc(TIMESPEC_SIZE);
@@ -18,8 +22,8 @@ const tsBuf = Buffer.alloc(TIMESPEC_SIZE);
 function sample(clk: number): void {
   if (clock_gettime(clk, tsBuf) !== 0) throw new KernelError(`clock_gettime(${clk}) failed`, koffi.errno(), 'clock_gettime');
 }
-const sec = (): number => Number(tsBuf.readBigInt64LE(0));
-const nsec = (): number => Number(tsBuf.readBigInt64LE(8));
+const sec = (): number => Number(tsBuf.readBigInt64LE(TV_SEC_AT));
+const nsec = (): number => Number(tsBuf.readBigInt64LE(TV_NSEC_AT));
 
 /** Nanoseconds since boot, suspend included: the same clock as the kernel's event timestamps. */
 export function nowBootNs(): number {

@@ -6,14 +6,23 @@ import { BTF_KIND_ENUM, BTF_KIND_ENUM64, Ptr, bpf } from './libbpf';
 import { describeErrno, lastErrno } from './errno';
 
 /** struct btf_type: name_off, info (vlen in bits 0-15, kind in 24-28, kflag = signed in bit 31), size. */
-const BTF_TYPE_SIZE = 12;
+export const BTF_TYPE_SIZE = 12;
+/** struct btf_type: offset of name_off (into the string section). */
+export const BTF_TYPE_NAME_OFF_AT = 0;
+/** struct btf_type: offset of info. */
+export const BTF_TYPE_INFO_AT = 4;
 const BTF_INFO_KIND_SHIFT = 24;
 const BTF_INFO_KIND_MASK = 0x1f;
-const BTF_INFO_VLEN_MASK = 0xffff;
+export const BTF_INFO_VLEN_MASK = 0xffff;
 const BTF_INFO_KFLAG = 0x80000000;
 /** struct btf_enum { name_off; s32 val } and struct btf_enum64 { name_off; val_lo32; val_hi32 }. */
 const BTF_ENUM_SIZE = 8;
 const BTF_ENUM64_SIZE = 12;
+/** Offsets in struct btf_enum / btf_enum64: val (or val_lo32) after name_off, then val_hi32. */
+const BTF_ENUM_VAL_AT = 4;
+const BTF_ENUM64_VAL_HI_AT = 8;
+/** struct btf_var_secinfo { type; offset; size }: one variable of a DATASEC, after its btf_type. */
+export const BTF_VAR_SECINFO = { size: 12, type: 0, offset: 4, varSize: 8 } as const;
 
 /** The members of one enum: name → value (values above 2^53 do not occur in the enums read here). */
 export type KernelEnum = ReadonlyMap<string, number>;
@@ -39,7 +48,7 @@ export function readEnum(btf: Ptr, name: string): KernelEnum | undefined {
   if (id < 0) return undefined;
   const t = bpf.btf__type_by_id(btf, id) as Ptr;
   const head = new DataView(koffi.view(t, BTF_TYPE_SIZE));
-  const info = head.getUint32(4, true);
+  const info = head.getUint32(BTF_TYPE_INFO_AT, true);
   const kind = (info >>> BTF_INFO_KIND_SHIFT) & BTF_INFO_KIND_MASK;
   const vlen = info & BTF_INFO_VLEN_MASK;
   const signed = (info & BTF_INFO_KFLAG) !== 0;
@@ -50,8 +59,8 @@ export function readEnum(btf: Ptr, name: string): KernelEnum | undefined {
     const at = BTF_TYPE_SIZE + i * member;
     const memberName = bpf.btf__name_by_offset(btf, dv.getUint32(at, true)) as string;
     let value: number;
-    if (kind === BTF_KIND_ENUM64) value = dv.getUint32(at + 4, true) + dv.getUint32(at + 8, true) * 2 ** 32;
-    else value = signed ? dv.getInt32(at + 4, true) : dv.getUint32(at + 4, true);
+    if (kind === BTF_KIND_ENUM64) value = dv.getUint32(at + BTF_ENUM_VAL_AT, true) + dv.getUint32(at + BTF_ENUM64_VAL_HI_AT, true) * 2 ** 32;
+    else value = signed ? dv.getInt32(at + BTF_ENUM_VAL_AT, true) : dv.getUint32(at + BTF_ENUM_VAL_AT, true);
     out.set(memberName, value);
   }
   return out;

@@ -3,7 +3,7 @@
 // is synchronize_rcu()) is enough. Used to retire a table the kernel was counting into.
 import { KernelError } from '../errors';
 import { MEMBARRIER_CMD_GLOBAL, SYS_MEMBARRIER, c } from './libbpf';
-import { describeErrno, lastErrno } from './errno';
+import { describeErrno, ENOSYS, lastErrno } from './errno';
 
 // If membarrier is refused (nohz_full kernels: EINVAL), wait this long instead: a tracing
 // program runs for microseconds with preemption off, so this is hundreds of times its worst case.
@@ -11,7 +11,7 @@ const FALLBACK_GRACE_MS = 50;
 
 function sysno(): number {
   const n = SYS_MEMBARRIER[process.arch];
-  if (n === undefined) throw new KernelError(`membarrier: unknown syscall number on ${process.arch}`, 38, 'membarrier');
+  if (n === undefined) throw new KernelError(`membarrier: unknown syscall number on ${process.arch}`, ENOSYS, 'membarrier');
   return n;
 }
 

@@ -1,5 +1,6 @@
 // koffi declarations of the libbpf 1.x and libc functions the agent uses — declarations only.
 // Pointers come back from koffi as bigint (0n = NULL). Read errno with koffi.errno() at once.
+import { constants as fsConstants } from 'node:fs';
 import koffi from 'koffi';
 
 const libbpf = koffi.load('libbpf.so.1');
@@ -94,13 +95,18 @@ export const c = {
   syscall_membarrier: libc.func('long syscall(long nr, int cmd, unsigned int flags, int cpu_id)'),
 };
 
+/** mmap(2)'s failure result, (void *)-1. */
 export const MAP_FAILED = 0xffffffffffffffffn;
+/** mmap(2) protections and flags (asm-generic/mman-common.h, linux/mman.h). */
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
+/** open(2) flags (asm-generic/fcntl.h). */
 export const O_RDONLY = 0;
-export const O_DIRECTORY = 0o200000;
+/** Per architecture: 0o200000 on x86_64 but 0o40000 on arm64 (where 0o200000 is O_DIRECT), so node's own. */
+export const O_DIRECTORY: number = fsConstants.O_DIRECTORY;
 export const O_CLOEXEC = 0o2000000;
+/** BTF type kinds (uapi/linux/btf.h BTF_KIND_*). */
 export const BTF_KIND_ENUM = 6;
 export const BTF_KIND_VAR = 14;
 export const BTF_KIND_DATASEC = 15;

@@ -1,7 +1,7 @@
 // Reading and writing map elements from JS through the bpf syscall wrappers.
 import { KernelError } from '../errors';
 import { bpf } from './libbpf';
-import { describeErrno } from './errno';
+import { describeErrno, ENOENT } from './errno';
 
 let ncpus = 0;
 export function possibleCpus(): number {
@@ -9,21 +9,26 @@ export function possibleCpus(): number {
   return ncpus;
 }
 
-const ENOENT = 2;
+/** Per-CPU values are rounded up to 8 bytes each (kernel/bpf/syscall.c, bpf_map_value_size). */
+const PERCPU_VALUE_ALIGN = 8;
+/** Counter maps are keyed by a u32. */
+const U32_KEY_SIZE = 4;
+/** Batch lookups hand back an opaque u64 position token (the kernel's out_batch). */
+const BATCH_TOKEN_SIZE = 8;
 
 /** Sum of a per-CPU u64 counter at key (0 when the key is absent). */
 export function sumPerCpuU64(fd: number, key = 0): bigint {
-  const k = Buffer.alloc(4);
+  const k = Buffer.alloc(U32_KEY_SIZE);
   k.writeUInt32LE(key);
   const n = possibleCpus();
-  const v = Buffer.alloc(8 * n); // per-CPU values are rounded up to 8 bytes each
+  const v = Buffer.alloc(PERCPU_VALUE_ALIGN * n); // a u64 is exactly one aligned slot per CPU
   const ret = bpf.map_lookup_elem(fd, k, v) as number;
   if (ret < 0) {
     if (-ret === ENOENT) return 0n;
     throw new KernelError(`reading per-CPU counter failed: ${describeErrno(-ret)}`, -ret, 'bpf_map_lookup_elem');
   }
   let sum = 0n;
-  for (let i = 0; i < n; i++) sum += v.readBigUInt64LE(i * 8);
+  for (let i = 0; i < n; i++) sum += v.readBigUInt64LE(i * PERCPU_VALUE_ALIGN);
   return sum;
 }
 
@@ -48,9 +53,9 @@ export function lookupElem(fd: number, key: Buffer, valueSize: number): Buffer |
   return v;
 }
 
-/** Per-CPU values are rounded up to 8 bytes each (kernel/bpf/syscall.c, bpf_map_value_size). */
+/** The buffer one element of a per-CPU map takes: every CPU's value, each rounded up to PERCPU_VALUE_ALIGN. */
 export function perCpuValueSize(valueSize: number): number {
-  return Math.ceil(valueSize / 8) * 8 * possibleCpus();
+  return Math.ceil(valueSize / PERCPU_VALUE_ALIGN) * PERCPU_VALUE_ALIGN * possibleCpus();
 }
 
 export interface Batch {
@@ -67,7 +72,7 @@ export interface Batch {
 export function forEachBatch(fd: number, keySize: number, valueSize: number, chunk: number, del: boolean, fn: (b: Batch) => void): void {
   const keys = Buffer.alloc(keySize * chunk);
   const values = Buffer.alloc(valueSize * chunk);
-  const tokens = [Buffer.alloc(8), Buffer.alloc(8)];
+  const tokens = [Buffer.alloc(BATCH_TOKEN_SIZE), Buffer.alloc(BATCH_TOKEN_SIZE)];
   const call = del ? bpf.map_lookup_and_delete_batch : bpf.map_lookup_batch;
   let inBatch: Buffer | null = null;
   for (let round = 0; ; round++) {

@@ -7,15 +7,19 @@ import { describeErrno, lastErrno } from './errno';
 
 export interface MountEntry { mountPoint: string; fsType: string }
 
+/** proc(5) mountinfo: the separator before the filesystem type, and the mount point's field index. */
+const MOUNTINFO_SEPARATOR = ' - ';
+const MOUNTINFO_MOUNT_POINT = 4;
+
 export function readMounts(text = readFileSync('/proc/self/mountinfo', 'utf8')): MountEntry[] {
   const out: MountEntry[] = [];
   for (const line of text.split('\n')) {
     // mountinfo: id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-    const sep = line.indexOf(' - ');
+    const sep = line.indexOf(MOUNTINFO_SEPARATOR);
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
-    const fsType = line.slice(sep + 3).split(' ')[0];
-    out.push({ mountPoint: left[4].replace(/\\040/g, ' '), fsType });
+    const fsType = line.slice(sep + MOUNTINFO_SEPARATOR.length).split(' ')[0];
+    out.push({ mountPoint: left[MOUNTINFO_MOUNT_POINT].replace(/\\040/g, ' '), fsType });
   }
   return out;
 }

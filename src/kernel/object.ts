@@ -3,8 +3,9 @@ import koffi from 'koffi';
 import { KernelError, VerifierError } from '../errors';
 import { rootLogger } from '../log';
 import { BTF_KIND_DATASEC, O_CLOEXEC, O_DIRECTORY, O_RDONLY, Ptr, bpf, c } from './libbpf';
-import { describeErrno, errnoFromResult, lastErrno } from './errno';
-import { captureLibbpfOutput, installLibbpfLogger } from './print';
+import { describeErrno, EINVAL, ENOENT, errnoFromResult, lastErrno } from './errno';
+import { captureLibbpfOutput, installLibbpfLogger, LOG_BEGIN, LOG_END } from './print';
+import { BTF_INFO_VLEN_MASK, BTF_TYPE_INFO_AT, BTF_TYPE_NAME_OFF_AT, BTF_TYPE_SIZE, BTF_VAR_SECINFO } from './btf';
 
 export type RodataValue = number | bigint | boolean;
 
@@ -43,9 +44,9 @@ function fail(op: string, errno: number, program?: string): never {
 
 function sectionLog(output: string): { program?: string; log?: string } {
   const prog = /prog '([^']+)': failed to load/.exec(output)?.[1];
-  const begin = output.indexOf('-- BEGIN PROG LOAD LOG --');
-  const end = output.indexOf('-- END PROG LOAD LOG --');
-  return { program: prog, log: begin >= 0 && end > begin ? output.slice(begin + 26, end).trim() : undefined };
+  const begin = output.indexOf(LOG_BEGIN);
+  const end = output.indexOf(LOG_END);
+  return { program: prog, log: begin >= 0 && end > begin ? output.slice(begin + LOG_BEGIN.length, end).trim() : undefined };
 }
 
 export class BpfObject {
@@ -82,14 +83,14 @@ export class BpfObject {
     for (let m = bpf.object__next_map(this.obj, null) as Ptr; m; m = bpf.object__next_map(this.obj, m) as Ptr) {
       if ((bpf.map__name(m) as string) === name) return m;
     }
-    throw new KernelError(`${this.path}: no map named ${name}`, 2, 'find_map');
+    throw new KernelError(`${this.path}: no map named ${name}`, ENOENT, 'find_map');
   }
 
   private progPtr(name: string): Ptr {
     for (let p = bpf.object__next_program(this.obj, null) as Ptr; p; p = bpf.object__next_program(this.obj, p) as Ptr) {
       if ((bpf.program__name(p) as string) === name) return p;
     }
-    throw new KernelError(`${this.path}: no program named ${name}`, 2, 'find_program', name);
+    throw new KernelError(`${this.path}: no program named ${name}`, ENOENT, 'find_program', name);
   }
 
   /** Write `const volatile` settings into .rodata, locating each variable through the object's BTF. */
@@ -98,34 +99,34 @@ export class BpfObject {
     for (let m = bpf.object__next_map(this.obj, null) as Ptr; m; m = bpf.object__next_map(this.obj, m) as Ptr) {
       if ((bpf.map__name(m) as string).endsWith('.rodata')) map = m;
     }
-    if (!map) throw new KernelError(`${this.path}: has no .rodata, cannot set ${Object.keys(values).join(', ')}`, 22, 'set_rodata');
+    if (!map) throw new KernelError(`${this.path}: has no .rodata, cannot set ${Object.keys(values).join(', ')}`, EINVAL, 'set_rodata');
     const size = [0];
     const data = bpf.map__initial_value(map, size) as Ptr;
     const btf = bpf.object__btf(this.obj) as Ptr;
     const secId = bpf.btf__find_by_name_kind(btf, '.rodata', BTF_KIND_DATASEC) as number;
-    if (!data || !btf || secId < 0) throw new KernelError(`${this.path}: cannot locate .rodata in BTF`, 22, 'set_rodata');
-    const sec = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, 12));
-    const vlen = sec.getUint32(4, true) & 0xffff;
-    // struct btf_type (12 bytes) is followed by vlen struct btf_var_secinfo { type, offset, size }.
-    const vars = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, 12 + 12 * vlen));
+    if (!data || !btf || secId < 0) throw new KernelError(`${this.path}: cannot locate .rodata in BTF`, EINVAL, 'set_rodata');
+    const sec = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, BTF_TYPE_SIZE));
+    const vlen = sec.getUint32(BTF_TYPE_INFO_AT, true) & BTF_INFO_VLEN_MASK;
+    // struct btf_type is followed by vlen struct btf_var_secinfo { type, offset, size }.
+    const vars = new DataView(koffi.view(bpf.btf__type_by_id(btf, secId) as Ptr, BTF_TYPE_SIZE + BTF_VAR_SECINFO.size * vlen));
     const where = new Map<string, { offset: number; size: number }>();
     for (let i = 0; i < vlen; i++) {
-      const base = 12 + 12 * i;
-      const t = new DataView(koffi.view(bpf.btf__type_by_id(btf, vars.getUint32(base, true)) as Ptr, 12));
-      const name = bpf.btf__name_by_offset(btf, t.getUint32(0, true)) as string;
-      where.set(name, { offset: vars.getUint32(base + 4, true), size: vars.getUint32(base + 8, true) });
+      const base = BTF_TYPE_SIZE + BTF_VAR_SECINFO.size * i;
+      const t = new DataView(koffi.view(bpf.btf__type_by_id(btf, vars.getUint32(base + BTF_VAR_SECINFO.type, true)) as Ptr, BTF_TYPE_SIZE));
+      const name = bpf.btf__name_by_offset(btf, t.getUint32(BTF_TYPE_NAME_OFF_AT, true)) as string;
+      where.set(name, { offset: vars.getUint32(base + BTF_VAR_SECINFO.offset, true), size: vars.getUint32(base + BTF_VAR_SECINFO.varSize, true) });
     }
     const dv = new DataView(koffi.view(data, size[0]));
     for (const [name, value] of Object.entries(values)) {
       const v = where.get(name);
-      if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, 22, 'set_rodata');
+      if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, EINVAL, 'set_rodata');
       const n = typeof value === 'boolean' ? (value ? 1n : 0n) : BigInt(value);
       switch (v.size) {
         case 1: dv.setUint8(v.offset, Number(n)); break;
         case 2: dv.setUint16(v.offset, Number(n), true); break;
         case 4: dv.setUint32(v.offset, Number(BigInt.asUintN(32, n)), true); break;
         case 8: dv.setBigUint64(v.offset, BigInt.asUintN(64, n), true); break;
-        default: throw new KernelError(`${this.path}: setting ${name} has unsupported size ${v.size}`, 22, 'set_rodata');
+        default: throw new KernelError(`${this.path}: setting ${name} has unsupported size ${v.size}`, EINVAL, 'set_rodata');
       }
     }
   }

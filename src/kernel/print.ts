@@ -4,10 +4,14 @@ import koffi from 'koffi';
 import { Logger, rootLogger } from '../log';
 import { bpf, c, PrintFn } from './libbpf';
 
+/** enum libbpf_print_level (libbpf.h): WARN, INFO, then DEBUG. */
 const LIBBPF_WARN = 0;
 const LIBBPF_INFO = 1;
 
 const log: Logger = rootLogger.child('libbpf');
+/** libbpf brackets a rejected program's verifier log with these lines (libbpf.c, bpf_object_load_prog). */
+export const LOG_BEGIN = '-- BEGIN PROG LOAD LOG --';
+export const LOG_END = '-- END PROG LOAD LOG --';
 let capture: string[] | null = null;
 let registered: unknown = null;
 
@@ -18,7 +22,7 @@ function onPrint(level: number, fmt: bigint, args: bigint): number {
   const text = koffi.decode(out[0], 'char', n) as string;
   c.free(out[0]);
   if (capture) capture.push(text);
-  if (capture && text.includes('-- BEGIN PROG LOAD LOG --')) {
+  if (capture && text.includes(LOG_BEGIN)) {
     // The verifier log can run to thousands of lines: it travels on the VerifierError instead.
     log.warn(`verifier log (${text.split('\n').length} lines) attached to the load error`);
     return n;

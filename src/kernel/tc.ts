@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { KernelError } from '../errors';
 import { rootLogger } from '../log';
-import { describeErrno } from './errno';
+import { describeErrno, EEXIST, EINVAL, ENODEV, ENOENT } from './errno';
 import { bpf } from './libbpf';
 import { programHeldByAnotherProcess, programInfo } from './prog-info';
 import type { TcDirection } from './tcx';
@@ -25,10 +25,6 @@ export const NETWATCH_TC_PRIORITY = 0xc177;
 const HOOK = { size: 24, sz: 0, ifindex: 8, attach_point: 12, parent: 16 } as const;
 // struct bpf_tc_opts { size_t sz; int prog_fd; __u32 flags; __u32 prog_id; __u32 handle; __u32 priority; size_t :0; }
 const OPTS = { size: 32, sz: 0, prog_fd: 8, flags: 12, prog_id: 16, handle: 20, priority: 24 } as const;
-const EEXIST = 17;
-const ENOENT = 2;
-const ENODEV = 19;
-const EINVAL = 22;
 
 const log = rootLogger.child('tc');
 

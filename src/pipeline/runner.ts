@@ -1,6 +1,7 @@
 // Builds the pipelines of service.pipelines and routes each receiver's events through them:
 // processors in order, then the pipeline's sink. Synchronous and allocation-free per event.
 import type { AgentConfig, ProcessorConfig } from '../config/types';
+import { InternalError } from '../errors';
 import { NO_PROCESSOR_TELEMETRY } from '../telemetry/processor-telemetry';
 import type { EventSink, PipelineEvent, Processor } from './event';
 import type { ProcessorContext } from './processor-context';
@@ -53,7 +54,7 @@ export function buildPipelines(cfg: AgentConfig, opts: PipelineRunnerOptions): P
     let stage = stages.get(id);
     if (!stage) {
       const pcfg = cfg.processors[id];
-      if (!pcfg) throw new Error(`pipeline names processor ${id}, which is not configured`);
+      if (!pcfg) throw new InternalError(`pipeline names processor ${id}, which is not configured`);
       stage = { processor: create(pcfg, contextFor(id)), seenDispatch: 0, verdict: true };
       stages.set(id, stage);
     }

@@ -2,6 +2,7 @@
 // becomes a compact, interned series key on the hot path and, once per series, an attribute
 // object. Each receiver type supplies how each catalogue attribute is read from its events.
 import type { Attributes } from '@opentelemetry/api';
+import { InternalError } from '../errors';
 import type { Enrichment } from '../enrich/types';
 import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from './generated';
 
@@ -61,7 +62,7 @@ export class AttributePlan<E> {
   constructor(readonly names: readonly AttributeName[], extractors: Extractors<E>, what: string, overrides: Extractors<E> = {}) {
     this.extract = names.map((n) => {
       const f = overrides[n] ?? extractors[n];
-      if (!f) throw new Error(`attribute ${n} has no ${what} extractor`);
+      if (!f) throw new InternalError(`attribute ${n} has no ${what} extractor`);
       return f;
     });
   }

@@ -2,6 +2,7 @@
 // them once per collection through one batch observable callback, histograms through a producer.
 import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
 import type { ConnectionsReceiverConfig } from '../config/types';
+import { InternalError } from '../errors';
 import type { Logger } from '../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../pipeline/event';
 import type { TcpState } from '../probes/conn/event';
@@ -104,7 +105,7 @@ export class ConnMetrics implements EventSink {
           break;
         }
         default:
-          throw new Error(`unknown instrument ${String((m as { instrument: unknown }).instrument)}`);
+          throw new InternalError(`unknown instrument ${String((m as { instrument: unknown }).instrument)}`);
       }
     }
     if (observables.length > 0) {

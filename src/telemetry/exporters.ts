@@ -12,7 +12,7 @@ import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig, OtlpExporterConfig, OtlpHttpExporterConfig, TlsSettings } from '../config/types';
-import { NetwatchError } from '../errors';
+import { InternalError } from '../errors';
 import { DebugLogExporter, DebugMetricExporter, type WriteLine } from './debug';
 
 export interface ExporterOptions {
@@ -128,12 +128,12 @@ export function buildLogSink(cfg: ExporterConfig, opts: ExporterOptions = {}): L
     case 'debug':
       return { exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
     case 'prometheus':
-      throw new NetwatchError(`exporter ${cfg.id}: prometheus exports metrics only; remove it from logs pipelines`);
+      throw new InternalError(`exporter ${cfg.id}: prometheus exports metrics only; remove it from logs pipelines`);
     default:
       return unreachable(cfg);
   }
 }
 
 function unreachable(cfg: never): never {
-  throw new NetwatchError(`unknown exporter type ${JSON.stringify((cfg as { type: unknown }).type)}`);
+  throw new InternalError(`unknown exporter type ${JSON.stringify((cfg as { type: unknown }).type)}`);
 }

@@ -4,7 +4,7 @@ import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
 import { LoggerProvider, BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { AgentConfig, PipelineConfig, ReceiverConfig } from '../config/types';
-import { NetwatchError } from '../errors';
+import { ConfigError, InternalError } from '../errors';
 import { type Logger, rootLogger } from '../log';
 import type { EventSink } from '../pipeline/event';
 import pkg from '../../package.json';
@@ -109,7 +109,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
 
   const exporterConfig = (p: PipelineConfig, id: string) => {
     const e = cfg.exporters[id];
-    if (!e) throw new NetwatchError(`pipeline ${p.id}: exporter ${id} is not defined`);
+    if (!e) throw new InternalError(`pipeline ${p.id}: exporter ${id} is not defined`);
     exportFailures.set(id, exportFailures.get(id) ?? 0);
     return e;
   };
@@ -132,7 +132,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
           const sink = buildMetricSink(exporterConfig(p, id), { debugWrite: opts.debugWrite });
           if (sink.kind === 'pull') {
             // A pull exporter owns a listening socket: it can serve one pipeline only.
-            if (pullReaders.has(id)) throw new NetwatchError(`exporter ${id}: a prometheus exporter can serve only one metrics pipeline`);
+            if (pullReaders.has(id)) throw new ConfigError([`exporter ${id}: a prometheus exporter can serve only one metrics pipeline`]);
             pullReaders.add(id);
             const st: ExporterStatus = { id, signal: 'metrics', endpoint: `http://${sink.endpoint}/metrics`, state: 'unknown', exports: 0, failures: 0 };
             pullStatus.set(id, st);
@@ -193,7 +193,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         break;
       }
       default:
-        throw new NetwatchError(`pipeline ${(p as PipelineConfig).id}: unknown signal`);
+        throw new InternalError(`pipeline ${(p as PipelineConfig).id}: unknown signal`);
     }
   }
 
@@ -202,7 +202,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
   return {
     sinkFor(pipelineId) {
       const s = sinks.get(pipelineId);
-      if (!s) throw new NetwatchError(`no telemetry pipeline named ${pipelineId}`);
+      if (!s) throw new InternalError(`no telemetry pipeline named ${pipelineId}`);
       return s;
     },
     forProcessor(processorId) {

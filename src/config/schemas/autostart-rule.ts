@@ -1,6 +1,7 @@
 // One rule of the nomad_autostart processor: what wakes it (sni, syn_to_port, connect_to; any of
 // them), which clients may (every other match key given), and what it does to which Nomad group.
 import type convict from 'convict';
+import { InternalError } from '../../errors';
 import { parseDestination } from '../destination';
 import { parseDuration } from '../duration';
 import { joinPath, type Problem } from '../problems';
@@ -136,7 +137,7 @@ export function checkAutostartRule(raw: unknown, path: string, defaultNamespace:
       syn_to_port: [...new Set(synPorts)],
       connect_to: m.connect_to.map((d) => {
         const parsed = parseDestination(d);
-        if (!parsed.ok) throw new Error(parsed.message); // the format already checked it
+        if (!parsed.ok) throw new InternalError(parsed.message); // the format already checked it
         return parsed.value;
       }),
       interface: m.interface,

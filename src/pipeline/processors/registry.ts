@@ -1,6 +1,7 @@
 // Processor factories keyed by type; the mapped type makes the compiler ask for a factory for
 // every type in the ProcessorConfig union.
 import type { ProcessorConfig } from '../../config/types';
+import { InternalError } from '../../errors';
 import type { Processor } from '../event';
 import type { ProcessorContext } from '../processor-context';
 import { FilterProcessor } from './filter/processor';
@@ -21,7 +22,7 @@ export function createProcessor(cfg: ProcessorConfig, ctx: ProcessorContext): Pr
       return PROCESSOR_FACTORIES.nomad_autostart(cfg, ctx);
     default: {
       const never: never = cfg;
-      throw new Error(`no processor factory for type ${String((never as ProcessorConfig).type)}`);
+      throw new InternalError(`no processor factory for type ${String((never as ProcessorConfig).type)}`);
     }
   }
 }

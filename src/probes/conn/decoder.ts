@@ -1,5 +1,6 @@
 // struct conn_event bytes → ConnEvent. Bad records are counted and skipped, never thrown.
 import type { RecordBatch } from '../../kernel/ringbuf';
+import { InternalError } from '../../errors';
 import { formatIPv4, formatIPv6 } from './addr';
 import { TCP_STATES, type ConnEvent, type ConnEventKind, type Direction, type TcpState } from './event';
 import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from './layout';
@@ -19,7 +20,7 @@ DIRS[CONN_DIR.INBOUND] = 'inbound';
 export type DecodeFailure = 'size' | 'kind' | 'family' | 'protocol' | 'state';
 
 // comm() reads the field as four 32-bit words.
-if (CONN_COMM_LEN !== 16) throw new Error('conn decoder: comm is read as 16 bytes');
+if (CONN_COMM_LEN !== 16) throw new InternalError('conn decoder: comm is read as 16 bytes');
 
 /** A u64 field as a number without a BigInt: exact below 2^53, and rounded as Number(bigint) above. */
 function u64(v: DataView, at: number): number {

@@ -9,7 +9,7 @@ import { updateElem } from '../../kernel/maps';
 import { cgroup2Root, checkBtf, ensureTracefs } from '../../kernel/mounts';
 import type { ConnEvent } from './event';
 import { ConnDecoder } from './decoder';
-import { CONN_DIR, SOCK_OWNER } from './layout';
+import { CONN_COMM_LEN, CONN_DIR, SOCK_OWNER } from './layout';
 import { existingEvents, scanExisting, seedAlias } from './seed';
 
 export interface ConnProbeOptions {
@@ -44,6 +44,8 @@ export function bpfObjectPath(probe: string): string {
 }
 
 const log = rootLogger.child('conn');
+/** The seeds map is keyed by a socket's u64 inode. */
+const SEED_KEY_SIZE = 8;
 
 export class ConnProbe {
   private obj: BpfObject | null = null;
@@ -103,7 +105,7 @@ export class ConnProbe {
     const { sockets, owners } = scanExisting(cgroupRoot);
     const fresh = sockets.filter((s) => !seen.has(`${s.netns}|${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`));
     const seedsFd = this.obj!.map('seeds').fd;
-    const key = Buffer.alloc(8);
+    const key = Buffer.alloc(SEED_KEY_SIZE);
     const val = Buffer.alloc(SOCK_OWNER.size);
     const F = SOCK_OWNER.fields;
     const now = this.opts.nowBootNs();
@@ -119,7 +121,7 @@ export class ConnProbe {
       val.writeUInt32LE(o?.pid ?? 0, F.pid);
       val.writeUInt32LE(o?.pid ?? 0, F.tid);
       val.writeUInt8(events[i].direction === 'inbound' ? CONN_DIR.INBOUND : events[i].direction === 'outbound' ? CONN_DIR.OUTBOUND : CONN_DIR.UNKNOWN, F.direction);
-      val.write((o?.comm ?? '').slice(0, 15), F.comm, 'latin1');
+      val.write((o?.comm ?? '').slice(0, CONN_COMM_LEN - 1), F.comm, 'latin1'); // the last byte stays NUL
       key.writeBigUInt64LE(BigInt(s.inode));
       try {
         updateElem(seedsFd, key, val);

@@ -56,6 +56,13 @@ function compressV6(g: string[]): string {
 }
 
 const TCP_TIME_WAIT = 6;
+/** Columns of /proc/net/{tcp,udp}[6] (tcp4_seq_show): sl local remote st … uid timeout inode. */
+const COL_LOCAL = 1;
+const COL_REMOTE = 2;
+const COL_STATE = 3;
+const COL_INODE = 9;
+/** "0100007F:1F90": an IPv4 address and port take 13 characters; an IPv6 one takes more. */
+const IPV4_ADDR_PORT_LEN = 13;
 const UDP_ESTABLISHED = 1; // a connected UDP socket
 
 /** Parse one /proc/net/{tcp,tcp6,udp,udp6} table. TIME_WAIT entries are skipped: already closed. */
@@ -64,16 +71,16 @@ export function parseProcNetTable(text: string, transport: Transport, netns: num
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
     const f = lines[i].trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const st = parseInt(f[3], 16);
-    const inode = Number(f[9]);
+    if (f.length <= COL_INODE) continue;
+    const st = parseInt(f[COL_STATE], 16);
+    const inode = Number(f[COL_INODE]);
     if (!inode || st === TCP_TIME_WAIT) continue;
     if (transport === 'udp' && st !== UDP_ESTABLISHED) continue;
-    const l = parseProcAddress(f[1]);
-    const r = parseProcAddress(f[2]);
+    const l = parseProcAddress(f[COL_LOCAL]);
+    const r = parseProcAddress(f[COL_REMOTE]);
     out.push({
       inode, netns, transport,
-      networkType: f[1].length > 13 ? 'ipv6' : 'ipv4',
+      networkType: f[COL_LOCAL].length > IPV4_ADDR_PORT_LEN ? 'ipv6' : 'ipv4',
       localAddress: l.address, localPort: l.port,
       remoteAddress: r.address, remotePort: r.port,
       state: transport === 'tcp' ? (TCP_STATES[st] ?? 'unknown') : 'established',

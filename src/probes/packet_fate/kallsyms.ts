@@ -6,6 +6,16 @@ import { readFile } from 'node:fs/promises';
 // Kernel and module text all live in the top 4 GiB of the address space on x86-64 and arm64,
 // so the low 32 bits identify a text address and the table needs no bigints.
 const TOP_HALF = 0xffffffffn;
+/** A /proc/kallsyms line: 16 hex digits of address, a space, the type letter, a space, the name. */
+const KSYM_TYPE_AT = 17;
+const KSYM_NAME_AT = 19;
+/** Of the address, the high 8 hex digits must read "ffffffff" (the top 4 GiB); the low 8 are kept. */
+const KSYM_HIGH_DIGITS = 'ffffffff';
+const KSYM_LOW_AT = 8;
+const KSYM_LOW_END = 16;
+/** ASCII: OR-ing 0x20 lower-cases a letter; 't' (either case) marks a text symbol. */
+const ASCII_LOWER = 0x20;
+const CH_t = 0x74;
 
 export class Kallsyms {
   private addrs: Uint32Array | undefined;
@@ -52,12 +62,12 @@ export class Kallsyms {
     for (let start = 0; start < text.length; ) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
-      const type = text.charCodeAt(start + 17) | 0x20; // lower-cased type letter
-      if (type === 0x74 /* t */ && end - start > 19 && text.startsWith('ffffffff', start)) {
-        const a = parseInt(text.slice(start + 8, start + 16), 16);
+      const type = text.charCodeAt(start + KSYM_TYPE_AT) | ASCII_LOWER; // lower-cased type letter
+      if (type === CH_t && end - start > KSYM_NAME_AT && text.startsWith(KSYM_HIGH_DIGITS, start)) {
+        const a = parseInt(text.slice(start + KSYM_LOW_AT, start + KSYM_LOW_END), 16);
         if (a !== 0) any = true;
         if (addrs.length && a < addrs[addrs.length - 1]) sorted = false;
-        const name = text.slice(start + 19, end); // module symbols end in "\t[module]"
+        const name = text.slice(start + KSYM_NAME_AT, end); // module symbols end in "\t[module]"
         const tab = name.indexOf('\t');
         addrs.push(a);
         names.push(tab < 0 ? name : name.slice(0, tab));

@@ -29,6 +29,9 @@ const KIND_VALUE: Readonly<Record<FateKind, number>> = {
 };
 // Without a conn probe to share, the object's own owner map stays empty: keep it tiny.
 const UNSHARED_OWNERS = 64;
+/** The `ignored` map: a u32 drop reason → u8 1 when that reason is neither counted nor sampled. */
+const IGNORED_KEY_SIZE = 4;
+const IGNORED_YES = 1;
 
 export interface PacketFateProbeOptions {
   /** Ring buffer size in bytes (power of two, page multiple). */
@@ -111,8 +114,8 @@ export class PacketFateProbe {
     this.obj = obj;
     try {
       obj.load();
-      const one = Buffer.from([1]);
-      const key = Buffer.alloc(4);
+      const one = Buffer.from([IGNORED_YES]);
+      const key = Buffer.alloc(IGNORED_KEY_SIZE);
       for (const v of ignored) {
         key.writeUInt32LE(v);
         updateElem(obj.map('ignored').fd, key, one);

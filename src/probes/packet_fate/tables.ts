@@ -5,12 +5,14 @@
 import { forEachBatch, perCpuValueSize, updateElem } from '../../kernel/maps';
 import type { BpfMap } from '../../kernel/object';
 import type { FateCount } from './event';
-import { FATE_KEY, FATE_KINDS, FATE_OVERFLOW_REASONS } from './layout';
+import { FATE_CONTROL, FATE_KEY, FATE_KINDS, FATE_OVERFLOW_REASONS } from './layout';
 import { FATE_KIND_NAMES } from './event';
 import type { FateDecoder } from './decoder';
 import type { ReasonNames } from './reasons';
 
 const COUNT_SIZE = 8; // the tables' value: one u64 per CPU
+const U32_KEY_SIZE = 4; // control, sampled and overflow are keyed by a u32
+const SAMPLED_VALUE_SIZE = 8; // sampled's value: a u64, the records sampled so far
 const MAX_CHUNK = 4096;
 
 export interface FateMaps {
@@ -26,7 +28,7 @@ export class FateTables {
   /** Rows that reached the overflow counter because a table was full, since start. */
   overflowed = 0;
   private readonly previousOverflow = new Float64Array(FATE_KINDS * FATE_OVERFLOW_REASONS);
-  private readonly zero = Buffer.alloc(8);
+  private readonly zero = Buffer.alloc(SAMPLED_VALUE_SIZE);
 
   constructor(private readonly maps: FateMaps, private readonly decoder: FateDecoder, private readonly reasons: ReasonNames) {}
 
@@ -34,9 +36,9 @@ export class FateTables {
   advance(): number {
     const retired = this.epoch;
     this.epoch++;
-    const key = Buffer.alloc(4);
-    const value = Buffer.alloc(8);
-    value.writeBigUInt64LE(BigInt(this.epoch));
+    const key = Buffer.alloc(U32_KEY_SIZE);
+    const value = Buffer.alloc(FATE_CONTROL.size);
+    value.writeBigUInt64LE(BigInt(this.epoch), FATE_CONTROL.fields.epoch);
     updateElem(this.maps.control.fd, key, value);
     return retired;
   }
@@ -59,7 +61,7 @@ export class FateTables {
       }
     });
     // The retired table's sampling budget starts from zero when it becomes current again.
-    const key = Buffer.alloc(4);
+    const key = Buffer.alloc(U32_KEY_SIZE);
     for (let k = 0; k < FATE_KINDS; k++) {
       key.writeUInt32LE((epoch & 1) * FATE_KINDS + k);
       updateElem(this.maps.sampled.fd, key, this.zero);
@@ -72,9 +74,9 @@ export class FateTables {
   private collectOverflow(rows: FateCount[]): void {
     const valueSize = perCpuValueSize(COUNT_SIZE);
     const cpus = valueSize / COUNT_SIZE;
-    forEachBatch(this.maps.overflow.fd, 4, valueSize, this.maps.overflow.maxEntries, false, (b) => {
+    forEachBatch(this.maps.overflow.fd, U32_KEY_SIZE, valueSize, this.maps.overflow.maxEntries, false, (b) => {
       for (let i = 0; i < b.count; i++) {
-        const idx = b.keys.readUInt32LE(i * 4);
+        const idx = b.keys.readUInt32LE(i * U32_KEY_SIZE);
         let n = 0;
         for (let c = 0; c < cpus; c++) n += Number(b.values.readBigUInt64LE(i * valueSize + c * COUNT_SIZE));
         const delta = n - this.previousOverflow[idx];

@@ -6,6 +6,8 @@ import type { FlowKey, TcpSegment } from './reassembly';
 import { AF_INET, AF_INET6, SNI_CHUNK_LEN, SNI_COMM_LEN, SNI_DIR, SNI_FLAG_OWNER_KNOWN, SNI_FLOW_KEY, SNI_KIND, SNI_RECORD, SNI_RECORD_HLEN } from './layout';
 
 const F = SNI_RECORD.fields;
+/** saddr and daddr are 16 bytes each: an IPv6 address, or an IPv4 one in the first 4 (sni.h). */
+const ADDR_LEN = 16;
 
 /** A flow as the kernel saw it: the reassembly key plus where it was seen and who owns it. */
 export interface SniFlow extends FlowKey {
@@ -92,8 +94,8 @@ export class SniDecoder {
 /** struct sni_flow_key from a record's addresses, ports and family. */
 function flowMapKey(b: Uint8Array, o: number, family: number): Buffer {
   const k = Buffer.alloc(SNI_FLOW_KEY.size);
-  k.set(b.subarray(o + F.saddr, o + F.saddr + 16), SNI_FLOW_KEY.fields.saddr);
-  k.set(b.subarray(o + F.daddr, o + F.daddr + 16), SNI_FLOW_KEY.fields.daddr);
+  k.set(b.subarray(o + F.saddr, o + F.saddr + ADDR_LEN), SNI_FLOW_KEY.fields.saddr);
+  k.set(b.subarray(o + F.daddr, o + F.daddr + ADDR_LEN), SNI_FLOW_KEY.fields.daddr);
   k.writeUInt16LE((b[o + F.sport + 1] << 8) | b[o + F.sport], SNI_FLOW_KEY.fields.sport);
   k.writeUInt16LE((b[o + F.dport + 1] << 8) | b[o + F.dport], SNI_FLOW_KEY.fields.dport);
   k.writeUInt8(family, SNI_FLOW_KEY.fields.family);

@@ -37,6 +37,9 @@ const log = rootLogger.child('sni');
 /** Size of this object's own owners map when no conn probe shares its map: nobody fills it. */
 const UNSHARED_OWNERS_ENTRIES = 64;
 const PROGRAMS = ['sni_ingress', 'sni_egress'] as const;
+/** watched_ports: a u16 server port (host byte order) → u8 1. */
+const PORT_KEY_SIZE = 2;
+const WATCHED = 1;
 
 export class SniProbe {
   private obj: BpfObject | null = null;
@@ -136,8 +139,8 @@ export class SniProbe {
   /** Make the kernel's watched ports exactly `ports` (no re-attach). */
   setPorts(ports: readonly number[]): void {
     const next = new Set(ports);
-    const key = Buffer.alloc(2);
-    const one = Buffer.from([1]);
+    const key = Buffer.alloc(PORT_KEY_SIZE);
+    const one = Buffer.from([WATCHED]);
     for (const p of next) {
       if (this.ports.has(p)) continue;
       key.writeUInt16LE(p);

@@ -95,6 +95,8 @@ export const DEFAULT_REASSEMBLY_OPTIONS: Readonly<ReassemblyOptions> = Object.fr
 });
 /** First allocation for a flow's bytes: one typical hello; grows by doubling up to byteBudget. */
 const INITIAL_BUFFER = 2048;
+/** RFC 9293 §3.4: a SYN occupies one sequence number, the ISN. */
+const SYN_SEQ_LEN = 1;
 const EMPTY = new Uint8Array(0);
 
 export type ReassemblyOutcome =
@@ -317,7 +319,7 @@ function newFlow(key: string, seg: TcpSegment): FlowState {
     flow: seg.flow,
     done: false,
     // RFC 9293 §3.4: the SYN occupies the ISN, so data starts at isn + 1.
-    base: known ? ((seg.isn as number) + 1) >>> 0 : seg.seq >>> 0,
+    base: known ? ((seg.isn as number) + SYN_SEQ_LEN) >>> 0 : seg.seq >>> 0,
     baseKnown: known,
     isn: known ? (seg.isn as number) >>> 0 : undefined,
     buf: EMPTY,

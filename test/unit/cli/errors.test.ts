@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reportError } from '../../../src/cli/errors';
-import { ConfigError, KernelFeatureError } from '../../../src/errors';
+import { ConfigError, InternalError, KernelFeatureError } from '../../../src/errors';
 
 const capture = (err: unknown): [number, string] => {
   let out = '';
@@ -21,4 +21,10 @@ test('an unexpected error exits 1 and keeps its stack', () => {
   const [code, out] = capture(new Error('boom'));
   assert.equal(code, 1);
   assert.match(out, /^netwatch: unexpected error: Error: boom\n {4}at /);
+});
+
+test('an InternalError exits 1 with its code and keeps its stack, since it is a bug to report', () => {
+  const [code, out] = capture(new InternalError('unknown instrument sparkline'));
+  assert.equal(code, 1);
+  assert.match(out, /^NETWATCH_ERR_INTERNAL: InternalError: unknown instrument sparkline\n {4}at /);
 });

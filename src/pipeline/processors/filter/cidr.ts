@@ -2,6 +2,7 @@
 // IPv4 CIDRs also match IPv4-mapped IPv6 addresses (::ffff:10.0.0.1), and IPv6 CIDRs that
 // cover ::ffff:0:0/96 also match plain IPv4 addresses, since dual-stack sockets report either.
 import { isIP } from 'node:net';
+import { InternalError } from '../../../errors';
 import { parseIPv4, parseIPv6, v4Mapped } from './ip';
 
 interface V6Net {
@@ -40,7 +41,7 @@ export function compileCidrs(cidrs: readonly string[]): (address: string) => boo
       v4Masks.push(mask);
     } else {
       const groups = new Uint16Array(8);
-      if (!parseIPv6(addr, groups)) throw new Error(`not an IPv6 CIDR: ${c}`);
+      if (!parseIPv6(addr, groups)) throw new InternalError(`not an IPv6 CIDR: ${c}`);
       v6Nets.push({ groups, prefix });
     }
   }
