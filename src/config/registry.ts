@@ -2,13 +2,13 @@
 // nomad_autostart) is one schema file plus one line here; the mapped types make the compiler
 // insist on it once the type joins the union in types.ts.
 import type { ComponentDefinition, ComponentKind } from './component';
-import { connections } from './schemas/connections';
-import { sni } from './schemas/sni';
+import { connections } from '../receivers/connections/config';
+import { sni } from '../receivers/sni/config';
 import { debug } from './schemas/debug';
 import { filter } from './schemas/filter';
 import { nomadAutostart } from './schemas/nomad_autostart';
 import { otlp } from './schemas/otlp';
-import { packetFate } from './schemas/packet-fate';
+import { packetFate } from '../receivers/packet_fate/config';
 import { otlphttp } from './schemas/otlphttp';
 import { prometheus } from './schemas/prometheus';
 import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';

@@ -2,7 +2,7 @@
 // Called per event (up to ~1M/s): a cache hit reads no file, takes no clock and allocates only the
 // result; the event's own boot-time stamp is the "now" that ages the caches. The result is one object
 // literal naming every field: `{ ...ev, extra }` measured ~500x slower on Node 20 (slow-path clone).
-import type { ConnEvent } from '../probes/conn/event';
+import type { ConnEvent } from '../receivers/connections/event';
 import { CgroupResolver } from './cgroup';
 import { BootClock, nowBootNs } from './clock';
 import type { LruStats } from './lru';

@@ -1,5 +1,5 @@
 // What enrichment adds to a kernel event: process, container, Nomad allocation, wall clock.
-import type { ConnEvent } from '../probes/conn/event';
+import type { ConnEvent } from '../receivers/connections/event';
 
 export interface ProcessInfo {
   pid: number;

@@ -1,7 +1,7 @@
 // What flows through pipelines: enriched events from every receiver, discriminated by `source`
 // (the receiver type).
 import type { EnrichedConnEvent, Enrichment } from '../enrich/types';
-import type { FateCount, FateSample } from '../probes/packet_fate/event';
+import type { FateCount, FateSample } from '../receivers/packet_fate/event';
 
 export type ConnPipelineEvent = EnrichedConnEvent & { readonly source: 'connections'; readonly receiver: string };
 

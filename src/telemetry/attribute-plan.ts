@@ -3,7 +3,7 @@
 // object. Each receiver type supplies how each catalogue attribute is read from its events.
 import type { Attributes } from '@opentelemetry/api';
 import type { Enrichment } from '../enrich/types';
-import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from './generated';
+import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from '../catalogue/generated';
 
 export type AttrValue = string | number | boolean;
 export type Extractor<E> = (ev: E) => AttrValue | undefined;

@@ -7,7 +7,7 @@ import {
   AggregationTemporality, type CollectionResult, DataPointType, type HistogramMetricData, type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import type { HistogramTable } from './aggregate';
-import type { MetricDescriptor } from './generated';
+import type { MetricDescriptor } from '../catalogue/generated';
 
 export class HistogramProducer implements MetricProducer {
   private readonly tables: { descriptor: MetricDescriptor; table: HistogramTable }[] = [];

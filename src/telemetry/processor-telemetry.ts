@@ -5,7 +5,7 @@
 import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
 import type { LogRecord, Logger as OtelLogger } from '@opentelemetry/api-logs';
 import type { HistogramTable, SumTable } from './aggregate';
-import type { MetricDescriptor } from './generated';
+import type { MetricDescriptor } from '../catalogue/generated';
 import type { HistogramProducer } from './histogram-producer';
 
 export interface ProcessorTelemetry {

@@ -1,9 +1,9 @@
 // The agent's own health as metrics: ring-buffer reads, losses and decode errors per probe (from a
 // stats provider the runner installs), export failures per exporter and cardinality-limit hits.
 import { type Meter, ValueType } from '@opentelemetry/api';
-import { ATTR, METRIC, METRICS, type MetricName } from './generated';
+import { ATTR, METRIC, METRICS, type MetricName } from '../catalogue/generated';
 
-import type { ProbeStats } from '../probes/receiver';
+import type { ProbeStats } from '../receivers/receiver';
 
 export type { ProbeStats };
 export interface AgentStats {

@@ -8,9 +8,9 @@ import { BpfObject } from '../../src/kernel/object';
 import { updateElem } from '../../src/kernel/maps';
 import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { testRunPacket } from '../../src/kernel/test-run';
-import { bpfObjectPath } from '../../src/probes/conn/probe';
-import { SniDecoder, type SniRecord } from '../../src/probes/sni/decoder';
-import { prng } from '../unit/sni/fuzz-worker';
+import { bpfObjectPath } from '../../src/receivers/connections/probe';
+import { SniDecoder, type SniRecord } from '../../src/receivers/sni/decoder';
+import { prng } from '../unit/receivers/sni/fuzz-worker';
 
 const PORT = 443;
 const TC_ACT_UNSPEC = 0xffffffff; // -1 as the u32 retval

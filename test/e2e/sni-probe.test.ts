@@ -11,12 +11,12 @@ import { parseConfig } from '../../src/config';
 import type { ConnectionsReceiverConfig, SniReceiverConfig } from '../../src/config/types';
 import { Enricher } from '../../src/enrich/enricher';
 import type { PipelineEvent, SniPipelineEvent } from '../../src/pipeline/event';
-import { ConnectionsReceiver } from '../../src/probes/conn/receiver';
-import { SniReceiver } from '../../src/probes/sni/receiver';
+import { ConnectionsReceiver } from '../../src/receivers/connections/receiver';
+import { SniReceiver } from '../../src/receivers/sni/receiver';
 import { heldBpfObjects } from '../helpers/bpf-objects';
 import { createContainerNetns, sh, tcState, type ContainerNetns } from '../helpers/container-netns';
 import { certDir, connectRefused, curlHello, nodeTlsHello, opensslHello, writeInSegments } from '../helpers/tls-clients';
-import { readFixture } from '../unit/sni/capture';
+import { readFixture } from '../unit/receivers/sni/capture';
 
 const W1 = 8443, W2 = 9443, UNWATCHED = 10443, NOBODY = 6443;
 const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');

@@ -4,7 +4,7 @@
 import { parseConfig } from '../../src/config';
 import type { SniReceiverConfig } from '../../src/config/types';
 import { Enricher } from '../../src/enrich/enricher';
-import { SniReceiver } from '../../src/probes/sni/receiver';
+import { SniReceiver } from '../../src/receivers/sni/receiver';
 
 process.title = 'nws-sni-all';
 const ports = process.argv.slice(2).join(', ');

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { Enricher } from '../../../src/enrich/enricher';
 import { nowBootNs } from '../../../src/enrich/clock';
 import { findMount } from '../../../src/kernel/mounts';
-import type { ConnEvent } from '../../../src/probes/conn/event';
+import type { ConnEvent } from '../../../src/receivers/connections/event';
 
 const ROOT = findMount('cgroup2');
 const skip = ROOT === undefined ? 'no cgroup2 mount' : process.getuid?.() !== 0 ? 'needs root' : false;

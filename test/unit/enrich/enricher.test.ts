@@ -4,7 +4,7 @@ import { after, test } from 'node:test';
 import { nowBootNs } from '../../../src/enrich/clock';
 import { Enricher } from '../../../src/enrich/enricher';
 import { findMount } from '../../../src/kernel/mounts';
-import type { ConnEvent } from '../../../src/probes/conn/event';
+import type { ConnEvent } from '../../../src/receivers/connections/event';
 
 const ROOT = findMount('cgroup2');
 const enricher = new Enricher();
