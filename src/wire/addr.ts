@@ -1,5 +1,8 @@
 // Formatting raw addresses from ring records without allocating intermediate buffers.
 
+export type NetworkType = 'ipv4' | 'ipv6';
+export type Transport = 'tcp' | 'udp';
+
 export function formatIPv4(b: Uint8Array, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }

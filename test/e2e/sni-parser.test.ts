@@ -8,7 +8,7 @@ import { BpfObject } from '../../src/kernel/object';
 import { updateElem } from '../../src/kernel/maps';
 import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { testRunPacket } from '../../src/kernel/test-run';
-import { bpfObjectPath } from '../../src/receivers/connections/probe';
+import { bpfObjectPath } from '../../src/kernel/object-path';
 import { SniDecoder, type SniRecord } from '../../src/receivers/sni/decoder';
 import { prng } from '../unit/receivers/sni/fuzz-worker';
 

@@ -1,6 +1,7 @@
 // struct conn_event bytes → ConnEvent. Bad records are counted and skipped, never thrown.
 import type { RecordBatch } from '../../kernel/ringbuf';
 import { formatIPv4, formatIPv6 } from '../../wire/addr';
+import { readCString } from '../../wire/c-string';
 import { TCP_STATES, type ConnEvent, type ConnEventKind, type Direction, type TcpState } from './event';
 import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from './layout';
 import { RawStringCache } from '../../wire/raw-strings';
@@ -106,15 +107,4 @@ export class ConnDecoder {
     this.errors[why]++;
     return undefined;
   }
-}
-
-/** comm is NUL-padded ASCII from the kernel; build the string without a Buffer. */
-export function readCString(b: Uint8Array, off: number, max: number): string {
-  let s = '';
-  for (let i = 0; i < max; i++) {
-    const ch = b[off + i];
-    if (ch === 0) break;
-    s += String.fromCharCode(ch);
-  }
-  return s;
 }

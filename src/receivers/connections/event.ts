@@ -12,17 +12,12 @@ export type ConnEventKind =
   /** A connection that already existed when the agent started (seeded from /proc/<pid>/net/*). */
   | 'existing';
 
-export type Transport = 'tcp' | 'udp';
-export type NetworkType = 'ipv4' | 'ipv6';
-export type Direction = 'outbound' | 'inbound' | 'unknown';
+import type { NetworkType, Transport } from '../../wire/addr';
+import type { TcpState } from '../../wire/tcp-states';
 
-/** TCP states indexed by the kernel's numbers (include/net/tcp_states.h), named as the OTel
- * semantic conventions name them (`network.connection.state`: closed, syn_received, ...). */
-export const TCP_STATES = [
-  'unknown', 'established', 'syn_sent', 'syn_received', 'fin_wait_1', 'fin_wait_2', 'time_wait',
-  'closed', 'close_wait', 'last_ack', 'listen', 'closing', 'new_syn_recv', 'bound_inactive',
-] as const;
-export type TcpState = (typeof TCP_STATES)[number];
+export type { NetworkType, Transport, TcpState };
+export { TCP_STATES } from '../../wire/tcp-states';
+export type Direction = 'outbound' | 'inbound' | 'unknown';
 
 export interface ConnEvent {
   kind: ConnEventKind;

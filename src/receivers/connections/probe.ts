@@ -1,9 +1,8 @@
 // The conn probe's userspace half: load bpf/conn, attach its five programs, read its ring,
 // seed what existed before start, and account for everything the kernel could not hand over.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { rootLogger } from '../../log';
 import { BpfObject } from '../../kernel/object';
+import { bpfObjectPath } from '../../kernel/object-path';
 import { ProbeRing } from '../../kernel/probe-ring';
 import { updateElem } from '../../kernel/maps';
 import { cgroup2Root, checkBtf, ensureTracefs } from '../../kernel/mounts';
@@ -32,16 +31,6 @@ export interface ConnProbeOptions {
 export type { ProbeStats } from '../receiver';
 import type { ProbeStats } from '../receiver';
 
-/** Where `npm run build` puts the BPF objects: dist/bpf next to dist/src. */
-export function bpfObjectPath(probe: string): string {
-  const fromEnv = process.env.NETWATCH_BPF_DIR;
-  if (fromEnv) return join(fromEnv, `${probe}.bpf.o`);
-  for (const dir of [resolve(__dirname, '../../../bpf'), resolve(__dirname, '../../../../dist/bpf')]) {
-    const p = join(dir, `${probe}.bpf.o`);
-    if (existsSync(p)) return p;
-  }
-  return resolve(__dirname, '../../../bpf', `${probe}.bpf.o`);
-}
 
 const log = rootLogger.child('conn');
 

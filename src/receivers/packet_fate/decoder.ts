@@ -1,9 +1,9 @@
 // struct fate_key / struct fate_event bytes → FateCount / FateSample. Bad records are counted and
 // skipped, never thrown.
 import type { RecordBatch } from '../../kernel/ringbuf';
-import { formatIPv4, formatIPv6 } from '../../wire/addr';
-import { readCString } from '../connections/decoder';
-import { TCP_STATES, type NetworkType, type TcpState } from '../connections/event';
+import { formatIPv4, formatIPv6, type NetworkType } from '../../wire/addr';
+import { readCString } from '../../wire/c-string';
+import { TCP_STATES, type TcpState } from '../../wire/tcp-states';
 import { FATE_KIND_NAMES, type FateFields, type FateKind, type FateSample, type FateTransport } from './event';
 import {
   AF_INET, AF_INET6, AF_UNIX, FATE_COMM_LEN, FATE_EVENT, FATE_IFNAME_LEN, FATE_KEY, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP,

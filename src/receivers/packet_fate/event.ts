@@ -1,6 +1,7 @@
 // The typed records of the packet_fate probe: per-interval counts read from the kernel's tables
 // (struct fate_key + its sum) and sampled records read from the ring (struct fate_event).
-import type { NetworkType, TcpState } from '../connections/event';
+import type { NetworkType } from '../../wire/addr';
+import type { TcpState } from '../../wire/tcp-states';
 
 export type FateKind =
   /** skb/kfree_skb: the kernel freed a packet without delivering it, for `reason`. */

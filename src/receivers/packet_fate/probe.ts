@@ -8,7 +8,7 @@ import { updateElem } from '../../kernel/maps';
 import { checkBtf, ensureTracefs } from '../../kernel/mounts';
 import { BpfObject, type Link } from '../../kernel/object';
 import { ProbeRing } from '../../kernel/probe-ring';
-import { bpfObjectPath } from '../connections/probe';
+import { bpfObjectPath } from '../../kernel/object-path';
 import type { ProbeStats } from '../receiver';
 import { FateDecoder } from './decoder';
 import type { FateCount, FateKind, FateSample } from './event';

@@ -1,7 +1,7 @@
 // struct sni_record bytes → a SYN or a captured segment. Bad records are counted and skipped, never thrown.
 import type { RecordBatch } from '../../kernel/ringbuf';
 import { formatIPv4, formatIPv6 } from '../../wire/addr';
-import { readCString } from '../connections/decoder';
+import { readCString } from '../../wire/c-string';
 import type { FlowKey, TcpSegment } from './reassembly';
 import { AF_INET, AF_INET6, SNI_CHUNK_LEN, SNI_COMM_LEN, SNI_DIR, SNI_FLAG_OWNER_KNOWN, SNI_FLOW_KEY, SNI_KIND, SNI_RECORD, SNI_RECORD_HLEN } from './layout';
 

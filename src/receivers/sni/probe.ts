@@ -8,7 +8,7 @@ import { ProbeRing } from '../../kernel/probe-ring';
 import { deleteElem, updateElem } from '../../kernel/maps';
 import { checkBtf } from '../../kernel/mounts';
 import { TcHook } from '../../kernel/tc';
-import { bpfObjectPath } from '../connections/probe';
+import { bpfObjectPath } from '../../kernel/object-path';
 import type { ProbeStats } from '../receiver';
 import { SniDecoder, type SniRecord } from './decoder';
 import { allInterfaces, resolveInterfaces, type NetInterface } from './interfaces';

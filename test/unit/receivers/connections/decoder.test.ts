@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatIPv4, formatIPv6 } from '../../../../src/wire/addr';
-import { ConnDecoder, readCString } from '../../../../src/receivers/connections/decoder';
+import { ConnDecoder } from '../../../../src/receivers/connections/decoder';
+import { readCString } from '../../../../src/wire/c-string';
 import type { ConnEvent } from '../../../../src/receivers/connections/event';
 import { CONN_COMM_LEN, CONN_EVENT } from '../../../../src/receivers/connections/layout';
 import { RawStringCache } from '../../../../src/wire/raw-strings';
