@@ -6,10 +6,8 @@ import type { AgentConfig, ReceiverConfig, ServerConfig } from './config/types';
 import { Enricher } from './enrich/enricher';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
-import { ConnectionsReceiver } from './receivers/connections/receiver';
 import type { PipelineEvent } from './pipeline/event';
-import { PacketFateReceiver } from './receivers/packet_fate/receiver';
-import { SniReceiver } from './receivers/sni/receiver';
+import { RECEIVERS } from './components';
 import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './receivers/receiver';
 import type { AgentStatus, ReceiverStatus, ReloadOutcome } from './server/health';
 import { ApiServer } from './server/server';
@@ -47,18 +45,9 @@ export interface AgentOptions {
 const log = rootLogger.child('agent');
 
 function createReceiver(id: string, rc: ReceiverConfig, ctx: ReceiverContext): Receiver {
-  switch (rc.type) {
-    case 'connections':
-      return new ConnectionsReceiver(id, rc, ctx);
-    case 'sni':
-      return new SniReceiver(id, rc, ctx);
-    case 'packet_fate':
-      return new PacketFateReceiver(id, rc, ctx);
-    default: {
-      const unknown: never = rc;
-      throw new Error(`receiver ${id}: unknown type ${String((unknown as ReceiverConfig).type)}`);
-    }
-  }
+  // The factory listed under rc.type takes configs of exactly that type (src/components.ts).
+  const factory = RECEIVERS[rc.type] as unknown as { create(id: string, rc: ReceiverConfig, ctx: ReceiverContext): Receiver };
+  return factory.create(id, rc, ctx);
 }
 
 class Agent implements RunningAgent {

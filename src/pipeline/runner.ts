@@ -1,7 +1,7 @@
 // Builds the pipelines of service.pipelines and routes each receiver's events through them:
 // processors in order, then the pipeline's sink. Synchronous and allocation-free per event.
 import type { AgentConfig, ProcessorConfig } from '../config/types';
-import { NO_PROCESSOR_TELEMETRY } from '../telemetry/processor-telemetry';
+import { NO_PROCESSOR_TELEMETRY } from './processor-telemetry';
 import type { EventSink, PipelineEvent, Processor } from './event';
 import type { ProcessorContext } from './processor-context';
 import { createProcessor as defaultCreateProcessor } from './processors/registry';

@@ -1,19 +1,11 @@
 // What the agent asks of every receiver, and what it hands each one: the enricher, where to send
 // events, and the kernel maps other probes share (the conn probe's socket-owner map).
 import type { ReceiverConfig } from '../config/types';
-
-export type { ReceiverConfig };
 import type { Enricher } from '../enrich/enricher';
+import type { ProbeStats } from '../kernel/probe-stats';
 import type { PipelineEvent } from '../pipeline/event';
 
-/** Per probe: records read from its ring, records the kernel could not write, records not decodable. */
-export interface ProbeStats {
-  read: number;
-  lost: number;
-  decodeErrors: number;
-  /** Probes that parse what they capture (sni): inputs given up, by reason. */
-  rejections?: Readonly<Record<string, number>>;
-}
+export type { ProbeStats, ReceiverConfig };
 
 /** Kernel maps one probe lets others reuse (bpf_map__reuse_fd), by what they hold. */
 export interface SharedMaps {

@@ -6,7 +6,7 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   AggregationTemporality, type CollectionResult, DataPointType, type HistogramMetricData, type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import type { HistogramTable } from './aggregate';
+import type { HistogramTable } from '../pipeline/aggregate';
 import type { MetricDescriptor } from '../catalogue/generated';
 
 export class HistogramProducer implements MetricProducer {

@@ -4,28 +4,10 @@
 // every logs pipeline that lists it. No SDK call happens per pipeline event.
 import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
 import type { LogRecord, Logger as OtelLogger } from '@opentelemetry/api-logs';
-import type { HistogramTable, SumTable } from './aggregate';
+import type { HistogramTable, SumTable } from '../pipeline/aggregate';
+import type { ProcessorTelemetry } from '../pipeline/processor-telemetry';
 import type { MetricDescriptor } from '../catalogue/generated';
 import type { HistogramProducer } from './histogram-producer';
-
-export interface ProcessorTelemetry {
-  readonly cardinalityLimit: number;
-  /** Called for every measurement folded into an overflow series. */
-  readonly onOverflow: (metric: string) => void;
-  /** Export a cumulative table (counter, up-down counter or gauge, per the descriptor). */
-  exportSums(metric: MetricDescriptor, table: SumTable): void;
-  exportHistogram(metric: MetricDescriptor, table: HistogramTable): void;
-  emit(record: LogRecord): void;
-}
-
-/** For processors built outside an agent (tests, tools): nothing is exported. */
-export const NO_PROCESSOR_TELEMETRY: ProcessorTelemetry = {
-  cardinalityLimit: 2000,
-  onOverflow: () => undefined,
-  exportSums: () => undefined,
-  exportHistogram: () => undefined,
-  emit: () => undefined,
-};
 
 export interface MetricsPipelineHandle {
   meter: Meter;

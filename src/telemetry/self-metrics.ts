@@ -3,7 +3,7 @@
 import { type Meter, ValueType } from '@opentelemetry/api';
 import { ATTR, METRIC, METRICS, type MetricName } from '../catalogue/generated';
 
-import type { ProbeStats } from '../receivers/receiver';
+import type { ProbeStats } from '../kernel/probe-stats';
 
 export type { ProbeStats };
 export interface AgentStats {

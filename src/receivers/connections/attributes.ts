@@ -1,6 +1,6 @@
 // How each catalogue attribute is read from a connection event, and per-metric attribute plans
 // that turn an event into a compact series key (hot path) and, once per series, an attribute object.
-import type { ConnectionsReceiverConfig } from '../../config/types';
+import type { ConnectionsReceiverConfig } from './config';
 import type { ConnPipelineEvent } from '../../pipeline/event';
 import type { TcpState } from './event';
 import { errnoName } from '../../wire/errno-names';

@@ -1,9 +1,28 @@
 // receivers.connections: the conn probe (connect/accept/state/close of TCP and UDP sockets).
 import { defineComponent } from '../../config/component';
-import type { ConnectionsReceiverConfig } from '../../config/types';
+import type { ComponentId, EnableMap } from '../../config/types';
 import { parseDuration } from '../../config/duration';
 import { joinPath, type Problem } from '../../config/problems';
 import { checkEnableMap } from '../../config/schemas/enable-map';
+
+export interface ConnectionsReceiverConfig {
+  type: 'connections';
+  id: ComponentId;
+  /** Ring buffer size in bytes (power of two, multiple of the page size). */
+  ring_buffer_size: number;
+  /** How often the reader drains the ring even without a wakeup. */
+  poll_interval_ms: number;
+  /** Wake the reader once this many bytes wait (0 = whenever it has caught up). */
+  wakeup_bytes: number;
+  /** Seed connections that exist when the agent starts from /proc/<pid>/net/{tcp,tcp6,udp,udp6}. */
+  seed_existing: boolean;
+  /** High-cardinality attributes are opt-in. */
+  include: { readonly process_pid: boolean; readonly peer_address: boolean; readonly client_port: boolean };
+  metrics: EnableMap;
+  events: EnableMap;
+  /** Log-record sampling (0..1] and a per-second cap; 0 = no cap. */
+  logs: { readonly sampling_ratio: number; readonly max_per_second: number };
+}
 
 interface Settings {
   ring_buffer_size: number;
@@ -24,7 +43,7 @@ function checkWakeupBytes(s: Settings, path: string, problems: Problem[]): numbe
   return s.wakeup_bytes;
 }
 
-export const connections = defineComponent<ConnectionsReceiverConfig, Settings>({
+export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Settings>({
   type: 'connections',
   summary: 'TCP/UDP connections from the kernel: connects, accepts, state changes, bytes/RTT/retransmits at close',
   schema: () => ({

@@ -1,7 +1,7 @@
 // The connections receiver's log records: one per enabled event class, named by `eventName`,
 // stamped with the kernel's time of the event, sampled and rate-limited per the receiver's `logs`.
 import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
-import type { ConnectionsReceiverConfig } from '../../config/types';
+import type { ConnectionsReceiverConfig } from './config';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
 import { connPlan, type ConnPlan, failedBeforeEstablished } from './attributes';

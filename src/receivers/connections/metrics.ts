@@ -1,11 +1,11 @@
 // The connections receiver's metrics: events update plain-JS tables (aggregate.ts); the SDK reads
 // them once per collection through one batch observable callback, histograms through a producer.
 import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
-import type { ConnectionsReceiverConfig } from '../../config/types';
+import type { ConnectionsReceiverConfig } from './config';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
 import type { TcpState } from './event';
-import { HistogramTable, SumTable } from '../../telemetry/aggregate';
+import { HistogramTable, SumTable } from '../../pipeline/aggregate';
 import { MAX_INTERNED_KEYS } from '../../telemetry/attribute-plan';
 import { AFTER_ESTABLISHED, connMetricPlan, type ConnPlan } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';

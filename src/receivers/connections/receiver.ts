@@ -1,13 +1,16 @@
 // The `connections` receiver: the conn probe, enriched, feeding the pipelines that name it.
-import type { ConnectionsReceiverConfig } from '../../config/types';
+import type { ConnectionsReceiverConfig } from './config';
 import { nowBootNs } from '../../enrich/clock';
 import type { Receiver, ReceiverContext, SharedMaps } from '../receiver';
 import { ConnProbe, type ProbeStats } from './probe';
+import { enrichConnEvent } from './pipeline-event';
+import { emptyEnrichment } from '../../enrich/types';
 
 export class ConnectionsReceiver implements Receiver {
   private readonly probe: ConnProbe;
 
   constructor(readonly id: string, cfg: ConnectionsReceiverConfig, { enricher, dispatch }: ReceiverContext) {
+    const scratch = emptyEnrichment(); // refilled per event: one allocation per event, the event itself
     this.probe = new ConnProbe(
       {
         ringBytes: cfg.ring_buffer_size,
@@ -16,7 +19,7 @@ export class ConnectionsReceiver implements Receiver {
         seedExisting: cfg.seed_existing,
         nowBootNs,
       },
-      (ev) => dispatch(enricher.enrich(ev, id)),
+      (ev) => dispatch(enrichConnEvent(enricher, ev, id, scratch)),
     );
   }
 

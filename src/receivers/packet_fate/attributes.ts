@@ -1,6 +1,6 @@
 // How each catalogue attribute is read from a packet_fate event, and per-metric attribute plans
 // (as conn-attributes.ts does for connections): a compact series key per event, attributes once per series.
-import type { PacketFateReceiverConfig } from '../../config/types';
+import type { PacketFateReceiverConfig } from './config';
 import type { PacketFatePipelineEvent } from '../../pipeline/event';
 import { AttributePlan, type Extractor, ownerExtractors, metricAttributes } from '../../telemetry/attribute-plan';
 import { ATTR, type AttributeName } from '../../catalogue/generated';

@@ -1,9 +1,29 @@
 // receivers.packet_fate: why the kernel drops packets, and where TCP resets and retransmits happen.
 import { defineComponent } from '../../config/component';
-import type { PacketFateReceiverConfig } from '../../config/types';
+import type { ComponentId, EnableMap } from '../../config/types';
 import { parseDuration } from '../../config/duration';
 import { joinPath } from '../../config/problems';
 import { checkEnableMap } from '../../config/schemas/enable-map';
+
+export interface PacketFateReceiverConfig {
+  type: 'packet_fate';
+  id: ComponentId;
+  /** Ring buffer for the sampled records, in bytes (power of two, multiple of the page size). */
+  ring_buffer_size: number;
+  /** How often the reader drains the ring even without a wakeup. */
+  poll_interval_ms: number;
+  /** How often the kernel's per-interval tables are read (and the sampling budget renews). */
+  interval_ms: number;
+  /** Records per kind (drop, reset sent, reset received, retransmit) and interval sent one by one. */
+  sample_per_interval: number;
+  /** Distinct keys one interval's table holds before the rest is counted by reason only. */
+  table_size: number;
+  /** Drop reasons (enum skb_drop_reason names without SKB_DROP_REASON_) neither counted nor sampled. */
+  ignore_reasons: readonly string[];
+  include: { readonly process_pid: boolean };
+  metrics: EnableMap;
+  events: EnableMap;
+}
 
 interface Settings {
   ring_buffer_size: number;
@@ -17,7 +37,7 @@ interface Settings {
   events: Record<string, unknown>;
 }
 
-export const packetFate = defineComponent<PacketFateReceiverConfig, Settings>({
+export const packetFateConfig = defineComponent<PacketFateReceiverConfig, Settings>({
   type: 'packet_fate',
   summary: 'Packet drops with the kernel\'s drop reason, TCP resets sent and received, TCP retransmits; counted in the kernel, the first few of each interval also as log records',
   schema: () => ({

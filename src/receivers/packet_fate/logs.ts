@@ -1,7 +1,7 @@
 // The packet_fate receiver's log records: one per sampled record (the kernel already limits them
 // to sample_per_interval per kind and interval), named by `eventName`, stamped with the kernel's time.
 import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
-import type { PacketFateReceiverConfig } from '../../config/types';
+import type { PacketFateReceiverConfig } from './config';
 import type { EventSink, PacketFateSampleEvent, PipelineEvent } from '../../pipeline/event';
 import type { FateKind } from './event';
 import { FATE_TELEMETRY, fateEventEnabled } from './settings';

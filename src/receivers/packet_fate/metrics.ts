@@ -1,11 +1,11 @@
 // The packet_fate receiver's metrics: the kernel's per-interval counts (count records) are added
 // to plain-JS cumulative tables (aggregate.ts) that the SDK reads once per collection.
 import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
-import type { PacketFateReceiverConfig } from '../../config/types';
+import type { PacketFateReceiverConfig } from './config';
 import type { EventSink, PipelineEvent } from '../../pipeline/event';
 import type { FateKind } from './event';
 import { FATE_TELEMETRY, fateMetricEnabled } from './settings';
-import { SumTable } from '../../telemetry/aggregate';
+import { SumTable } from '../../pipeline/aggregate';
 import { METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import { fateMetricPlan, fatePlan, type FatePlan } from './attributes';
 

@@ -1,6 +1,6 @@
 // The `packet_fate` receiver: the packet_fate probe, its counts read every interval and its
 // samples as they come, enriched with process, container and Nomad task, fed to the pipelines.
-import type { PacketFateReceiverConfig } from '../../config/types';
+import type { PacketFateReceiverConfig } from './config';
 import type { PacketFateCountEvent, PacketFateSampleEvent } from '../../pipeline/event';
 import type { ProbeStats, Receiver, ReceiverContext } from '../receiver';
 import type { FateCount, FateSample } from './event';

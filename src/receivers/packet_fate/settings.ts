@@ -1,6 +1,6 @@
 // Which kinds the packet_fate probe hooks and which it samples, from the receiver's metric and
 // event switches: a kind nobody asked for costs nothing, not even an attached program.
-import type { PacketFateReceiverConfig } from '../../config/types';
+import type { PacketFateReceiverConfig } from './config';
 import { EVENT, EVENTS, METRIC, METRICS, type EventName, type MetricName } from '../../catalogue/generated';
 import type { FateKind } from './event';
 

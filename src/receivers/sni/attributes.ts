@@ -1,7 +1,7 @@
 // How each catalogue attribute is read from an sni event, and attribute plans (series key on the
 // hot path, the attribute object once per series) for the sni receiver's metrics and log records.
 import type { SniPipelineEvent } from '../../pipeline/event';
-import type { SniReceiverConfig } from '../../config/types';
+import type { SniReceiverConfig } from './config';
 import { AttributePlan, type Extractor, ownerExtractors, type Extractors, metricAttributes } from '../../telemetry/attribute-plan';
 import { ATTR, type AttributeName } from '../../catalogue/generated';
 

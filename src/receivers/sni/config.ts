@@ -1,10 +1,37 @@
 // receivers.sni: TLS ClientHellos (server name, ALPN, versions) to chosen ports on chosen interfaces.
 import { defineComponent } from '../../config/component';
-import type { SniReceiverConfig } from '../../config/types';
+import type { ComponentId, EnableMap } from '../../config/types';
 import { parseDuration } from '../../config/duration';
 import { joinPath } from '../../config/problems';
 import { checkEnableMap } from '../../config/schemas/enable-map';
 import { SNI_MAX_CAPTURE_BYTES, SNI_MAX_PORTS } from './layout';
+
+export interface SniReceiverConfig {
+  type: 'sni';
+  id: ComponentId;
+  /** Interface names, or 'all': every Ethernet/loopback interface of the agent's network namespace. */
+  interfaces: readonly string[] | 'all';
+  /** With `all`: how often new interfaces are looked for (0 = only at start). */
+  rescan_interval_ms: number;
+  /** TCP server ports whose ClientHellos are captured; changeable at runtime (SIGHUP). */
+  ports: readonly number[];
+  ring_buffer_size: number;
+  poll_interval_ms: number;
+  /** Flows tracked at once, in the kernel and in the reassembler. */
+  max_flows: number;
+  /** Stream bytes captured per flow, from its first byte. */
+  capture_bytes: number;
+  /** Payload segments captured per flow. */
+  capture_segments: number;
+  /** A flow without a complete hello for this long is given up. */
+  idle_timeout_ms: number;
+  /** Bounds on server names as metric attribute values. */
+  server_names: { readonly max_distinct: number; readonly max_length: number };
+  include: { readonly process_pid: boolean };
+  metrics: EnableMap;
+  events: EnableMap;
+  logs: { readonly sampling_ratio: number; readonly max_per_second: number };
+}
 
 interface Settings {
   interfaces: string[] | 'all';
@@ -28,7 +55,7 @@ const MIN_CAPTURE_BYTES = 512;
 /** A DNS name is at most 253 characters (RFC 1035 §2.3.4). */
 const MAX_NAME_LENGTH = 253;
 
-export const sni = defineComponent<SniReceiverConfig, Settings>({
+export const sniConfig = defineComponent<SniReceiverConfig, Settings>({
   type: 'sni',
   summary: 'TLS ClientHellos to chosen ports on chosen interfaces (TC): server name (SNI), ALPN, versions; TCP SYNs to those ports',
   schema: () => ({

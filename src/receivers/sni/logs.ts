@@ -1,7 +1,7 @@
 // The sni receiver's log records: one per ClientHello (`netwatch.tls.client_hello`), stamped with
 // the kernel's time of the packet that completed it, sampled and rate-limited per receiver.
 import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
-import type { SniReceiverConfig } from '../../config/types';
+import type { SniReceiverConfig } from './config';
 import type { Logger } from '../../log';
 import type { EventSink, PipelineEvent, SniPipelineEvent } from '../../pipeline/event';
 import { EVENT, EVENTS, type EventDescriptor } from '../../catalogue/generated';

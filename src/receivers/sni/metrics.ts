@@ -2,11 +2,11 @@
 // cardinality limiter per receiver), and the parser's rejections read from the receivers' stats
 // at collection. Both carried over a hot reload so the counters stay cumulative.
 import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
-import type { SniReceiverConfig } from '../../config/types';
+import type { SniReceiverConfig } from './config';
 import type { EventSink, PipelineEvent } from '../../pipeline/event';
-import type { ProbeStats } from '../receiver';
+import type { ProbeStats } from '../../kernel/probe-stats';
 import { SniCardinalityLimiter } from './sni-tracker';
-import { SumTable } from '../../telemetry/aggregate';
+import { SumTable } from '../../pipeline/aggregate';
 import { ATTR, METRIC, METRICS, type MetricDescriptor } from '../../catalogue/generated';
 import { sniMetricPlan, sniPlan, type SniPlan } from './attributes';
 

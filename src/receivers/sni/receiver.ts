@@ -1,7 +1,7 @@
 // The `sni` receiver: the sni probe's segments reassembled and parsed into ClientHello events, SYNs
 // to watched ports as syn events, both enriched and dispatched to the pipelines that name it.
 import { isDeepStrictEqual } from 'node:util';
-import type { SniReceiverConfig } from '../../config/types';
+import type { SniReceiverConfig } from './config';
 import { nowBootNs } from '../../enrich/clock';
 import { rootLogger } from '../../log';
 import type { SniPipelineEvent } from '../../pipeline/event';

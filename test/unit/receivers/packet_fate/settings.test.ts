@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PacketFateReceiverConfig } from '../../../../src/config/types';
+import type { PacketFateReceiverConfig } from '../../../../src/receivers/packet_fate/config';
 import { fateKinds } from '../../../../src/receivers/packet_fate/settings';
 
 const rc = (over: Partial<PacketFateReceiverConfig> = {}): PacketFateReceiverConfig => ({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ExporterConfig, PacketFateReceiverConfig } from '../../../../src/config/types';
+import type { ExporterConfig } from '../../../../src/config/types';
+import type { PacketFateReceiverConfig } from '../../../../src/receivers/packet_fate/config';
 import type { PipelineEvent } from '../../../../src/pipeline/event';
 import { ATTR, EVENT, METRIC } from '../../../../src/catalogue/generated';
 import { tcpFlagsText } from '../../../../src/receivers/packet_fate/attributes';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { LogRecord, Logger as OtelLogger } from '@opentelemetry/api-logs';
 import { AggregationTemporality, MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { parseConfig } from '../../../../src/config';
-import type { SniReceiverConfig } from '../../../../src/config/types';
+import type { SniReceiverConfig } from '../../../../src/receivers/sni/config';
 import { rootLogger } from '../../../../src/log';
 import type { ProbeStats } from '../../../../src/receivers/receiver';
 import { SniLogs } from '../../../../src/receivers/sni/logs';
