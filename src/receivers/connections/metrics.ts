@@ -1,6 +1,6 @@
 // The connections receiver's metrics: events update plain-JS tables (aggregate.ts); the SDK reads
 // them once per collection through one batch observable callback, histograms through a producer.
-import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
+import type { Meter, Observable } from '@opentelemetry/api';
 import type { ConnectionsReceiverConfig } from './config';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
@@ -10,6 +10,7 @@ import { MAX_INTERNED_KEYS } from '../../telemetry/attribute-plan';
 import { AFTER_ESTABLISHED, connMetricPlan, type ConnPlan } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import type { HistogramProducer } from '../../telemetry/histogram-producer';
+import { createObservable, observeTables } from '../../telemetry/instruments';
 
 // Sockets whose close events were lost would otherwise accumulate forever.
 const MAX_TRACKED_SOCKETS = 262_144;
@@ -83,7 +84,6 @@ export class ConnMetrics implements EventSink {
     }
     const observables: [Observable, SumTable][] = [];
     for (const m of wanted) {
-      const options = { unit: m.unit, description: m.description, valueType: m.valueType === 'int' ? ValueType.INT : ValueType.DOUBLE };
       switch (m.instrument) {
         case 'histogram': {
           const old = opts.carry?.histograms.get(m.name);
@@ -97,21 +97,14 @@ export class ConnMetrics implements EventSink {
         case 'gauge': {
           const t = opts.carry?.sums.get(m.name) ?? new SumTable(m.name, opts.cardinalityLimit, opts.onOverflow);
           this.sums.set(m.name, t);
-          const inst = m.instrument === 'counter' ? meter.createObservableCounter(m.name, options)
-            : m.instrument === 'updowncounter' ? meter.createObservableUpDownCounter(m.name, options)
-              : meter.createObservableGauge(m.name, options);
-          observables.push([inst, t]);
+          observables.push([createObservable(meter, m), t]);
           break;
         }
         default:
           throw new Error(`unknown instrument ${String((m as { instrument: unknown }).instrument)}`);
       }
     }
-    if (observables.length > 0) {
-      meter.addBatchObservableCallback((observer) => {
-        for (const [inst, t] of observables) for (const s of t.series.values()) observer.observe(inst, s.value, s.attrs);
-      }, observables.map(([o]) => o));
-    }
+    observeTables(meter, observables);
   }
 
   state(): ConnMetricsState {

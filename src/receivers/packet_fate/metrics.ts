@@ -1,11 +1,12 @@
 // The packet_fate receiver's metrics: the kernel's per-interval counts (count records) are added
 // to plain-JS cumulative tables (aggregate.ts) that the SDK reads once per collection.
-import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
+import type { Meter, Observable } from '@opentelemetry/api';
 import type { PacketFateReceiverConfig } from './config';
 import type { EventSink, PipelineEvent } from '../../pipeline/event';
 import type { FateKind } from './event';
 import { FATE_TELEMETRY, fateMetricEnabled } from './settings';
 import { SumTable } from '../../pipeline/aggregate';
+import { createObservable, observeTables } from '../../telemetry/instruments';
 import { METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import { fateMetricPlan, fatePlan, type FatePlan } from './attributes';
 
@@ -34,8 +35,7 @@ export class PacketFateMetrics implements EventSink {
     for (const m of wanted) {
       const t = opts.carry?.sums.get(m.name) ?? new SumTable(m.name, opts.cardinalityLimit, opts.onOverflow);
       this.sums.set(m.name, t);
-      const inst = meter.createObservableCounter(m.name, { unit: m.unit, description: m.description, valueType: ValueType.INT });
-      observables.push([inst, t]);
+      observables.push([createObservable(meter, m), t]);
     }
     for (const rc of opts.receivers) {
       const kinds = new Map<FateKind, { table: SumTable; plan: FatePlan }>();
@@ -49,11 +49,7 @@ export class PacketFateMetrics implements EventSink {
       }
       this.byReceiver.set(rc.id, kinds);
     }
-    if (observables.length > 0) {
-      meter.addBatchObservableCallback((observer) => {
-        for (const [inst, t] of observables) for (const s of t.series.values()) observer.observe(inst, s.value, s.attrs);
-      }, observables.map(([o]) => o));
-    }
+    observeTables(meter, observables);
   }
 
   state(): PacketFateMetricsState {

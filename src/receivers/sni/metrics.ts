@@ -1,12 +1,13 @@
 // The sni receiver's metrics: ClientHellos counted into a plain-JS table (server names bounded by a
 // cardinality limiter per receiver), and the parser's rejections read from the receivers' stats
 // at collection. Both carried over a hot reload so the counters stay cumulative.
-import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
+import type { Meter, Observable } from '@opentelemetry/api';
 import type { SniReceiverConfig } from './config';
 import type { EventSink, PipelineEvent } from '../../pipeline/event';
 import type { ProbeStats } from '../../kernel/probe-stats';
 import { SniCardinalityLimiter } from './sni-tracker';
 import { SumTable } from '../../pipeline/aggregate';
+import { createObservable } from '../../telemetry/instruments';
 import { ATTR, METRIC, METRICS, type MetricDescriptor } from '../../catalogue/generated';
 import { sniMetricPlan, sniPlan, type SniPlan } from './attributes';
 
@@ -52,13 +53,12 @@ export class SniMetrics implements EventSink {
         [ATTR.SERVER_ADDRESS]: (ev) => (ev.serverName === undefined ? undefined : limiter.bound(ev.serverName)),
       }));
     }
-    const options = (m: MetricDescriptor) => ({ unit: m.unit, description: m.description, valueType: ValueType.INT });
     const observables: Observable[] = [];
     let hellos: Observable | undefined;
     let rejections: Observable | undefined;
-    if (this.plans.size > 0) observables.push((hellos = meter.createObservableCounter(hellosDesc.name, options(hellosDesc))));
+    if (this.plans.size > 0) observables.push((hellos = createObservable(meter, hellosDesc)));
     const rejecting = opts.receivers.filter((rc) => sniMetricEnabled(rc, rejectDesc)).map((rc) => rc.id);
-    if (rejecting.length > 0) observables.push((rejections = meter.createObservableCounter(rejectDesc.name, options(rejectDesc))));
+    if (rejecting.length > 0) observables.push((rejections = createObservable(meter, rejectDesc)));
     if (observables.length === 0) return;
     meter.addBatchObservableCallback((observer) => {
       if (hellos) for (const s of this.hellos.series.values()) observer.observe(hellos, s.value, s.attrs);
