@@ -12,7 +12,7 @@ import { sni } from './receivers/sni';
 import { filter, nomadAutostart, type ProcessorFactory } from './pipeline/processors/factories';
 import { debug, otlp, otlphttp, prometheus, type ExporterFactory } from './telemetry/exporter-factories';
 
-export type { ReceiverConfigOf, ReceiverEventOf, ReceiverStateOf } from './receivers/factory';
+export type { ReceiverConfigOf, ReceiverEventOf } from './receivers/factory';
 
 export const RECEIVERS = {
   connections,

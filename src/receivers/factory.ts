@@ -36,15 +36,10 @@ export interface ReceiverFactory<C extends ReceiverConfigBase, E extends Receive
   readonly types?: { readonly config: C; readonly event: E; readonly state: S };
 }
 
-type AnyFactory = ReceiverFactory<ReceiverConfigBase, ReceiverEventBase, unknown>;
 type TypesOf<F> = F extends { readonly types?: infer T } ? NonNullable<T> : never;
 
 /** The union of the configurations of a table of receiver factories. */
 export type ReceiverConfigOf<T> = { [K in keyof T]: TypesOf<T[K]> extends { config: infer C } ? C : never }[keyof T];
 /** The union of the pipeline events of a table of receiver factories. */
 export type ReceiverEventOf<T> = { [K in keyof T]: TypesOf<T[K]> extends { event: infer E } ? E : never }[keyof T];
-/** Receiver type → the state its metrics sink carries over a reload. */
-export type ReceiverStateOf<T> = { [K in keyof T]: TypesOf<T[K]> extends { state: infer S } ? S : never };
 
-/** A table of factories, each under its own type. */
-export type ReceiverTable<T> = { readonly [K in keyof T]: T[K] extends AnyFactory ? T[K] & { readonly type: K } : never };
