@@ -167,7 +167,8 @@ class Agent implements RunningAgent {
    */
   startReceivers(ids: readonly string[], cfg: AgentConfig, keepGoing = false): void {
     // Providers of shared maps (connections) first, so that the others can reuse their maps.
-    const ordered = [...ids].sort((a, b) => Number(cfg.receivers[b].type === 'connections') - Number(cfg.receivers[a].type === 'connections'));
+    const provides = (id: string): number => Number(RECEIVERS[cfg.receivers[id].type].sharesMaps === true);
+    const ordered = [...ids].sort((a, b) => provides(b) - provides(a));
     const errors: Error[] = [];
     for (const id of ordered) {
       const rc = cfg.receivers[id];

@@ -26,6 +26,8 @@ export interface ReceiverFactory<C extends ReceiverConfigBase, E extends Receive
   readonly type: C['type'];
   /** The config schema (every key with doc, format, default) and its validation into `C`. */
   readonly config: ComponentDefinition<C>;
+  /** Its receivers offer kernel maps to others (Receiver.sharedMaps): the agent starts them first. */
+  readonly sharesMaps?: boolean;
   /** A receiver (load, attach, read; `update` in place when it can; stop). */
   create(id: string, rc: C, ctx: ReceiverContext): Receiver;
   /** The metrics sink of one metrics pipeline for all its receivers of this type; `carry` is the previous incarnation's state (reload). */

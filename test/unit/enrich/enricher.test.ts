@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { nowBootNs } from '../../../src/enrich/clock';
 import { Enricher } from '../../../src/enrich/enricher';
+import { emptyEnrichment } from '../../../src/enrich/types';
 import { enrichConnEvent } from '../../../src/receivers/connections/pipeline-event';
 import { findMount } from '../../../src/kernel/mounts';
 import type { ConnEvent } from '../../../src/receivers/connections/event';
@@ -120,6 +121,22 @@ test('an owner known only by its cgroup has a container but no process; one with
     const none = e.enrichOwner(0, '', 0, 0);
     assert.deepEqual([none.process, none.container, none.nomad], [undefined, undefined, undefined]);
     assert.ok(Math.abs(none.timeUnixMs - Date.now()) < 10, 'a stamp of 0 means now');
+  } finally {
+    e.close();
+  }
+});
+
+test('enrichInto overwrites every field of the object it is given, so a reused one never keeps the last owner', () => {
+  const e = new Enricher({ cgroupRoot: '/nonexistent-cgroup-mount' });
+  try {
+    const scratch = emptyEnrichment();
+    const first = e.enrichInto(scratch, process.pid, 'node', 7, 0);
+    assert.equal(first, scratch, 'no new object');
+    assert.notEqual(scratch.process, undefined);
+    assert.notEqual(scratch.container, undefined);
+    e.enrichInto(scratch, 0, '', 0, 0);
+    assert.deepEqual([scratch.process, scratch.container, scratch.nomad], [undefined, undefined, undefined]);
+    assert.ok(Math.abs(scratch.timeUnixMs - Date.now()) < 10);
   } finally {
     e.close();
   }
