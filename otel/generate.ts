@@ -1,4 +1,4 @@
-// Generates src/telemetry/generated.ts and otel/documentation.md from otel/catalogue.yaml
+// Generates src/catalogue/generated.ts and otel/documentation.md from otel/catalogue.yaml
 // (in the spirit of the OpenTelemetry Collector's mdatagen). Usage, from the repo root:
 //   node dist/otel/generate.js [--check] [--root DIR]
 // --check writes nothing and exits 1 listing the files that are stale.
@@ -9,7 +9,7 @@ import { SHIPPED_UNIT_PATH, shippedUnit } from '../src/cli/systemd-unit';
 import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue } from './catalogue';
 
 export const CATALOGUE_PATH = 'otel/catalogue.yaml';
-export const GENERATED_TS_PATH = 'src/telemetry/generated.ts';
+export const GENERATED_TS_PATH = 'src/catalogue/generated.ts';
 export const DOCUMENTATION_PATH = 'otel/documentation.md';
 
 const SEVERITY_NUMBER: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };

@@ -7,11 +7,9 @@ import { Enricher } from './enrich/enricher';
 import { AgentStoppingError, InternalError, ReceiverStartError } from './errors';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
-import { ConnectionsReceiver } from './probes/conn/receiver';
 import type { PipelineEvent } from './pipeline/event';
-import { PacketFateReceiver } from './probes/packet_fate/receiver';
-import { SniReceiver } from './probes/sni/receiver';
-import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './probes/receiver';
+import { RECEIVERS } from './components';
+import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './receivers/receiver';
 import type { AgentStatus, ReceiverStatus, ReloadOutcome } from './server/health';
 import { ApiServer } from './server/server';
 import { EventStore } from './server/store';
@@ -48,18 +46,9 @@ export interface AgentOptions {
 const log = rootLogger.child('agent');
 
 function createReceiver(id: string, rc: ReceiverConfig, ctx: ReceiverContext): Receiver {
-  switch (rc.type) {
-    case 'connections':
-      return new ConnectionsReceiver(id, rc, ctx);
-    case 'sni':
-      return new SniReceiver(id, rc, ctx);
-    case 'packet_fate':
-      return new PacketFateReceiver(id, rc, ctx);
-    default: {
-      const unknown: never = rc;
-      throw new InternalError(`receiver ${id}: unknown type ${String((unknown as ReceiverConfig).type)}`);
-    }
-  }
+  // The factory listed under rc.type takes configs of exactly that type (src/components.ts).
+  const factory = RECEIVERS[rc.type] as unknown as { create(id: string, rc: ReceiverConfig, ctx: ReceiverContext): Receiver };
+  return factory.create(id, rc, ctx);
 }
 
 class Agent implements RunningAgent {
@@ -180,7 +169,8 @@ class Agent implements RunningAgent {
    */
   startReceivers(ids: readonly string[], cfg: AgentConfig, keepGoing = false): void {
     // Providers of shared maps (connections) first, so that the others can reuse their maps.
-    const ordered = [...ids].sort((a, b) => Number(cfg.receivers[b].type === 'connections') - Number(cfg.receivers[a].type === 'connections'));
+    const provides = (id: string): number => Number(RECEIVERS[cfg.receivers[id].type].sharesMaps === true);
+    const ordered = [...ids].sort((a, b) => provides(b) - provides(a));
     const errors: Error[] = [];
     for (const id of ordered) {
       const rc = cfg.receivers[id];

@@ -1,5 +1,5 @@
 /* Wire layout of the conn probe's ring-buffer records: the one source of truth.
- * src/probes/conn/layout.ts mirrors it; test/unit/probes/conn/layout.test.ts checks every offset. */
+ * src/receivers/connections/layout.ts mirrors it; test/unit/receivers/connections/layout.test.ts checks every offset. */
 #ifndef NETWATCH_CONN_H
 #define NETWATCH_CONN_H
 

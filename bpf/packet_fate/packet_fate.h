@@ -1,6 +1,6 @@
 /* Wire layout of the packet_fate probe: the aggregation key the kernel counts under and the
- * sampled ring-buffer record — the one source of truth. src/probes/packet_fate/layout.ts mirrors
- * both; test/unit/probes/packet_fate/layout.test.ts checks every offset against this object's BTF. */
+ * sampled ring-buffer record — the one source of truth. src/receivers/packet_fate/layout.ts mirrors
+ * both; test/unit/receivers/packet_fate/layout.test.ts checks every offset against this object's BTF. */
 #ifndef NETWATCH_PACKET_FATE_H
 #define NETWATCH_PACKET_FATE_H
 

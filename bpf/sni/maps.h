@@ -15,7 +15,7 @@ NW_DECLARE_RING()
  */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 1024); /* SNI_MAX_PORTS in src/probes/sni/layout.ts */
+  __uint(max_entries, 1024); /* SNI_MAX_PORTS in src/receivers/sni/layout.ts */
   __type(key, __u16);
   __type(value, __u8);
 } watched_ports SEC(".maps");

@@ -1,5 +1,5 @@
 /* Wire layout of the sni probe: ring-buffer records and the per-flow map. The one source of truth.
- * src/probes/sni/layout.ts mirrors it; test/unit/probes/sni/layout.test.ts checks every offset. */
+ * src/receivers/sni/layout.ts mirrors it; test/unit/receivers/sni/layout.test.ts checks every offset. */
 #ifndef NETWATCH_SNI_H
 #define NETWATCH_SNI_H
 

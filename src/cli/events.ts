@@ -1,6 +1,6 @@
 // `netwatch events`: run the conn probe alone and print its event stream, one JSON line per event.
 // A debugging aid: no config, no exporters; SIGTERM/SIGINT detach everything and exit 0.
-import { ConnProbe } from '../probes/conn/probe';
+import { ConnProbe } from '../receivers/connections/probe';
 import { stopOnSignals } from '../kernel/lifecycle';
 import { rootLogger } from '../log';
 

@@ -1,6 +1,6 @@
 // Which metric and event names a receiver's `metrics:` / `events:` switches may name: the ones
 // the catalogue (otel/catalogue.yaml, via the generated tables) gives that receiver.
-import { EVENTS, METRICS } from '../telemetry/generated';
+import { EVENTS, METRICS } from '../catalogue/generated';
 
 export type NameKind = 'metrics' | 'events';
 

@@ -34,7 +34,7 @@ export function renderReference(): string {
   // An empty environment: defaults shown are the file's, not whoever runs the generator.
   const env = readOtelEnv({});
   const out: string[] = [
-    '<!-- Generated from src/config/schemas by `npm run generate`; do not edit. -->',
+    '<!-- Generated from the component schemas (src/components.ts) by `npm run generate`; do not edit. -->',
     '# agent.yaml reference',
     '',
     'Components are defined under `receivers`, `processors` and `exporters` with ids `type` or',

@@ -1,23 +1,20 @@
-// Every component type the loader knows, keyed by type. A new type (sni, packet_fate,
-// nomad_autostart) is one schema file plus one line here; the mapped types make the compiler
-// insist on it once the type joins the union in types.ts.
+// Every component type the loader knows, keyed by type: the config halves of the factories in
+// src/components.ts (a new type is added there, not here).
+import { EXPORTERS, PROCESSORS, RECEIVERS } from '../components';
 import type { ComponentDefinition, ComponentKind } from './component';
-import { connections } from './schemas/connections';
-import { sni } from './schemas/sni';
-import { debug } from './schemas/debug';
-import { filter } from './schemas/filter';
-import { nomadAutostart } from './schemas/nomad_autostart';
-import { otlp } from './schemas/otlp';
-import { packetFate } from './schemas/packet-fate';
-import { otlphttp } from './schemas/otlphttp';
-import { prometheus } from './schemas/prometheus';
-import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';
+import type { ExporterConfig, ProcessorConfig, ReceiverConfig, Signal } from './types';
 
 type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]: ComponentDefinition<Extract<U, { type: K }>> };
+type Factories = Readonly<Record<string, { readonly config: ComponentDefinition<{ type: string; id: string }> }>>;
 
-export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections, sni, packet_fate: packetFate };
-export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter, nomad_autostart: nomadAutostart };
-export const EXPORTER_TYPES: Table<ExporterConfig> = { debug, otlp, otlphttp, prometheus };
+/** Each factory's config half, under its type (in the order src/components.ts lists them). */
+function configs<T>(factories: Factories): T {
+  return Object.fromEntries(Object.entries(factories).map(([type, f]) => [type, f.config])) as T;
+}
+
+export const RECEIVER_TYPES: Table<ReceiverConfig> = configs(RECEIVERS);
+export const PROCESSOR_TYPES: Table<ProcessorConfig> = configs(PROCESSORS);
+export const EXPORTER_TYPES: Table<ExporterConfig> = configs(EXPORTERS);
 
 export interface KindInfo {
   /** `receiver`, for messages. */
@@ -34,4 +31,8 @@ export const KINDS: Readonly<Record<ComponentKind, KindInfo>> = {
 export const KIND_ORDER: readonly ComponentKind[] = ['receivers', 'processors', 'exporters'];
 
 /** Exporter types that can only serve metrics pipelines. */
-export const METRICS_ONLY_EXPORTERS: ReadonlySet<string> = new Set(['prometheus']);
+export const METRICS_ONLY_EXPORTERS: ReadonlySet<string> = new Set(
+  Object.values(EXPORTERS as Readonly<Record<string, { type: string; signals: readonly Signal[] }>>)
+    .filter((e) => !e.signals.includes('logs'))
+    .map((e) => e.type),
+);

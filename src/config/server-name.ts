@@ -1,5 +1,5 @@
 // Server names in nomad_autostart `sni` lists, checked by the rules the ClientHello parser
-// applies to what it reports (src/probes/sni/client-hello.ts): RFC 6066 §3 (no trailing dot, no
+// applies to what it reports (src/receivers/sni/client-hello.ts): RFC 6066 §3 (no trailing dot, no
 // IP literal), RFC 1035 §2.3.4 sizes, RFC 5890 LDH labels; plus one leading `*.` wildcard label.
 
 const MAX_NAME = 253;

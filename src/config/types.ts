@@ -1,5 +1,7 @@
 // The validated, frozen shape of agent.yaml. Keys mirror the YAML (snake_case), as in the
-// OpenTelemetry Collector. src/config/ produces it; everything else only reads it.
+// OpenTelemetry Collector. src/config/ produces it; everything else only reads it. Each receiver's
+// own settings are declared in its folder (src/receivers/<type>/config.ts).
+import type { RECEIVERS, ReceiverConfigOf } from '../components';
 
 /** Component ids follow the collector's `type[/name]` form, e.g. `otlp`, `filter/ignore-loopback`. */
 export type ComponentId = string;
@@ -53,75 +55,8 @@ export type ExporterConfig = OtlpExporterConfig | OtlpHttpExporterConfig | Debug
 /** Per-metric / per-event enable switches, mdatagen style: `metrics: { <name>: { enabled: bool } }`. */
 export type EnableMap = Readonly<Record<string, { readonly enabled: boolean }>>;
 
-export interface ConnectionsReceiverConfig {
-  type: 'connections';
-  id: ComponentId;
-  /** Ring buffer size in bytes (power of two, multiple of the page size). */
-  ring_buffer_size: number;
-  /** How often the reader drains the ring even without a wakeup. */
-  poll_interval_ms: number;
-  /** Wake the reader once this many bytes wait (0 = whenever it has caught up). */
-  wakeup_bytes: number;
-  /** Seed connections that exist when the agent starts from /proc/<pid>/net/{tcp,tcp6,udp,udp6}. */
-  seed_existing: boolean;
-  /** High-cardinality attributes are opt-in. */
-  include: { readonly process_pid: boolean; readonly peer_address: boolean; readonly client_port: boolean };
-  metrics: EnableMap;
-  events: EnableMap;
-  /** Log-record sampling (0..1] and a per-second cap; 0 = no cap. */
-  logs: { readonly sampling_ratio: number; readonly max_per_second: number };
-}
-
-export interface SniReceiverConfig {
-  type: 'sni';
-  id: ComponentId;
-  /** Interface names, or 'all': every Ethernet/loopback interface of the agent's network namespace. */
-  interfaces: readonly string[] | 'all';
-  /** With `all`: how often new interfaces are looked for (0 = only at start). */
-  rescan_interval_ms: number;
-  /** tcx (links owned by the agent), clsact (filters, swept at the next start) or auto. */
-  attach_mode: 'auto' | 'tcx' | 'clsact';
-  /** TCP server ports whose ClientHellos are captured; changeable at runtime (SIGHUP). */
-  ports: readonly number[];
-  ring_buffer_size: number;
-  poll_interval_ms: number;
-  /** Flows tracked at once, in the kernel and in the reassembler. */
-  max_flows: number;
-  /** Stream bytes captured per flow, from its first byte. */
-  capture_bytes: number;
-  /** Payload segments captured per flow. */
-  capture_segments: number;
-  /** A flow without a complete hello for this long is given up. */
-  idle_timeout_ms: number;
-  /** Bounds on server names as metric attribute values. */
-  server_names: { readonly max_distinct: number; readonly max_length: number };
-  include: { readonly process_pid: boolean };
-  metrics: EnableMap;
-  events: EnableMap;
-  logs: { readonly sampling_ratio: number; readonly max_per_second: number };
-}
-
-export interface PacketFateReceiverConfig {
-  type: 'packet_fate';
-  id: ComponentId;
-  /** Ring buffer for the sampled records, in bytes (power of two, multiple of the page size). */
-  ring_buffer_size: number;
-  /** How often the reader drains the ring even without a wakeup. */
-  poll_interval_ms: number;
-  /** How often the kernel's per-interval tables are read (and the sampling budget renews). */
-  interval_ms: number;
-  /** Records per kind (drop, reset sent, reset received, retransmit) and interval sent one by one. */
-  sample_per_interval: number;
-  /** Distinct keys one interval's table holds before the rest is counted by reason only. */
-  table_size: number;
-  /** Drop reasons (enum skb_drop_reason names without SKB_DROP_REASON_) neither counted nor sampled. */
-  ignore_reasons: readonly string[];
-  include: { readonly process_pid: boolean };
-  metrics: EnableMap;
-  events: EnableMap;
-}
-
-export type ReceiverConfig = ConnectionsReceiverConfig | SniReceiverConfig | PacketFateReceiverConfig;
+/** Every receiver type's configuration, derived from the component list (src/components.ts). */
+export type ReceiverConfig = ReceiverConfigOf<typeof RECEIVERS>;
 
 export type Direction = 'outbound' | 'inbound';
 

@@ -1,5 +1,4 @@
 // What enrichment adds to a kernel event: process, container, Nomad allocation, wall clock.
-import type { ConnEvent } from '../probes/conn/event';
 
 export interface ProcessInfo {
   pid: number;
@@ -36,4 +35,7 @@ export interface Enrichment {
   nomad?: NomadInfo;
 }
 
-export type EnrichedConnEvent = ConnEvent & Enrichment;
+/** A blank enrichment, for a caller that lets enrichInto() fill the same object event after event. */
+export function emptyEnrichment(): Enrichment {
+  return { timeUnixMs: 0, process: undefined, container: undefined, nomad: undefined };
+}

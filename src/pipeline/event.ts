@@ -1,66 +1,13 @@
 // What flows through pipelines: enriched events from every receiver, discriminated by `source`
-// (the receiver type).
-import type { EnrichedConnEvent, Enrichment } from '../enrich/types';
-import type { FateCount, FateSample } from '../probes/packet_fate/event';
+// (the receiver type). Each receiver declares its event in its folder (pipeline-event.ts).
+import type { ReceiverEventOf, RECEIVERS } from '../components';
 
-export type ConnPipelineEvent = EnrichedConnEvent & { readonly source: 'connections'; readonly receiver: string };
+export type { ConnPipelineEvent } from '../receivers/connections/pipeline-event';
+export type { SniPipelineEvent } from '../receivers/sni/pipeline-event';
+export type { PacketFateCountEvent, PacketFatePipelineEvent, PacketFateSampleEvent } from '../receivers/packet_fate/pipeline-event';
 
-/**
- * From the `sni` receiver (TC on chosen interfaces): `client_hello` when a TLS ClientHello to a
- * watched port was reassembled and parsed; `syn` when a TCP SYN (a connection attempt, answered
- * or not) to a watched port was seen. Client and server are the TCP roles, whatever the direction.
- */
-export interface SniPipelineEvent extends Enrichment {
-  readonly source: 'sni';
-  readonly receiver: string;
-  readonly kind: 'client_hello' | 'syn';
-  /** CLOCK_BOOTTIME ns of the packet that completed the event. */
-  readonly bootNs: number;
-  /** process.hrtime.bigint() when its ring record was read (latency measurements). */
-  readonly readAtNs: bigint;
-  readonly networkType: 'ipv4' | 'ipv6';
-  /** egress: leaving a local interface (a local client); ingress: arriving (a client elsewhere). */
-  readonly direction: 'ingress' | 'egress';
-  readonly interfaceName: string;
-  readonly ifindex: number;
-  /** Network namespace inode of the interface the packet was seen on. */
-  readonly netns: number;
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  readonly serverAddress: string;
-  readonly serverPort: number;
-  /** Owner of the local socket of this flow when the kernel knows it (0 / '' otherwise). */
-  readonly pid: number;
-  readonly comm: string;
-  readonly cgroupId: number;
-  /** client_hello only: the host_name, lower-cased; undefined when the hello named none. */
-  readonly serverName?: string;
-  /** client_hello only: encrypted_client_hello present — serverName is then the outer (public) name. */
-  readonly ech: boolean;
-  /** client_hello only: ALPN protocols offered (GREASE removed). */
-  readonly alpn: readonly string[];
-  /** client_hello only: TLS versions offered (e.g. 0x0304), GREASE removed. */
-  readonly versions: readonly number[];
-  /** client_hello only: an SSLv2-compatible hello (never has a name). */
-  readonly sslv2: boolean;
-}
-
-/**
- * From the `packet_fate` receiver: `count` records are one interval's events of one kind, reason,
- * interface and owner, summed in the kernel (they feed metrics); `sample` records are the first N
- * events of each kind in an interval, one by one, with the packet's tuple (they feed log records).
- */
-export type PacketFateCountEvent = FateCount & Enrichment & { readonly source: 'packet_fate'; readonly receiver: string; readonly record: 'count' };
-export type PacketFateSampleEvent = FateSample & Enrichment & {
-  readonly source: 'packet_fate';
-  readonly receiver: string;
-  readonly record: 'sample';
-  /** Drop: where in the kernel it happened, `function+0xoffset` from /proc/kallsyms, when readable. */
-  readonly locationName?: string;
-};
-export type PacketFatePipelineEvent = PacketFateCountEvent | PacketFateSampleEvent;
-
-export type PipelineEvent = ConnPipelineEvent | SniPipelineEvent | PacketFatePipelineEvent;
+/** Every receiver's event, derived from the component list (src/components.ts). */
+export type PipelineEvent = ReceiverEventOf<typeof RECEIVERS>;
 
 /** A processor sees every event of its pipeline in order; returning false drops it. */
 export interface Processor {

@@ -1,5 +1,5 @@
 // What a processor is built with besides its configuration.
-import type { ProcessorTelemetry } from '../telemetry/processor-telemetry';
+import type { ProcessorTelemetry } from './processor-telemetry';
 import type { Processor } from './event';
 
 export interface ProcessorContext {

@@ -2,7 +2,7 @@
 // processors in order, then the pipeline's sink. Synchronous and allocation-free per event.
 import type { AgentConfig, ProcessorConfig } from '../config/types';
 import { InternalError } from '../errors';
-import { NO_PROCESSOR_TELEMETRY } from '../telemetry/processor-telemetry';
+import { NO_PROCESSOR_TELEMETRY } from './processor-telemetry';
 import type { EventSink, PipelineEvent, Processor } from './event';
 import type { ProcessorContext } from './processor-context';
 import { createProcessor as defaultCreateProcessor } from './processors/registry';

@@ -1,6 +1,6 @@
 // What the agent reports about itself, and the /health, /readyz bodies built from it.
 import type { ExporterStatus } from '../telemetry/export-health';
-import type { ProbeStats } from '../probes/receiver';
+import type { ProbeStats } from '../receivers/receiver';
 import type { WindowStats } from './window';
 
 export interface ReceiverStatus {

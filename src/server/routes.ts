@@ -1,7 +1,7 @@
 // Every route the server answers, declared once: path, parameters, responses and handler. The
 // server dispatches from this table and /openapi.json is generated from it (openapi.ts).
 import type { ConnPipelineEvent, PipelineEvent, SniPipelineEvent } from '../pipeline/event';
-import { TCP_STATES } from '../probes/conn/event';
+import { TCP_STATES } from '../wire/tcp-states';
 import { compileEventFilter, COMMON_FILTERS, serverNameFilter } from './filters';
 import { type AgentStatus, healthBody, readiness } from './health';
 import type { ParamSpec, ParsedParams } from './params';

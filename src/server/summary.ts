@@ -1,7 +1,7 @@
 // Summaries of the events in the window: connections (not events) counted per process,
 // container, Nomad job and latest state; SNI names counted per name and port.
 import type { ConnPipelineEvent, SniPipelineEvent } from '../pipeline/event';
-import { errnoName } from '../telemetry/errno';
+import { errnoName } from '../wire/errno-names';
 import { processNameOf } from './views';
 
 export interface CountRow {

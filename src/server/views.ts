@@ -2,7 +2,7 @@
 // the socket address as hex (a JSON number cannot hold a u64), errno as its name.
 import type { ConnPipelineEvent, SniPipelineEvent } from '../pipeline/event';
 import type { Enrichment } from '../enrich/types';
-import { errnoName } from '../telemetry/errno';
+import { errnoName } from '../wire/errno-names';
 
 /** Executable name, falling back to the kernel's comm (as the filter processor does). */
 export const processNameOf = (ev: ConnPipelineEvent | SniPipelineEvent): string => ev.process?.executableName || ev.comm;

@@ -4,7 +4,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { InternalError } from '../errors';
 import type { Enrichment } from '../enrich/types';
-import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from './generated';
+import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from '../catalogue/generated';
 
 export type AttrValue = string | number | boolean;
 export type Extractor<E> = (ev: E) => AttrValue | undefined;

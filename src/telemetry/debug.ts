@@ -6,7 +6,7 @@ import {
   AggregationTemporality, DataPointType, InstrumentType, type MetricData, type PushMetricExporter, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { DebugExporterConfig } from '../config/types';
-import { ATTR, METRIC } from './generated';
+import { ATTR, METRIC } from '../catalogue/generated';
 
 export type WriteLine = (line: string) => void;
 const stdoutLine: WriteLine = (line) => process.stdout.write(line + '\n');

@@ -6,8 +6,8 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   AggregationTemporality, type CollectionResult, DataPointType, type HistogramMetricData, type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import type { HistogramTable } from './aggregate';
-import type { MetricDescriptor } from './generated';
+import type { HistogramTable } from '../pipeline/aggregate';
+import type { MetricDescriptor } from '../catalogue/generated';
 
 export class HistogramProducer implements MetricProducer {
   private readonly tables: { descriptor: MetricDescriptor; table: HistogramTable }[] = [];

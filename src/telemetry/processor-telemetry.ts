@@ -2,30 +2,13 @@
 // (aggregate.ts) and hands them over once; every metrics pipeline that lists the processor reads
 // them at collection (one batch callback, histograms through its producer). Log records go to
 // every logs pipeline that lists it. No SDK call happens per pipeline event.
-import { type Meter, type Observable, ValueType } from '@opentelemetry/api';
+import type { Meter } from '@opentelemetry/api';
 import type { LogRecord, Logger as OtelLogger } from '@opentelemetry/api-logs';
-import type { HistogramTable, SumTable } from './aggregate';
-import type { MetricDescriptor } from './generated';
+import type { HistogramTable, SumTable } from '../pipeline/aggregate';
+import type { ProcessorTelemetry } from '../pipeline/processor-telemetry';
+import type { MetricDescriptor } from '../catalogue/generated';
 import type { HistogramProducer } from './histogram-producer';
-
-export interface ProcessorTelemetry {
-  readonly cardinalityLimit: number;
-  /** Called for every measurement folded into an overflow series. */
-  readonly onOverflow: (metric: string) => void;
-  /** Export a cumulative table (counter, up-down counter or gauge, per the descriptor). */
-  exportSums(metric: MetricDescriptor, table: SumTable): void;
-  exportHistogram(metric: MetricDescriptor, table: HistogramTable): void;
-  emit(record: LogRecord): void;
-}
-
-/** For processors built outside an agent (tests, tools): nothing is exported. */
-export const NO_PROCESSOR_TELEMETRY: ProcessorTelemetry = {
-  cardinalityLimit: 2000,
-  onOverflow: () => undefined,
-  exportSums: () => undefined,
-  exportHistogram: () => undefined,
-  emit: () => undefined,
-};
+import { createObservable, observeTables } from './instruments';
 
 export interface MetricsPipelineHandle {
   meter: Meter;
@@ -43,15 +26,7 @@ export function processorTelemetry(
     cardinalityLimit,
     onOverflow,
     exportSums(m, table) {
-      const options = { unit: m.unit, description: m.description, valueType: m.valueType === 'int' ? ValueType.INT : ValueType.DOUBLE };
-      for (const { meter } of metrics) {
-        const inst: Observable = m.instrument === 'counter' ? meter.createObservableCounter(m.name, options)
-          : m.instrument === 'updowncounter' ? meter.createObservableUpDownCounter(m.name, options)
-            : meter.createObservableGauge(m.name, options);
-        meter.addBatchObservableCallback((observer) => {
-          for (const s of table.series.values()) observer.observe(inst, s.value, s.attrs);
-        }, [inst]);
-      }
+      for (const { meter } of metrics) observeTables(meter, [[createObservable(meter, m), table]]);
     },
     exportHistogram(m, table) {
       for (const { producer } of metrics) producer.add(m, table);

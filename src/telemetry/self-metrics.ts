@@ -1,9 +1,10 @@
 // The agent's own health as metrics: ring-buffer reads, losses and decode errors per probe (from a
 // stats provider the runner installs), export failures per exporter and cardinality-limit hits.
-import { type Meter, ValueType } from '@opentelemetry/api';
-import { ATTR, METRIC, METRICS, type MetricName } from './generated';
+import type { Meter } from '@opentelemetry/api';
+import { ATTR, METRIC, METRICS, type MetricName } from '../catalogue/generated';
+import { createObservable } from './instruments';
 
-import type { ProbeStats } from '../probes/receiver';
+import type { ProbeStats } from '../kernel/probe-stats';
 
 export type { ProbeStats };
 export interface AgentStats {
@@ -23,10 +24,7 @@ export interface SelfMetricsSources {
 }
 
 export function registerSelfMetrics(meter: Meter, src: SelfMetricsSources): void {
-  const counter = (name: MetricName) => {
-    const m = METRICS[name];
-    return meter.createObservableCounter(m.name, { unit: m.unit, description: m.description, valueType: ValueType.INT });
-  };
+  const counter = (name: MetricName) => createObservable(meter, METRICS[name]);
   const read = counter(METRIC.AGENT_EVENTS_READ);
   const lost = counter(METRIC.AGENT_EVENTS_LOST);
   const decodeErrors = counter(METRIC.AGENT_EVENTS_DECODE_ERRORS);

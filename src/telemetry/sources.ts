@@ -1,22 +1,16 @@
 // Which telemetry each receiver type produces: per receiver type, a metrics sink (aggregating
-// tables the SDK reads at collection) and a logs sink. A new receiver type is one line in each
-// table; the mapped types make the compiler ask for it once the type joins ReceiverConfig.
+// tables the SDK reads at collection) and a logs sink, from the runtime half of its factory in
+// src/components.ts (nothing to add here for a new receiver type).
 import type { Meter } from '@opentelemetry/api';
 import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
+import { RECEIVERS, type ReceiverType } from '../components';
 import type { ReceiverConfig } from '../config/types';
+import type { ProbeStats } from '../kernel/probe-stats';
 import type { Logger } from '../log';
 import type { EventSink, PipelineEvent } from '../pipeline/event';
-import { ConnLogs } from './conn-logs';
-import { ConnMetrics, type ConnMetricsState } from './conn-metrics';
 import type { HistogramProducer } from './histogram-producer';
-import type { ProbeStats } from '../probes/receiver';
-import { SniLogs } from './sni-logs';
-import { SniMetrics, type SniMetricsState } from './sni-metrics';
-import { PacketFateLogs } from './packet-fate-logs';
-import { PacketFateMetrics, type PacketFateMetricsState } from './packet-fate-metrics';
 
-export type ReceiverType = ReceiverConfig['type'];
-type ConfigOf<K extends ReceiverType> = Extract<ReceiverConfig, { type: K }>;
+export type { ReceiverType };
 
 /** What every metrics sink is built with. */
 export interface MetricSourceContext {
@@ -36,31 +30,16 @@ export interface MetricSource extends EventSink {
   state(): unknown;
 }
 
-/** The cumulative state each receiver type's metrics sink carries over a reload. */
-interface CarryStates {
-  connections: ConnMetricsState;
-  sni: SniMetricsState;
-  packet_fate: PacketFateMetricsState;
+/** What this module asks of a receiver type's factory (src/receivers/factory.ts). */
+interface SinkFactories {
+  metrics(ctx: MetricSourceContext, receivers: readonly ReceiverConfig[], carry: unknown): MetricSource;
+  logs(logger: OtelLogger, receivers: readonly ReceiverConfig[], log: Logger): EventSink;
 }
 
-type MetricFactories = {
-  readonly [K in ReceiverType]: (ctx: MetricSourceContext, receivers: readonly ConfigOf<K>[], carry: CarryStates[K] | undefined) => MetricSource;
-};
-type LogFactories = {
-  readonly [K in ReceiverType]: (logger: OtelLogger, receivers: readonly ConfigOf<K>[], log: Logger) => EventSink;
-};
-
-export const METRIC_SOURCES: MetricFactories = {
-  connections: (ctx, receivers, carry) => new ConnMetrics(ctx.meter, ctx.producer, { ...ctx, receivers, carry }),
-  sni: (ctx, receivers, carry) => new SniMetrics(ctx.meter, { ...ctx, receivers, carry }),
-  packet_fate: (ctx, receivers, carry) => new PacketFateMetrics(ctx.meter, { ...ctx, receivers, carry }),
-};
-
-export const LOG_SOURCES: LogFactories = {
-  connections: (logger, receivers, log) => new ConnLogs(logger, receivers, log),
-  sni: (logger, receivers, log) => new SniLogs(logger, receivers, log),
-  packet_fate: (logger, receivers) => new PacketFateLogs(logger, receivers),
-};
+/** The sinks of a receiver type, for configs of that type (the table guarantees the match). */
+function runtimeOf(type: ReceiverType): SinkFactories {
+  return RECEIVERS[type] as unknown as SinkFactories;
+}
 
 /** Carried state of one metrics pipeline: receiver type → its sink's state. */
 export type PipelineCarry = ReadonlyMap<ReceiverType, unknown>;
@@ -91,8 +70,7 @@ export interface MetricsRouter extends EventSink {
 export function buildMetricSources(ctx: MetricSourceContext, receivers: readonly ReceiverConfig[], carry: PipelineCarry | undefined): MetricsRouter {
   const sinks = new Map<ReceiverType, MetricSource>();
   for (const [type, list] of byType(receivers)) {
-    const make = METRIC_SOURCES[type] as (c: MetricSourceContext, r: readonly ReceiverConfig[], s: unknown) => MetricSource;
-    sinks.set(type, make(ctx, list, carry?.get(type)));
+    sinks.set(type, runtimeOf(type).metrics(ctx, list, carry?.get(type)));
   }
   const router = new SourceRouter(sinks);
   return {
@@ -104,8 +82,7 @@ export function buildMetricSources(ctx: MetricSourceContext, receivers: readonly
 export function buildLogSources(logger: OtelLogger, receivers: readonly ReceiverConfig[], log: Logger): EventSink {
   const sinks = new Map<ReceiverType, EventSink>();
   for (const [type, list] of byType(receivers)) {
-    const make = LOG_SOURCES[type] as (l: OtelLogger, r: readonly ReceiverConfig[], lg: Logger) => EventSink;
-    sinks.set(type, make(logger, list, log));
+    sinks.set(type, runtimeOf(type).logs(logger, list, log));
   }
   return new SourceRouter(sinks);
 }

@@ -1,8 +1,8 @@
 // The pipeline benchmark's input: loopback connections from both ends as the conn probe reports
 // them, as ring records (test/helpers/conn-records.ts) filling a ring of the configured size.
 import type { RecordBatch } from '../../src/kernel/ringbuf';
-import type { ConnEvent, Direction, TcpState } from '../../src/probes/conn/event';
-import { CONN_EVENT } from '../../src/probes/conn/layout';
+import type { ConnEvent, Direction, TcpState } from '../../src/receivers/connections/event';
+import { CONN_EVENT } from '../../src/receivers/connections/layout';
 import { CONN_RECORD_STRIDE as STRIDE, encodeConnEvent, RINGBUF_HDR_SIZE } from '../helpers/conn-records';
 
 export interface Owner {

@@ -5,11 +5,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseConfig } from '../../src/config';
 import { Enricher } from '../../src/enrich/enricher';
+import { emptyEnrichment } from '../../src/enrich/types';
+import { enrichConnEvent } from '../../src/receivers/connections/pipeline-event';
 import { cgroup2Root } from '../../src/kernel/mounts';
 import { buildPipelines } from '../../src/pipeline/runner';
 import type { RecordBatch } from '../../src/kernel/ringbuf';
-import { ConnDecoder } from '../../src/probes/conn/decoder';
-import type { ConnEvent } from '../../src/probes/conn/event';
+import { ConnDecoder } from '../../src/receivers/connections/decoder';
+import type { ConnEvent } from '../../src/receivers/connections/event';
 import { createTelemetry } from '../../src/telemetry/sdk';
 import { buildCorpus, corpusBatches, type Owner } from './corpus';
 import { processMemory, selfCpuNs } from './cpu';
@@ -87,11 +89,12 @@ export async function runPipelineWorker(r: WorkerRequest): Promise<WorkerResult>
   const netns = statSync('/proc/self/ns/net').ino;
   const corpus = buildCorpus({ ringBytes: r.ringBytes, owners: owners(), serverPorts: 16, netns, bootNs: Math.round(performance.now() * 1e6) });
   const batches = corpusBatches(corpus, MAX_BATCH);
-  const emit = (ev: Parameters<Enricher['enrich']>[0]): void => runner.dispatch('connections', enricher.enrich(ev, 'connections'));
+  const scratch = emptyEnrichment(); // as the connections receiver does: one allocation per event
+  const emit = (ev: ConnEvent): void => runner.dispatch('connections', enrichConnEvent(enricher, ev, 'connections', scratch));
   if (r.variant === 'stages') {
     const stages = {
       decode: stageCost(decoder, batches, () => {}, r.durationMs / 3),
-      enrich: stageCost(decoder, batches, (ev) => void enricher.enrich(ev, 'connections'), r.durationMs / 3),
+      enrich: stageCost(decoder, batches, (ev) => void enrichConnEvent(enricher, ev, 'connections', scratch), r.durationMs / 3),
       metrics: stageCost(decoder, batches, emit, r.durationMs / 3),
     };
     await telemetry.shutdown();

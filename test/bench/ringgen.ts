@@ -3,7 +3,7 @@
 import { BpfObject, type BpfMap } from '../../src/kernel/object';
 import { sumPerCpuU64 } from '../../src/kernel/maps';
 import { checkBtf, ensureTracefs } from '../../src/kernel/mounts';
-import { CONN_EVENT } from '../../src/probes/conn/layout';
+import { CONN_EVENT } from '../../src/receivers/connections/layout';
 import { RINGBUF_HDR_SIZE } from '../helpers/conn-records';
 import { RINGGEN_OBJECT } from './paths';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RingBufferReader, type RecordBatch } from '../../src/kernel/ringbuf';
-import type { ConnEvent } from '../../src/probes/conn/event';
+import type { ConnEvent } from '../../src/receivers/connections/event';
 import { LineChild } from '../bench/children';
 import { benchBin, buildNative } from '../bench/paths';
 import { RINGGEN_HEAD, RINGGEN_MAGIC, Ringgen } from '../bench/ringgen';

@@ -6,6 +6,7 @@ import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Enricher } from '../../src/enrich/enricher';
+import { enrichConnEvent } from '../../src/receivers/connections/pipeline-event';
 import { cgroup2Root } from '../../src/kernel/mounts';
 import { runConnProbe, type ProbeRun } from '../helpers/conn-probe';
 import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
@@ -47,7 +48,7 @@ describe('connections from processes in their own cgroups', () => {
       await run.until((ev) => ev.filter((e) => e.pid === srv.pid && e.kind === 'close').length >= 2, `closes in ${title}`);
       const evs = run.events.filter((e) => e.pid === srv.pid && (e.kind === 'accept' || e.kind === 'close'));
       assert.equal(evs.length, 4);
-      return evs.map((e) => enricher.enrich(e));
+      return evs.map((e) => enrichConnEvent(enricher, e));
     } finally {
       await stopChild(srv);
     }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import type { ConnEvent } from '../../src/probes/conn/event';
+import type { ConnEvent } from '../../src/receivers/connections/event';
 import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
 import { lifetimes, runConnProbe, type ProbeRun } from '../helpers/conn-probe';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns';

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { cgroup2Root } from '../../src/kernel/mounts';
-import { ATTR, EVENT, METRIC } from '../../src/telemetry/generated';
+import { ATTR, EVENT, METRIC } from '../../src/catalogue/generated';
 import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns';
 import { filterChain, nft } from '../helpers/nft';

@@ -8,11 +8,11 @@ import { BpfObject } from '../../src/kernel/object';
 import { updateElem } from '../../src/kernel/maps';
 import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { testRunPacket } from '../../src/kernel/test-run';
-import { bpfObjectPath } from '../../src/probes/conn/probe';
-import { SniDecoder, type SniRecord } from '../../src/probes/sni/decoder';
-import { parseClientHello } from '../../src/probes/sni/client-hello';
-import { prng } from '../unit/sni/fuzz-worker';
-import { modernHello, sniExt } from '../unit/sni/hello-builder';
+import { bpfObjectPath } from '../../src/kernel/object-path';
+import { SniDecoder, type SniRecord } from '../../src/receivers/sni/decoder';
+import { parseClientHello } from '../../src/receivers/sni/client-hello';
+import { prng } from '../unit/receivers/sni/fuzz-worker';
+import { modernHello, sniExt } from '../unit/receivers/sni/hello-builder';
 
 const PORT = 443;
 const TC_ACT_UNSPEC = 0xffffffff; // -1 as the u32 retval

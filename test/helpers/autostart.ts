@@ -9,8 +9,8 @@ import { NomadAutostartProcessor } from '../../src/pipeline/processors/nomad_aut
 import { buildPipelines, type PipelineRunner } from '../../src/pipeline/runner';
 import type { Attributes } from '@opentelemetry/api';
 import type { LogRecord } from '@opentelemetry/api-logs';
-import type { HistogramTable, SumTable } from '../../src/telemetry/aggregate';
-import type { ProcessorTelemetry } from '../../src/telemetry/processor-telemetry';
+import type { HistogramTable, SumTable } from '../../src/pipeline/aggregate';
+import type { ProcessorTelemetry } from '../../src/pipeline/processor-telemetry';
 import type { NomadDouble } from './nomad-double';
 
 export interface AutostartRig {

@@ -2,7 +2,7 @@
 // the layout tests compare each TypeScript mirror of a wire struct against.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { bpfObjectPath } from '../../src/probes/conn/probe';
+import { bpfObjectPath } from '../../src/kernel/object-path';
 
 export interface BtfStruct {
   size: number;

@@ -1,6 +1,6 @@
 // Runs the real conn probe inside the test process and collects its events.
-import type { ConnEvent } from '../../src/probes/conn/event';
-import { ConnProbe, type ConnProbeOptions } from '../../src/probes/conn/probe';
+import type { ConnEvent } from '../../src/receivers/connections/event';
+import { ConnProbe, type ConnProbeOptions } from '../../src/receivers/connections/probe';
 
 export interface ProbeRun {
   probe: ConnProbe;

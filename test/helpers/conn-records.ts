@@ -1,10 +1,10 @@
 // Conn probe records as the kernel writes them (bpf/conn/conn.h, mirrored in
-// src/probes/conn/layout.ts), packed as in the ring — an 8-byte header before each record — so
+// src/receivers/connections/layout.ts), packed as in the ring — an 8-byte header before each record — so
 // that tests and benchmarks feed the decoder exactly what it reads from the mapped ring.
 import { isIPv4 } from 'node:net';
 import type { RecordBatch } from '../../src/kernel/ringbuf';
-import { TCP_STATES, type ConnEvent } from '../../src/probes/conn/event';
-import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_FLAG_OWNER_KNOWN, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from '../../src/probes/conn/layout';
+import { TCP_STATES, type ConnEvent } from '../../src/receivers/connections/event';
+import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_FLAG_OWNER_KNOWN, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from '../../src/receivers/connections/layout';
 
 /** struct bpf_ringbuf_hdr; records are 8-byte aligned (kernel/bpf/ringbuf.c). */
 export const RINGBUF_HDR_SIZE = 8;

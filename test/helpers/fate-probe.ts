@@ -1,6 +1,6 @@
 // Runs the real packet_fate probe inside the test process and collects its counts and samples.
-import type { FateCount, FateSample } from '../../src/probes/packet_fate/event';
-import { PacketFateProbe, type PacketFateProbeOptions } from '../../src/probes/packet_fate/probe';
+import type { FateCount, FateSample } from '../../src/receivers/packet_fate/event';
+import { PacketFateProbe, type PacketFateProbeOptions } from '../../src/receivers/packet_fate/probe';
 
 export interface EpochCount extends FateCount {
   epoch: number;

@@ -2,9 +2,9 @@
 // namespace's interfaces, never the host's). Usage: node sni-all.js <port>...; prints JSON lines:
 // {ready, interfaces}, then {event} per dispatched event and {interfaces} whenever the set changes.
 import { parseConfig } from '../../src/config';
-import type { SniReceiverConfig } from '../../src/config/types';
+import type { SniReceiverConfig } from '../../src/receivers/sni/config';
 import { Enricher } from '../../src/enrich/enricher';
-import { SniReceiver } from '../../src/probes/sni/receiver';
+import { SniReceiver } from '../../src/receivers/sni/receiver';
 
 process.title = 'nws-sni-all';
 const ports = process.argv.slice(2).join(', ');

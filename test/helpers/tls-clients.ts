@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { selfSignedCert } from '../unit/sni/capture';
+import { selfSignedCert } from '../unit/receivers/sni/capture';
 
 const CLIENT_TIMEOUT_MS = 10_000;
 /** After a raw write, how long to leave the server to answer before closing. */

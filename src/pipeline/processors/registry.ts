@@ -1,28 +1,13 @@
-// Processor factories keyed by type; the mapped type makes the compiler ask for a factory for
-// every type in the ProcessorConfig union.
+// Processors by type, from the factories in src/components.ts.
+import { PROCESSORS } from '../../components';
 import type { ProcessorConfig } from '../../config/types';
 import { InternalError } from '../../errors';
 import type { Processor } from '../event';
 import type { ProcessorContext } from '../processor-context';
-import { FilterProcessor } from './filter/processor';
-import { NomadAutostartProcessor } from './nomad_autostart/processor';
-
-type Factories = { readonly [K in ProcessorConfig['type']]: (cfg: Extract<ProcessorConfig, { type: K }>, ctx: ProcessorContext) => Processor };
-
-export const PROCESSOR_FACTORIES: Factories = {
-  filter: (cfg) => new FilterProcessor(cfg),
-  nomad_autostart: (cfg, ctx) => new NomadAutostartProcessor(cfg, ctx),
-};
+import type { ProcessorFactory } from './factories';
 
 export function createProcessor(cfg: ProcessorConfig, ctx: ProcessorContext): Processor {
-  switch (cfg.type) {
-    case 'filter':
-      return PROCESSOR_FACTORIES.filter(cfg, ctx);
-    case 'nomad_autostart':
-      return PROCESSOR_FACTORIES.nomad_autostart(cfg, ctx);
-    default: {
-      const never: never = cfg;
-      throw new InternalError(`no processor factory for type ${String((never as ProcessorConfig).type)}`);
-    }
-  }
+  // The factory listed under cfg.type takes configs of exactly that type.
+  const factory = PROCESSORS[cfg.type] as ProcessorFactory<ProcessorConfig>;
+  return factory.create(cfg, ctx);
 }

@@ -3,8 +3,8 @@
 // asserted: figures are the bench's output, not something a test can hold it to.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnDecoder } from '../../../src/probes/conn/decoder';
-import type { ConnEvent } from '../../../src/probes/conn/event';
+import { ConnDecoder } from '../../../src/receivers/connections/decoder';
+import type { ConnEvent } from '../../../src/receivers/connections/event';
 import { buildCorpus, corpusBatches, EVENTS_PER_CONNECTION } from '../../bench/corpus';
 import { benchPipeline } from '../../bench/pipeline';
 import { figures } from '../../bench/report';

@@ -6,9 +6,10 @@ import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Enricher } from '../../../src/enrich/enricher';
+import { enrichConnEvent } from '../../../src/receivers/connections/pipeline-event';
 import { nowBootNs } from '../../../src/enrich/clock';
 import { findMount } from '../../../src/kernel/mounts';
-import type { ConnEvent } from '../../../src/probes/conn/event';
+import type { ConnEvent } from '../../../src/receivers/connections/event';
 
 const ROOT = findMount('cgroup2');
 const skip = ROOT === undefined ? 'no cgroup2 mount' : process.getuid?.() !== 0 ? 'needs root' : false;
@@ -94,7 +95,7 @@ after(async () => {
 test('a process in a Docker-shaped scope is attributed to that container', { skip }, () => {
   const pid = sleeperIn(DOCKER);
   const cgroupId = statSync(abs(DOCKER)).ino;
-  const ev = enricher.enrich(event(pid, cgroupId));
+  const ev = enrichConnEvent(enricher, event(pid, cgroupId));
   assert.equal(kernelCgroupOf(pid), DOCKER, 'the kernel sees the process in the new cgroup');
   assert.deepEqual({ ...ev.container }, { cgroupPath: DOCKER, runtime: 'docker', id: DOCKER_ID, unit: `docker-${DOCKER_ID}.scope` });
   assert.equal(ev.nomad, undefined);
@@ -113,7 +114,7 @@ test('a process in a Nomad-shaped scope is attributed to its allocation, task, j
     NOMAD_TOKEN: SECRET,
   });
   const cgroupId = statSync(abs(NOMAD)).ino;
-  const ev = enricher.enrich(event(pid, cgroupId));
+  const ev = enrichConnEvent(enricher, event(pid, cgroupId));
   assert.equal(kernelCgroupOf(pid), NOMAD);
   assert.deepEqual({ ...ev.container }, { cgroupPath: NOMAD, runtime: 'nomad', id: `${ALLOC}/web` });
   assert.deepEqual({ ...ev.nomad }, { allocId: ALLOC, task: 'web', job: 'shop', group: 'frontend', namespace: 'prod' });
@@ -121,26 +122,26 @@ test('a process in a Nomad-shaped scope is attributed to its allocation, task, j
 });
 
 test('a cgroup that is no container is attributed by its path alone', { skip }, () => {
-  const ev = enricher.enrich(event(0, statSync(abs(BASE)).ino));
+  const ev = enrichConnEvent(enricher, event(0, statSync(abs(BASE)).ino));
   assert.deepEqual({ ...ev.container }, { cgroupPath: BASE });
 });
 
 test('the root cgroup resolves to "/"', { skip }, () => {
-  assert.equal(enricher.enrich(event(0, statSync(ROOT!).ino)).container?.cgroupPath, '/');
+  assert.equal(enrichConnEvent(enricher, event(0, statSync(ROOT!).ino)).container?.cgroupPath, '/');
 });
 
 test('a cgroup created after the last walk is found by the next walk, at most one walk per interval', { skip }, () => {
   const e = new Enricher({ cgroupWalkIntervalMs: 1000 });
   try {
     const t0 = nowBootNs();
-    e.enrich(event(0, statSync(abs(BASE)).ino, t0));
+    enrichConnEvent(e, event(0, statSync(abs(BASE)).ino, t0));
     const walks = e.stats().cgroup.walks;
     const late = `${BASE}/late.service`;
     makeCgroup(late);
     const id = statSync(abs(late)).ino;
-    assert.deepEqual({ ...e.enrich(event(0, id, t0 + 500e6)).container }, { cgroupPath: '', runtime: 'unknown' });
+    assert.deepEqual({ ...enrichConnEvent(e, event(0, id, t0 + 500e6)).container }, { cgroupPath: '', runtime: 'unknown' });
     assert.equal(e.stats().cgroup.walks, walks, 'no walk within the interval');
-    assert.deepEqual({ ...e.enrich(event(0, id, t0 + 1500e6)).container }, { cgroupPath: late, runtime: 'systemd', unit: 'late.service' });
+    assert.deepEqual({ ...enrichConnEvent(e, event(0, id, t0 + 1500e6)).container }, { cgroupPath: late, runtime: 'systemd', unit: 'late.service' });
     assert.equal(e.stats().cgroup.walks, walks + 1);
   } finally {
     e.close();
@@ -148,6 +149,6 @@ test('a cgroup created after the last walk is found by the next walk, at most on
 });
 
 test('an id that names no cgroup is unknown, not an error', { skip }, () => {
-  const ev = enricher.enrich(event(0, 0x7fff_ffff_ffff));
+  const ev = enrichConnEvent(enricher, event(0, 0x7fff_ffff_ffff));
   assert.deepEqual({ ...ev.container }, { cgroupPath: '', runtime: 'unknown' });
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, test } from 'node:test';
 import type { ExporterConfig } from '../../../src/config/types';
 import { type LogLevel, setLogSink } from '../../../src/log';
-import { ATTR, METRIC } from '../../../src/telemetry/generated';
+import { ATTR, METRIC } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, otlpGrpc, otlpHttp } from './fixtures';

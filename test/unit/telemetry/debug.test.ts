@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ExporterConfig } from '../../../src/config/types';
-import { errnoName } from '../../../src/telemetry/errno';
+import { errnoName } from '../../../src/wire/errno-names';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { agentConfig, connEvent, newSock, outboundLifecycle } from './fixtures';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ExporterConfig } from '../../../src/config/types';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
-import { ATTR, EVENT, EVENTS, METRIC, METRICS, type MetricName } from '../../../src/telemetry/generated';
+import { ATTR, EVENT, EVENTS, METRIC, METRICS, type MetricName } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, otlpHttp, outboundLifecycle } from './fixtures';

@@ -1,5 +1,7 @@
 // Building blocks for the telemetry tests: an AgentConfig around given exporters, and connection events.
-import type { AgentConfig, ConnectionsReceiverConfig, ExporterConfig, PacketFateReceiverConfig, PipelineConfig, ReceiverConfig, TlsSettings } from '../../../src/config/types';
+import type { AgentConfig, ExporterConfig, PipelineConfig, ReceiverConfig, TlsSettings } from '../../../src/config/types';
+import type { ConnectionsReceiverConfig } from '../../../src/receivers/connections/config';
+import type { PacketFateReceiverConfig } from '../../../src/receivers/packet_fate/config';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
 
 export const INSECURE: TlsSettings = { insecure: true, insecure_skip_verify: false, ca_file: '', cert_file: '', key_file: '', server_name_override: '' };

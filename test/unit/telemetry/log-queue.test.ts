@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { type LogLevel, setLogSink } from '../../../src/log';
-import { ATTR, METRIC } from '../../../src/telemetry/generated';
+import { ATTR, METRIC } from '../../../src/catalogue/generated';
 import { LOG_QUEUE_CAPACITY } from '../../../src/telemetry/log-queue';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { type LogLevel, setLogSink } from '../../../src/log';
-import { ATTR, EVENT, METRIC } from '../../../src/telemetry/generated';
+import { ATTR, EVENT, METRIC } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, outboundLifecycle, receiver } from './fixtures';

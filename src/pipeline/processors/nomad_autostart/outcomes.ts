@@ -1,5 +1,5 @@
 // How wakes and sleeps end (the values of netwatch.nomad.autostart.outcome).
-import type { NOMAD_AUTOSTART_OUTCOME_VALUES } from '../../../telemetry/generated';
+import type { NOMAD_AUTOSTART_OUTCOME_VALUES } from '../../../catalogue/generated';
 
 export type Outcome = (typeof NOMAD_AUTOSTART_OUTCOME_VALUES)[number];
 

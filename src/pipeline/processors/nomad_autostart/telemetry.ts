@@ -3,9 +3,9 @@
 // per sleep. A trigger costs one map lookup with a key built at startup.
 import type { Attributes } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { type AttributeSource, HistogramTable, SumTable } from '../../../telemetry/aggregate';
-import { ATTR, EVENT, EVENTS, METRIC, METRICS, type EventName, type MetricName } from '../../../telemetry/generated';
-import type { ProcessorTelemetry } from '../../../telemetry/processor-telemetry';
+import { type AttributeSource, HistogramTable, SumTable } from '../../aggregate';
+import { ATTR, EVENT, EVENTS, METRIC, METRICS, type EventName, type MetricName } from '../../../catalogue/generated';
+import type { ProcessorTelemetry } from '../../processor-telemetry';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import type { CompiledRule, TriggerKind } from './rules';
 
