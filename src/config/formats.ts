@@ -1,6 +1,6 @@
-// The convict formats every schema uses, registered once under `nw.*` names (never clobbering
-// convict's own `port`, `int`, ...). Named formats matter: convict coerces string input by the
-// format's *name* only for its built-ins, so `seed_existing: "no"` can never silently become true.
+// The formats every schema uses, by `nw.*` name (never clobbering convict's own `port`, `int`, ...).
+// section.ts calls them directly and never coerces, so `seed_existing: "no"` can never silently
+// become true; they are also registered with convict, so convict itself accepts the same schemas.
 import convict from 'convict';
 import { isIP } from 'node:net';
 import { cidrProblem } from './cidr';
@@ -17,7 +17,9 @@ export type TextPolicy = 'text' | 'value' | 'nested';
 
 interface FormatDef {
   policy: TextPolicy;
-  /** Throws an Error whose message is one line, without the key path (convict prepends it). */
+  /** The value is a mapping of names (which may contain dots) to values; the file's entries merge over the default's. */
+  mapping?: true;
+  /** Throws an Error whose message is one line, without the key path (section.ts prepends it). */
   validate(x: unknown): void;
 }
 
@@ -165,9 +167,10 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (typeof x !== 'string' || (!HOSTNAME.test(x) && isIP(x) === 0)) fail(`must be an IP address or a host name (without a port), got ${describe(x)}`);
     },
   },
-  'nw.string-map': { policy: 'text', validate: (x) => stringMap(x, (k) => (k === '' ? 'names must not be empty' : undefined)) },
+  'nw.string-map': { policy: 'text', mapping: true, validate: (x) => stringMap(x, (k) => (k === '' ? 'names must not be empty' : undefined)) },
   'nw.header-map': {
     policy: 'text',
+    mapping: true,
     validate: (x) =>
       stringMap(
         x,
@@ -254,15 +257,20 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
 
 
 let registered = false;
-/** Idempotent; section.ts calls it before building any convict instance. */
+/** Idempotent: lets convict load the same schemas (a unit test builds every schema with it). */
 export function registerFormats(): void {
   if (registered) return;
   registered = true;
   for (const [name, def] of Object.entries(FORMATS)) convict.addFormat({ name, validate: (x: unknown) => def.validate(x) });
 }
 
-/** The format's complaint about `x`, if any (for values section.ts must not hand to convict). */
+/**
+ * The format's complaint about `x`, if any. Built-in `Object` (convict's format for a map whose
+ * values are mappings, e.g. per-metric switches) only asks for a mapping: its entries are checked
+ * by the component, each against its own schema.
+ */
 export function formatProblem(format: unknown, x: unknown): string | undefined {
+  if (format === Object) return isMapping(x) ? undefined : `must be a mapping (name: settings lines), got ${describe(x)}`;
   const def = typeof format === 'string' ? FORMATS[format] : undefined;
   if (!def) return `has the wrong shape: got ${describe(x)}`;
   try {
@@ -273,7 +281,12 @@ export function formatProblem(format: unknown, x: unknown): string | undefined {
   }
 }
 
-/** Built-in `Object` (maps whose values are mappings, which convict can only hold as format Object) is checked later, per entry. */
+/** Whether a setting of this format holds a mapping of names (anything else given a mapping is wrong). */
+export function takesMapping(format: unknown): boolean {
+  return format === Object || (typeof format === 'string' && FORMATS[format]?.mapping === true);
+}
+
+/** Maps of mappings (format Object) resolve their text later, per entry, by their own schema. */
 export function policyOf(format: unknown): TextPolicy {
   if (typeof format === 'string' && FORMATS[format]) return FORMATS[format].policy;
   if (format === Object) return 'nested';

@@ -1,5 +1,6 @@
-// agent.yaml → AgentConfig: YAML, env substitution, one convict schema per component, pipelines,
-// then every problem at once in a single ConfigError, or a deeply frozen config.
+// agent.yaml → AgentConfig: YAML, env substitution, one convict-shaped schema per component
+// (walked by section.ts), pipelines, then every problem at once in a single ConfigError, or a
+// deeply frozen config.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors';
 import type { BuildContext, ComponentKind } from './component';

@@ -90,7 +90,7 @@ test('bad destinations say what to write instead', () => {
   ]);
 });
 
-test('every problem of every rule is reported together', () => {
+test('every problem of every rule is reported together, in file order', () => {
   const body = `    rules:
       - { name: a, match: { sni: [bad_name.example.com] }, job: a }
       - { match: { syn_to_port: 70000 }, job: b, group: b, cooldown: soon }
@@ -98,8 +98,8 @@ test('every problem of every rule is reported together', () => {
   assert.deepEqual(problems(body), [
     'processors.nomad_autostart.rules[0].match.sni: "bad_name.example.com": labels are letters, digits and hyphens, not starting or ending with a hyphen (IDNs as xn-- A-labels)',
     'processors.nomad_autostart.rules[0].group: is required: the task group of the job to scale',
-    'processors.nomad_autostart.rules[1].cooldown: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "soon"',
     'processors.nomad_autostart.rules[1].match.syn_to_port: ports must be whole numbers from 1 to 65535; got 70000',
+    'processors.nomad_autostart.rules[1].cooldown: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "soon"',
     "processors.nomad_autostart.rules[1].name: is required: a name for this rule (it is written in logs, metrics and Nomad's scaling history)",
   ]);
 });
