@@ -4,7 +4,7 @@
 // or metric names are plain keys here).
 import type convict from 'convict';
 import { formatProblem, policyOf, takesMapping } from './formats';
-import { describe, isMapping, joinPath, unknownKeyMessage, type Problem } from './problems';
+import { describe, isMapping, joinPath, list, unknownKeyMessage, type Problem } from './problems';
 import { TypedText } from './typed-text';
 
 /** A convict-shaped schema plus what the loader needs to word messages about defaults that came from OTEL_* variables. */
@@ -95,7 +95,7 @@ class Walk {
     const v = raw instanceof TypedText ? raw.value : raw;
     if (v === null || v === undefined) return this.mapping(schema, {}, rel, path);
     if (isMapping(v)) return this.mapping(schema, v, rel, path);
-    this.problems.push({ path, message: `must be a mapping (key: value lines), got ${describe(v)}` });
+    this.problems.push({ path, message: `must be a mapping (key: value lines) with keys among ${list(Object.keys(schema))}, got ${describe(v)}` });
     this.invalid.add(rel);
     return this.mapping(schema, {}, rel, path);
   }

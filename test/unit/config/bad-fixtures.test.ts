@@ -96,6 +96,12 @@ const EXPECTED: Record<string, string[]> = {
   'packet-fate-seed-existing.yaml': [
     'receivers.packet_fate.seed_existing: unknown key; seed_existing is a setting of the connections receiver; valid keys here: ring_buffer_size, poll_interval, interval, sample_per_interval, table_size, ignore_reasons, include, metrics, events',
   ],
+  'resource-attribute-with-a-nested-value.yaml': ['service.telemetry.resource: the value of "service.name" must be a single value (text), not a mapping'],
+  'header-with-a-dotted-name-and-a-list-value.yaml': ['exporters.otlp.headers: the value of "x.tenant.id" must be a single value (text), not a list'],
+  'dotted-key-instead-of-nesting.yaml': [
+    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
+  ],
+  'nested-settings-not-a-mapping.yaml': ['receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list'],
   'server-port-taken-by-prometheus.yaml': [
     'service.server.port: 9465 is also the port of exporter prometheus (127.0.0.1:9465); give the server or the exporter another port',
   ],

@@ -50,7 +50,7 @@ test('unknown keys, bad values and non-mappings are all reported, each at its ke
     'x.every: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "soon"',
     'x.nope: unknown key; valid keys here: size, every, labels, switches, group',
     'x.group.on: must be true or false, got "yes"',
-    'x.group.deeper: must be a mapping (key: value lines), got a list',
+    'x.group.deeper: must be a mapping (key: value lines) with keys among name, got a list',
     'x.size: must be a whole number of at least 1, got 0',
   ]);
 });
