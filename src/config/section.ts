@@ -3,7 +3,7 @@
 // its full key path and no key is ever re-read as a dotted path (map keys such as `service.name`
 // or metric names are plain keys here).
 import type convict from 'convict';
-import { formatProblem, policyOf, takesMapping } from './formats';
+import { formatProblems, policyOf, takesMapping, type FormatProblem } from './formats';
 import { describe, isMapping, joinPath, list, unknownKeyMessage, type Problem } from './problems';
 import { TypedText } from './typed-text';
 
@@ -105,32 +105,38 @@ class Walk {
     let v = resolveLeaf(node.format, raw);
     if (v === undefined) return undefined;
     // A mapping where one value belongs would otherwise be judged by a format written for scalars and lists.
-    if (isMapping(v) && !takesMapping(node.format)) return this.reject(node, rel, path, formatProblem(node.format, v) ?? 'must not be a mapping');
+    if (isMapping(v) && !takesMapping(node.format)) {
+      const why = formatProblems(node.format, v);
+      return this.reject(node, rel, path, why.length ? why : [{ message: 'must not be a mapping' }]);
+    }
     this.provided.add(rel);
     // Map settings merge over their default (resource and headers over their OTEL_* values); the file's entries win.
     if (isMapping(v) && isMapping(node.default)) v = { ...(copy(node.default) as Record<string, unknown>), ...v };
-    const why = formatProblem(node.format, v);
-    return why === undefined ? v : this.reject(node, rel, path, why);
+    const why = formatProblems(node.format, v);
+    return why.length === 0 ? v : this.reject(node, rel, path, why);
   }
 
   /** Reports a value the file gave and puts the default in its place (not judged again: the file's value is what is wrong). */
-  private reject(node: Leaf, rel: string, path: string, message: string): unknown {
-    this.problems.push({ path, message });
+  private reject(node: Leaf, rel: string, path: string, why: readonly FormatProblem[]): unknown {
+    for (const p of why) this.problems.push(placed(path, p));
     this.invalid.add(rel);
     return copy(node.default);
   }
 
   private byDefault(node: Leaf, rel: string, path: string): unknown {
     const v = copy(node.default);
-    const why = formatProblem(node.format, v);
-    if (why !== undefined) {
+    const why = formatProblems(node.format, v);
+    if (why.length) {
       const origin = this.spec.origins?.[rel];
-      this.defaultProblems.push({ path, message: origin ? `${why} (this default comes from ${origin})` : why });
+      for (const p of why) this.defaultProblems.push(placed(path, origin ? { ...p, message: `${p.message} (this default comes from ${origin})` } : p));
       this.invalid.add(rel);
     }
     return v;
   }
 }
+
+/** A problem with one item of a list is reported at that item (`ports[1]`). */
+const placed = (path: string, p: FormatProblem): Problem => ({ path: p.index === undefined ? path : joinPath(path, p.index), message: p.message });
 
 /** `include.process_pid: true` where `include: {process_pid: true}` was meant: keys are never split at dots. */
 function nestingHint(schema: SchemaNode, key: string): string | undefined {

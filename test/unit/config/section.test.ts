@@ -34,7 +34,7 @@ const spec = (extra: Partial<SchemaSpec<Settings>> = {}): SchemaSpec<Settings> =
   ...extra,
 });
 
-const messages = (input: unknown, s = spec()): string[] => checkSection(s, input, 'x').problems.map((p) => `${p.path}: ${p.message}`);
+const messages = <S>(input: unknown, s: SchemaSpec<S> = spec() as SchemaSpec<S>): string[] => checkSection(s, input, 'x').problems.map((p) => `${p.path}: ${p.message}`);
 
 test('an empty section gets every default, copied so that a frozen config never shares the schema', () => {
   const s = spec();
@@ -52,6 +52,25 @@ test('unknown keys, bad values and non-mappings are all reported, each at its ke
     'x.group.on: must be true or false, got "yes"',
     'x.group.deeper: must be a mapping (key: value lines) with keys among name, got a list',
     'x.size: must be a whole number of at least 1, got 0',
+  ]);
+});
+
+test('a bad item of a list is reported at its index, each one, and a bad default names its origin there too', () => {
+  const s: SchemaSpec<{ ports: number[]; rules: unknown[] }> = {
+    schema: {
+      ports: { doc: 'Ports.', format: 'nw.port-list', default: [0] },
+      rules: { doc: 'Rules.', format: 'nw.rule-list', default: [] },
+    },
+    origins: { ports: 'PORTS' },
+  };
+  assert.deepEqual(messages({ rules: [{ process: ['a'] }, 'curl'] }, s), [
+    'x.rules[1]: must be a rule (a mapping) such as {process: [curl]}, got "curl"',
+    'x.ports[0]: must be a port number from 1 to 65535, got 0 (this default comes from PORTS)',
+  ]);
+  assert.deepEqual(messages({ ports: [443, 0, 70000, 'https'] }, s), [
+    'x.ports[1]: must be a port number from 1 to 65535, got 0',
+    'x.ports[2]: must be a port number from 1 to 65535, got 70000',
+    'x.ports[3]: must be a port number from 1 to 65535, got "https"',
   ]);
 });
 
