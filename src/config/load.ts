@@ -70,7 +70,7 @@ function topLevel(tree: unknown, problems: Problem[]): Record<string, unknown> {
     return {};
   }
   for (const key of Object.keys(tree)) {
-    if (!(TOP_LEVEL as readonly string[]).includes(key)) problems.push({ path: key, message: unknownKeyMessage(key, TOP_LEVEL, TOP_LEVEL_HINTS[key]).replace('unknown key', 'unknown top-level key') });
+    if (!(TOP_LEVEL as readonly string[]).includes(key)) problems.push({ path: key, message: unknownKeyMessage(key, TOP_LEVEL, Object.hasOwn(TOP_LEVEL_HINTS, key) ? TOP_LEVEL_HINTS[key] : undefined).replace('unknown key', 'unknown top-level key') });
   }
   return tree;
 }

@@ -74,7 +74,7 @@ class Walk {
       const keyRel = rel ? `${rel}.${key}` : key;
       const keyPath = joinPath(path, key);
       const node = Object.hasOwn(schema, key) ? schema[key] : undefined;
-      if (node === undefined) this.problems.push({ path: keyPath, message: unknownKeyMessage(key, Object.keys(schema), this.spec.hints?.[keyRel] ?? nestingHint(schema, key)) });
+      if (node === undefined) this.problems.push({ path: keyPath, message: unknownKeyMessage(key, Object.keys(schema), this.hint(schema, key, keyRel)) });
       else if (isLeaf(node)) {
         const v = this.leaf(node, raw, keyRel, keyPath);
         if (v !== undefined) given.set(key, v);
@@ -88,6 +88,12 @@ class Walk {
       else out[key] = this.mapping(node as SchemaNode, {}, keyRel, joinPath(path, key));
     }
     return out;
+  }
+
+  private hint(schema: SchemaNode, key: string, rel: string): string | undefined {
+    // Own keys only: a key such as toString must not find Object.prototype's.
+    const hints = this.spec.hints;
+    return hints && Object.hasOwn(hints, rel) ? hints[rel] : nestingHint(schema, key);
   }
 
   /** A nested group of settings; anything but a mapping is reported once and the group takes its defaults. */

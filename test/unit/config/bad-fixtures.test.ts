@@ -102,6 +102,10 @@ const EXPECTED: Record<string, string[]> = {
     'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
   ],
   'nested-settings-not-a-mapping.yaml': ['receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list'],
+  'unknown-key-named-like-a-javascript-method.yaml': [
+    'toString: unknown top-level key; valid keys here: receivers, processors, exporters, service',
+    'exporters.debug.valueOf: unknown key; valid keys here: verbosity',
+  ],
   'server-port-taken-by-prometheus.yaml': [
     'service.server.port: 9465 is also the port of exporter prometheus (127.0.0.1:9465); give the server or the exporter another port',
   ],
