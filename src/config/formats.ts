@@ -275,9 +275,9 @@ export function registerFormats(): void {
 }
 
 /**
- * What the format finds wrong with `x` (nothing when it is valid). Built-in `Object` (convict's format for a map whose
- * values are mappings, e.g. per-metric switches) only asks for a mapping: its entries are checked
- * by the component, each against its own schema.
+ * What the format finds wrong with `x` (nothing when it is valid). Built-in `Object` (convict's
+ * format for a map whose values are mappings, e.g. per-metric switches) only asks for a mapping:
+ * its entries are checked by the component, each against its own schema.
  */
 export function formatProblems(format: unknown, x: unknown): readonly FormatProblem[] {
   if (format === Object) return isMapping(x) ? [] : [{ message: `must be a mapping (name: settings lines), got ${describe(x)}` }];
