@@ -150,16 +150,16 @@ function nestingHint(schema: SchemaNode, key: string): string | undefined {
   if (parts.length < 2) return undefined;
   const names: string[] = [];
   let node: unknown = schema;
-  for (let i = 0; i < parts.length; i++) {
+  for (const [i, part] of parts.entries()) {
     if (isLeaf(node)) {
       // A map setting takes the rest as one name (metric names and resource keys have dots).
       if (!takesMapping(node.format)) return undefined;
       names.push(parts.slice(i).join('.'));
       break;
     }
-    if (!isMapping(node) || !Object.hasOwn(node, parts[i])) return undefined;
-    names.push(parts[i]);
-    node = node[parts[i]];
+    if (!isMapping(node) || !Object.hasOwn(node, part)) return undefined;
+    names.push(part);
+    node = node[part];
   }
   const last = names.pop()!;
   return `keys are not split at dots, so nest it: ${names.reduceRight((inner, name) => `${name}: {${inner}}`, `${last}: ...`)}`;
