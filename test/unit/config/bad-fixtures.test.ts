@@ -40,7 +40,10 @@ const EXPECTED: Record<string, string[]> = {
     'processors.filter.exclude[0]: an empty rule matches every event (so everything would be dropped); give at least one of process, container_id, container_runtime, nomad_job, ports, cidrs, direction, transport',
   ],
   'rules-not-a-list.yaml': ['processors.filter.include: must be a list of rules; start each rule with "- " (a list item)'],
-  'filter-rule-that-is-not-a-mapping.yaml': ['processors.filter.exclude[1]: must be a rule (a mapping) such as {process: [curl]}, got "curl"'],
+  'filter-rule-that-is-not-a-mapping.yaml': [
+    'processors.filter.exclude[0]: must be a rule (a mapping) such as {process: [curl]}, got "curl"',
+    'processors.filter.exclude[1]: an empty rule matches every event (so everything would be dropped); give at least one of process, container_id, container_runtime, nomad_job, ports, cidrs, direction, transport',
+  ],
   'insecure-with-https-endpoint.yaml': [
     'exporters.otlp.tls.insecure: is true, but the endpoint "https://collector.example.com:4317" asks for TLS; change the endpoint to http:// or remove tls.insecure',
   ],
