@@ -1,4 +1,4 @@
-// What a component type contributes to the loader: its convict schema and how settings become config.
+// What a component type contributes to the loader: its convict-shaped schema and how settings become config.
 import type { OtelEnv } from './otel-env';
 import type { Problem } from './problems';
 import type { SchemaSpec } from './section';
@@ -15,7 +15,7 @@ export interface BuildContext {
   provided: ReadonlySet<string>;
   /** Settings that failed their format (now holding defaults): skip cross-field rules involving them. */
   invalid: ReadonlySet<string>;
-  /** Add problems found after convict's checks (cross-field rules, nested entries). */
+  /** Add problems found after the schema walk (cross-field rules, nested entries). */
   problems: Problem[];
 }
 

@@ -1,6 +1,6 @@
-// The convict formats every schema uses, registered once under `nw.*` names (never clobbering
-// convict's own `port`, `int`, ...). Named formats matter: convict coerces string input by the
-// format's *name* only for its built-ins, so `seed_existing: "no"` can never silently become true.
+// The formats every schema uses, by `nw.*` name (never clobbering convict's own `port`, `int`, ...).
+// section.ts calls them directly and never coerces, so `seed_existing: "no"` can never silently
+// become true; they are also registered with convict, so convict itself accepts the same schemas.
 import convict from 'convict';
 import { isIP } from 'node:net';
 import { cidrProblem } from './cidr';
@@ -17,12 +17,31 @@ export type TextPolicy = 'text' | 'value' | 'nested';
 
 interface FormatDef {
   policy: TextPolicy;
-  /** Throws an Error whose message is one line, without the key path (convict prepends it). */
+  /** The value is a mapping of names (which may contain dots) to values; the file's entries merge over the default's. */
+  mapping?: true;
+  /** Throws an Error whose message is one line, without the key path (section.ts prepends it). */
   validate(x: unknown): void;
 }
 
 function fail(message: string): never {
   throw new Error(message);
+}
+
+/** One thing wrong with a value; `index` places it at one item of a list (`ports[1]`), else at the setting. */
+export interface FormatProblem {
+  index?: number;
+  message: string;
+}
+
+/** Thrown for problems with single items of a list, so each is reported at its own index. */
+class ItemProblems extends Error {
+  constructor(readonly items: readonly Required<FormatProblem>[]) {
+    super(items.map((p) => `item ${p.index}: ${p.message}`).join('; ')); // as convict would show it
+  }
+}
+
+function failItems(items: Required<FormatProblem>[]): void {
+  if (items.length) throw new ItemProblems(items);
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
@@ -34,15 +53,25 @@ function bool(x: unknown): void {
 
 function stringList(x: unknown, what: string, each?: (s: string) => string | undefined): void {
   if (!Array.isArray(x)) fail(`must be a list of ${what}, e.g. [${typeof x === 'string' || typeof x === 'number' ? x : '...'}], got ${describe(x)}`);
-  const bad: string[] = [];
-  x.forEach((item, i) => {
-    if (typeof item !== 'string' || item === '') bad.push(`item ${i} must be a non-empty string, got ${describe(item)}`);
-    else {
-      const why = each?.(item);
-      if (why) bad.push(why);
-    }
+  const bad: Required<FormatProblem>[] = [];
+  x.forEach((item, index) => {
+    const message = typeof item !== 'string' || item === '' ? `must be a non-empty string, got ${describe(item)}` : each?.(item);
+    if (message) bad.push({ index, message });
   });
-  if (bad.length) fail(bad.join('; '));
+  failItems(bad);
+}
+
+const isPort = (p: unknown): boolean => isInt(p) && p >= 1 && p <= 65535;
+const portProblem = (p: unknown): string => `must be a port number from 1 to 65535, got ${describe(p)}`;
+
+function portItems(x: readonly unknown[]): void {
+  failItems(x.flatMap((p, index) => (isPort(p) ? [] : [{ index, message: portProblem(p) }])));
+}
+
+/** A list of rules; the component checks each item against its own schema, so a bad one leaves the others checked. */
+function ruleList(x: unknown): void {
+  if (isMapping(x)) fail('must be a list of rules; start each rule with "- " (a list item)');
+  if (!Array.isArray(x)) fail(`must be a list of rules, got ${describe(x)}`);
 }
 
 function oneOf(values: readonly string[]): (x: unknown) => void {
@@ -111,7 +140,7 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   },
   'nw.port': {
     policy: 'value',
-    validate: (x) => (isInt(x) && x >= 1 && x <= 65535 ? undefined : fail(`must be a port number from 1 to 65535, got ${describe(x)}`)),
+    validate: (x) => (isPort(x) ? undefined : fail(portProblem(x))),
   },
   'nw.ring-buffer-size': {
     policy: 'value',
@@ -165,9 +194,10 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (typeof x !== 'string' || (!HOSTNAME.test(x) && isIP(x) === 0)) fail(`must be an IP address or a host name (without a port), got ${describe(x)}`);
     },
   },
-  'nw.string-map': { policy: 'text', validate: (x) => stringMap(x, (k) => (k === '' ? 'names must not be empty' : undefined)) },
+  'nw.string-map': { policy: 'text', mapping: true, validate: (x) => stringMap(x, (k) => (k === '' ? 'names must not be empty' : undefined)) },
   'nw.header-map': {
     policy: 'text',
+    mapping: true,
     validate: (x) =>
       stringMap(
         x,
@@ -182,17 +212,15 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
     policy: 'value',
     validate: (x) => {
       if (!Array.isArray(x)) fail(`must be a list of ports, e.g. [${isInt(x) ? x : 443}], got ${describe(x)}`);
-      const bad = x.filter((p) => !(isInt(p) && p >= 1 && p <= 65535));
-      if (bad.length) fail(`ports must be whole numbers from 1 to 65535; got ${bad.map(describe).join(', ')}`);
+      portItems(x);
     },
   },
   'nw.port-or-list': {
     policy: 'value',
     validate: (x) => {
-      const ports = Array.isArray(x) ? x : [x];
-      if (x === null || (typeof x !== 'number' && !Array.isArray(x))) fail(`must be a port or a list of ports, e.g. 5432 or [5432, 5433], got ${describe(x)}`);
-      const bad = ports.filter((p) => !(isInt(p) && p >= 1 && p <= 65535));
-      if (bad.length) fail(`ports must be whole numbers from 1 to 65535; got ${bad.map(describe).join(', ')}`);
+      if (Array.isArray(x)) return portItems(x);
+      if (typeof x !== 'number') fail(`must be a port or a list of ports, e.g. 5432 or [5432, 5433], got ${describe(x)}`);
+      if (!isPort(x)) fail(portProblem(x));
     },
   },
   'nw.server-name-list': { policy: 'text', validate: (x) => stringList(x, 'server names', serverNameProblem) },
@@ -210,15 +238,7 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.wait-for': { policy: 'text', validate: oneOf(['running', 'healthy', 'none']) },
   'nw.idle-scale-down': { policy: 'text', validate: oneOf(['woken', 'any']) },
   'nw.tc-attach-mode': { policy: 'text', validate: oneOf(['auto', 'tcx', 'clsact']) },
-  'nw.autostart-rules': {
-    policy: 'nested',
-    validate: (x) => {
-      if (isMapping(x)) fail('must be a list of rules; start each rule with "- " (a list item)');
-      if (!Array.isArray(x)) fail(`must be a list of rules, got ${describe(x)}`);
-      const bad = x.map((r, i) => (isMapping(r) ? -1 : i)).filter((i) => i >= 0);
-      if (bad.length) fail(`every rule must be a mapping such as {name: web, match: {sni: [app.example.com]}, job: web, group: web}; item${bad.length > 1 ? 's' : ''} ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not`);
-    },
-  },
+  'nw.autostart-rules': { policy: 'nested', validate: ruleList },
   'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },
   'nw.table-size': {
     policy: 'value',
@@ -227,15 +247,7 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.direction-list': { policy: 'text', validate: oneOfList(['outbound', 'inbound']) },
   'nw.transport-list': { policy: 'text', validate: oneOfList(['tcp', 'udp']) },
   'nw.runtime-list': { policy: 'text', validate: oneOfList(CONTAINER_RUNTIMES) },
-  'nw.rule-list': {
-    policy: 'nested',
-    validate: (x) => {
-      if (isMapping(x)) fail('must be a list of rules; start each rule with "- " (a list item)');
-      if (!Array.isArray(x)) fail(`must be a list of rules, got ${describe(x)}`);
-      const bad = x.map((r, i) => (isMapping(r) ? -1 : i)).filter((i) => i >= 0);
-      if (bad.length) fail(`every rule must be a mapping such as {process: [curl]}; item${bad.length > 1 ? 's' : ''} ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not`);
-    },
-  },
+  'nw.rule-list': { policy: 'nested', validate: ruleList },
   /** '' (off) or a bearer token: at least 16 characters, no spaces (RFC 6750 token68 characters). */
   'nw.bearer-token': {
     policy: 'text',
@@ -255,26 +267,36 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
 
 
 let registered = false;
-/** Idempotent; section.ts calls it before building any convict instance. */
+/** Idempotent: lets convict load the same schemas (a unit test builds every schema with it). */
 export function registerFormats(): void {
   if (registered) return;
   registered = true;
   for (const [name, def] of Object.entries(FORMATS)) convict.addFormat({ name, validate: (x: unknown) => def.validate(x) });
 }
 
-/** The format's complaint about `x`, if any (for values section.ts must not hand to convict). */
-export function formatProblem(format: unknown, x: unknown): string | undefined {
+/**
+ * What the format finds wrong with `x` (nothing when it is valid). Built-in `Object` (convict's
+ * format for a map whose values are mappings, e.g. per-metric switches) only asks for a mapping:
+ * its entries are checked by the component, each against its own schema.
+ */
+export function formatProblems(format: unknown, x: unknown): readonly FormatProblem[] {
+  if (format === Object) return isMapping(x) ? [] : [{ message: `must be a mapping (name: settings lines), got ${describe(x)}` }];
   const def = typeof format === 'string' ? FORMATS[format] : undefined;
-  if (!def) return `has the wrong shape: got ${describe(x)}`;
+  if (!def) return [{ message: `has the wrong shape: got ${describe(x)}` }];
   try {
     def.validate(x);
-    return undefined;
+    return [];
   } catch (e) {
-    return (e as Error).message;
+    return e instanceof ItemProblems ? e.items : [{ message: (e as Error).message }];
   }
 }
 
-/** Built-in `Object` (maps whose values are mappings, which convict can only hold as format Object) is checked later, per entry. */
+/** Whether a setting of this format holds a mapping of names (anything else given a mapping is wrong). */
+export function takesMapping(format: unknown): boolean {
+  return format === Object || (typeof format === 'string' && FORMATS[format]?.mapping === true);
+}
+
+/** Maps of mappings (format Object) resolve their text later, per entry, by their own schema. */
 export function policyOf(format: unknown): TextPolicy {
   if (typeof format === 'string' && FORMATS[format]) return FORMATS[format].policy;
   if (format === Object) return 'nested';

@@ -1,5 +1,6 @@
-// agent.yaml → AgentConfig: YAML, env substitution, one convict schema per component, pipelines,
-// then every problem at once in a single ConfigError, or a deeply frozen config.
+// agent.yaml → AgentConfig: YAML, env substitution, one convict-shaped schema per component
+// (walked by section.ts), pipelines, then every problem at once in a single ConfigError, or a
+// deeply frozen config.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors';
 import type { BuildContext, ComponentKind } from './component';
@@ -69,7 +70,7 @@ function topLevel(tree: unknown, problems: Problem[]): Record<string, unknown> {
     return {};
   }
   for (const key of Object.keys(tree)) {
-    if (!(TOP_LEVEL as readonly string[]).includes(key)) problems.push({ path: key, message: unknownKeyMessage(key, TOP_LEVEL, TOP_LEVEL_HINTS[key]).replace('unknown key', 'unknown top-level key') });
+    if (!(TOP_LEVEL as readonly string[]).includes(key)) problems.push({ path: key, message: unknownKeyMessage(key, TOP_LEVEL, Object.hasOwn(TOP_LEVEL_HINTS, key) ? TOP_LEVEL_HINTS[key] : undefined).replace('unknown key', 'unknown top-level key') });
   }
   return tree;
 }

@@ -1,5 +1,5 @@
-// The configuration reference, rendered from the same convict schemas the loader validates
-// with, so the docs cannot drift from the code (written to config/reference.md by the generator).
+// The configuration reference, rendered from the same convict-shaped schemas the loader walks,
+// so the docs cannot drift from the code (written to config/reference.md by the generator).
 import { KINDS, KIND_ORDER } from './registry';
 import { readOtelEnv } from './otel-env';
 import { serviceSpec } from './schemas/service';

@@ -1,11 +1,13 @@
-// Checks one mapping of agent.yaml against one convict schema, strictly, and returns every
-// problem with its full key path instead of convict's single thrown Error.
-import convict from 'convict';
-import { formatProblem, policyOf, registerFormats } from './formats';
-import { describe, isMapping, joinPath, unknownKeyMessage, type Problem } from './problems';
+// Checks one mapping of agent.yaml against one convict-shaped schema (`doc`, `format`, `default`
+// per key) by walking the schema and the file's tree together, so every problem is collected with
+// its full key path and no key is ever re-read as a dotted path (map keys such as `service.name`
+// or metric names are plain keys here).
+import type convict from 'convict';
+import { formatProblems, policyOf, takesMapping, type FormatProblem } from './formats';
+import { describe, isMapping, joinPath, list, unknownKeyMessage, type Problem } from './problems';
 import { TypedText } from './typed-text';
 
-/** A convict schema plus what the loader needs to word messages about defaults that came from OTEL_* variables. */
+/** A convict-shaped schema plus what the loader needs to word messages about defaults that came from OTEL_* variables. */
 export interface SchemaSpec<S> {
   schema: convict.Schema<S>;
   /** Setting (relative dotted path) → the env var its default came from, to say so when that default is invalid. */
@@ -28,126 +30,139 @@ export interface Checked<S> {
   problems: Problem[];
   /** Relative paths of the leaves the file set. */
   provided: ReadonlySet<string>;
-  /** Relative paths of the leaves that failed their format. */
+  /** Relative paths of the settings that failed their format or shape (they hold their defaults). */
   invalid: ReadonlySet<string>;
 }
 
 type SchemaNode = Record<string, unknown>;
-const isLeaf = (node: unknown): node is SchemaNode => isMapping(node) && 'default' in node;
-
-// convict walks its instance by dotted paths, so a map key such as `service.name` (resource) or
-// a metric name would be read as nesting and crash it. Keys inside map-valued settings travel
-// through convict with their dots swapped for a private-use character and are restored after.
-const DOT = '\uE000';
-const MAP_FORMATS: ReadonlySet<unknown> = new Set<unknown>([Object, 'nw.string-map', 'nw.header-map']);
-const isMapLeaf = (node: SchemaNode): boolean => MAP_FORMATS.has(node.format);
-
-function recodeKeys(v: unknown, from: string, to: string): unknown {
-  if (Array.isArray(v)) return v.map((x) => recodeKeys(x, from, to));
-  if (!isMapping(v)) return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.split(from).join(to), recodeKeys(x, from, to)]));
+interface Leaf {
+  doc?: string;
+  format: unknown;
+  default: unknown;
 }
-
-/** Apply `fix` to the value of every map-valued setting in `value` (shaped by `schema`). */
-function mapLeaves(schema: SchemaNode, value: Record<string, unknown>, fix: (v: unknown) => unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...value };
-  for (const [k, node] of Object.entries(schema)) {
-    if (!(k in out)) continue;
-    if (isLeaf(node)) {
-      if (isMapLeaf(node)) out[k] = fix(out[k]);
-    } else if (isMapping(out[k])) out[k] = mapLeaves(node as SchemaNode, out[k] as Record<string, unknown>, fix);
-  }
-  return out;
-}
+/** As convict decides: a node with a `default` is a setting, any other mapping nests settings. */
+const isLeaf = (node: unknown): node is Leaf => isMapping(node) && 'default' in node;
 
 export function checkSection<S>(spec: SchemaSpec<S>, input: unknown, path: string): Checked<S> {
-  registerFormats();
-  const problems: Problem[] = [];
-  const provided = new Set<string>();
-  const invalid = new Set<string>();
-  const prepared = prepare(spec.schema as SchemaNode, input, path, '', spec, problems, provided, invalid);
+  const walk = new Walk(spec);
+  const top = input instanceof TypedText ? input.value : input;
+  let value: Record<string, unknown> | undefined;
+  if (top === null || top === undefined) value = walk.mapping(spec.schema as SchemaNode, {}, '', path);
+  else if (isMapping(top)) value = walk.mapping(spec.schema as SchemaNode, top, '', path);
+  else walk.problems.push({ path, message: `must be ${spec.expected ?? 'a mapping (key: value lines)'}, got ${describe(top)}` });
+  // What the file says first (in file order), then what the environment was to supply.
   for (const [rel, message] of Object.entries(spec.envProblems ?? {})) {
-    if (!provided.has(rel)) problems.push({ path: joinPath(path, rel), message });
+    if (!walk.provided.has(rel)) walk.problems.push({ path: joinPath(path, rel), message });
   }
-  if (prepared === undefined) return { value: undefined, problems, provided, invalid };
-
-  const schema = spec.schema as SchemaNode;
-  const encode = (v: unknown) => recodeKeys(v, '.', DOT);
-  const cfg = convict(forConvict(schema) as convict.Schema<S>, { env: {}, args: [] });
-  try {
-    cfg.load(mapLeaves(schema, prepared, encode));
-    cfg.validate({ allowed: 'strict', output: () => undefined });
-  } catch (e) {
-    for (const line of String((e as Error).message).split('\n')) {
-      if (!line) continue;
-      const { rel, problem } = convictProblem(line.split(DOT).join('.'), path, spec, provided);
-      problems.push(problem);
-      invalid.add(rel);
-      try {
-        cfg.reset(line.slice(0, line.indexOf(': ')) as never);
-      } catch {
-        // not a leaf path (the safety-net messages): nothing to reset
-      }
-    }
-  }
-  const value = mapLeaves(schema, cfg.getProperties() as Record<string, unknown>, (v) => recodeKeys(v, DOT, '.'));
-  return { value: value as S, problems, provided, invalid };
+  const problems = [...walk.problems, ...walk.defaultProblems];
+  return { value: value as S | undefined, problems, provided: walk.provided, invalid: walk.invalid };
 }
 
-/**
- * Resolve TypedText by each setting's format, drop nulls (an empty value means "use the default",
- * as in the collector), and report unknown keys and non-mappings here, once each, with a
- * suggestion (convict would report `foo: {a: 1}` as two undeclared params `foo.a`, `foo.b`).
- */
-function prepare(
-  schema: SchemaNode,
-  input: unknown,
-  path: string,
-  rel: string,
-  spec: SchemaSpec<unknown>,
-  problems: Problem[],
-  provided: Set<string>,
-  invalid: Set<string>,
-): Record<string, unknown> | undefined {
-  const value = input instanceof TypedText ? input.value : input;
-  if (value === null || value === undefined) return {};
-  if (!isMapping(value)) {
-    problems.push({ path, message: `must be ${(rel ? undefined : spec.expected) ?? 'a mapping (key: value lines)'}, got ${describe(value)}` });
-    return undefined;
-  }
-  const out: Record<string, unknown> = {};
-  const known = Object.keys(schema);
-  for (const [key, raw] of Object.entries(value)) {
-    const keyPath = joinPath(path, key);
-    const relKey = rel ? `${rel}.${key}` : key;
-    const node = Object.hasOwn(schema, key) ? schema[key] : undefined;
-    if (node === undefined) {
-      problems.push({ path: keyPath, message: unknownKeyMessage(key, known, spec.hints?.[relKey]) });
-      continue;
+class Walk {
+  readonly problems: Problem[] = [];
+  /** Defaults that fail their own format (one from a bad OTEL_* variable, say), in schema order. */
+  readonly defaultProblems: Problem[] = [];
+  readonly provided = new Set<string>();
+  readonly invalid = new Set<string>();
+
+  constructor(private readonly spec: SchemaSpec<unknown>) {}
+
+  /** One mapping of settings: the file's keys in file order, then defaults for the rest; the result in schema order. */
+  mapping(schema: SchemaNode, input: Readonly<Record<string, unknown>>, rel: string, path: string): Record<string, unknown> {
+    const given = new Map<string, unknown>();
+    for (const [key, raw] of Object.entries(input)) {
+      const keyRel = rel ? `${rel}.${key}` : key;
+      const keyPath = joinPath(path, key);
+      const node = Object.hasOwn(schema, key) ? schema[key] : undefined;
+      if (node === undefined) this.problems.push({ path: keyPath, message: unknownKeyMessage(key, Object.keys(schema), this.hint(schema, key, keyRel)) });
+      else if (isLeaf(node)) {
+        const v = this.leaf(node, raw, keyRel, keyPath);
+        if (v !== undefined) given.set(key, v);
+      } else given.set(key, this.nested(node as SchemaNode, raw, keyRel, keyPath));
     }
+    const out: Record<string, unknown> = {};
+    for (const [key, node] of Object.entries(schema)) {
+      const keyRel = rel ? `${rel}.${key}` : key;
+      if (given.has(key)) out[key] = given.get(key);
+      else if (isLeaf(node)) out[key] = this.byDefault(node, keyRel, joinPath(path, key));
+      else out[key] = this.mapping(node as SchemaNode, {}, keyRel, joinPath(path, key));
+    }
+    return out;
+  }
+
+  private hint(schema: SchemaNode, key: string, rel: string): string | undefined {
+    // Own keys only: a key such as toString must not find Object.prototype's.
+    const hints = this.spec.hints;
+    return hints && Object.hasOwn(hints, rel) ? hints[rel] : nestingHint(schema, key);
+  }
+
+  /** A nested group of settings; anything but a mapping is reported once and the group takes its defaults. */
+  private nested(schema: SchemaNode, raw: unknown, rel: string, path: string): Record<string, unknown> {
+    const v = raw instanceof TypedText ? raw.value : raw;
+    if (v === null || v === undefined) return this.mapping(schema, {}, rel, path);
+    if (isMapping(v)) return this.mapping(schema, v, rel, path);
+    this.problems.push({ path, message: `must be a mapping (key: value lines) with keys among ${list(Object.keys(schema))}, got ${describe(v)}` });
+    this.invalid.add(rel);
+    return this.mapping(schema, {}, rel, path);
+  }
+
+  /** The file's value for one setting, or undefined when it leaves it empty (an empty value means "use the default", as in the collector). */
+  private leaf(node: Leaf, raw: unknown, rel: string, path: string): unknown {
+    let v = resolveLeaf(node.format, raw);
+    if (v === undefined) return undefined;
+    // A mapping where one value belongs would otherwise be judged by a format written for scalars and lists.
+    if (isMapping(v) && !takesMapping(node.format)) {
+      const why = formatProblems(node.format, v);
+      return this.reject(node, rel, path, why.length ? why : [{ message: 'must not be a mapping' }]);
+    }
+    this.provided.add(rel);
+    // Map settings merge over their default (resource and headers over their OTEL_* values); the file's entries win.
+    if (isMapping(v) && isMapping(node.default)) v = { ...(copy(node.default) as Record<string, unknown>), ...v };
+    const why = formatProblems(node.format, v);
+    return why.length === 0 ? v : this.reject(node, rel, path, why);
+  }
+
+  /** Reports a value the file gave and puts the default in its place (not judged again: the file's value is what is wrong). */
+  private reject(node: Leaf, rel: string, path: string, why: readonly FormatProblem[]): unknown {
+    for (const p of why) this.problems.push(placed(path, p));
+    this.invalid.add(rel);
+    return copy(node.default);
+  }
+
+  private byDefault(node: Leaf, rel: string, path: string): unknown {
+    const v = copy(node.default);
+    const why = formatProblems(node.format, v);
+    if (why.length) {
+      const origin = this.spec.origins?.[rel];
+      for (const p of why) this.defaultProblems.push(placed(path, origin ? { ...p, message: `${p.message} (this default comes from ${origin})` } : p));
+      this.invalid.add(rel);
+    }
+    return v;
+  }
+}
+
+/** A problem with one item of a list is reported at that item (`ports[1]`). */
+const placed = (path: string, p: FormatProblem): Problem => ({ path: p.index === undefined ? path : joinPath(path, p.index), message: p.message });
+
+/** `include.process_pid: true` where `include: {process_pid: true}` was meant: keys are never split at dots. */
+function nestingHint(schema: SchemaNode, key: string): string | undefined {
+  const parts = key.split('.');
+  if (parts.length < 2) return undefined;
+  const names: string[] = [];
+  let node: unknown = schema;
+  for (const [i, part] of parts.entries()) {
     if (isLeaf(node)) {
-      const v = resolveLeaf(node.format, raw);
-      if (v === undefined) continue;
-      if (node.format === Object && !isMapping(v)) {
-        problems.push({ path: keyPath, message: `must be a mapping (name: settings lines), got ${describe(v)}` });
-        invalid.add(relKey);
-        continue;
-      }
-      // convict would merge a mapping into a non-map setting key by key instead of rejecting it.
-      if (!isMapLeaf(node) && isMapping(v)) {
-        problems.push({ path: keyPath, message: formatProblem(node.format, v) ?? `must not be a mapping` });
-        invalid.add(relKey);
-        continue;
-      }
-      provided.add(relKey);
-      out[key] = v;
-    } else {
-      const sub = prepare(node as SchemaNode, raw, keyPath, relKey, spec, problems, provided, invalid);
-      if (sub !== undefined) out[key] = sub;
-      else invalid.add(relKey);
+      // A map setting takes the rest as one name (metric names and resource keys have dots).
+      if (!takesMapping(node.format)) return undefined;
+      names.push(parts.slice(i).join('.'));
+      break;
     }
+    if (!isMapping(node) || !Object.hasOwn(node, part)) return undefined;
+    names.push(part);
+    node = node[part];
   }
-  return out;
+  const last = names.pop()!;
+  return `keys are not split at dots, so nest it: ${names.reduceRight((inner, name) => `${name}: {${inner}}`, `${last}: ...`)}`;
 }
 
 function resolveLeaf(format: unknown, raw: unknown): unknown {
@@ -171,30 +186,9 @@ function deep(v: unknown, pick: (t: TypedText) => unknown): unknown {
   return v;
 }
 
-/**
- * `sensitive` stops convict appending ": value was ..." (our formats word values themselves and
- * never print secrets); map defaults get their keys encoded like the input.
- */
-function forConvict(schema: SchemaNode): SchemaNode {
-  const out: SchemaNode = {};
-  for (const [k, node] of Object.entries(schema)) {
-    if (!isLeaf(node)) out[k] = forConvict(node as SchemaNode);
-    else out[k] = { ...node, sensitive: true, ...(isMapLeaf(node) ? { default: recodeKeys(node.default, '.', DOT) } : {}) };
-  }
-  return out;
-}
-
-function convictProblem(line: string, path: string, spec: SchemaSpec<unknown>, provided: ReadonlySet<string>): { rel: string; problem: Problem } {
-  // These two are a safety net: prepare() reports unknown keys and non-mappings first.
-  const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
-  if (undeclared) return { rel: undeclared[1], problem: { path: joinPath(path, undeclared[1]), message: 'unknown key' } };
-  const missing = /^configuration param '(.+)' missing from config/.exec(line);
-  if (missing) return { rel: missing[1], problem: { path: joinPath(path, missing[1]), message: 'must be a mapping' } };
-  const sep = line.indexOf(': ');
-  if (sep < 0) return { rel: '', problem: { path, message: line } };
-  const rel = line.slice(0, sep);
-  let message = line.slice(sep + 2);
-  const origin = spec.origins?.[rel];
-  if (origin && !provided.has(rel)) message += ` (this default comes from ${origin})`;
-  return { rel, problem: { path: joinPath(path, rel), message } };
+/** Defaults are copied so that a config (later frozen) never shares a schema's arrays or maps. */
+function copy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copy);
+  if (isMapping(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]));
+  return v;
 }

@@ -102,7 +102,7 @@ const required = (s: string): boolean => s.trim() !== '';
 
 /** Checks one rule; returns it when it has no problems (they go to `problems`). */
 export function checkAutostartRule(raw: unknown, path: string, defaultNamespace: string, problems: Problem[]): AutostartRule | undefined {
-  const r = checkSection({ schema: autostartRuleSchema, expected: 'a mapping with name, match, job and group' }, raw, path);
+  const r = checkSection({ schema: autostartRuleSchema, expected: 'a rule (a mapping) such as {name: web, match: {sni: [app.example.com]}, job: web, group: web}' }, raw, path);
   problems.push(...r.problems);
   const s = r.value;
   if (!s) return undefined;

@@ -14,7 +14,7 @@ function checkRules(which: 'include' | 'exclude', raw: readonly unknown[], ctx: 
   const rules: FilterRule[] = [];
   raw.forEach((item, i) => {
     const path = joinPath(joinPath(ctx.path, which), i);
-    const r = checkSection({ schema: filterRuleSchema }, item, path);
+    const r = checkSection({ schema: filterRuleSchema, expected: 'a rule (a mapping) such as {process: [curl]}' }, item, path);
     ctx.problems.push(...r.problems);
     if (!r.value || r.problems.length) return;
     const rule = toFilterRule(r.value);

@@ -19,7 +19,7 @@ const EXPECTED: Record<string, string[]> = {
   'ring-buffer-not-power-of-two.yaml': [
     "receivers.connections.ring_buffer_size: must be a power of two (the kernel's BPF ring buffer requires it), got 5000000; the nearest are 4194304 or 8388608",
   ],
-  'bad-cidr-in-filter.yaml': ['processors.filter/internal.exclude[0].cidrs: "10.0.0.0/33": the prefix length must be a number from 0 to 32 for IPv4'],
+  'bad-cidr-in-filter.yaml': ['processors.filter/internal.exclude[0].cidrs[1]: "10.0.0.0/33": the prefix length must be a number from 0 to 32 for IPv4'],
   'wakeup-bytes-not-below-ring-size.yaml': ['receivers.connections.wakeup_bytes: must be smaller than ring_buffer_size (1048576), got 1048576'],
   'bad-duration.yaml': ['receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "10 milliseconds"'],
   'duration-without-unit.yaml': ['service.telemetry.metrics.export_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "60"'],
@@ -40,6 +40,10 @@ const EXPECTED: Record<string, string[]> = {
     'processors.filter.exclude[0]: an empty rule matches every event (so everything would be dropped); give at least one of process, container_id, container_runtime, nomad_job, ports, cidrs, direction, transport',
   ],
   'rules-not-a-list.yaml': ['processors.filter.include: must be a list of rules; start each rule with "- " (a list item)'],
+  'filter-rule-that-is-not-a-mapping.yaml': [
+    'processors.filter.exclude[0]: must be a rule (a mapping) such as {process: [curl]}, got "curl"',
+    'processors.filter.exclude[1]: an empty rule matches every event (so everything would be dropped); give at least one of process, container_id, container_runtime, nomad_job, ports, cidrs, direction, transport',
+  ],
   'insecure-with-https-endpoint.yaml': [
     'exporters.otlp.tls.insecure: is true, but the endpoint "https://collector.example.com:4317" asks for TLS; change the endpoint to http:// or remove tls.insecure',
   ],
@@ -52,9 +56,9 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'nomad-rule-without-trigger.yaml': ['processors.nomad_autostart.rules[0]: has no trigger; give at least one of match.sni, match.syn_to_port, match.connect_to'],
   'nomad-wildcard-in-the-middle.yaml': [
-    'processors.nomad_autostart.rules[0].match.sni: "app.*.example.com": a wildcard is only allowed as the whole first label, as in "*.example.com"',
+    'processors.nomad_autostart.rules[0].match.sni[0]: "app.*.example.com": a wildcard is only allowed as the whole first label, as in "*.example.com"',
   ],
-  'nomad-sni-with-trailing-dot.yaml': ['processors.nomad_autostart.rules[0].match.sni: "app.example.com.": remove the trailing dot (ClientHello server names never have one)'],
+  'nomad-sni-with-trailing-dot.yaml': ['processors.nomad_autostart.rules[0].match.sni[0]: "app.example.com.": remove the trailing dot (ClientHello server names never have one)'],
   'nomad-wait-for-ready.yaml': ['processors.nomad_autostart.rules[0].wait_for: must be one of running, healthy, none; got "ready"'],
   'nomad-address-without-scheme.yaml': ['processors.nomad_autostart.address: must be an http:// or https:// URL such as http://127.0.0.1:4646, got "nomad.service.consul:4646"'],
   'nomad-duplicate-rule-names.yaml': ['processors.nomad_autostart.rules[1].name: "web" is already the name of rules[0]; rule names must be unique'],
@@ -63,7 +67,7 @@ const EXPECTED: Record<string, string[]> = {
     'processors.nomad_autostart.rules[0].group: is required: the task group of the job to scale',
   ],
   'nomad-client-cert-without-key.yaml': ['processors.nomad_autostart.tls.client_key: is required when tls.client_cert is set (a client certificate needs its key)'],
-  'nomad-connect-to-without-port.yaml': ['processors.nomad_autostart.rules[0].match.connect_to: "10.1.0.5": has no port; write "10.1.0.5:PORT"'],
+  'nomad-connect-to-without-port.yaml': ['processors.nomad_autostart.rules[0].match.connect_to[0]: "10.1.0.5": has no port; write "10.1.0.5:PORT"'],
   'nomad-interface-on-connect-rule.yaml': [
     'processors.nomad_autostart.rules[0].match.interface: applies only to sni and syn_to_port triggers (packets seen on an interface); connect_to is seen at the socket, so remove interface or add an sni or syn_to_port trigger',
   ],
@@ -77,14 +81,14 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'nomad-idle-after-without-unit.yaml': ['processors.nomad_autostart.rules[0].idle_after: must be a duration with a unit, such as 15m, 1h or 30s; got "15"'],
   'sni-interfaces-any-instead-of-all.yaml': ['receivers.sni.interfaces: must be all or a list of interface names such as [any]; got "any"'],
-  'sni-port-out-of-range.yaml': ['receivers.sni.ports: ports must be whole numbers from 1 to 65535; got 70000'],
+  'sni-port-out-of-range.yaml': ['receivers.sni.ports[1]: must be a port number from 1 to 65535, got 70000'],
   'sni-capture-bytes-above-the-kernel-limit.yaml': ['receivers.sni.capture_bytes: must be from 512 to 16384 bytes, got 65536'],
   'sni-no-ports.yaml': ['receivers.sni.ports: must list at least one port, e.g. [443]'],
   'packet-fate-reason-with-prefix.yaml': [
-    'receivers.packet_fate.ignore_reasons: "SKB_DROP_REASON_NOT_SPECIFIED": write the reason without the SKB_DROP_REASON_ prefix, e.g. NOT_SPECIFIED',
+    'receivers.packet_fate.ignore_reasons[0]: "SKB_DROP_REASON_NOT_SPECIFIED": write the reason without the SKB_DROP_REASON_ prefix, e.g. NOT_SPECIFIED',
   ],
   'packet-fate-lower-case-reason.yaml': [
-    'receivers.packet_fate.ignore_reasons: "netfilter_drop" is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)',
+    'receivers.packet_fate.ignore_reasons[0]: "netfilter_drop" is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)',
   ],
   'packet-fate-reasons-not-a-list.yaml': ['receivers.packet_fate.ignore_reasons: must be a list of drop reasons, e.g. [NOT_SPECIFIED], got "NOT_SPECIFIED"'],
   'packet-fate-connection-metric-name.yaml': [
@@ -96,6 +100,16 @@ const EXPECTED: Record<string, string[]> = {
   'packet-fate-seed-existing.yaml': [
     'receivers.packet_fate.seed_existing: unknown key; seed_existing is a setting of the connections receiver; valid keys here: ring_buffer_size, poll_interval, interval, sample_per_interval, table_size, ignore_reasons, include, metrics, events',
   ],
+  'resource-attribute-with-a-nested-value.yaml': ['service.telemetry.resource: the value of "service.name" must be a single value (text), not a mapping'],
+  'header-with-a-dotted-name-and-a-list-value.yaml': ['exporters.otlp.headers: the value of "x.tenant.id" must be a single value (text), not a list'],
+  'dotted-key-instead-of-nesting.yaml': [
+    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
+  ],
+  'nested-settings-not-a-mapping.yaml': ['receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list'],
+  'unknown-key-named-like-a-javascript-method.yaml': [
+    'toString: unknown top-level key; valid keys here: receivers, processors, exporters, service',
+    'exporters.debug.valueOf: unknown key; valid keys here: verbosity',
+  ],
   'server-port-taken-by-prometheus.yaml': [
     'service.server.port: 9465 is also the port of exporter prometheus (127.0.0.1:9465); give the server or the exporter another port',
   ],
@@ -103,7 +117,7 @@ const EXPECTED: Record<string, string[]> = {
   'several-errors-at-once.yaml': [
     'receivers.connections.ring_buffer_size: must be at least 4096 bytes (one page), got 1000',
     'receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "fast"',
-    'processors.filter/ports.include[0].ports: ports must be whole numbers from 1 to 65535; got 70000',
+    'processors.filter/ports.include[0].ports[1]: must be a port number from 1 to 65535, got 70000',
     'exporters.debug.verbosity: must be one of basic, normal, detailed; got "loud"',
     'service.pipelines.metrics.exporters: "otlp" is not defined under exporters (defined: debug)',
   ],

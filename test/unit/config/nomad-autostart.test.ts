@@ -86,20 +86,23 @@ test('server names are lower-cased; destinations take addresses, CIDRs, IPv6 in 
 test('bad destinations say what to write instead', () => {
   const body = '    rules: [{ name: a, match: { connect_to: ["fd00::1:53", "db.internal:5432", "10.0.0.1:0", "5432"] }, job: a, group: a }]\n';
   assert.deepEqual(problems(body), [
-    'processors.nomad_autostart.rules[0].match.connect_to: "fd00::1:53": write IPv6 addresses in brackets, e.g. "[fd00::1]:53"; "db.internal:5432": "db.internal" is not an IP address, a CIDR or *; host names are not resolved; "10.0.0.1:0": the port must be a number from 1 to 65535; "5432": has no address; write "*:5432" for any address',
+    'processors.nomad_autostart.rules[0].match.connect_to[0]: "fd00::1:53": write IPv6 addresses in brackets, e.g. "[fd00::1]:53"',
+    'processors.nomad_autostart.rules[0].match.connect_to[1]: "db.internal:5432": "db.internal" is not an IP address, a CIDR or *; host names are not resolved',
+    'processors.nomad_autostart.rules[0].match.connect_to[2]: "10.0.0.1:0": the port must be a number from 1 to 65535',
+    'processors.nomad_autostart.rules[0].match.connect_to[3]: "5432": has no address; write "*:5432" for any address',
   ]);
 });
 
-test('every problem of every rule is reported together', () => {
+test('every problem of every rule is reported together, in file order', () => {
   const body = `    rules:
       - { name: a, match: { sni: [bad_name.example.com] }, job: a }
       - { match: { syn_to_port: 70000 }, job: b, group: b, cooldown: soon }
 `;
   assert.deepEqual(problems(body), [
-    'processors.nomad_autostart.rules[0].match.sni: "bad_name.example.com": labels are letters, digits and hyphens, not starting or ending with a hyphen (IDNs as xn-- A-labels)',
+    'processors.nomad_autostart.rules[0].match.sni[0]: "bad_name.example.com": labels are letters, digits and hyphens, not starting or ending with a hyphen (IDNs as xn-- A-labels)',
     'processors.nomad_autostart.rules[0].group: is required: the task group of the job to scale',
+    'processors.nomad_autostart.rules[1].match.syn_to_port: must be a port number from 1 to 65535, got 70000',
     'processors.nomad_autostart.rules[1].cooldown: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "soon"',
-    'processors.nomad_autostart.rules[1].match.syn_to_port: ports must be whole numbers from 1 to 65535; got 70000',
     "processors.nomad_autostart.rules[1].name: is required: a name for this rule (it is written in logs, metrics and Nomad's scaling history)",
   ]);
 });
