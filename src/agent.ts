@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AgentConfig, ReceiverConfig, ServerConfig } from './config/types';
 import { Enricher } from './enrich/enricher';
-import { AgentStoppingError, InternalError, ReceiverStartError } from './errors';
+import { AgentStoppingError, ReceiverStartError } from './errors';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import type { PipelineEvent } from './pipeline/event';

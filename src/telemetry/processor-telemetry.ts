@@ -3,10 +3,8 @@
 // them at collection (one batch callback, histograms through its producer). Log records go to
 // every logs pipeline that lists it. No SDK call happens per pipeline event.
 import type { Meter } from '@opentelemetry/api';
-import type { LogRecord, Logger as OtelLogger } from '@opentelemetry/api-logs';
-import type { HistogramTable, SumTable } from '../pipeline/aggregate';
+import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
 import type { ProcessorTelemetry } from '../pipeline/processor-telemetry';
-import type { MetricDescriptor } from '../catalogue/generated';
 import type { HistogramProducer } from './histogram-producer';
 import { createObservable, observeTables } from './instruments';
 

@@ -1,7 +1,6 @@
 // Processors by type, from the factories in src/components.ts.
 import { PROCESSORS } from '../../components';
 import type { ProcessorConfig } from '../../config/types';
-import { InternalError } from '../../errors';
 import type { Processor } from '../event';
 import type { ProcessorContext } from '../processor-context';
 import type { ProcessorFactory } from './factories';

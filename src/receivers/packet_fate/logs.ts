@@ -6,7 +6,7 @@ import type { EventSink, PacketFateSampleEvent, PipelineEvent } from '../../pipe
 import type { FateKind } from './event';
 import { FATE_TELEMETRY, fateEventEnabled } from './settings';
 import { EVENTS, type EventDescriptor } from '../../catalogue/generated';
-import { fateMetricPlan, fatePlan, type FatePlan } from './attributes';
+import { fatePlan, type FatePlan } from './attributes';
 
 const endpoint = (addr: string, port: number): string => (port === 0 ? addr || '?' : addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 

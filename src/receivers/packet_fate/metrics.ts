@@ -8,7 +8,7 @@ import { FATE_TELEMETRY, fateMetricEnabled } from './settings';
 import { SumTable } from '../../pipeline/aggregate';
 import { createObservable, observeTables } from '../../telemetry/instruments';
 import { METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
-import { fateMetricPlan, fatePlan, type FatePlan } from './attributes';
+import { fateMetricPlan, type FatePlan } from './attributes';
 
 export const FATE_METRICS: readonly MetricDescriptor[] = Object.values(METRICS).filter((m) => m.source === 'packet_fate');
 

@@ -7,7 +7,6 @@ import { ATTR, type AttributeName } from '../../catalogue/generated';
 
 type Extract = Extractor<SniPipelineEvent>;
 
-const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
 
 /** TLS version numbers as people write them (RFC 8446 §4.2.1 numbering); drafts and unknowns in hex. */

@@ -9,7 +9,7 @@ import { SniCardinalityLimiter } from './sni-tracker';
 import { SumTable } from '../../pipeline/aggregate';
 import { createObservable } from '../../telemetry/instruments';
 import { ATTR, METRIC, METRICS, type MetricDescriptor } from '../../catalogue/generated';
-import { sniMetricPlan, sniPlan, type SniPlan } from './attributes';
+import { sniMetricPlan, type SniPlan } from './attributes';
 
 export const SNI_METRICS: readonly MetricDescriptor[] = Object.values(METRICS).filter((m) => m.source === 'sni');
 
@@ -37,7 +37,7 @@ export class SniMetrics implements EventSink {
   private readonly hellos: SumTable;
   private readonly limiters = new Map<string, SniCardinalityLimiter>();
 
-  constructor(meter: Meter, private readonly opts: SniMetricsOptions) {
+  constructor(meter: Meter, opts: SniMetricsOptions) {
     const hellosDesc = METRICS[METRIC.TLS_CLIENT_HELLOS];
     const rejectDesc = METRICS[METRIC.TLS_CLIENT_HELLO_REJECTIONS];
     this.hellos = opts.carry?.hellos ?? new SumTable(hellosDesc.name, opts.cardinalityLimit, opts.onOverflow);
