@@ -94,7 +94,7 @@ export function validateCatalogue(doc: unknown): Catalogue {
     for (const k of Object.keys(e)) if (!keys.includes(k)) problems.push(`${where}: unknown key '${k}'`);
   };
   const needStr = (where: string, e: Raw, k: string): void => {
-    if (typeof e[k] !== 'string' || (e[k] as string).trim() === '') problems.push(`${where}: '${k}' is required (non-empty string)`);
+    if (typeof e[k] !== 'string' || e[k].trim() === '') problems.push(`${where}: '${k}' is required (non-empty string)`);
   };
   const oneOf = (where: string, e: Raw, k: string, allowed: readonly string[]): void => {
     if (!allowed.includes(e[k] as string)) problems.push(`${where}: '${k}' must be one of ${allowed.join(', ')} (got ${JSON.stringify(e[k])})`);

@@ -19,7 +19,7 @@ export interface BuildContext {
   problems: Problem[];
 }
 
-export interface ComponentDefinition<C extends { type: string; id: string }, S = any> {
+export interface ComponentDefinition<C extends { type: string; id: string }, S = unknown> {
   readonly type: C['type'];
   /** One line for `netwatch validate` and docs. */
   readonly summary: string;

@@ -18,7 +18,8 @@ function fmtDefault(v: unknown): string {
   if (v === null || v === undefined) return '—';
   if (typeof v === 'string') return v === '' ? '""' : `\`${v}\``;
   if (Array.isArray(v)) return v.length ? `\`${JSON.stringify(v)}\`` : '`[]`';
-  if (typeof v === 'object') return Object.keys(v as object).length ? `\`${JSON.stringify(v)}\`` : '`{}`';
+  if (typeof v === 'object') return Object.keys(v).length ? `\`${JSON.stringify(v)}\`` : '`{}`';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above: numbers and booleans print as themselves
   return `\`${String(v)}\``;
 }
 
@@ -48,13 +49,13 @@ export function renderReference(): string {
     out.push(`## ${kind}`, '');
     for (const [type, def] of Object.entries(info.types)) {
       out.push(`### ${info.noun} \`${type}\``, '', def.summary, '', '| key | default | meaning |', '| --- | --- | --- |');
-      rows(def.schema(env).schema as Record<string, unknown>, '', out);
-      for (const [key, item] of Object.entries(def.lists ?? {})) rows(item as Record<string, unknown>, `${key}[]`, out);
+      rows(def.schema(env).schema, '', out);
+      for (const [key, item] of Object.entries(def.lists ?? {})) rows(item, `${key}[]`, out);
       out.push('');
     }
   }
   out.push('## service', '', '| key | default | meaning |', '| --- | --- | --- |');
-  rows(serviceSpec(env).schema as unknown as Record<string, unknown>, '', out);
+  rows(serviceSpec(env).schema, '', out);
   out.push('');
   return out.join('\n');
 }

@@ -47,8 +47,8 @@ export function checkSection<S>(spec: SchemaSpec<S>, input: unknown, path: strin
   const walk = new Walk(spec);
   const top = input instanceof TypedText ? input.value : input;
   let value: Record<string, unknown> | undefined;
-  if (top === null || top === undefined) value = walk.mapping(spec.schema as SchemaNode, {}, '', path);
-  else if (isMapping(top)) value = walk.mapping(spec.schema as SchemaNode, top, '', path);
+  if (top === null || top === undefined) value = walk.mapping(spec.schema, {}, '', path);
+  else if (isMapping(top)) value = walk.mapping(spec.schema, top, '', path);
   else walk.problems.push({ path, message: `must be ${spec.expected ?? 'a mapping (key: value lines)'}, got ${describe(top)}` });
   // What the file says first (in file order), then what the environment was to supply.
   for (const [rel, message] of Object.entries(spec.envProblems ?? {})) {

@@ -20,7 +20,7 @@ export function readYaml(text: string): { tree: unknown; problems: Problem[] } {
     return { tree: undefined, problems: [{ path: `line ${pos.line}, column ${pos.col}`, message }] };
   }
   const problems: Problem[] = [];
-  const tree = toTree(doc, doc.contents as Node | null, '', problems, 0);
+  const tree = toTree(doc, doc.contents, '', problems, 0);
   return { tree, problems };
 }
 
@@ -30,7 +30,7 @@ function toTree(doc: Document, node: Node | null | undefined, path: string, prob
     problems.push({ path, message: `nested more than ${MAX_DEPTH} levels deep (an alias that refers to itself?)` });
     return null;
   }
-  if (isAlias(node)) return toTree(doc, node.resolve(doc) as Node | undefined, path, problems, depth + 1);
+  if (isAlias(node)) return toTree(doc, node.resolve(doc), path, problems, depth + 1);
   if (isScalar(node)) {
     const v = node.value;
     if (v === null || v === undefined || typeof v === 'string') return v ?? null;

@@ -24,7 +24,7 @@ export const EINVAL = 22;
 /** Function not implemented: no membarrier syscall number is known for this architecture. */
 export const ENOSYS = 38;
 
-const names = new Map<number, string>(Object.entries(koffi.os.errno).map(([k, v]) => [v as number, k]));
+const names = new Map<number, string>(Object.entries(koffi.os.errno).map(([k, v]) => [v, k]));
 
 export function errnoName(errno: number): string {
   return names.get(errno) ?? `E${errno}`;

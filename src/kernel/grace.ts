@@ -39,6 +39,7 @@ export function waitForBpfReaders(): Promise<void> {
     c.syscall_membarrier.async(sysno(), MEMBARRIER_CMD_GLOBAL, 0, 0, (err: unknown, ret: unknown) => {
       if (!err && Number(ret) === 0) return resolve();
       // errno lives on the worker thread: say what is known.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- koffi gives an Error or a number: String() shows either
       refused = err ? String(err) : `membarrier returned ${String(ret)}`;
       setTimeout(resolve, FALLBACK_GRACE_MS);
     });

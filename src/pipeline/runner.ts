@@ -96,7 +96,7 @@ export function buildPipelines(cfg: AgentConfig, opts: PipelineRunnerOptions): P
     processors: new Map([...stages].map(([id, s]) => [id, s.processor])),
     receivers: [...routes.keys()],
     async shutdown() {
-      await Promise.all([...stages.values()].map((s) => s.processor.shutdown?.()));
+      await Promise.all([...stages.values()].map(async (s) => s.processor.shutdown?.()));
     },
   };
 }

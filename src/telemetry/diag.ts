@@ -36,5 +36,6 @@ export function routeDiagnostics(log: Logger, secrets: readonly string[] = []): 
   diag.setLogger(adapter, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   // The SDK hands failed exports to the global error handler on every interval. (Packages with their
   // own nested copy of @opentelemetry/core keep its default handler, which logs through diag above.)
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an Error: whatever the SDK threw, String() is all there is to show
   setGlobalErrorHandler((ex) => log.debug(`opentelemetry: ${text(ex instanceof Error ? ex.message : String(ex), [], secrets)}`));
 }

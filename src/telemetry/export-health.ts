@@ -92,6 +92,7 @@ export class ExportHealth {
   }
 
   describe(error: unknown): string {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an Error: whatever the exporter rejected with, String() is all there is to show
     let msg = error instanceof Error ? error.message : error === undefined ? 'export failed' : String(error);
     msg = msg.split('\n')[0];
     for (const s of this.target.secrets) if (s.length > 0) msg = msg.split(s).join('***');

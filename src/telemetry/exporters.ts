@@ -105,10 +105,10 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
             },
           }));
           // Started here rather than by the constructor, so that a port in use is reported, not only diag-logged.
-          const exp = new PrometheusExporter({ host: cfg.host, port: cfg.port, metricProducers: counted as never, preventServerStart: true });
+          const exp = new PrometheusExporter({ host: cfg.host, port: cfg.port, metricProducers: counted, preventServerStart: true });
           exp.startServer().then(() => events.onListening(), (e: Error) => events.onListenError(e));
           // The exporter brings its own nested copy of sdk-metrics; readers are duck-typed at runtime.
-          return exp as unknown as MetricReader;
+          return exp;
         },
       };
     default:

@@ -1,5 +1,5 @@
 // Builds the OpenTelemetry SDK from the configuration and hands the agent one handle over it.
-import type { AgentConfig, PipelineConfig } from '../config/types';
+import type { AgentConfig } from '../config/types';
 import { InternalError } from '../errors';
 import { type Logger, rootLogger } from '../log';
 import type { EventSink } from '../pipeline/event';
@@ -81,7 +81,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         break;
       }
       default:
-        throw new InternalError(`pipeline ${(p as PipelineConfig).id}: unknown signal`);
+        throw new InternalError(`pipeline ${p.id}: unknown signal`);
     }
   }
 

@@ -38,7 +38,7 @@ interface SinkFactories {
 
 /** The sinks of a receiver type, for configs of that type (the table guarantees the match). */
 function runtimeOf(type: ReceiverType): SinkFactories {
-  return RECEIVERS[type] as unknown as SinkFactories;
+  return RECEIVERS[type];
 }
 
 /** Carried state of one metrics pipeline: receiver type → its sink's state. */

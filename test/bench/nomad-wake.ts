@@ -55,14 +55,14 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 async function startDouble(): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [join(__dirname, 'nomad-double-server.js'), String(JOBS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the Nomad double exited with ${code}`)));
   });
   return {
     url: (JSON.parse(line) as { url: string }).url,
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
-      child.stdin!.end();
+      child.stdin.end();
     }),
   };
 }

@@ -2,7 +2,6 @@
 // same ring, fed by the same kernel producer (bpf/ringgen.bpf.c) — from a pre-filled ring
 // (consumer only) and live, with the producer running flat out on the other core, once with the
 // kernel's adaptive wakeups (wakeup_bytes 0, the probes' default) and once with batched ones (a quarter of the ring).
-import type { BpfMap } from '../../src/kernel/object';
 import { RingBufferReader } from '../../src/kernel/ringbuf';
 import { LineChild } from './children';
 import { runQueueWaitNs, selfCpuNs } from './cpu';
@@ -110,7 +109,7 @@ async function live(o: ReaderOptions, { prod, gen, drainer }: Rig, who: Consumer
   let p;
   if (who === 'js') {
     let n = 0;
-    const reader = new RingBufferReader(gen.ring as BpfMap, { onBatch: (b) => (n += b.count) });
+    const reader = new RingBufferReader(gen.ring, { onBatch: (b) => (n += b.count) });
     const c0 = selfCpuNs(), w0 = hrNs();
     reader.start();
     p = await prod.request(`run ${o.liveMs}`);

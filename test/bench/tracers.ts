@@ -142,7 +142,7 @@ service:
         return n;
       };
       // Wait for the exports after the storm: counts complete, or no change over three intervals.
-      let last = -1, stable = 0, out = 0, inb = 0;
+      let last = -1, stable = 0, out: number, inb: number;
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
         [out, inb] = [await opened('outbound'), await opened('inbound')];
@@ -188,11 +188,11 @@ async function attached(child: ChildProcess, what: string): Promise<void> {
 async function startTcpstates(): Promise<Tracer> {
   const child = spawn('tcpstates', [], { stdio: ['ignore', 'pipe', 'pipe'] });
   let lines = 0, lost = 0, stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     for (const m of d.toString().matchAll(/lost (\d+) events/g)) lost += Number(m[1]);
   });
-  createInterface({ input: child.stdout! }).on('line', () => lines++);
+  createInterface({ input: child.stdout }).on('line', () => lines++);
   await attached(child, 'tcpstates');
   return {
     condition: 'tcpstates',
@@ -211,7 +211,7 @@ async function startTcpstates(): Promise<Tracer> {
 async function startBpftrace(): Promise<Tracer> {
   const child = spawn('bpftrace', ['-e', BPFTRACE_PROGRAM], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  createInterface({ input: child.stdout! }).on('line', (l) => (out += l + '\n'));
+  createInterface({ input: child.stdout }).on('line', (l) => (out += l + '\n'));
   await attached(child, 'bpftrace'); // it says "Attaching 1 probe..." before it has
   return {
     condition: 'bpftrace',

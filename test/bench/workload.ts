@@ -168,7 +168,7 @@ export async function benchWorkload(o: WorkloadOptions, progress: (line: string)
         }
       }
       // Slowdown within the round, against the bare run of the same round.
-      for (const c of conditions) if (c !== 'none' && rate.none && rate[c]) s.add(`${c}.slowdown_percent`, (1 - rate[c]! / rate.none) * 100);
+      for (const c of conditions) if (c !== 'none' && rate.none && rate[c]) s.add(`${c}.slowdown_percent`, (1 - rate[c] / rate.none) * 100);
     }
     if (o.kernelCost) {
       for (const condition of conditions.filter((c) => c === 'agent' || c === 'agent-batched')) await kernelCost(condition, o, sink, s, progress);

@@ -221,7 +221,7 @@ describe('a burst that overflows a deliberately tiny ring', () => {
     const child = spawn('sh', ['-c', `read _ ; exec "${process.execPath}" "${TRAFFIC}" nwt-burst udp-connect 127.0.0.1 ${port} ${generated}`], { stdio: ['pipe', 'pipe', 'inherit'] });
     const run = runConnProbe({ ringBytes: 4096, pollIntervalMs: 1000, wakeupBytes: 1 << 30, filterPid: child.pid! });
     try {
-      child.stdin!.write('go\n');
+      child.stdin.write('go\n');
       await new Promise<void>((r) => child.once('exit', () => r()));
       await run.until((ev) => ev.length + run.probe.stats().lost >= generated, 'all records received or counted lost', 15_000);
       const received = run.events.filter((e) => e.kind === 'connect' && e.pid === child.pid).length;

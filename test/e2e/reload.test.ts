@@ -115,7 +115,7 @@ test('with --watch, writing the file reloads it without a signal', async () => {
     await watcher.waitFor(/reload rejected/, 15_000);
     writeFileSync(wfile, yaml('debug'));
     await watcher.waitFor(/configuration reloaded generation=2/, 15_000);
-    const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as any;
+    const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json());
     assert.equal(h.config.generation, 2);
   } finally {
     await watcher.stop();

@@ -35,10 +35,10 @@ function startServer(title: string, dir: string, host: string, ports: number[], 
   const argv = [process.execPath, TLS_SERVER, title, dir, host, ...ports.map(String)];
   const child = netns ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${title} not listening: ${err}`)), 10_000);
-    createInterface({ input: child.stdout! }).once('line', () => {
+    createInterface({ input: child.stdout }).once('line', () => {
       clearTimeout(timer);
       resolve(child);
     });

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the generated root is a CommonJS `export =` module
 import generatedRoot = require('otlp-proto/build/src/generated/root');
 
 interface Codec {

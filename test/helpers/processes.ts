@@ -37,7 +37,7 @@ export function startTraffic(title: string, mode: string, args: (string | number
       try {
         const info = JSON.parse(line) as Record<string, unknown>;
         resolve({ child, pid: info.pid as number, info });
-      } catch (e) {
+      } catch {
         reject(new Error(`${title}: bad ready line ${line}: ${stderr}`));
       }
     });

@@ -72,7 +72,8 @@ export function writeInSegments(addr: string, port: number, bytes: Uint8Array, c
       clearTimeout(timer);
       resolve(localPort);
     });
-    s.once('connect', async () => {
+    // The writes are paced by timers; the async body reports its own failure through reject.
+    s.once('connect', () => void (async () => {
       localPort = s.localPort ?? 0;
       try {
         let at = 0;
@@ -84,9 +85,9 @@ export function writeInSegments(addr: string, port: number, bytes: Uint8Array, c
         // A hand-made hello may leave the server waiting: the capture needs nothing more.
         setTimeout(() => s.destroy(), ANSWER_WAIT_MS);
       } catch (e) {
-        reject(e as Error);
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
-    });
+    })());
   });
 }
 

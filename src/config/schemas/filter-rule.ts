@@ -1,6 +1,6 @@
 // One include/exclude rule of the filter processor: given fields AND together, list items OR.
 import type convict from 'convict';
-import type { Direction, FilterRule } from '../types';
+import type { FilterRule } from '../types';
 
 type Settings = { -readonly [K in keyof FilterRule]: FilterRule[K] extends readonly (infer T)[] ? T[] : never };
 
@@ -25,7 +25,7 @@ export function toFilterRule(s: Settings): FilterRule {
     nomad_job: s.nomad_job,
     ports: s.ports,
     cidrs: s.cidrs,
-    direction: s.direction as Direction[],
+    direction: s.direction,
     transport: s.transport,
   };
 }

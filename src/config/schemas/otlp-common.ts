@@ -37,6 +37,7 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: 'grpc' | 'http', endpo
     compression: { doc: 'gzip or none. Default: OTEL_EXPORTER_OTLP_COMPRESSION, else gzip.', format: 'nw.compression', default: (e.compression ?? 'gzip') as OtlpCommonRaw['compression'] },
     timeout: { doc: 'Time limit of one export request. Default: OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds), else 10s.', format: 'nw.duration', default: e.timeout ?? '10s' },
   };
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it tsc gives up on the spread's type (TS2590)
   return { schema: { ...common, ...extra } as convict.Schema<OtlpCommonRaw & Extra>, origins, envProblems };
 }
 

@@ -67,7 +67,7 @@ export class ConnMetrics implements EventSink {
   private warnedSocketCap = false;
 
   constructor(meter: Meter, producer: HistogramProducer, private readonly opts: ConnMetricsOptions) {
-    this.sockets = opts.carry?.sockets ?? new Map();
+    this.sockets = opts.carry?.sockets ?? new Map<bigint, TrackedSocket>();
     const wanted = CONN_METRICS.filter((m) => opts.receivers.some((rc) => metricEnabled(rc, m)));
     for (const rc of opts.receivers) {
       const rp: ReceiverPlans = { plans: new Map() };

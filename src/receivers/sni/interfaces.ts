@@ -62,7 +62,7 @@ export function allInterfaces(): { interfaces: NetInterface[]; skipped: string[]
   const interfaces: NetInterface[] = [];
   const skipped: string[] = [];
   const withAddresses = new Set(Object.keys(networkInterfaces()));
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(SYS_NET);
   } catch {

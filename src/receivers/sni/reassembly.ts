@@ -195,7 +195,7 @@ export class HelloReassembler {
   }
 
   private evictOldest(): void {
-    const oldest = this.flows.values().next().value as FlowState | undefined;
+    const oldest = this.flows.values().next().value;
     if (!oldest) return;
     this.flows.delete(oldest.key);
     this.evictions++;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT, repoPath } from '../../helpers/paths';
@@ -69,10 +70,10 @@ test('each command has --help naming its options', () => {
 test('version prints the package version and the Node version', () => {
   const r = netwatch('version');
   assert.equal(r.code, 0);
-  const { version } = require(repoPath('package.json')) as { version: string };
+  const { version } = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
   assert.match(r.stdout, new RegExp(`^netwatch ${version.replaceAll('.', '\\.')}\\nnode ${process.version.replaceAll('.', '\\.')} `));
 });
 
 test('the entry point starts with a node shebang', () => {
-  assert.match(require('node:fs').readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  assert.match(readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/);
 });

@@ -36,7 +36,7 @@ test('a frame shows the header, every table and the exporter error', () => {
   assert.match(s, /│ web\s+│ 1/);
   assert.match(s, /SNI names \(1 ClientHellos, 0 without a name, 1 SYNs\)/);
   assert.match(s, /│ app\.example\.com │ 1\s+│ 443\s+│ 1\s+│/);
-  assert.match(s, /^  otlp: 14 UNAVAILABLE$/m);
+  assert.match(s, /^ {2}otlp: 14 UNAVAILABLE$/m);
   assert.match(s, /^q: quit \| refreshed 12:00:05 every 2s$/m);
 });
 

@@ -41,7 +41,7 @@ test('an empty section gets every default, copied so that a frozen config never 
   const r = checkSection(s, null, 'x');
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.value, { size: 8, every: '10s', labels: { 'from.env': 'a' }, switches: {}, group: { on: false, deeper: { name: '' } } });
-  assert.notEqual(r.value!.labels, (s.schema.labels as { default: unknown }).default);
+  assert.notEqual(r.value.labels, (s.schema.labels as { default: unknown }).default);
   assert.deepEqual([...r.provided], []);
 });
 
@@ -128,11 +128,11 @@ test('a default that fails its format is reported after the file, naming the var
 /** Every schema the loader walks: components, their list items, service and pipelines. */
 function everySchema(): [string, Record<string, unknown>][] {
   const env = readOtelEnv({});
-  const out: [string, Record<string, unknown>][] = [['service', serviceSpec(env).schema as Record<string, unknown>], ['pipeline', pipelineSchema as Record<string, unknown>]];
+  const out: [string, Record<string, unknown>][] = [['service', serviceSpec(env).schema], ['pipeline', pipelineSchema]];
   for (const kind of KIND_ORDER) {
     for (const [type, def] of Object.entries(KINDS[kind].types)) {
-      out.push([`${kind}.${type}`, def.schema(env).schema as Record<string, unknown>]);
-      for (const [key, item] of Object.entries(def.lists ?? {})) out.push([`${kind}.${type}.${key}[]`, item as Record<string, unknown>]);
+      out.push([`${kind}.${type}`, def.schema(env).schema]);
+      for (const [key, item] of Object.entries(def.lists ?? {})) out.push([`${kind}.${type}.${key}[]`, item]);
     }
   }
   return out;

@@ -62,15 +62,11 @@ export function parseIPv6(s: string, out: Uint16Array): boolean {
       if (v4 < 0) return false;
       out[g++] = v4 >>> 16;
       out[g++] = v4 & 0xffff;
-      i = n;
       break;
     }
     if (j === i || j - i > 4) return false;
     out[g++] = v;
-    if (j === n) {
-      i = j;
-      break;
-    }
+    if (j === n) break;
     if (s.charCodeAt(j) !== COLON) return false;
     j++;
     if (j < n && s.charCodeAt(j) === COLON) {

@@ -21,8 +21,8 @@ export class OpenConnections {
   overflowed = 0;
 
   constructor(private readonly watched: ReadonlySet<number>, private readonly onLastClosed: (port: number) => void, carry?: OpenConnectionsState) {
-    this.bySock = carry?.bySock ?? new Map();
-    this.perPort = carry?.perPort ?? new Map();
+    this.bySock = carry?.bySock ?? new Map<bigint, number>();
+    this.perPort = carry?.perPort ?? new Map<number, number>();
   }
 
   state(): OpenConnectionsState {

@@ -17,13 +17,21 @@ export function classifyStatus(status: number, body: string): NomadErrorKind {
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_|HOSTNAME_MISMATCH)/;
 
+/** What undici and node put on a failed request's error (and its causes); any of it may be missing. */
+interface Failure {
+  code?: unknown;
+  name?: unknown;
+  cause?: unknown;
+}
+
 /** Kind for a failure without an HTTP answer, from the error's code (or its cause's). */
 export function classifyFailure(err: unknown, timedOut: boolean): NomadErrorKind {
   if (timedOut) return 'timeout';
   const codes: string[] = [];
-  for (let e: any = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
-    if (typeof e.code === 'string') codes.push(e.code);
-    if (e.name === 'TimeoutError') return 'timeout';
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as Failure).cause, depth++) {
+    const { code, name } = e as Failure;
+    if (typeof code === 'string') codes.push(code);
+    if (name === 'TimeoutError') return 'timeout';
   }
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return 'timeout';
   if (codes.some((c) => TLS_CODE.test(c))) return 'tls';

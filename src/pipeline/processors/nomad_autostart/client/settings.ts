@@ -144,7 +144,7 @@ function makeSettings(
     toString: { value: () => `NomadSettings ${JSON.stringify(redacted())}`, enumerable: false },
     [inspect.custom]: { value: (_d: number, opts: object) => `NomadSettings ${inspect(redacted(), opts)}`, enumerable: false },
   });
-  return Object.freeze(s) as NomadSettings;
+  return Object.freeze(s);
 }
 
 /** Every secret in the settings, for scrubbing texts that might echo one back. */

@@ -118,12 +118,21 @@ export class NomadTransport {
   }
 }
 
+/** What undici and node put on a failed request's error (and its causes); any of it may be missing. */
+interface Failure {
+  code?: unknown;
+  message?: string;
+  cause?: unknown;
+}
+
 /** "code: message" of an error and its causes, without any request options. */
 function describe(e: unknown): string {
   const parts: string[] = [];
-  for (let x: any = e, depth = 0; x && depth < 4; x = x.cause, depth++) {
-    const code = typeof x.code === 'string' ? `${x.code}: ` : '';
-    parts.push(`${code}${x.message ?? String(x)}`);
+  for (let x: unknown = e, depth = 0; x && depth < 4; x = (x as Failure).cause, depth++) {
+    const f = x as Failure;
+    const code = typeof f.code === 'string' ? `${f.code}: ` : '';
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cause without a message: String() is all there is to show
+    parts.push(`${code}${f.message ?? String(x)}`);
   }
   return parts.join(' <- ');
 }
