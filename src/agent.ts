@@ -82,7 +82,8 @@ class Agent implements RunningAgent {
 
   private markStarting(ids: readonly string[], cfg: AgentConfig): void {
     for (const id of ids) {
-      if (!this.receivers.has(id)) this.receiverStates.set(id, { type: cfg.receivers[id].type, state: 'starting', sinceUnixMs: Date.now() });
+      // ids are keys of cfg.receivers (callers take them from it).
+      if (!this.receivers.has(id)) this.receiverStates.set(id, { type: cfg.receivers[id]!.type, state: 'starting', sinceUnixMs: Date.now() });
     }
   }
 
@@ -169,11 +170,12 @@ class Agent implements RunningAgent {
    */
   startReceivers(ids: readonly string[], cfg: AgentConfig, keepGoing = false): void {
     // Providers of shared maps (connections) first, so that the others can reuse their maps.
-    const provides = (id: string): number => Number(RECEIVERS[cfg.receivers[id].type].sharesMaps === true);
+    // ids are keys of cfg.receivers (callers take them from it).
+    const provides = (id: string): number => Number(RECEIVERS[cfg.receivers[id]!.type].sharesMaps === true);
     const ordered = [...ids].sort((a, b) => provides(b) - provides(a));
     const errors: Error[] = [];
     for (const id of ordered) {
-      const rc = cfg.receivers[id];
+      const rc = cfg.receivers[id]!;
       this.receiverStates.set(id, { type: rc.type, state: 'starting', sinceUnixMs: Date.now() });
       // The runner and the store are looked up per event, so a reload that swaps them reroutes live receivers.
       // The store sees every event before the processors: filters shape exports, not what the host can inspect.
@@ -268,7 +270,7 @@ class Agent implements RunningAgent {
     let providerRestarted = false;
     for (const [id, { rc, r }] of [...this.receivers]) {
       const nrc = next.receivers[id];
-      if (wanted.has(id) && !isDeepStrictEqual(rc, nrc) && r.update?.(nrc) === true) {
+      if (nrc !== undefined && wanted.has(id) && !isDeepStrictEqual(rc, nrc) && r.update?.(nrc) === true) {
         this.receivers.set(id, { rc: nrc, r });
         log.info('receiver updated in place', { receiver: id });
         continue;

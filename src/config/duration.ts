@@ -23,7 +23,8 @@ export function parseDuration(text: string): number | undefined {
     const at = PART.lastIndex;
     const m = PART.exec(text);
     if (!m || m.index !== at) return undefined;
-    total += Number(m[1]) * UNIT_MS[m[2]];
+    // PART's second group matches only UNIT_MS's keys.
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
   return Math.round(total);
 }

@@ -12,7 +12,7 @@ export interface NameProblem {
 /** One problem per name that the catalogue does not list for `source` (a receiver type). */
 export function validateNames(kind: NameKind, names: readonly string[], source = 'connections'): NameProblem[] {
   const table: Readonly<Record<string, { source: string }>> = kind === 'metrics' ? METRICS : EVENTS;
-  const known = Object.keys(table).filter((n) => table[n].source === source);
+  const known = Object.keys(table).filter((n) => table[n]!.source === source); // n is a key of table
   const noun = kind === 'metrics' ? 'metric' : 'log event';
   return names
     .filter((n) => !known.includes(n))

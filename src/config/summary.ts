@@ -38,8 +38,9 @@ export function summarizeConfig(config: AgentConfig): string {
     const ids = Object.keys(components);
     lines.push('', `${name} (${ids.length})`);
     for (const id of ids) {
+      const component = components[id]!; // id is a key of components
       const unused = used.has(id) ? '' : '  [not in any pipeline]';
-      lines.push(`  ${id}${unused}`, `      ${settings(components[id]) || '(defaults)'}`);
+      lines.push(`  ${id}${unused}`, `      ${settings(component) || '(defaults)'}`);
     }
   }
   lines.push('', `pipelines (${cfg.service.pipelines.length})`);

@@ -10,10 +10,10 @@ export function readYaml(text: string): { tree: unknown; problems: Problem[] } {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     // Only the first: a syntax error makes the parser's later complaints noise.
-    const e = doc.errors[0];
+    const e = doc.errors[0]!; // errors.length > 0
     const pos = lineCounter.linePos(e.pos[0]);
     const line = text.split('\n')[pos.line - 1] ?? '';
-    let message = `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+    let message = `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
     if (line.includes('${') && /[{[]/.test(line.replace(/\$\{[^}]*\}/g, ''))) {
       message += '; a ${...} inside { } or [ ] must be quoted, e.g. "${env:NAME}"';
     }

@@ -50,12 +50,14 @@ export function parseCgroupPath(cgroupPath: string): CgroupAttribution {
   let unit: string | undefined;
   let nomad: NomadTaskRef | undefined;
   for (let i = segs.length - 1; i >= 0; i--) {
-    const seg = segs[i];
-    const parent = i > 0 ? segs[i - 1] : '';
+    // 0 <= i - 1 < i < segs.length.
+    const seg = segs[i]!;
+    const parent = i > 0 ? segs[i - 1]! : '';
     if (nomad === undefined && NOMAD_PARTITIONS.has(parent)) {
       const m = NOMAD_SCOPE.exec(seg);
       if (m) {
-        nomad = { allocId: m[1], task: m[2], key: `${m[1]}.${m[2]}` };
+        // NOMAD_SCOPE's two groups are not optional: a match has both.
+        nomad = { allocId: m[1]!, task: m[2]!, key: `${m[1]}.${m[2]}` };
         continue; // Nomad makes this directory itself: it is not a systemd unit
       }
     }

@@ -110,8 +110,9 @@ export class LruCache<K, V> {
   }
 
   private unlink(slot: number): void {
-    const p = this.prev[slot];
-    const n = this.next[slot];
+    // slot, and the links stored in prev/next, are slots of this cache (< capacity) or NONE, checked before use.
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
     if (p !== NONE) this.next[p] = n;
     else if (this.head === slot) this.head = n;
     if (n !== NONE) this.prev[n] = p;

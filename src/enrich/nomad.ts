@@ -34,9 +34,9 @@ export function readNomadEnv(pid: number, procRoot = '/proc'): NomadEnv | undefi
     let end = raw.indexOf(0, start);
     if (end < 0) end = raw.length;
     for (let w = 0; w < WANTED_BYTES.length; w++) {
-      const key = WANTED_BYTES[w];
+      const key = WANTED_BYTES[w]!; // w < WANTED_BYTES.length
       if (end - start >= key.length && raw.compare(key, 0, key.length, start, start + key.length) === 0) {
-        env[WANTED[w][1]] = raw.toString('utf8', start + key.length, end);
+        env[WANTED[w]![1]] = raw.toString('utf8', start + key.length, end);
         break;
       }
     }

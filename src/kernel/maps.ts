@@ -76,13 +76,14 @@ export function forEachBatch(fd: number, keySize: number, valueSize: number, chu
   const call = del ? bpf.map_lookup_and_delete_batch : bpf.map_lookup_batch;
   let inBatch: Buffer | null = null;
   for (let round = 0; ; round++) {
-    const out = tokens[round & 1];
+    const out = tokens[round & 1]!; // two tokens, alternating
     const count = [chunk];
     const ret = call(fd, inBatch, out, keys, values, count, null) as number;
     if (ret < 0 && -ret !== ENOENT) {
       throw new KernelError(`${del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch'} failed: ${describeErrno(-ret)}`, -ret, del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch');
     }
-    if (count[0] > 0) fn({ keys, values, count: count[0] });
+    const got = count[0]!; // the one-element out-parameter
+    if (got > 0) fn({ keys, values, count: got });
     if (ret < 0) return; // ENOENT: that was the last chunk
     inBatch = out;
   }

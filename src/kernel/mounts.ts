@@ -18,8 +18,10 @@ export function readMounts(text = readFileSync('/proc/self/mountinfo', 'utf8')):
     const sep = line.indexOf(MOUNTINFO_SEPARATOR);
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
-    const fsType = line.slice(sep + MOUNTINFO_SEPARATOR.length).split(' ')[0];
-    out.push({ mountPoint: left[MOUNTINFO_MOUNT_POINT].replace(/\\040/g, ' '), fsType });
+    const fsType = line.slice(sep + MOUNTINFO_SEPARATOR.length).split(' ')[0]!; // split always gives one part
+    const mountPoint = left[MOUNTINFO_MOUNT_POINT];
+    if (mountPoint === undefined) continue; // a line too short to be mountinfo
+    out.push({ mountPoint: mountPoint.replace(/\\040/g, ' '), fsType });
   }
   return out;
 }

@@ -116,7 +116,7 @@ export class BpfObject {
       const name = bpf.btf__name_by_offset(btf, t.getUint32(BTF_TYPE_NAME_OFF_AT, true)) as string;
       where.set(name, { offset: vars.getUint32(base + BTF_VAR_SECINFO.offset, true), size: vars.getUint32(base + BTF_VAR_SECINFO.varSize, true) });
     }
-    const dv = new DataView(koffi.view(data, size[0]));
+    const dv = new DataView(koffi.view(data, size[0]!)); // the one-element out-parameter
     for (const [name, value] of Object.entries(values)) {
       const v = where.get(name);
       if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, EINVAL, 'set_rodata');

@@ -152,7 +152,8 @@ export class RingBufferReader {
     let n = 0;
     while (advanced < avail && n < this.maxBatch) {
       const off = ((consLo + advanced) >>> 0) & this.mask;
-      const len = (PLAIN_HEADER_LOADS ? this.hdr32[off >>> 2] : Atomics.load(this.hdr32, off >>> 2)) >>> 0;
+      // off is masked into the data area, which hdr32 covers.
+      const len = (PLAIN_HEADER_LOADS ? this.hdr32[off >>> 2]! : Atomics.load(this.hdr32, off >>> 2)) >>> 0;
       if (len & BPF_RINGBUF_BUSY_BIT) break; // still being written: stop here, come back later
       const recLen = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
       if (recLen > this.size) {

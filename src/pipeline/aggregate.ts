@@ -99,8 +99,9 @@ export class HistogramTable extends Table<HistogramSeries> {
   record<E>(key: string, src: AttributeSource<E>, ev: E, value: number): void {
     const s = this.slot(key, src, ev);
     let i = 0;
-    while (i < this.boundaries.length && value > this.boundaries[i]) i++;
-    s.counts[i]++;
+    // counts has boundaries.length + 1 buckets, so i is always in range.
+    while (i < this.boundaries.length && value > this.boundaries[i]!) i++;
+    s.counts[i]!++;
     s.sum += value;
     s.count++;
     if (value < s.min) s.min = value;

@@ -77,10 +77,11 @@ export function buildPipelines(cfg: AgentConfig, opts: PipelineRunnerOptions): P
       if (list === undefined) return;
       const no = ++dispatchNo;
       for (let r = 0; r < list.length; r++) {
-        const route = list[r];
+        // r and s below are in range (for loops to length).
+        const route = list[r]!;
         let keep = true;
         for (let s = 0; s < route.stages.length; s++) {
-          const stage = route.stages[s];
+          const stage = route.stages[s]!;
           if (stage.seenDispatch !== no) {
             stage.seenDispatch = no;
             stage.verdict = stage.processor.process(ev);

@@ -92,7 +92,7 @@ export function parseParams(specs: readonly ParamSpec[], query: URLSearchParams,
       problems.push(`${name}: given ${all.length} times; give it once (lists are separated by commas)`);
       continue;
     }
-    const v = parseOne(spec, all[0], nowMs);
+    const v = parseOne(spec, all[0]!, nowMs); // name is one of the query's keys, given once: all has one value
     if (typeof v === 'string') problems.push(`${name}: ${v}`);
     else params[name] = v;
   }

@@ -77,8 +77,9 @@ export class AttributePlan<E> {
     const n = this.extract.length;
     if (n === 0) return '';
     let node = this.trie;
+    // Every index below is < extract.length (= names.length).
     for (let i = 0; i < n - 1; i++) {
-      const v = this.extract[i](ev);
+      const v = this.extract[i]!(ev);
       let next = node.get(v) as KeyTrie | undefined;
       if (next === undefined) {
         if (this.interned >= MAX_INTERNED_KEYS) return this.missFull(ev);
@@ -86,7 +87,7 @@ export class AttributePlan<E> {
       }
       node = next;
     }
-    const v = this.extract[n - 1](ev);
+    const v = this.extract[n - 1]!(ev);
     const hit = node.get(v) as string | undefined;
     if (hit !== undefined) return hit;
     if (this.interned >= MAX_INTERNED_KEYS) return this.missFull(ev);
@@ -110,7 +111,7 @@ export class AttributePlan<E> {
   buildKey(ev: E): string {
     let k = '';
     for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
+      const v = this.extract[i]!(ev); // i < length
       k += v === undefined ? SEP : v + SEP;
     }
     return k;
@@ -119,8 +120,8 @@ export class AttributePlan<E> {
   attributes(ev: E): Attributes {
     const out: Attributes = {};
     for (let i = 0; i < this.extract.length; i++) {
-      const v = this.extract[i](ev);
-      if (v !== undefined) out[this.names[i]] = v;
+      const v = this.extract[i]!(ev); // i < length, and names is as long as extract
+      if (v !== undefined) out[this.names[i]!] = v;
     }
     return out;
   }

@@ -94,7 +94,7 @@ export class ExportHealth {
   describe(error: unknown): string {
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an Error: whatever the exporter rejected with, String() is all there is to show
     let msg = error instanceof Error ? error.message : error === undefined ? 'export failed' : String(error);
-    msg = msg.split('\n')[0];
+    msg = msg.split('\n')[0]!; // split always gives a first part
     for (const s of this.target.secrets) if (s.length > 0) msg = msg.split(s).join('***');
     return msg;
   }

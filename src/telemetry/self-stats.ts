@@ -8,7 +8,7 @@ import { OVERFLOW_ATTRIBUTES } from '../pipeline/aggregate';
 import { LOG_QUEUE_CAPACITY } from './log-queue';
 import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
 
-const OVERFLOW_KEY = Object.keys(OVERFLOW_ATTRIBUTES)[0];
+const OVERFLOW_KEY = Object.keys(OVERFLOW_ATTRIBUTES)[0]!; // the SDK's overflow set has one attribute
 
 export class AgentSelfStats {
   private stats: StatsProvider | undefined;

@@ -10,7 +10,8 @@ export function formatIPv4(b: Uint8Array, off: number): string {
 /** RFC 5952 text form: lower-case hex, longest run (≥2) of zero groups as ::, v4-mapped as ::ffff:a.b.c.d. */
 export function formatIPv6(b: Uint8Array, off: number): string {
   const g = [0, 0, 0, 0, 0, 0, 0, 0];
-  for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i] << 8) | b[off + 2 * i + 1];
+  // The 16 address bytes lie inside a record whose length the decoder checked.
+  for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `::ffff:${formatIPv4(b, off + 12)}`;
   }
@@ -29,7 +30,7 @@ export function formatIPv6(b: Uint8Array, off: number): string {
       i += bestLen - 1;
       continue;
     }
-    s += g[i].toString(16);
+    s += g[i]!.toString(16); // i < 8
     if (i < 7) s += ':';
   }
   return s;

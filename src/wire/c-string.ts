@@ -4,7 +4,7 @@
 export function readCString(b: Uint8Array, off: number, max: number): string {
   let s = '';
   for (let i = 0; i < max; i++) {
-    const ch = b[off + i];
+    const ch = b[off + i]!; // callers pass a field inside a record whose length was checked
     if (ch === 0) break;
     s += String.fromCharCode(ch);
   }

@@ -85,7 +85,8 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
       'tls.ca_cert': n.caCert, 'tls.ca_path': n.caPath, 'tls.client_cert': n.clientCert, 'tls.client_key': n.clientKey,
       'tls.server_name': n.tlsServerName, 'tls.skip_verify': n.skipVerify,
     };
-    for (const [key, v] of Object.entries(present)) if (v !== undefined) origins[key] = NOMAD_ENV_VARIABLES[key];
+    // present's keys are NOMAD_ENV_VARIABLES's keys.
+    for (const [key, v] of Object.entries(present)) if (v !== undefined) origins[key] = NOMAD_ENV_VARIABLES[key]!;
     return {
       origins,
       schema: {

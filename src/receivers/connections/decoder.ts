@@ -44,7 +44,7 @@ export class ConnDecoder {
   /** Decode every record of a batch, calling emit for each good one. */
   decodeBatch(batch: RecordBatch, emit: (ev: ConnEvent) => void): void {
     for (let i = 0; i < batch.count; i++) {
-      const ev = this.decode(batch.view, batch.bytes, batch.offsets[i], batch.lengths[i]);
+      const ev = this.decode(batch.view, batch.bytes, batch.offsets[i]!, batch.lengths[i]!); // i < count <= their length
       if (ev) emit(ev);
     }
   }

@@ -100,7 +100,8 @@ export class ConnProbe {
     const now = this.opts.nowBootNs();
     const events = existingEvents(fresh, owners, now);
     for (let i = 0; i < fresh.length; i++) {
-      const s = fresh[i];
+      const s = fresh[i]!; // i < length; existingEvents gave one event per socket, so events[i] too
+      const ev = events[i]!;
       if (s.transport !== 'tcp') continue;
       const o = owners.get(s.inode);
       val.fill(0);
@@ -109,7 +110,7 @@ export class ConnProbe {
       val.writeBigUInt64LE(seedAlias(s.netns, s.inode), F.alias);
       val.writeUInt32LE(o?.pid ?? 0, F.pid);
       val.writeUInt32LE(o?.pid ?? 0, F.tid);
-      val.writeUInt8(events[i].direction === 'inbound' ? CONN_DIR.INBOUND : events[i].direction === 'outbound' ? CONN_DIR.OUTBOUND : CONN_DIR.UNKNOWN, F.direction);
+      val.writeUInt8(ev.direction === 'inbound' ? CONN_DIR.INBOUND : ev.direction === 'outbound' ? CONN_DIR.OUTBOUND : CONN_DIR.UNKNOWN, F.direction);
       val.write((o?.comm ?? '').slice(0, CONN_COMM_LEN - 1), F.comm, 'latin1'); // the last byte stays NUL
       key.writeBigUInt64LE(BigInt(s.inode));
       try {

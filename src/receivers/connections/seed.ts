@@ -25,8 +25,9 @@ export interface ExistingSocket {
 
 /** /proc/net/tcp prints each 32-bit word of an address in host byte order (little-endian here). */
 export function parseProcAddress(hex: string): { address: string; port: number } {
-  const [a, p] = hex.split(':');
-  const port = parseInt(p, 16);
+  const parts = hex.split(':');
+  const a = parts[0]!; // split always gives a first part
+  const port = parseInt(parts[1] ?? '', 16); // NaN without one, as before
   const bytes: number[] = [];
   for (let w = 0; w < a.length; w += 8) {
     const word = a.slice(w, w + 8);
@@ -34,13 +35,14 @@ export function parseProcAddress(hex: string): { address: string; port: number }
   }
   if (bytes.length === 4) return { address: bytes.join('.'), port };
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  // Not IPv4, so the 32 hex digits of IPv6: 16 bytes.
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
   return { address: compressV6(groups), port };
 }
 
 function compressV6(g: string[]): string {
   if (g.slice(0, 5).every((x) => x === '0') && g[5] === 'ffff') {
-    const n = (i: number) => parseInt(g[i], 16);
+    const n = (i: number) => parseInt(g[i]!, 16); // g holds the 8 groups
     return `::ffff:${n(6) >> 8}.${n(6) & 255}.${n(7) >> 8}.${n(7) & 255}`;
   }
   let best = -1, bestLen = 0;
@@ -70,17 +72,18 @@ export function parseProcNetTable(text: string, transport: Transport, netns: num
   const out: ExistingSocket[] = [];
   const lines = text.split('\n');
   for (let i = 1; i < lines.length; i++) {
-    const f = lines[i].trim().split(/\s+/);
-    if (f.length <= COL_INODE) continue;
-    const st = parseInt(f[COL_STATE], 16);
+    const f = lines[i]!.trim().split(/\s+/); // i < length
+    if (f.length <= COL_INODE) continue; // COL_INODE is the last column read: every f[COL_*] below exists
+    const st = parseInt(f[COL_STATE]!, 16);
     const inode = Number(f[COL_INODE]);
     if (!inode || st === TCP_TIME_WAIT) continue;
     if (transport === 'udp' && st !== UDP_ESTABLISHED) continue;
-    const l = parseProcAddress(f[COL_LOCAL]);
-    const r = parseProcAddress(f[COL_REMOTE]);
+    const local = f[COL_LOCAL]!;
+    const l = parseProcAddress(local);
+    const r = parseProcAddress(f[COL_REMOTE]!);
     out.push({
       inode, netns, transport,
-      networkType: f[COL_LOCAL].length > IPV4_ADDR_PORT_LEN ? 'ipv6' : 'ipv4',
+      networkType: local.length > IPV4_ADDR_PORT_LEN ? 'ipv6' : 'ipv4',
       localAddress: l.address, localPort: l.port,
       remoteAddress: r.address, remotePort: r.port,
       state: transport === 'tcp' ? (TCP_STATES[st] ?? 'unknown') : 'established',

@@ -16,7 +16,7 @@ const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'];
 /** `SYN`, `PSH|ACK`, ... ('' for none). */
 export function tcpFlagsText(flags: number): string {
   const out: string[] = [];
-  for (let i = 0; i < TCP_FLAG_NAMES.length; i++) if (flags & (1 << i)) out.push(TCP_FLAG_NAMES[i]);
+  for (let i = 0; i < TCP_FLAG_NAMES.length; i++) if (flags & (1 << i)) out.push(TCP_FLAG_NAMES[i]!); // i < length
   return out.join('|');
 }
 

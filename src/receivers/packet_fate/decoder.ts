@@ -79,7 +79,7 @@ export class FateDecoder {
 
   decodeBatch(batch: RecordBatch, emit: (s: FateSample) => void): void {
     for (let i = 0; i < batch.count; i++) {
-      const s = this.sample(batch.view, batch.bytes, batch.offsets[i], batch.lengths[i]);
+      const s = this.sample(batch.view, batch.bytes, batch.offsets[i]!, batch.lengths[i]!); // i < count <= their length
       if (s) emit(s);
     }
   }

@@ -66,7 +66,7 @@ export class Kallsyms {
       if (type === CH_t && end - start > KSYM_NAME_AT && text.startsWith(KSYM_HIGH_DIGITS, start)) {
         const a = parseInt(text.slice(start + KSYM_LOW_AT, start + KSYM_LOW_END), 16);
         if (a !== 0) any = true;
-        if (addrs.length && a < addrs[addrs.length - 1]) sorted = false;
+        if (addrs.length && a < addrs[addrs.length - 1]!) sorted = false;
         const name = text.slice(start + KSYM_NAME_AT, end); // module symbols end in "\t[module]"
         const tab = name.indexOf('\t');
         addrs.push(a);
@@ -83,9 +83,10 @@ export class Kallsyms {
       this.addrs = Uint32Array.from(addrs);
       this.names = names;
     } else {
-      const order = Array.from(addrs.keys()).sort((x, y) => addrs[x] - addrs[y]);
-      this.addrs = Uint32Array.from(order, (i) => addrs[i]);
-      this.names = order.map((i) => names[i]);
+      // order holds the indices of addrs (and of names, pushed with it).
+      const order = Array.from(addrs.keys()).sort((x, y) => addrs[x]! - addrs[y]!);
+      this.addrs = Uint32Array.from(order, (i) => addrs[i]!);
+      this.names = order.map((i) => names[i]!);
     }
     return true;
   }
@@ -96,12 +97,13 @@ export class Kallsyms {
     const a = Number(address & 0xffffffffn);
     const addrs = this.addrs!;
     let lo = 0, hi = addrs.length - 1;
-    if (a < addrs[0]) return undefined;
+    // load() succeeds only with at least one symbol, and lo, mid, hi stay in [0, length).
+    if (a < addrs[0]!) return undefined;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (addrs[mid] <= a) lo = mid;
+      if (addrs[mid]! <= a) lo = mid;
       else hi = mid - 1;
     }
-    return `${this.names[lo]}+0x${(a - addrs[lo]).toString(16)}`;
+    return `${this.names[lo]}+0x${(a - addrs[lo]!).toString(16)}`;
   }
 }

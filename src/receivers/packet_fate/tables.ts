@@ -46,7 +46,7 @@ export class FateTables {
   /** Read and clear the table of `epoch` (no program may still write it) and the new overflow counts. */
   collect(epoch: number): FateCount[] {
     const rows: FateCount[] = [];
-    const map = this.maps.counts[epoch & 1];
+    const map = this.maps.counts[epoch & 1]!; // a pair, alternating
     const valueSize = perCpuValueSize(COUNT_SIZE);
     const cpus = valueSize / COUNT_SIZE;
     forEachBatch(map.fd, FATE_KEY.size, valueSize, Math.min(map.maxEntries, MAX_CHUNK), true, (b) => {
@@ -79,7 +79,8 @@ export class FateTables {
         const idx = b.keys.readUInt32LE(i * U32_KEY_SIZE);
         let n = 0;
         for (let c = 0; c < cpus; c++) n += Number(b.values.readBigUInt64LE(i * valueSize + c * COUNT_SIZE));
-        const delta = n - this.previousOverflow[idx];
+        // The overflow map has exactly FATE_KINDS * FATE_OVERFLOW_REASONS slots, as previousOverflow.
+        const delta = n - this.previousOverflow[idx]!;
         if (delta <= 0) continue;
         this.previousOverflow[idx] = n;
         const kind = FATE_KIND_NAMES[Math.floor(idx / FATE_OVERFLOW_REASONS)];

@@ -186,9 +186,11 @@ export function isGrease(v: number): boolean {
   return (v & GREASE_MASK) === GREASE_PATTERN && v >> 8 === (v & 0xff);
 }
 
+// Every byte read below (b[i]!, m[p]!, u16, u24) comes after a check that it lies before the message's or buffer's
+// end (the fuzz test in test/unit/receivers/sni drives that): the `!` claims only that and costs nothing at run time.
 const rejected = (reason: HelloRejection): { ok: false; reason: HelloRejection } => ({ ok: false, reason });
-const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
-const u24 = (b: Uint8Array, o: number): number => (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
+const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
+const u24 = (b: Uint8Array, o: number): number => (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
 
 // ---- framing --------------------------------------------------------------------------------
 
@@ -203,12 +205,12 @@ export function frameClientHello(buf: Uint8Array, start: number, end: number, sk
   if (start >= end) return { status: 'incomplete', needed: start + 1 };
   // RFC 5246 App. E.2: an SSLv2-compatible hello starts with a 2-byte header whose high bit is set;
   // only ever as a connection's first message, so not where a retried hello is expected.
-  if (buf[start] & SSLV2_HEADER_BIT) {
+  if (buf[start]! & SSLV2_HEADER_BIT) {
     if (skipChangeCipherSpec) return { status: 'rejected', reason: 'not_handshake' };
     if (end - start < SSLV2_HEADER_LEN + 1) return { status: 'incomplete', needed: start + SSLV2_HEADER_LEN + 1 };
     // RFC 5246 App. E.2: msg_type "MUST be 1".
     if (buf[start + SSLV2_HEADER_LEN] !== HANDSHAKE_CLIENT_HELLO) return { status: 'rejected', reason: 'bad_sslv2' };
-    const total = SSLV2_HEADER_LEN + (((buf[start] & SSLV2_LENGTH_MASK) << 8) | buf[start + 1]);
+    const total = SSLV2_HEADER_LEN + (((buf[start]! & SSLV2_LENGTH_MASK) << 8) | buf[start + 1]!);
     if (end - start < total) return { status: 'incomplete', needed: start + total };
     return { status: 'complete', end: start + total, sslv2: true };
   }
@@ -242,7 +244,7 @@ export function frameClientHello(buf: Uint8Array, start: number, end: number, sk
     const availEnd = fragEnd < end ? fragEnd : end;
     let i = fragStart;
     for (; i < availEnd && have < HANDSHAKE_HEADER_LEN; i++, have++) {
-      const byte = buf[i];
+      const byte = buf[i]!;
       // RFC 8446 §4: the first byte is msg_type; only client_hello is acceptable here.
       if (have === 0 && byte !== HANDSHAKE_CLIENT_HELLO) return { status: 'rejected', reason: 'not_client_hello' };
       if (have === 1) h1 = byte;
@@ -285,7 +287,7 @@ export function handshakeMessage(buf: Uint8Array, start: number, end: number, sk
     const fragEnd = Math.min(fragStart + len, end);
     for (let i = fragStart; i < fragEnd; i++) {
       if (have < HANDSHAKE_HEADER_LEN) {
-        head[have++] = buf[i];
+        head[have++] = buf[i]!;
         if (have === HANDSHAKE_HEADER_LEN) {
           out = new Uint8Array(HANDSHAKE_HEADER_LEN + u24(head, HANDSHAKE_LENGTH_AT));
           out.set(head, 0);
@@ -341,7 +343,7 @@ export function parseClientHelloMessage(m: Uint8Array): HelloParseResult {
   if (legacyVersion >> 8 !== TLS_MAJOR) return rejected('bad_version');
   p += VERSION_LEN + RANDOM_LEN;
   // RFC 8446 §4.1.2 legacy_session_id<0..32>.
-  const sidLen = m[p++];
+  const sidLen = m[p++]!;
   if (sidLen > MAX_SESSION_ID) return rejected('bad_session_id');
   if (end - p < sidLen + VEC16_PREFIX) return rejected('bad_length');
   p += sidLen;
@@ -354,7 +356,7 @@ export function parseClientHelloMessage(m: Uint8Array): HelloParseResult {
   for (let i = p; i < p + csLen; i += CIPHER_SUITE_LEN) if (!isGrease(u16(m, i))) cipherSuiteCount++;
   p += csLen;
   // RFC 8446 §4.1.2 legacy_compression_methods<1..2^8-1>.
-  const cmLen = m[p++];
+  const cmLen = m[p++]!;
   if (cmLen === 0) return rejected('bad_compression');
   if (end - p < cmLen) return rejected('bad_length');
   p += cmLen;
@@ -462,7 +464,7 @@ export function checkHostName(b: Uint8Array, start: number, end: number): HelloR
   let labels = 0;
   let allDigits = true;
   for (let i = start; i <= end; i++) {
-    const c = i < end ? b[i] : CH_DOT;
+    const c = i < end ? b[i]! : CH_DOT;
     if (c === CH_DOT) {
       const labelLen = i - labelStart;
       // RFC 1035 §2.3.1: labels are non-empty.
@@ -493,11 +495,11 @@ function asciiLower(b: Uint8Array, start: number, end: number): string {
 /** Protocol names are opaque bytes (RFC 7301 §3.1): printable ASCII as is, anything else as \xNN. */
 function protocolName(b: Uint8Array, start: number, end: number): string {
   let printable = true;
-  for (let i = start; i < end; i++) if (b[i] < PRINTABLE_MIN || b[i] > PRINTABLE_MAX || b[i] === CH_BACKSLASH) printable = false;
+  for (let i = start; i < end; i++) if (b[i]! < PRINTABLE_MIN || b[i]! > PRINTABLE_MAX || b[i] === CH_BACKSLASH) printable = false;
   if (printable) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
   let s = '';
   for (let i = start; i < end; i++) {
-    const c = b[i];
+    const c = b[i]!;
     s += c >= PRINTABLE_MIN && c <= PRINTABLE_MAX && c !== CH_BACKSLASH ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
   }
   return s;
@@ -512,10 +514,10 @@ function readAlpn(m: Uint8Array, p: number, end: number, hello: ClientHello): He
   if (listLen < MIN_ALPN_LIST || listLen !== end - p) return 'bad_alpn';
   while (p < end) {
     // RFC 7301 §3.1 ProtocolName<1..2^8-1>.
-    const len = m[p++];
+    const len = m[p++]!;
     if (len === 0 || end - p < len) return 'bad_alpn';
     // RFC 8701 §2: GREASE ALPN identifiers are {0x?A, 0x?A}.
-    const grease = len === GREASE_ALPN_LEN && m[p] === m[p + 1] && (m[p] & GREASE_BYTE_MASK) === GREASE_BYTE_PATTERN;
+    const grease = len === GREASE_ALPN_LEN && m[p] === m[p + 1] && (m[p]! & GREASE_BYTE_MASK) === GREASE_BYTE_PATTERN;
     if (!grease && hello.alpn.length < MAX_ALPN_REPORTED) hello.alpn.push(protocolName(m, p, p + len));
     p += len;
   }
@@ -526,7 +528,7 @@ function readAlpn(m: Uint8Array, p: number, end: number, hello: ClientHello): He
 function readSupportedVersions(m: Uint8Array, p: number, end: number, hello: ClientHello): HelloRejection | undefined {
   // RFC 8446 §4.2.1 versions<2..254>: 1-byte length, whole 2-byte versions, exactly filling extension_data.
   if (end - p < VEC8_PREFIX) return 'bad_supported_versions';
-  const len = m[p++];
+  const len = m[p++]!;
   if (len < MIN_VERSIONS_LIST || len % VERSION_LEN !== 0 || len !== end - p) return 'bad_supported_versions';
   for (; p < end; p += VERSION_LEN) {
     const v = u16(m, p);
@@ -540,8 +542,8 @@ export function parseSslv2Hello(b: Uint8Array): HelloParseResult {
   const n = b.length;
   if (n < SSLV2_HEADER_LEN + SSLV2_FIXED_LEN) return rejected('truncated');
   // RFC 5246 App. E.2: "The highest bit MUST be 1; the remaining bits contain the length".
-  if (!(b[0] & SSLV2_HEADER_BIT)) return rejected('bad_sslv2');
-  const msgLen = ((b[0] & SSLV2_LENGTH_MASK) << 8) | b[1];
+  if (!(b[0]! & SSLV2_HEADER_BIT)) return rejected('bad_sslv2');
+  const msgLen = ((b[0]! & SSLV2_LENGTH_MASK) << 8) | b[1]!;
   if (SSLV2_HEADER_LEN + msgLen > n) return rejected('truncated');
   let p = SSLV2_HEADER_LEN;
   // RFC 5246 App. E.2: msg_type "MUST be 1".

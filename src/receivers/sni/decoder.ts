@@ -38,7 +38,7 @@ export class SniDecoder {
   /** Decode every record of a batch; `emit` must consume a segment's payload before returning (it views the ring). */
   decodeBatch(batch: RecordBatch, emit: (r: SniRecord) => void): void {
     for (let i = 0; i < batch.count; i++) {
-      const r = this.decode(batch.view, batch.bytes, batch.offsets[i], batch.lengths[i]);
+      const r = this.decode(batch.view, batch.bytes, batch.offsets[i]!, batch.lengths[i]!); // i < count <= their length
       if (r) emit(r);
     }
   }
@@ -96,8 +96,9 @@ function flowMapKey(b: Uint8Array, o: number, family: number): Buffer {
   const k = Buffer.alloc(SNI_FLOW_KEY.size);
   k.set(b.subarray(o + F.saddr, o + F.saddr + ADDR_LEN), SNI_FLOW_KEY.fields.saddr);
   k.set(b.subarray(o + F.daddr, o + F.daddr + ADDR_LEN), SNI_FLOW_KEY.fields.daddr);
-  k.writeUInt16LE((b[o + F.sport + 1] << 8) | b[o + F.sport], SNI_FLOW_KEY.fields.sport);
-  k.writeUInt16LE((b[o + F.dport + 1] << 8) | b[o + F.dport], SNI_FLOW_KEY.fields.dport);
+  // Inside the record, whose length decode() checked.
+  k.writeUInt16LE((b[o + F.sport + 1]! << 8) | b[o + F.sport]!, SNI_FLOW_KEY.fields.sport);
+  k.writeUInt16LE((b[o + F.dport + 1]! << 8) | b[o + F.dport]!, SNI_FLOW_KEY.fields.dport);
   k.writeUInt8(family, SNI_FLOW_KEY.fields.family);
   return k;
 }

@@ -235,11 +235,13 @@ export class HelloReassembler {
     // First copy wins: only fill gaps, so a conflicting retransmission cannot rewrite parsed bytes.
     const c = f.cover;
     let pos = rel;
+    // cover is a flat list of [start, end) pairs (even length), so c[i] and c[i + 1] exist for even i < length.
     for (let i = 0; i < c.length && pos < end; i += 2) {
-      if (c[i + 1] <= pos) continue;
-      if (c[i] >= end) break;
-      if (c[i] > pos) f.buf.set(data.subarray(pos - rel, c[i] - rel), pos);
-      pos = Math.max(pos, c[i + 1]);
+      const cs = c[i]!, ce = c[i + 1]!;
+      if (ce <= pos) continue;
+      if (cs >= end) break;
+      if (cs > pos) f.buf.set(data.subarray(pos - rel, cs - rel), pos);
+      pos = Math.max(pos, ce);
     }
     if (pos < end) f.buf.set(data.subarray(pos - rel, end - rel), pos);
     f.cover = addRange(c, rel, end);
@@ -250,7 +252,7 @@ export class HelloReassembler {
   private evaluate(f: FlowState, now: number, out: ReassemblyOutcome[]): void {
     const budget = this.options.byteBudget;
     while (!f.done) {
-      const contiguous = f.cover.length > 0 && f.cover[0] === 0 ? f.cover[1] : 0;
+      const contiguous = f.cover.length > 0 && f.cover[0] === 0 ? f.cover[1]! : 0; // pairs: a first range has its end
       const after = f.cursor > 0;
       const fr = frameClientHello(f.buf, f.cursor, contiguous, after);
       if (fr.status === 'incomplete') {
@@ -343,14 +345,15 @@ function ensureCapacity(f: FlowState, end: number, budget: number): void {
 /** Earlier bytes arrived on a flow without a SYN: move everything `shift` bytes later. */
 function rebase(f: FlowState, shift: number, budget: number): void {
   const c = f.cover;
-  const oldEnd = c.length > 0 ? c[c.length - 1] : 0;
+  // cover is a flat list of [start, end) pairs (even length): every index below is in range.
+  const oldEnd = c.length > 0 ? c[c.length - 1]! : 0;
   const newEnd = Math.min(oldEnd + shift, budget);
   ensureCapacity(f, newEnd, budget);
   if (newEnd > shift) f.buf.copyWithin(shift, 0, newEnd - shift);
   const moved: number[] = [];
   for (let i = 0; i < c.length; i += 2) {
-    const s = c[i] + shift;
-    const e = Math.min(c[i + 1] + shift, budget);
+    const s = c[i]! + shift;
+    const e = Math.min(c[i + 1]! + shift, budget);
     if (s < e) moved.push(s, e);
   }
   f.cover = moved;
@@ -364,14 +367,15 @@ function addRange(c: number[], s: number, e: number): number[] {
   if (s >= e) return c;
   const out: number[] = [];
   let i = 0;
-  while (i < c.length && c[i + 1] < s) out.push(c[i++], c[i++]);
+  // c holds [start, end) pairs (even length) and i stays even: c[i] and c[i + 1] exist while i < length.
+  while (i < c.length && c[i + 1]! < s) out.push(c[i++]!, c[i++]!);
   let ns = s, ne = e;
-  while (i < c.length && c[i] <= ne) {
-    ns = Math.min(ns, c[i]);
-    ne = Math.max(ne, c[i + 1]);
+  while (i < c.length && c[i]! <= ne) {
+    ns = Math.min(ns, c[i]!);
+    ne = Math.max(ne, c[i + 1]!);
     i += 2;
   }
   out.push(ns, ne);
-  while (i < c.length) out.push(c[i++], c[i++]);
+  while (i < c.length) out.push(c[i++]!, c[i++]!);
   return out;
 }

@@ -18,10 +18,11 @@ function v4Mask(prefix: number): number {
 
 function v6Match(addr: Uint16Array, net: V6Net): boolean {
   let bits = net.prefix;
+  // addr and net.groups hold 8 groups each; k < 8.
   for (let k = 0; k < 8 && bits > 0; k++) {
     const take = bits >= 16 ? 16 : bits;
     const mask = (0xffff << (16 - take)) & 0xffff;
-    if ((addr[k] & mask) !== (net.groups[k] & mask)) return false;
+    if ((addr[k]! & mask) !== (net.groups[k]! & mask)) return false;
     bits -= take;
   }
   return true;
@@ -33,7 +34,7 @@ export function compileCidrs(cidrs: readonly string[]): (address: string) => boo
   const v4Masks: number[] = [];
   const v6Nets: V6Net[] = [];
   for (const c of cidrs) {
-    const [addr, len] = c.split('/');
+    const [addr = '', len] = c.split('/'); // split always gives a first part
     const prefix = Number(len);
     if (isIP(addr) === 4) {
       const mask = v4Mask(prefix);
@@ -46,11 +47,12 @@ export function compileCidrs(cidrs: readonly string[]): (address: string) => boo
     }
   }
   const matchV4 = (v: number): boolean => {
-    for (let k = 0; k < v4Nets.length; k++) if (((v & v4Masks[k]) >>> 0) === v4Nets[k]) return true;
+    // v4Masks and v4Nets are pushed together: same length.
+    for (let k = 0; k < v4Nets.length; k++) if (((v & v4Masks[k]!) >>> 0) === v4Nets[k]) return true;
     return false;
   };
   const matchV6 = (groups: Uint16Array): boolean => {
-    for (let k = 0; k < v6Nets.length; k++) if (v6Match(groups, v6Nets[k])) return true;
+    for (let k = 0; k < v6Nets.length; k++) if (v6Match(groups, v6Nets[k]!)) return true; // k < length
     return false;
   };
   return (address) => {

@@ -2,8 +2,9 @@
 
 function compileGlob(pattern: string): (s: string) => boolean {
   const parts = pattern.split('*');
-  const first = parts[0];
-  const last = parts[parts.length - 1];
+  // split always gives at least one part.
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
   const middle = parts.slice(1, -1).filter((p) => p !== '');
   const minLength = parts.reduce((n, p) => n + p.length, 0);
   return (s) => {
@@ -11,9 +12,10 @@ function compileGlob(pattern: string): (s: string) => boolean {
     let pos = first.length;
     const end = s.length - last.length;
     for (let k = 0; k < middle.length; k++) {
-      const at = s.indexOf(middle[k], pos);
-      if (at < 0 || at + middle[k].length > end) return false;
-      pos = at + middle[k].length;
+      const part = middle[k]!; // k < length
+      const at = s.indexOf(part, pos);
+      if (at < 0 || at + part.length > end) return false;
+      pos = at + part.length;
     }
     return true;
   };
@@ -25,7 +27,7 @@ export function compileNames(names: readonly string[]): (name: string) => boolea
   const globs = names.filter((n) => n.includes('*')).map(compileGlob);
   return (name) => {
     if (exact.has(name)) return true;
-    for (let k = 0; k < globs.length; k++) if (globs[k](name)) return true;
+    for (let k = 0; k < globs.length; k++) if (globs[k]!(name)) return true; // k < length
     return false;
   };
 }

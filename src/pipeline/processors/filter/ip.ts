@@ -79,7 +79,8 @@ export function parseIPv6(s: string, out: Uint16Array): boolean {
   if (gap < 0) return g === 8;
   if (g === 8) return false;
   const tail = g - gap;
-  for (let k = tail - 1; k >= 0; k--) out[8 - tail + k] = out[gap + k];
+  // gap + k < g <= 8: inside the 8 groups.
+  for (let k = tail - 1; k >= 0; k--) out[8 - tail + k] = out[gap + k]!;
   for (let k = gap; k < 8 - tail; k++) out[k] = 0;
   return true;
 }
@@ -88,5 +89,5 @@ export function parseIPv6(s: string, out: Uint16Array): boolean {
 export function v4Mapped(groups: Uint16Array): number {
   for (let k = 0; k < 5; k++) if (groups[k] !== 0) return -1;
   if (groups[5] !== 0xffff) return -1;
-  return groups[6] * 65536 + groups[7];
+  return groups[6]! * 65536 + groups[7]!; // the 8 groups of an address
 }

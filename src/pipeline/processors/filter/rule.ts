@@ -87,14 +87,14 @@ export function compileRule(rule: FilterRule): EventPredicate {
     checks.push((ev) => ts.has(transportOf(ev)));
   }
   return (ev) => {
-    for (let k = 0; k < checks.length; k++) if (!checks[k](ev)) return false;
+    for (let k = 0; k < checks.length; k++) if (!checks[k]!(ev)) return false; // k < length
     return true;
   };
 }
 
 export function anyOf(predicates: readonly EventPredicate[]): EventPredicate {
   return (ev) => {
-    for (let k = 0; k < predicates.length; k++) if (predicates[k](ev)) return true;
+    for (let k = 0; k < predicates.length; k++) if (predicates[k]!(ev)) return true; // k < length
     return false;
   };
 }

@@ -94,7 +94,7 @@ export class NomadAutostartProcessor implements Processor {
     const atNs = ev.source === 'sni' ? ev.readAtNs : process.hrtime.bigint();
     const matched = this.index.matched;
     for (let k = 0; k < matched.length; k++) {
-      const rule = matched[k];
+      const rule = matched[k]!; // k < length
       this.telemetry.trigger(rule, kind);
       if (rule.disabled || this.autostart === undefined) continue;
       this.autostart.trigger(this.targets.get(rule.target)!, rule, kind, ev, atNs);

@@ -52,7 +52,7 @@ export class CompiledRule {
   }
 
   private clientMatches(ev: TriggerEvent): boolean {
-    for (let k = 0; k < this.clientChecks.length; k++) if (!this.clientChecks[k](ev)) return false;
+    for (let k = 0; k < this.clientChecks.length; k++) if (!this.clientChecks[k]!(ev)) return false; // k < length
     return true;
   }
 
@@ -73,7 +73,7 @@ export class CompiledRule {
   connectMatches(ev: ConnPipelineEvent): boolean {
     let hit = false;
     for (let k = 0; k < this.connect.length && !hit; k++) {
-      const d = this.connect[k];
+      const d = this.connect[k]!; // k < length
       hit = d.port === ev.remotePort && (d.match === undefined || d.match(ev.remoteAddress));
     }
     return hit && this.clientMatches(ev);
@@ -119,20 +119,21 @@ export class RuleIndex {
         const name = ev.serverName;
         if (name === undefined) return undefined;
         const exact = this.byName.get(name);
-        if (exact) for (let k = 0; k < exact.length; k++) if (exact[k].helloMatches(ev)) out.push(exact[k]);
+        // Each loop below reads index k < length.
+        if (exact) for (let k = 0; k < exact.length; k++) if (exact[k]!.helloMatches(ev)) out.push(exact[k]!);
         for (let k = 0; k < this.wildcards.length; k++) {
-          const w = this.wildcards[k];
+          const w = this.wildcards[k]!;
           if (!out.includes(w.rule) && matchesSuffix(name, w.suffixes) && w.rule.helloMatches(ev)) out.push(w.rule);
         }
         return out.length ? 'sni' : undefined;
       }
       const list = this.bySynPort.get(ev.serverPort);
-      if (list) for (let k = 0; k < list.length; k++) if (list[k].synMatches(ev)) out.push(list[k]);
+      if (list) for (let k = 0; k < list.length; k++) if (list[k]!.synMatches(ev)) out.push(list[k]!);
       return out.length ? 'syn' : undefined;
     }
     if (ev.kind !== 'connect' || ev.direction !== 'outbound') return undefined;
     const list = this.byConnectPort.get(ev.remotePort);
-    if (list) for (let k = 0; k < list.length; k++) if (list[k].connectMatches(ev)) out.push(list[k]);
+    if (list) for (let k = 0; k < list.length; k++) if (list[k]!.connectMatches(ev)) out.push(list[k]!); // k < length
     return out.length ? 'connect' : undefined;
   }
 }

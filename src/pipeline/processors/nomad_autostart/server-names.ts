@@ -17,7 +17,7 @@ export function compileServerNames(names: readonly string[]): CompiledNames {
 
 export function matchesSuffix(name: string, suffixes: readonly string[]): boolean {
   for (let k = 0; k < suffixes.length; k++) {
-    const s = suffixes[k];
+    const s = suffixes[k]!; // k < length
     if (name.length > s.length && name.endsWith(s)) return true;
   }
   return false;
