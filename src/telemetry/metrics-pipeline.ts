@@ -72,6 +72,6 @@ export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, p
     ctx.receiversOf(p),
     carry,
   );
-  ctx.self.register(meter);
+  ctx.self.register(meter, producer);
   return { provider, handle: { meter, producer }, router };
 }

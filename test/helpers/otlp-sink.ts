@@ -52,6 +52,8 @@ export interface SinkPoint {
   temporality: number;
   attributes: Attrs;
   timeUnixNano: number;
+  /** Since when a cumulative point counts (a new one after a reset). */
+  startTimeUnixNano: number;
   value: number;
   count: number;
   sum: number;
@@ -220,7 +222,7 @@ export class OtlpSink {
     for (const p of data.dataPoints ?? []) {
       this.points.push({
         ...base, type, monotonic: data.isMonotonic === true, temporality: data.aggregationTemporality ?? 0,
-        attributes: attrsOf(p.attributes), timeUnixNano: Number(p.timeUnixNano ?? 0),
+        attributes: attrsOf(p.attributes), timeUnixNano: Number(p.timeUnixNano ?? 0), startTimeUnixNano: Number(p.startTimeUnixNano ?? 0),
         value: Number(p.asInt ?? p.asDouble ?? 0), count: Number(p.count ?? 0), sum: Number(p.sum ?? 0),
         bucketCounts: (p.bucketCounts ?? []).map(Number), explicitBounds: (p.explicitBounds ?? []).map(Number),
       });
