@@ -1,19 +1,17 @@
 // ExporterConfig → SDK exporters (one switch per signal, exhaustive over the union).
 import { readFileSync } from 'node:fs';
-import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
-import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as HttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as HttpProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { AggregationTemporalityPreference, OTLPMetricExporter as HttpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as HttpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ExporterConfig, OtlpExporterConfig, OtlpHttpExporterConfig, TlsSettings } from '../config/types';
+import type { ExporterConfig, OtlpHttpExporterConfig } from '../config/types';
 import { NetwatchError } from '../errors';
 import { DebugLogExporter, DebugMetricExporter, type WriteLine } from './debug';
+import { grpcLogExporter, grpcMetricExporter } from './grpc-transport';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes (stdout unless a test captures it). */
@@ -39,28 +37,6 @@ export interface LogSink {
   secrets: string[];
 }
 
-const readIf = (path: string): Buffer | undefined => (path ? readFileSync(path) : undefined);
-
-function grpcCredentials(tls: TlsSettings): ChannelCredentials {
-  if (tls.insecure) return credentials.createInsecure();
-  const verify = tls.insecure_skip_verify ? { checkServerIdentity: () => undefined } : undefined;
-  return credentials.createSsl(readIf(tls.ca_file) ?? null, readIf(tls.key_file) ?? null, readIf(tls.cert_file) ?? null, verify);
-}
-
-function grpcOptions(cfg: OtlpExporterConfig) {
-  const metadata = new Metadata();
-  for (const [k, v] of Object.entries(cfg.headers)) metadata.set(k, v);
-  // The exporter parses host:port out of a URL; the scheme only matters for our own messages.
-  const url = /^[a-z]+:\/\//.test(cfg.endpoint) ? cfg.endpoint : `${cfg.tls.insecure ? 'http' : 'https'}://${cfg.endpoint}`;
-  return {
-    url,
-    credentials: grpcCredentials(cfg.tls),
-    metadata,
-    compression: cfg.compression as CompressionAlgorithm,
-    timeoutMillis: cfg.timeout_ms,
-  };
-}
-
 function httpOptions(cfg: OtlpHttpExporterConfig, path: '/v1/metrics' | '/v1/logs') {
   const agent: Record<string, unknown> = {};
   if (cfg.tls.ca_file) agent.ca = readFileSync(cfg.tls.ca_file);
@@ -84,7 +60,7 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
   const temporalityPreference = AggregationTemporalityPreference.CUMULATIVE;
   switch (cfg.type) {
     case 'otlp':
-      return { kind: 'push', exporter: new GrpcMetricExporter({ ...grpcOptions(cfg), temporalityPreference }), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+      return { kind: 'push', exporter: grpcMetricExporter(cfg, temporalityPreference), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
     case 'otlphttp': {
       const o = { ...httpOptions(cfg, '/v1/metrics'), temporalityPreference };
       const exporter = cfg.encoding === 'proto' ? new HttpProtoMetricExporter(o) : new HttpJsonMetricExporter(o);
@@ -119,7 +95,7 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
 export function buildLogSink(cfg: ExporterConfig, opts: ExporterOptions = {}): LogSink {
   switch (cfg.type) {
     case 'otlp':
-      return { exporter: new GrpcLogExporter(grpcOptions(cfg)), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+      return { exporter: grpcLogExporter(cfg), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
     case 'otlphttp': {
       const o = httpOptions(cfg, '/v1/logs');
       const exporter = cfg.encoding === 'proto' ? new HttpProtoLogExporter(o) : new HttpJsonLogExporter(o);
