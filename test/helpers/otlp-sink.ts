@@ -1,33 +1,32 @@
 // A tiny OTLP receiver for tests: OTLP/gRPC (@grpc/grpc-js) and OTLP/HTTP (proto and JSON) on
-// 127.0.0.1, decoding with the protobufjs code generated from opentelemetry-proto (otlp-proto).
+// 127.0.0.1, decoding with protobufjs from the official OTLP .proto files vendored in otlp-proto/.
 import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import generatedRoot = require('otlp-proto/build/src/generated/root');
+import * as protobuf from 'protobufjs';
+import { repoPath } from './paths';
 
-interface Codec {
-  decode(buf: Uint8Array): object;
-  encode(msg: object): { finish(): Uint8Array };
-  fromObject(obj: object): object;
-  toObject(msg: object, opts: object): Record<string, unknown>;
-  create(props?: object): object;
+const PROTO_DIR = repoPath('test', 'helpers', 'otlp-proto');
+const SERVICE_FILES = ['opentelemetry/proto/collector/metrics/v1/metrics_service.proto', 'opentelemetry/proto/collector/logs/v1/logs_service.proto'];
+
+function loadProtos(): protobuf.Root {
+  const root = new protobuf.Root();
+  // Imports in the .proto files are relative to the repository root of opentelemetry-proto.
+  root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : join(PROTO_DIR, target));
+  root.loadSync(SERVICE_FILES).resolveAll();
+  return root;
 }
-interface Proto {
-  collector: {
-    metrics: { v1: { ExportMetricsServiceRequest: Codec; ExportMetricsServiceResponse: Codec } };
-    logs: { v1: { ExportLogsServiceRequest: Codec; ExportLogsServiceResponse: Codec } };
-  };
-}
-const proto = (generatedRoot as unknown as { opentelemetry: { proto: Proto } }).opentelemetry.proto;
+const root = loadProtos();
+const type = (name: string): protobuf.Type => root.lookupType(`opentelemetry.proto.${name}`);
 const CODECS = {
-  metrics: { req: proto.collector.metrics.v1.ExportMetricsServiceRequest, res: proto.collector.metrics.v1.ExportMetricsServiceResponse },
-  logs: { req: proto.collector.logs.v1.ExportLogsServiceRequest, res: proto.collector.logs.v1.ExportLogsServiceResponse },
+  metrics: { req: type('collector.metrics.v1.ExportMetricsServiceRequest'), res: type('collector.metrics.v1.ExportMetricsServiceResponse') },
+  logs: { req: type('collector.logs.v1.ExportLogsServiceRequest'), res: type('collector.logs.v1.ExportLogsServiceResponse') },
 };
 const GRPC_PATHS = {
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
@@ -175,9 +174,9 @@ export class OtlpSink {
         requestStream: false,
         responseStream: false,
         requestSerialize: (m: object) => Buffer.from(req.encode(m).finish()),
-        requestDeserialize: (b: Buffer) => req.decode(b),
+        requestDeserialize: (b: Buffer) => req.decode(b) as object,
         responseSerialize: (m: object) => Buffer.from(res.encode(m).finish()),
-        responseDeserialize: (b: Buffer) => res.decode(b),
+        responseDeserialize: (b: Buffer) => res.decode(b) as object,
         originalName: 'export',
       },
     };
@@ -186,7 +185,7 @@ export class OtlpSink {
         if (this.unavailable) return done({ code: grpc.status.UNAVAILABLE, details: 'otlp sink is down' });
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k.toLowerCase()] = String(v);
-        this.store({ signal, transport: 'grpc', headers, authority: call.getHost() }, req.toObject(call.request, TO_OBJECT));
+        this.store({ signal, transport: 'grpc', headers, authority: call.getHost() }, req.toObject(call.request as protobuf.Message, TO_OBJECT));
         done(null, res.create({}));
       },
     });
