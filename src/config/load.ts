@@ -130,7 +130,9 @@ function loadService(section: unknown, env: OtelEnv, defined: Defined, problems:
     },
     telemetry: {
       logs: { level: t.logs.level },
-      metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit },
+      metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit, export_timeout_ms: parseDuration(t.metrics.export_timeout)! },
+      sdk_disabled: env.sdkDisabled,
+      sdk_log_level: env.sdkLogLevel ?? 'warn',
       resource: Object.fromEntries(Object.entries(t.resource).map(([k, v]) => [k, String(v)])),
     },
   };

@@ -11,6 +11,7 @@ import pkg from '../../package.json';
 import { OVERFLOW_ATTRIBUTES } from './aggregate';
 import type { WriteLine } from './debug';
 import { routeDiagnostics } from './diag';
+import { DeltaHistograms } from './delta-producer';
 import { ExportHealth, type ExporterStatus, watchLogExporter, watchMetricExporter } from './export-health';
 import { buildLogSink, buildMetricSink } from './exporters';
 import { HistogramProducer } from './histogram-producer';
@@ -55,8 +56,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 
 export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): Telemetry {
   const log = opts.log ?? rootLogger.child('telemetry');
-  const secrets = Object.values(cfg.exporters).flatMap((e) => ('headers' in e ? Object.values(e.headers) : []));
-  routeDiagnostics(log, secrets);
+  const secrets = Object.values(cfg.exporters).flatMap((e) => ('metrics' in e ? [e.metrics, e.logs].flatMap((s) => Object.values(s.headers)) : []));
+  routeDiagnostics(log, secrets, cfg.service.telemetry.sdk_log_level);
   const { export_interval_ms: interval, cardinality_limit: limit } = cfg.service.telemetry.metrics;
   const resource = buildResource(cfg.service.telemetry, opts.machineIdPath);
   const scope = { name: 'netwatch', version: pkg.version };
@@ -110,6 +111,8 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
     exportFailures.set(id, exportFailures.get(id) ?? 0);
     return e;
   };
+  // OTEL_SDK_DISABLED: the pipelines run (the query API reads them) but export nowhere.
+  const exportersOf = (p: PipelineConfig): readonly string[] => (cfg.service.telemetry.sdk_disabled ? [] : p.exporters);
   const receiversOf = (p: PipelineConfig): ReceiverConfig[] => p.receivers.map((id) => cfg.receivers[id]).filter((r) => r !== undefined);
 
   const sinks = new Map<string, EventSink>();
@@ -125,7 +128,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
     switch (p.signal) {
       case 'metrics': {
         const producer = new HistogramProducer(resource, scope);
-        const readers: MetricReader[] = p.exporters.map((id) => {
+        const readers: MetricReader[] = exportersOf(p).map((id) => {
           const sink = buildMetricSink(exporterConfig(p, id), { debugWrite: opts.debugWrite });
           if (sink.kind === 'pull') {
             // A pull exporter owns a listening socket: it can serve one pipeline only.
@@ -153,9 +156,9 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
           return new PeriodicExportingMetricReader({
             exporter: watchMetricExporter(sink.exporter, health, scanOverflow),
             exportIntervalMillis: interval,
-            exportTimeoutMillis: Math.min(sink.timeoutMs, interval),
+            exportTimeoutMillis: Math.min(sink.timeoutMs, interval, cfg.service.telemetry.metrics.export_timeout_ms),
             cardinalityLimits: { default: limit },
-            metricProducers: [producer],
+            metricProducers: [sink.temporality === 'cumulative' ? producer : new DeltaHistograms(producer)],
           });
         });
         const mp = new MeterProvider({ resource, readers });
@@ -169,7 +172,7 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
         break;
       }
       case 'logs': {
-        const processors: LogRecordProcessor[] = p.exporters.map((id) => {
+        const processors: LogRecordProcessor[] = exportersOf(p).map((id) => {
           const sink = buildLogSink(exporterConfig(p, id), { debugWrite: opts.debugWrite });
           const health = healthFor(id, 'logs', sink.endpoint, sink.secrets);
           let bounded: BoundedLogProcessor | undefined = undefined;

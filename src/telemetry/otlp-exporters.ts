@@ -1,27 +1,26 @@
-// OTLP/gRPC exporters built on our own channel, because the SDK's gRPC transport takes no channel
-// options (so no TLS server name override or :authority) and reads OTEL_EXPORTER_OTLP_* itself.
-// The SDK still serializes, queues, times out and retries: only the wire call is ours.
+// The OTLP exporters, assembled from the SDK's parts so that the resolved config is all they use:
+// the SDK's exporter classes read OTEL_EXPORTER_OTLP_* themselves (merging per-signal headers
+// unvalidated), and its gRPC transport takes no channel options (no TLS name override or
+// :authority). The SDK still serializes, queues, times out and retries; over gRPC the call is ours.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
 import { createOtlpNetworkExportDelegate, ExporterMetrics, type ExportResponse, type IExporterTransport, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import {
-  type IExporterMetricsHelper, type ISerializer, LogsExporterMetricsHelper, MetricsExporterMetricsHelper, ProtobufLogsSerializer, ProtobufMetricsSerializer,
+  type IExporterMetricsHelper, type ISerializer, JsonLogsSerializer, JsonMetricsSerializer, LogsExporterMetricsHelper, MetricsExporterMetricsHelper,
+  ProtobufLogsSerializer, ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { TlsSettings } from '../config/types';
+import type { OtlpSignalSettings, TemporalityPreference, TlsSettings } from '../config/types';
 import pkg from '../../package.json';
 
-/** What one signal of a gRPC exporter needs (a slice of the resolved exporter config). */
-export interface GrpcSettings {
-  /** host:port or http(s)://host:port. */
-  endpoint: string;
-  tls: TlsSettings;
-  headers: Readonly<Record<string, string>>;
-  compression: 'gzip' | 'none';
-  timeout_ms: number;
-}
+// The package's `node-http` subpath export, which TypeScript's node10 module resolution cannot see.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createOtlpHttpExportDelegate, httpAgentFactoryFromOptions } = require('@opentelemetry/otlp-exporter-base/node-http') as typeof import('@opentelemetry/otlp-exporter-base/build/src/index-node-http');
+
+type GrpcSettings = OtlpSignalSettings;
+type HttpSettings = OtlpSignalSettings & { readonly encoding: 'proto' | 'json' };
 
 const SERVICES = {
   metrics: { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', component: 'otlp_grpc_metric_exporter' },
@@ -100,10 +99,54 @@ function delegate<T, R>(signal: keyof typeof SERVICES, s: GrpcSettings, serializ
   return createOtlpNetworkExportDelegate({ timeoutMillis: s.timeout_ms, concurrencyLimit: CONCURRENCY_LIMIT, compression: s.compression }, serializer, metrics, new GrpcTransport(s, path));
 }
 
-export function grpcMetricExporter(s: GrpcSettings, temporalityPreference: AggregationTemporalityPreference): PushMetricExporter {
-  return new OTLPMetricExporterBase(delegate('metrics', s, ProtobufMetricsSerializer, MetricsExporterMetricsHelper), { temporalityPreference });
+const TEMPORALITY: Readonly<Record<TemporalityPreference, AggregationTemporalityPreference>> = {
+  cumulative: AggregationTemporalityPreference.CUMULATIVE,
+  delta: AggregationTemporalityPreference.DELTA,
+  lowmemory: AggregationTemporalityPreference.LOWMEMORY,
+};
+
+export function grpcMetricExporter(s: GrpcSettings, temporality: TemporalityPreference): PushMetricExporter {
+  return new OTLPMetricExporterBase(delegate('metrics', s, ProtobufMetricsSerializer, MetricsExporterMetricsHelper), { temporalityPreference: TEMPORALITY[temporality] });
 }
 
 export function grpcLogExporter(s: GrpcSettings): LogRecordExporter {
   return new OTLPExporterBase<ReadableLogRecord[]>(delegate('logs', s, ProtobufLogsSerializer, LogsExporterMetricsHelper));
+}
+
+const CONTENT_TYPE = { proto: 'application/x-protobuf', json: 'application/json' } as const;
+
+function httpDelegate<T, R>(s: HttpSettings, serializer: ISerializer<T, R>, component: string, helper: IExporterMetricsHelper<T>) {
+  const agent: Record<string, unknown> = { keepAlive: true };
+  if (s.tls.ca_file) agent.ca = readFileSync(s.tls.ca_file);
+  if (s.tls.cert_file) agent.cert = readFileSync(s.tls.cert_file);
+  if (s.tls.key_file) agent.key = readFileSync(s.tls.key_file);
+  if (s.tls.insecure_skip_verify) agent.rejectUnauthorized = false;
+  if (s.tls.server_name_override) agent.servername = s.tls.server_name_override;
+  const headers = { ...s.headers, 'Content-Type': CONTENT_TYPE[s.encoding] };
+  return createOtlpHttpExportDelegate(
+    {
+      url: s.endpoint,
+      headers: () => Promise.resolve(headers),
+      timeoutMillis: s.timeout_ms,
+      concurrencyLimit: CONCURRENCY_LIMIT,
+      compression: s.compression,
+      agentFactory: httpAgentFactoryFromOptions(agent),
+      userAgent: USER_AGENT,
+    },
+    serializer,
+    component,
+    helper,
+    undefined,
+  );
+}
+
+export function httpMetricExporter(s: HttpSettings, temporality: TemporalityPreference): PushMetricExporter {
+  const serializer = s.encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer;
+  const d = httpDelegate(s, serializer, s.encoding === 'json' ? 'otlp_http_json_metric_exporter' : 'otlp_http_metric_exporter', MetricsExporterMetricsHelper);
+  return new OTLPMetricExporterBase(d, { temporalityPreference: TEMPORALITY[temporality] });
+}
+
+export function httpLogExporter(s: HttpSettings): LogRecordExporter {
+  const serializer = s.encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
+  return new OTLPExporterBase<ReadableLogRecord[]>(httpDelegate(s, serializer, s.encoding === 'json' ? 'otlp_http_json_log_exporter' : 'otlp_http_log_exporter', LogsExporterMetricsHelper));
 }
