@@ -84,19 +84,20 @@ export interface SinkLogRecord {
 export interface SinkOptions {
   /** Answer every export with UNAVAILABLE (gRPC) / 503 (HTTP), like a collector that is down. */
   unavailable?: boolean;
-  /** Serve TLS (gRPC and HTTPS) with this key and certificate (PEM) instead of plaintext. */
-  tls?: { key: Buffer; cert: Buffer };
+  /** Serve TLS (gRPC and HTTPS) with this key and certificate (PEM) instead of plaintext; with `clientCa`, require client certificates it signed. */
+  tls?: { key: Buffer; cert: Buffer; clientCa?: Buffer };
 }
 
 /**
  * A self-signed certificate for `name` (and only that name: not 127.0.0.1, so that connecting to
  * the loopback address verifies only with a server name override), made with openssl in `dir`.
  */
-export function selfSignedCert(dir: string, name: string): { key: Buffer; cert: Buffer; certFile: string; keyFile: string } {
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
+export function selfSignedCert(dir: string, name: string, opts: { ip?: string } = {}): { key: Buffer; cert: Buffer; certFile: string; keyFile: string } {
+  const keyFile = join(dir, `${name}.key.pem`);
+  const certFile = join(dir, `${name}.cert.pem`);
+  const san = `subjectAltName=DNS:${name}${opts.ip ? `,IP:${opts.ip}` : ''}`;
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`,
-    '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+    '-addext', san, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
   return { key: readFileSync(keyFile), cert: readFileSync(certFile), certFile, keyFile };
 }
 
@@ -139,7 +140,8 @@ export class OtlpSink {
     this.unavailable = opts.unavailable ?? false;
     this.tls = opts.tls;
     const handler = (req: IncomingMessage, res: ServerResponse) => this.onHttp(req, res);
-    this.httpServer = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createServer(handler);
+    const t = opts.tls;
+    this.httpServer = t ? createTlsServer({ key: t.key, cert: t.cert, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);
   }
 
   static async start(opts: SinkOptions = {}): Promise<OtlpSink> {
@@ -154,7 +156,7 @@ export class OtlpSink {
 
   private grpcCredentials(): grpc.ServerCredentials {
     if (!this.tls) return grpc.ServerCredentials.createInsecure();
-    return grpc.ServerCredentials.createSsl(null, [{ private_key: this.tls.key, cert_chain: this.tls.cert }], false);
+    return grpc.ServerCredentials.createSsl(this.tls.clientCa ?? null, [{ private_key: this.tls.key, cert_chain: this.tls.cert }], this.tls.clientCa !== undefined);
   }
 
   /** host:port for the `otlp` (gRPC) exporter. */
