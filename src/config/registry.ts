@@ -7,9 +7,9 @@ import { sni } from './schemas/sni';
 import { debug } from './schemas/debug';
 import { filter } from './schemas/filter';
 import { nomadAutostart } from './schemas/nomad_autostart';
-import { otlp } from './schemas/otlp';
+import { otlp, otlpGrpc } from './schemas/otlp';
 import { packetFate } from './schemas/packet-fate';
-import { otlphttp } from './schemas/otlphttp';
+import { otlpHttp, otlphttp } from './schemas/otlphttp';
 import { prometheus } from './schemas/prometheus';
 import type { ExporterConfig, ProcessorConfig, ReceiverConfig } from './types';
 
@@ -17,7 +17,8 @@ type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]
 
 export const RECEIVER_TYPES: Table<ReceiverConfig> = { connections, sni, packet_fate: packetFate };
 export const PROCESSOR_TYPES: Table<ProcessorConfig> = { filter, nomad_autostart: nomadAutostart };
-export const EXPORTER_TYPES: Table<ExporterConfig> = { debug, otlp, otlphttp, prometheus };
+// otlp and otlphttp are the collector's old names of otlp_grpc and otlp_http (deprecatedAliasOf).
+export const EXPORTER_TYPES: Table<ExporterConfig> & Readonly<Record<'otlp_grpc' | 'otlp_http', ComponentDefinition<ExporterConfig>>> = { debug, otlp_grpc: otlpGrpc, otlp_http: otlpHttp, otlp, otlphttp, prometheus };
 
 export interface KindInfo {
   /** `receiver`, for messages. */

@@ -28,7 +28,7 @@ function settings(component: object): string {
 export function summarizeConfig(config: AgentConfig): string {
   const cfg = redactConfig(config);
   const used = new Set(cfg.service.pipelines.flatMap((p) => [...p.receivers, ...p.processors, ...p.exporters]));
-  const lines = [`${cfg.source}: valid`];
+  const lines = [`${cfg.source}: valid`, ...(cfg.notices ?? []).map((n) => `  note: ${n}`)];
   const sections = [
     ['receivers', cfg.receivers],
     ['processors', cfg.processors],

@@ -277,6 +277,8 @@ export interface ServiceConfig {
 export interface AgentConfig {
   /** Path of the file this was read from. */
   source: string;
+  /** What `validate` should point out about a valid file, such as deprecated names. */
+  notices?: readonly string[];
   receivers: Readonly<Record<ComponentId, ReceiverConfig>>;
   processors: Readonly<Record<ComponentId, ProcessorConfig>>;
   exporters: Readonly<Record<ComponentId, ExporterConfig>>;

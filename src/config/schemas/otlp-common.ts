@@ -54,8 +54,19 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: OtlpMode, endpointDefa
       default: e.timeout ?? '10s',
     },
   };
-  return { schema: { ...common, ...extra } as convict.Schema<OtlpCommonRaw & Extra>, origins, envProblems };
+  return { schema: { ...common, ...extra } as convict.Schema<OtlpCommonRaw & Extra>, origins, envProblems, hints: COLLECTOR_HINTS };
 }
+
+// The collector's exporterhelper settings netwatch does not take, with why and what to do instead.
+const COLLECTOR_HINTS: Readonly<Record<string, string>> = {
+  retry_on_failure:
+    'netwatch keeps no retry queue: the OpenTelemetry SDK retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout)',
+  sending_queue:
+    "netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less)",
+  auth: 'netwatch has no authenticator extensions; send credentials as headers, e.g. authorization: "Bearer ${env:TOKEN}"',
+  traces_endpoint: 'netwatch exports no traces',
+  balancer_name: 'netwatch connects to one collector address; put a load balancer in front of several',
+};
 
 /** Adds a problem once (the generic variables would otherwise be reported for each signal). */
 function report(ctx: BuildContext, rel: string, message: string): void {
@@ -96,7 +107,7 @@ export function resolveSignals(
   s: OtlpCommonRaw,
   mode: OtlpMode,
   ctx: BuildContext,
-  endpointOf: (signal: OtlpSignal) => { endpoint: string; variable?: string },
+  endpointOf: (signal: OtlpSignal) => { endpoint: string; variable?: string; key?: string },
   check: (endpoint: string) => string | undefined,
 ): Record<OtlpSignal, OtlpSignalSettings> {
   const { env, provided } = ctx;
@@ -108,9 +119,9 @@ export function resolveSignals(
     const problems = env.signalProblems[signal];
     if (problems.headers) report(ctx, 'headers', problems.headers);
 
-    const { endpoint, variable } = endpointOf(signal);
+    const { endpoint, variable, key = 'endpoint' } = endpointOf(signal);
     const why = check(endpoint);
-    if (why && !ctx.invalid.has('endpoint')) report(ctx, 'endpoint', why + fromVariable(variable));
+    if (why && !ctx.invalid.has(key)) report(ctx, key, why + fromVariable(variable));
 
     // Header names from the environment get the file's check; values are never quoted.
     const envHeaders = { ...(env.otlp.headers ?? {}), ...(sig.headers ?? {}) };

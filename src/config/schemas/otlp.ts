@@ -4,7 +4,7 @@ import type { OtlpExporterConfig } from '../types';
 import { grpcEndpointProblem } from './endpoint';
 import { otlpCommonSpec, resolveSignals, type OtlpCommonRaw } from './otlp-common';
 
-export const otlp = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
+export const otlpGrpc = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
   type: 'otlp',
   summary: 'OTLP over gRPC to a collector (port 4317)',
   schema: (env) => otlpCommonSpec(env, 'grpc', 'localhost:4317', {}),
@@ -19,3 +19,6 @@ export const otlp = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
     return { type: 'otlp', id: ctx.id, ...signals, temporality: ctx.env.temporality };
   },
 });
+
+/** The collector renamed `otlp` to `otlp_grpc` in v0.144 and keeps the old name as an alias; so does netwatch. */
+export const otlp = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({ ...otlpGrpc, summary: 'the old name of otlp_grpc (deprecated: the collector renamed it in v0.144)', deprecatedAliasOf: 'otlp_grpc' });

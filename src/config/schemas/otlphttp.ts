@@ -7,7 +7,9 @@ import { envProtocol, otlpCommonSpec, resolveSignals, type OtlpCommonRaw } from 
 
 const PATHS: Readonly<Record<OtlpSignal, string>> = { metrics: '/v1/metrics', logs: '/v1/logs' };
 
-export const otlphttp = defineComponent<OtlpHttpExporterConfig, OtlpCommonRaw & { encoding: 'proto' | 'json' }>({
+type HttpRaw = OtlpCommonRaw & { encoding: 'proto' | 'json'; metrics_endpoint: string; logs_endpoint: string };
+
+export const otlpHttp = defineComponent<OtlpHttpExporterConfig, HttpRaw>({
   type: 'otlphttp',
   summary: 'OTLP over HTTP to a collector (port 4318), protobuf or JSON',
   schema: (env) =>
@@ -17,11 +19,15 @@ export const otlphttp = defineComponent<OtlpHttpExporterConfig, OtlpCommonRaw & 
         format: 'nw.encoding',
         default: 'proto',
       },
+      metrics_endpoint: { doc: 'Full URL for metrics, used as is, instead of endpoint + /v1/metrics. Default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.', format: 'nw.text', default: '' },
+      logs_endpoint: { doc: 'Full URL for logs, used as is, instead of endpoint + /v1/logs. Default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT.', format: 'nw.text', default: '' },
     }),
   build: (s, ctx) => {
     // The spec: a per-signal variable is the full URL; the base URLs (file or generic variable) get the signal's path.
     const endpointOf = (signal: OtlpSignal) => {
       const base = (e: string) => (httpEndpointProblem(e) ? e : trimTrailingSlashes(e) + PATHS[signal]);
+      const key = `${signal}_endpoint` as const;
+      if (ctx.provided.has(key) && s[key] !== '') return { endpoint: s[key], key };
       if (ctx.provided.has('endpoint')) return { endpoint: base(s.endpoint) };
       const own = ctx.env.signals[signal].endpoint;
       if (own !== undefined) return { endpoint: own, variable: `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT` };
@@ -41,4 +47,11 @@ export const otlphttp = defineComponent<OtlpHttpExporterConfig, OtlpCommonRaw & 
       temporality: ctx.env.temporality,
     };
   },
+});
+
+/** The collector renamed `otlphttp` to `otlp_http` in v0.144 and keeps the old name as an alias; so does netwatch. */
+export const otlphttp = defineComponent<OtlpHttpExporterConfig, HttpRaw>({
+  ...otlpHttp,
+  summary: 'the old name of otlp_http (deprecated: the collector renamed it in v0.144)',
+  deprecatedAliasOf: 'otlp_http',
 });
