@@ -7,7 +7,7 @@ import { otlpCommonSpec, resolveSignals, type OtlpCommonRaw } from './otlp-commo
 export const otlpGrpc = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
   type: 'otlp',
   summary: 'OTLP over gRPC to a collector (port 4317)',
-  schema: (env) => otlpCommonSpec(env, 'grpc', 'localhost:4317', {}),
+  schema: (env) => otlpCommonSpec(env, 'grpc', 'http://localhost:4317', {}),
   build: (s, ctx) => {
     const endpointOf = (signal: 'metrics' | 'logs') => {
       if (ctx.provided.has('endpoint')) return { endpoint: s.endpoint };

@@ -34,7 +34,7 @@ test('without OTEL_* variables the exporters use the collector defaults', () => 
   const cfg = load({});
   assert.deepEqual(
     { endpoint: otlp(cfg).endpoint, insecure: otlp(cfg).tls.insecure, compression: otlp(cfg).compression, timeout: otlp(cfg).timeout_ms, headers: otlp(cfg).headers },
-    { endpoint: 'localhost:4317', insecure: false, compression: 'gzip', timeout: 10_000, headers: {} },
+    { endpoint: 'http://localhost:4317', insecure: true, compression: 'gzip', timeout: 10_000, headers: {} },
   );
   assert.equal(otlphttp(cfg).endpoint, 'http://localhost:4318/v1/metrics');
   assert.equal(otlphttp(cfg).tls.insecure, true);

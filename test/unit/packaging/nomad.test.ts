@@ -78,7 +78,7 @@ test('otel/collector.yaml: every pipeline names defined components; it receives 
   }
   assert.deepEqual(Object.keys(c.service.pipelines).sort(), ['logs', 'metrics']);
   for (const e of c.service.extensions) assert.ok(e in c.extensions);
-  const shipped = loadConfigFile(repoPath('config/agent.yaml'), {}).exporters.otlp;
+  const shipped = loadConfigFile(repoPath('config/agent.yaml'), {}).exporters.otlp_grpc;
   const port = (endpoint: string) => Number(endpoint.split(':').pop());
   assert.equal(shipped.type === 'otlp' && port(shipped.metrics.endpoint), port(c.receivers.otlp.protocols.grpc.endpoint));
   const http = loadConfigFile(repoPath('config/examples/otlphttp-json.yaml'), {}).exporters;
