@@ -60,7 +60,7 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: OtlpMode, endpointDefa
 // The collector's exporterhelper settings netwatch does not take, with why and what to do instead.
 const COLLECTOR_HINTS: Readonly<Record<string, string>> = {
   retry_on_failure:
-    'netwatch keeps no retry queue: the OpenTelemetry SDK retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout)',
+    'netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout)',
   sending_queue:
     "netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less)",
   auth: 'netwatch has no authenticator extensions; send credentials as headers, e.g. authorization: "Bearer ${env:TOKEN}"',

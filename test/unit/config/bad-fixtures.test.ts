@@ -47,7 +47,7 @@ const EXPECTED: Record<string, string[]> = {
   'prometheus-endpoint-and-port.yaml': ['exporters.prometheus.endpoint: is given together with host or port; give either endpoint (host:port) or host and port'],
   'prometheus-endpoint-without-port.yaml': ['exporters.prometheus.endpoint: must be host:port such as 0.0.0.0:8889 (or [::1]:8889), got "0.0.0.0"'],
   'otlp-grpc-retry-on-failure.yaml': [
-    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: the OpenTelemetry SDK retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
+    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
   ],
   'otlp-http-sending-queue.yaml': [
     "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
