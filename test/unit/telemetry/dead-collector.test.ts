@@ -28,7 +28,7 @@ async function closedPort(): Promise<number> {
 
 test('a collector answering UNAVAILABLE gets one warning across many intervals and both signals, and its recovery one info line', async () => {
   const s = await OtlpSink.start({ unavailable: true });
-  const exporter = otlpGrpc(s.grpcEndpoint, { headers: { authorization: SECRET }, timeout_ms: 150 } as Partial<ExporterConfig>);
+  const exporter = otlpGrpc(s.grpcEndpoint, { headers: { authorization: SECRET }, timeout_ms: 150 });
   const t = createTelemetry(agentConfig({ exporters: [exporter], intervalMs: 200 }));
   try {
     t.sinkFor('metrics').consume(connEvent());
@@ -59,7 +59,7 @@ test('a collector answering UNAVAILABLE gets one warning across many intervals a
 
 test('nothing listening on the endpoint gives one warning naming the exporter, the URL and the error', async () => {
   const port = await closedPort();
-  const exporter = otlpHttp(`http://127.0.0.1:${port}`, 'proto', { id: 'otlphttp/backup', headers: { 'x-api-key': SECRET }, timeout_ms: 150 } as Partial<ExporterConfig>);
+  const exporter = otlpHttp(`http://127.0.0.1:${port}`, 'proto', { id: 'otlphttp/backup', headers: { 'x-api-key': SECRET }, timeout_ms: 150 });
   const t = createTelemetry(agentConfig({ exporters: [exporter], intervalMs: 200, signals: ['metrics'] }));
   try {
     t.sinkFor('metrics').consume(connEvent());
@@ -76,7 +76,7 @@ test('nothing listening on the endpoint gives one warning naming the exporter, t
 
 test('shutdown with a dead collector returns within its time bound', async () => {
   const port = await closedPort();
-  const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(`127.0.0.1:${port}`, { timeout_ms: 10_000 } as Partial<ExporterConfig>)], intervalMs: 60_000 }), { shutdownTimeoutMs: 500 });
+  const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(`127.0.0.1:${port}`, { timeout_ms: 10_000 })], intervalMs: 60_000 }), { shutdownTimeoutMs: 500 });
   t.sinkFor('metrics').consume(connEvent());
   const started = Date.now();
   await t.shutdown();

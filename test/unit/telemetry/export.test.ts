@@ -119,7 +119,7 @@ for (const [name, exporter] of transports) {
 test('gRPC exports carry the configured headers as metadata', async () => {
   const s = await OtlpSink.start();
   try {
-    const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(s.grpcEndpoint, { headers: { 'x-tenant': 'acme' } } as Partial<ExporterConfig>)], signals: ['metrics'] }));
+    const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(s.grpcEndpoint, { headers: { 'x-tenant': 'acme' } })], signals: ['metrics'] }));
     t.sinkFor('metrics').consume(connEvent());
     await t.shutdown();
     assert.ok(s.requests.length > 0);
