@@ -1,7 +1,7 @@
 // The Nomad API double in a process of its own, for benchmarks: Nomad's work then does not run on
 // the agent's event loop, as with a real Nomad. Usage: node nomad-double-server.js <jobs>; prints
 // one JSON line {"url": ...} when listening, and stops when its stdin closes.
-import { NomadDouble } from '../helpers/nomad-double';
+import { NomadDouble } from '../helpers/nomad';
 
 async function main(): Promise<void> {
   const jobs = Number(process.argv[2] ?? '1');

@@ -11,7 +11,7 @@ import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { sleep, until } from '../helpers/autostart';
 import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/container-netns';
-import { NomadDouble, type RecordedRequest } from '../helpers/nomad-double';
+import { NomadDouble, type RecordedRequest } from '../helpers/nomad';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
 import { certDir, connectRefused, nodeTlsHello } from '../helpers/tls-clients';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad-double';
+import { NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog, type CapturedTelemetry } from '../../helpers/autostart';
 import { sniEvent } from '../pipeline/events';
 

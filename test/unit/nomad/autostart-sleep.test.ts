@@ -3,7 +3,7 @@
 // else set, and it knows what it woke across restarts (from Nomad's history) and reloads.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog } from '../../helpers/autostart';
 import { connEvent } from '../pipeline/events';
 

@@ -6,7 +6,7 @@ import { parseConfig } from '../../../src/config';
 import { buildPipelines, type PipelineRunner } from '../../../src/pipeline/runner';
 import { createTelemetry, type Telemetry } from '../../../src/telemetry/sdk';
 import { captureLog, type CapturedLog } from '../../helpers/autostart';
-import { NomadDouble } from '../../helpers/nomad-double';
+import { NomadDouble } from '../../helpers/nomad';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import type { NomadAutostartProcessor } from '../../../src/pipeline/processors/nomad_autostart';
 import { sniEvent } from '../pipeline/events';

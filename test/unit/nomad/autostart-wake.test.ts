@@ -2,7 +2,7 @@
 // double on loopback. Counts of Nomad calls are exact.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog } from '../../helpers/autostart';
 import { connEvent, sniEvent } from '../pipeline/events';
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { NomadError } from '../../../src/errors';
 import { NomadClient, resolveNomadSettings } from '../../../src/pipeline/processors/nomad_autostart/client';
-import { NomadDouble, tokenHash } from '../../helpers/nomad-double';
+import { NomadDouble, tokenHash } from '../../helpers/nomad';
 
 const TOKEN = 'c0ffee00-TOKEN-SECRET-0000-000000000001';
 const READER = 'c0ffee00-READER-SECRET-000-000000000002';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, NomadError } from '../../../src/errors';
 import { NomadClient, resolveNomadSettings } from '../../../src/pipeline/processors/nomad_autostart/client';
-import { NomadDouble } from '../../helpers/nomad-double';
+import { NomadDouble } from '../../helpers/nomad';
 
 const SERVER_NAME = 'server.global.nomad'; // the name Nomad's own certificates carry
 

@@ -1,7 +1,7 @@
 // ACL tokens, namespaces and regions in the double (nomad/auth/auth.go, acl/policy.go, rpc.go).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the Nomad double enforces ACLs per namespace', () => {
   let d: NomadDouble;

@@ -1,7 +1,7 @@
 // Allocations placed by the double's scheduler, and blocking queries (nomad/rpc.go blockingRPC).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, parseGoDuration, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, parseGoDuration, rawCall } from '../../helpers/nomad';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

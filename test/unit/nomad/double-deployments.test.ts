@@ -1,7 +1,7 @@
 // The double's deployments, as Job.LatestDeployment and Job.Scale see them, and faults aimed at some requests only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the Nomad double models deployments', () => {
   let d: NomadDouble;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall, tokenHash } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall, tokenHash } from '../../helpers/nomad';
 
 describe('the Nomad double injects faults and records requests', () => {
   let d: NomadDouble;

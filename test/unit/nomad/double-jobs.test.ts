@@ -1,7 +1,7 @@
 // Register, read, stop and purge, following command/agent/job_endpoint.go and nomad/job_endpoint.go.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall } from '../../helpers/nomad';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

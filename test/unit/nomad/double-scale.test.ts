@@ -1,7 +1,7 @@
 // The double's POST/GET /v1/job/:id/scale follow nomad/job_endpoint.go Job.Scale / ScaleStatus.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the Nomad double scales task groups as Job.Scale does', () => {
   let d: NomadDouble;

@@ -1,0 +1,12 @@
+// A Nomad HTTP API double for tests, split by concern; each file cites the hashicorp/nomad source
+// it follows (read, not copied): http.ts (command/agent/http.go), state.ts
+// (nomad/state/state_store.go), acl.ts (acl/policy.go, nomad/auth/auth.go), blocking.ts
+// (nomad/rpc.go blockingRPC), jobs.ts (command/agent/job_endpoint.go, nomad/job_endpoint.go
+// Register/Deregister), scaling.ts (Job.Scale, Job.ScaleStatus), deployments.ts
+// (Job.LatestDeployment, structs.Deployment), allocations.ts (the scheduler, Job.Allocations),
+// server.ts (routes, seeding, fault injection, the request log).
+export { tokenHash, type DoubleNamespaceRule, type DoubleToken } from './acl';
+export { parseGoBool, parseGoDuration } from './go';
+export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed } from './jobs';
+export { rawCall } from './raw-call';
+export { NomadDouble, type NomadDoubleOptions, type RecordedRequest, type RequestMatch } from './server';

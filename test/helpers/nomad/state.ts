@@ -1,0 +1,79 @@
+// The double's state store: tables, the Raft index, and change notification for blocking queries.
+// Follows hashicorp/nomad nomad/state/state_store.go: every write takes the next Raft index; each
+// table (jobs, allocs, deployments, scaling_event) keeps its own latest index, which blocking reads
+// of that table report; a write wakes the watchers of what changed (here: every watcher, which then
+// re-runs its query, like a memdb WatchSet firing).
+import { EventEmitter } from 'node:events';
+import type { Acl } from './acl';
+
+export interface Scaling { ID: string; Type: string; Target: Record<string, string>; Min: number; Max: number; Enabled: boolean; Policy: null; CreateIndex: number; ModifyIndex: number }
+export interface Group { Name: string; Count: number; Scaling: Scaling | null }
+export interface Job {
+  ID: string; Name: string; Namespace: string; Region: string; Type: string; Priority: number;
+  Stop: boolean; Status: string; Version: number; TaskGroups: Group[]; Meta: Record<string, string> | null;
+  CreateIndex: number; ModifyIndex: number; JobModifyIndex: number; SubmitTime: number;
+}
+export interface ScalingEvent {
+  Time: number; Count: number | null; PreviousCount: number; Message: string; Error: boolean;
+  Meta: Record<string, unknown> | null; EvalID: string | null; CreateIndex: number;
+}
+export interface Alloc {
+  ID: string; EvalID: string; Name: string; Namespace: string; NodeID: string; NodeName: string;
+  JobID: string; JobVersion: number; TaskGroup: string; DesiredStatus: 'run' | 'stop';
+  DesiredDescription: string; ClientStatus: 'pending' | 'running' | 'complete';
+  DeploymentStatus: { Healthy: boolean | null; Canary: boolean; Timestamp: string; ModifyIndex: number } | null;
+  CreateIndex: number; ModifyIndex: number; AllocModifyIndex: number; CreateTime: number; ModifyTime: number;
+  slot: number;
+}
+export interface Deployment {
+  ID: string; Namespace: string; JobID: string; JobVersion: number; JobModifyIndex: number; JobSpecModifyIndex: number;
+  JobCreateIndex: number; IsMultiregion: boolean; TaskGroups: null; Status: string; StatusDescription: string;
+  EvalPriority: number; CreateIndex: number; ModifyIndex: number;
+  /** Set by setActiveDeployment: ends only when the test says so, not on health. */
+  manual: boolean;
+}
+
+export const jobKey = (ns: string, id: string): string => `${ns}\u0000${id}`;
+
+export class NomadState {
+  index = 10;
+  allocsIndex = 0;
+  deploymentsIndex = 0;
+  readonly jobs = new Map<string, Job>();
+  readonly events = new Map<string, { modifyIndex: number; byGroup: Map<string, ScalingEvent[]> }>();
+  readonly allocs = new Map<string, Alloc>();
+  /** The same allocations by job (the state store's allocs-by-job index), so reads do not scan them all. */
+  readonly allocsByJob = new Map<string, Alloc[]>();
+  /** The latest deployment of each job (Nomad keeps them all; the API reads the latest). */
+  readonly deployments = new Map<string, Deployment>();
+  /** Jobs whose count changes start a deployment (setDeploymentOnScale). */
+  readonly deployOnScale = new Set<string>();
+  readonly timers = new Set<NodeJS.Timeout>();
+  readonly changes = new EventEmitter();
+  stopped = false;
+
+  constructor(readonly region: string, readonly namespaces: Set<string>, public pendingDelayMs: number) {
+    this.changes.setMaxListeners(0);
+  }
+
+  nextIndex(): number { return ++this.index; }
+  /** Wakes blocked queries so they re-run. */
+  bump(): void { this.changes.emit('change'); }
+  jobAllocs(namespace: string, id: string): Alloc[] { return this.allocsByJob.get(jobKey(namespace, id)) ?? []; }
+
+  /** Runs `fn` after `ms` unless the double stops first. */
+  later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); if (!this.stopped) fn(); }, ms);
+    this.timers.add(t);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.bump();
+  }
+}
+
+/** What every endpoint works on. */
+export interface Cluster { state: NomadState; acl: Acl }
