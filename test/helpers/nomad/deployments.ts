@@ -21,12 +21,23 @@ export const DEPLOYMENT_STOPPED_JOB = 'Cancelled because job is stopped';
 /** A new deployment for the job's current version; it becomes the latest. */
 export function startDeployment(state: NomadState, job: Job, manual: boolean): void {
   const idx = state.nextIndex();
-  state.deployments.set(jobKey(job.Namespace, job.ID), {
+  const k = jobKey(job.Namespace, job.ID);
+  state.deployments.set(k, {
     ID: randomUUID(), Namespace: job.Namespace, JobID: job.ID, JobVersion: job.Version, JobModifyIndex: job.JobModifyIndex,
     JobSpecModifyIndex: job.JobModifyIndex, JobCreateIndex: job.CreateIndex, IsMultiregion: false, TaskGroups: null,
     Status: 'running', StatusDescription: DEPLOYMENT_RUNNING, EvalPriority: job.Priority, CreateIndex: idx, ModifyIndex: idx, manual,
   });
   state.deploymentsIndex = idx;
+  // Created by the scheduler's plan (ApplyPlanResultsRequestType → "PlanResult").
+  publishDeployment(state, k, 'PlanResult');
+}
+
+/** A Deployment topic event (nomad/state/events.go: Key the deployment ID, FilterKeys [job ID]). */
+function publishDeployment(state: NomadState, k: string, type: string): void {
+  const d = state.deployments.get(k);
+  if (!d) return;
+  const { manual: _m, ...payload } = d;
+  state.publish(d.ModifyIndex, [{ Topic: 'Deployment', Type: type, Key: d.ID, Namespace: d.Namespace, FilterKeys: [d.JobID], Payload: { Deployment: payload } }]);
 }
 
 export function endDeployment(state: NomadState, k: string, status: string, description: string): void {
@@ -35,6 +46,7 @@ export function endDeployment(state: NomadState, k: string, status: string, desc
   const idx = state.nextIndex();
   d.Status = status; d.StatusDescription = description; d.ModifyIndex = idx;
   state.deploymentsIndex = idx;
+  publishDeployment(state, k, 'DeploymentStatusUpdate');
 }
 
 /** Whether the job's latest deployment blocks a count change (Job.Scale). */

@@ -10,6 +10,11 @@
 // - nomad/rpc.go forwardRegion: an unknown region is 500 "No path to region" (structs/errors.go).
 import type * as http from 'node:http';
 
+/** structs.ErrJobRegistrationDisabled, answered 403 by http.go errCodeFromHandler. */
+export const JOB_REGISTRATION_DISABLED = 'Job registration, dispatch, and scale are disabled by the scheduler configuration';
+/** structs.ErrNoLeader, a plain RPC error: 500. */
+export const NO_CLUSTER_LEADER = 'No cluster leader';
+
 /** A coded answer, like Nomad's CodedError / RPC coded errors. */
 export class Answer extends Error {
   constructor(readonly status: number, message: string) { super(message); }

@@ -11,12 +11,19 @@
 // - nomad/job_endpoint.go Job.Register runs the admission controllers (validation,
 //   job_endpoint_validators.go's nonexistent namespace) BEFORE the submit-job check; their errors
 //   are go-multierror lists answered as 500 (structs.go Job.Validate, TaskGroup.validateScalingPolicy).
+//   Before them, doRegister's registrationsAreAllowed: with the scheduler configuration's
+//   RejectJobRegistration set, any token but a management one gets 403 "Job registration, dispatch,
+//   and scale are disabled by the scheduler configuration" (structs/errors.go; with ACLs off every
+//   request counts as management). job_endpoint_hooks.go jobValidate adds "total count was greater
+//   than configured job_max_count: <n> > <max>" to the list.
 //   EnforceIndex: nomad/structs/job.go Job.EnforceIndex. PreserveCounts keeps existing group counts.
 //   An unchanged spec writes nothing but still creates an evaluation (Job.Register's "submitted
 //   job is unchanged" path).
 // - Job.Deregister: an unknown job answers 200 with empty fields; purge needs submit-job or
 //   purge-job, stop also accepts deregister-job; nomad/fsm.go handleJobDeregister stores the job
-//   with Stop=true (a new version) and cancels its deployment.
+//   with Stop=true (a new version), its scaling policies disabled ("Disable scaling policies to
+//   avoid monitoring stopped jobs"), and cancels its deployment. Re-registering it does not turn
+//   them back on: the policies are whatever the submitted job says.
 // - command/agent/http.go: `purge` parsed with strconv.ParseBool, its error a 500.
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
@@ -24,8 +31,8 @@ import { schedule } from './allocations';
 import { blocking } from './blocking';
 import { DEPLOYMENT_STOPPED_JOB, endDeployment } from './deployments';
 import { multierror, parseGoBool } from './go';
-import { Answer, notFoundAfterRead, parseBody, readMeta, sendJson, type RequestContext } from './http';
-import { jobKey, type Cluster, type Group, type Job, type NomadState, type Scaling } from './state';
+import { Answer, JOB_REGISTRATION_DISABLED, notFoundAfterRead, parseBody, readMeta, sendJson, type RequestContext } from './http';
+import { jobKey, type Cluster, type Group, type Job, type NomadState, type NewEvent, type Scaling } from './state';
 
 export interface DoubleScalingSeed { Min?: number; Max?: number; Enabled?: boolean }
 export interface DoubleGroupSeed { Name: string; Count?: number; Scaling?: DoubleScalingSeed }
@@ -35,6 +42,11 @@ export interface DoubleJobSeed {
   Type?: 'service' | 'batch' | 'system';
   TaskGroups: DoubleGroupSeed[];
   Stop?: boolean;
+}
+
+/** A Job topic event (nomad/state/events.go: Key the job ID, Payload {"Job": …}). */
+export function jobEvent(type: string, job: Job, deleted = false): NewEvent {
+  return { Topic: 'Job', Type: type, Key: job.ID, Namespace: job.Namespace, Payload: deleted ? { Job: job, Deleted: true } : { Job: job } };
 }
 
 /** Registers a job as if submitted (canonicalized, validated); its allocations start pending. */
@@ -86,6 +98,9 @@ function validate(state: NomadState, job: Job): string | undefined {
     if (tg.Count < s.Min) errs.push('Scaling policy invalid: task group count must not be less than minimum count in scaling policy');
     if (errs.length) top.push(`Task group ${tg.Name} validation failed: ${multierror([`Task group scaling policy validation failed: ${multierror(errs)}`])}`);
   }
+  const total = job.TaskGroups.reduce((n, g) => n + g.Count, 0);
+  const max = state.config.jobMaxCount;
+  if (max > 0 && total > max) top.push(`total count was greater than configured job_max_count: ${total} > ${max}`);
   return top.length ? multierror(top) : undefined;
 }
 
@@ -110,6 +125,7 @@ function upsertJob(state: NomadState, job: Job): number | undefined {
     if (g.Scaling) { g.Scaling.ID = prev?.ID ?? g.Scaling.ID; g.Scaling.CreateIndex = prev?.CreateIndex ?? idx; g.Scaling.ModifyIndex = idx; }
   }
   state.jobs.set(k, job);
+  state.publish(idx, [jobEvent('JobRegistered', job)]);
   state.bump();
   schedule(state, k);
   return idx;
@@ -145,6 +161,7 @@ export function register(c: Cluster, res: http.ServerResponse, ctx: RequestConte
   if (apiJob.Type === 'system' && groups.some((g) => g.Scaling)) throw new Answer(400, 'Task groups with job type system do not support scaling blocks');
   const namespace = ctx.q.get('namespace') || (body.Namespace as string) || (apiJob.Namespace as string) || 'default';
   c.acl.authenticate(ctx.token);
+  if (c.state.rejectJobRegistration && !c.acl.isManagement(ctx.token)) throw new Answer(403, JOB_REGISTRATION_DISABLED);
   const job = canonicalize(apiJob, namespace, (apiJob.Region as string) || c.state.region);
   const problems = validate(c.state, job);
   if (problems) throw new Answer(500, problems);
@@ -194,8 +211,12 @@ export function deregister(c: Cluster, res: http.ServerResponse, ctx: RequestCon
     state.jobs.delete(k);
     state.events.delete(k);
     state.deployments.delete(k);
+    state.publish(idx, [jobEvent('JobDeregistered', job, true)]);
   } else {
     job.Stop = true; job.Version++; job.ModifyIndex = idx; job.JobModifyIndex = idx; job.SubmitTime = Date.now() * 1e6;
+    // nomad/fsm.go handleJobDeregister: "Disable scaling policies to avoid monitoring stopped jobs".
+    for (const g of job.TaskGroups) if (g.Scaling) { g.Scaling.Enabled = false; g.Scaling.ModifyIndex = idx; }
+    state.publish(idx, [jobEvent('JobDeregistered', job)]);
     endDeployment(state, k, 'cancelled', DEPLOYMENT_STOPPED_JOB);
   }
   state.bump();

@@ -3,6 +3,11 @@
 // ("Invalid method" 405, ErrInvalidMethod; unknown paths 404 with an empty body).
 // HTTP basic auth is checked only when `basicAuth` is set: it models a proxy in front of Nomad
 // (Nomad itself ignores basic auth), answering 401.
+// Leader loss: nomad/rpc.go forward → getLeader: with no leader every RPC that must reach it fails
+// with structs.ErrNoLeader, "No cluster leader" (a plain error: 500); a read with `stale` is
+// answered by the server itself. The scheduler configuration: GET/PUT
+// /v1/operator/scheduler/configuration (command/agent/operator_endpoint.go; operator:read/write,
+// modelled as management only).
 // Where each endpoint's behaviour comes from is cited in its own file: jobs.ts, scaling.ts,
 // deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts.
 import * as http from 'node:http';
@@ -11,10 +16,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Acl, tokenHash, type DoubleToken } from './acl';
 import { jobAllocations, readAlloc } from './allocations';
 import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment } from './deployments';
-import { Answer, requestContext, sendText } from './http';
+import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
 import { deregister, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
 import { scale, scaleStatus } from './scaling';
-import { jobKey, NomadState, type Alloc, type Cluster, type Job } from './state';
+import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, type Alloc, type Cluster, type Job, type ServerConfig } from './state';
+import { eventStream } from './events';
 
 export interface NomadDoubleOptions {
   /** Serve HTTPS with this key pair (PEM); `ca` + `requestCert` demand a client certificate. */
@@ -25,6 +31,8 @@ export interface NomadDoubleOptions {
   namespaces?: string[];
   basicAuth?: { username: string; password: string };
   pendingDelayMs?: number;
+  /** The servers' version and configuration (defaults: Nomad's own; see state.ts ServerConfig). */
+  server?: Partial<ServerConfig>;
 }
 
 export interface RecordedRequest {
@@ -60,7 +68,7 @@ export class NomadDouble {
 
   private constructor(private readonly opts: NomadDoubleOptions) {
     this.region = opts.region ?? 'global';
-    this.state = new NomadState(this.region, new Set(['default', ...(opts.namespaces ?? [])]), opts.pendingDelayMs ?? 20);
+    this.state = new NomadState(this.region, new Set(['default', ...(opts.namespaces ?? [])]), opts.pendingDelayMs ?? 20, { ...DEFAULT_SERVER_CONFIG, ...opts.server });
     this.acl = new Acl(opts.acl ?? false, opts.tokens ?? []);
     this.cluster = { state: this.state, acl: this.acl };
   }
@@ -115,6 +123,14 @@ export class NomadDouble {
   setDeploymentOnScale(jobId: string, on: boolean, namespace = 'default'): void {
     if (on) this.state.deployOnScale.add(jobKey(namespace, jobId)); else this.state.deployOnScale.delete(jobKey(namespace, jobId));
   }
+
+  /**
+   * The scheduler configuration's RejectJobRegistration, as `nomad operator scheduler
+   * set-config -reject-job-registration` sets it.
+   */
+  setRejectJobRegistration(on: boolean): void { this.state.rejectJobRegistration = on; }
+  /** The servers lose their leader (false) or elect one again (true). */
+  setLeader(present: boolean): void { this.state.leader = present; this.state.bump(); }
 
   requests(): RecordedRequest[] { return this.log.slice(); }
   clearRequests(): void { this.log.length = 0; }
@@ -200,6 +216,14 @@ export class NomadDouble {
     let path = url.pathname;
     try { path = decodeURIComponent(path); } catch { throw new Answer(400, 'invalid path encoding'); }
     const ctx = requestContext(req, url, this.region);
+    // The event stream is served by whichever server the agent talks to (nomad/event_endpoint.go
+    // forwards only across regions); every other RPC needs the leader unless a read allows stale.
+    if (path === '/v1/event/stream') {
+      if (method !== 'GET') throw new Answer(405, 'Invalid method');
+      return eventStream(c, res, ctx);
+    }
+    if (!this.state.leader && !(method === 'GET' && ctx.q.has('stale'))) throw new Answer(500, NO_CLUSTER_LEADER);
+    if (path === '/v1/operator/scheduler/configuration') return this.schedulerConfiguration(method, res, ctx, raw);
     if (path === '/v1/jobs') {
       if (method === 'PUT' || method === 'POST') return register(c, res, ctx, raw, '');
       if (method === 'GET') return listJobs(c, res, ctx);
@@ -231,5 +255,19 @@ export class NomadDouble {
       return readAlloc(c, res, ctx, path.slice('/v1/allocation/'.length));
     }
     sendText(res, 404, '');
+  }
+
+  /** GET/PUT /v1/operator/scheduler/configuration (operator:read / operator:write; here: management). */
+  private schedulerConfiguration(method: string, res: http.ServerResponse, ctx: ReturnType<typeof requestContext>, raw: string): void {
+    this.acl.authenticate(ctx.token);
+    if (!this.acl.isManagement(ctx.token)) throw new Answer(403, 'Permission denied');
+    if (method === 'GET') {
+      return sendJson(res, 200, { SchedulerConfig: { RejectJobRegistration: this.state.rejectJobRegistration }, Index: this.state.index }, readMeta(this.state.index));
+    }
+    if (method !== 'PUT' && method !== 'POST') throw new Answer(405, 'Invalid method');
+    const body = parseBody(raw);
+    this.state.rejectJobRegistration = body.RejectJobRegistration === true;
+    const idx = this.state.nextIndex();
+    sendJson(res, 200, { Updated: true, Index: idx }, { 'X-Nomad-Index': String(idx) });
   }
 }

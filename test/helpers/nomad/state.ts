@@ -35,6 +35,46 @@ export interface Deployment {
 
 export const jobKey = (ns: string, id: string): string => `${ns}\u0000${id}`;
 
+/** One event of the event stream (nomad/structs/event.go Event). */
+export interface StreamEvent {
+  Topic: string; Type: string; Key: string; Namespace: string; FilterKeys: string[] | null; Index: number; Payload: unknown;
+}
+export type NewEvent = Omit<StreamEvent, 'Index' | 'FilterKeys'> & { FilterKeys?: string[] };
+/** The events of one Raft index (structs.Events), one item of the event buffer. */
+export interface StreamBatch { Index: number; Events: StreamEvent[] }
+
+/**
+ * How the modelled servers are configured and which Nomad they run. Defaults are Nomad's
+ * (nomad/config.go DefaultConfig, command/agent/config.go): job_max_count 50000
+ * (structs.JobDefaultMaxCount), event_buffer_size 100; heartbeats every 30 s
+ * (nomad/event_endpoint.go NewJsonStream).
+ */
+export interface ServerConfig {
+  /** The servers' Nomad version: decides the scale check-and-set (see scaling.ts). */
+  version: string;
+  jobMaxCount: number;
+  eventBufferSize: number;
+  eventHeartbeatMs: number;
+  /**
+   * Time between Job.Scale's snapshot read and its Raft commit. 0 commits in the same turn (no
+   * request can interleave); more lets concurrent requests read the same snapshot, as on a real
+   * cluster where the apply waits for a quorum.
+   */
+  commitDelayMs: number;
+}
+
+export const DEFAULT_SERVER_CONFIG: ServerConfig = {
+  version: '2.0.6', jobMaxCount: 50_000, eventBufferSize: 100, eventHeartbeatMs: 30_000, commitDelayMs: 0,
+};
+
+/** Whether `version` is at least `min` (both "major.minor.patch", any suffix ignored). */
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i];
+  return true;
+}
+
 export class NomadState {
   index = 10;
   allocsIndex = 0;
@@ -51,9 +91,28 @@ export class NomadState {
   readonly timers = new Set<NodeJS.Timeout>();
   readonly changes = new EventEmitter();
   stopped = false;
+  /** Whether the servers have a leader; without one every forwarded RPC fails (see server.ts). */
+  leader = true;
+  /** The scheduler configuration's RejectJobRegistration (nomad/structs/operator.go SchedulerConfiguration). */
+  rejectJobRegistration = false;
+  /** The event broker's buffer: the newest `eventBufferSize` batches (nomad/stream/event_buffer.go). */
+  readonly eventBuffer: StreamBatch[] = [];
+  readonly published = new EventEmitter();
 
-  constructor(readonly region: string, readonly namespaces: Set<string>, public pendingDelayMs: number) {
+  constructor(readonly region: string, readonly namespaces: Set<string>, public pendingDelayMs: number, readonly config: ServerConfig) {
     this.changes.setMaxListeners(0);
+    this.published.setMaxListeners(0);
+  }
+
+  /**
+   * Publishes what a write at `index` changed, as nomad/state/events.go eventsFromChanges does at
+   * the end of each FSM transaction: the same Raft index, one batch; old batches fall off the head.
+   */
+  publish(index: number, events: NewEvent[]): void {
+    const batch: StreamBatch = { Index: index, Events: events.map((e) => ({ ...e, FilterKeys: e.FilterKeys ?? null, Index: index, Payload: structuredClone(e.Payload) })) };
+    this.eventBuffer.push(batch);
+    while (this.eventBuffer.length > this.config.eventBufferSize) this.eventBuffer.shift();
+    this.published.emit('batch', batch);
   }
 
   nextIndex(): number { return ++this.index; }
@@ -72,6 +131,7 @@ export class NomadState {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.bump();
+    this.changes.emit('stopped');
   }
 }
 
