@@ -10,3 +10,10 @@ export { parseGoBool, parseGoDuration } from './go';
 export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed } from './jobs';
 export { rawCall } from './raw-call';
 export { NomadDouble, type NomadDoubleOptions, type RecordedRequest, type RequestMatch } from './server';
+export { DEFAULT_MIGRATE, DEFAULT_UPDATE, type DoubleMigrateSeed, type DoubleUpdateSeed } from './jobs';
+
+/**
+ * `update { max_parallel = 0 }`: a job whose count changes start no deployment (and whose
+ * allocations are judged healthy by the migrate strategy), for tests that are not about deployments.
+ */
+export const NO_DEPLOYMENTS = { MaxParallel: 0 } as const;

@@ -8,6 +8,11 @@
 //   ApiScalingPolicyToStructs: a scaling block without `min` gets the group's count, without `max`
 //   gets -1 (then rejected by validation); api/tasks.go TaskGroup.Canonicalize: a group without
 //   `count` but with scaling.min gets count = min.
+// - api/jobs.go Job.Canonicalize / DefaultUpdateStrategy and api/tasks.go TaskGroup.Canonicalize /
+//   DefaultMigrateStrategy: a service job without an `update` block gets max_parallel 1,
+//   health_check "checks", min_healthy_time 10s, healthy_deadline 5m, progress_deadline 10m; its
+//   groups get the migrate defaults (min_healthy_time 10s). `update { max_parallel = 0 }` turns
+//   deployments off.
 // - nomad/job_endpoint.go Job.Register runs the admission controllers (validation,
 //   job_endpoint_validators.go's nonexistent namespace) BEFORE the submit-job check; their errors
 //   are go-multierror lists answered as 500 (structs.go Job.Validate, TaskGroup.validateScalingPolicy).
@@ -32,16 +37,43 @@ import { blocking } from './blocking';
 import { DEPLOYMENT_STOPPED_JOB, endDeployment } from './deployments';
 import { multierror, parseGoBool } from './go';
 import { Answer, JOB_REGISTRATION_DISABLED, notFoundAfterRead, parseBody, readMeta, sendJson, type RequestContext } from './http';
-import { jobKey, type Cluster, type Group, type Job, type NomadState, type NewEvent, type Scaling } from './state';
+import { jobKey, type Cluster, type Group, type Job, type NomadState, type MigrateStrategy, type NewEvent, type Scaling, type UpdateStrategy } from './state';
 
 export interface DoubleScalingSeed { Min?: number; Max?: number; Enabled?: boolean }
-export interface DoubleGroupSeed { Name: string; Count?: number; Scaling?: DoubleScalingSeed }
+/** An `update` block as the API takes it (durations in nanoseconds); unset fields get Nomad's defaults. */
+export type DoubleUpdateSeed = Partial<UpdateStrategy>;
+export type DoubleMigrateSeed = Partial<MigrateStrategy>;
+export interface DoubleGroupSeed { Name: string; Count?: number; Scaling?: DoubleScalingSeed; Update?: DoubleUpdateSeed; Migrate?: DoubleMigrateSeed }
 export interface DoubleJobSeed {
   ID: string;
   Namespace?: string;
   Type?: 'service' | 'batch' | 'system';
   TaskGroups: DoubleGroupSeed[];
   Stop?: boolean;
+  /** The job's `update` block; a service job without one gets Nomad's default strategy. */
+  Update?: DoubleUpdateSeed;
+}
+
+const SECOND_NS = 1e9;
+/** api/jobs.go DefaultUpdateStrategy: what a service (or system) job without an update block gets. */
+export const DEFAULT_UPDATE: UpdateStrategy = {
+  Stagger: 30 * SECOND_NS, MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10 * SECOND_NS,
+  HealthyDeadline: 300 * SECOND_NS, ProgressDeadline: 600 * SECOND_NS, AutoRevert: false, AutoPromote: false, Canary: 0,
+};
+/** api/tasks.go DefaultMigrateStrategy: health of allocations outside a deployment (service jobs). */
+export const DEFAULT_MIGRATE: MigrateStrategy = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10 * SECOND_NS, HealthyDeadline: 300 * SECOND_NS };
+
+/**
+ * The group's effective update strategy: api/jobs.go Job.Canonicalize (a service or system job
+ * without `update` gets DefaultUpdateStrategy; a given one has its unset fields defaulted) and
+ * api/tasks.go TaskGroup.Canonicalize (the job's block merged under the group's). Batch jobs
+ * have none unless they say so.
+ */
+function updateFor(type: string, jobUpdate: unknown, groupUpdate: unknown): UpdateStrategy | null {
+  const j = jobUpdate as Partial<UpdateStrategy> | null | undefined;
+  const g = groupUpdate as Partial<UpdateStrategy> | null | undefined;
+  if (!j && !g && type !== 'service' && type !== 'system') return null;
+  return { ...DEFAULT_UPDATE, ...(j ?? {}), ...(g ?? {}) };
 }
 
 /** A Job topic event (nomad/state/events.go: Key the job ID, Payload {"Job": …}). */
@@ -72,7 +104,8 @@ function canonicalize(j: Record<string, unknown>, namespace: string, region: str
       Min: typeof s.Min === 'number' ? s.Min : count, Max: typeof s.Max === 'number' ? s.Max : -1,
       Enabled: typeof s.Enabled === 'boolean' ? s.Enabled : true, Policy: null, CreateIndex: 0, ModifyIndex: 0,
     } : null;
-    return { Name: name, Count: count, Scaling: scaling };
+    const migrate = type === 'service' ? { ...DEFAULT_MIGRATE, ...((g.Migrate as Partial<MigrateStrategy> | null) ?? {}) } : null;
+    return { Name: name, Count: count, Scaling: scaling, Update: updateFor(type, j.Update, g.Update), Migrate: migrate };
   });
   return {
     ID: id, Name: (j.Name as string) || id, Namespace: namespace, Region: region, Type: type,
@@ -105,7 +138,7 @@ function validate(state: NomadState, job: Job): string | undefined {
 }
 
 function specOf(j: Job): string {
-  return JSON.stringify([j.Name, j.Type, j.Priority, j.Stop, j.Meta, j.TaskGroups.map((g) => [g.Name, g.Count, g.Scaling && [g.Scaling.Min, g.Scaling.Max, g.Scaling.Enabled]])]);
+  return JSON.stringify([j.Name, j.Type, j.Priority, j.Stop, j.Meta, j.TaskGroups.map((g) => [g.Name, g.Count, g.Scaling && [g.Scaling.Min, g.Scaling.Max, g.Scaling.Enabled], g.Update, g.Migrate])]);
 }
 
 /** Writes a job; returns the index of the write, or undefined when the spec did not change. */

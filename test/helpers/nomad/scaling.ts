@@ -33,7 +33,7 @@ import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import { schedule } from './allocations';
 import { blocking } from './blocking';
-import { blocksScaling, startDeployment } from './deployments';
+import { blocksScaling } from './deployments';
 import { Answer, JOB_REGISTRATION_DISABLED, notFoundAfterRead, parseBody, readMeta, sendJson, type RequestContext } from './http';
 import { jobEvent } from './jobs';
 import { jobKey, versionAtLeast, type Cluster, type ScalingEvent } from './state';
@@ -143,7 +143,6 @@ export async function scale(c: Cluster, res: http.ServerResponse, ctx: RequestCo
     jobModifyIndex = idx;
     evalId = randomUUID();
     evalIndex = state.nextIndex();
-    if (state.deployOnScale.has(k) && count !== prevCount && !stored.Stop) startDeployment(state, stored, false);
     schedule(state, k);
   }
   const eventIndex = state.nextIndex();

@@ -119,11 +119,6 @@ export class NomadDouble {
     } else endDeployment(this.state, k, 'successful', DEPLOYMENT_SUCCESSFUL);
     this.state.bump();
   }
-  /** Like a group with an `update` block: each count change starts a deployment that stays active until every placed alloc is healthy. */
-  setDeploymentOnScale(jobId: string, on: boolean, namespace = 'default'): void {
-    if (on) this.state.deployOnScale.add(jobKey(namespace, jobId)); else this.state.deployOnScale.delete(jobKey(namespace, jobId));
-  }
-
   /**
    * The scheduler configuration's RejectJobRegistration, as `nomad operator scheduler
    * set-config -reject-job-registration` sets it.

@@ -7,7 +7,14 @@ import { EventEmitter } from 'node:events';
 import type { Acl } from './acl';
 
 export interface Scaling { ID: string; Type: string; Target: Record<string, string>; Min: number; Max: number; Enabled: boolean; Policy: null; CreateIndex: number; ModifyIndex: number }
-export interface Group { Name: string; Count: number; Scaling: Scaling | null }
+/** structs.UpdateStrategy; durations in nanoseconds, as Nomad's JSON carries them. */
+export interface UpdateStrategy {
+  Stagger: number; MaxParallel: number; HealthCheck: 'checks' | 'task_states' | 'manual'; MinHealthyTime: number;
+  HealthyDeadline: number; ProgressDeadline: number; AutoRevert: boolean; AutoPromote: boolean; Canary: number;
+}
+/** structs.MigrateStrategy: how allocations outside a deployment are judged healthy. */
+export interface MigrateStrategy { MaxParallel: number; HealthCheck: 'checks' | 'task_states'; MinHealthyTime: number; HealthyDeadline: number }
+export interface Group { Name: string; Count: number; Scaling: Scaling | null; Update: UpdateStrategy | null; Migrate: MigrateStrategy | null }
 export interface Job {
   ID: string; Name: string; Namespace: string; Region: string; Type: string; Priority: number;
   Stop: boolean; Status: string; Version: number; TaskGroups: Group[]; Meta: Record<string, string> | null;
@@ -19,7 +26,7 @@ export interface ScalingEvent {
 }
 export interface Alloc {
   ID: string; EvalID: string; Name: string; Namespace: string; NodeID: string; NodeName: string;
-  JobID: string; JobVersion: number; TaskGroup: string; DesiredStatus: 'run' | 'stop';
+  JobID: string; JobVersion: number; TaskGroup: string; DeploymentID: string | null; DesiredStatus: 'run' | 'stop';
   DesiredDescription: string; ClientStatus: 'pending' | 'running' | 'complete';
   DeploymentStatus: { Healthy: boolean | null; Canary: boolean; Timestamp: string; ModifyIndex: number } | null;
   CreateIndex: number; ModifyIndex: number; AllocModifyIndex: number; CreateTime: number; ModifyTime: number;
@@ -27,10 +34,12 @@ export interface Alloc {
 }
 export interface Deployment {
   ID: string; Namespace: string; JobID: string; JobVersion: number; JobModifyIndex: number; JobSpecModifyIndex: number;
-  JobCreateIndex: number; IsMultiregion: boolean; TaskGroups: null; Status: string; StatusDescription: string;
+  JobCreateIndex: number; IsMultiregion: boolean; TaskGroups: Record<string, unknown> | null; Status: string; StatusDescription: string;
   EvalPriority: number; CreateIndex: number; ModifyIndex: number;
   /** Set by setActiveDeployment: ends only when the test says so, not on health. */
   manual: boolean;
+  /** performance-free wall clock (ms) by which some allocation must turn healthy (DeploymentState.RequireProgressBy). */
+  requireProgressBy: number;
 }
 
 export const jobKey = (ns: string, id: string): string => `${ns}\u0000${id}`;
@@ -86,8 +95,6 @@ export class NomadState {
   readonly allocsByJob = new Map<string, Alloc[]>();
   /** The latest deployment of each job (Nomad keeps them all; the API reads the latest). */
   readonly deployments = new Map<string, Deployment>();
-  /** Jobs whose count changes start a deployment (setDeploymentOnScale). */
-  readonly deployOnScale = new Set<string>();
   readonly timers = new Set<NodeJS.Timeout>();
   readonly changes = new EventEmitter();
   stopped = false;

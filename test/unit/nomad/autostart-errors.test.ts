@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad';
+import { NO_DEPLOYMENTS, NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog, type CapturedTelemetry } from '../../helpers/autostart';
 import { sniEvent } from '../pipeline/events';
 
@@ -42,7 +42,7 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     log = undefined;
   });
 
-  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'web', TaskGroups: [{ Name: 'web', Count: 0 }] }, opts: NomadDoubleOptions = {}): Promise<CapturedTelemetry> {
+  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }, opts: NomadDoubleOptions = {}): Promise<CapturedTelemetry> {
     d = await NomadDouble.start({ acl: true, tokens: [{ secretId: TOKEN, rules: [{ namespace: '*', policy: 'write' }] }], ...opts });
     d.addJob(job);
     log = captureLog();
@@ -81,7 +81,7 @@ describe('nomad_autostart classifies what Nomad answers', () => {
   });
 
   it('reports a count above the scaling policy maximum once, as a configuration error with the fix', async () => {
-    const tel = await setup(rules('', 3), { ID: 'web', TaskGroups: [{ Name: 'web', Count: 0, Scaling: { Min: 0, Max: 2 } }] });
+    const tel = await setup(rules('', 3), { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0, Scaling: { Min: 0, Max: 2 } }] });
     await wake();
     await sleep(5);
     await wake();

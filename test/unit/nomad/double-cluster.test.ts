@@ -3,7 +3,7 @@
 // configuration's RejectJobRegistration (registrationsAreAllowed) and leader loss (nomad/rpc.go).
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the double behaves like a Nomad cluster', () => {
   let d: NomadDouble | undefined;
@@ -11,7 +11,7 @@ describe('the double behaves like a Nomad cluster', () => {
 
   it('disables the scaling policies of a job it stops, and re-registering it keeps them off', async () => {
     d = await NomadDouble.start();
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 1, Scaling: { Min: 0, Max: 3 } }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1, Scaling: { Min: 0, Max: 3 } }] });
     assert.equal((await rawCall(d.url, 'DELETE', '/v1/job/web')).status, 200);
     const stopped = (await rawCall(d.url, 'GET', '/v1/job/web')).json();
     assert.equal(stopped.TaskGroups[0].Scaling.Enabled, false);
@@ -21,7 +21,7 @@ describe('the double behaves like a Nomad cluster', () => {
 
   it('refuses a scale over job_max_count with Job.Scale\'s 500 text, and a registration with the validator\'s', async () => {
     d = await NomadDouble.start({ server: { jobMaxCount: 4 } });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 1 }, { Name: 'db', Count: 2 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }, { Name: 'db', Count: 2 }] });
     const r = await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 3, Target: { Group: 'app' } } });
     assert.equal(r.status, 500);
     assert.equal(r.text, 'total count was greater than configured job_max_count: 5 > 4');
@@ -32,7 +32,7 @@ describe('the double behaves like a Nomad cluster', () => {
 
   it('refuses scale and register from non-management tokens while registration is rejected', async () => {
     d = await NomadDouble.start({ acl: true, tokens: [{ secretId: 'ops', rules: [{ namespace: 'default', policy: 'write' }] }, { secretId: 'root', management: true }] });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     const set = await rawCall(d.url, 'PUT', '/v1/operator/scheduler/configuration', { token: 'root', body: { RejectJobRegistration: true } });
     assert.equal(set.status, 200);
     const r = await rawCall(d.url, 'POST', '/v1/job/web/scale', { token: 'ops', body: { Count: 1, Target: { Group: 'app' } } });
@@ -45,7 +45,7 @@ describe('the double behaves like a Nomad cluster', () => {
 
   it('answers 500 "No cluster leader" without a leader, except to stale reads, until one is elected', async () => {
     d = await NomadDouble.start();
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     d.setLeader(false);
     const r = await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 1, Target: { Group: 'app' } } });
     assert.deepEqual([r.status, r.text], [500, 'No cluster leader']);
