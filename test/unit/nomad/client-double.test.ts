@@ -125,10 +125,12 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
     assert.deepEqual([e.kind, e.status, e.body], ['not_found', 404, 'job not found']);
   });
 
-  it('classifies other 400s as bad_request', async () => {
+  it('classifies a scale of a group the job lacks as group_not_found, and other 400s as bad_request', async () => {
     const e = await nomadFailure(() => client.scale('web', 'db', 1, 'x'));
-    assert.deepEqual([e.kind, e.status], ['bad_request', 400]);
+    assert.deepEqual([e.kind, e.status], ['group_not_found', 400]);
     assert.match(e.message, /task group "db" specified for scaling does not exist in job/);
+    const neg = await nomadFailure(() => client.scale('web', 'web', -1, 'x'));
+    assert.deepEqual([neg.kind, neg.status, neg.body], ['bad_request', 400, "scaling action count can't be negative"]);
   });
 
   it('classifies a 5xx as server and retryable', async () => {

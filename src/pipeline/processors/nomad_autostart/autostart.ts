@@ -7,7 +7,7 @@
 import { NomadError } from '../../../errors';
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
-import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation } from './advice';
+import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation, registrationDisabled, validationFailed } from './advice';
 import { Backoff } from './backoff';
 import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type TaskGroupScaleStatus } from './client';
 import type { OpenConnections } from './connections';
@@ -41,7 +41,11 @@ export interface AutostartOptions {
   agentHost: string;
 }
 
-type Step = Outcome | 'retry' | 'deployment';
+/** `conflict`: another writer changed the job first (check-and-set): read again and decide again. */
+type Step = Outcome | 'retry' | 'deployment' | 'conflict';
+
+/** Conflicts in a row decided again at once; more than this and the next attempt waits a backoff step. */
+const IMMEDIATE_REDECISIONS = 3;
 
 const hrSeconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
 const now = (): number => performance.now();
@@ -126,9 +130,18 @@ export class Autostart {
       clientAddress: trig.clientAddress, serverPort: trig.serverPort, dryRun: this.dryRun,
     };
     const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
+    let conflicts = 0;
     try {
       for (;;) {
         const step = await this.attempt(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec));
+        if (step === 'conflict') {
+          if (++conflicts > IMMEDIATE_REDECISIONS) await this.delay(backoff.next());
+          if (this.stopped) {
+            rec.outcome = 'cancelled';
+            return;
+          }
+          continue;
+        }
         if (step === 'deployment') {
           if (!(await this.waitForDeployment(t, rule))) {
             rec.outcome = this.stopped ? 'cancelled' : 'failed';
@@ -363,6 +376,7 @@ export class Autostart {
     const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     const started = now();
     let aborted = false;
+    let conflicts = 0;
     try {
       for (;;) {
         if (this.stopped) {
@@ -374,6 +388,10 @@ export class Autostart {
           return;
         }
         const step = await this.attempt(t, rule, 'sleep', rec, () => this.sleepOnce(t, rule, rec));
+        if (step === 'conflict') {
+          if (++conflicts > IMMEDIATE_REDECISIONS) await this.delay(backoff.next());
+          continue;
+        }
         if (step === 'deployment') {
           if (!(await this.waitForDeployment(t, rule))) {
             rec.outcome = this.stopped ? 'cancelled' : 'failed';
@@ -518,6 +536,7 @@ export class Autostart {
     try {
       const out = await fn();
       if (this.reports.clear('unreachable')) this.log.info('Nomad answers again');
+      if (this.reports.clear('registration_disabled')) this.log.info('Nomad accepts scaling again');
       return out;
     } catch (e) {
       if (this.stopped) return 'cancelled';
@@ -542,6 +561,20 @@ export class Autostart {
         case 'bad_request':
           this.reports.once(`bad_request:${action}:${key}`, 'error', `Nomad refused the ${e.call} of ${t.label} for rule ${rule.name}: ${err.message}`);
           return 'bad_request';
+        case 'group_not_found':
+          this.reports.once(`group:${key}`, 'warn', groupNotFound(rule, []));
+          return 'group_not_found';
+        case 'conflict':
+          rec.status = undefined;
+          // Not a failure: another writer (an agent on another node, an operator) changed the job first.
+          return 'conflict';
+        case 'validation':
+          // Asking again gets the same answer: reported once, not retried.
+          this.reports.once(`validation:${action}:${key}`, 'error', validationFailed(rule, e.call, err.body ?? err.message));
+          return 'bad_request';
+        case 'registration_disabled':
+          this.reports.once('registration_disabled', 'warn', registrationDisabled(rule, formatMs(this.o.cfg.retry.max_ms)));
+          return 'retry';
         case 'server':
         case 'timeout':
         case 'connection':
