@@ -110,6 +110,7 @@ export class NomadClient {
         index: blocking ? String(q.index) : undefined,
         wait: blocking && q.waitMs !== undefined ? `${Math.max(0, Math.round(q.waitMs))}ms` : undefined,
       },
+      longPoll: blocking,
       // The server may hold a blocking query for wait + wait/16 before it answers.
       timeoutMs: (q.timeoutMs ?? this.settings.timeoutMs) + waitMs + Math.ceil(waitMs / JITTER_FRACTION),
     });

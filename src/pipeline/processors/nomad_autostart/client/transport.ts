@@ -1,5 +1,7 @@
-// One pooled keep-alive HTTP(S) connection set to Nomad (undici Agent), with per-request
-// timeouts and errors turned into NomadError; no text that leaves here carries a secret.
+// Pooled keep-alive HTTP(S) connections to Nomad (undici Agents), with per-request timeouts and
+// errors turned into NomadError; no text that leaves here carries a secret. Blocking queries (a
+// readiness or deployment wait holds a connection for up to a minute) get a pool of their own, so
+// however many groups wait, a wake's read and scale never queue behind them.
 import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { NomadError } from '../../../../errors';
@@ -14,6 +16,8 @@ export interface NomadRequest {
   readonly query?: Readonly<Record<string, string | undefined>>;
   readonly body?: unknown;
   readonly timeoutMs: number;
+  /** A blocking query: sent on the long-poll pool. */
+  readonly longPoll?: boolean;
 }
 
 export interface NomadResponse {
@@ -26,6 +30,7 @@ const MAX_BODY_IN_MESSAGE = 300;
 
 export class NomadTransport {
   private readonly agent: Agent;
+  private readonly pollAgent: Agent;
   private readonly secrets: string[];
   private readonly baseHeaders: Record<string, string>;
   /** Parsed once: a wake's latency budget is a couple of milliseconds. */
@@ -37,11 +42,10 @@ export class NomadTransport {
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/$/, '');
     const secure = settings.address.startsWith('https:');
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connections: 16,
-      connect: secure ? tlsConnectOptions(settings.tls) : undefined,
-    });
+    const connect = secure ? tlsConnectOptions(settings.tls) : undefined;
+    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect });
+    // One connection per waiting group (undici's default: no cap); idle ones close after 30 s.
+    this.pollAgent = new Agent({ keepAliveTimeout: 30_000, connect });
     this.secrets = secretsOf(settings);
     this.baseHeaders = { 'user-agent': 'netwatch-nomad-autostart' };
     if (settings.token !== undefined) this.baseHeaders['x-nomad-token'] = settings.token;
@@ -72,7 +76,7 @@ export class NomadTransport {
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs);
     try {
-      const res = await this.agent.request({
+      const res = await (req.longPoll ? this.pollAgent : this.agent).request({
         origin: this.origin,
         path: `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`,
         method: req.method,
@@ -102,11 +106,11 @@ export class NomadTransport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.pollAgent.close()]);
   }
 
   async destroy(): Promise<void> {
-    await this.agent.destroy();
+    await Promise.all([this.agent.destroy(), this.pollAgent.destroy()]);
   }
 
   // The headers hold the token and the basic-auth pair: never print them.
