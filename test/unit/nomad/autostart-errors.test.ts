@@ -80,6 +80,20 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     keep(tel);
   });
 
+  it('waits out a deployment as long as its progress deadline, not only give_up_after', async () => {
+    const MS = 1e6;
+    const tel = await setup(rules('', 2).replace('give_up_after: 2s', 'give_up_after: 150ms'),
+      { ID: 'web', Update: { HealthCheck: 'manual', ProgressDeadline: 500 * MS }, TaskGroups: [{ Name: 'web', Count: 1 }] });
+    await sleep(30); // the registration's deployment is running
+    const t0 = Date.now();
+    await wake();
+    assert.ok(Date.now() - t0 >= 300, 'it waited for Nomad to end the deployment');
+    assert.equal(d.job('web')!.TaskGroups[0].Count, 2);
+    assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled' }), 1);
+    assert.deepEqual(log!.at('warn'), [], 'it did not give up');
+    keep(tel);
+  });
+
   it('reports a count above the scaling policy maximum once, as a configuration error with the fix', async () => {
     const tel = await setup(rules('', 3), { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0, Scaling: { Min: 0, Max: 2 } }] });
     await wake();

@@ -9,7 +9,7 @@ import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation, registrationDisabled, validationFailed } from './advice';
 import { Backoff } from './backoff';
-import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type TaskGroupScaleStatus } from './client';
+import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type NomadDeployment, type TaskGroupScaleStatus } from './client';
 import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
@@ -293,10 +293,15 @@ export class Autostart {
     }
   }
 
-  /** Blocking queries on the job's latest deployment until it is no longer active; false when giving up. */
+  /**
+   * Blocking queries on the job's latest deployment until it is no longer active; false when
+   * giving up. Nomad ends a deployment itself once its progress deadline passes without an
+   * allocation turning healthy (RequireProgressBy), so the wait lasts at least that long (plus a
+   * grace for the deployment watcher), and at least `give_up_after`.
+   */
   private async waitForDeployment(t: Target, rule: CompiledRule): Promise<boolean> {
     this.reports.once(`deployment:${t.key}`, 'info', `${t.label} has an active deployment, which blocks count changes; waiting for it to end, then checking again`, { rule: rule.name });
-    const deadline = now() + this.o.cfg.retry.give_up_after_ms;
+    let deadline = now() + this.o.cfg.retry.give_up_after_ms;
     const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     let index = 1;
     while (!this.stopped && now() < deadline) {
@@ -306,6 +311,7 @@ export class Autostart {
           this.reports.clear(`deployment:${t.key}`);
           return true;
         }
+        deadline = Math.max(deadline, progressDeadline(d.value));
         if (d.index <= index) await this.delay(backoff.next());
         index = Math.max(index, d.index);
       } catch (e) {
@@ -632,6 +638,19 @@ export class Autostart {
     await Promise.race([this.settled(), new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
     clearTimeout(timer);
   }
+}
+
+/** Time the deployment watcher may take past RequireProgressBy to fail the deployment. */
+const PROGRESS_GRACE_MS = 30_000;
+
+/** performance.now() by which Nomad fails `d` unless it progresses: the latest RequireProgressBy of its groups, plus grace. */
+function progressDeadline(d: NomadDeployment): number {
+  let latest = -Infinity;
+  for (const g of Object.values(d.TaskGroups ?? {})) {
+    const by = g.RequireProgressBy === undefined ? NaN : Date.parse(g.RequireProgressBy);
+    if (Number.isFinite(by) && by > 0) latest = Math.max(latest, by);
+  }
+  return latest === -Infinity ? -Infinity : now() + (latest - Date.now()) + PROGRESS_GRACE_MS;
 }
 
 function nomadErrorOf(e: unknown): NomadError | undefined {
