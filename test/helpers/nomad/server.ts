@@ -31,6 +31,8 @@ export interface NomadDoubleOptions {
   namespaces?: string[];
   basicAuth?: { username: string; password: string };
   pendingDelayMs?: number;
+  /** Listen on this Unix socket instead of 127.0.0.1 (like a task's Task API socket); `url` is then unix://<path>. */
+  unixSocket?: string;
   /** The servers' version and configuration (defaults: Nomad's own; see state.ts ServerConfig). */
   server?: Partial<ServerConfig>;
 }
@@ -85,6 +87,12 @@ export class NomadDouble {
       d.sockets.add(s);
       s.on('close', () => d.sockets.delete(s));
     });
+    if (opts.unixSocket !== undefined) {
+      const path = opts.unixSocket;
+      await new Promise<void>((resolve) => d.server.listen(path, resolve));
+      d.url = `unix://${path}`;
+      return d;
+    }
     await new Promise<void>((resolve) => d.server.listen(0, '127.0.0.1', resolve));
     d.port = (d.server.address() as AddressInfo).port;
     d.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${d.port}`;

@@ -38,11 +38,12 @@ export class NomadTransport {
   private readonly basePath: string;
 
   constructor(private readonly settings: NomadSettings) {
-    const url = new URL(settings.address);
+    // A Unix socket: requests name http://127.0.0.1, as Nomad's api client does (api/api.go).
+    const url = new URL(settings.socketPath !== undefined ? 'http://127.0.0.1' : settings.address);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/$/, '');
     const secure = settings.address.startsWith('https:');
-    const connect = secure ? tlsConnectOptions(settings.tls) : undefined;
+    const connect = settings.socketPath !== undefined ? { socketPath: settings.socketPath } : secure ? tlsConnectOptions(settings.tls) : undefined;
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect });
     // One connection per waiting group (undici's default: no cap); idle ones close after 30 s.
     this.pollAgent = new Agent({ keepAliveTimeout: 30_000, connect });
