@@ -63,6 +63,7 @@ export class NomadAutostartProcessor implements Processor {
       client = new NomadClient(resolveNomadSettings({
         address: cfg.address,
         token: cfg.token,
+        tokenFile: cfg.token_file,
         namespace: cfg.namespace,
         region: cfg.region,
         httpAuth: cfg.http_auth,

@@ -12,6 +12,8 @@ import { ConfigError } from '../../../../errors';
 export interface NomadSettingsOverrides {
   address?: string;
   token?: string;
+  /** A file holding the token (workload identity); beats `token`, re-read on a 403. */
+  tokenFile?: string;
   namespace?: string;
   region?: string;
   caCert?: string;
@@ -44,6 +46,8 @@ export interface NomadSettings {
   readonly address: string;
   /** Set for a unix:// address: the socket every request goes through. */
   readonly socketPath?: string;
+  /** A file holding the token: read at start and again on a 403 (a rotated workload-identity token). */
+  readonly tokenFile?: string;
   readonly namespace?: string;
   readonly region?: string;
   readonly tls: NomadTlsSettings;
@@ -132,6 +136,7 @@ export function resolveNomadSettings(overrides: NomadSettingsOverrides = {}, env
     namespace: pick(overrides.namespace, 'NOMAD_NAMESPACE'),
     region: pick(overrides.region, 'NOMAD_REGION'),
     ...(socketPath !== undefined ? { socketPath } : {}),
+    ...(nonEmpty(overrides.tokenFile) !== undefined ? { tokenFile: overrides.tokenFile } : {}),
     tls,
     timeoutMs,
   }, pick(overrides.token, 'NOMAD_TOKEN'), httpAuth);

@@ -2,6 +2,7 @@
 // errors turned into NomadError; no text that leaves here carries a secret. Blocking queries (a
 // readiness or deployment wait holds a connection for up to a minute) get a pool of their own, so
 // however many groups wait, a wake's read and scale never queue behind them.
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { NomadError } from '../../../../errors';
@@ -31,7 +32,7 @@ const MAX_BODY_IN_MESSAGE = 300;
 export class NomadTransport {
   private readonly agent: Agent;
   private readonly pollAgent: Agent;
-  private readonly secrets: string[];
+  private secrets: string[];
   private readonly baseHeaders: Record<string, string>;
   /** Parsed once: a wake's latency budget is a couple of milliseconds. */
   private readonly origin: string;
@@ -50,6 +51,7 @@ export class NomadTransport {
     this.secrets = secretsOf(settings);
     this.baseHeaders = { 'user-agent': 'netwatch-nomad-autostart' };
     if (settings.token !== undefined) this.baseHeaders['x-nomad-token'] = settings.token;
+    if (settings.tokenFile !== undefined) this.reloadToken();
     const auth = settings.httpAuth;
     if (auth) this.baseHeaders.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
@@ -61,8 +63,36 @@ export class NomadTransport {
     return out;
   }
 
+  /**
+   * Reads the token file again; true when it now holds another token. A workload identity's token
+   * is rotated by Nomad (its file rewritten), so a 403 may only mean the token read before expired.
+   * An unreadable file keeps the token in use.
+   */
+  private reloadToken(): boolean {
+    let token: string;
+    try {
+      token = readFileSync(this.settings.tokenFile!, 'utf8').trim();
+    } catch {
+      return false;
+    }
+    if (token === '' || token === this.baseHeaders['x-nomad-token']) return false;
+    this.baseHeaders['x-nomad-token'] = token;
+    this.secrets = [...this.secrets, token];
+    return true;
+  }
+
   /** Sends one request; a non-2xx answer or a failure rejects with a classified NomadError. */
   async send(req: NomadRequest): Promise<NomadResponse> {
+    try {
+      return await this.sendOnce(req);
+    } catch (e) {
+      // A 403 with a token file: the token may have been rotated; one more try with the new one.
+      if (e instanceof NomadError && e.status === 403 && this.settings.tokenFile !== undefined && this.reloadToken()) return this.sendOnce(req);
+      throw e;
+    }
+  }
+
+  private async sendOnce(req: NomadRequest): Promise<NomadResponse> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') params.set(k, v);
     const qs = params.toString();
