@@ -29,6 +29,9 @@
 //   with Stop=true (a new version), its scaling policies disabled ("Disable scaling policies to
 //   avoid monitoring stopped jobs"), and cancels its deployment. Re-registering it does not turn
 //   them back on: the policies are whatever the submitted job says.
+// - command/agent/job_endpoint.go jobVersions / Job.GetJobVersions: the kept versions newest first
+//   (nomad/state/state_store.go upsertJobVersion keeps structs.JobDefaultTrackedVersions, 6);
+//   none → 404 "job versions not found".
 // - command/agent/http.go: `purge` parsed with strconv.ParseBool, its error a 500.
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
@@ -158,6 +161,7 @@ function upsertJob(state: NomadState, job: Job): number | undefined {
     if (g.Scaling) { g.Scaling.ID = prev?.ID ?? g.Scaling.ID; g.Scaling.CreateIndex = prev?.CreateIndex ?? idx; g.Scaling.ModifyIndex = idx; }
   }
   state.jobs.set(k, job);
+  state.recordVersion(job);
   state.publish(idx, [jobEvent('JobRegistered', job)]);
   state.bump();
   schedule(state, k);
@@ -181,6 +185,17 @@ export async function readJob(c: Cluster, res: http.ServerResponse, ctx: Request
   });
   if (!r.value) throw notFoundAfterRead(res, r.index, 'job not found');
   sendJson(res, 200, r.value, readMeta(r.index));
+}
+
+/** GET /v1/job/:id/versions (Job.GetJobVersions; read-job): newest first; none → 404 "job versions not found". */
+export async function jobVersions(c: Cluster, res: http.ServerResponse, ctx: RequestContext, id: string): Promise<void> {
+  c.acl.authorize(ctx.token, ctx.namespace, ['read-job']);
+  const r = await blocking(c.state, ctx, () => {
+    const v = c.state.versions.get(jobKey(ctx.namespace, id)) ?? [];
+    return { index: v.length ? Math.max(...v.map((j) => j.ModifyIndex)) : c.state.index, value: v };
+  });
+  if (r.value.length === 0) throw notFoundAfterRead(res, r.index, 'job versions not found');
+  sendJson(res, 200, { Versions: structuredClone(r.value), Diffs: null, Index: r.index, LastContact: 0, KnownLeader: true, NextToken: '' }, readMeta(r.index));
 }
 
 /** PUT/POST /v1/jobs and /v1/job/:id (Job.Register). */
@@ -242,6 +257,7 @@ export function deregister(c: Cluster, res: http.ServerResponse, ctx: RequestCon
   const idx = state.nextIndex();
   if (purge) {
     state.jobs.delete(k);
+    state.versions.delete(k);
     state.events.delete(k);
     state.deployments.delete(k);
     state.publish(idx, [jobEvent('JobDeregistered', job, true)]);
@@ -249,6 +265,7 @@ export function deregister(c: Cluster, res: http.ServerResponse, ctx: RequestCon
     job.Stop = true; job.Version++; job.ModifyIndex = idx; job.JobModifyIndex = idx; job.SubmitTime = Date.now() * 1e6;
     // nomad/fsm.go handleJobDeregister: "Disable scaling policies to avoid monitoring stopped jobs".
     for (const g of job.TaskGroups) if (g.Scaling) { g.Scaling.Enabled = false; g.Scaling.ModifyIndex = idx; }
+    state.recordVersion(job);
     state.publish(idx, [jobEvent('JobDeregistered', job)]);
     endDeployment(state, k, 'cancelled', DEPLOYMENT_STOPPED_JOB);
   }

@@ -139,6 +139,7 @@ export async function scale(c: Cluster, res: http.ServerResponse, ctx: RequestCo
     stored.Stop = job.Stop;
     stored.Version = (current ?? snapshot).Version + 1; stored.ModifyIndex = idx; stored.JobModifyIndex = idx; stored.SubmitTime = Date.now() * 1e6;
     state.jobs.set(k, stored);
+    state.recordVersion(stored);
     state.publish(idx, [jobEvent('JobRegistered', stored)]);
     jobModifyIndex = idx;
     evalId = randomUUID();

@@ -17,7 +17,7 @@ import { Acl, tokenHash, type DoubleToken } from './acl';
 import { jobAllocations, readAlloc } from './allocations';
 import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment } from './deployments';
 import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
-import { deregister, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
+import { deregister, jobVersions, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
 import { scale, scaleStatus } from './scaling';
 import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, type Alloc, type Cluster, type Job, type ServerConfig } from './state';
 import { eventStream } from './events';
@@ -243,6 +243,10 @@ export class NomadDouble {
       if (rest.endsWith('/deployment')) {
         if (method !== 'GET') throw new Answer(405, 'Invalid method');
         return latestDeployment(c, res, ctx, rest.slice(0, -'/deployment'.length));
+      }
+      if (rest.endsWith('/versions')) {
+        if (method !== 'GET') throw new Answer(405, 'Invalid method');
+        return jobVersions(c, res, ctx, rest.slice(0, -'/versions'.length));
       }
       if (rest.endsWith('/allocations')) {
         if (method !== 'GET') throw new Answer(405, 'Invalid method');

@@ -90,6 +90,8 @@ export class NomadState {
   deploymentsIndex = 0;
   readonly jobs = new Map<string, Job>();
   readonly events = new Map<string, { modifyIndex: number; byGroup: Map<string, ScalingEvent[]> }>();
+  /** Past versions of each job, newest first (the job_version table; structs.JobDefaultTrackedVersions = 6 kept). */
+  readonly versions = new Map<string, Job[]>();
   readonly allocs = new Map<string, Alloc>();
   /** The same allocations by job (the state store's allocs-by-job index), so reads do not scan them all. */
   readonly allocsByJob = new Map<string, Alloc[]>();
@@ -123,6 +125,12 @@ export class NomadState {
   }
 
   nextIndex(): number { return ++this.index; }
+  /** Keeps a copy of the job's current version (state_store.go upsertJobVersion). */
+  recordVersion(job: Job): void {
+    const k = jobKey(job.Namespace, job.ID);
+    const list = (this.versions.get(k) ?? []).filter((v) => v.Version !== job.Version);
+    this.versions.set(k, [structuredClone(job), ...list].slice(0, 6));
+  }
   /** Wakes blocked queries so they re-run. */
   bump(): void { this.changes.emit('change'); }
   jobAllocs(namespace: string, id: string): Alloc[] { return this.allocsByJob.get(jobKey(namespace, id)) ?? []; }

@@ -210,6 +210,19 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await until(() => d.allocations('web').filter((a) => a.ClientStatus === 'running').length === 3, 'the started job running');
   });
 
+  it('restores the scaling policies Nomad disabled when the job was stopped, and leaves one its owner turned off', async () => {
+    await setup(webRule('        start_stopped: true\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [
+      { Name: 'web', Count: 1, Scaling: { Min: 0, Max: 3 } }, { Name: 'off', Count: 1, Scaling: { Min: 0, Max: 3, Enabled: false } },
+    ] }]);
+    assert.equal((await rawCall(d.url, 'DELETE', '/v1/job/web')).status, 200);
+    assert.deepEqual(d.job('web')!.TaskGroups.map((g) => g.Scaling!.Enabled), [false, false], 'nomad/fsm.go disables them on stop');
+    rig!.dispatch(hello('app.example.com'));
+    await rig!.processor.settled();
+    const job = d.job('web')!;
+    assert.equal(job.Stop, false);
+    assert.deepEqual(job.TaskGroups.map((g) => [g.Name, g.Scaling!.Enabled]), [['web', true], ['off', false]]);
+  });
+
   it('leaves a stopped job alone when the rule does not allow starting it, and says so once', async () => {
     const tel = await setup(webRule('        cooldown: 1ms\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }] }]);
     for (let i = 0; i < 2; i++) {

@@ -17,6 +17,9 @@ describe('the double behaves like a Nomad cluster', () => {
     assert.equal(stopped.TaskGroups[0].Scaling.Enabled, false);
     assert.equal((await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ...stopped, Stop: false } } })).status, 200);
     assert.equal(d.job('web')!.TaskGroups[0].Scaling!.Enabled, false);
+    const versions = (await rawCall(d.url, 'GET', '/v1/job/web/versions')).json().Versions;
+    assert.deepEqual(versions.map((v: any) => [v.Version, v.Stop, v.TaskGroups[0].Scaling.Enabled]), [[2, false, false], [1, true, false], [0, false, true]]);
+    assert.equal((await rawCall(d.url, 'GET', '/v1/job/ghost/versions')).text, 'job versions not found');
   });
 
   it('refuses a scale over job_max_count with Job.Scale\'s 500 text, and a registration with the validator\'s', async () => {

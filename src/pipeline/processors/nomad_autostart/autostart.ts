@@ -9,7 +9,7 @@ import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation, registrationDisabled, validationFailed } from './advice';
 import { Backoff } from './backoff';
-import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type NomadDeployment, type TaskGroupScaleStatus } from './client';
+import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type NomadDeployment, type NomadJob, type TaskGroupScaleStatus } from './client';
 import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
@@ -236,10 +236,14 @@ export class Autostart {
     }
     const read = await this.call('job read', () => this.client.readJob(t.job, t.namespace));
     const job = read.value;
+    const enabled = await this.scalingBeforeStop(t, job);
     const spec = {
       ...job,
       Stop: false,
-      TaskGroups: (job.TaskGroups ?? []).map((tg) => (tg.Name === t.group ? { ...tg, Count: Math.max(tg.Count ?? 0, want) } : tg)),
+      TaskGroups: (job.TaskGroups ?? []).map((tg) => {
+        const scaling = tg.Scaling && tg.Scaling.Enabled === false && enabled.get(tg.Name) === true ? { ...tg.Scaling, Enabled: true } : tg.Scaling;
+        return { ...tg, Scaling: scaling, ...(tg.Name === t.group ? { Count: Math.max(tg.Count ?? 0, want) } : {}) };
+      }),
     };
     const sentAt = process.hrtime.bigint();
     const w = await this.call('job register', () => this.client.registerJob(spec, { namespace: t.namespace, enforceIndex: true, jobModifyIndex: job.JobModifyIndex ?? 0 }));
@@ -256,6 +260,20 @@ export class Autostart {
     }
     if (rule.cfg.wait_for !== 'none') await this.waitReady(t, trig, rec, w.Index);
     return 'started';
+  }
+
+  /**
+   * Stopping a job disables its scaling policies (hashicorp/nomad nomad/fsm.go
+   * handleJobDeregister), and re-registering it keeps them off; so a start restores what the
+   * newest running version had, read from the job's versions. Only when some policy is off.
+   */
+  private async scalingBeforeStop(t: Target, job: NomadJob): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>();
+    if (!(job.TaskGroups ?? []).some((tg) => tg.Scaling?.Enabled === false)) return out;
+    const versions = await this.call('job read', () => this.client.jobVersions(t.job, t.namespace));
+    const before = versions.value.Versions.find((v) => v.Stop !== true);
+    for (const tg of before?.TaskGroups ?? []) if (tg.Scaling) out.set(tg.Name, tg.Scaling.Enabled !== false);
+    return out;
   }
 
   /** Waits (blocking queries on the scale status) until `count` allocations are running or healthy, or the rule's wait_timeout. */
