@@ -268,7 +268,7 @@ describe('nomad_autostart classifies what Nomad answers', () => {
 
   it('takes a 400 for a group gone from the job between the read and the write as group_not_found', async () => {
     const tel = await setup(rules());
-    d.delay(80, { method: 'POST' });
+    d.delay(300, { method: 'POST' });
     rig!.dispatch(hello());
     await until(() => d.count('POST', SCALE) >= 1, "the agent's scale request");
     const reg = await fetch(`${d.url}/v1/jobs`, { method: 'PUT', headers: { 'X-Nomad-Token': TOKEN }, body: JSON.stringify({ Job: { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'api', Count: 0 }] } }) });
@@ -283,7 +283,7 @@ describe('nomad_autostart classifies what Nomad answers', () => {
 
   it('takes a check-and-set conflict as news, not a failure: it reads again and decides again', async () => {
     const tel = await setup(rules('        start_stopped: true\n'), { ID: 'web', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }] });
-    d.delay(80, { method: 'PUT' });
+    d.delay(300, { method: 'PUT' });
     rig!.dispatch(hello());
     await until(() => d.count('PUT', '/v1/jobs') >= 1, "the agent's register");
     // Someone else writes the job while the agent's register (EnforceIndex) is on its way.

@@ -14,7 +14,7 @@ import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
 import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
-import type { Target } from './target';
+import type { Flow, Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
 import { makeTrigger, type Trigger } from './trigger';
 
@@ -101,8 +101,11 @@ export class Autostart {
     this.run(t, 'wake', () => this.wake(t, trig));
   }
 
-  private run(t: Target, kind: NonNullable<Target['busy']>, flow: () => Promise<void>): void {
-    t.busy = kind;
+  private run(t: Target, kind: Flow, flow: () => Promise<void>): void {
+    if (!t.begin(kind)) {
+      this.log.error(`unexpected: a ${kind} of ${t.label} while ${t.state.kind}; skipped`);
+      return;
+    }
     const p: Promise<void> = flow()
       .catch((e) => this.log.error(`unexpected failure in the ${kind} of ${t.label}`, { error: e as Error }))
       .finally(() => this.inflight.delete(p));
@@ -167,7 +170,7 @@ export class Autostart {
         return;
       }
     } finally {
-      t.busy = undefined;
+      t.end();
       t.cooldownUntil = now() + rule.cfg.cooldown_ms;
       this.telemetry.outcome('wake', rule, rec.outcome);
       if (rec.outcome !== 'already_scaled' && rec.outcome !== 'cancelled') {
@@ -381,7 +384,7 @@ export class Autostart {
   }
 
   private onIdleTimer(t: Target): void {
-    if (this.stopped || !t.woken || t.woken.rule.disabled || t.busy) return;
+    if (this.stopped || !t.woken || t.woken.rule.disabled || t.busy || t.sleepBlocked) return;
     // Open connections: the timer is armed again when the last one closes.
     if (this.openConnections(t) > 0) return;
     if (!this.isIdle(t)) {
@@ -438,12 +441,12 @@ export class Autostart {
           return;
         }
         rec.outcome = step;
-        if (step === 'policy_violation' || step === 'bad_request') t.sleepBlocked = true;
-        else if (step !== 'forbidden') t.woken = undefined;
+        if (step === 'policy_violation' || step === 'bad_request') t.blockSleep();
+        else if (step !== 'forbidden') t.fellAsleep();
         return;
       }
     } finally {
-      t.busy = undefined;
+      t.end();
       if (!aborted) {
         this.telemetry.outcome('sleep', rule, rec.outcome);
         if (rec.outcome !== 'cancelled') {
@@ -493,8 +496,7 @@ export class Autostart {
 
   private markWoken(t: Target, rule: CompiledRule, count: number): void {
     if (rule.cfg.idle_after_ms <= 0) return;
-    t.woken = { rule, count };
-    t.sleepBlocked = false;
+    t.wokeUp({ rule, count });
     t.lastActivityMs = now();
   }
 
@@ -504,7 +506,7 @@ export class Autostart {
     const by = this.wokenBy(g);
     const rule = t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.name === by) ?? t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
     if (!rule) return;
-    t.woken = { rule, count: g.Desired };
+    t.wokeUp({ rule, count: g.Desired });
     t.lastActivityMs = Math.max(t.lastActivityMs, now());
   }
 
@@ -520,7 +522,7 @@ export class Autostart {
         } catch (e) {
           if (!this.stopped) this.log.debug(`could not read ${t.label} at start; it is adopted on its next trigger`, { error: e as Error });
         } finally {
-          t.busy = undefined;
+          t.end();
           this.afterFlow(t);
         }
       });
