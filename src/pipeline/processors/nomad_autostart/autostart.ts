@@ -132,43 +132,14 @@ export class Autostart {
       event: 'wake', rule, trigger: trig.kind, reason: trig.reason, outcome: 'failed',
       clientAddress: trig.clientAddress, serverPort: trig.serverPort, dryRun: this.dryRun,
     };
-    const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
-    let conflicts = 0;
     try {
-      for (;;) {
-        const step = await this.attempt(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec));
-        if (step === 'conflict') {
-          if (++conflicts > IMMEDIATE_REDECISIONS) await this.delay(backoff.next());
-          if (this.stopped) {
-            rec.outcome = 'cancelled';
-            return;
-          }
-          continue;
-        }
-        if (step === 'deployment') {
-          if (!(await this.waitForDeployment(t, rule))) {
-            rec.outcome = this.stopped ? 'cancelled' : 'failed';
-            if (!this.stopped) this.log.warn(`gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name });
-            return;
-          }
-          continue;
-        }
-        if (step === 'retry') {
-          if (this.gaveUp(t)) {
-            rec.outcome = 'failed';
-            this.log.warn(`gave up waking ${t.label}: Nomad kept failing and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name });
-            return;
-          }
-          await this.delay(backoff.next());
-          if (this.stopped) {
-            rec.outcome = 'cancelled';
-            return;
-          }
-          continue;
-        }
-        rec.outcome = step;
-        return;
-      }
+      const end = await this.retrying(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec), {
+        gaveUp: () => this.gaveUp(t),
+        onGiveUp: (why) => this.log.warn(why === 'deployment'
+          ? `gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`
+          : `gave up waking ${t.label}: Nomad kept failing and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name }),
+      });
+      rec.outcome = end === 'aborted' ? 'cancelled' : end;
     } finally {
       t.end();
       t.cooldownUntil = now() + rule.cfg.cooldown_ms;
@@ -178,6 +149,44 @@ export class Autostart {
         this.logAction(t, rec);
       }
       this.afterFlow(t);
+    }
+  }
+
+  /**
+   * The retry loop wake and sleep share: one attempt at a time, Nomad's answers sorted by
+   * `attempt`; a check-and-set conflict is decided again at once (with backoff after a few in a
+   * row), an active deployment waited out, a failure retried with capped backoff until `gaveUp`.
+   */
+  private async retrying<O extends string>(
+    t: Target, rule: CompiledRule, action: 'wake' | 'sleep', rec: ActionRecord, once: () => Promise<O>,
+    o: { proceed?: () => 'aborted' | undefined; gaveUp: () => boolean; onGiveUp: (why: 'deployment' | 'retry') => void },
+  ): Promise<O | Outcome | 'aborted'> {
+    const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
+    let conflicts = 0;
+    for (;;) {
+      if (this.stopped) return 'cancelled';
+      const stop = o.proceed?.();
+      if (stop) return stop;
+      const step = await this.attempt(t, rule, action, rec, once);
+      switch (step) {
+        case 'conflict':
+          if (++conflicts > IMMEDIATE_REDECISIONS) await this.delay(backoff.next());
+          continue;
+        case 'deployment':
+          if (await this.waitForDeployment(t, rule)) continue;
+          if (this.stopped) return 'cancelled';
+          o.onGiveUp('deployment');
+          return 'failed';
+        case 'retry':
+          if (o.gaveUp()) {
+            o.onGiveUp('retry');
+            return 'failed';
+          }
+          await this.delay(backoff.next());
+          continue;
+        default:
+          return step;
+      }
     }
   }
 
@@ -400,51 +409,23 @@ export class Autostart {
     const ports = [...rule.idlePorts].sort((a, b) => a - b);
     const reason = `idle for ${formatMs(idleMs)}: no matching traffic${ports.length ? ` and no open connections to port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}` : ''}`;
     const rec: ActionRecord = { event: 'sleep', rule, trigger: 'idle', reason, outcome: 'failed', count: 0, dryRun: this.dryRun, idleForS: this.idleFor(t) / 1000 };
-    const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     const started = now();
     let aborted = false;
-    let conflicts = 0;
     try {
-      for (;;) {
-        if (this.stopped) {
-          rec.outcome = 'cancelled';
-          return;
-        }
-        if (!this.isIdle(t)) {
-          aborted = true;
-          return;
-        }
-        const step = await this.attempt(t, rule, 'sleep', rec, () => this.sleepOnce(t, rule, rec));
-        if (step === 'conflict') {
-          if (++conflicts > IMMEDIATE_REDECISIONS) await this.delay(backoff.next());
-          continue;
-        }
-        if (step === 'deployment') {
-          if (!(await this.waitForDeployment(t, rule))) {
-            rec.outcome = this.stopped ? 'cancelled' : 'failed';
-            return;
-          }
-          continue;
-        }
-        if (step === 'retry') {
-          if (now() - started > this.o.cfg.retry.give_up_after_ms) {
-            rec.outcome = 'failed';
-            // Stays woken: another idle period later, it tries again.
-            t.lastActivityMs = now();
-            return;
-          }
-          await this.delay(backoff.next());
-          continue;
-        }
-        if (step === 'aborted') {
-          aborted = true;
-          return;
-        }
-        rec.outcome = step;
-        if (step === 'policy_violation' || step === 'bad_request') t.blockSleep();
-        else if (step !== 'forbidden') t.fellAsleep();
+      const end = await this.retrying(t, rule, 'sleep', rec, () => this.sleepOnce(t, rule, rec), {
+        // Traffic came meanwhile: the sleep is off, with nothing to report.
+        proceed: () => (this.isIdle(t) ? undefined : 'aborted'),
+        gaveUp: () => now() - started > this.o.cfg.retry.give_up_after_ms,
+        // Stays woken: another idle period later, it tries again.
+        onGiveUp: () => { t.lastActivityMs = now(); },
+      });
+      if (end === 'aborted') {
+        aborted = true;
         return;
       }
+      rec.outcome = end;
+      if (end === 'policy_violation' || end === 'bad_request') t.blockSleep();
+      else if (end !== 'forbidden' && end !== 'failed' && end !== 'cancelled') t.fellAsleep();
     } finally {
       t.end();
       if (!aborted) {
