@@ -166,7 +166,7 @@ export async function jobAllocations(c: Cluster, res: http.ServerResponse, ctx: 
     index: c.state.allocsIndex,
     value: c.state.jobAllocs(ctx.namespace, id).map((a) => stub(a)),
   }));
-  sendJson(res, 200, r.value, readMeta(r.index));
+  sendJson(res, 200, r.value, readMeta(r.index, ctx));
 }
 
 /** GET /v1/allocation/:id (Alloc.GetAlloc). */
@@ -176,7 +176,7 @@ export async function readAlloc(c: Cluster, res: http.ServerResponse, ctx: Reque
     const a = c.state.allocs.get(id);
     return { index: a ? a.ModifyIndex : c.state.allocsIndex, value: a };
   });
-  if (!r.value) throw notFoundAfterRead(res, r.index, 'alloc not found');
+  if (!r.value) throw notFoundAfterRead(res, r.index, 'alloc not found', ctx);
   try { c.acl.authorize(ctx.token, r.value.Namespace, ['read-job']); } catch { throw new Answer(500, `Unknown allocation "${id}"`); }
-  sendJson(res, 200, { ...stub(r.value), AllocModifyIndex: r.value.AllocModifyIndex, TaskStates: {} }, readMeta(r.index));
+  sendJson(res, 200, { ...stub(r.value), AllocModifyIndex: r.value.AllocModifyIndex, TaskStates: {} }, readMeta(r.index, ctx));
 }

@@ -134,5 +134,5 @@ export async function latestDeployment(c: Cluster, res: http.ServerResponse, ctx
     const d = c.state.deployments.get(jobKey(ctx.namespace, id));
     return { index: c.state.deploymentsIndex, value: d ? view(c.state, d) : null };
   });
-  sendJson(res, 200, r.value, readMeta(r.index));
+  sendJson(res, 200, r.value, readMeta(r.index, ctx));
 }

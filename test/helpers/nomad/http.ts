@@ -26,9 +26,11 @@ export interface RequestContext {
   namespace: string;
   q: URLSearchParams;
   req: http.IncomingMessage;
+  /** Whether the servers have a leader: a stale read answered without one says so in X-Nomad-KnownLeader. */
+  knownLeader: boolean;
 }
 
-export function requestContext(req: http.IncomingMessage, url: URL, region: string): RequestContext {
+export function requestContext(req: http.IncomingMessage, url: URL, region: string, knownLeader = true): RequestContext {
   let token: string | undefined;
   const header = req.headers['x-nomad-token'];
   if (typeof header === 'string' && header.trim() !== '') token = header.trim();
@@ -39,7 +41,7 @@ export function requestContext(req: http.IncomingMessage, url: URL, region: stri
   }
   const r = url.searchParams.get('region');
   if (r && r !== region) throw new Answer(500, 'No path to region');
-  return { token, namespace: url.searchParams.get('namespace') || 'default', q: url.searchParams, req };
+  return { token, namespace: url.searchParams.get('namespace') || 'default', q: url.searchParams, req, knownLeader };
 }
 
 export function sendText(res: http.ServerResponse, status: number, text: string): void {
@@ -55,13 +57,13 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 }
 
 /** setMeta's headers for a read at `index`. */
-export function readMeta(index: number): Record<string, string> {
-  return { 'X-Nomad-Index': String(index), 'X-Nomad-LastContact': '0', 'X-Nomad-KnownLeader': 'true' };
+export function readMeta(index: number, ctx?: Pick<RequestContext, 'knownLeader'>): Record<string, string> {
+  return { 'X-Nomad-Index': String(index), 'X-Nomad-LastContact': '0', 'X-Nomad-KnownLeader': String(ctx?.knownLeader ?? true) };
 }
 
 /** A 404 after a read still carries the read's headers (setMeta runs before the not-found check). */
-export function notFoundAfterRead(res: http.ServerResponse, index: number, text: string): Answer {
-  for (const [h, v] of Object.entries(readMeta(index))) res.setHeader(h, v);
+export function notFoundAfterRead(res: http.ServerResponse, index: number, text: string, ctx?: Pick<RequestContext, 'knownLeader'>): Answer {
+  for (const [h, v] of Object.entries(readMeta(index, ctx))) res.setHeader(h, v);
   return new Answer(404, text);
 }
 

@@ -173,7 +173,7 @@ export function listJobs(c: Cluster, res: http.ServerResponse, ctx: RequestConte
   c.acl.authorize(ctx.token, ctx.namespace, ['list-jobs']);
   const jobs = [...c.state.jobs.values()].filter((j) => j.Namespace === ctx.namespace)
     .map((j) => ({ ID: j.ID, Name: j.Name, Namespace: j.Namespace, Type: j.Type, Status: j.Status, Stop: j.Stop, JobModifyIndex: j.JobModifyIndex, ModifyIndex: j.ModifyIndex, CreateIndex: j.CreateIndex }));
-  sendJson(res, 200, jobs, readMeta(c.state.index));
+  sendJson(res, 200, jobs, readMeta(c.state.index, ctx));
 }
 
 /** GET /v1/job/:id (Job.GetJob). */
@@ -183,8 +183,8 @@ export async function readJob(c: Cluster, res: http.ServerResponse, ctx: Request
     const j = c.state.jobs.get(jobKey(ctx.namespace, id));
     return { index: j ? j.ModifyIndex : c.state.index, value: j ? structuredClone(j) : undefined };
   });
-  if (!r.value) throw notFoundAfterRead(res, r.index, 'job not found');
-  sendJson(res, 200, r.value, readMeta(r.index));
+  if (!r.value) throw notFoundAfterRead(res, r.index, 'job not found', ctx);
+  sendJson(res, 200, r.value, readMeta(r.index, ctx));
 }
 
 /** GET /v1/job/:id/versions (Job.GetJobVersions; read-job): newest first; none → 404 "job versions not found". */
@@ -194,8 +194,8 @@ export async function jobVersions(c: Cluster, res: http.ServerResponse, ctx: Req
     const v = c.state.versions.get(jobKey(ctx.namespace, id)) ?? [];
     return { index: v.length ? Math.max(...v.map((j) => j.ModifyIndex)) : c.state.index, value: v };
   });
-  if (r.value.length === 0) throw notFoundAfterRead(res, r.index, 'job versions not found');
-  sendJson(res, 200, { Versions: structuredClone(r.value), Diffs: null, Index: r.index, LastContact: 0, KnownLeader: true, NextToken: '' }, readMeta(r.index));
+  if (r.value.length === 0) throw notFoundAfterRead(res, r.index, 'job versions not found', ctx);
+  sendJson(res, 200, { Versions: structuredClone(r.value), Diffs: null, Index: r.index, LastContact: 0, KnownLeader: true, NextToken: '' }, readMeta(r.index, ctx));
 }
 
 /** PUT/POST /v1/jobs and /v1/job/:id (Job.Register). */

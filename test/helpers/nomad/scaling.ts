@@ -71,8 +71,8 @@ function scaleStatusOf(c: Cluster, k: string): { index: number; value: unknown }
 export async function scaleStatus(c: Cluster, res: http.ServerResponse, ctx: RequestContext, id: string): Promise<void> {
   c.acl.authorize(ctx.token, ctx.namespace, ['read-job', 'read-job-scaling']);
   const r = await blocking(c.state, ctx, () => scaleStatusOf(c, jobKey(ctx.namespace, id)));
-  if (!r.value) throw notFoundAfterRead(res, r.index, 'job not found');
-  sendJson(res, 200, r.value, readMeta(r.index));
+  if (!r.value) throw notFoundAfterRead(res, r.index, 'job not found', ctx);
+  sendJson(res, 200, r.value, readMeta(r.index, ctx));
 }
 
 /** POST/PUT /v1/job/:id/scale (Job.Scale). */

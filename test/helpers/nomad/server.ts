@@ -218,7 +218,7 @@ export class NomadDouble {
     const method = req.method ?? 'GET';
     let path = url.pathname;
     try { path = decodeURIComponent(path); } catch { throw new Answer(400, 'invalid path encoding'); }
-    const ctx = requestContext(req, url, this.region);
+    const ctx = requestContext(req, url, this.region, this.state.leader);
     // The event stream is served by whichever server the agent talks to (nomad/event_endpoint.go
     // forwards only across regions); every other RPC needs the leader unless a read allows stale.
     if (path === '/v1/event/stream') {
@@ -269,7 +269,7 @@ export class NomadDouble {
     this.acl.authenticate(ctx.token);
     if (!this.acl.isManagement(ctx.token)) throw new Answer(403, 'Permission denied');
     if (method === 'GET') {
-      return sendJson(res, 200, { SchedulerConfig: { RejectJobRegistration: this.state.rejectJobRegistration }, Index: this.state.index }, readMeta(this.state.index));
+      return sendJson(res, 200, { SchedulerConfig: { RejectJobRegistration: this.state.rejectJobRegistration }, Index: this.state.index }, readMeta(this.state.index, ctx));
     }
     if (method !== 'PUT' && method !== 'POST') throw new Answer(405, 'Invalid method');
     const body = parseBody(raw);

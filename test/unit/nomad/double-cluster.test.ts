@@ -53,7 +53,8 @@ describe('the double behaves like a Nomad cluster', () => {
     const r = await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 1, Target: { Group: 'app' } } });
     assert.deepEqual([r.status, r.text], [500, 'No cluster leader']);
     assert.equal((await rawCall(d.url, 'GET', '/v1/job/web/scale')).status, 500);
-    assert.equal((await rawCall(d.url, 'GET', '/v1/job/web/scale?stale=true')).status, 200);
+    const stale = await rawCall(d.url, 'GET', '/v1/job/web/scale?stale=true');
+    assert.deepEqual([stale.status, stale.headers.get('x-nomad-knownleader')], [200, 'false']);
     d.setLeader(true);
     assert.equal((await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 1, Target: { Group: 'app' } } })).status, 200);
   });
