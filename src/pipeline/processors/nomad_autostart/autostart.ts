@@ -9,7 +9,7 @@ import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation, registrationDisabled, validationFailed } from './advice';
 import { Backoff } from './backoff';
-import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type NomadDeployment, type NomadJob, type TaskGroupScaleStatus } from './client';
+import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type NomadJob, type TaskGroupScaleStatus } from './client';
 import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
@@ -17,6 +17,8 @@ import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
 import type { Flow, Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
 import { makeTrigger, type Trigger } from './trigger';
+import { CallError, nomadErrorOf, progressDeadline } from './calls';
+import { formatMs, hrSeconds, now } from './clock';
 
 /** Keys written into the Meta of the scaling events the agent records. */
 export const META = {
@@ -46,16 +48,6 @@ type Step = Outcome | 'retry' | 'deployment' | 'conflict';
 
 /** Conflicts in a row decided again at once; more than this and the next attempt waits a backoff step. */
 const IMMEDIATE_REDECISIONS = 3;
-
-const hrSeconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
-const now = (): number => performance.now();
-
-function formatMs(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
 
 export class Autostart {
   private stopped = false;
@@ -638,30 +630,5 @@ export class Autostart {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.settled(), new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
     clearTimeout(timer);
-  }
-}
-
-/** Time the deployment watcher may take past RequireProgressBy to fail the deployment. */
-const PROGRESS_GRACE_MS = 30_000;
-
-/** performance.now() by which Nomad fails `d` unless it progresses: the latest RequireProgressBy of its groups, plus grace. */
-function progressDeadline(d: NomadDeployment): number {
-  let latest = -Infinity;
-  for (const g of Object.values(d.TaskGroups ?? {})) {
-    const by = g.RequireProgressBy === undefined ? NaN : Date.parse(g.RequireProgressBy);
-    if (Number.isFinite(by) && by > 0) latest = Math.max(latest, by);
-  }
-  return latest === -Infinity ? -Infinity : now() + (latest - Date.now()) + PROGRESS_GRACE_MS;
-}
-
-function nomadErrorOf(e: unknown): NomadError | undefined {
-  if (e instanceof CallError) return e.error;
-  return e instanceof NomadError ? e : undefined;
-}
-
-/** A NomadError and the call that got it. */
-class CallError extends Error {
-  constructor(readonly call: NomadCall, readonly error: NomadError) {
-    super(error.message, { cause: error });
   }
 }
