@@ -3,8 +3,11 @@
 // (nomad/state/state_store.go), acl.ts (acl/policy.go, nomad/auth/auth.go), blocking.ts
 // (nomad/rpc.go blockingRPC), jobs.ts (command/agent/job_endpoint.go, nomad/job_endpoint.go
 // Register/Deregister), scaling.ts (Job.Scale, Job.ScaleStatus), deployments.ts
-// (Job.LatestDeployment, structs.Deployment), allocations.ts (the scheduler, Job.Allocations),
-// server.ts (routes, seeding, fault injection, the request log).
+// (the reconciler's createDeployment, the deployment watcher, Job.LatestDeployment),
+// allocations.ts (the scheduler, the client's health watcher, Job.Allocations), events.ts
+// (/v1/event/stream: command/agent/event_endpoint.go, nomad/stream/), server.ts (routes, leader
+// loss, the scheduler configuration, seeding, fault injection, the request log). The servers'
+// version and configuration (NomadDoubleOptions.server) decide the version-dependent behaviour.
 export { tokenHash, type DoubleNamespaceRule, type DoubleToken } from './acl';
 export { parseGoBool, parseGoDuration } from './go';
 export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed } from './jobs';
