@@ -143,6 +143,8 @@ export interface NomadAutostartProcessorConfig {
   /** Resolved over NOMAD_* defaults; secrets (token, http_auth) are never logged. */
   address: string;
   token: string;
+  /** '' or a file holding the token (a workload identity's), read at start and again on a 403. */
+  token_file: string;
   namespace: string;
   region: string;
   /** `user:password` for a proxy in front of Nomad (NOMAD_HTTP_AUTH). */
