@@ -186,6 +186,7 @@ class Agent implements RunningAgent {
       try {
         const r = createReceiver(id, rc, { enricher: this.enricher, dispatch, shared: () => this.shared() });
         r.start();
+        this.startedAt.set(r, Date.now());
         this.receivers.set(id, { rc, r });
         this.receiverStates.set(id, { type: rc.type, state: 'attached', sinceUnixMs: Date.now() });
         log.info('receiver started', { receiver: id });
@@ -214,10 +215,13 @@ class Agent implements RunningAgent {
     }
   }
 
+  /** Per receiver incarnation: when it started (its counters count from then). */
+  private readonly startedAt = new WeakMap<Receiver, number>();
+
   stats(): Record<string, ProbeStats> {
     const out: Record<string, ProbeStats> = {};
-    for (const [id, r] of this.retired) out[id] = r.stats();
-    for (const [id, { r }] of this.receivers) out[id] = r.stats();
+    for (const [id, r] of this.retired) out[id] = { ...r.stats(), startedAtMs: this.startedAt.get(r) };
+    for (const [id, { r }] of this.receivers) out[id] = { ...r.stats(), startedAtMs: this.startedAt.get(r) };
     return out;
   }
 

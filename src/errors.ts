@@ -98,6 +98,7 @@ export class InternalError extends NetwatchError {
  */
 export type NomadErrorKind =
   | 'active_deployment' | 'policy_violation' | 'forbidden' | 'not_found' | 'bad_request'
+  | 'conflict' | 'validation' | 'registration_disabled' | 'group_not_found'
   | 'server' | 'timeout' | 'connection' | 'tls';
 
 /**
@@ -120,6 +121,6 @@ export class NomadError extends NetwatchError {
 
   /** Worth trying again later: the server or the network failed, not the request. */
   get retryable(): boolean {
-    return this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'active_deployment';
+    return this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'active_deployment' || this.kind === 'registration_disabled';
   }
 }

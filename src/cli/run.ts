@@ -14,6 +14,7 @@ export function runCommand(): Command {
     .action(async (opts: { config: string; watch?: boolean }) => {
       const cfg = loadConfigFile(opts.config);
       setLogLevel(cfg.service.telemetry.logs.level);
+      for (const note of cfg.notices ?? []) rootLogger.warn(note);
       // Imported here so that `validate` and `version` never load libbpf.
       const { startAgent } = await import('../agent');
       const agent = await startAgent(cfg);

@@ -23,6 +23,8 @@ export interface ComponentDefinition<C extends { type: string; id: string }, S =
   readonly type: C['type'];
   /** One line for `netwatch validate` and docs. */
   readonly summary: string;
+  /** The type's current name when this one is an old name kept for compatibility (`validate` says so). */
+  readonly deprecatedAliasOf?: string;
   schema(env: OtelEnv): SchemaSpec<S>;
   /** Settings that are lists of mappings, with the schema each item is checked against (for the reference). */
   readonly lists?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -291,6 +291,12 @@ export function formatProblems(format: unknown, x: unknown): readonly FormatProb
   }
 }
 
+/** The problems of one value as one message (undefined when it is good), for checks outside the walker. */
+export function formatProblem(format: unknown, x: unknown): string | undefined {
+  const problems = formatProblems(format, x);
+  return problems.length ? problems.map((p) => (p.index === undefined ? p.message : `item ${p.index}: ${p.message}`)).join('; ') : undefined;
+}
+
 /** Whether a setting of this format holds a mapping of names (anything else given a mapping is wrong). */
 export function takesMapping(format: unknown): boolean {
   return format === Object || (typeof format === 'string' && FORMATS[format]?.mapping === true);

@@ -43,10 +43,12 @@ export function parseConfig(text: string, source: string, env: Env = process.env
   const top = topLevel(tree, problems);
   const otelEnv = readOtelEnv(env);
 
+  // Deprecated type name → where it is used (reported once per name).
+  const notices = new Map<string, { current: string; paths: string[] }>();
   const components = {} as Record<ComponentKind, Record<string, unknown>>;
   const defined = {} as Record<ComponentKind, Map<string, string | undefined>>;
   for (const kind of KIND_ORDER) {
-    const r = loadKind(kind, top[kind], otelEnv, problems);
+    const r = loadKind(kind, top[kind], otelEnv, problems, notices);
     components[kind] = r.configs;
     defined[kind] = r.defined;
   }
@@ -60,6 +62,7 @@ export function parseConfig(text: string, source: string, env: Env = process.env
     processors: components.processors,
     exporters: components.exporters,
     service,
+    ...(notices.size ? { notices: [...notices].map(([old, n]) => `"${old}" is the deprecated old name of "${n.current}" (the collector's since v0.144), used by ${n.paths.join(', ')}; rename it`) } : {}),
   } as AgentConfig);
 }
 
@@ -75,7 +78,7 @@ function topLevel(tree: unknown, problems: Problem[]): Record<string, unknown> {
   return tree;
 }
 
-function loadKind(kind: ComponentKind, section: unknown, env: OtelEnv, problems: Problem[]): { configs: Record<string, unknown>; defined: Map<string, string | undefined> } {
+function loadKind(kind: ComponentKind, section: unknown, env: OtelEnv, problems: Problem[], notices: Map<string, { current: string; paths: string[] }>): { configs: Record<string, unknown>; defined: Map<string, string | undefined> } {
   const configs: Record<string, unknown> = {};
   const defined = new Map<string, string | undefined>();
   if (section === null || section === undefined) return { configs, defined };
@@ -97,6 +100,7 @@ function loadKind(kind: ComponentKind, section: unknown, env: OtelEnv, problems:
       problems.push({ path, message: `unknown ${noun} type "${parsed.type}" (known: ${list(Object.keys(types).sort())})` });
       continue;
     }
+    if (def.deprecatedAliasOf) notices.set(parsed.type, { current: def.deprecatedAliasOf, paths: [...(notices.get(parsed.type)?.paths ?? []), joinPath(kind, id)] });
     const spec = def.schema(env);
     const checked = checkSection(spec, body, path);
     problems.push(...checked.problems);
@@ -131,7 +135,9 @@ function loadService(section: unknown, env: OtelEnv, defined: Defined, problems:
     },
     telemetry: {
       logs: { level: t.logs.level },
-      metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit },
+      metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit, export_timeout_ms: parseDuration(t.metrics.export_timeout)! },
+      sdk_disabled: env.sdkDisabled,
+      sdk_log_level: env.sdkLogLevel ?? 'warn',
       resource: Object.fromEntries(Object.entries(t.resource).map(([k, v]) => [k, String(v)])),
     },
   };

@@ -44,7 +44,9 @@ function parseGoBool(s: string): boolean | undefined {
 export function readNomadEnv(env: Env): NomadEnvDefaults {
   const skip = get(env, 'NOMAD_SKIP_VERIFY');
   return {
-    address: get(env, 'NOMAD_ADDR'),
+    // Inside a task with a workload identity, Nomad sets NOMAD_UNIX_ADDR to the Task API socket
+    // (client/taskenv/env.go); Nomad's own client reads only NOMAD_ADDR, so that comes first.
+    address: get(env, 'NOMAD_ADDR') ?? get(env, 'NOMAD_UNIX_ADDR'),
     token: get(env, 'NOMAD_TOKEN'),
     namespace: get(env, 'NOMAD_NAMESPACE'),
     region: get(env, 'NOMAD_REGION'),

@@ -48,6 +48,10 @@ export function renderReference(): string {
     const info = KINDS[kind];
     out.push(`## ${kind}`, '');
     for (const [type, def] of Object.entries(info.types)) {
+      if (def.deprecatedAliasOf) {
+        out.push(`### ${info.noun} \`${type}\``, '', `The old name of \`${def.deprecatedAliasOf}\` (deprecated, as in the collector since v0.144): the same settings.`, '');
+        continue;
+      }
       out.push(`### ${info.noun} \`${type}\``, '', def.summary, '', '| key | default | meaning |', '| --- | --- | --- |');
       rows(def.schema(env).schema, '', out);
       for (const [key, item] of Object.entries(def.lists ?? {})) rows(item, `${key}[]`, out);

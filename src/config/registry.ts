@@ -3,6 +3,8 @@
 import { EXPORTERS, PROCESSORS, RECEIVERS } from '../components';
 import type { ComponentDefinition, ComponentKind } from './component';
 import type { ExporterConfig, ProcessorConfig, ReceiverConfig, Signal } from './types';
+import { otlpGrpc } from './schemas/otlp';
+import { otlpHttp } from './schemas/otlphttp';
 
 type Table<U extends { type: string; id: string }> = { readonly [K in U['type']]: ComponentDefinition<Extract<U, { type: K }>> };
 type Factories = Readonly<Record<string, { readonly config: ComponentDefinition<{ type: string; id: string }> }>>;
@@ -14,7 +16,12 @@ function configs<T>(factories: Factories): T {
 
 export const RECEIVER_TYPES: Table<ReceiverConfig> = configs(RECEIVERS);
 export const PROCESSOR_TYPES: Table<ProcessorConfig> = configs(PROCESSORS);
-export const EXPORTER_TYPES: Table<ExporterConfig> = configs(EXPORTERS);
+// otlp and otlphttp (EXPORTERS) are the collector's old names of otlp_grpc and otlp_http (deprecatedAliasOf).
+export const EXPORTER_TYPES: Table<ExporterConfig> & Readonly<Record<'otlp_grpc' | 'otlp_http', ComponentDefinition<ExporterConfig>>> = {
+  ...configs<Table<ExporterConfig>>(EXPORTERS),
+  otlp_grpc: otlpGrpc,
+  otlp_http: otlpHttp,
+};
 
 export interface KindInfo {
   /** `receiver`, for messages. */

@@ -19,7 +19,15 @@ function flatten(value: unknown, prefix: string, out: string[]): void {
 }
 
 function settings(component: object): string {
-  const { type: _type, id: _id, ...rest } = component as Record<string, unknown>;
+  const { type: _type, id: _id, ...fields } = component as Record<string, unknown>;
+  let rest = fields;
+  // OTLP exporters resolve each signal apart: what both share is shown once, the rest per signal.
+  if (typeof rest.metrics === 'object' && typeof rest.logs === 'object') {
+    const { metrics, logs, ...others } = rest as { metrics: Record<string, unknown>; logs: Record<string, unknown> };
+    const same = (k: string) => JSON.stringify(metrics[k]) === JSON.stringify(logs[k]);
+    const pick = (o: Record<string, unknown>, keep: boolean) => Object.fromEntries(Object.entries(o).filter(([k]) => same(k) === keep));
+    rest = { ...pick(metrics, true), metrics: pick(metrics, false), logs: pick(logs, false), ...others };
+  }
   const out: string[] = [];
   flatten(rest, '', out);
   return out.join(' ');
@@ -28,7 +36,7 @@ function settings(component: object): string {
 export function summarizeConfig(config: AgentConfig): string {
   const cfg = redactConfig(config);
   const used = new Set(cfg.service.pipelines.flatMap((p) => [...p.receivers, ...p.processors, ...p.exporters]));
-  const lines = [`${cfg.source}: valid`];
+  const lines = [`${cfg.source}: valid`, ...(cfg.notices ?? []).map((n) => `  note: ${n}`)];
   const sections = [
     ['receivers', cfg.receivers],
     ['processors', cfg.processors],

@@ -15,25 +15,32 @@ export interface TlsSettings {
   server_name_override: string;
 }
 
-export interface OtlpExporterConfig {
-  type: 'otlp';
-  id: ComponentId;
-  endpoint: string;             // host:port or http(s)://host:port
+/** What one signal of an OTLP exporter uses, resolved: file > OTEL_EXPORTER_OTLP_<SIGNAL>_* > OTEL_EXPORTER_OTLP_* > default. */
+export interface OtlpSignalSettings {
+  endpoint: string;             // gRPC: host:port or http(s)://host:port; HTTP: the full URL (…/v1/metrics)
   tls: TlsSettings;
   headers: Readonly<Record<string, string>>; // secrets: never logged
   compression: 'gzip' | 'none';
   timeout_ms: number;
 }
 
+/** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE. */
+export type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
+
+export interface OtlpExporterConfig {
+  type: 'otlp';
+  id: ComponentId;
+  metrics: OtlpSignalSettings;
+  logs: OtlpSignalSettings;
+  temporality: TemporalityPreference;
+}
+
 export interface OtlpHttpExporterConfig {
   type: 'otlphttp';
   id: ComponentId;
-  endpoint: string;             // base URL; /v1/metrics and /v1/logs are appended
-  encoding: 'proto' | 'json';
-  tls: TlsSettings;
-  headers: Readonly<Record<string, string>>;
-  compression: 'gzip' | 'none';
-  timeout_ms: number;
+  metrics: OtlpSignalSettings & { readonly encoding: 'proto' | 'json' };
+  logs: OtlpSignalSettings & { readonly encoding: 'proto' | 'json' };
+  temporality: TemporalityPreference;
 }
 
 export interface DebugExporterConfig {
@@ -136,6 +143,8 @@ export interface NomadAutostartProcessorConfig {
   /** Resolved over NOMAD_* defaults; secrets (token, http_auth) are never logged. */
   address: string;
   token: string;
+  /** '' or a file holding the token (a workload identity's), read at start and again on a 403. */
+  token_file: string;
   namespace: string;
   region: string;
   /** `user:password` for a proxy in front of Nomad (NOMAD_HTTP_AUTH). */
@@ -192,7 +201,13 @@ export interface ServiceConfig {
       readonly export_interval_ms: number;
       /** Max distinct attribute sets per metric before overflow (reported when hit). */
       readonly cardinality_limit: number;
+      /** Time limit of one collect-and-export by the periodic readers (OTEL_METRIC_EXPORT_TIMEOUT). */
+      readonly export_timeout_ms: number;
     };
+    /** OTEL_SDK_DISABLED: export nothing (the pipelines still feed the query API). */
+    readonly sdk_disabled: boolean;
+    /** OTEL_LOG_LEVEL: how much of the OpenTelemetry SDK's own diagnostics reaches the log. */
+    readonly sdk_log_level: 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
     /** OTel resource attributes added to everything (merged over OTEL_RESOURCE_ATTRIBUTES). */
     readonly resource: Readonly<Record<string, string>>;
   };
@@ -201,6 +216,8 @@ export interface ServiceConfig {
 export interface AgentConfig {
   /** Path of the file this was read from. */
   source: string;
+  /** What `validate` should point out about a valid file, such as deprecated names. */
+  notices?: readonly string[];
   receivers: Readonly<Record<ComponentId, ReceiverConfig>>;
   processors: Readonly<Record<ComponentId, ProcessorConfig>>;
   exporters: Readonly<Record<ComponentId, ExporterConfig>>;

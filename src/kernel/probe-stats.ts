@@ -7,4 +7,6 @@ export interface ProbeStats {
   decodeErrors: number;
   /** Probes that parse what they capture (sni): inputs given up, by reason. */
   rejections?: Readonly<Record<string, number>>;
+  /** When this incarnation of the receiver started (its counters count from 0 since then). */
+  startedAtMs?: number;
 }

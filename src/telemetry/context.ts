@@ -46,6 +46,11 @@ export class TelemetryContext {
     return e;
   }
 
+  /** OTEL_SDK_DISABLED: the pipelines run (the query API reads them) but export nowhere. */
+  exportersOf(p: PipelineConfig): readonly string[] {
+    return this.cfg.service.telemetry.sdk_disabled ? [] : p.exporters;
+  }
+
   receiversOf(p: PipelineConfig): ReceiverConfig[] {
     return p.receivers.map((id) => this.cfg.receivers[id]).filter((r) => r !== undefined);
   }

@@ -3,6 +3,9 @@
 import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import type { Logger } from '../log';
+import type { ServiceConfig } from '../config/types';
+
+type SdkLogLevel = ServiceConfig['telemetry']['sdk_log_level'];
 
 const MAX_REMEMBERED = 256;
 // Messages the SDK emits for every failed export; our wrappers already said it once.
@@ -18,7 +21,13 @@ function text(message: string, args: unknown[], secrets: readonly string[]): str
   return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}...` : line;
 }
 
-export function routeDiagnostics(log: Logger, secrets: readonly string[] = []): void {
+const LEVELS: Readonly<Record<SdkLogLevel, DiagLogLevel>> = {
+  none: DiagLogLevel.NONE, error: DiagLogLevel.ERROR, warn: DiagLogLevel.WARN, info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG, verbose: DiagLogLevel.VERBOSE, all: DiagLogLevel.ALL,
+};
+
+/** `level` (OTEL_LOG_LEVEL, default warn): the SDK's own messages at or above it reach our logger. */
+export function routeDiagnostics(log: Logger, secrets: readonly string[] = [], level: SdkLogLevel = 'warn'): void {
   const seen = new Set<string>();
   const report = (message: string, args: unknown[]): void => {
     const line = text(message, args, secrets);
@@ -29,11 +38,11 @@ export function routeDiagnostics(log: Logger, secrets: readonly string[] = []): 
   const adapter: DiagLogger = {
     error: (m, ...a) => report(m, a),
     warn: (m, ...a) => report(m, a),
-    info: (m, ...a) => log.debug(`opentelemetry: ${text(m, a, secrets)}`),
-    debug: () => {},
-    verbose: () => {},
+    info: (m, ...a) => log.info(`opentelemetry: ${text(m, a, secrets)}`),
+    debug: (m, ...a) => log.debug(`opentelemetry: ${text(m, a, secrets)}`),
+    verbose: (m, ...a) => log.debug(`opentelemetry: ${text(m, a, secrets)}`),
   };
-  diag.setLogger(adapter, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  diag.setLogger(adapter, { logLevel: LEVELS[level], suppressOverrideMessage: true });
   // The SDK hands failed exports to the global error handler on every interval. (Packages with their
   // own nested copy of @opentelemetry/core keep its default handler, which logs through diag above.)
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an Error: whatever the SDK threw, String() is all there is to show

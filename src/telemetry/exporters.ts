@@ -1,19 +1,11 @@
 // ExporterConfig → SDK exporters (one switch per signal, exhaustive over the union).
-import { readFileSync } from 'node:fs';
-import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
-import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
-import { OTLPLogExporter as HttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as HttpProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { AggregationTemporalityPreference, OTLPMetricExporter as HttpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as HttpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ExporterConfig, OtlpExporterConfig, OtlpHttpExporterConfig, TlsSettings } from '../config/types';
+import type { ExporterConfig, OtlpSignalSettings, TemporalityPreference } from '../config/types';
 import { InternalError } from '../errors';
 import { DebugLogExporter, DebugMetricExporter, type WriteLine } from './debug';
+import { grpcLogExporter, grpcMetricExporter, httpLogExporter, httpMetricExporter } from './otlp-exporters';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes (stdout unless a test captures it). */
@@ -22,7 +14,7 @@ export interface ExporterOptions {
 
 /** A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). */
 export type MetricSink =
-  | { kind: 'push'; exporter: PushMetricExporter; endpoint: string; timeoutMs: number; secrets: string[] }
+  | { kind: 'push'; exporter: PushMetricExporter; endpoint: string; timeoutMs: number; secrets: string[]; temporality: TemporalityPreference }
   | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[], events: PullEvents): MetricReader };
 
 /** What a pull endpoint reports: listening (or why not) and each scrape. */
@@ -39,59 +31,20 @@ export interface LogSink {
   secrets: string[];
 }
 
-const readIf = (path: string): Buffer | undefined => (path ? readFileSync(path) : undefined);
-
-function grpcCredentials(tls: TlsSettings): ChannelCredentials {
-  if (tls.insecure) return credentials.createInsecure();
-  const verify = tls.insecure_skip_verify ? { checkServerIdentity: () => undefined } : undefined;
-  return credentials.createSsl(readIf(tls.ca_file) ?? null, readIf(tls.key_file) ?? null, readIf(tls.cert_file) ?? null, verify);
-}
-
-function grpcOptions(cfg: OtlpExporterConfig) {
-  const metadata = new Metadata();
-  for (const [k, v] of Object.entries(cfg.headers)) metadata.set(k, v);
-  // The exporter parses host:port out of a URL; the scheme only matters for our own messages.
-  const url = /^[a-z]+:\/\//.test(cfg.endpoint) ? cfg.endpoint : `${cfg.tls.insecure ? 'http' : 'https'}://${cfg.endpoint}`;
-  return {
-    url,
-    credentials: grpcCredentials(cfg.tls),
-    metadata,
-    compression: cfg.compression as CompressionAlgorithm,
-    timeoutMillis: cfg.timeout_ms,
-  };
-}
-
-function httpOptions(cfg: OtlpHttpExporterConfig, path: '/v1/metrics' | '/v1/logs') {
-  const agent: Record<string, unknown> = {};
-  if (cfg.tls.ca_file) agent.ca = readFileSync(cfg.tls.ca_file);
-  if (cfg.tls.cert_file) agent.cert = readFileSync(cfg.tls.cert_file);
-  if (cfg.tls.key_file) agent.key = readFileSync(cfg.tls.key_file);
-  if (cfg.tls.insecure_skip_verify) agent.rejectUnauthorized = false;
-  if (cfg.tls.server_name_override) agent.servername = cfg.tls.server_name_override;
-  return {
-    url: cfg.endpoint.replace(/\/+$/, '') + path,
-    headers: { ...cfg.headers },
-    compression: cfg.compression as CompressionAlgorithm,
-    timeoutMillis: cfg.timeout_ms,
-    httpAgentOptions: agent,
-  };
-}
-
-const secretsOf = (cfg: { headers: Readonly<Record<string, string>> }): string[] => Object.values(cfg.headers);
+const secretsOf = (s: OtlpSignalSettings): string[] => Object.values(s.headers);
 
 export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {}): MetricSink {
-  // Cumulative whatever OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE says: our histogram producer is cumulative.
-  const temporalityPreference = AggregationTemporalityPreference.CUMULATIVE;
   switch (cfg.type) {
-    case 'otlp':
-      return { kind: 'push', exporter: new GrpcMetricExporter({ ...grpcOptions(cfg), temporalityPreference }), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+    case 'otlp': {
+      const m = cfg.metrics;
+      return { kind: 'push', exporter: grpcMetricExporter(m, cfg.temporality), endpoint: m.endpoint, timeoutMs: m.timeout_ms, secrets: secretsOf(m), temporality: cfg.temporality };
+    }
     case 'otlphttp': {
-      const o = { ...httpOptions(cfg, '/v1/metrics'), temporalityPreference };
-      const exporter = cfg.encoding === 'proto' ? new HttpProtoMetricExporter(o) : new HttpJsonMetricExporter(o);
-      return { kind: 'push', exporter, endpoint: o.url, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
+      const m = cfg.metrics;
+      return { kind: 'push', exporter: httpMetricExporter(m, cfg.temporality), endpoint: m.endpoint, timeoutMs: m.timeout_ms, secrets: secretsOf(m), temporality: cfg.temporality };
     }
     case 'debug':
-      return { kind: 'push', exporter: new DebugMetricExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
+      return { kind: 'push', exporter: new DebugMetricExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [], temporality: 'delta' };
     case 'prometheus':
       return {
         kind: 'pull',
@@ -119,12 +72,9 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
 export function buildLogSink(cfg: ExporterConfig, opts: ExporterOptions = {}): LogSink {
   switch (cfg.type) {
     case 'otlp':
-      return { exporter: new GrpcLogExporter(grpcOptions(cfg)), endpoint: cfg.endpoint, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
-    case 'otlphttp': {
-      const o = httpOptions(cfg, '/v1/logs');
-      const exporter = cfg.encoding === 'proto' ? new HttpProtoLogExporter(o) : new HttpJsonLogExporter(o);
-      return { exporter, endpoint: o.url, timeoutMs: cfg.timeout_ms, secrets: secretsOf(cfg) };
-    }
+      return { exporter: grpcLogExporter(cfg.logs), endpoint: cfg.logs.endpoint, timeoutMs: cfg.logs.timeout_ms, secrets: secretsOf(cfg.logs) };
+    case 'otlphttp':
+      return { exporter: httpLogExporter(cfg.logs), endpoint: cfg.logs.endpoint, timeoutMs: cfg.logs.timeout_ms, secrets: secretsOf(cfg.logs) };
     case 'debug':
       return { exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
     case 'prometheus':

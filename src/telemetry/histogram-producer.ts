@@ -1,10 +1,11 @@
 // Hands pre-bucketed histograms to the metric readers as a MetricProducer, so closing a connection
-// costs a few array updates instead of an SDK histogram.record() (see aggregate.ts).
+// costs a few array updates instead of an SDK histogram.record() (see aggregate.ts); and counters
+// whose start time is their own (a probe re-created by a reload starts again from 0 at a new time).
 import { ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
-  AggregationTemporality, type CollectionResult, DataPointType, type HistogramMetricData, type MetricProducer,
+  AggregationTemporality, type CollectionResult, DataPointType, type MetricData, type MetricProducer, type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import type { HistogramTable } from '../pipeline/aggregate';
 import type { MetricDescriptor } from '../catalogue/generated';
@@ -14,13 +15,20 @@ export class HistogramProducer implements MetricProducer {
 
   constructor(private readonly resource: Resource, private readonly scope: { name: string; version: string }) {}
 
+  private readonly sums: (() => SumMetricData[])[] = [];
+
   add(descriptor: MetricDescriptor, table: HistogramTable): void {
     this.tables.push({ descriptor, table });
   }
 
+  /** Monotonic cumulative counters read at collection, each point with its own start time. */
+  addSums(source: () => SumMetricData[]): void {
+    this.sums.push(source);
+  }
+
   async collect(): Promise<CollectionResult> {
     const endTime = millisToHrTime(Date.now());
-    const metrics: HistogramMetricData[] = [];
+    const metrics: MetricData[] = [];
     for (const { descriptor, table } of this.tables) {
       if (table.series.size === 0) continue;
       const boundaries = [...table.boundaries];
@@ -36,6 +44,7 @@ export class HistogramProducer implements MetricProducer {
         })),
       });
     }
+    for (const source of this.sums) for (const m of source()) if (m.dataPoints.length) metrics.push(m);
     return { resourceMetrics: { resource: this.resource, scopeMetrics: metrics.length ? [{ scope: this.scope, metrics }] : [] }, errors: [] };
   }
 }

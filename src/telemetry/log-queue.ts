@@ -72,6 +72,10 @@ export function settleExports(inner: LogRecordExporter, timeoutMs: number, settl
   };
 }
 
+/** Kept records are retried after 1 s, then twice as long each time, at most every 30 s. */
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 /** Records per request: the SDK's batch size, which keeps a request well inside a collector's 4 MiB limit. */
 export const LOG_EXPORT_CHUNK = 512;
 
@@ -84,6 +88,10 @@ export const LOG_EXPORT_CHUNK = 512;
 export class RetainingLogExporter implements LogRecordExporter {
   private backlog: ReadableLogRecord[] = [];
   private inFlight = false;
+  /** The batch processor exports only when new records come: kept ones are retried on this timer too. */
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = RETRY_MIN_MS;
+  private closed = false;
 
   constructor(
     private readonly inner: LogRecordExporter,
@@ -117,10 +125,23 @@ export class RetainingLogExporter implements LogRecordExporter {
           this.backlog.length = this.capacity;
           this.onDrop(excess);
         }
+        this.scheduleRetry();
         return done(r);
       }
+      this.retryMs = RETRY_MIN_MS;
       this.sendNext(done);
     });
+  }
+
+  /** Try the kept records again later, backing off while the collector stays away. */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.inFlight && this.backlog.length) this.sendNext(() => {});
+    }, this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 
   /** Appended while there is room; the rest is counted (a full queue keeps what it has). */
@@ -140,6 +161,9 @@ export class RetainingLogExporter implements LogRecordExporter {
   }
 
   shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     return this.inner.shutdown();
   }
 }

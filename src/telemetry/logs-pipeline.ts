@@ -22,7 +22,7 @@ export interface LogsPipeline {
 }
 
 export function buildLogsPipeline(ctx: TelemetryContext, p: PipelineConfig): LogsPipeline {
-  const processors: LogRecordProcessor[] = p.exporters.map((id) => {
+  const processors: LogRecordProcessor[] = ctx.exportersOf(p).map((id) => {
     const sink = buildLogSink(ctx.exporterConfig(p, id), { debugWrite: ctx.debugWrite });
     const health = ctx.healthFor(id, 'logs', sink.endpoint, sink.secrets);
     let bounded: BoundedLogProcessor | undefined = undefined;

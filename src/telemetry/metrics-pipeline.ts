@@ -7,6 +7,7 @@ import type { TelemetryContext } from './context';
 import type { ExporterStatus } from './export-health';
 import { watchMetricExporter } from './export-health';
 import { buildMetricSink } from './exporters';
+import { DeltaHistograms } from './delta-producer';
 import { HistogramProducer } from './histogram-producer';
 import type { MetricsPipelineHandle } from './processor-telemetry';
 import { buildMetricSources, type MetricsRouter, type PipelineCarry } from './sources';
@@ -34,7 +35,7 @@ export class PullExporters {
 export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, pull: PullExporters, carry: PipelineCarry | undefined): MetricsPipeline {
   const { log, resource, scope, interval, cardinalityLimit: limit } = ctx;
   const producer = new HistogramProducer(resource, scope);
-  const readers: MetricReader[] = p.exporters.map((id) => {
+  const readers: MetricReader[] = ctx.exportersOf(p).map((id) => {
     const sink = buildMetricSink(ctx.exporterConfig(p, id), { debugWrite: ctx.debugWrite });
     if (sink.kind === 'pull') {
       pull.claim(id);
@@ -60,9 +61,9 @@ export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, p
     return new PeriodicExportingMetricReader({
       exporter: watchMetricExporter(sink.exporter, health, ctx.self.scanOverflow),
       exportIntervalMillis: interval,
-      exportTimeoutMillis: Math.min(sink.timeoutMs, interval),
+      exportTimeoutMillis: Math.min(sink.timeoutMs, interval, ctx.cfg.service.telemetry.metrics.export_timeout_ms),
       cardinalityLimits: { default: limit },
-      metricProducers: [producer],
+      metricProducers: [sink.temporality === 'cumulative' ? producer : new DeltaHistograms(producer)],
     });
   });
   const provider = new MeterProvider({ resource, readers });
@@ -72,6 +73,6 @@ export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, p
     ctx.receiversOf(p),
     carry,
   );
-  ctx.self.register(meter);
+  ctx.self.register(meter, producer);
   return { provider, handle: { meter, producer }, router };
 }

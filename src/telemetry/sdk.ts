@@ -53,8 +53,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
  */
 export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): Telemetry {
   const log = opts.log ?? rootLogger.child('telemetry');
-  const secrets = Object.values(cfg.exporters).flatMap((e) => ('headers' in e ? Object.values(e.headers) : []));
-  routeDiagnostics(log, secrets);
+  const secrets = Object.values(cfg.exporters).flatMap((e) => ('metrics' in e ? [e.metrics, e.logs].flatMap((s) => Object.values(s.headers)) : []));
+  routeDiagnostics(log, secrets, cfg.service.telemetry.sdk_log_level);
   const limit = cfg.service.telemetry.metrics.cardinality_limit;
   const resource = buildResource(cfg.service.telemetry, opts.machineIdPath);
   const scope = { name: 'netwatch', version: pkg.version };

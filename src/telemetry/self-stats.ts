@@ -4,6 +4,7 @@
 import type { Meter } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../log';
+import type { HistogramProducer } from './histogram-producer';
 import { OVERFLOW_ATTRIBUTES } from '../pipeline/aggregate';
 import { LOG_QUEUE_CAPACITY } from './log-queue';
 import { type AgentStats, registerSelfMetrics, type StatsProvider } from './self-metrics';
@@ -60,8 +61,8 @@ export class AgentSelfStats {
   };
 
   /** The agent's self-metrics on one metrics pipeline's meter. */
-  register(meter: Meter): void {
-    registerSelfMetrics(meter, {
+  register(meter: Meter, producer: HistogramProducer): void {
+    registerSelfMetrics(meter, producer, {
       stats: (): AgentStats | undefined => this.stats?.(),
       exportFailures: this.exportFailures,
       cardinalityHits: this.cardinalityHits,

@@ -26,7 +26,7 @@ import { buildPipelines } from '../../src/pipeline/runner';
 import { ConnectionsReceiver } from '../../src/receivers/connections/receiver';
 import { SniReceiver } from '../../src/receivers/sni/receiver';
 import { createContainerNetns } from '../helpers/container-netns';
-import { rawCall } from '../helpers/nomad-double';
+import { rawCall } from '../helpers/nomad';
 import { connectRefused } from '../helpers/tls-clients';
 import { sniEvent } from '../unit/pipeline/events';
 

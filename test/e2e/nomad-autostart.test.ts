@@ -11,7 +11,7 @@ import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { sleep, until } from '../helpers/autostart';
 import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/container-netns';
-import { NomadDouble, type RecordedRequest } from '../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, type RecordedRequest } from '../helpers/nomad';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
 import { certDir, connectRefused, nodeTlsHello } from '../helpers/tls-clients';
@@ -97,7 +97,7 @@ service:
 before(async () => {
   net = createContainerNetns('nwna', 240);
   d = await NomadDouble.start({ pendingDelayMs: 50 });
-  for (const job of JOBS) d.addJob({ ID: job, TaskGroups: [{ Name: job === 'web' ? 'web' : job === 'postgres' ? 'db' : 'g', Count: 0 }] });
+  for (const job of JOBS) d.addJob({ ID: job, Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: job === 'web' ? 'web' : job === 'postgres' ? 'db' : 'g', Count: 0 }] });
   sink = await OtlpSink.start();
   tlsServer = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nwn-tls', certDir(), '::', String(HTTPS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => createInterface({ input: tlsServer.stdout! }).once('line', r));

@@ -1,6 +1,7 @@
 // A connections receiver added by a reload hands its socket-owner map to an sni receiver that was
-// running without one: the sni receiver is restarted with the map, and ClientHellos that carried
-// no process before the reload carry the client's process after it.
+// running without one: the sni receiver is restarted with the map, ClientHellos that carried no
+// process before the reload carry the client's process after it, and the restarted receiver's
+// counters say they start again (a new start time, counting from 0).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -27,9 +28,15 @@ exporters:
     endpoint: http://${endpoint}
 service:
   pipelines:
+    metrics:
+      receivers: ${receivers}
+      exporters: [otlp]
     logs:
       receivers: ${receivers}
       exporters: [otlp]
+  telemetry:
+    metrics:
+      export_interval: 200ms
 `;
 }
 
@@ -39,6 +46,7 @@ let server: ChildProcess;
 let agent: RunningCli;
 const file = join(mkdtempSync(join(tmpdir(), 'nws-rlm-')), 'agent.yaml');
 
+const readBySni = () => sink.latest('netwatch.agent.events.read', { 'netwatch.probe': 'sni' })[0];
 const hello = (name: string) => sink.logs({ eventName: 'netwatch.tls.client_hello' }).filter((r) => r.attributes['server.address'] === name);
 
 before(async () => {
@@ -65,6 +73,8 @@ test('without a connections receiver a ClientHello carries no process', async ()
 });
 
 test('a connections receiver added by SIGHUP restarts the sni receiver with its map: the next ClientHello carries curl', async () => {
+  await sink.waitFor(() => (readBySni()?.value ?? 0) >= 2, 10_000);
+  const before = readBySni()!;
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, true));
   agent.signal('SIGHUP');
   await agent.waitFor(/configuration reloaded generation=2/);
@@ -73,4 +83,8 @@ test('a connections receiver added by SIGHUP restarts the sni receiver with its 
   await sink.waitFor(() => hello('after.example').length === 1, 10_000);
   assert.equal(hello('after.example')[0]!.attributes['process.executable.name'], 'curl');
   assert.equal(hello('before.example').length, 1, 'nothing sent twice');
+  await sink.waitFor(() => (readBySni()?.startTimeUnixNano ?? 0) > before.startTimeUnixNano, 10_000);
+  const after = readBySni()!;
+  assert.ok(after.startTimeUnixNano > before.timeUnixNano, 'the re-created receiver counts from a start time after the last export of the old one');
+  assert.ok(after.value < before.value + 2, `counted from 0 again: ${before.value} then ${after.value}`);
 });

@@ -11,7 +11,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { LogRecord } from '@opentelemetry/api-logs';
 import type { HistogramTable, SumTable } from '../../src/pipeline/aggregate';
 import type { ProcessorTelemetry } from '../../src/pipeline/processor-telemetry';
-import type { NomadDouble } from './nomad-double';
+import type { NomadDouble } from './nomad';
 
 export interface AutostartRig {
   runner: PipelineRunner;

@@ -1,29 +1,32 @@
 // A tiny OTLP receiver for tests: OTLP/gRPC (@grpc/grpc-js) and OTLP/HTTP (proto and JSON) on
-// 127.0.0.1, decoding with the protobufjs code generated from opentelemetry-proto (otlp-proto).
+// 127.0.0.1, decoding with protobufjs from the official OTLP .proto files vendored in otlp-proto/.
 import * as grpc from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the generated root is a CommonJS `export =` module
-import generatedRoot = require('otlp-proto/build/src/generated/root');
+import * as protobuf from 'protobufjs';
+import { repoPath } from './paths';
 
-interface Codec {
-  decode(buf: Uint8Array): object;
-  encode(msg: object): { finish(): Uint8Array };
-  fromObject(obj: object): object;
-  toObject(msg: object, opts: object): Record<string, unknown>;
-  create(props?: object): object;
+const PROTO_DIR = repoPath('test', 'helpers', 'otlp-proto');
+const SERVICE_FILES = ['opentelemetry/proto/collector/metrics/v1/metrics_service.proto', 'opentelemetry/proto/collector/logs/v1/logs_service.proto'];
+
+function loadProtos(): protobuf.Root {
+  const root = new protobuf.Root();
+  // Imports in the .proto files are relative to the repository root of opentelemetry-proto.
+  root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : join(PROTO_DIR, target));
+  root.loadSync(SERVICE_FILES).resolveAll();
+  return root;
 }
-interface Proto {
-  collector: {
-    metrics: { v1: { ExportMetricsServiceRequest: Codec; ExportMetricsServiceResponse: Codec } };
-    logs: { v1: { ExportLogsServiceRequest: Codec; ExportLogsServiceResponse: Codec } };
-  };
-}
-const proto = (generatedRoot as unknown as { opentelemetry: { proto: Proto } }).opentelemetry.proto;
+const root = loadProtos();
+const type = (name: string): protobuf.Type => root.lookupType(`opentelemetry.proto.${name}`);
 const CODECS = {
-  metrics: { req: proto.collector.metrics.v1.ExportMetricsServiceRequest, res: proto.collector.metrics.v1.ExportMetricsServiceResponse },
-  logs: { req: proto.collector.logs.v1.ExportLogsServiceRequest, res: proto.collector.logs.v1.ExportLogsServiceResponse },
+  metrics: { req: type('collector.metrics.v1.ExportMetricsServiceRequest'), res: type('collector.metrics.v1.ExportMetricsServiceResponse') },
+  logs: { req: type('collector.logs.v1.ExportLogsServiceRequest'), res: type('collector.logs.v1.ExportLogsServiceResponse') },
 };
 const GRPC_PATHS = {
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
@@ -40,6 +43,10 @@ export interface SinkRequest {
   transport: Transport;
   /** Request headers / gRPC metadata, lower-case keys. */
   headers: Record<string, string>;
+  /** The HTTP Host header, or the gRPC :authority. */
+  authority: string;
+  /** The TLS server name the client sent (SNI); HTTP only, gRPC's server does not expose it. */
+  servername?: string;
   body: Record<string, unknown>;
 }
 
@@ -53,6 +60,8 @@ export interface SinkPoint {
   temporality: number;
   attributes: Attrs;
   timeUnixNano: number;
+  /** Since when a cumulative point counts (a new one after a reset). */
+  startTimeUnixNano: number;
   value: number;
   count: number;
   sum: number;
@@ -77,6 +86,21 @@ export interface SinkLogRecord {
 export interface SinkOptions {
   /** Answer every export with UNAVAILABLE (gRPC) / 503 (HTTP), like a collector that is down. */
   unavailable?: boolean;
+  /** Serve TLS (gRPC and HTTPS) with this key and certificate (PEM) instead of plaintext; with `clientCa`, require client certificates it signed. */
+  tls?: { key: Buffer; cert: Buffer; clientCa?: Buffer };
+}
+
+/**
+ * A self-signed certificate for `name` (and only that name: not 127.0.0.1, so that connecting to
+ * the loopback address verifies only with a server name override), made with openssl in `dir`.
+ */
+export function selfSignedCert(dir: string, name: string, opts: { ip?: string } = {}): { key: Buffer; cert: Buffer; certFile: string; keyFile: string } {
+  const keyFile = join(dir, `${name}.key.pem`);
+  const certFile = join(dir, `${name}.cert.pem`);
+  const san = `subjectAltName=DNS:${name}${opts.ip ? `,IP:${opts.ip}` : ''}`;
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`,
+    '-addext', san, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  return { key: readFileSync(keyFile), cert: readFileSync(certFile), certFile, keyFile };
 }
 
 type AnyValue = Record<string, unknown>;
@@ -112,19 +136,29 @@ export class OtlpSink {
   private readonly records: SinkLogRecord[] = [];
   private lastResource: Attrs = {};
 
+  private readonly tls: SinkOptions['tls'];
+
   private constructor(opts: SinkOptions) {
     this.unavailable = opts.unavailable ?? false;
-    this.httpServer = createServer((req, res) => this.onHttp(req, res));
+    this.tls = opts.tls;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.onHttp(req, res);
+    const t = opts.tls;
+    this.httpServer = t ? createTlsServer({ key: t.key, cert: t.cert, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);
   }
 
   static async start(opts: SinkOptions = {}): Promise<OtlpSink> {
     const s = new OtlpSink(opts);
     for (const signal of ['metrics', 'logs'] as const) s.addGrpcService(signal);
     s.grpcPort = await new Promise<number>((resolve, reject) =>
-      s.grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+      s.grpcServer.bindAsync('127.0.0.1:0', s.grpcCredentials(), (err, port) => (err ? reject(err) : resolve(port))));
     await new Promise<void>((resolve) => s.httpServer.listen(0, '127.0.0.1', resolve));
     s.httpPort = (s.httpServer.address() as AddressInfo).port;
     return s;
+  }
+
+  private grpcCredentials(): grpc.ServerCredentials {
+    if (!this.tls) return grpc.ServerCredentials.createInsecure();
+    return grpc.ServerCredentials.createSsl(this.tls.clientCa ?? null, [{ private_key: this.tls.key, cert_chain: this.tls.cert }], this.tls.clientCa !== undefined);
   }
 
   /** host:port for the `otlp` (gRPC) exporter. */
@@ -133,7 +167,7 @@ export class OtlpSink {
   }
   /** Base URL for the `otlphttp` exporter. */
   get httpEndpoint(): string {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.httpPort}`;
   }
 
   private addGrpcService(signal: Signal): void {
@@ -144,9 +178,9 @@ export class OtlpSink {
         requestStream: false,
         responseStream: false,
         requestSerialize: (m: object) => Buffer.from(req.encode(m).finish()),
-        requestDeserialize: (b: Buffer) => req.decode(b),
+        requestDeserialize: (b: Buffer) => req.decode(b) as object,
         responseSerialize: (m: object) => Buffer.from(res.encode(m).finish()),
-        responseDeserialize: (b: Buffer) => res.decode(b),
+        responseDeserialize: (b: Buffer) => res.decode(b) as object,
         originalName: 'export',
       },
     };
@@ -155,7 +189,7 @@ export class OtlpSink {
         if (this.unavailable) return done({ code: grpc.status.UNAVAILABLE, details: 'otlp sink is down' });
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k.toLowerCase()] = String(v);
-        this.store(signal, 'grpc', headers, req.toObject(call.request, TO_OBJECT));
+        this.store({ signal, transport: 'grpc', headers, authority: call.getHost() }, req.toObject(call.request as protobuf.Message, TO_OBJECT));
         done(null, res.create({}));
       },
     });
@@ -181,14 +215,17 @@ export class OtlpSink {
       const msg = json ? codec.fromObject(JSON.parse(raw.toString('utf8')) as object) : codec.decode(raw);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(',') : String(v);
-      this.store(signal, json ? 'http/json' : 'http/protobuf', headers, codec.toObject(msg, TO_OBJECT));
+      const servername = (req.socket as Partial<TLSSocket>).servername;
+      const meta = { signal, transport: json ? 'http/json' : 'http/protobuf', headers, authority: req.headers.host ?? '' } as const;
+      this.store({ ...meta, ...(typeof servername === 'string' ? { servername } : {}) }, codec.toObject(msg, TO_OBJECT));
       if (json) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Buffer.from(resCodec.encode(resCodec.create({})).finish()));
     });
   }
 
-  private store(signal: Signal, transport: Transport, headers: Record<string, string>, body: Record<string, unknown>): void {
-    this.requests.push({ signal, transport, headers, body });
+  private store(meta: Omit<SinkRequest, 'body'>, body: Record<string, unknown>): void {
+    const signal = meta.signal;
+    this.requests.push({ ...meta, body });
     const seq = ++this.seq;
     if (signal === 'metrics') {
       for (const rm of (body.resourceMetrics as Record<string, any>[] | undefined) ?? []) {
@@ -221,7 +258,7 @@ export class OtlpSink {
     for (const p of data.dataPoints ?? []) {
       this.points.push({
         ...base, type, monotonic: data.isMonotonic === true, temporality: data.aggregationTemporality ?? 0,
-        attributes: attrsOf(p.attributes), timeUnixNano: Number(p.timeUnixNano ?? 0),
+        attributes: attrsOf(p.attributes), timeUnixNano: Number(p.timeUnixNano ?? 0), startTimeUnixNano: Number(p.startTimeUnixNano ?? 0),
         value: Number(p.asInt ?? p.asDouble ?? 0), count: Number(p.count ?? 0), sum: Number(p.sum ?? 0),
         bucketCounts: (p.bucketCounts ?? []).map(Number), explicitBounds: (p.explicitBounds ?? []).map(Number),
       });

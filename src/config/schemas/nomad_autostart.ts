@@ -11,6 +11,7 @@ import { autostartRuleSchema, checkAutostartRule, checkRuleNames } from './autos
 interface Settings {
   address: string;
   token: string;
+  token_file: string;
   namespace: string;
   region: string;
   http_auth: string;
@@ -33,6 +34,8 @@ function addressProblem(address: string): string | undefined {
   } catch {
     return `must be an http:// or https:// URL such as http://127.0.0.1:4646, got ${shown}`;
   }
+  // unix:///path: a Unix socket, e.g. the Task API's (NOMAD_UNIX_ADDR, nomad client/taskenv/env.go).
+  if (url.protocol === 'unix:') return url.pathname === '' || url.pathname === '/' ? `a unix:// address needs the socket's path, such as unix:///secrets/api.sock, got ${shown}` : undefined;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL such as http://127.0.0.1:4646, got ${shown}`;
   return undefined;
 }
@@ -90,8 +93,9 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
     return {
       origins,
       schema: {
-        address: { doc: `Nomad HTTP API address, http:// or https://. Default: NOMAD_ADDR, else ${DEFAULT_NOMAD_ADDRESS}.`, format: 'nw.text', default: n.address ?? DEFAULT_NOMAD_ADDRESS },
+        address: { doc: `Nomad HTTP API address, http://, https://, or unix:///path for a Unix socket (the Task API). Default: NOMAD_ADDR, else NOMAD_UNIX_ADDR, else ${DEFAULT_NOMAD_ADDRESS}.`, format: 'nw.text', default: n.address ?? DEFAULT_NOMAD_ADDRESS },
         token: { doc: 'ACL token, sent as X-Nomad-Token; never logged. Default: NOMAD_TOKEN.', format: 'nw.text', default: n.token ?? '' },
+        token_file: { doc: 'File holding the ACL token, e.g. a workload identity\'s (secrets/nomad_token); read at start and again whenever Nomad answers 403, so a rotated token is picked up. Beats token when set.', format: 'nw.text', default: '' },
         namespace: { doc: 'Namespace of rules that name none. Default: NOMAD_NAMESPACE, else default.', format: 'nw.text', default: n.namespace ?? '' },
         region: { doc: 'Region to send requests to (Nomad forwards them). Default: NOMAD_REGION, else the agent\'s own.', format: 'nw.text', default: n.region ?? '' },
         http_auth: { doc: 'user:password for HTTP basic auth (a proxy in front of Nomad); never logged. Default: NOMAD_HTTP_AUTH.', format: 'nw.text', default: n.httpAuth ?? '' },
@@ -123,6 +127,7 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
       id: ctx.id,
       address: s.address,
       token: s.token,
+      token_file: s.token_file,
       namespace,
       region: s.region,
       http_auth: s.http_auth,

@@ -10,7 +10,7 @@ export interface ServiceRaw {
   server: { enabled: boolean; host: string; port: number; bearer_token: string; window: { max_events: number; max_age: string } };
   telemetry: {
     logs: { level: ServiceConfig['telemetry']['logs']['level'] };
-    metrics: { export_interval: string; cardinality_limit: number };
+    metrics: { export_interval: string; export_timeout: string; cardinality_limit: number };
     resource: Record<string, string | number | boolean>;
   };
 }
@@ -41,7 +41,12 @@ export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
     telemetry: {
       logs: { level: { doc: "The agent's own log level: debug, info, warn or error.", format: 'nw.log-level', default: 'info' } },
       metrics: {
-        export_interval: { doc: 'How often metrics are exported (the periodic reader interval).', format: 'nw.duration', default: '60s' },
+        export_interval: { doc: 'How often metrics are exported (the periodic reader interval). Default: OTEL_METRIC_EXPORT_INTERVAL (milliseconds), else 60s.', format: 'nw.duration', default: env.metricExportInterval ?? '60s' },
+        export_timeout: {
+          doc: "Time limit of one collect-and-export, never more than export_interval or the exporter's own timeout. Default: OTEL_METRIC_EXPORT_TIMEOUT (milliseconds), else 30s.",
+          format: 'nw.duration',
+          default: env.metricExportTimeout ?? '30s',
+        },
         cardinality_limit: { doc: 'Most distinct attribute sets per metric; beyond it points go to an overflow series.', format: 'nw.count', default: 2000 },
       },
       resource: {
@@ -51,8 +56,16 @@ export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
       },
     },
   };
+  const envProblems: Record<string, string> = {};
+  if (env.problems.exportInterval) envProblems['telemetry.metrics.export_interval'] = env.problems.exportInterval;
+  if (env.problems.exportTimeout) envProblems['telemetry.metrics.export_timeout'] = env.problems.exportTimeout;
+  // No file key of their own: reported at the section they concern, always.
+  if (env.problems.temporality) envProblems['telemetry.metrics'] = env.problems.temporality;
+  if (env.problems.logLevel) envProblems['telemetry.logs'] = env.problems.logLevel;
+  if (env.problems.sdkDisabled) envProblems.telemetry = env.problems.sdkDisabled;
   return {
     schema,
+    envProblems,
     hints: {
       extensions: 'netwatch has no extensions',
       'telemetry.traces': 'netwatch does not trace itself',

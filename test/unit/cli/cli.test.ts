@@ -35,8 +35,8 @@ test('validate reads config/agent.yaml by default and prints a summary, exit 0',
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^config\/agent\.yaml: valid\n/);
   assert.match(r.stdout, /filter\/ignore-loopback {2}\[not in any pipeline\]/);
-  assert.match(r.stdout, /\n {2}metrics: connections -> otlp, debug\n/);
-  assert.match(r.stdout, /\n {2}logs: connections -> otlp, debug\n/);
+  assert.match(r.stdout, /\n {2}metrics: connections -> otlp_grpc, debug\n/);
+  assert.match(r.stdout, /\n {2}logs: connections -> otlp_grpc, debug\n/);
 });
 
 test('validate of a missing file exits 2 and says so', () => {

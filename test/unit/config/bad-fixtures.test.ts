@@ -14,7 +14,7 @@ const EXPECTED: Record<string, string[]> = {
   'typo-in-receiver-key.yaml': [
     'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
   ],
-  'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlphttp, prometheus)'],
+  'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlp_grpc, otlp_http, otlphttp, prometheus)'],
   'pipeline-references-undefined-exporter.yaml': ['service.pipelines.metrics.exporters: "otlp/backup" is not defined under exporters (defined: debug, otlp)'],
   'ring-buffer-not-power-of-two.yaml': [
     "receivers.connections.ring_buffer_size: must be a power of two (the kernel's BPF ring buffer requires it), got 5000000; the nearest are 4194304 or 8388608",
@@ -48,9 +48,15 @@ const EXPECTED: Record<string, string[]> = {
     'exporters.otlp.tls.insecure: is true, but the endpoint "https://collector.example.com:4317" asks for TLS; change the endpoint to http:// or remove tls.insecure',
   ],
   'otlphttp-endpoint-without-scheme.yaml': ['exporters.otlphttp.endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318"'],
-  'prometheus-endpoint-key.yaml': [
-    'exporters.prometheus.endpoint: unknown key; netwatch takes host and port separately instead of endpoint, e.g. host: 0.0.0.0 and port: 8889; valid keys here: host, port',
+  'prometheus-endpoint-and-port.yaml': ['exporters.prometheus.endpoint: is given together with host or port; give either endpoint (host:port) or host and port'],
+  'prometheus-endpoint-without-port.yaml': ['exporters.prometheus.endpoint: must be host:port such as 0.0.0.0:8889 (or [::1]:8889), got "0.0.0.0"'],
+  'otlp-grpc-retry-on-failure.yaml': [
+    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
   ],
+  'otlp-http-sending-queue.yaml': [
+    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
+  ],
+  'otlp-http-metrics-endpoint-without-scheme.yaml': ['exporters.otlp_http.metrics_endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318/v1/metrics"'],
   'unquoted-env-in-flow-mapping.yaml': [
     'line 4, column 21: invalid YAML: Unexpected flow-map-start at node end; a ${...} inside { } or [ ] must be quoted, e.g. "${env:NAME}"',
   ],

@@ -22,8 +22,10 @@ test('empty component bodies get every default', () => {
   assert.deepEqual(cfg.exporters.debug, { type: 'debug', id: 'debug', verbosity: 'basic' });
   assert.deepEqual(cfg.service.telemetry, {
     logs: { level: 'info' },
-    metrics: { export_interval_ms: 60_000, cardinality_limit: 2000 },
+    metrics: { export_interval_ms: 60_000, cardinality_limit: 2000, export_timeout_ms: 30_000 },
     resource: {},
+    sdk_disabled: false,
+    sdk_log_level: 'warn',
   });
   assert.deepEqual(cfg.processors, {});
 });
@@ -73,11 +75,12 @@ test('every component type reads its settings, and text stays text', () => {
   assert.deepEqual(f.exclude[0].cidrs, ['127.0.0.0/8', '::1/128', '::ffff:10.0.0.0/104']);
   const o = cfg.exporters['otlp/tls'];
   assert.ok(o.type === 'otlp');
-  assert.deepEqual(o.headers, { authorization: 'Bearer s3cr3t', 'x-org-id': '0042' }, 'YAML would read 0042 as a number');
-  assert.deepEqual([o.compression, o.timeout_ms, o.tls.insecure, o.tls.server_name_override], ['none', 2500, false, 'collector']);
+  assert.deepEqual(o.metrics.headers, { authorization: 'Bearer s3cr3t', 'x-org-id': '0042' }, 'YAML would read 0042 as a number');
+  assert.deepEqual([o.metrics.compression, o.metrics.timeout_ms, o.metrics.tls.insecure, o.metrics.tls.server_name_override], ['none', 2500, false, 'collector']);
+  assert.deepEqual(o.logs, o.metrics, 'without per-signal variables both signals are alike');
   const h = cfg.exporters.otlphttp;
   assert.ok(h.type === 'otlphttp');
-  assert.deepEqual([h.endpoint, h.encoding, h.tls.insecure], ['https://otlp.example.com', 'json', false]);
+  assert.deepEqual([h.metrics.endpoint, h.logs.endpoint, h.metrics.encoding, h.metrics.tls.insecure], ['https://otlp.example.com/v1/metrics', 'https://otlp.example.com/v1/logs', 'json', false]);
   assert.deepEqual(cfg.exporters.prometheus, { type: 'prometheus', id: 'prometheus', host: '0.0.0.0', port: 8889 });
   assert.deepEqual(
     cfg.service.pipelines.map((p) => [p.id, p.signal]),
@@ -88,7 +91,7 @@ test('every component type reads its settings, and text stays text', () => {
     ],
   );
   assert.deepEqual(cfg.service.telemetry.resource, { 'service.name': 'edge-agent', 'deployment.version': '1.10' });
-  assert.deepEqual(cfg.service.telemetry.metrics, { export_interval_ms: 15_000, cardinality_limit: 500 });
+  assert.deepEqual(cfg.service.telemetry.metrics, { export_interval_ms: 15_000, cardinality_limit: 500, export_timeout_ms: 30_000 });
   assert.equal(cfg.service.telemetry.logs.level, 'debug');
 });
 

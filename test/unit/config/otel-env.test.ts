@@ -17,8 +17,9 @@ service:
 `;
 
 const load = (env: Record<string, string>, yaml = FILE): AgentConfig => parseConfig(yaml, 'test.yaml', env);
-const otlp = (cfg: AgentConfig) => cfg.exporters.otlp as OtlpExporterConfig;
-const otlphttp = (cfg: AgentConfig) => cfg.exporters.otlphttp as OtlpHttpExporterConfig;
+/** The metrics side of each exporter (logs differ only through OTEL_EXPORTER_OTLP_LOGS_*). */
+const otlp = (cfg: AgentConfig, signal: 'metrics' | 'logs' = 'metrics') => (cfg.exporters.otlp as OtlpExporterConfig)[signal];
+const otlphttp = (cfg: AgentConfig, signal: 'metrics' | 'logs' = 'metrics') => (cfg.exporters.otlphttp as OtlpHttpExporterConfig)[signal];
 const problems = (env: Record<string, string>, yaml = FILE): readonly string[] => {
   try {
     load(env, yaml);
@@ -33,9 +34,9 @@ test('without OTEL_* variables the exporters use the collector defaults', () => 
   const cfg = load({});
   assert.deepEqual(
     { endpoint: otlp(cfg).endpoint, insecure: otlp(cfg).tls.insecure, compression: otlp(cfg).compression, timeout: otlp(cfg).timeout_ms, headers: otlp(cfg).headers },
-    { endpoint: 'localhost:4317', insecure: false, compression: 'gzip', timeout: 10_000, headers: {} },
+    { endpoint: 'http://localhost:4317', insecure: true, compression: 'gzip', timeout: 10_000, headers: {} },
   );
-  assert.equal(otlphttp(cfg).endpoint, 'http://localhost:4318');
+  assert.equal(otlphttp(cfg).endpoint, 'http://localhost:4318/v1/metrics');
   assert.equal(otlphttp(cfg).tls.insecure, true);
   assert.deepEqual(cfg.service.telemetry.resource, {});
 });
@@ -50,8 +51,9 @@ test('OTEL_EXPORTER_OTLP_* variables become the defaults of both OTLP exporters'
     OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/client.pem',
     OTEL_EXPORTER_OTLP_CLIENT_KEY: '/client.key',
   });
+  assert.equal(otlp(cfg).endpoint, 'https://collector:4318');
+  assert.equal(otlphttp(cfg).endpoint, 'https://collector:4318/v1/metrics');
   for (const e of [otlp(cfg), otlphttp(cfg)]) {
-    assert.equal(e.endpoint, 'https://collector:4318');
     assert.deepEqual(e.headers, { authorization: 'Bearer abc', 'x-tenant': '7' });
     assert.equal(e.compression, 'none');
     assert.equal(e.timeout_ms, 2500);

@@ -8,14 +8,14 @@ const cfg = loadConfigFile(repoPath('test', 'fixtures', 'config', 'good', 'every
 test('header values are redacted, header names are kept', () => {
   const r = redactConfig(cfg).exporters['otlp/tls'];
   assert.ok(r.type === 'otlp');
-  assert.deepEqual(r.headers, { authorization: '<redacted>', 'x-org-id': '<redacted>' });
+  for (const s of [r.metrics, r.logs]) assert.deepEqual(s.headers, { authorization: '<redacted>', 'x-org-id': '<redacted>' });
 });
 
 test('redaction leaves the original config untouched and the rest of the copy equal', () => {
   const r = redactConfig(cfg);
   const original = cfg.exporters['otlp/tls'];
   assert.ok(original.type === 'otlp');
-  assert.equal(original.headers.authorization, 'Bearer s3cr3t');
+  assert.equal(original.metrics.headers.authorization, 'Bearer s3cr3t');
   assert.deepEqual(r.receivers, cfg.receivers);
   assert.deepEqual(r.service, cfg.service);
   assert.ok(Object.isFrozen(r.exporters));
@@ -44,7 +44,7 @@ service:
   const r = redactConfig(c);
   assert.deepEqual(r.service.telemetry.resource, { 'api.token': '<redacted>', db_password: '<redacted>', 'my-secret': '<redacted>', region: 'eu' });
   const h = r.exporters.otlphttp;
-  assert.equal(h.type === 'otlphttp' && h.endpoint, 'https://<redacted>@otlp.example.com');
+  assert.equal(h.type === 'otlphttp' && h.metrics.endpoint, 'https://<redacted>@otlp.example.com/v1/metrics');
 });
 
 test('the validate summary never contains a secret', () => {

@@ -27,8 +27,8 @@ test('the shipped agent.yaml sends metrics and logs from connections to otlp and
   assert.deepEqual(
     cfg.service.pipelines.map((p) => [p.id, p.receivers, p.processors, p.exporters]),
     [
-      ['metrics', ['connections'], [], ['otlp', 'debug']],
-      ['logs', ['connections'], [], ['otlp', 'debug']],
+      ['metrics', ['connections'], [], ['otlp_grpc', 'debug']],
+      ['logs', ['connections'], [], ['otlp_grpc', 'debug']],
     ],
   );
   assert.equal(cfg.service.telemetry.metrics.export_interval_ms, 10_000);
@@ -43,11 +43,11 @@ test('the shipped agent.yaml defines filter/ignore-loopback without using it, so
 });
 
 test('the shipped agent.yaml exports to a plaintext local collector unless OTEL_EXPORTER_OTLP_ENDPOINT says otherwise', () => {
-  const local = loadConfigFile(repoPath('config/agent.yaml'), {}).exporters.otlp;
+  const local = loadConfigFile(repoPath('config/agent.yaml'), {}).exporters.otlp_grpc;
   assert.equal(local.type, 'otlp');
-  assert.deepEqual([local.type === 'otlp' && local.endpoint, local.type === 'otlp' && local.tls.insecure], ['http://localhost:4317', true]);
-  const remote = loadConfigFile(repoPath('config/agent.yaml'), { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4317' }).exporters.otlp;
-  assert.deepEqual([remote.type === 'otlp' && remote.endpoint, remote.type === 'otlp' && remote.tls.insecure], ['https://collector.example.com:4317', false]);
+  assert.deepEqual([local.type === 'otlp' && local.metrics.endpoint, local.type === 'otlp' && local.metrics.tls.insecure], ['http://localhost:4317', true]);
+  const remote = loadConfigFile(repoPath('config/agent.yaml'), { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4317' }).exporters.otlp_grpc;
+  assert.deepEqual([remote.type === 'otlp' && remote.metrics.endpoint, remote.type === 'otlp' && remote.metrics.tls.insecure], ['https://collector.example.com:4317', false]);
 });
 
 test('the shipped agent.yaml serves health and the query API on loopback, without a token by default', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog, type CapturedTelemetry } from '../../helpers/autostart';
 import { sniEvent } from '../pipeline/events';
 
@@ -42,7 +42,7 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     log = undefined;
   });
 
-  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'web', TaskGroups: [{ Name: 'web', Count: 0 }] }, opts: NomadDoubleOptions = {}): Promise<CapturedTelemetry> {
+  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }, opts: NomadDoubleOptions = {}): Promise<CapturedTelemetry> {
     d = await NomadDouble.start({ acl: true, tokens: [{ secretId: TOKEN, rules: [{ namespace: '*', policy: 'write' }] }], ...opts });
     d.addJob(job);
     log = captureLog();
@@ -80,8 +80,22 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     keep(tel);
   });
 
+  it('waits out a deployment as long as its progress deadline, not only give_up_after', async () => {
+    const MS = 1e6;
+    const tel = await setup(rules('', 2).replace('give_up_after: 2s', 'give_up_after: 150ms'),
+      { ID: 'web', Update: { HealthCheck: 'manual', ProgressDeadline: 500 * MS }, TaskGroups: [{ Name: 'web', Count: 1 }] });
+    await sleep(30); // the registration's deployment is running
+    const t0 = Date.now();
+    await wake();
+    assert.ok(Date.now() - t0 >= 300, 'it waited for Nomad to end the deployment');
+    assert.equal(d.job('web')!.TaskGroups[0].Count, 2);
+    assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled' }), 1);
+    assert.deepEqual(log!.at('warn'), [], 'it did not give up');
+    keep(tel);
+  });
+
   it('reports a count above the scaling policy maximum once, as a configuration error with the fix', async () => {
-    const tel = await setup(rules('', 3), { ID: 'web', TaskGroups: [{ Name: 'web', Count: 0, Scaling: { Min: 0, Max: 2 } }] });
+    const tel = await setup(rules('', 3), { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0, Scaling: { Min: 0, Max: 2 } }] });
     await wake();
     await sleep(5);
     await wake();
@@ -219,6 +233,70 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'failed' }), 1);
     assert.match(log!.at('warn')[0], new RegExp(`Nomad could not be reached \\(Nomad GET ${url.replace(/[.]/g, '\\.')}/v1/job/web/scale: failed: .*ECONNREFUSED`));
     d = await NomadDouble.start(); // afterEach stops it
+    keep(tel);
+  });
+
+  it('reports a validation 500 (job_max_count) once and does not retry it as an outage', async () => {
+    const tel = await setup(rules('', 3), undefined, { server: { jobMaxCount: 2 } });
+    await wake();
+    await sleep(5);
+    await wake();
+    assert.equal(d.count('POST', SCALE), 2, 'one refused request per wake, no retries');
+    assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'bad_request' }), 2);
+    const errors = log!.at('error');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /total count was greater than configured job_max_count: 3 > 2; the servers' job_max_count caps the job's total count: lower count in rule web or raise job_max_count/);
+    assert.deepEqual(log!.at('warn'), [], 'not an outage');
+    keep(tel);
+  });
+
+  it('retries the scheduler configuration\'s 403 with backoff, keeps the rule, and scales once it is lifted', async () => {
+    const tel = await setup(rules());
+    d.setRejectJobRegistration(true);
+    rig!.dispatch(hello());
+    await until(() => d.count('POST', SCALE) >= 3, 'retries');
+    d.setRejectJobRegistration(false);
+    await rig!.processor.settled();
+    assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
+    assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled' }), 1);
+    const warns = log!.at('warn');
+    assert.equal(warns.length, 1);
+    assert.match(warns[0], /disabled by the scheduler configuration .* the token's policy is not the cause\. Retrying with backoff/);
+    assert.deepEqual(log!.at('error'), [], 'the rule is not disabled');
+    keep(tel);
+  });
+
+  it('takes a 400 for a group gone from the job between the read and the write as group_not_found', async () => {
+    const tel = await setup(rules());
+    d.delay(300, { method: 'POST' });
+    rig!.dispatch(hello());
+    await until(() => d.count('POST', SCALE) >= 1, "the agent's scale request");
+    const reg = await fetch(`${d.url}/v1/jobs`, { method: 'PUT', headers: { 'X-Nomad-Token': TOKEN }, body: JSON.stringify({ Job: { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'api', Count: 0 }] } }) });
+    assert.equal(reg.status, 200);
+    await rig!.processor.settled();
+    d.delay(0);
+    assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'group_not_found' }), 1);
+    assert.equal(d.count('POST', SCALE), 1);
+    assert.match(log!.at('warn')[0], /has no task group "web"/);
+    keep(tel);
+  });
+
+  it('takes a check-and-set conflict as news, not a failure: it reads again and decides again', async () => {
+    const tel = await setup(rules('        start_stopped: true\n'), { ID: 'web', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }] });
+    d.delay(300, { method: 'PUT' });
+    rig!.dispatch(hello());
+    await until(() => d.count('PUT', '/v1/jobs') >= 1, "the agent's register");
+    // Someone else writes the job while the agent's register (EnforceIndex) is on its way.
+    const meta = await fetch(`${d.url}/v1/job/web/scale`, { method: 'POST', headers: { 'X-Nomad-Token': TOKEN }, body: JSON.stringify({ Count: 1, Target: { Group: 'web' } }) });
+    assert.equal(meta.status, 200);
+    await rig!.processor.settled();
+    d.delay(0);
+    const registers = d.requests().filter((r) => r.method === 'PUT');
+    assert.equal(registers.length, 2, 'its register conflicted once, then it read again and registered with the new index');
+    assert.notEqual((registers[0].body as any).JobModifyIndex, (registers[1].body as any).JobModifyIndex);
+    assert.equal(d.job('web')!.Stop, false);
+    assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'started' }), 1);
+    assert.deepEqual([...log!.at('warn'), ...log!.at('error')], [], 'no alarm');
     keep(tel);
   });
 

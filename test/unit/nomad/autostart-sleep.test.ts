@@ -3,7 +3,7 @@
 // else set, and it knows what it woke across restarts (from Nomad's history) and reloads.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog } from '../../helpers/autostart';
 import { connEvent } from '../pipeline/events';
 
@@ -44,7 +44,7 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
     await d?.stop();
   });
 
-  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'db', TaskGroups: [{ Name: 'db', Count: 0 }] }) {
+  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'db', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 0 }] }) {
     d = await NomadDouble.start({ pendingDelayMs: 10 });
     d.addJob(job);
     log = captureLog();
@@ -124,7 +124,7 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
   });
 
   it('does not scale down a group it did not wake, unless idle_scale_down is any', async () => {
-    const up = { ID: 'db', TaskGroups: [{ Name: 'db', Count: 2 }] };
+    const up = { ID: 'db', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 2 }] };
     let { rig } = await setup(dbRule(), up);
     await sleep(500);
     assert.equal(scaleDowns(d).length, 0, 'idle_scale_down: woken (the default) leaves it');
@@ -171,7 +171,7 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
 
   it('reports once, with the fix, a group whose scaling policy minimum keeps it from going to 0', async () => {
     // count 1 and a scaling block without min: Nomad sets min = 1 (api/scaling.go Canonicalize).
-    const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('idle_after: 300ms', 'idle_after: 100ms'), { ID: 'db', TaskGroups: [{ Name: 'db', Count: 1, Scaling: { Max: 3 } }] });
+    const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('idle_after: 300ms', 'idle_after: 100ms'), { ID: 'db', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 1, Scaling: { Max: 3 } }] });
     await until(() => d.count('POST', SCALE) === 1, 'the scale-down attempt', 3000);
     await sleep(400);
     await rig.processor.settled();
@@ -184,7 +184,7 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
   });
 
   it('in dry_run says it would scale an idle group down, and writes nothing', async () => {
-    const up = { ID: 'db', TaskGroups: [{ Name: 'db', Count: 1 }] };
+    const up = { ID: 'db', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 1 }] };
     const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('    agent_host', '    dry_run: true\n    agent_host'), up);
     await until(() => tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': 'dry_run' }) === 1, 'the dry-run sleep', 3000);
     await rig.processor.settled();

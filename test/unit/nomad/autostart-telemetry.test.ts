@@ -6,7 +6,7 @@ import { parseConfig } from '../../../src/config';
 import { buildPipelines, type PipelineRunner } from '../../../src/pipeline/runner';
 import { createTelemetry, type Telemetry } from '../../../src/telemetry/sdk';
 import { captureLog, type CapturedLog } from '../../helpers/autostart';
-import { NomadDouble } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble } from '../../helpers/nomad';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import type { NomadAutostartProcessor } from '../../../src/pipeline/processors/nomad_autostart';
 import { sniEvent } from '../pipeline/events';
@@ -22,8 +22,8 @@ describe('nomad_autostart telemetry over OTLP', () => {
 
   before(async () => {
     d = await NomadDouble.start({ pendingDelayMs: 20 });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'web', Count: 0 }] });
-    d.addJob({ ID: 'ghost-free', TaskGroups: [{ Name: 'g', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] });
+    d.addJob({ ID: 'ghost-free', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 0 }] });
     sink = await OtlpSink.start();
     log = captureLog();
     const cfg = parseConfig(`

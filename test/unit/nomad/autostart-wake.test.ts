@@ -2,7 +2,7 @@
 // double on loopback. Counts of Nomad calls are exact.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog } from '../../helpers/autostart';
 import { connEvent, sniEvent } from '../pipeline/events';
 
@@ -35,7 +35,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     log = undefined;
   });
 
-  async function setup(rules: string, jobs: Parameters<NomadDouble['addJob']>[0][] = [{ ID: 'web', TaskGroups: [{ Name: 'web', Count: 0 }] }], env?: Record<string, string>) {
+  async function setup(rules: string, jobs: Parameters<NomadDouble['addJob']>[0][] = [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }], env?: Record<string, string>) {
     d = await NomadDouble.start({ pendingDelayMs: 30, namespaces: ['prod'] });
     for (const j of jobs) d.addJob(j);
     log = captureLog();
@@ -128,7 +128,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await setup(`    rules:
       - { name: big, match: { sni: [big.example.com] }, job: big, group: g, count: 1, wait_for: none }
       - { name: two, match: { sni: [two.example.com] }, job: two, group: g, count: 2, wait_for: none }
-`, [{ ID: 'big', TaskGroups: [{ Name: 'g', Count: 3 }] }, { ID: 'two', TaskGroups: [{ Name: 'g', Count: 1 }] }]);
+`, [{ ID: 'big', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 3 }] }, { ID: 'two', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 1 }] }]);
     rig!.dispatch(hello('big.example.com'));
     rig!.dispatch(hello('two.example.com'));
     await rig!.processor.settled();
@@ -142,7 +142,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await setup(`    rules:
       - { name: db, match: { syn_to_port: 5432 }, job: postgres, group: db, wait_for: none }
       - { name: cache, match: { connect_to: ["10.9.0.0/24:6379", "[fd00::7]:6379"] }, job: redis, group: cache, wait_for: none }
-`, [{ ID: 'postgres', TaskGroups: [{ Name: 'db', Count: 0 }] }, { ID: 'redis', TaskGroups: [{ Name: 'cache', Count: 0 }] }]);
+`, [{ ID: 'postgres', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 0 }] }, { ID: 'redis', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'cache', Count: 0 }] }]);
     rig!.dispatch(sniEvent({ kind: 'syn', serverName: undefined, serverPort: 5433, clientAddress: '10.1.2.3', readAtNs: 1n }));
     rig!.dispatch(connEvent({ kind: 'connect', remoteAddress: '10.9.1.5', remotePort: 6379 }));
     rig!.dispatch(connEvent({ kind: 'accept', direction: 'inbound', localPort: 6379, remoteAddress: '10.9.0.5', remotePort: 40000 }));
@@ -194,7 +194,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
   });
 
   it('starts a stopped job when the rule allows it: re-registered with Stop=false, the start recorded in the scaling history', async () => {
-    const tel = await setup(webRule('        start_stopped: true\n        count: 2\n'), [{ ID: 'web', Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }, { Name: 'other', Count: 1 }] }]);
+    const tel = await setup(webRule('        start_stopped: true\n        count: 2\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }, { Name: 'other', Count: 1 }] }]);
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
     assert.deepEqual([d.count('GET', SCALE), d.count('GET', '/v1/job/web'), d.count('PUT', '/v1/jobs'), d.count('POST', SCALE)], [1, 1, 1, 1]);
@@ -210,8 +210,21 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await until(() => d.allocations('web').filter((a) => a.ClientStatus === 'running').length === 3, 'the started job running');
   });
 
+  it('restores the scaling policies Nomad disabled when the job was stopped, and leaves one its owner turned off', async () => {
+    await setup(webRule('        start_stopped: true\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [
+      { Name: 'web', Count: 1, Scaling: { Min: 0, Max: 3 } }, { Name: 'off', Count: 1, Scaling: { Min: 0, Max: 3, Enabled: false } },
+    ] }]);
+    assert.equal((await rawCall(d.url, 'DELETE', '/v1/job/web')).status, 200);
+    assert.deepEqual(d.job('web')!.TaskGroups.map((g) => g.Scaling!.Enabled), [false, false], 'nomad/fsm.go disables them on stop');
+    rig!.dispatch(hello('app.example.com'));
+    await rig!.processor.settled();
+    const job = d.job('web')!;
+    assert.equal(job.Stop, false);
+    assert.deepEqual(job.TaskGroups.map((g) => [g.Name, g.Scaling!.Enabled]), [['web', true], ['off', false]]);
+  });
+
   it('leaves a stopped job alone when the rule does not allow starting it, and says so once', async () => {
-    const tel = await setup(webRule('        cooldown: 1ms\n'), [{ ID: 'web', Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }] }]);
+    const tel = await setup(webRule('        cooldown: 1ms\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }] }]);
     for (let i = 0; i < 2; i++) {
       rig!.dispatch(hello('app.example.com'));
       await rig!.processor.settled();
@@ -237,7 +250,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await setup(`    rules:
       - { name: a, match: { sni: [a.example.com] }, job: web, group: web, wait_for: none }
       - { name: b, match: { sni: [b.example.com] }, job: web, group: web, namespace: default, wait_for: none }
-`, [{ ID: 'web', TaskGroups: [{ Name: 'web', Count: 0 }] }, { ID: 'web', Namespace: 'prod', TaskGroups: [{ Name: 'web', Count: 0 }] }], { NOMAD_NAMESPACE: 'prod' });
+`, [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }, { ID: 'web', Update: NO_DEPLOYMENTS, Namespace: 'prod', TaskGroups: [{ Name: 'web', Count: 0 }] }], { NOMAD_NAMESPACE: 'prod' });
     rig!.dispatch(hello('a.example.com'));
     rig!.dispatch(hello('b.example.com'));
     await rig!.processor.settled();
@@ -247,7 +260,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
   });
 
   it('reports a group the job does not have, once', async () => {
-    const tel = await setup(webRule('        cooldown: 1ms\n'), [{ ID: 'web', TaskGroups: [{ Name: 'api', Count: 0 }] }]);
+    const tel = await setup(webRule('        cooldown: 1ms\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'api', Count: 0 }] }]);
     for (let i = 0; i < 2; i++) {
       rig!.dispatch(hello('app.example.com'));
       await rig!.processor.settled();

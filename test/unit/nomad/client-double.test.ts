@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { NomadError } from '../../../src/errors';
 import { NomadClient, resolveNomadSettings } from '../../../src/pipeline/processors/nomad_autostart/client';
-import { NomadDouble, tokenHash } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, tokenHash } from '../../helpers/nomad';
 
 const TOKEN = 'c0ffee00-TOKEN-SECRET-0000-000000000001';
 const READER = 'c0ffee00-READER-SECRET-000-000000000002';
@@ -35,9 +35,9 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
         { secretId: READER, rules: [{ namespace: 'default', policy: 'read' }] },
       ],
     });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
-    d.addJob({ ID: 'bounded', TaskGroups: [{ Name: 'app', Count: 1, Scaling: { Min: 1, Max: 2 } }] });
-    d.addJob({ ID: 'web', Namespace: 'prod', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'bounded', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1, Scaling: { Min: 1, Max: 2 } }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, Namespace: 'prod', TaskGroups: [{ Name: 'app', Count: 0 }] });
     client = new NomadClient(resolveNomadSettings({}, { NOMAD_ADDR: d.url, NOMAD_TOKEN: TOKEN }));
     reader = new NomadClient(resolveNomadSettings({ timeoutMs: 300 }, { NOMAD_ADDR: d.url, NOMAD_TOKEN: READER }));
   });
@@ -92,7 +92,7 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
   });
 
   it('restarts a stopped job by registering it with Stop=false', async () => {
-    d.addJob({ ID: 'sleepy', Stop: true, TaskGroups: [{ Name: 'app', Count: 1 }] });
+    d.addJob({ ID: 'sleepy', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'app', Count: 1 }] });
     const job = (await client.readJob('sleepy')).value;
     assert.equal(job.Stop, true);
     await client.registerJob({ ...job, Stop: false }, { preserveCounts: true });
@@ -125,10 +125,12 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
     assert.deepEqual([e.kind, e.status, e.body], ['not_found', 404, 'job not found']);
   });
 
-  it('classifies other 400s as bad_request', async () => {
+  it('classifies a scale of a group the job lacks as group_not_found, and other 400s as bad_request', async () => {
     const e = await nomadFailure(() => client.scale('web', 'db', 1, 'x'));
-    assert.deepEqual([e.kind, e.status], ['bad_request', 400]);
+    assert.deepEqual([e.kind, e.status], ['group_not_found', 400]);
     assert.match(e.message, /task group "db" specified for scaling does not exist in job/);
+    const neg = await nomadFailure(() => client.scale('web', 'web', -1, 'x'));
+    assert.deepEqual([neg.kind, neg.status, neg.body], ['bad_request', 400, "scaling action count can't be negative"]);
   });
 
   it('classifies a 5xx as server and retryable', async () => {
@@ -194,7 +196,7 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
 describe('the Nomad client sends basic auth through a proxy', () => {
   it('sends NOMAD_HTTP_AUTH as Basic credentials, and never shows the password', async () => {
     const d = await NomadDouble.start({ basicAuth: { username: 'alice', password: 'pw-SECRET-789' } });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     const ok = new NomadClient(resolveNomadSettings({}, { NOMAD_ADDR: d.url, NOMAD_HTTP_AUTH: 'alice:pw-SECRET-789' }));
     const bad = new NomadClient(resolveNomadSettings({}, { NOMAD_ADDR: d.url, NOMAD_HTTP_AUTH: 'alice:wrong-SECRET-000' }));
     try {

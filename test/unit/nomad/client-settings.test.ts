@@ -52,7 +52,7 @@ describe('Nomad settings are resolved from the environment and agent.yaml', () =
   });
 
   it('reports every problem together: bad scheme, half a client key pair, bad timeout', () => {
-    assert.throws(() => resolveNomadSettings({ timeoutMs: 0 }, { NOMAD_ADDR: 'unix:///run/nomad.sock', NOMAD_CLIENT_CERT: '/c.pem' }), (e: unknown) => {
+    assert.throws(() => resolveNomadSettings({ timeoutMs: 0 }, { NOMAD_ADDR: 'ftp://nomad:4646', NOMAD_CLIENT_CERT: '/c.pem' }), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.equal(e.problems.length, 3);
       assert.ok(e.problems.some((p) => p.includes('Both client cert and client key must be provided')));

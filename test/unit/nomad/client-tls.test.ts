@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, NomadError } from '../../../src/errors';
 import { NomadClient, resolveNomadSettings } from '../../../src/pipeline/processors/nomad_autostart/client';
-import { NomadDouble } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble } from '../../helpers/nomad';
 
 const SERVER_NAME = 'server.global.nomad'; // the name Nomad's own certificates carry
 
@@ -44,7 +44,7 @@ describe('the Nomad client speaks TLS as NOMAD_CACERT, NOMAD_CAPATH, NOMAD_TLS_S
     d = await NomadDouble.start({
       tls: { cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server.key')), ca: readFileSync(join(dir, 'ca.pem')), requestCert: true },
     });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
   });
   after(async () => { await d.stop(); rmSync(dir, { recursive: true, force: true }); });
 

@@ -1,7 +1,7 @@
 // ACL tokens, namespaces and regions in the double (nomad/auth/auth.go, acl/policy.go, rpc.go).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the Nomad double enforces ACLs per namespace', () => {
   let d: NomadDouble;
@@ -18,8 +18,8 @@ describe('the Nomad double enforces ACLs per namespace', () => {
         { secretId: 'expired-secret', management: true, expired: true },
       ],
     });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
-    d.addJob({ ID: 'web', Namespace: 'prod', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, Namespace: 'prod', TaskGroups: [{ Name: 'app', Count: 0 }] });
   });
   after(() => d.stop());
 

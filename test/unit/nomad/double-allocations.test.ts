@@ -1,7 +1,7 @@
 // Allocations placed by the double's scheduler, and blocking queries (nomad/rpc.go blockingRPC).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, parseGoDuration, rawCall } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, parseGoDuration, rawCall } from '../../helpers/nomad';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,8 +10,8 @@ describe('the Nomad double places allocations and answers blocking queries', () 
   before(async () => { d = await NomadDouble.start({ pendingDelayMs: 150 }); });
   after(() => d.stop());
 
-  it('starts scaled-up allocations pending, then running and healthy after the pending delay', async () => {
-    d.addJob({ ID: 'api', TaskGroups: [{ Name: 'app', Count: 0 }] });
+  it('starts scaled-up allocations pending, then running, and healthy after the migrate min_healthy_time outside a deployment', async () => {
+    d.addJob({ ID: 'api', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0, Migrate: { MinHealthyTime: 0 } }] });
     await rawCall(d.url, 'POST', '/v1/job/api/scale', { body: { Count: 2, Target: { Group: 'app' } } });
     await sleep(30);
     let allocs = (await rawCall(d.url, 'GET', '/v1/job/api/allocations')).json();
@@ -55,7 +55,7 @@ describe('the Nomad double places allocations and answers blocking queries', () 
   });
 
   it('holds a blocking scale-status query until the index moves, then answers with the change', async () => {
-    d.addJob({ ID: 'blocky', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'blocky', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     const first = await rawCall(d.url, 'GET', '/v1/job/blocky/scale');
     const index = Number(first.headers.get('x-nomad-index'));
     const started = Date.now();
@@ -87,7 +87,7 @@ describe('the Nomad double places allocations and answers blocking queries', () 
   });
 
   it('holds a blocking allocations query until an allocation changes', async () => {
-    d.addJob({ ID: 'allocs', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'allocs', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     const first = await rawCall(d.url, 'GET', '/v1/job/allocs/allocations');
     const index = Number(first.headers.get('x-nomad-index'));
     const pending = rawCall(d.url, 'GET', `/v1/job/allocs/allocations?index=${index}&wait=5s`);

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall, tokenHash } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall, tokenHash } from '../../helpers/nomad';
 
 describe('the Nomad double injects faults and records requests', () => {
   let d: NomadDouble;
   before(async () => {
     d = await NomadDouble.start();
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
   });
   after(() => d.stop());
 
@@ -55,16 +55,5 @@ describe('the Nomad double injects faults and records requests', () => {
     await rawCall(d.url, 'GET', '/v1/job/web').catch(() => undefined);
     await rawCall(d.url, 'GET', '/v1/job/web');
     assert.equal(d.count('GET', '/v1/job/web'), 2);
-  });
-
-  it('starts a deployment on each count change when asked, blocking scaling until allocs are healthy', async () => {
-    d.setPendingDelay(150);
-    d.addJob({ ID: 'deployed', TaskGroups: [{ Name: 'app', Count: 0 }] });
-    d.setDeploymentOnScale('deployed', true);
-    assert.equal((await rawCall(d.url, 'POST', '/v1/job/deployed/scale', { body: { Count: 1, Target: { Group: 'app' } } })).status, 200);
-    const blocked = await rawCall(d.url, 'POST', '/v1/job/deployed/scale', { body: { Count: 2, Target: { Group: 'app' } } });
-    assert.deepEqual([blocked.status, blocked.text], [400, 'job scaling blocked due to active deployment']);
-    await new Promise((r) => setTimeout(r, 250));
-    assert.equal((await rawCall(d.url, 'POST', '/v1/job/deployed/scale', { body: { Count: 2, Target: { Group: 'app' } } })).status, 200);
   });
 });

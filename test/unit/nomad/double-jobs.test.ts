@@ -1,7 +1,7 @@
 // Register, read, stop and purge, following command/agent/job_endpoint.go and nomad/job_endpoint.go.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -11,7 +11,7 @@ describe('the Nomad double registers, reads and deregisters jobs', () => {
   after(() => d.stop());
 
   it('registers a job through PUT /v1/jobs and places its allocations', async () => {
-    const r = await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', TaskGroups: [{ Name: 'app', Count: 1 }] } } });
+    const r = await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }] } } });
     assert.equal(r.status, 200);
     assert.ok(r.json().JobModifyIndex > 0);
     await sleep(50);
@@ -74,12 +74,12 @@ describe('the Nomad double registers, reads and deregisters jobs', () => {
 
   it('keeps Nomad\'s counts with PreserveCounts', async () => {
     await rawCall(d.url, 'POST', '/v1/job/reg/scale', { body: { Count: 3, Target: { Group: 'app' } } });
-    await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', TaskGroups: [{ Name: 'app', Count: 1 }], Meta: { v: '2' } }, PreserveCounts: true } });
+    await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }], Meta: { v: '2' } }, PreserveCounts: true } });
     assert.equal(d.job('reg')!.TaskGroups[0].Count, 3);
   });
 
   it('enforces the job modify index on register', async () => {
-    const r = await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', TaskGroups: [] }, EnforceIndex: true, JobModifyIndex: 1 } });
+    const r = await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [] }, EnforceIndex: true, JobModifyIndex: 1 } });
     assert.equal(r.status, 500);
     assert.match(r.text, /^Enforcing job modify index 1: job exists with conflicting job modify index: \d+$/);
   });
@@ -96,7 +96,7 @@ describe('the Nomad double registers, reads and deregisters jobs', () => {
   });
 
   it('accepts job IDs with a slash, escaped in the path', async () => {
-    d.addJob({ ID: 'batch/dispatch-1', TaskGroups: [{ Name: 'g', Count: 0 }] });
+    d.addJob({ ID: 'batch/dispatch-1', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 0 }] });
     const r = await rawCall(d.url, 'GET', `/v1/job/${encodeURIComponent('batch/dispatch-1')}/scale`);
     assert.equal(r.status, 200);
     assert.equal(r.json().JobID, 'batch/dispatch-1');

@@ -1,17 +1,17 @@
 // The double's POST/GET /v1/job/:id/scale follow nomad/job_endpoint.go Job.Scale / ScaleStatus.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NomadDouble, rawCall } from '../../helpers/nomad-double';
+import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the Nomad double scales task groups as Job.Scale does', () => {
   let d: NomadDouble;
   before(async () => {
     d = await NomadDouble.start({ pendingDelayMs: 10 });
-    d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 1 }] });
-    d.addJob({ ID: 'bounded', TaskGroups: [{ Name: 'app', Count: 2, Scaling: { Min: 1, Max: 3 } }] });
-    d.addJob({ ID: 'implicit-min', TaskGroups: [{ Name: 'app', Count: 1, Scaling: { Max: 5 } }] });
-    d.addJob({ ID: 'sys', Type: 'system', TaskGroups: [{ Name: 'agent', Count: 1 }] });
-    d.addJob({ ID: 'stopped', Stop: true, TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }] });
+    d.addJob({ ID: 'bounded', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 2, Scaling: { Min: 1, Max: 3 } }] });
+    d.addJob({ ID: 'implicit-min', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1, Scaling: { Max: 5 } }] });
+    d.addJob({ ID: 'sys', Update: NO_DEPLOYMENTS, Type: 'system', TaskGroups: [{ Name: 'agent', Count: 1 }] });
+    d.addJob({ ID: 'stopped', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'app', Count: 0 }] });
   });
   after(() => d.stop());
 
@@ -121,7 +121,7 @@ describe('the Nomad double scales task groups as Job.Scale does', () => {
   });
 
   it('records scaling events newest first with count, previous count, message, meta and eval', async () => {
-    d.addJob({ ID: 'events', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'events', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     const first = (await scale('events', { Count: 1, Target: { Group: 'app' }, Message: 'traffic', Meta: { peer: '10.0.0.1' } })).json();
     await scale('events', { Target: { Group: 'app' }, Message: 'note only' });
     const r = await rawCall(d.url, 'GET', '/v1/job/events/scale');
@@ -135,7 +135,7 @@ describe('the Nomad double scales task groups as Job.Scale does', () => {
   });
 
   it('keeps only the 20 newest events per group', async () => {
-    d.addJob({ ID: 'chatty', TaskGroups: [{ Name: 'app', Count: 0 }] });
+    d.addJob({ ID: 'chatty', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     for (let i = 0; i < 22; i++) await scale('chatty', { Target: { Group: 'app' }, Message: `m${i}` });
     const ev = (await rawCall(d.url, 'GET', '/v1/job/chatty/scale')).json().TaskGroups.app.Events;
     assert.equal(ev.length, 20);

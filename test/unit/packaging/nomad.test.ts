@@ -59,8 +59,8 @@ test("the agent's embedded agent.yaml validates, exports to the sidecar's OTLP/g
   const collector = parseYaml(readFileSync(repoPath('otel/collector.yaml'), 'utf8'));
   const otlp = cfg.exporters.otlp;
   assert.equal(otlp.type, 'otlp');
-  assert.equal(otlp.type === 'otlp' && otlp.endpoint.replace(/^http:\/\//, ''), collector.receivers.otlp.protocols.grpc.endpoint);
-  assert.equal(otlp.type === 'otlp' && otlp.tls.insecure, true, 'plaintext on loopback, as the collector receiver has no TLS');
+  assert.equal(otlp.type === 'otlp' && otlp.metrics.endpoint.replace(/^http:\/\//, ''), collector.receivers.otlp.protocols.grpc.endpoint);
+  assert.equal(otlp.type === 'otlp' && otlp.metrics.tls.insecure, true, 'plaintext on loopback, as the collector receiver has no TLS');
   const group = job.group.netwatch[0];
   assert.equal(cfg.service.server.port, group.network[0].port.api[0].static);
   const check = tasks.netwatch.service[0].check[0];
@@ -78,10 +78,10 @@ test('otel/collector.yaml: every pipeline names defined components; it receives 
   }
   assert.deepEqual(Object.keys(c.service.pipelines).sort(), ['logs', 'metrics']);
   for (const e of c.service.extensions) assert.ok(e in c.extensions);
-  const shipped = loadConfigFile(repoPath('config/agent.yaml'), {}).exporters.otlp;
+  const shipped = loadConfigFile(repoPath('config/agent.yaml'), {}).exporters.otlp_grpc;
   const port = (endpoint: string) => Number(endpoint.split(':').pop());
-  assert.equal(shipped.type === 'otlp' && port(shipped.endpoint), port(c.receivers.otlp.protocols.grpc.endpoint));
+  assert.equal(shipped.type === 'otlp' && port(shipped.metrics.endpoint), port(c.receivers.otlp.protocols.grpc.endpoint));
   const http = loadConfigFile(repoPath('config/examples/otlphttp-json.yaml'), {}).exporters;
   const h = Object.values(http).find((e) => e.type === 'otlphttp');
-  assert.equal(h?.type === 'otlphttp' && port(h.endpoint), port(c.receivers.otlp.protocols.http.endpoint));
+  assert.equal(h?.type === 'otlphttp' && port(h.metrics.endpoint.replace(/\/v1\/metrics$/, '')), port(c.receivers.otlp.protocols.http.endpoint));
 });

@@ -1,5 +1,5 @@
 // Building blocks for the telemetry tests: an AgentConfig around given exporters, and connection events.
-import type { AgentConfig, ExporterConfig, PipelineConfig, ReceiverConfig, TlsSettings } from '../../../src/config/types';
+import type { AgentConfig, ExporterConfig, OtlpSignalSettings, PipelineConfig, ReceiverConfig, TemporalityPreference, TlsSettings } from '../../../src/config/types';
 import type { ConnectionsReceiverConfig } from '../../../src/receivers/connections/config';
 import type { PacketFateReceiverConfig } from '../../../src/receivers/packet_fate/config';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
@@ -21,12 +21,23 @@ export function fateReceiver(over: Partial<PacketFateReceiverConfig> = {}): Pack
   };
 }
 
-export function otlpGrpc(endpoint: string, over: Partial<ExporterConfig> = {}): ExporterConfig {
-  return { type: 'otlp', id: 'otlp', endpoint, tls: INSECURE, headers: {}, compression: 'none', timeout_ms: 1000, ...over } as ExporterConfig;
+/** What a test may change of an OTLP exporter; the settings apply to both signals. */
+export type OtlpOver = Partial<OtlpSignalSettings> & { id?: string; temporality?: TemporalityPreference };
+
+function signals(endpoint: (signal: 'metrics' | 'logs') => string, compression: 'gzip' | 'none', over: OtlpOver) {
+  const { id: _id, temporality: _t, ...settings } = over;
+  const one = (signal: 'metrics' | 'logs'): OtlpSignalSettings => ({ endpoint: endpoint(signal), tls: INSECURE, headers: {}, compression, timeout_ms: 1000, ...settings });
+  return { metrics: one('metrics'), logs: one('logs') };
 }
 
-export function otlpHttp(endpoint: string, encoding: 'proto' | 'json', over: Partial<ExporterConfig> = {}): ExporterConfig {
-  return { type: 'otlphttp', id: 'otlphttp', endpoint, encoding, tls: INSECURE, headers: {}, compression: 'gzip', timeout_ms: 1000, ...over } as ExporterConfig;
+export function otlpGrpc(endpoint: string, over: OtlpOver = {}): ExporterConfig {
+  return { type: 'otlp', id: over.id ?? 'otlp', ...signals(() => endpoint, 'none', over), temporality: over.temporality ?? 'cumulative' };
+}
+
+/** `endpoint` is the base URL; the signals' paths are appended. */
+export function otlpHttp(endpoint: string, encoding: 'proto' | 'json', over: OtlpOver = {}): ExporterConfig {
+  const s = signals((signal) => `${endpoint}/v1/${signal}`, 'gzip', over);
+  return { type: 'otlphttp', id: over.id ?? 'otlphttp', metrics: { ...s.metrics, encoding }, logs: { ...s.logs, encoding }, temporality: over.temporality ?? 'cumulative' };
 }
 
 export function agentConfig(opts: {
@@ -54,7 +65,9 @@ export function agentConfig(opts: {
       server: { enabled: false, host: '127.0.0.1', port: 9465, bearer_token: '', window: { max_events: 10000, max_age_ms: 900_000 } },
       telemetry: {
         logs: { level: 'info' },
-        metrics: { export_interval_ms: opts.intervalMs ?? 200, cardinality_limit: opts.cardinalityLimit ?? 2000 },
+        metrics: { export_interval_ms: opts.intervalMs ?? 200, cardinality_limit: opts.cardinalityLimit ?? 2000, export_timeout_ms: 30_000 },
+        sdk_disabled: false,
+        sdk_log_level: 'warn',
         resource: opts.resource ?? {},
       },
     },

@@ -45,6 +45,22 @@ export function policyViolation(r: CompiledRule, body: string, action: 'wake' | 
   return head;
 }
 
+/** A 500 that asking again would only repeat: job validation, job_max_count. */
+export function validationFailed(r: CompiledRule, call: NomadCall, body: string): string {
+  const text = body.trim().replace(/\s+/g, ' ');
+  const hint = /job_max_count/.test(body)
+    ? `; the servers' job_max_count caps the job's total count: lower count in rule ${r.name} or raise job_max_count in the server configuration`
+    : '; fix the job (nomad job validate) and re-submit it';
+  return `Nomad refused the ${call} of ${where(r)}: ${text}${hint}. Not retried: asking again gets the same answer`;
+}
+
+/** 403 from the scheduler configuration's RejectJobRegistration: an operator switch, not the token. */
+export function registrationDisabled(r: CompiledRule, maxBackoff: string): string {
+  return `Nomad refused to scale ${where(r)}: job registration, dispatch and scale are disabled by the scheduler configuration ` +
+    `(nomad operator scheduler set-config -reject-job-registration=true) for every token but a management one; the token's policy is not the cause. ` +
+    `Retrying with backoff (at most every ${maxBackoff}) until an operator turns it off`;
+}
+
 export function jobNotFound(r: CompiledRule): string {
   return `Nomad has no job "${r.cfg.job}" in namespace "${r.cfg.namespace}" (404); check job and namespace of rule ${r.name}`;
 }

@@ -7,16 +7,18 @@
 import { NomadError } from '../../../errors';
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
-import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation } from './advice';
+import { forbidden, groupNotFound, jobNotFound, jobStopped, type NomadCall, policyViolation, registrationDisabled, validationFailed } from './advice';
 import { Backoff } from './backoff';
-import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type TaskGroupScaleStatus } from './client';
+import { ACTIVE_DEPLOYMENT_STATUSES, type JobWriteResponse, type NomadClient, type NomadJob, type TaskGroupScaleStatus } from './client';
 import type { OpenConnections } from './connections';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
 import { Reports } from './reports';
 import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
-import type { Target } from './target';
+import type { Flow, Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
 import { makeTrigger, type Trigger } from './trigger';
+import { CallError, nomadErrorOf, progressDeadline } from './calls';
+import { formatMs, hrSeconds, now } from './clock';
 
 /** Keys written into the Meta of the scaling events the agent records. */
 export const META = {
@@ -41,17 +43,11 @@ export interface AutostartOptions {
   agentHost: string;
 }
 
-type Step = Outcome | 'retry' | 'deployment';
+/** `conflict`: another writer changed the job first (check-and-set): read again and decide again. */
+type Step = Outcome | 'retry' | 'deployment' | 'conflict';
 
-const hrSeconds = (from: bigint, to: bigint): number => Number(to - from) / 1e9;
-const now = (): number => performance.now();
-
-function formatMs(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
+/** Conflicts in a row decided again at once; more than this and the next attempt waits a backoff step. */
+const IMMEDIATE_REDECISIONS = 3;
 
 export class Autostart {
   private stopped = false;
@@ -97,8 +93,11 @@ export class Autostart {
     this.run(t, 'wake', () => this.wake(t, trig));
   }
 
-  private run(t: Target, kind: NonNullable<Target['busy']>, flow: () => Promise<void>): void {
-    t.busy = kind;
+  private run(t: Target, kind: Flow, flow: () => Promise<void>): void {
+    if (!t.begin(kind)) {
+      this.log.error(`unexpected: a ${kind} of ${t.label} while ${t.state.kind}; skipped`);
+      return;
+    }
     const p: Promise<void> = flow()
       .catch((e) => this.log.error(`unexpected failure in the ${kind} of ${t.label}`, { error: e as Error }))
       .finally(() => this.inflight.delete(p));
@@ -125,36 +124,16 @@ export class Autostart {
       event: 'wake', rule, trigger: trig.kind, reason: trig.reason, outcome: 'failed',
       clientAddress: trig.clientAddress, serverPort: trig.serverPort, dryRun: this.dryRun,
     };
-    const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     try {
-      for (;;) {
-        const step = await this.attempt(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec));
-        if (step === 'deployment') {
-          if (!(await this.waitForDeployment(t, rule))) {
-            rec.outcome = this.stopped ? 'cancelled' : 'failed';
-            if (!this.stopped) this.log.warn(`gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name });
-            return;
-          }
-          continue;
-        }
-        if (step === 'retry') {
-          if (this.gaveUp(t)) {
-            rec.outcome = 'failed';
-            this.log.warn(`gave up waking ${t.label}: Nomad kept failing and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name });
-            return;
-          }
-          await this.delay(backoff.next());
-          if (this.stopped) {
-            rec.outcome = 'cancelled';
-            return;
-          }
-          continue;
-        }
-        rec.outcome = step;
-        return;
-      }
+      const end = await this.retrying(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec), {
+        gaveUp: () => this.gaveUp(t),
+        onGiveUp: (why) => this.log.warn(why === 'deployment'
+          ? `gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`
+          : `gave up waking ${t.label}: Nomad kept failing and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name }),
+      });
+      rec.outcome = end === 'aborted' ? 'cancelled' : end;
     } finally {
-      t.busy = undefined;
+      t.end();
       t.cooldownUntil = now() + rule.cfg.cooldown_ms;
       this.telemetry.outcome('wake', rule, rec.outcome);
       if (rec.outcome !== 'already_scaled' && rec.outcome !== 'cancelled') {
@@ -162,6 +141,44 @@ export class Autostart {
         this.logAction(t, rec);
       }
       this.afterFlow(t);
+    }
+  }
+
+  /**
+   * The retry loop wake and sleep share: one attempt at a time, Nomad's answers sorted by
+   * `attempt`; a check-and-set conflict is decided again at once (with backoff after a few in a
+   * row), an active deployment waited out, a failure retried with capped backoff until `gaveUp`.
+   */
+  private async retrying<O extends string>(
+    t: Target, rule: CompiledRule, action: 'wake' | 'sleep', rec: ActionRecord, once: () => Promise<O>,
+    o: { proceed?: () => 'aborted' | undefined; gaveUp: () => boolean; onGiveUp: (why: 'deployment' | 'retry') => void },
+  ): Promise<O | Outcome | 'aborted'> {
+    const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
+    let conflicts = 0;
+    for (;;) {
+      if (this.stopped) return 'cancelled';
+      const stop = o.proceed?.();
+      if (stop) return stop;
+      const step = await this.attempt(t, rule, action, rec, once);
+      switch (step) {
+        case 'conflict':
+          if (++conflicts > IMMEDIATE_REDECISIONS) await this.delay(backoff.next());
+          continue;
+        case 'deployment':
+          if (await this.waitForDeployment(t, rule)) continue;
+          if (this.stopped) return 'cancelled';
+          o.onGiveUp('deployment');
+          return 'failed';
+        case 'retry':
+          if (o.gaveUp()) {
+            o.onGiveUp('retry');
+            return 'failed';
+          }
+          await this.delay(backoff.next());
+          continue;
+        default:
+          return step;
+      }
     }
   }
 
@@ -223,10 +240,14 @@ export class Autostart {
     }
     const read = await this.call('job read', () => this.client.readJob(t.job, t.namespace));
     const job = read.value;
+    const enabled = await this.scalingBeforeStop(t, job);
     const spec = {
       ...job,
       Stop: false,
-      TaskGroups: (job.TaskGroups ?? []).map((tg) => (tg.Name === t.group ? { ...tg, Count: Math.max(tg.Count ?? 0, want) } : tg)),
+      TaskGroups: (job.TaskGroups ?? []).map((tg) => {
+        const scaling = tg.Scaling && tg.Scaling.Enabled === false && enabled.get(tg.Name) === true ? { ...tg.Scaling, Enabled: true } : tg.Scaling;
+        return { ...tg, Scaling: scaling, ...(tg.Name === t.group ? { Count: Math.max(tg.Count ?? 0, want) } : {}) };
+      }),
     };
     const sentAt = process.hrtime.bigint();
     const w = await this.call('job register', () => this.client.registerJob(spec, { namespace: t.namespace, enforceIndex: true, jobModifyIndex: job.JobModifyIndex ?? 0 }));
@@ -243,6 +264,20 @@ export class Autostart {
     }
     if (rule.cfg.wait_for !== 'none') await this.waitReady(t, trig, rec, w.Index);
     return 'started';
+  }
+
+  /**
+   * Stopping a job disables its scaling policies (hashicorp/nomad nomad/fsm.go
+   * handleJobDeregister), and re-registering it keeps them off; so a start restores what the
+   * newest running version had, read from the job's versions. Only when some policy is off.
+   */
+  private async scalingBeforeStop(t: Target, job: NomadJob): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>();
+    if (!(job.TaskGroups ?? []).some((tg) => tg.Scaling?.Enabled === false)) return out;
+    const versions = await this.call('job read', () => this.client.jobVersions(t.job, t.namespace));
+    const before = versions.value.Versions.find((v) => v.Stop !== true);
+    for (const tg of before?.TaskGroups ?? []) if (tg.Scaling) out.set(tg.Name, tg.Scaling.Enabled !== false);
+    return out;
   }
 
   /** Waits (blocking queries on the scale status) until `count` allocations are running or healthy, or the rule's wait_timeout. */
@@ -280,10 +315,15 @@ export class Autostart {
     }
   }
 
-  /** Blocking queries on the job's latest deployment until it is no longer active; false when giving up. */
+  /**
+   * Blocking queries on the job's latest deployment until it is no longer active; false when
+   * giving up. Nomad ends a deployment itself once its progress deadline passes without an
+   * allocation turning healthy (RequireProgressBy), so the wait lasts at least that long (plus a
+   * grace for the deployment watcher), and at least `give_up_after`.
+   */
   private async waitForDeployment(t: Target, rule: CompiledRule): Promise<boolean> {
     this.reports.once(`deployment:${t.key}`, 'info', `${t.label} has an active deployment, which blocks count changes; waiting for it to end, then checking again`, { rule: rule.name });
-    const deadline = now() + this.o.cfg.retry.give_up_after_ms;
+    let deadline = now() + this.o.cfg.retry.give_up_after_ms;
     const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     let index = 1;
     while (!this.stopped && now() < deadline) {
@@ -293,6 +333,7 @@ export class Autostart {
           this.reports.clear(`deployment:${t.key}`);
           return true;
         }
+        deadline = Math.max(deadline, progressDeadline(d.value));
         if (d.index <= index) await this.delay(backoff.next());
         index = Math.max(index, d.index);
       } catch (e) {
@@ -344,7 +385,7 @@ export class Autostart {
   }
 
   private onIdleTimer(t: Target): void {
-    if (this.stopped || !t.woken || t.woken.rule.disabled || t.busy) return;
+    if (this.stopped || !t.woken || t.woken.rule.disabled || t.busy || t.sleepBlocked) return;
     // Open connections: the timer is armed again when the last one closes.
     if (this.openConnections(t) > 0) return;
     if (!this.isIdle(t)) {
@@ -360,48 +401,25 @@ export class Autostart {
     const ports = [...rule.idlePorts].sort((a, b) => a - b);
     const reason = `idle for ${formatMs(idleMs)}: no matching traffic${ports.length ? ` and no open connections to port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}` : ''}`;
     const rec: ActionRecord = { event: 'sleep', rule, trigger: 'idle', reason, outcome: 'failed', count: 0, dryRun: this.dryRun, idleForS: this.idleFor(t) / 1000 };
-    const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     const started = now();
     let aborted = false;
     try {
-      for (;;) {
-        if (this.stopped) {
-          rec.outcome = 'cancelled';
-          return;
-        }
-        if (!this.isIdle(t)) {
-          aborted = true;
-          return;
-        }
-        const step = await this.attempt(t, rule, 'sleep', rec, () => this.sleepOnce(t, rule, rec));
-        if (step === 'deployment') {
-          if (!(await this.waitForDeployment(t, rule))) {
-            rec.outcome = this.stopped ? 'cancelled' : 'failed';
-            return;
-          }
-          continue;
-        }
-        if (step === 'retry') {
-          if (now() - started > this.o.cfg.retry.give_up_after_ms) {
-            rec.outcome = 'failed';
-            // Stays woken: another idle period later, it tries again.
-            t.lastActivityMs = now();
-            return;
-          }
-          await this.delay(backoff.next());
-          continue;
-        }
-        if (step === 'aborted') {
-          aborted = true;
-          return;
-        }
-        rec.outcome = step;
-        if (step === 'policy_violation' || step === 'bad_request') t.sleepBlocked = true;
-        else if (step !== 'forbidden') t.woken = undefined;
+      const end = await this.retrying(t, rule, 'sleep', rec, () => this.sleepOnce(t, rule, rec), {
+        // Traffic came meanwhile: the sleep is off, with nothing to report.
+        proceed: () => (this.isIdle(t) ? undefined : 'aborted'),
+        gaveUp: () => now() - started > this.o.cfg.retry.give_up_after_ms,
+        // Stays woken: another idle period later, it tries again.
+        onGiveUp: () => { t.lastActivityMs = now(); },
+      });
+      if (end === 'aborted') {
+        aborted = true;
         return;
       }
+      rec.outcome = end;
+      if (end === 'policy_violation' || end === 'bad_request') t.blockSleep();
+      else if (end !== 'forbidden' && end !== 'failed' && end !== 'cancelled') t.fellAsleep();
     } finally {
-      t.busy = undefined;
+      t.end();
       if (!aborted) {
         this.telemetry.outcome('sleep', rule, rec.outcome);
         if (rec.outcome !== 'cancelled') {
@@ -451,8 +469,7 @@ export class Autostart {
 
   private markWoken(t: Target, rule: CompiledRule, count: number): void {
     if (rule.cfg.idle_after_ms <= 0) return;
-    t.woken = { rule, count };
-    t.sleepBlocked = false;
+    t.wokeUp({ rule, count });
     t.lastActivityMs = now();
   }
 
@@ -462,7 +479,7 @@ export class Autostart {
     const by = this.wokenBy(g);
     const rule = t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.name === by) ?? t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
     if (!rule) return;
-    t.woken = { rule, count: g.Desired };
+    t.wokeUp({ rule, count: g.Desired });
     t.lastActivityMs = Math.max(t.lastActivityMs, now());
   }
 
@@ -478,7 +495,7 @@ export class Autostart {
         } catch (e) {
           if (!this.stopped) this.log.debug(`could not read ${t.label} at start; it is adopted on its next trigger`, { error: e as Error });
         } finally {
-          t.busy = undefined;
+          t.end();
           this.afterFlow(t);
         }
       });
@@ -518,6 +535,7 @@ export class Autostart {
     try {
       const out = await fn();
       if (this.reports.clear('unreachable')) this.log.info('Nomad answers again');
+      if (this.reports.clear('registration_disabled')) this.log.info('Nomad accepts scaling again');
       return out;
     } catch (e) {
       if (this.stopped) return 'cancelled';
@@ -542,6 +560,20 @@ export class Autostart {
         case 'bad_request':
           this.reports.once(`bad_request:${action}:${key}`, 'error', `Nomad refused the ${e.call} of ${t.label} for rule ${rule.name}: ${err.message}`);
           return 'bad_request';
+        case 'group_not_found':
+          this.reports.once(`group:${key}`, 'warn', groupNotFound(rule, []));
+          return 'group_not_found';
+        case 'conflict':
+          rec.status = undefined;
+          // Not a failure: another writer (an agent on another node, an operator) changed the job first.
+          return 'conflict';
+        case 'validation':
+          // Asking again gets the same answer: reported once, not retried.
+          this.reports.once(`validation:${action}:${key}`, 'error', validationFailed(rule, e.call, err.body ?? err.message));
+          return 'bad_request';
+        case 'registration_disabled':
+          this.reports.once('registration_disabled', 'warn', registrationDisabled(rule, formatMs(this.o.cfg.retry.max_ms)));
+          return 'retry';
         case 'server':
         case 'timeout':
         case 'connection':
@@ -598,17 +630,5 @@ export class Autostart {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.settled(), new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
     clearTimeout(timer);
-  }
-}
-
-function nomadErrorOf(e: unknown): NomadError | undefined {
-  if (e instanceof CallError) return e.error;
-  return e instanceof NomadError ? e : undefined;
-}
-
-/** A NomadError and the call that got it. */
-class CallError extends Error {
-  constructor(readonly call: NomadCall, readonly error: NomadError) {
-    super(error.message, { cause: error });
   }
 }

@@ -63,6 +63,7 @@ export class NomadAutostartProcessor implements Processor {
       client = new NomadClient(resolveNomadSettings({
         address: cfg.address,
         token: cfg.token,
+        tokenFile: cfg.token_file,
         namespace: cfg.namespace,
         region: cfg.region,
         httpAuth: cfg.http_auth,
@@ -129,7 +130,7 @@ export class NomadAutostartProcessor implements Processor {
       t.lastActivityMs = c.lastActivityMs;
       const rule = c.woken && t.rules.find((r) => r.name === c.woken!.rule && r.cfg.idle_after_ms > 0);
       if (rule && c.woken) {
-        t.woken = { rule, count: c.woken.count };
+        t.wokeUp({ rule, count: c.woken.count });
         this.autostart!.armSleep(t);
       }
     }

@@ -1,12 +1,29 @@
-// Sorts a Nomad HTTP error answer into a NomadErrorKind. The 400 texts matched here are Job.Scale's
-// (hashicorp/nomad nomad/job_endpoint.go): "job scaling blocked due to active deployment",
-// "group count was less than scaling policy minimum: …", "group count was greater than scaling
-// policy maximum: …". 403 carries "Permission denied" / "ACL token not found" (structs/errors.go).
+// Sorts a Nomad HTTP error answer into a NomadErrorKind. The texts matched here are
+// hashicorp/nomad's:
+// - Job.Scale's 400s (nomad/job_endpoint.go): "job scaling blocked due to active deployment",
+//   "group count was less than scaling policy minimum: …", "group count was greater than scaling
+//   policy maximum: …", `task group "<g>" specified for scaling does not exist in job`.
+// - The check-and-set: "Enforcing job modify index <n>: …" (structs.RegisterEnforceIndexErrPrefix),
+//   a plain error, so 500 — someone else wrote the job first, not a server failure.
+// - Validation: Job.Register's admission errors are a go-multierror list ("1 error occurred:…"),
+//   and job_max_count ("total count was greater than configured job_max_count") is a plain error
+//   from Job.Scale; both answer 500, yet asking again gives the same answer.
+// - 403 "Job registration, dispatch, and scale are disabled by the scheduler configuration"
+//   (structs.ErrJobRegistrationDisabled): an operator switch, not the token's policy; otherwise 403
+//   carries "Permission denied" / "ACL token not found" (structs/errors.go).
 import type { NomadErrorKind } from '../../../../errors';
+
+const ENFORCE_INDEX = 'Enforcing job modify index';
+const REGISTRATION_DISABLED = 'disabled by the scheduler configuration';
+const VALIDATION = /^\d+ errors? occurred:|greater than configured job_max_count/;
 
 export function classifyStatus(status: number, body: string): NomadErrorKind {
   if (status === 400 && body.includes('job scaling blocked due to active deployment')) return 'active_deployment';
   if (status === 400 && /group count was (less|greater) than scaling policy (minimum|maximum)/.test(body)) return 'policy_violation';
+  if (status === 400 && body.includes('specified for scaling does not exist in job')) return 'group_not_found';
+  if (status === 500 && body.includes(ENFORCE_INDEX)) return 'conflict';
+  if (status === 500 && VALIDATION.test(body)) return 'validation';
+  if (status === 403 && body.includes(REGISTRATION_DISABLED)) return 'registration_disabled';
   if (status === 401 || status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
   if (status === 429 || status >= 500) return 'server';

@@ -64,6 +64,11 @@ export class NomadClient {
     return this.query<NomadJob>(`/v1/job/${enc(job)}`, namespace, q);
   }
 
+  /** GET /v1/job/:job/versions — the versions Nomad keeps, newest first. */
+  async jobVersions(job: string, namespace?: string, q: CallOptions = {}): Promise<QueryResult<{ Versions: NomadJob[] }>> {
+    return this.query<{ Versions: NomadJob[] }>(`/v1/job/${enc(job)}/versions`, namespace, q);
+  }
+
   /** PUT /v1/jobs — e.g. a job read back with Stop=false, to start a stopped job again. */
   async registerJob(job: NomadJob, opts: RegisterOptions = {}): Promise<JobWriteResponse> {
     const ns = opts.namespace ?? job.Namespace ?? this.settings.namespace;
@@ -110,6 +115,7 @@ export class NomadClient {
         index: blocking ? String(q.index) : undefined,
         wait: blocking && q.waitMs !== undefined ? `${Math.max(0, Math.round(q.waitMs))}ms` : undefined,
       },
+      longPoll: blocking,
       // The server may hold a blocking query for wait + wait/16 before it answers.
       timeoutMs: (q.timeoutMs ?? this.settings.timeoutMs) + waitMs + Math.ceil(waitMs / JITTER_FRACTION),
     });

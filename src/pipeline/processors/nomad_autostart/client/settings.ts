@@ -1,5 +1,6 @@
 // Nomad connection settings, resolved the way Nomad's own CLI and Go client resolve them
-// (hashicorp/nomad api/api.go DefaultConfig: NOMAD_ADDR, NOMAD_REGION, NOMAD_NAMESPACE,
+// (hashicorp/nomad api/api.go DefaultConfig: NOMAD_ADDR (then NOMAD_UNIX_ADDR, the Task API socket
+// Nomad sets in tasks with a workload identity; unix:// as api.go defaultUDSClient), NOMAD_REGION, NOMAD_NAMESPACE,
 // NOMAD_HTTP_AUTH split once on ':', NOMAD_CACERT, NOMAD_CAPATH, NOMAD_CLIENT_CERT,
 // NOMAD_CLIENT_KEY, NOMAD_TLS_SERVER_NAME, NOMAD_SKIP_VERIFY via strconv.ParseBool (ignored when
 // unparsable), NOMAD_TOKEN; empty values count as unset), with agent.yaml values taking precedence.
@@ -11,6 +12,8 @@ import { ConfigError } from '../../../../errors';
 export interface NomadSettingsOverrides {
   address?: string;
   token?: string;
+  /** A file holding the token (workload identity); beats `token`, re-read on a 403. */
+  tokenFile?: string;
   namespace?: string;
   region?: string;
   caCert?: string;
@@ -39,7 +42,12 @@ export interface NomadTlsSettings {
  * form (inspect, toString, JSON) shows them redacted, so logging the object leaks nothing.
  */
 export interface NomadSettings {
+  /** http(s)://host:port[/path], or unix:///path for a Unix socket. */
   readonly address: string;
+  /** Set for a unix:// address: the socket every request goes through. */
+  readonly socketPath?: string;
+  /** A file holding the token: read at start and again on a 403 (a rotated workload-identity token). */
+  readonly tokenFile?: string;
   readonly namespace?: string;
   readonly region?: string;
   readonly tls: NomadTlsSettings;
@@ -71,7 +79,8 @@ export function resolveNomadSettings(overrides: NomadSettingsOverrides = {}, env
   const problems: string[] = [];
   const pick = (yaml: string | undefined, envName: string): string | undefined => nonEmpty(yaml) ?? nonEmpty(env[envName]);
 
-  let address = pick(overrides.address, 'NOMAD_ADDR') ?? DEFAULT_NOMAD_ADDRESS;
+  let address = pick(overrides.address, 'NOMAD_ADDR') ?? nonEmpty(env.NOMAD_UNIX_ADDR) ?? DEFAULT_NOMAD_ADDRESS;
+  let socketPath: string | undefined;
   let httpAuth: { username: string; password: string } | undefined;
   if (typeof overrides.httpAuth === 'object') httpAuth = { username: overrides.httpAuth.username, password: overrides.httpAuth.password ?? '' };
   else {
@@ -84,6 +93,13 @@ export function resolveNomadSettings(overrides: NomadSettingsOverrides = {}, env
     url = new URL(address);
   } catch {
     problems.push(`address (NOMAD_ADDR): not a URL: ${JSON.stringify(address.replace(/\/\/[^@/]*@/, '//<redacted>@'))}`);
+  }
+  if (url?.protocol === 'unix:') {
+    // As hashicorp/nomad api/api.go does for unix:// (defaultUDSClient; requests go to http://127.0.0.1).
+    socketPath = decodeURIComponent(url.pathname);
+    if (socketPath === '' || socketPath === '/') problems.push(`address (NOMAD_ADDR): a unix:// address needs the socket's path, such as unix:///secrets/api.sock`);
+    address = `unix://${socketPath}`;
+    url = undefined;
   }
   if (url) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`address (NOMAD_ADDR): scheme must be http or https, got ${url.protocol.replace(/:$/, '')}`);
@@ -119,6 +135,8 @@ export function resolveNomadSettings(overrides: NomadSettingsOverrides = {}, env
     address,
     namespace: pick(overrides.namespace, 'NOMAD_NAMESPACE'),
     region: pick(overrides.region, 'NOMAD_REGION'),
+    ...(socketPath !== undefined ? { socketPath } : {}),
+    ...(nonEmpty(overrides.tokenFile) !== undefined ? { tokenFile: overrides.tokenFile } : {}),
     tls,
     timeoutMs,
   }, pick(overrides.token, 'NOMAD_TOKEN'), httpAuth);

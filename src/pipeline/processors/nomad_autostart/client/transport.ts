@@ -1,5 +1,8 @@
-// One pooled keep-alive HTTP(S) connection set to Nomad (undici Agent), with per-request
-// timeouts and errors turned into NomadError; no text that leaves here carries a secret.
+// Pooled keep-alive HTTP(S) connections to Nomad (undici Agents), with per-request timeouts and
+// errors turned into NomadError; no text that leaves here carries a secret. Blocking queries (a
+// readiness or deployment wait holds a connection for up to a minute) get a pool of their own, so
+// however many groups wait, a wake's read and scale never queue behind them.
+import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { NomadError } from '../../../../errors';
@@ -14,6 +17,8 @@ export interface NomadRequest {
   readonly query?: Readonly<Record<string, string | undefined>>;
   readonly body?: unknown;
   readonly timeoutMs: number;
+  /** A blocking query: sent on the long-poll pool. */
+  readonly longPoll?: boolean;
 }
 
 export interface NomadResponse {
@@ -26,25 +31,27 @@ const MAX_BODY_IN_MESSAGE = 300;
 
 export class NomadTransport {
   private readonly agent: Agent;
-  private readonly secrets: string[];
+  private readonly pollAgent: Agent;
+  private secrets: string[];
   private readonly baseHeaders: Record<string, string>;
   /** Parsed once: a wake's latency budget is a couple of milliseconds. */
   private readonly origin: string;
   private readonly basePath: string;
 
   constructor(private readonly settings: NomadSettings) {
-    const url = new URL(settings.address);
+    // A Unix socket: requests name http://127.0.0.1, as Nomad's api client does (api/api.go).
+    const url = new URL(settings.socketPath !== undefined ? 'http://127.0.0.1' : settings.address);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/$/, '');
     const secure = settings.address.startsWith('https:');
-    this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connections: 16,
-      connect: secure ? tlsConnectOptions(settings.tls) : undefined,
-    });
+    const connect = settings.socketPath !== undefined ? { socketPath: settings.socketPath } : secure ? tlsConnectOptions(settings.tls) : undefined;
+    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect });
+    // One connection per waiting group (undici's default: no cap); idle ones close after 30 s.
+    this.pollAgent = new Agent({ keepAliveTimeout: 30_000, connect });
     this.secrets = secretsOf(settings);
     this.baseHeaders = { 'user-agent': 'netwatch-nomad-autostart' };
     if (settings.token !== undefined) this.baseHeaders['x-nomad-token'] = settings.token;
+    if (settings.tokenFile !== undefined) this.reloadToken();
     const auth = settings.httpAuth;
     if (auth) this.baseHeaders.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
@@ -56,8 +63,36 @@ export class NomadTransport {
     return out;
   }
 
+  /**
+   * Reads the token file again; true when it now holds another token. A workload identity's token
+   * is rotated by Nomad (its file rewritten), so a 403 may only mean the token read before expired.
+   * An unreadable file keeps the token in use.
+   */
+  private reloadToken(): boolean {
+    let token: string;
+    try {
+      token = readFileSync(this.settings.tokenFile!, 'utf8').trim();
+    } catch {
+      return false;
+    }
+    if (token === '' || token === this.baseHeaders['x-nomad-token']) return false;
+    this.baseHeaders['x-nomad-token'] = token;
+    this.secrets = [...this.secrets, token];
+    return true;
+  }
+
   /** Sends one request; a non-2xx answer or a failure rejects with a classified NomadError. */
   async send(req: NomadRequest): Promise<NomadResponse> {
+    try {
+      return await this.sendOnce(req);
+    } catch (e) {
+      // A 403 with a token file: the token may have been rotated; one more try with the new one.
+      if (e instanceof NomadError && e.status === 403 && this.settings.tokenFile !== undefined && this.reloadToken()) return this.sendOnce(req);
+      throw e;
+    }
+  }
+
+  private async sendOnce(req: NomadRequest): Promise<NomadResponse> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') params.set(k, v);
     const qs = params.toString();
@@ -72,7 +107,7 @@ export class NomadTransport {
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs);
     try {
-      const res = await this.agent.request({
+      const res = await (req.longPoll ? this.pollAgent : this.agent).request({
         origin: this.origin,
         path: `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`,
         method: req.method,
@@ -102,11 +137,11 @@ export class NomadTransport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.pollAgent.close()]);
   }
 
   async destroy(): Promise<void> {
-    await this.agent.destroy();
+    await Promise.all([this.agent.destroy(), this.pollAgent.destroy()]);
   }
 
   // The headers hold the token and the basic-auth pair: never print them.

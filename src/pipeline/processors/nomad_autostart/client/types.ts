@@ -110,6 +110,8 @@ export interface NomadDeployment {
   readonly StatusDescription: string;
   readonly CreateIndex: number;
   readonly ModifyIndex: number;
+  /** Per group (structs.DeploymentState): the deployment fails unless some allocation turns healthy by RequireProgressBy (RFC 3339). */
+  readonly TaskGroups?: Readonly<Record<string, { readonly ProgressDeadline?: number; readonly RequireProgressBy?: string }>> | null;
   readonly [field: string]: unknown;
 }
 

@@ -1,0 +1,280 @@
+// The double's HTTP server and router, its seeding and fault-injection API, and the request log.
+// Follows hashicorp/nomad command/agent/http.go registerHandlers (the routes below) and wrap
+// ("Invalid method" 405, ErrInvalidMethod; unknown paths 404 with an empty body).
+// HTTP basic auth is checked only when `basicAuth` is set: it models a proxy in front of Nomad
+// (Nomad itself ignores basic auth), answering 401.
+// Leader loss: nomad/rpc.go forward → getLeader: with no leader every RPC that must reach it fails
+// with structs.ErrNoLeader, "No cluster leader" (a plain error: 500); a read with `stale` is
+// answered by the server itself. The scheduler configuration: GET/PUT
+// /v1/operator/scheduler/configuration (command/agent/operator_endpoint.go; operator:read/write,
+// modelled as management only).
+// Where each endpoint's behaviour comes from is cited in its own file: jobs.ts, scaling.ts,
+// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { Acl, tokenHash, type DoubleToken } from './acl';
+import { jobAllocations, readAlloc } from './allocations';
+import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment } from './deployments';
+import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
+import { deregister, jobVersions, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
+import { scale, scaleStatus } from './scaling';
+import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, type Alloc, type Cluster, type Job, type ServerConfig } from './state';
+import { eventStream } from './events';
+
+export interface NomadDoubleOptions {
+  /** Serve HTTPS with this key pair (PEM); `ca` + `requestCert` demand a client certificate. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requestCert?: boolean };
+  acl?: boolean;
+  tokens?: DoubleToken[];
+  region?: string;
+  namespaces?: string[];
+  basicAuth?: { username: string; password: string };
+  pendingDelayMs?: number;
+  /** Listen on this Unix socket instead of 127.0.0.1 (like a task's Task API socket); `url` is then unix://<path>. */
+  unixSocket?: string;
+  /** The servers' version and configuration (defaults: Nomad's own; see state.ts ServerConfig). */
+  server?: Partial<ServerConfig>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  at: number;
+}
+
+/** Which requests a fault applies to (all when undefined). */
+export interface RequestMatch { method?: string; path?: RegExp }
+
+function matchesRequest(m: RequestMatch | undefined, req: http.IncomingMessage, url: URL): boolean {
+  return !m || ((!m.method || m.method === req.method) && (!m.path || m.path.test(url.pathname)));
+}
+
+export class NomadDouble {
+  readonly region: string;
+  private server!: http.Server;
+  private sockets = new Set<Socket>();
+  private readonly state: NomadState;
+  private readonly acl: Acl;
+  private readonly cluster: Cluster;
+  private readonly log: RecordedRequest[] = [];
+  private faults: { failCount: number; failStatus: number; failBody: string; failFor?: RequestMatch; latencyMs: number; latencyFor?: RequestMatch; resetCount: number } = {
+    failCount: 0, failStatus: 500, failBody: 'injected fault', latencyMs: 0, resetCount: 0,
+  };
+  private connectionCount = 0;
+  url = '';
+  port = 0;
+
+  private constructor(private readonly opts: NomadDoubleOptions) {
+    this.region = opts.region ?? 'global';
+    this.state = new NomadState(this.region, new Set(['default', ...(opts.namespaces ?? [])]), opts.pendingDelayMs ?? 20, { ...DEFAULT_SERVER_CONFIG, ...opts.server });
+    this.acl = new Acl(opts.acl ?? false, opts.tokens ?? []);
+    this.cluster = { state: this.state, acl: this.acl };
+  }
+
+  /** Starts a double on 127.0.0.1 on a free port. */
+  static async start(opts: NomadDoubleOptions = {}): Promise<NomadDouble> {
+    const d = new NomadDouble(opts);
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => void d.handle(req, res);
+    d.server = opts.tls
+      ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: opts.tls.requestCert ?? false, rejectUnauthorized: opts.tls.requestCert ?? false }, handler)
+      : http.createServer(handler);
+    d.server.on(opts.tls ? 'secureConnection' : 'connection', (s: Socket) => {
+      d.connectionCount++;
+      d.sockets.add(s);
+      s.on('close', () => d.sockets.delete(s));
+    });
+    if (opts.unixSocket !== undefined) {
+      const path = opts.unixSocket;
+      await new Promise<void>((resolve) => d.server.listen(path, resolve));
+      d.url = `unix://${path}`;
+      return d;
+    }
+    await new Promise<void>((resolve) => d.server.listen(0, '127.0.0.1', resolve));
+    d.port = (d.server.address() as AddressInfo).port;
+    d.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${d.port}`;
+    return d;
+  }
+
+  // ---- seeding and fault injection -------------------------------------------------------
+
+  /** Registers a job as if submitted (canonicalized, validated); its allocations start pending. */
+  addJob(seed: DoubleJobSeed): Job { return seedJob(this.state, seed); }
+  addNamespace(name: string): void { this.state.namespaces.add(name); }
+  addToken(token: DoubleToken): void { this.acl.tokens.set(token.secretId, token); }
+  setAcl(enabled: boolean): void { this.acl.enabled = enabled; }
+  setPendingDelay(ms: number): void { this.state.pendingDelayMs = ms; }
+  /** The next `n` requests (or those matching `only`) answer `status` with `body` (recorded, never handled). */
+  failNext(n: number, status = 500, body = 'injected fault', only?: RequestMatch): void { this.faults = { ...this.faults, failCount: n, failStatus: status, failBody: body, failFor: only }; }
+  /**
+   * Every later request (or only those matching `only`) waits `ms` before it is handled (0 turns
+   * it off). A client that gives up meanwhile does not stop it: like Nomad, the request is still
+   * carried out.
+   */
+  delay(ms: number, only?: RequestMatch): void { this.faults.latencyMs = ms; this.faults.latencyFor = only; }
+  /** The next `n` requests have their connection destroyed instead of an answer. */
+  resetNext(n: number): void { this.faults.resetCount = n; }
+  /** Marks the job's latest deployment active (or not), which blocks count changes. */
+  setActiveDeployment(jobId: string, active: boolean, namespace = 'default'): void {
+    const k = jobKey(namespace, jobId);
+    if (active) {
+      const job = this.state.jobs.get(k);
+      if (!job) throw new Error(`no job ${jobId} in namespace ${namespace}`);
+      startDeployment(this.state, job, true);
+    } else endDeployment(this.state, k, 'successful', DEPLOYMENT_SUCCESSFUL);
+    this.state.bump();
+  }
+  /**
+   * The scheduler configuration's RejectJobRegistration, as `nomad operator scheduler
+   * set-config -reject-job-registration` sets it.
+   */
+  setRejectJobRegistration(on: boolean): void { this.state.rejectJobRegistration = on; }
+  /** The servers lose their leader (false) or elect one again (true). */
+  setLeader(present: boolean): void { this.state.leader = present; this.state.bump(); }
+
+  requests(): RecordedRequest[] { return this.log.slice(); }
+  clearRequests(): void { this.log.length = 0; }
+  /** Count of recorded requests matching a method and a path (string equality or RegExp). */
+  count(method: string, path: string | RegExp): number {
+    return this.log.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path))).length;
+  }
+
+  /** The stored job (a copy), for assertions. */
+  job(id: string, namespace = 'default'): Job | undefined {
+    const j = this.state.jobs.get(jobKey(namespace, id));
+    return j ? structuredClone(j) : undefined;
+  }
+  allocations(id: string, namespace = 'default'): Alloc[] {
+    return this.state.jobAllocs(namespace, id).map((a) => structuredClone(a));
+  }
+  currentIndex(): number { return this.state.index; }
+  /** How many connections (TLS: completed handshakes) the double has accepted. */
+  connections(): number { return this.connectionCount; }
+
+  async stop(): Promise<void> {
+    this.state.stop();
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://double');
+    this.record(req, url, raw);
+
+    if (this.faults.resetCount > 0) { this.faults.resetCount--; req.socket.destroy(); return; }
+    if (this.faults.failCount > 0 && matchesRequest(this.faults.failFor, req, url)) {
+      this.faults.failCount--;
+      return sendText(res, this.faults.failStatus, this.faults.failBody);
+    }
+    if (this.faults.latencyMs > 0 && matchesRequest(this.faults.latencyFor, req, url)) {
+      await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    }
+
+    try {
+      if (this.opts.basicAuth && !this.basicAuthOk(req)) {
+        res.setHeader('WWW-Authenticate', 'Basic realm="nomad"');
+        return sendText(res, 401, 'Unauthorized');
+      }
+      await this.route(req, res, url, raw);
+    } catch (e) {
+      if (e instanceof Answer) return sendText(res, e.status, e.message);
+      sendText(res, 500, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private record(req: http.IncomingMessage, url: URL, raw: string): void {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      const value = Array.isArray(v) ? v.join(', ') : v ?? '';
+      if (k === 'x-nomad-token') headers[k] = tokenHash(value);
+      else if (k === 'authorization') headers[k] = value.toLowerCase().startsWith('basic ') ? `Basic <redacted user=${this.basicUser(value)}>` : `Bearer ${tokenHash(value.replace(/^bearer\s+/i, ''))}`;
+      else headers[k] = value;
+    }
+    let body: unknown = raw === '' ? undefined : raw;
+    try { if (raw !== '') body = JSON.parse(raw); } catch { /* keep the raw text */ }
+    let path = url.pathname;
+    try { path = decodeURIComponent(path); } catch { /* keep the encoded path */ }
+    this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), headers, body, at: Date.now() });
+  }
+
+  private basicUser(h: string): string { return Buffer.from(h.slice(6), 'base64').toString('utf8').split(':')[0]; }
+  private basicAuthOk(req: http.IncomingMessage): boolean {
+    const h = req.headers.authorization ?? '';
+    if (!h.toLowerCase().startsWith('basic ')) return false;
+    const [u, ...p] = Buffer.from(h.slice(6), 'base64').toString('utf8').split(':');
+    return u === this.opts.basicAuth!.username && p.join(':') === this.opts.basicAuth!.password;
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string): Promise<void> {
+    const c = this.cluster;
+    const method = req.method ?? 'GET';
+    let path = url.pathname;
+    try { path = decodeURIComponent(path); } catch { throw new Answer(400, 'invalid path encoding'); }
+    const ctx = requestContext(req, url, this.region, this.state.leader);
+    // The event stream is served by whichever server the agent talks to (nomad/event_endpoint.go
+    // forwards only across regions); every other RPC needs the leader unless a read allows stale.
+    if (path === '/v1/event/stream') {
+      if (method !== 'GET') throw new Answer(405, 'Invalid method');
+      return eventStream(c, res, ctx);
+    }
+    if (!this.state.leader && !(method === 'GET' && ctx.q.has('stale'))) throw new Answer(500, NO_CLUSTER_LEADER);
+    if (path === '/v1/operator/scheduler/configuration') return this.schedulerConfiguration(method, res, ctx, raw);
+    if (path === '/v1/jobs') {
+      if (method === 'PUT' || method === 'POST') return register(c, res, ctx, raw, '');
+      if (method === 'GET') return listJobs(c, res, ctx);
+      throw new Answer(405, 'Invalid method');
+    }
+    if (path.startsWith('/v1/job/')) {
+      const rest = path.slice('/v1/job/'.length);
+      if (rest.endsWith('/scale')) {
+        const id = rest.slice(0, -'/scale'.length);
+        if (method === 'GET') return scaleStatus(c, res, ctx, id);
+        if (method === 'PUT' || method === 'POST') return scale(c, res, ctx, id, raw);
+        throw new Answer(405, 'Invalid method');
+      }
+      if (rest.endsWith('/deployment')) {
+        if (method !== 'GET') throw new Answer(405, 'Invalid method');
+        return latestDeployment(c, res, ctx, rest.slice(0, -'/deployment'.length));
+      }
+      if (rest.endsWith('/versions')) {
+        if (method !== 'GET') throw new Answer(405, 'Invalid method');
+        return jobVersions(c, res, ctx, rest.slice(0, -'/versions'.length));
+      }
+      if (rest.endsWith('/allocations')) {
+        if (method !== 'GET') throw new Answer(405, 'Invalid method');
+        return jobAllocations(c, res, ctx, rest.slice(0, -'/allocations'.length));
+      }
+      if (method === 'GET') return readJob(c, res, ctx, rest);
+      if (method === 'PUT' || method === 'POST') return register(c, res, ctx, raw, rest);
+      if (method === 'DELETE') return deregister(c, res, ctx, rest, url);
+      throw new Answer(405, 'Invalid method');
+    }
+    if (path.startsWith('/v1/allocation/')) {
+      if (method !== 'GET') throw new Answer(405, 'Invalid method');
+      return readAlloc(c, res, ctx, path.slice('/v1/allocation/'.length));
+    }
+    sendText(res, 404, '');
+  }
+
+  /** GET/PUT /v1/operator/scheduler/configuration (operator:read / operator:write; here: management). */
+  private schedulerConfiguration(method: string, res: http.ServerResponse, ctx: ReturnType<typeof requestContext>, raw: string): void {
+    this.acl.authenticate(ctx.token);
+    if (!this.acl.isManagement(ctx.token)) throw new Answer(403, 'Permission denied');
+    if (method === 'GET') {
+      return sendJson(res, 200, { SchedulerConfig: { RejectJobRegistration: this.state.rejectJobRegistration }, Index: this.state.index }, readMeta(this.state.index, ctx));
+    }
+    if (method !== 'PUT' && method !== 'POST') throw new Answer(405, 'Invalid method');
+    const body = parseBody(raw);
+    this.state.rejectJobRegistration = body.RejectJobRegistration === true;
+    const idx = this.state.nextIndex();
+    sendJson(res, 200, { Updated: true, Index: idx }, { 'X-Nomad-Index': String(idx) });
+  }
+}
