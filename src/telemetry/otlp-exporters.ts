@@ -16,8 +16,9 @@ import type { OtlpSignalSettings, TemporalityPreference, TlsSettings } from '../
 import pkg from '../../package.json';
 
 // The package's `node-http` subpath export, which TypeScript's node10 module resolution cannot see.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createOtlpHttpExportDelegate, httpAgentFactoryFromOptions } = require('@opentelemetry/otlp-exporter-base/node-http') as typeof import('@opentelemetry/otlp-exporter-base/build/src/index-node-http');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- as said above: import cannot name this subpath
+const nodeHttp = require('@opentelemetry/otlp-exporter-base/node-http') as typeof import('@opentelemetry/otlp-exporter-base/build/src/index-node-http');
+const { createOtlpHttpExportDelegate, httpAgentFactoryFromOptions } = nodeHttp;
 
 type GrpcSettings = OtlpSignalSettings;
 type HttpSettings = OtlpSignalSettings & { readonly encoding: 'proto' | 'json' };
