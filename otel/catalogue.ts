@@ -56,7 +56,10 @@ const UNIT_RE = /^(\{[a-z_]+\}|[A-Za-z0-9/.%]+)$/;
 
 /** TS constant name of a catalogue name: `netwatch.` dropped, upper snake case. */
 export function constName(name: string): string {
-  return name.replace(/^netwatch\./, '').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+  return name
+    .replace(/^netwatch\./, '')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
 }
 
 type Raw = Record<string, unknown>;
@@ -171,7 +174,8 @@ export function validateCatalogue(doc: unknown): Catalogue {
     oneOf(where, m, 'instrument', INSTRUMENTS);
     oneOf(where, m, 'value_type', ['int', 'double']);
     needBool(where, m, 'enabled');
-    if (typeof m.unit !== 'string' || !UNIT_RE.test(m.unit)) problems.push(`${where}: 'unit' is required (UCUM, e.g. s, By, {connection}; got ${JSON.stringify(m.unit)})`);
+    if (typeof m.unit !== 'string' || !UNIT_RE.test(m.unit))
+      problems.push(`${where}: 'unit' is required (UCUM, e.g. s, By, {connection}; got ${JSON.stringify(m.unit)})`);
     checkRefs(where, m, true);
     if (m.instrument === 'histogram') {
       const b = m.buckets;

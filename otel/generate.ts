@@ -29,11 +29,23 @@ export function renderTypescript(cat: Catalogue): string {
     for (const n of names) out.push(`  ${constName(n)}: ${q(n)},`);
     out.push('} as const;');
   };
-  consts('Attribute keys.', 'ATTR', cat.attributes.map((a) => a.name));
+  consts(
+    'Attribute keys.',
+    'ATTR',
+    cat.attributes.map((a) => a.name),
+  );
   out.push('export type AttributeName = (typeof ATTR)[keyof typeof ATTR];', '');
-  consts('Metric names.', 'METRIC', cat.metrics.map((m) => m.name));
+  consts(
+    'Metric names.',
+    'METRIC',
+    cat.metrics.map((m) => m.name),
+  );
   out.push('export type MetricName = (typeof METRIC)[keyof typeof METRIC];', '');
-  consts('Log event names (the log record\'s eventName).', 'EVENT', cat.events.map((e) => e.name));
+  consts(
+    "Log event names (the log record's eventName).",
+    'EVENT',
+    cat.events.map((e) => e.name),
+  );
   out.push('export type EventName = (typeof EVENT)[keyof typeof EVENT];', '');
 
   for (const a of cat.attributes) {
@@ -83,7 +95,9 @@ export function renderTypescript(cat: Catalogue): string {
   out.push('export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {');
   for (const m of cat.metrics) {
     out.push(`  ${q(m.name)}: {`);
-    out.push(`    name: ${q(m.name)}, source: ${q(m.source)}, instrument: ${q(m.instrument)}, valueType: ${q(m.value_type)}, unit: ${q(m.unit)}, enabled: ${m.enabled},`);
+    out.push(
+      `    name: ${q(m.name)}, source: ${q(m.source)}, instrument: ${q(m.instrument)}, valueType: ${q(m.value_type)}, unit: ${q(m.unit)}, enabled: ${m.enabled},`,
+    );
     out.push(`    description: ${q(m.description)},`);
     out.push(`    attributes: ${list(m.attributes)},`);
     if (m.buckets) out.push(`    buckets: ${list(m.buckets)},`);
@@ -93,7 +107,9 @@ export function renderTypescript(cat: Catalogue): string {
   out.push('export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {');
   for (const e of cat.events) {
     out.push(`  ${q(e.name)}: {`);
-    out.push(`    name: ${q(e.name)}, source: ${q(e.source)}, severityText: ${q(e.severity)}, severityNumber: ${SEVERITY_NUMBER[e.severity]}, enabled: ${e.enabled},`);
+    out.push(
+      `    name: ${q(e.name)}, source: ${q(e.source)}, severityText: ${q(e.severity)}, severityNumber: ${SEVERITY_NUMBER[e.severity]}, enabled: ${e.enabled},`,
+    );
     out.push(`    description: ${q(e.description)},`);
     out.push(`    attributes: ${list(e.attributes)},`);
     out.push('  },');
@@ -120,7 +136,7 @@ export function renderDocumentation(cat: Catalogue): string {
   const out: string[] = [`<!-- ${HEADER} -->`, '', '# netwatch telemetry', ''];
   out.push('Every metric, attribute and log event netwatch emits. Metrics and events are switched on and off per receiver');
   out.push('(`receivers.<id>.metrics.<name>.enabled`, `receivers.<id>.events.<name>.enabled`); opt-in attributes are added');
-  out.push('to metrics by the receiver\'s `include` switches (log records carry them always).', '');
+  out.push("to metrics by the receiver's `include` switches (log records carry them always).", '');
   out.push('## Metrics', '', '| Metric | Instrument | Unit | Source | Enabled by default |', '| --- | --- | --- | --- | --- |');
   for (const m of cat.metrics) out.push(`| [\`${m.name}\`](#${m.name.replace(/\./g, '')}) | ${m.instrument} | \`${m.unit}\` | ${m.source} | ${m.enabled} |`);
   out.push('');
@@ -142,7 +158,9 @@ export function renderDocumentation(cat: Catalogue): string {
   }
   out.push('## Attributes', '', '| Name | Type | Semantic conventions | Description | Values |', '| --- | --- | --- | --- | --- |');
   for (const a of cat.attributes) {
-    out.push(`| \`${a.name}\` | ${a.type} | ${a.semconv ? 'yes' : 'no'} | ${cell(a.description)} | ${a.enum ? a.enum.map((v) => `\`${v}\``).join(', ') : 'any'} |`);
+    out.push(
+      `| \`${a.name}\` | ${a.type} | ${a.semconv ? 'yes' : 'no'} | ${cell(a.description)} | ${a.enum ? a.enum.map((v) => `\`${v}\``).join(', ') : 'any'} |`,
+    );
   }
   out.push('');
   return out.join('\n');

@@ -68,7 +68,10 @@ class Agent implements RunningAgent {
   store: EventStore | undefined;
   private server?: ApiServer;
 
-  constructor(public config: AgentConfig, private readonly opts: AgentOptions) {
+  constructor(
+    public config: AgentConfig,
+    private readonly opts: AgentOptions,
+  ) {
     this.telemetry = createTelemetry(config, this.telemetryOptions(config));
     this.runner = this.pipelines(config);
     this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
@@ -93,7 +96,8 @@ class Agent implements RunningAgent {
       if (this.store) this.store.configure(next.window);
       else this.store = new EventStore(next.window);
     }
-    const sameListener = prev !== undefined && prev.enabled === next.enabled && prev.host === next.host && prev.port === next.port && prev.bearer_token === next.bearer_token;
+    const sameListener =
+      prev !== undefined && prev.enabled === next.enabled && prev.host === next.host && prev.port === next.port && prev.bearer_token === next.bearer_token;
     if (this.server && sameListener) return;
     if (this.server) {
       await this.server.stop();
@@ -198,7 +202,8 @@ class Agent implements RunningAgent {
         errors.push(err);
       }
     }
-    if (errors.length) throw new ReceiverStartError(`${errors.length} receiver(s) could not start: ${errors.map((e) => e.message.split('\n')[0]).join('; ')}`, errors);
+    if (errors.length)
+      throw new ReceiverStartError(`${errors.length} receiver(s) could not start: ${errors.map((e) => e.message.split('\n')[0]).join('; ')}`, errors);
   }
 
   /** Detach a receiver; with `keepStats` its final counts stay in stats() for the last export. */
@@ -287,7 +292,8 @@ class Agent implements RunningAgent {
     }
     // A probe reusing a map of a restarted provider would keep the old, now unfed map; one started
     // with no provider at all gets the map of a provider this reload adds.
-    const providerAdded = this.shared().socketOwners === undefined && [...wanted].some((id) => !this.receivers.has(id) && next.receivers[id]?.type === 'connections');
+    const providerAdded =
+      this.shared().socketOwners === undefined && [...wanted].some((id) => !this.receivers.has(id) && next.receivers[id]?.type === 'connections');
     if (providerRestarted || providerAdded) {
       for (const [id, { r }] of [...this.receivers]) {
         if (!r.usesSharedMaps) continue;
@@ -302,7 +308,11 @@ class Agent implements RunningAgent {
     this.loadedAtUnixMs = Date.now();
     let failure: Error | undefined;
     try {
-      this.startReceivers([...wanted].filter((id) => !this.receivers.has(id)), next, true);
+      this.startReceivers(
+        [...wanted].filter((id) => !this.receivers.has(id)),
+        next,
+        true,
+      );
     } catch (e) {
       failure = e as Error;
     }

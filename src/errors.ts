@@ -33,7 +33,10 @@ export class VerifierError extends KernelError {
 /** Something the kernel must provide is absent (BTF, tracefs, bpffs, cgroup v2, a tracepoint). */
 export class KernelFeatureError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_KERNEL_FEATURE';
-  constructor(message: string, readonly feature: string) {
+  constructor(
+    message: string,
+    readonly feature: string,
+  ) {
     super(message);
   }
 }
@@ -41,7 +44,10 @@ export class KernelFeatureError extends NetwatchError {
 /** A network interface named in the configuration does not exist, or is of a kind a TC probe cannot parse. */
 export class InterfaceError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_INTERFACE';
-  constructor(message: string, readonly interfaceName: string) {
+  constructor(
+    message: string,
+    readonly interfaceName: string,
+  ) {
     super(message);
   }
 }
@@ -49,7 +55,10 @@ export class InterfaceError extends NetwatchError {
 /** agent.yaml (or a CLI flag) is invalid; `problems` lists every error, each naming its key path. */
 export class ConfigError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_CONFIG';
-  constructor(readonly problems: readonly string[], readonly file?: string) {
+  constructor(
+    readonly problems: readonly string[],
+    readonly file?: string,
+  ) {
     super(`${file ? `${file}: ` : ''}invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 }
@@ -70,7 +79,10 @@ export class ServerError extends NetwatchError {
 /** A reload could not start some receivers (the others run); `errors` holds each one's error. */
 export class ReceiverStartError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_RECEIVER_START';
-  constructor(message: string, readonly errors: readonly Error[]) {
+  constructor(
+    message: string,
+    readonly errors: readonly Error[],
+  ) {
     super(message);
   }
 }
@@ -97,9 +109,19 @@ export class InternalError extends NetwatchError {
  * (handshake or certificate failure).
  */
 export type NomadErrorKind =
-  | 'active_deployment' | 'policy_violation' | 'forbidden' | 'not_found' | 'bad_request'
-  | 'conflict' | 'validation' | 'registration_disabled' | 'group_not_found'
-  | 'server' | 'timeout' | 'connection' | 'tls';
+  | 'active_deployment'
+  | 'policy_violation'
+  | 'forbidden'
+  | 'not_found'
+  | 'bad_request'
+  | 'conflict'
+  | 'validation'
+  | 'registration_disabled'
+  | 'group_not_found'
+  | 'server'
+  | 'timeout'
+  | 'connection'
+  | 'tls';
 
 /**
  * A Nomad API call failed; `status` is the HTTP status when there was a response, `body` its
@@ -121,6 +143,12 @@ export class NomadError extends NetwatchError {
 
   /** Worth trying again later: the server or the network failed, not the request. */
   get retryable(): boolean {
-    return this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'active_deployment' || this.kind === 'registration_disabled';
+    return (
+      this.kind === 'server' ||
+      this.kind === 'timeout' ||
+      this.kind === 'connection' ||
+      this.kind === 'active_deployment' ||
+      this.kind === 'registration_disabled'
+    );
   }
 }

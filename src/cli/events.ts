@@ -13,9 +13,8 @@ export interface EventsOptions {
 
 export function runEvents(opts: EventsOptions): ConnProbe {
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const probe = new ConnProbe(
-    { ringBytes: opts.ringBytes, pollIntervalMs: 10, seedExisting: opts.seed, nowBootNs: opts.nowBootNs },
-    (ev) => write(JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))),
+  const probe = new ConnProbe({ ringBytes: opts.ringBytes, pollIntervalMs: 10, seedExisting: opts.seed, nowBootNs: opts.nowBootNs }, (ev) =>
+    write(JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))),
   );
   probe.start();
   // Handlers before the announcement: a signal sent as soon as it is read must find them.

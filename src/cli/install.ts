@@ -29,7 +29,11 @@ export function installCommand(): Command {
     .description('install netwatch as a systemd service with this configuration (root)')
     .addOption(new Option('-c, --config <file>', 'agent.yaml to install (validated first)').default('config/agent.yaml'))
     .addOption(new Option('--flag <flag>', 'an extra `netwatch run` flag, e.g. --watch (repeatable)').argParser(collect).default([]))
-    .addOption(new Option('--env <KEY=VALUE>', 'a variable for the service, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=... (repeatable; written to netwatch.env, mode 0600)').argParser(collect).default([]))
+    .addOption(
+      new Option('--env <KEY=VALUE>', 'a variable for the service, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=... (repeatable; written to netwatch.env, mode 0600)')
+        .argParser(collect)
+        .default([]),
+    )
     .addOption(new Option('--root <dir>', 'install under this directory instead of / (images, tests)').default('/'))
     .addOption(new Option('--unit-dir <dir>', 'where the unit goes, under --root').default('/etc/systemd/system'))
     .addOption(new Option('--etc-dir <dir>', 'where agent.yaml and netwatch.env go, under --root').default('/etc/netwatch'))
@@ -43,7 +47,8 @@ export function install(o: InstallOptions, write: (s: string) => void = (s) => p
   for (const f of o.flag) if (!['--watch', '-w'].includes(f)) problems.push(`--flag ${f}: netwatch run takes only --watch besides -c`);
   const env = o.env.map((kv) => {
     const eq = kv.indexOf('=');
-    if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(kv.slice(0, eq))) problems.push(`--env ${kv.slice(0, Math.max(eq, 0)) || kv}: must be KEY=VALUE with a variable name as KEY`);
+    if (eq < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(kv.slice(0, eq)))
+      problems.push(`--env ${kv.slice(0, Math.max(eq, 0)) || kv}: must be KEY=VALUE with a variable name as KEY`);
     if (/[\r\n]/.test(kv)) problems.push(`--env ${kv.slice(0, eq)}: the value must be one line`);
     return [kv.slice(0, eq), kv.slice(eq + 1)] as const;
   });

@@ -21,10 +21,18 @@ export function runCommand(): Command {
       const { reloadOnSighup } = await import('./reload');
       const unhook = reloadOnSighup(agent, opts.config, { watch: opts.watch === true });
       // The budget is read when the signal arrives, so a reload can change it.
-      stopOnSignals(() => {
-        unhook();
-        return agent.stop();
-      }, { timeoutMs: () => agent.config.service.shutdown_timeout_ms });
-      rootLogger.info('running', { config: cfg.source, pipelines: cfg.service.pipelines.map((p) => p.id).join(','), api: agent.serverUrl(), watch: opts.watch ? true : undefined });
+      stopOnSignals(
+        () => {
+          unhook();
+          return agent.stop();
+        },
+        { timeoutMs: () => agent.config.service.shutdown_timeout_ms },
+      );
+      rootLogger.info('running', {
+        config: cfg.source,
+        pipelines: cfg.service.pipelines.map((p) => p.id).join(','),
+        api: agent.serverUrl(),
+        watch: opts.watch ? true : undefined,
+      });
     });
 }

@@ -58,5 +58,11 @@ WantedBy=multi-user.target
 /** packaging/systemd/netwatch.service: the unit as installed from /opt/netwatch with node in /usr/bin. */
 export const SHIPPED_UNIT_PATH = 'packaging/systemd/netwatch.service';
 export function shippedUnit(): string {
-  return renderUnit({ node: '/usr/bin/node', main: '/opt/netwatch/dist/src/cli/main.js', config: '/etc/netwatch/agent.yaml', flags: [], envFile: '/etc/netwatch/netwatch.env' });
+  return renderUnit({
+    node: '/usr/bin/node',
+    main: '/opt/netwatch/dist/src/cli/main.js',
+    config: '/etc/netwatch/agent.yaml',
+    flags: [],
+    envFile: '/etc/netwatch/netwatch.env',
+  });
 }

@@ -28,7 +28,8 @@ async function getJson(url: string, token: string | undefined): Promise<unknown>
   if (r.status === 401) throw new HttpProblem('the agent wants a bearer token: give --token or set NETWATCH_API_TOKEN');
   const body = (await r.json()) as { error?: string; problems?: string[] };
   // /health answers 503 with its body while the agent is not ready: still worth showing.
-  if (!r.ok && !(r.status === 503 && url.endsWith('/health'))) throw new HttpProblem(`${r.status} from ${url}: ${body.error ?? ''} ${(body.problems ?? []).join('; ')}`);
+  if (!r.ok && !(r.status === 503 && url.endsWith('/health')))
+    throw new HttpProblem(`${r.status} from ${url}: ${body.error ?? ''} ${(body.problems ?? []).join('; ')}`);
   return body;
 }
 
@@ -48,7 +49,7 @@ async function fetchAll(o: TopOptions, token: string | undefined): Promise<TopDa
 
 export function topCommand(): Command {
   return new Command('top')
-    .description("a live view of a running agent: connections by process, container, Nomad job and state, SNI names, lost events")
+    .description('a live view of a running agent: connections by process, container, Nomad job and state, SNI names, lost events')
     .addOption(new Option('--url <url>', "the agent's server (service.server)").default('http://127.0.0.1:9465'))
     .addOption(new Option('--token <token>', 'bearer token, if service.server.bearer_token is set').env('NETWATCH_API_TOKEN'))
     .addOption(new Option('-i, --interval <duration>', 'refresh every').default('2s'))
@@ -59,7 +60,8 @@ export function topCommand(): Command {
     .action(async (o: TopOptions) => {
       const intervalMs = parseDuration(o.interval);
       const problems: string[] = [];
-      if (intervalMs === undefined || intervalMs < 100) problems.push(`--interval: must be a duration of at least 100ms such as 2s, got ${JSON.stringify(o.interval)}`);
+      if (intervalMs === undefined || intervalMs < 100)
+        problems.push(`--interval: must be a duration of at least 100ms such as 2s, got ${JSON.stringify(o.interval)}`);
       if (parseDuration(o.since) === undefined) problems.push(`--since: must be a duration such as 60s or 5m, got ${JSON.stringify(o.since)}`);
       if (problems.length) throw new ConfigError(problems);
       await runTop(o, intervalMs!);
@@ -72,7 +74,12 @@ async function runTop(o: TopOptions, intervalMs: number): Promise<void> {
   const frame = async (): Promise<string> => {
     try {
       const data = await fetchAll(o, token);
-      return renderTop(data, { width: out.columns || 120, rows: Math.max(3, Math.floor(((out.rows || 40) - 24) / 3)), now: new Date(), intervalText: formatDuration(intervalMs) });
+      return renderTop(data, {
+        width: out.columns || 120,
+        rows: Math.max(3, Math.floor(((out.rows || 40) - 24) / 3)),
+        now: new Date(),
+        intervalText: formatDuration(intervalMs),
+      });
     } catch (e) {
       if (!(e instanceof HttpProblem)) throw e;
       return `netwatch top: ${e.message}\nretrying every ${formatDuration(intervalMs)}; q quits`;

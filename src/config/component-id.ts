@@ -11,7 +11,10 @@ export function parseComponentId(id: string): ParsedId {
   const slash = id.indexOf('/');
   const type = slash < 0 ? id : id.slice(0, slash);
   const name = slash < 0 ? undefined : id.slice(slash + 1);
-  const bad = (why: string): ParsedId => ({ ok: false, message: `invalid component id ${JSON.stringify(id)}: ${why}; ids are type or type/name, e.g. otlp or otlp/backup` });
+  const bad = (why: string): ParsedId => ({
+    ok: false,
+    message: `invalid component id ${JSON.stringify(id)}: ${why}; ids are type or type/name, e.g. otlp or otlp/backup`,
+  });
   if (type === '') return bad('the type before "/" is missing');
   if (!TYPE.test(type)) return bad('the type must start with a letter and contain only letters, digits and _');
   if (name !== undefined) {

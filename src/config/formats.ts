@@ -92,7 +92,8 @@ function stringMap(x: unknown, keyCheck?: (k: string) => string | undefined, val
     const keyWhy = keyCheck?.(k);
     if (keyWhy) bad.push(keyWhy);
     // Values are never printed: header maps carry credentials.
-    else if (!['string', 'number', 'boolean'].includes(typeof v)) bad.push(`the value of ${JSON.stringify(k)} must be a single value (text), not ${v === null ? 'empty' : describe(v)}`);
+    else if (!['string', 'number', 'boolean'].includes(typeof v))
+      bad.push(`the value of ${JSON.stringify(k)} must be a single value (text), not ${v === null ? 'empty' : describe(v)}`);
     else if (valueCheck && !valueCheck(String(v))) bad.push(`the value of ${JSON.stringify(k)} must not contain line breaks`);
   }
   if (bad.length) fail(bad.join('; '));
@@ -110,8 +111,10 @@ const DROP_REASON_PREFIX = 'SKB_DROP_REASON_';
 
 /** A drop reason as the kernel names it, without its enum prefix (checked against the kernel at start). */
 function dropReasonProblem(s: string): string | undefined {
-  if (s.startsWith(DROP_REASON_PREFIX)) return `${JSON.stringify(s)}: write the reason without the ${DROP_REASON_PREFIX} prefix, e.g. ${s.slice(DROP_REASON_PREFIX.length) || 'NOT_SPECIFIED'}`;
-  if (!DROP_REASON.test(s)) return `${JSON.stringify(s)} is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)`;
+  if (s.startsWith(DROP_REASON_PREFIX))
+    return `${JSON.stringify(s)}: write the reason without the ${DROP_REASON_PREFIX} prefix, e.g. ${s.slice(DROP_REASON_PREFIX.length) || 'NOT_SPECIFIED'}`;
+  if (!DROP_REASON.test(s))
+    return `${JSON.stringify(s)} is not a drop reason name: reasons are upper case, as the kernel names them (e.g. NOT_SPECIFIED, NETFILTER_DROP)`;
   return undefined;
 }
 
@@ -136,7 +139,8 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   },
   'nw.ratio': {
     policy: 'value',
-    validate: (x) => (typeof x === 'number' && x > 0 && x <= 1 ? undefined : fail(`must be a number greater than 0 and at most 1 (1 keeps every record), got ${describe(x)}`)),
+    validate: (x) =>
+      typeof x === 'number' && x > 0 && x <= 1 ? undefined : fail(`must be a number greater than 0 and at most 1 (1 keeps every record), got ${describe(x)}`),
   },
   'nw.port': {
     policy: 'value',
@@ -183,7 +187,9 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
     validate: (x) => {
       if (x === 'all') return;
       if (typeof x === 'string') fail(`must be all or a list of interface names such as [${x}]; got ${describe(x)}`);
-      stringList(x, 'interface names, or all', (s) => (IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`));
+      stringList(x, 'interface names, or all', (s) =>
+        IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`,
+      );
       if ((x as unknown[]).length === 0) fail('must name at least one interface, or be all');
     },
   },
@@ -226,14 +232,18 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.server-name-list': { policy: 'text', validate: (x) => stringList(x, 'server names', serverNameProblem) },
   'nw.destination-list': {
     policy: 'text',
-    validate: (x) => stringList(x, 'destinations such as "10.1.0.5:5432", "10.2.0.0/16:8080" or "*:6379"', (s) => {
-      const d = parseDestination(s);
-      return d.ok ? undefined : d.message;
-    }),
+    validate: (x) =>
+      stringList(x, 'destinations such as "10.1.0.5:5432", "10.2.0.0/16:8080" or "*:6379"', (s) => {
+        const d = parseDestination(s);
+        return d.ok ? undefined : d.message;
+      }),
   },
   'nw.interface-list': {
     policy: 'text',
-    validate: (x) => stringList(x, 'interface names', (s) => (IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`)),
+    validate: (x) =>
+      stringList(x, 'interface names', (s) =>
+        IFNAME.test(s) ? undefined : `${JSON.stringify(s)} is not an interface name (at most 15 characters, no "/", ":" or white space)`,
+      ),
   },
   'nw.wait-for': { policy: 'text', validate: oneOf(['running', 'healthy', 'none']) },
   'nw.idle-scale-down': { policy: 'text', validate: oneOf(['woken', 'any']) },
@@ -242,7 +252,10 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },
   'nw.table-size': {
     policy: 'value',
-    validate: (x) => (isInt(x) && x >= TABLE_SIZE_MIN && x <= TABLE_SIZE_MAX ? undefined : fail(`must be a whole number from ${TABLE_SIZE_MIN} to ${TABLE_SIZE_MAX}, got ${describe(x)}`)),
+    validate: (x) =>
+      isInt(x) && x >= TABLE_SIZE_MIN && x <= TABLE_SIZE_MAX
+        ? undefined
+        : fail(`must be a whole number from ${TABLE_SIZE_MIN} to ${TABLE_SIZE_MAX}, got ${describe(x)}`),
   },
   'nw.direction-list': { policy: 'text', validate: oneOfList(['outbound', 'inbound']) },
   'nw.transport-list': { policy: 'text', validate: oneOfList(['tcp', 'udp']) },
@@ -264,7 +277,6 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.verbosity': { policy: 'text', validate: oneOf(['basic', 'normal', 'detailed']) },
   'nw.log-level': { policy: 'text', validate: oneOf(['debug', 'info', 'warn', 'error']) },
 };
-
 
 let registered = false;
 /** Idempotent: lets convict load the same schemas (a unit test builds every schema with it). */

@@ -62,7 +62,13 @@ export function parseConfig(text: string, source: string, env: Env = process.env
     processors: components.processors,
     exporters: components.exporters,
     service,
-    ...(notices.size ? { notices: [...notices].map(([old, n]) => `"${old}" is the deprecated old name of "${n.current}" (the collector's since v0.144), used by ${n.paths.join(', ')}; rename it`) } : {}),
+    ...(notices.size
+      ? {
+          notices: [...notices].map(
+            ([old, n]) => `"${old}" is the deprecated old name of "${n.current}" (the collector's since v0.144), used by ${n.paths.join(', ')}; rename it`,
+          ),
+        }
+      : {}),
   } as AgentConfig);
 }
 
@@ -73,12 +79,25 @@ function topLevel(tree: unknown, problems: Problem[]): Record<string, unknown> {
     return {};
   }
   for (const key of Object.keys(tree)) {
-    if (!(TOP_LEVEL as readonly string[]).includes(key)) problems.push({ path: key, message: unknownKeyMessage(key, TOP_LEVEL, Object.hasOwn(TOP_LEVEL_HINTS, key) ? TOP_LEVEL_HINTS[key] : undefined).replace('unknown key', 'unknown top-level key') });
+    if (!(TOP_LEVEL as readonly string[]).includes(key))
+      problems.push({
+        path: key,
+        message: unknownKeyMessage(key, TOP_LEVEL, Object.hasOwn(TOP_LEVEL_HINTS, key) ? TOP_LEVEL_HINTS[key] : undefined).replace(
+          'unknown key',
+          'unknown top-level key',
+        ),
+      });
   }
   return tree;
 }
 
-function loadKind(kind: ComponentKind, section: unknown, env: OtelEnv, problems: Problem[], notices: Map<string, { current: string; paths: string[] }>): { configs: Record<string, unknown>; defined: Map<string, string | undefined> } {
+function loadKind(
+  kind: ComponentKind,
+  section: unknown,
+  env: OtelEnv,
+  problems: Problem[],
+  notices: Map<string, { current: string; paths: string[] }>,
+): { configs: Record<string, unknown>; defined: Map<string, string | undefined> } {
   const configs: Record<string, unknown> = {};
   const defined = new Map<string, string | undefined>();
   if (section === null || section === undefined) return { configs, defined };
@@ -100,7 +119,8 @@ function loadKind(kind: ComponentKind, section: unknown, env: OtelEnv, problems:
       problems.push({ path, message: `unknown ${noun} type "${parsed.type}" (known: ${list(Object.keys(types).sort())})` });
       continue;
     }
-    if (def.deprecatedAliasOf) notices.set(parsed.type, { current: def.deprecatedAliasOf, paths: [...(notices.get(parsed.type)?.paths ?? []), joinPath(kind, id)] });
+    if (def.deprecatedAliasOf)
+      notices.set(parsed.type, { current: def.deprecatedAliasOf, paths: [...(notices.get(parsed.type)?.paths ?? []), joinPath(kind, id)] });
     const spec = def.schema(env);
     const checked = checkSection(spec, body, path);
     problems.push(...checked.problems);
@@ -135,7 +155,11 @@ function loadService(section: unknown, env: OtelEnv, defined: Defined, problems:
     },
     telemetry: {
       logs: { level: t.logs.level },
-      metrics: { export_interval_ms: parseDuration(t.metrics.export_interval)!, cardinality_limit: t.metrics.cardinality_limit, export_timeout_ms: parseDuration(t.metrics.export_timeout)! },
+      metrics: {
+        export_interval_ms: parseDuration(t.metrics.export_interval)!,
+        cardinality_limit: t.metrics.cardinality_limit,
+        export_timeout_ms: parseDuration(t.metrics.export_timeout)!,
+      },
       sdk_disabled: env.sdkDisabled,
       sdk_log_level: env.sdkLogLevel ?? 'warn',
       resource: Object.fromEntries(Object.entries(t.resource).map(([k, v]) => [k, String(v)])),
@@ -153,7 +177,10 @@ function checkServerPort(service: ServiceConfig, exporters: AgentConfig['exporte
     const e = exporters[id];
     if (e?.type !== 'prometheus' || e.port !== service.server.port) continue;
     if (e.host === service.server.host || ANY_ADDRESS.has(e.host) || ANY_ADDRESS.has(service.server.host)) {
-      problems.push({ path: 'service.server.port', message: `${e.port} is also the port of exporter ${id} (${e.host}:${e.port}); give the server or the exporter another port` });
+      problems.push({
+        path: 'service.server.port',
+        message: `${e.port} is also the port of exporter ${id} (${e.host}:${e.port}); give the server or the exporter another port`,
+      });
     }
   }
 }

@@ -14,7 +14,5 @@ export function validateNames(kind: NameKind, names: readonly string[], source =
   const table: Readonly<Record<string, { source: string }>> = kind === 'metrics' ? METRICS : EVENTS;
   const known = Object.keys(table).filter((n) => table[n]!.source === source); // n is a key of table
   const noun = kind === 'metrics' ? 'metric' : 'log event';
-  return names
-    .filter((n) => !known.includes(n))
-    .map((name) => ({ name, message: `unknown ${noun} "${name}" for this receiver (known: ${known.join(', ')})` }));
+  return names.filter((n) => !known.includes(n)).map((name) => ({ name, message: `unknown ${noun} "${name}" for this receiver (known: ${known.join(', ')})` }));
 }

@@ -49,7 +49,12 @@ export function renderReference(): string {
     out.push(`## ${kind}`, '');
     for (const [type, def] of Object.entries(info.types)) {
       if (def.deprecatedAliasOf) {
-        out.push(`### ${info.noun} \`${type}\``, '', `The old name of \`${def.deprecatedAliasOf}\` (deprecated, as in the collector since v0.144): the same settings.`, '');
+        out.push(
+          `### ${info.noun} \`${type}\``,
+          '',
+          `The old name of \`${def.deprecatedAliasOf}\` (deprecated, as in the collector since v0.144): the same settings.`,
+          '',
+        );
         continue;
       }
       out.push(`### ${info.noun} \`${type}\``, '', def.summary, '', '| key | default | meaning |', '| --- | --- | --- |');

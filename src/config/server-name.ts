@@ -20,6 +20,7 @@ export function serverNameProblem(name: string): string | undefined {
     if (label.length > MAX_LABEL) return `${q}: a label is longer than ${MAX_LABEL} characters`;
     if (!LDH_LABEL.test(label)) return `${q}: labels are letters, digits and hyphens, not starting or ending with a hyphen (IDNs as xn-- A-labels)`;
   }
-  if (labels.length === 4 && labels.every((l) => /^\d+$/.test(l))) return `${q}: is an IP address; clients never send one as a server name (match the port instead)`;
+  if (labels.length === 4 && labels.every((l) => /^\d+$/.test(l)))
+    return `${q}: is an IP address; clients never send one as a server name (match the port instead)`;
   return undefined;
 }

@@ -7,9 +7,9 @@ import type { RECEIVERS, ReceiverConfigOf } from '../components';
 export type ComponentId = string;
 
 export interface TlsSettings {
-  insecure: boolean;            // plaintext (no TLS) — for gRPC; otlphttp uses the URL scheme
+  insecure: boolean; // plaintext (no TLS) — for gRPC; otlphttp uses the URL scheme
   insecure_skip_verify: boolean;
-  ca_file: string;              // '' = system roots
+  ca_file: string; // '' = system roots
   cert_file: string;
   key_file: string;
   server_name_override: string;
@@ -17,7 +17,7 @@ export interface TlsSettings {
 
 /** What one signal of an OTLP exporter uses, resolved: file > OTEL_EXPORTER_OTLP_<SIGNAL>_* > OTEL_EXPORTER_OTLP_* > default. */
 export interface OtlpSignalSettings {
-  endpoint: string;             // gRPC: host:port or http(s)://host:port; HTTP: the full URL (…/v1/metrics)
+  endpoint: string; // gRPC: host:port or http(s)://host:port; HTTP: the full URL (…/v1/metrics)
   tls: TlsSettings;
   headers: Readonly<Record<string, string>>; // secrets: never logged
   compression: 'gzip' | 'none';
@@ -69,12 +69,12 @@ export type Direction = 'outbound' | 'inbound';
 
 /** One include/exclude rule of the filter processor; all given fields must match (AND), lists are OR. */
 export interface FilterRule {
-  process: readonly string[];          // executable names (exact, or glob with *)
+  process: readonly string[]; // executable names (exact, or glob with *)
   container_id: readonly string[];
   container_runtime: readonly string[];
   nomad_job: readonly string[];
-  ports: readonly number[];            // matches the server port
-  cidrs: readonly string[];            // matches the remote (peer) address
+  ports: readonly number[]; // matches the server port
+  cidrs: readonly string[]; // matches the remote (peer) address
   direction: readonly Direction[];
   transport: readonly ('tcp' | 'udp')[];
 }
@@ -171,7 +171,7 @@ export type ProcessorConfig = FilterProcessorConfig | NomadAutostartProcessorCon
 export type Signal = 'metrics' | 'logs';
 
 export interface PipelineConfig {
-  id: string;                   // e.g. `metrics`, `logs/verbose`
+  id: string; // e.g. `metrics`, `logs/verbose`
   signal: Signal;
   receivers: readonly ComponentId[];
   processors: readonly ComponentId[];

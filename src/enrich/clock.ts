@@ -37,11 +37,14 @@ export function sampleOffsetMs(): number {
   let offset = 0;
   for (let i = 0; i < TRIES; i++) {
     sample(CLOCK_REALTIME);
-    const r1s = sec(), r1n = nsec();
+    const r1s = sec(),
+      r1n = nsec();
     sample(CLOCK_BOOTTIME);
-    const bs = sec(), bn = nsec();
+    const bs = sec(),
+      bn = nsec();
     sample(CLOCK_REALTIME);
-    const r2s = sec(), r2n = nsec();
+    const r2s = sec(),
+      r2n = nsec();
     // Seconds and nanoseconds are subtracted apart so no intermediate exceeds 2^53.
     const spanNs = (r2s - r1s) * 1e9 + (r2n - r1n);
     if (spanNs < best) {

@@ -13,9 +13,21 @@ export const PrintFn = koffi.proto('int netwatch_libbpf_print(int level, void *f
 
 /** struct bpf_test_run_opts (libbpf 1.x): pointer members take Buffers. */
 export const TestRunOpts = koffi.struct('netwatch_bpf_test_run_opts', {
-  sz: 'size_t', data_in: 'const void *', data_out: 'void *', data_size_in: 'uint32_t', data_size_out: 'uint32_t',
-  ctx_in: 'const void *', ctx_out: 'void *', ctx_size_in: 'uint32_t', ctx_size_out: 'uint32_t',
-  retval: 'uint32_t', repeat: 'int', duration: 'uint32_t', flags: 'uint32_t', cpu: 'uint32_t', batch_size: 'uint32_t',
+  sz: 'size_t',
+  data_in: 'const void *',
+  data_out: 'void *',
+  data_size_in: 'uint32_t',
+  data_size_out: 'uint32_t',
+  ctx_in: 'const void *',
+  ctx_out: 'void *',
+  ctx_size_in: 'uint32_t',
+  ctx_size_out: 'uint32_t',
+  retval: 'uint32_t',
+  repeat: 'int',
+  duration: 'uint32_t',
+  flags: 'uint32_t',
+  cpu: 'uint32_t',
+  batch_size: 'uint32_t',
 });
 
 export const bpf = {
@@ -52,8 +64,12 @@ export const bpf = {
   map_update_elem: libbpf.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
   map_delete_elem: libbpf.func('int bpf_map_delete_elem(int fd, const void *key)'),
   // Batched map access: one syscall per chunk of elements (in_batch NULL = from the start).
-  map_lookup_batch: libbpf.func('int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)'),
-  map_lookup_and_delete_batch: libbpf.func('int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)'),
+  map_lookup_batch: libbpf.func(
+    'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)',
+  ),
+  map_lookup_and_delete_batch: libbpf.func(
+    'int bpf_map_lookup_and_delete_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, const void *opts)',
+  ),
 
   // BTF, to find `const volatile` settings in .rodata by name.
   btf__find_by_name_kind: libbpf.func('int btf__find_by_name_kind(const void *btf, const char *name, uint32_t kind)'),
@@ -75,7 +91,9 @@ export const bpf = {
 
   // BPF links by attach type (TCX: the target is an ifindex) and what is attached where.
   link_create: libbpf.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
-  prog_query: libbpf.func('int bpf_prog_query(int target_fd, int type, uint32_t query_flags, _Out_ uint32_t *attach_flags, void *prog_ids, _Inout_ uint32_t *prog_cnt)'),
+  prog_query: libbpf.func(
+    'int bpf_prog_query(int target_fd, int type, uint32_t query_flags, _Out_ uint32_t *attach_flags, void *prog_ids, _Inout_ uint32_t *prog_cnt)',
+  ),
   prog_get_fd_by_id: libbpf.func('int bpf_prog_get_fd_by_id(uint32_t id)'),
   obj_get_info_by_fd: libbpf.func('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *info_len)'),
 };

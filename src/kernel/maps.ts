@@ -80,7 +80,11 @@ export function forEachBatch(fd: number, keySize: number, valueSize: number, chu
     const count = [chunk];
     const ret = call(fd, inBatch, out, keys, values, count, null) as number;
     if (ret < 0 && -ret !== ENOENT) {
-      throw new KernelError(`${del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch'} failed: ${describeErrno(-ret)}`, -ret, del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch');
+      throw new KernelError(
+        `${del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch'} failed: ${describeErrno(-ret)}`,
+        -ret,
+        del ? 'bpf_map_lookup_and_delete_batch' : 'bpf_map_lookup_batch',
+      );
     }
     const got = count[0]!; // the one-element out-parameter
     if (got > 0) fn({ keys, values, count: got });

@@ -5,7 +5,10 @@ import { rootLogger } from '../log';
 import { c } from './libbpf';
 import { describeErrno, lastErrno } from './errno';
 
-export interface MountEntry { mountPoint: string; fsType: string }
+export interface MountEntry {
+  mountPoint: string;
+  fsType: string;
+}
 
 /** proc(5) mountinfo: the separator before the filesystem type, and the mount point's field index. */
 const MOUNTINFO_SEPARATOR = ' - ';
@@ -33,7 +36,11 @@ export function findMount(fsType: string, mounts = readMounts()): string | undef
 /** The cgroup v2 mount (here /sys/fs/cgroup/unified on hybrid hosts, /sys/fs/cgroup on unified ones). */
 export function cgroup2Root(): string {
   const p = findMount('cgroup2');
-  if (!p) throw new KernelFeatureError('no cgroup v2 filesystem is mounted (cgroup2 not in /proc/self/mountinfo); mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup/unified`', 'cgroup2');
+  if (!p)
+    throw new KernelFeatureError(
+      'no cgroup v2 filesystem is mounted (cgroup2 not in /proc/self/mountinfo); mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup/unified`',
+      'cgroup2',
+    );
   return p;
 }
 
@@ -43,7 +50,10 @@ function ensureMounted(fsType: string, target: string): string {
   if (!existsSync(target)) throw new KernelFeatureError(`${fsType} is not mounted and ${target} does not exist to mount it on`, fsType);
   if ((c.mount(fsType, target, fsType, 0, null) as number) !== 0) {
     const errno = lastErrno();
-    throw new KernelFeatureError(`${fsType} is not mounted and mounting it on ${target} failed (${describeErrno(errno)}); run as root or mount it: mount -t ${fsType} ${fsType} ${target}`, fsType);
+    throw new KernelFeatureError(
+      `${fsType} is not mounted and mounting it on ${target} failed (${describeErrno(errno)}); run as root or mount it: mount -t ${fsType} ${fsType} ${target}`,
+      fsType,
+    );
   }
   rootLogger.info(`mounted ${fsType}`, { target });
   return target;

@@ -54,7 +54,10 @@ export class BpfObject {
   private loaded = false;
   private closed = false;
 
-  private constructor(readonly path: string, private readonly obj: Ptr) {}
+  private constructor(
+    readonly path: string,
+    private readonly obj: Ptr,
+  ) {}
 
   static open(path: string, opts: OpenOptions = {}): BpfObject {
     installLibbpfLogger();
@@ -122,11 +125,20 @@ export class BpfObject {
       if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, EINVAL, 'set_rodata');
       const n = typeof value === 'boolean' ? (value ? 1n : 0n) : BigInt(value);
       switch (v.size) {
-        case 1: dv.setUint8(v.offset, Number(n)); break;
-        case 2: dv.setUint16(v.offset, Number(n), true); break;
-        case 4: dv.setUint32(v.offset, Number(BigInt.asUintN(32, n)), true); break;
-        case 8: dv.setBigUint64(v.offset, BigInt.asUintN(64, n), true); break;
-        default: throw new KernelError(`${this.path}: setting ${name} has unsupported size ${v.size}`, EINVAL, 'set_rodata');
+        case 1:
+          dv.setUint8(v.offset, Number(n));
+          break;
+        case 2:
+          dv.setUint16(v.offset, Number(n), true);
+          break;
+        case 4:
+          dv.setUint32(v.offset, Number(BigInt.asUintN(32, n)), true);
+          break;
+        case 8:
+          dv.setBigUint64(v.offset, BigInt.asUintN(64, n), true);
+          break;
+        default:
+          throw new KernelError(`${this.path}: setting ${name} has unsupported size ${v.size}`, EINVAL, 'set_rodata');
       }
     }
   }
@@ -137,7 +149,13 @@ export class BpfObject {
       const errno = -ret;
       const { program, log: vlog } = sectionLog(output);
       if (vlog) {
-        throw new VerifierError(`the verifier rejected program ${program ?? '?'} in ${this.path}: ${describeErrno(errno)}`, errno, 'bpf_object__load', program, vlog);
+        throw new VerifierError(
+          `the verifier rejected program ${program ?? '?'} in ${this.path}: ${describeErrno(errno)}`,
+          errno,
+          'bpf_object__load',
+          program,
+          vlog,
+        );
       }
       throw new KernelError(`loading ${this.path} failed: ${describeErrno(errno)}${output ? `\n${output.trim()}` : ''}`, errno, 'bpf_object__load', program);
     }

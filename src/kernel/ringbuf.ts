@@ -69,7 +69,10 @@ export class RingBufferReader {
   discarded = 0;
   drains = 0;
 
-  constructor(private readonly map: BpfMap, private readonly opts: RingReaderOptions) {
+  constructor(
+    private readonly map: BpfMap,
+    private readonly opts: RingReaderOptions,
+  ) {
     this.size = map.maxEntries;
     this.mask = this.size - 1;
     this.maxBatch = opts.maxBatch ?? 8192;

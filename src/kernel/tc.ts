@@ -62,7 +62,11 @@ export class TcHook {
   private readonly filters: TcFilter[] = [];
   private closed = false;
 
-  private constructor(readonly ifindex: number, readonly name: string, readonly createdQdisc: boolean) {}
+  private constructor(
+    readonly ifindex: number,
+    readonly name: string,
+    readonly createdQdisc: boolean,
+  ) {}
 
   /** Ensure a clsact qdisc on the interface (bpf_tc_hook_create: -EEXIST means someone else's). */
   static open(ifindex: number, name: string): TcHook {

@@ -45,7 +45,12 @@ export function tcxSupported(): boolean {
 export class TcxLink {
   private fd: number;
 
-  private constructor(fd: number, readonly ifindex: number, readonly direction: TcDirection, readonly program: string) {
+  private constructor(
+    fd: number,
+    readonly ifindex: number,
+    readonly direction: TcDirection,
+    readonly program: string,
+  ) {
     this.fd = fd;
   }
 

@@ -17,7 +17,11 @@ abstract class Table<S extends object> {
   readonly series = new Map<string, S & { attrs: Attributes }>();
   /** The key the last update landed under (the overflow key past the limit), so callers can undo it. */
   lastKey = '';
-  constructor(readonly metric: string, private readonly limit: number, private readonly onOverflow: (metric: string) => void) {}
+  constructor(
+    readonly metric: string,
+    private readonly limit: number,
+    private readonly onOverflow: (metric: string) => void,
+  ) {}
 
   protected abstract create(): S;
 
@@ -88,12 +92,24 @@ export interface HistogramSeries {
 
 /** Cumulative explicit-bucket histograms; bucket i holds (b[i-1], b[i]] as in OTLP. */
 export class HistogramTable extends Table<HistogramSeries> {
-  constructor(metric: string, limit: number, onOverflow: (metric: string) => void, readonly boundaries: readonly number[]) {
+  constructor(
+    metric: string,
+    limit: number,
+    onOverflow: (metric: string) => void,
+    readonly boundaries: readonly number[],
+  ) {
     super(metric, limit, onOverflow);
   }
 
   protected create(): HistogramSeries {
-    return { counts: new Array<number>(this.boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity, startTime: millisToHrTime(Date.now()) };
+    return {
+      counts: new Array<number>(this.boundaries.length + 1).fill(0),
+      sum: 0,
+      count: 0,
+      min: Infinity,
+      max: -Infinity,
+      startTime: millisToHrTime(Date.now()),
+    };
   }
 
   record<E>(key: string, src: AttributeSource<E>, ev: E, value: number): void {

@@ -44,4 +44,3 @@ type TypesOf<F> = F extends { readonly types?: infer T } ? NonNullable<T> : neve
 export type ReceiverConfigOf<T> = { [K in keyof T]: TypesOf<T[K]> extends { config: infer C } ? C : never }[keyof T];
 /** The union of the pipeline events of a table of receiver factories. */
 export type ReceiverEventOf<T> = { [K in keyof T]: TypesOf<T[K]> extends { event: infer E } ? E : never }[keyof T];
-

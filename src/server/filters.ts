@@ -10,13 +10,37 @@ import type { ParsedParams, ParamSpec } from './params';
 /** Filters every event route takes. */
 export const COMMON_FILTERS: readonly ParamSpec[] = [
   { name: 'pid', type: { kind: 'integer', min: 1, max: 2 ** 32 - 1 }, description: 'Process id of the local socket owner.', example: '4242' },
-  { name: 'process', type: { kind: 'names' }, description: 'Executable names (comma-separated, `*` wildcard); the kernel comm when /proc was unreadable.', example: 'curl' },
+  {
+    name: 'process',
+    type: { kind: 'names' },
+    description: 'Executable names (comma-separated, `*` wildcard); the kernel comm when /proc was unreadable.',
+    example: 'curl',
+  },
   { name: 'container', type: { kind: 'names' }, description: 'Container ids or id prefixes (comma-separated, `*` wildcard).', example: '3f2a9c' },
   { name: 'nomad_job', type: { kind: 'names' }, description: 'Nomad job names (comma-separated, `*` wildcard).', example: 'web' },
-  { name: 'port', type: { kind: 'ports' }, description: 'Server ports (the remote port of outbound connections, the local port of inbound ones).', example: '443' },
-  { name: 'peer', type: { kind: 'cidrs' }, description: 'Peer addresses or CIDRs (comma-separated): the other end as seen from this host.', example: '10.0.0.0/8' },
-  { name: 'direction', type: { kind: 'enum', values: ['outbound', 'inbound'] }, description: 'Outbound (a local client) or inbound (a local server); SNI egress counts as outbound.' },
-  { name: 'since', type: { kind: 'time' }, description: 'Only events at or after this: a duration back from now (`60s`, `5m`) or an RFC 3339 time.', example: '60s' },
+  {
+    name: 'port',
+    type: { kind: 'ports' },
+    description: 'Server ports (the remote port of outbound connections, the local port of inbound ones).',
+    example: '443',
+  },
+  {
+    name: 'peer',
+    type: { kind: 'cidrs' },
+    description: 'Peer addresses or CIDRs (comma-separated): the other end as seen from this host.',
+    example: '10.0.0.0/8',
+  },
+  {
+    name: 'direction',
+    type: { kind: 'enum', values: ['outbound', 'inbound'] },
+    description: 'Outbound (a local client) or inbound (a local server); SNI egress counts as outbound.',
+  },
+  {
+    name: 'since',
+    type: { kind: 'time' },
+    description: 'Only events at or after this: a duration back from now (`60s`, `5m`) or an RFC 3339 time.',
+    example: '60s',
+  },
   { name: 'until', type: { kind: 'time' }, description: 'Only events at or before this: a duration back from now or an RFC 3339 time.' },
 ];
 

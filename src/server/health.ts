@@ -53,17 +53,32 @@ export function readiness(s: AgentStatus): { ready: boolean; reasons: string[] }
 export function healthBody(s: AgentStatus, version: string, nowMs: number) {
   const { ready, reasons } = readiness(s);
   const total = { read: 0, lost: 0, decode_errors: 0 };
-  const receivers = Object.fromEntries(Object.entries(s.receivers).map(([id, r]) => {
-    total.read += r.stats?.read ?? 0;
-    total.lost += r.stats?.lost ?? 0;
-    total.decode_errors += r.stats?.decodeErrors ?? 0;
-    return [id, {
-      type: r.type, status: r.state, since: iso(r.sinceUnixMs), error: r.error ?? null,
-      events_read: r.stats?.read ?? 0, events_lost: r.stats?.lost ?? 0, decode_errors: r.stats?.decodeErrors ?? 0,
-    }];
-  }));
+  const receivers = Object.fromEntries(
+    Object.entries(s.receivers).map(([id, r]) => {
+      total.read += r.stats?.read ?? 0;
+      total.lost += r.stats?.lost ?? 0;
+      total.decode_errors += r.stats?.decodeErrors ?? 0;
+      return [
+        id,
+        {
+          type: r.type,
+          status: r.state,
+          since: iso(r.sinceUnixMs),
+          error: r.error ?? null,
+          events_read: r.stats?.read ?? 0,
+          events_lost: r.stats?.lost ?? 0,
+          decode_errors: r.stats?.decodeErrors ?? 0,
+        },
+      ];
+    }),
+  );
   const exporters = s.exporters.map((e) => ({
-    id: e.id, signal: e.signal, endpoint: e.endpoint, status: e.state, exports: e.exports, failures: e.failures,
+    id: e.id,
+    signal: e.signal,
+    endpoint: e.endpoint,
+    status: e.state,
+    exports: e.exports,
+    failures: e.failures,
     last_success: iso(e.lastSuccessUnixMs),
     last_error: e.lastError ? { message: e.lastError.message, time: iso(e.lastError.timeUnixMs) } : null,
   }));
@@ -87,10 +102,13 @@ export function healthBody(s: AgentStatus, version: string, nowMs: number) {
     receivers,
     exporters,
     window: s.windows
-      ? Object.fromEntries(Object.entries(s.windows).map(([src, w]) => [src, { held: w.held, capacity: w.capacity, added: w.added, evicted: w.evicted, max_age_s: w.maxAgeMs / 1000 }]))
+      ? Object.fromEntries(
+          Object.entries(s.windows).map(([src, w]) => [
+            src,
+            { held: w.held, capacity: w.capacity, added: w.added, evicted: w.evicted, max_age_s: w.maxAgeMs / 1000 },
+          ]),
+        )
       : null,
-    caches: s.caches
-      ? Object.fromEntries(Object.entries(s.caches).map(([name, c]) => [name, { size: c.size, capacity: c.capacity }]))
-      : null,
+    caches: s.caches ? Object.fromEntries(Object.entries(s.caches).map(([name, c]) => [name, { size: c.size, capacity: c.capacity }])) : null,
   };
 }

@@ -22,10 +22,12 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
           schema: paramSchema(p.type),
           ...(p.example !== undefined ? { example: p.example } : {}),
         })),
-        responses: Object.fromEntries(Object.entries(r.responses).map(([status, resp]) => [
-          status,
-          { description: resp.description, content: { 'application/json': { schema: resp.schema } } },
-        ])),
+        responses: Object.fromEntries(
+          Object.entries(r.responses).map(([status, resp]) => [
+            status,
+            { description: resp.description, content: { 'application/json': { schema: resp.schema } } },
+          ]),
+        ),
       },
     };
   }
@@ -34,7 +36,8 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
     info: {
       title: 'netwatch agent API',
       version,
-      description: 'Health of the agent and a read-only query API over a bounded in-memory window of recent events. ' +
+      description:
+        'Health of the agent and a read-only query API over a bounded in-memory window of recent events. ' +
         'When service.server.bearer_token is set, every route but /livez and /readyz needs `Authorization: Bearer <token>`.',
     },
     servers: [{ url: '/' }],

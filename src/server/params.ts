@@ -28,7 +28,11 @@ export interface ParamSpec {
 export type ParamValue = number | readonly string[] | readonly number[];
 export type ParsedParams = Readonly<Record<string, ParamValue | undefined>>;
 
-const splitList = (raw: string): string[] => raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const splitList = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 /** Parses one value; returns the problem text when it is not valid. */
 function parseOne(spec: ParamSpec, raw: string, nowMs: number): ParamValue | string {

@@ -42,7 +42,12 @@ export interface Route {
 
 export const DEFAULT_LIMIT = 100;
 const LIMIT_MAX = 1_000_000;
-const limitParam: ParamSpec = { name: 'limit', type: { kind: 'integer', min: 1, max: LIMIT_MAX }, description: `Most events returned, last received first (default ${DEFAULT_LIMIT}).`, example: '20' };
+const limitParam: ParamSpec = {
+  name: 'limit',
+  type: { kind: 'integer', min: 1, max: LIMIT_MAX },
+  description: `Most events returned, last received first (default ${DEFAULT_LIMIT}).`,
+  example: '20',
+};
 
 const CONN_PARAMS: readonly ParamSpec[] = [
   ...COMMON_FILTERS,
@@ -52,8 +57,17 @@ const CONN_PARAMS: readonly ParamSpec[] = [
 ];
 const SNI_PARAMS: readonly ParamSpec[] = [
   ...COMMON_FILTERS,
-  { name: 'server_name', type: { kind: 'names' }, description: 'Server names asked for (comma-separated, `*` wildcard, case-insensitive).', example: '*.example.com' },
-  { name: 'kind', type: { kind: 'enum', values: ['client_hello', 'syn'] }, description: 'client_hello (a parsed TLS ClientHello) or syn (a connection attempt).' },
+  {
+    name: 'server_name',
+    type: { kind: 'names' },
+    description: 'Server names asked for (comma-separated, `*` wildcard, case-insensitive).',
+    example: '*.example.com',
+  },
+  {
+    name: 'kind',
+    type: { kind: 'enum', values: ['client_hello', 'syn'] },
+    description: 'client_hello (a parsed TLS ClientHello) or syn (a connection attempt).',
+  },
 ];
 
 const listOfStrings = (p: ParsedParams, name: string): ReadonlySet<string> | undefined =>
@@ -128,11 +142,16 @@ export const ROUTES: readonly Route[] = [
   {
     path: '/health',
     summary: 'Health report',
-    description: 'Per-probe status and events read/lost, exporter status with the last error, config generation and last reload, uptime, version. 503 while not ready.',
+    description:
+      'Per-probe status and events read/lost, exporter status with the last error, config generation and last reload, uptime, version. 503 while not ready.',
     tag: 'health',
     auth: true,
     params: [],
-    responses: { 200: { description: 'Ready (status ok, or degraded when an exporter fails).', schema: S.HEALTH }, 503: { description: 'Not ready.', schema: S.HEALTH }, 401: unauthorized },
+    responses: {
+      200: { description: 'Ready (status ok, or degraded when an exporter fails).', schema: S.HEALTH },
+      503: { description: 'Not ready.', schema: S.HEALTH },
+      401: unauthorized,
+    },
     handle: (_req, ctx) => {
       const body = healthBody(ctx.status(), ctx.version, ctx.now());
       return { status: body.ready ? 200 : 503, body };

@@ -10,7 +10,11 @@ const bool: Schema = { type: 'boolean' };
 const time: Schema = { type: 'string', format: 'date-time' };
 const nullable = (s: Schema): Schema => ({ ...s, type: [s.type as string, 'null'] });
 const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
-  type: 'object', properties, required: Object.keys(properties), additionalProperties: false, ...extra,
+  type: 'object',
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+  ...extra,
 });
 const counts: Schema = { type: 'object', additionalProperties: int };
 const endpoint = obj({ address: str, port: int });
@@ -20,20 +24,50 @@ const container = nullable(obj({ id: nullable(str), runtime: nullable(str), cgro
 const nomad = nullable(obj({ alloc_id: str, task: str, job: nullable(str), group: nullable(str), namespace: nullable(str) }));
 
 export const CONNECTION_EVENT = obj({
-  time, time_unix_ms: num, receiver: str,
+  time,
+  time_unix_ms: num,
+  receiver: str,
   kind: { enum: ['connect', 'accept', 'state', 'close', 'existing'] },
-  transport: { enum: ['tcp', 'udp'] }, network_type: { enum: ['ipv4', 'ipv6'] }, direction: { enum: ['outbound', 'inbound', 'unknown'] },
-  local: endpoint, remote: endpoint, state: str, previous_state: str,
-  process, container, nomad, netns: int,
+  transport: { enum: ['tcp', 'udp'] },
+  network_type: { enum: ['ipv4', 'ipv6'] },
+  direction: { enum: ['outbound', 'inbound', 'unknown'] },
+  local: endpoint,
+  remote: endpoint,
+  state: str,
+  previous_state: str,
+  process,
+  container,
+  nomad,
+  netns: int,
   socket: { type: 'string', pattern: '^0x[0-9a-f]+$' },
-  bytes_sent: int, bytes_received: int, rtt_us: int, retransmits: int, duration_s: num, error: nullable(str),
+  bytes_sent: int,
+  bytes_received: int,
+  rtt_us: int,
+  retransmits: int,
+  duration_s: num,
+  error: nullable(str),
 });
 
 export const SNI_EVENT = obj({
-  time, time_unix_ms: num, receiver: str, kind: { enum: ['client_hello', 'syn'] }, server_name: nullable(str),
-  network_type: { enum: ['ipv4', 'ipv6'] }, direction: { enum: ['ingress', 'egress'] }, interface: str, ifindex: int, netns: int,
-  client: endpoint, server: endpoint, process, container, nomad,
-  ech: bool, alpn: { type: 'array', items: str }, tls_versions: { type: 'array', items: { type: 'string', pattern: '^0x[0-9a-f]{4}$' } }, sslv2: bool,
+  time,
+  time_unix_ms: num,
+  receiver: str,
+  kind: { enum: ['client_hello', 'syn'] },
+  server_name: nullable(str),
+  network_type: { enum: ['ipv4', 'ipv6'] },
+  direction: { enum: ['ingress', 'egress'] },
+  interface: str,
+  ifindex: int,
+  netns: int,
+  client: endpoint,
+  server: endpoint,
+  process,
+  container,
+  nomad,
+  ech: bool,
+  alpn: { type: 'array', items: str },
+  tls_versions: { type: 'array', items: { type: 'string', pattern: '^0x[0-9a-f]{4}$' } },
+  sslv2: bool,
 });
 
 const listOf = (item: Schema): Schema => obj({ count: int, truncated: bool, events: { type: 'array', items: item } });
@@ -44,13 +78,24 @@ const countRow = obj({ name: str, connections: int, open: int, failed: int, even
 const lost = { type: 'object', description: 'Events the kernel could not hand over, by receiver (since the agent started).', additionalProperties: int };
 
 export const CONNECTION_SUMMARY = obj({
-  events: int, connections: int, open: int, failed: int, by_kind: counts, by_state: counts,
-  by_process: { type: 'array', items: countRow }, by_container: { type: 'array', items: countRow }, by_nomad_job: { type: 'array', items: countRow },
-  failures: counts, lost_events: lost,
+  events: int,
+  connections: int,
+  open: int,
+  failed: int,
+  by_kind: counts,
+  by_state: counts,
+  by_process: { type: 'array', items: countRow },
+  by_container: { type: 'array', items: countRow },
+  by_nomad_job: { type: 'array', items: countRow },
+  failures: counts,
+  lost_events: lost,
 });
 
 export const SNI_SUMMARY = obj({
-  events: int, client_hellos: int, syns: int, without_name: int,
+  events: int,
+  client_hellos: int,
+  syns: int,
+  without_name: int,
   by_server_name: { type: 'array', items: obj({ server_name: str, hellos: int, ports: { type: 'array', items: int }, clients: int, ech: int }) },
   syns_by_port: counts,
   by_process: { type: 'array', items: obj({ name: str, hellos: int }) },
@@ -67,21 +112,35 @@ export const HEALTH = obj({
   uptime_s: num,
   started_at: time,
   config: obj({
-    generation: int, source: str, loaded_at: time,
+    generation: int,
+    source: str,
+    loaded_at: time,
     last_reload: nullable(obj({ time, file: str, applied: bool, problems: { type: 'array', items: str } })),
   }),
   events: obj({ read: int, lost: int, decode_errors: int }),
   receivers: {
     type: 'object',
     additionalProperties: obj({
-      type: str, status: { enum: ['starting', 'attached', 'failed'] }, since: time, error: nullable(str), events_read: int, events_lost: int, decode_errors: int,
+      type: str,
+      status: { enum: ['starting', 'attached', 'failed'] },
+      since: time,
+      error: nullable(str),
+      events_read: int,
+      events_lost: int,
+      decode_errors: int,
     }),
   },
   exporters: {
     type: 'array',
     items: obj({
-      id: str, signal: { enum: ['metrics', 'logs'] }, endpoint: str, status: { enum: ['unknown', 'ok', 'failing', 'serving', 'failed'] },
-      exports: int, failures: int, last_success: nullable(time), last_error: nullable(obj({ message: str, time })),
+      id: str,
+      signal: { enum: ['metrics', 'logs'] },
+      endpoint: str,
+      status: { enum: ['unknown', 'ok', 'failing', 'serving', 'failed'] },
+      exports: int,
+      failures: int,
+      last_success: nullable(time),
+      last_error: nullable(obj({ message: str, time })),
     }),
   },
   window: nullable({ type: 'object', additionalProperties: windowStats }),

@@ -18,7 +18,10 @@ export class ApiServer {
   private readonly routes: ReadonlyMap<string, Route>;
   private readonly authenticate: (h: string | undefined) => boolean;
 
-  constructor(private readonly settings: ServerConfig, private readonly ctx: ServerContext) {
+  constructor(
+    private readonly settings: ServerConfig,
+    private readonly ctx: ServerContext,
+  ) {
     this.routes = new Map(allRoutes(ctx.version).map((r) => [r.path, r]));
     this.authenticate = bearerAuthenticator(settings.bearer_token);
     this.server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => this.handle(req, res));
@@ -31,7 +34,11 @@ export class ApiServer {
     const { host, port } = this.settings;
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
-        reject(new ServerError(`service.server: cannot listen on ${host}:${port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (another process has this port; set service.server.port)' : ''}`));
+        reject(
+          new ServerError(
+            `service.server: cannot listen on ${host}:${port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (another process has this port; set service.server.port)' : ''}`,
+          ),
+        );
       };
       this.server.once('error', onError);
       this.server.listen(port, host, () => {

@@ -108,8 +108,16 @@ export function summarizeConnections(events: Iterable<ConnPipelineEvent>): Conne
     if (c.job) addTo(byJob, c.job, c, isOpen);
   }
   return {
-    events: n, connections: conns.length, open, failed, by_kind: byKind, by_state: byState,
-    by_process: sorted(byProcess), by_container: sorted(byContainer), by_nomad_job: sorted(byJob), failures,
+    events: n,
+    connections: conns.length,
+    open,
+    failed,
+    by_kind: byKind,
+    by_state: byState,
+    by_process: sorted(byProcess),
+    by_container: sorted(byContainer),
+    by_nomad_job: sorted(byJob),
+    failures,
   };
 }
 
@@ -158,7 +166,8 @@ export function summarizeSni(events: Iterable<SniPipelineEvent>): SniSummary {
       continue;
     }
     let g = names.get(ev.serverName);
-    if (!g) names.set(ev.serverName, (g = { row: { server_name: ev.serverName, hellos: 0, ports: [], clients: 0, ech: 0 }, ports: new Set(), clients: new Set() }));
+    if (!g)
+      names.set(ev.serverName, (g = { row: { server_name: ev.serverName, hellos: 0, ports: [], clients: 0, ech: 0 }, ports: new Set(), clients: new Set() }));
     g.row.hellos++;
     if (ev.ech) g.row.ech++;
     g.ports.add(ev.serverPort);
@@ -167,7 +176,12 @@ export function summarizeSni(events: Iterable<SniPipelineEvent>): SniSummary {
   const rows = [...names.values()].map((g) => ({ ...g.row, ports: [...g.ports].sort((a, b) => a - b), clients: g.clients.size }));
   rows.sort((a, b) => b.hellos - a.hellos || (a.server_name < b.server_name ? -1 : 1));
   return {
-    events: n, client_hellos: hellos, syns, without_name: anonymous, by_server_name: rows, syns_by_port: synsByPort,
+    events: n,
+    client_hellos: hellos,
+    syns,
+    without_name: anonymous,
+    by_server_name: rows,
+    syns_by_port: synsByPort,
     by_process: [...byProcess].map(([name, h]) => ({ name, hellos: h })).sort((a, b) => b.hellos - a.hellos || (a.name < b.name ? -1 : 1)),
   };
 }

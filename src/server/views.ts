@@ -9,9 +9,16 @@ export const processNameOf = (ev: ConnPipelineEvent | SniPipelineEvent): string 
 
 function attribution(ev: Enrichment & { pid: number; comm: string }) {
   return {
-    process: ev.pid > 0 || ev.comm ? { pid: ev.pid, executable_name: ev.process?.executableName || ev.comm, comm: ev.comm, command_line: ev.process?.commandLine ?? '' } : null,
-    container: ev.container ? { id: ev.container.id ?? null, runtime: ev.container.runtime ?? null, cgroup_path: ev.container.cgroupPath, unit: ev.container.unit ?? null } : null,
-    nomad: ev.nomad ? { alloc_id: ev.nomad.allocId, task: ev.nomad.task, job: ev.nomad.job ?? null, group: ev.nomad.group ?? null, namespace: ev.nomad.namespace ?? null } : null,
+    process:
+      ev.pid > 0 || ev.comm
+        ? { pid: ev.pid, executable_name: ev.process?.executableName || ev.comm, comm: ev.comm, command_line: ev.process?.commandLine ?? '' }
+        : null,
+    container: ev.container
+      ? { id: ev.container.id ?? null, runtime: ev.container.runtime ?? null, cgroup_path: ev.container.cgroupPath, unit: ev.container.unit ?? null }
+      : null,
+    nomad: ev.nomad
+      ? { alloc_id: ev.nomad.allocId, task: ev.nomad.task, job: ev.nomad.job ?? null, group: ev.nomad.group ?? null, namespace: ev.nomad.namespace ?? null }
+      : null,
   };
 }
 

@@ -29,7 +29,11 @@ export class EventWindow<T extends Timed> {
   private held = 0;
   private added = 0;
 
-  constructor(private capacity: number, private maxAgeMs: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private capacity: number,
+    private maxAgeMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.ring = new Array<T | undefined>(capacity);
   }
 

@@ -59,7 +59,12 @@ export class AttributePlan<E> {
   private missedWhileFull = 0;
 
   /** `overrides` replace an attribute's extractor (e.g. server names bounded for metrics). */
-  constructor(readonly names: readonly AttributeName[], extractors: Extractors<E>, what: string, overrides: Extractors<E> = {}) {
+  constructor(
+    readonly names: readonly AttributeName[],
+    extractors: Extractors<E>,
+    what: string,
+    overrides: Extractors<E> = {},
+  ) {
     this.extract = names.map((n) => {
       const f = overrides[n] ?? extractors[n];
       if (!f) throw new InternalError(`attribute ${n} has no ${what} extractor`);

@@ -3,7 +3,12 @@
 import { type ExportResult, ExportResultCode, hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
-  AggregationTemporality, DataPointType, InstrumentType, type MetricData, type PushMetricExporter, type ResourceMetrics,
+  AggregationTemporality,
+  DataPointType,
+  InstrumentType,
+  type MetricData,
+  type PushMetricExporter,
+  type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { DebugExporterConfig } from '../config/types';
 import { ATTR, METRIC } from '../catalogue/generated';
@@ -13,7 +18,9 @@ const stdoutLine: WriteLine = (line) => process.stdout.write(line + '\n');
 type Verbosity = DebugExporterConfig['verbosity'];
 
 const fmtAttrs = (a: Record<string, unknown>): string =>
-  Object.entries(a).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  Object.entries(a)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 
 function sumBy(metrics: MetricData[], name: string, by?: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -51,8 +58,10 @@ export function summarizeMetrics(rm: ResourceMetrics): string {
   const open = sumBy(metrics, METRIC.CONNECTION_ACTIVE, ATTR.NETWORK_CONNECTION_STATE);
   const failed = sumBy(metrics, METRIC.CONNECTION_FAILED, ATTR.ERROR_TYPE);
   const lost = total(sumBy(metrics, METRIC.AGENT_EVENTS_LOST));
-  return `netwatch: ${total(opened)} connections opened${top(opened, 5)} | ${total(open)} open${top(open, 14)} | ` +
-    `${total(failed)} failed${top(failed, 3)}${packetFateSummary(metrics)} | ${lost} events lost`;
+  return (
+    `netwatch: ${total(opened)} connections opened${top(opened, 5)} | ${total(open)} open${top(open, 14)} | ` +
+    `${total(failed)} failed${top(failed, 3)}${packetFateSummary(metrics)} | ${lost} events lost`
+  );
 }
 
 function pointLines(m: MetricData): string[] {
@@ -67,7 +76,10 @@ function pointLines(m: MetricData): string[] {
 }
 
 export class DebugMetricExporter implements PushMetricExporter {
-  constructor(private readonly verbosity: Verbosity, private readonly write: WriteLine = stdoutLine) {}
+  constructor(
+    private readonly verbosity: Verbosity,
+    private readonly write: WriteLine = stdoutLine,
+  ) {}
 
   export(rm: ResourceMetrics, done: (r: ExportResult) => void): void {
     switch (this.verbosity) {
@@ -86,7 +98,9 @@ export class DebugMetricExporter implements PushMetricExporter {
 
   /** Counters as deltas so `basic` can say what happened in the interval; up-down counters stay levels. */
   selectAggregationTemporality(t: InstrumentType): AggregationTemporality {
-    return t === InstrumentType.UP_DOWN_COUNTER || t === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER || t === InstrumentType.GAUGE ||
+    return t === InstrumentType.UP_DOWN_COUNTER ||
+      t === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER ||
+      t === InstrumentType.GAUGE ||
       t === InstrumentType.OBSERVABLE_GAUGE
       ? AggregationTemporality.CUMULATIVE
       : AggregationTemporality.DELTA;
@@ -96,7 +110,10 @@ export class DebugMetricExporter implements PushMetricExporter {
 }
 
 export class DebugLogExporter implements LogRecordExporter {
-  constructor(private readonly verbosity: Verbosity, private readonly write: WriteLine = stdoutLine) {}
+  constructor(
+    private readonly verbosity: Verbosity,
+    private readonly write: WriteLine = stdoutLine,
+  ) {}
 
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
     switch (this.verbosity) {
@@ -109,15 +126,24 @@ export class DebugLogExporter implements LogRecordExporter {
       case 'normal':
         for (const r of logs) {
           const t = new Date(hrTimeToMilliseconds(r.hrTime)).toISOString();
-          this.write(`${t} ${r.severityText ?? ''} ${r.eventName ?? '-'} ${typeof r.body === 'string' ? r.body : JSON.stringify(r.body)} ${fmtAttrs(r.attributes)}`);
+          this.write(
+            `${t} ${r.severityText ?? ''} ${r.eventName ?? '-'} ${typeof r.body === 'string' ? r.body : JSON.stringify(r.body)} ${fmtAttrs(r.attributes)}`,
+          );
         }
         break;
       case 'detailed':
         for (const r of logs) {
-          this.write(JSON.stringify({
-            timeUnixMs: hrTimeToMilliseconds(r.hrTime), eventName: r.eventName, severityNumber: r.severityNumber,
-            severityText: r.severityText, body: r.body, attributes: r.attributes, resource: r.resource.attributes,
-          }));
+          this.write(
+            JSON.stringify({
+              timeUnixMs: hrTimeToMilliseconds(r.hrTime),
+              eventName: r.eventName,
+              severityNumber: r.severityNumber,
+              severityText: r.severityText,
+              body: r.body,
+              attributes: r.attributes,
+              resource: r.resource.attributes,
+            }),
+          );
         }
         break;
     }

@@ -14,7 +14,8 @@ interface Last {
   endTime: HrTime;
 }
 
-const seriesKey = (metric: string, attrs: object): string => `${metric}\0${JSON.stringify(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
+const seriesKey = (metric: string, attrs: object): string =>
+  `${metric}\0${JSON.stringify(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
 
 export class DeltaHistograms implements MetricProducer {
   private last = new Map<string, Last>();
@@ -48,12 +49,18 @@ export class DeltaHistograms implements MetricProducer {
           const base = prev && prev.count <= p.value.count && prev.counts.length === counts.length ? prev : undefined;
           const count = p.value.count - (base?.count ?? 0);
           if (count === 0) return [];
-          return [{
-            ...p,
-            startTime: base?.endTime ?? p.startTime,
-            // min and max of the interval alone are not known from cumulative state.
-            value: { buckets: { boundaries: p.value.buckets.boundaries, counts: counts.map((c, i) => c - (base?.counts[i] ?? 0)) }, sum: (p.value.sum ?? 0) - (base?.sum ?? 0), count },
-          }];
+          return [
+            {
+              ...p,
+              startTime: base?.endTime ?? p.startTime,
+              // min and max of the interval alone are not known from cumulative state.
+              value: {
+                buckets: { boundaries: p.value.buckets.boundaries, counts: counts.map((c, i) => c - (base?.counts[i] ?? 0)) },
+                sum: (p.value.sum ?? 0) - (base?.sum ?? 0),
+                count,
+              },
+            },
+          ];
         });
         return { ...m, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
       });

@@ -15,15 +15,20 @@ const MAX_LINE = 300;
 
 /** One bounded line with every secret (exporter header values) scrubbed. */
 function text(message: string, args: unknown[], secrets: readonly string[]): string {
-  const rest = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a) ?? String(a)));
+  const rest = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : (JSON.stringify(a) ?? String(a))));
   let line = [message, ...rest].join(' ').replace(/\s+/g, ' ');
   for (const s of secrets) if (s.length > 0) line = line.split(s).join('***');
   return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}...` : line;
 }
 
 const LEVELS: Readonly<Record<SdkLogLevel, DiagLogLevel>> = {
-  none: DiagLogLevel.NONE, error: DiagLogLevel.ERROR, warn: DiagLogLevel.WARN, info: DiagLogLevel.INFO,
-  debug: DiagLogLevel.DEBUG, verbose: DiagLogLevel.VERBOSE, all: DiagLogLevel.ALL,
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
 };
 
 /** `level` (OTEL_LOG_LEVEL, default warn): the SDK's own messages at or above it reach our logger. */

@@ -56,7 +56,16 @@ export class ExportHealth {
   status(): ExporterStatus {
     const { id, signal, endpoint } = this.target;
     const state = this.exports === 0 ? 'unknown' : this.failing ? 'failing' : 'ok';
-    return { id, signal, endpoint, state, exports: this.exports, failures: this.failures, lastSuccessUnixMs: this.lastSuccessUnixMs, lastError: this.lastError };
+    return {
+      id,
+      signal,
+      endpoint,
+      state,
+      exports: this.exports,
+      failures: this.failures,
+      lastSuccessUnixMs: this.lastSuccessUnixMs,
+      lastError: this.lastError,
+    };
   }
 
   record(result: ExportResult): void {
@@ -110,7 +119,10 @@ export function watchMetricExporter(inner: PushMetricExporter, health: ExportHea
   return {
     export(metrics, done) {
       if (inFlight) {
-        const r = { code: ExportResultCode.FAILED, error: new ExportError(`the previous export to ${health.target.endpoint} has not answered yet; this collection is skipped`) };
+        const r = {
+          code: ExportResultCode.FAILED,
+          error: new ExportError(`the previous export to ${health.target.endpoint} has not answered yet; this collection is skipped`),
+        };
         health.record(r);
         return done(r);
       }

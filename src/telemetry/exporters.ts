@@ -37,14 +37,35 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
   switch (cfg.type) {
     case 'otlp': {
       const m = cfg.metrics;
-      return { kind: 'push', exporter: grpcMetricExporter(m, cfg.temporality), endpoint: m.endpoint, timeoutMs: m.timeout_ms, secrets: secretsOf(m), temporality: cfg.temporality };
+      return {
+        kind: 'push',
+        exporter: grpcMetricExporter(m, cfg.temporality),
+        endpoint: m.endpoint,
+        timeoutMs: m.timeout_ms,
+        secrets: secretsOf(m),
+        temporality: cfg.temporality,
+      };
     }
     case 'otlphttp': {
       const m = cfg.metrics;
-      return { kind: 'push', exporter: httpMetricExporter(m, cfg.temporality), endpoint: m.endpoint, timeoutMs: m.timeout_ms, secrets: secretsOf(m), temporality: cfg.temporality };
+      return {
+        kind: 'push',
+        exporter: httpMetricExporter(m, cfg.temporality),
+        endpoint: m.endpoint,
+        timeoutMs: m.timeout_ms,
+        secrets: secretsOf(m),
+        temporality: cfg.temporality,
+      };
     }
     case 'debug':
-      return { kind: 'push', exporter: new DebugMetricExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [], temporality: 'delta' };
+      return {
+        kind: 'push',
+        exporter: new DebugMetricExporter(cfg.verbosity, opts.debugWrite),
+        endpoint: 'stdout',
+        timeoutMs: 5000,
+        secrets: [],
+        temporality: 'delta',
+      };
     case 'prometheus':
       return {
         kind: 'pull',
@@ -59,7 +80,10 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
           }));
           // Started here rather than by the constructor, so that a port in use is reported, not only diag-logged.
           const exp = new PrometheusExporter({ host: cfg.host, port: cfg.port, metricProducers: counted, preventServerStart: true });
-          exp.startServer().then(() => events.onListening(), (e: Error) => events.onListenError(e));
+          exp.startServer().then(
+            () => events.onListening(),
+            (e: Error) => events.onListenError(e),
+          );
           // The exporter brings its own nested copy of sdk-metrics; readers are duck-typed at runtime.
           return exp;
         },

@@ -5,7 +5,12 @@ import { ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
-  AggregationTemporality, type CollectionResult, DataPointType, type MetricData, type MetricProducer, type SumMetricData,
+  AggregationTemporality,
+  type CollectionResult,
+  DataPointType,
+  type MetricData,
+  type MetricProducer,
+  type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import type { HistogramTable } from '../pipeline/aggregate';
 import type { MetricDescriptor } from '../catalogue/generated';
@@ -13,7 +18,10 @@ import type { MetricDescriptor } from '../catalogue/generated';
 export class HistogramProducer implements MetricProducer {
   private readonly tables: { descriptor: MetricDescriptor; table: HistogramTable }[] = [];
 
-  constructor(private readonly resource: Resource, private readonly scope: { name: string; version: string }) {}
+  constructor(
+    private readonly resource: Resource,
+    private readonly scope: { name: string; version: string },
+  ) {}
 
   private readonly sums: (() => SumMetricData[])[] = [];
 

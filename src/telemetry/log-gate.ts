@@ -18,7 +18,12 @@ export class LogGate {
   rateLimited = 0;
 
   /** `what` names the records in the one warning, e.g. `connection log records of receivers.connections`. */
-  constructor(private readonly limits: LogLimits, private readonly what: string, private readonly log: Logger, private readonly random = Math.random) {}
+  constructor(
+    private readonly limits: LogLimits,
+    private readonly what: string,
+    private readonly log: Logger,
+    private readonly random = Math.random,
+  ) {}
 
   /** Whether the next record goes out. */
   admit(): boolean {

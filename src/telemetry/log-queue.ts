@@ -107,7 +107,8 @@ export class RetainingLogExporter implements LogRecordExporter {
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
     this.keep(logs);
     // The batch processor stops waiting after its timeout, not the request: one at a time reaches the collector.
-    if (this.inFlight) return done({ code: ExportResultCode.FAILED, error: new ExportError('the previous export has not answered yet; its records wait for the next one') });
+    if (this.inFlight)
+      return done({ code: ExportResultCode.FAILED, error: new ExportError('the previous export has not answered yet; its records wait for the next one') });
     this.sendNext(done);
   }
 

@@ -27,7 +27,11 @@ export function buildLogsPipeline(ctx: TelemetryContext, p: PipelineConfig): Log
     const health = ctx.healthFor(id, 'logs', sink.endpoint, sink.secrets);
     let bounded: BoundedLogProcessor | undefined = undefined;
     const batch = new BatchLogRecordProcessor({
-      exporter: settleExports(new RetainingLogExporter(watchLogExporter(sink.exporter, health), LOG_QUEUE_CAPACITY, (n) => ctx.self.onLogDrop(id, n)), sink.timeoutMs, (n) => bounded?.settled(n)),
+      exporter: settleExports(
+        new RetainingLogExporter(watchLogExporter(sink.exporter, health), LOG_QUEUE_CAPACITY, (n) => ctx.self.onLogDrop(id, n)),
+        sink.timeoutMs,
+        (n) => bounded?.settled(n),
+      ),
       scheduledDelayMillis: Math.min(MAX_LOG_DELAY_MS, ctx.interval),
       exportTimeoutMillis: sink.timeoutMs,
       maxQueueSize: LOG_QUEUE_CAPACITY,

@@ -5,10 +5,22 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
-import { createOtlpNetworkExportDelegate, ExporterMetrics, type ExportResponse, type IExporterTransport, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import {
-  type IExporterMetricsHelper, type ISerializer, JsonLogsSerializer, JsonMetricsSerializer, LogsExporterMetricsHelper, MetricsExporterMetricsHelper,
-  ProtobufLogsSerializer, ProtobufMetricsSerializer,
+  createOtlpNetworkExportDelegate,
+  ExporterMetrics,
+  type ExportResponse,
+  type IExporterTransport,
+  OTLPExporterBase,
+} from '@opentelemetry/otlp-exporter-base';
+import {
+  type IExporterMetricsHelper,
+  type ISerializer,
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  LogsExporterMetricsHelper,
+  MetricsExporterMetricsHelper,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
@@ -63,7 +75,10 @@ class GrpcTransport implements IExporterTransport {
   private client: grpc.Client | undefined;
   private readonly metadata = new grpc.Metadata();
 
-  constructor(private readonly s: GrpcSettings, private readonly path: string) {
+  constructor(
+    private readonly s: GrpcSettings,
+    private readonly path: string,
+  ) {
     for (const [k, v] of Object.entries(s.headers)) this.metadata.set(k, v);
   }
 
@@ -96,8 +111,19 @@ class GrpcTransport implements IExporterTransport {
 function delegate<T, R>(signal: keyof typeof SERVICES, s: GrpcSettings, serializer: ISerializer<T, R>, helper: IExporterMetricsHelper<T>) {
   const { path, component } = SERVICES[signal];
   // No meter provider: the SDK's exporter self-metrics stay no-ops (netwatch counts failures itself).
-  const metrics = new ExporterMetrics<T>({ componentType: component, metricsHelper: helper, url: s.endpoint, meterProvider: undefined, responseAttributesFromError: () => ({}) });
-  return createOtlpNetworkExportDelegate({ timeoutMillis: s.timeout_ms, concurrencyLimit: CONCURRENCY_LIMIT, compression: s.compression }, serializer, metrics, new GrpcTransport(s, path));
+  const metrics = new ExporterMetrics<T>({
+    componentType: component,
+    metricsHelper: helper,
+    url: s.endpoint,
+    meterProvider: undefined,
+    responseAttributesFromError: () => ({}),
+  });
+  return createOtlpNetworkExportDelegate(
+    { timeoutMillis: s.timeout_ms, concurrencyLimit: CONCURRENCY_LIMIT, compression: s.compression },
+    serializer,
+    metrics,
+    new GrpcTransport(s, path),
+  );
 }
 
 const TEMPORALITY: Readonly<Record<TemporalityPreference, AggregationTemporalityPreference>> = {
@@ -107,7 +133,9 @@ const TEMPORALITY: Readonly<Record<TemporalityPreference, AggregationTemporality
 };
 
 export function grpcMetricExporter(s: GrpcSettings, temporality: TemporalityPreference): PushMetricExporter {
-  return new OTLPMetricExporterBase(delegate('metrics', s, ProtobufMetricsSerializer, MetricsExporterMetricsHelper), { temporalityPreference: TEMPORALITY[temporality] });
+  return new OTLPMetricExporterBase(delegate('metrics', s, ProtobufMetricsSerializer, MetricsExporterMetricsHelper), {
+    temporalityPreference: TEMPORALITY[temporality],
+  });
 }
 
 export function grpcLogExporter(s: GrpcSettings): LogRecordExporter {
@@ -149,5 +177,7 @@ export function httpMetricExporter(s: HttpSettings, temporality: TemporalityPref
 
 export function httpLogExporter(s: HttpSettings): LogRecordExporter {
   const serializer = s.encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer;
-  return new OTLPExporterBase<ReadableLogRecord[]>(httpDelegate(s, serializer, s.encoding === 'json' ? 'otlp_http_json_log_exporter' : 'otlp_http_log_exporter', LogsExporterMetricsHelper));
+  return new OTLPExporterBase<ReadableLogRecord[]>(
+    httpDelegate(s, serializer, s.encoding === 'json' ? 'otlp_http_json_log_exporter' : 'otlp_http_log_exporter', LogsExporterMetricsHelper),
+  );
 }

@@ -64,13 +64,16 @@ export function registerSelfMetrics(meter: Meter, producer: HistogramProducer, s
   const exportFailures = counter(METRIC.AGENT_EXPORT_FAILURES);
   const hits = counter(METRIC.AGENT_CARDINALITY_LIMIT_HITS);
   const logsDropped = counter(METRIC.AGENT_LOG_RECORDS_DROPPED);
-  meter.addBatchObservableCallback((o) => {
-    const stats = src.stats();
-    // Our wrappers count every exporter; a provider may add exporters we do not run (it never overrides ours).
-    const failures = new Map(Object.entries(stats?.exports ?? {}).map(([id, e]) => [id, e.failures]));
-    for (const [id, n] of src.exportFailures) failures.set(id, n);
-    for (const [id, n] of failures) o.observe(exportFailures, n, { [ATTR.EXPORTER]: id });
-    for (const [metric, n] of src.cardinalityHits) o.observe(hits, n, { [ATTR.METRIC_NAME]: metric });
-    for (const [id, n] of src.logRecordsDropped) o.observe(logsDropped, n, { [ATTR.EXPORTER]: id });
-  }, [exportFailures, hits, logsDropped]);
+  meter.addBatchObservableCallback(
+    (o) => {
+      const stats = src.stats();
+      // Our wrappers count every exporter; a provider may add exporters we do not run (it never overrides ours).
+      const failures = new Map(Object.entries(stats?.exports ?? {}).map(([id, e]) => [id, e.failures]));
+      for (const [id, n] of src.exportFailures) failures.set(id, n);
+      for (const [id, n] of failures) o.observe(exportFailures, n, { [ATTR.EXPORTER]: id });
+      for (const [metric, n] of src.cardinalityHits) o.observe(hits, n, { [ATTR.METRIC_NAME]: metric });
+      for (const [id, n] of src.logRecordsDropped) o.observe(logsDropped, n, { [ATTR.EXPORTER]: id });
+    },
+    [exportFailures, hits, logsDropped],
+  );
 }

@@ -18,7 +18,10 @@ export class AgentSelfStats {
   private readonly cardinalityHits = new Map<string, number>();
   private readonly warnedOverflow = new Set<string>();
 
-  constructor(private readonly log: Logger, private readonly cardinalityLimit: number) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly cardinalityLimit: number,
+  ) {}
 
   setStatsProvider(fn: StatsProvider): void {
     this.stats = fn;
@@ -40,8 +43,10 @@ export class AgentSelfStats {
     const before = this.logRecordsDropped.get(id) ?? 0;
     this.logRecordsDropped.set(id, before + count);
     if (before === 0) {
-      this.log.warn(`exporter ${id} (logs): more than ${LOG_QUEUE_CAPACITY} log records wait for export; the excess is dropped and counted ` +
-        'in netwatch.agent.log_records.dropped (lower the receivers\' logs.max_per_second or sampling_ratio)');
+      this.log.warn(
+        `exporter ${id} (logs): more than ${LOG_QUEUE_CAPACITY} log records wait for export; the excess is dropped and counted ` +
+          "in netwatch.agent.log_records.dropped (lower the receivers' logs.max_per_second or sampling_ratio)",
+      );
     }
   };
 
@@ -53,11 +58,15 @@ export class AgentSelfStats {
 
   /** Series the SDK itself folded (instruments outside our tables) show up only in what is exported. */
   readonly scanOverflow = (rm: ResourceMetrics): void => {
-    for (const s of rm.scopeMetrics) for (const m of s.metrics) {
-      if (!this.warnedOverflow.has(m.descriptor.name) && (m.dataPoints as { attributes: Record<string, unknown> }[]).some((p) => p.attributes[OVERFLOW_KEY] === true)) {
-        this.warnOverflow(m.descriptor.name);
+    for (const s of rm.scopeMetrics)
+      for (const m of s.metrics) {
+        if (
+          !this.warnedOverflow.has(m.descriptor.name) &&
+          (m.dataPoints as { attributes: Record<string, unknown> }[]).some((p) => p.attributes[OVERFLOW_KEY] === true)
+        ) {
+          this.warnOverflow(m.descriptor.name);
+        }
       }
-    }
   };
 
   /** The agent's self-metrics on one metrics pipeline's meter. */
@@ -73,7 +82,9 @@ export class AgentSelfStats {
   private warnOverflow(metric: string): void {
     if (this.warnedOverflow.has(metric)) return;
     this.warnedOverflow.add(metric);
-    this.log.warn(`metric ${metric} reached the cardinality limit of ${this.cardinalityLimit} attribute sets; new sets are folded into ${OVERFLOW_KEY}=true ` +
-      '(raise service.telemetry.metrics.cardinality_limit or turn off opt-in attributes)');
+    this.log.warn(
+      `metric ${metric} reached the cardinality limit of ${this.cardinalityLimit} attribute sets; new sets are folded into ${OVERFLOW_KEY}=true ` +
+        '(raise service.telemetry.metrics.cardinality_limit or turn off opt-in attributes)',
+    );
   }
 }

@@ -17,7 +17,7 @@ export class RawStringCache {
   private slot(a: number, b: number, c: number, d: number): number {
     // Multiplicative hashing (Knuth's golden-ratio constant and murmur3's mixers), top bits kept.
     const h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d) ^ Math.imul(d, 0x27d4eb2f);
-    return (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> this.shift);
+    return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> this.shift;
   }
 
   /** The string cached for exactly these words, or undefined. */

@@ -30,7 +30,11 @@ export interface ProgramCost {
 /** Runs and nanoseconds so far of every BPF program `pid` holds. */
 export function programCosts(pid: number): ProgramCost[] {
   return heldBpfObjects(pid).progIds.map((id) => {
-    const info = JSON.parse(execFileSync('bpftool', ['prog', 'show', 'id', String(id), '--json'], { encoding: 'utf8' })) as { name: string; run_cnt?: number; run_time_ns?: number };
+    const info = JSON.parse(execFileSync('bpftool', ['prog', 'show', 'id', String(id), '--json'], { encoding: 'utf8' })) as {
+      name: string;
+      run_cnt?: number;
+      run_time_ns?: number;
+    };
     return { name: info.name, runs: info.run_cnt ?? 0, ns: info.run_time_ns ?? 0 };
   });
 }

@@ -18,7 +18,11 @@ export class LineChild {
   private exited: string | undefined;
   readonly ready: Promise<Reply>;
 
-  private constructor(readonly name: string, private readonly child: ChildProcess, private readonly timeoutMs: number) {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    private readonly timeoutMs: number,
+  ) {
     child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const w = this.waiting.shift();

@@ -45,17 +45,54 @@ function connectionEvents(i: number, client: Owner, server: Owner, serverPort: n
   const clientPort = 32768 + (i % 28000);
   const t = o.bootNs + i * 25_000;
   const base = {
-    bootNs: t, tid: 0, netns: o.netns, transport: 'tcp' as const, networkType: v6 ? 'ipv6' as const : 'ipv4' as const,
-    bytesSent: 0, bytesReceived: 0, srttUs: 0, retransmits: 0, durationNs: 0, error: 0,
+    bootNs: t,
+    tid: 0,
+    netns: o.netns,
+    transport: 'tcp' as const,
+    networkType: v6 ? ('ipv6' as const) : ('ipv4' as const),
+    bytesSent: 0,
+    bytesReceived: 0,
+    srttUs: 0,
+    retransmits: 0,
+    durationNs: 0,
+    error: 0,
   };
   const csock = 0xffff_8880_0000_0000n + BigInt(i) * 0x1000n;
   const ssock = csock + 0x800n;
-  const c = { ...base, sock: csock, pid: client.pid, tid: client.pid, comm: client.comm, cgroupId: client.cgroupId, direction: 'outbound' as Direction,
-    localAddress: lo, localPort: clientPort, remoteAddress: lo, remotePort: serverPort };
-  const s = { ...base, sock: ssock, pid: server.pid, tid: server.pid, comm: server.comm, cgroupId: server.cgroupId, direction: 'inbound' as Direction,
-    localAddress: lo, localPort: serverPort, remoteAddress: lo, remotePort: clientPort };
+  const c = {
+    ...base,
+    sock: csock,
+    pid: client.pid,
+    tid: client.pid,
+    comm: client.comm,
+    cgroupId: client.cgroupId,
+    direction: 'outbound' as Direction,
+    localAddress: lo,
+    localPort: clientPort,
+    remoteAddress: lo,
+    remotePort: serverPort,
+  };
+  const s = {
+    ...base,
+    sock: ssock,
+    pid: server.pid,
+    tid: server.pid,
+    comm: server.comm,
+    cgroupId: server.cgroupId,
+    direction: 'inbound' as Direction,
+    localAddress: lo,
+    localPort: serverPort,
+    remoteAddress: lo,
+    remotePort: clientPort,
+  };
   const unowned = { ...s, pid: 0, tid: 0, comm: '', cgroupId: 0 };
-  const st = (e: Omit<ConnEvent, 'kind' | 'oldState' | 'newState'>, oldState: TcpState, newState: TcpState, dt: number): ConnEvent => ({ ...e, kind: newState === 'closed' ? 'close' : 'state', oldState, newState, bootNs: t + dt });
+  const st = (e: Omit<ConnEvent, 'kind' | 'oldState' | 'newState'>, oldState: TcpState, newState: TcpState, dt: number): ConnEvent => ({
+    ...e,
+    kind: newState === 'closed' ? 'close' : 'state',
+    oldState,
+    newState,
+    bootNs: t + dt,
+  });
   const closing = { bytesSent: 64 + (i % 512), bytesReceived: 2 + (i % 64), srttUs: 20 + (i % 40), durationNs: 40_000 + (i % 1000) * 10 };
   return [
     { ...c, kind: 'connect', localAddress: v6 ? '::' : '0.0.0.0', localPort: 0, oldState: 'unknown', newState: 'unknown' },

@@ -60,17 +60,20 @@ async function startDouble(): Promise<{ url: string; stop: () => Promise<void> }
   });
   return {
     url: (JSON.parse(line) as { url: string }).url,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.stdin.end();
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
   };
 }
 
 function yaml(d: { url: string }, kernel: boolean, ifname: string): string {
-  const rules = Array.from({ length: JOBS }, (_, j) => kernel
-    ? `      - { name: r${j}, match: { syn_to_port: ${PORT0 + j} }, job: job${j}, group: g, wait_for: none, cooldown: 1ms }`
-    : `      - { name: r${j}, match: { sni: [app-${j}.bench.example] }, job: job${j}, group: g, wait_for: none, cooldown: 1ms }`).join('\n');
+  const rules = Array.from({ length: JOBS }, (_, j) =>
+    kernel
+      ? `      - { name: r${j}, match: { syn_to_port: ${PORT0 + j} }, job: job${j}, group: g, wait_for: none, cooldown: 1ms }`
+      : `      - { name: r${j}, match: { sni: [app-${j}.bench.example] }, job: job${j}, group: g, wait_for: none, cooldown: 1ms }`,
+  ).join('\n');
   return `
 receivers:
   connections:
@@ -136,14 +139,20 @@ export async function runNomadWakeBench(opts: { wakes?: number; kernel?: boolean
   let sni: SniReceiver | undefined;
   if (kernel) {
     enricher = new Enricher();
-    const dispatch = (id: string) => (ev: PipelineEvent): void => {
-      if (ev.source === 'sni' && ev.kind === 'syn') {
-        const job = `job${ev.serverPort - PORT0}`;
-        if (!firstReadAt.has(job)) firstReadAt.set(job, ev.readAtNs);
-      }
-      runner.dispatch(id, ev);
-    };
-    conn = new ConnectionsReceiver('connections', cfg.receivers.connections as ConnectionsReceiverConfig, { enricher, dispatch: dispatch('connections'), shared: () => ({}) });
+    const dispatch =
+      (id: string) =>
+      (ev: PipelineEvent): void => {
+        if (ev.source === 'sni' && ev.kind === 'syn') {
+          const job = `job${ev.serverPort - PORT0}`;
+          if (!firstReadAt.has(job)) firstReadAt.set(job, ev.readAtNs);
+        }
+        runner.dispatch(id, ev);
+      };
+    conn = new ConnectionsReceiver('connections', cfg.receivers.connections as ConnectionsReceiverConfig, {
+      enricher,
+      dispatch: dispatch('connections'),
+      shared: () => ({}),
+    });
     conn.start();
     sni = new SniReceiver('sni', cfg.receivers.sni as SniReceiverConfig, { enricher, dispatch: dispatch('sni'), shared: () => conn!.sharedMaps() });
     sni.start();
@@ -191,8 +200,13 @@ export async function runNomadWakeBench(opts: { wakes?: number; kernel?: boolean
   samples.sort((a, b) => a - b);
   own.sort((a, b) => a - b);
   return {
-    mode: kernel ? 'kernel' : 'synthetic', wakes, samples,
-    p50: quantile(samples, 0.5), p90: quantile(samples, 0.9), p99: quantile(samples, 0.99), max: samples[samples.length - 1],
+    mode: kernel ? 'kernel' : 'synthetic',
+    wakes,
+    samples,
+    p50: quantile(samples, 0.5),
+    p90: quantile(samples, 0.9),
+    p99: quantile(samples, 0.99),
+    max: samples[samples.length - 1],
     own: { p50: quantile(own, 0.5), p90: quantile(own, 0.9), p99: quantile(own, 0.99), max: own[own.length - 1] },
     load: loadavg()[0],
   };
@@ -200,14 +214,12 @@ export async function runNomadWakeBench(opts: { wakes?: number; kernel?: boolean
 
 export function formatNomadWake(r: NomadWakeResult): string {
   const ms = (x: number): string => `${x.toFixed(3)} ms`;
-  const how = r.mode === 'kernel'
-    ? 'real SYNs seen by the sni receiver (TC) on a test namespace\'s veth'
-    : 'synthetic sni events through the pipeline runner';
+  const how = r.mode === 'kernel' ? "real SYNs seen by the sni receiver (TC) on a test namespace's veth" : 'synthetic sni events through the pipeline runner';
   return [
     `nomad-wake: ${r.wakes} wakes, ${how}, Nomad API double on 127.0.0.1`,
     '  first matching ring record read -> scale request written to the socket (GET status, then POST scale):',
     `  p50 ${ms(r.p50)}   p90 ${ms(r.p90)}   p99 ${ms(r.p99)}   max ${ms(r.max)}`,
-    '  of which the agent\'s own (without the time Nomad took to answer the status read):',
+    "  of which the agent's own (without the time Nomad took to answer the status read):",
     `  p50 ${ms(r.own.p50)}   p90 ${ms(r.own.p90)}   p99 ${ms(r.own.p99)}   max ${ms(r.own.max)}`,
     `  target p99 < 2 ms: ${r.p99 < 2 ? 'met' : 'NOT met'} (load average ${r.load.toFixed(2)} on ${cpus().length} CPUs while it ran${r.load > cpus().length ? ': the machine was oversubscribed' : ''})`,
   ].join('\n');

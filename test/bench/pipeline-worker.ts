@@ -102,7 +102,9 @@ export async function runPipelineWorker(r: WorkerRequest): Promise<WorkerResult>
     return { events: 0, wallNs: 0, cpuNs: 0, peakRssBytes: processMemory('self').peak, heapUsedBytes: 0, kinds: {}, stages };
   }
 
-  let events = 0, replays = 0, next = 0;
+  let events = 0,
+    replays = 0,
+    next = 0;
   const cpu0 = selfCpuNs();
   const t0 = process.hrtime.bigint();
   const end = t0 + BigInt(r.durationMs) * 1_000_000n;

@@ -16,7 +16,10 @@ export interface PipelineOptions {
 
 function runWorker(req: WorkerRequest): Promise<WorkerResult> {
   // The agent's own warnings (the log-record cap it is run into on purpose) would only clutter the output.
-  const child = fork(join(__dirname, 'pipeline-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NETWATCH_LOG_LEVEL: 'error' } });
+  const child = fork(join(__dirname, 'pipeline-worker.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NETWATCH_LOG_LEVEL: 'error' },
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { ok: boolean; result?: WorkerResult; error?: string }) => (m.ok ? resolve(m.result!) : reject(new Error(m.error))));
     child.once('exit', (code) => code !== 0 && reject(new Error(`pipeline worker exited with ${code}`)));
@@ -38,7 +41,9 @@ export async function benchPipeline(o: PipelineOptions, progress: (line: string)
           s.add('stages.enrich_ns', r.stages.enrich - r.stages.decode);
           s.add('stages.metrics_ns', r.stages.metrics - r.stages.enrich);
           s.add('stages.total_ns', r.stages.metrics);
-          progress(`pipeline run ${run + 1}/${o.runs} stages: decode ${r.stages.decode.toFixed(0)} ns, +enrich ${(r.stages.enrich - r.stages.decode).toFixed(0)} ns, +metrics ${(r.stages.metrics - r.stages.enrich).toFixed(0)} ns CPU per event`);
+          progress(
+            `pipeline run ${run + 1}/${o.runs} stages: decode ${r.stages.decode.toFixed(0)} ns, +enrich ${(r.stages.enrich - r.stages.decode).toFixed(0)} ns, +metrics ${(r.stages.metrics - r.stages.enrich).toFixed(0)} ns CPU per event`,
+          );
           continue;
         }
         const perSec = (r.events / r.wallNs) * 1e9;
@@ -53,13 +58,16 @@ export async function benchPipeline(o: PipelineOptions, progress: (line: string)
           const wantOpened = r.kinds.connect + r.kinds.accept;
           const wantTransitions = r.kinds.state + r.kinds.close;
           s.add(`${variant}.missing_in_metrics`, wantOpened - opened + (wantTransitions - transitions));
-          if (opened !== wantOpened || transitions !== wantTransitions) note = ` — sink has opened ${opened} of ${wantOpened}, transitions ${transitions} of ${wantTransitions}`;
+          if (opened !== wantOpened || transitions !== wantTransitions)
+            note = ` — sink has opened ${opened} of ${wantOpened}, transitions ${transitions} of ${wantTransitions}`;
         }
         if (variant !== 'metrics') {
           const records = await sink.logCount();
           s.add(`${variant}.log_records_per_s`, (records / r.wallNs) * 1e9);
         }
-        progress(`pipeline run ${run + 1}/${o.runs} ${variant}: ${(perSec / 1e6).toFixed(2)} M events/s, ${(r.cpuNs / r.events).toFixed(0)} ns CPU/event, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB${note}`);
+        progress(
+          `pipeline run ${run + 1}/${o.runs} ${variant}: ${(perSec / 1e6).toFixed(2)} M events/s, ${(r.cpuNs / r.events).toFixed(0)} ns CPU/event, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB${note}`,
+        );
       } finally {
         await sink.stop();
       }

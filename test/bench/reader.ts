@@ -63,7 +63,12 @@ async function unrig(r: Rig): Promise<void> {
 }
 
 /** Fill the empty ring, drain it with each consumer in turn; totals per consumer and for the producer. */
-async function drains(o: ReaderOptions, { prod, gen, drainer }: Rig, js: RingBufferReader, count: () => number): Promise<Record<Consumer | 'producer', Totals>> {
+async function drains(
+  o: ReaderOptions,
+  { prod, gen, drainer }: Rig,
+  js: RingBufferReader,
+  count: () => number,
+): Promise<Record<Consumer | 'producer', Totals>> {
   // Whole bursts that fit in the empty ring: a fill never drops.
   const calls = Math.floor(gen.capacity / o.recordsPerHit) - 1;
   const perFill = calls * o.recordsPerHit;
@@ -76,7 +81,8 @@ async function drains(o: ReaderOptions, { prod, gen, drainer }: Rig, js: RingBuf
       let t: Totals;
       if (who === 'js') {
         const before = count();
-        const c0 = selfCpuNs(), w0 = hrNs();
+        const c0 = selfCpuNs(),
+          w0 = hrNs();
         js.drain();
         t = { records: count() - before, wallNs: hrNs() - w0, cpuNs: selfCpuNs() - c0 };
       } else {
@@ -110,7 +116,8 @@ async function live(o: ReaderOptions, { prod, gen, drainer }: Rig, who: Consumer
   if (who === 'js') {
     let n = 0;
     const reader = new RingBufferReader(gen.ring, { onBatch: (b) => (n += b.count) });
-    const c0 = selfCpuNs(), w0 = hrNs();
+    const c0 = selfCpuNs(),
+      w0 = hrNs();
     reader.start();
     p = await prod.request(`run ${o.liveMs}`);
     reader.close(); // drains what is left
@@ -156,9 +163,9 @@ export async function benchReader(o: ReaderOptions, progress: (line: string) => 
           s.add(`drain.${who}.events_per_s`, (d[who].records / d[who].wallNs) * 1e9);
           s.add(`drain.${who}.cpu_ns_per_event`, d[who].cpuNs / d[who].records);
         }
-        s.add('drain.ratio', (d.js.records / d.js.wallNs) / (d.c.records / d.c.wallNs));
+        s.add('drain.ratio', d.js.records / d.js.wallNs / (d.c.records / d.c.wallNs));
         // The same ratio from CPU time, which preemption by other processes does not inflate.
-        s.add('drain.cpu_ratio', (d.c.cpuNs / d.c.records) / (d.js.cpuNs / d.js.records));
+        s.add('drain.cpu_ratio', d.c.cpuNs / d.c.records / (d.js.cpuNs / d.js.records));
         const rate: Partial<Record<Consumer, number>> = {};
         const cpu: Partial<Record<Consumer, number>> = {};
         for (const who of run % 2 ? [...CONSUMERS].reverse() : CONSUMERS) {
@@ -182,9 +189,11 @@ export async function benchReader(o: ReaderOptions, progress: (line: string) => 
       } finally {
         await unrig(r);
       }
-      progress(`reader run ${run + 1}/${o.runs}: producer alone ${fmtM(last('producer.fill.events_per_s'))}; drain js ${fmtM(last('drain.js.events_per_s'))} c ${fmtM(last('drain.c.events_per_s'))}; ` +
-        `live js ${fmtM(last('live.js.events_per_s'))} (lost ${last('live.js.lost')}) c ${fmtM(last('live.c.events_per_s'))} (lost ${last('live.c.lost')}); ` +
-        `batched js ${fmtM(last('batched.js.events_per_s'))} (lost ${last('batched.js.lost')}) c ${fmtM(last('batched.c.events_per_s'))} (lost ${last('batched.c.lost')})`);
+      progress(
+        `reader run ${run + 1}/${o.runs}: producer alone ${fmtM(last('producer.fill.events_per_s'))}; drain js ${fmtM(last('drain.js.events_per_s'))} c ${fmtM(last('drain.c.events_per_s'))}; ` +
+          `live js ${fmtM(last('live.js.events_per_s'))} (lost ${last('live.js.lost')}) c ${fmtM(last('live.c.events_per_s'))} (lost ${last('live.c.lost')}); ` +
+          `batched js ${fmtM(last('batched.js.events_per_s'))} (lost ${last('batched.js.lost')}) c ${fmtM(last('batched.c.events_per_s'))} (lost ${last('batched.c.lost')})`,
+      );
     } finally {
       await prod.stop();
     }

@@ -25,13 +25,19 @@ const r = (key: string, label: string, unit: string, scale = 1, digits = 1, targ
 
 function readerRows(): Row[] {
   const rows: Row[] = [r('producer.fill.events_per_s', 'kernel producer alone (filling an empty ring)', 'M events/s', 1e-6, 2)];
-  for (const [who, name] of [['js', 'JS RingBufferReader'], ['c', 'C ring_buffer__consume']] as const) {
+  for (const [who, name] of [
+    ['js', 'JS RingBufferReader'],
+    ['c', 'C ring_buffer__consume'],
+  ] as const) {
     rows.push(r(`drain.${who}.events_per_s`, `drain of a full ring: ${name}`, 'M events/s', 1e-6, 1));
     rows.push(r(`drain.${who}.cpu_ns_per_event`, `  CPU per event`, 'ns', 1, 1));
   }
   rows.push(r('drain.ratio', 'drain: JS / C events per second', '%', 100, 0, atLeast(90, '%')));
   rows.push(r('drain.cpu_ratio', 'drain: JS / C events per CPU second (not inflated by preemption)', '%', 100, 0));
-  for (const [who, name] of [['js', 'JS RingBufferReader'], ['c', 'C ring_buffer__consume']] as const) {
+  for (const [who, name] of [
+    ['js', 'JS RingBufferReader'],
+    ['c', 'C ring_buffer__consume'],
+  ] as const) {
     rows.push(r(`live.${who}.producer_events_per_s`, `live, adaptive wakeups (wakeup_bytes 0, the probes' default), ${name}: producer`, 'M events/s', 1e-6, 2));
     rows.push(r(`live.${who}.events_per_s`, `  read`, 'M events/s', 1e-6, 2));
     rows.push(r(`live.${who}.cpu_ns_per_event`, `  reader CPU per event`, 'ns', 1, 0));
@@ -42,7 +48,10 @@ function readerRows(): Row[] {
   rows.push(r('live.ratio', 'live: JS / C events read per second', '%', 100, 0, atLeast(90, '%')));
   rows.push(r('live.cpu_ratio', 'live: JS / C events per CPU second', '%', 100, 0));
   rows.push(r('live.js.of_ceiling', 'live: JS read rate / producer alone', '%', 100, 0));
-  for (const [who, name] of [['js', 'JS RingBufferReader'], ['c', 'C ring_buffer__consume']] as const) {
+  for (const [who, name] of [
+    ['js', 'JS RingBufferReader'],
+    ['c', 'C ring_buffer__consume'],
+  ] as const) {
     rows.push(r(`batched.${who}.producer_events_per_s`, `live, batched wakeups (wakeup_bytes = ring/4), ${name}: producer`, 'M events/s', 1e-6, 2));
     rows.push(r(`batched.${who}.events_per_s`, `  read`, 'M events/s', 1e-6, 2));
     rows.push(r(`batched.${who}.cpu_ns_per_event`, `  reader CPU per event`, 'ns', 1, 0));
@@ -76,7 +85,7 @@ function pipelineRows(): Row[] {
 
 function workloadRows(): Row[] {
   const rows: Row[] = [
-    r('foreign_tracers', 'other processes\' programs on sock:inet_sock_set_state during a storm (after waiting for none)', 'programs', 1, 0),
+    r('foreign_tracers', "other processes' programs on sock:inet_sock_set_state during a storm (after waiting for none)", 'programs', 1, 0),
     r('none.connections_per_s', 'connection storm, no tracer', 'k conn/s', 1e-3, 1),
     r('none.storm_cpu_ns_per_connection', '  storm CPU per connection', 'µs', 1e-3, 1),
   ];
@@ -111,7 +120,10 @@ function workloadRows(): Row[] {
 
 function nomadRows(): Row[] {
   const rows: Row[] = [];
-  for (const [mode, name] of [['synthetic', 'sni events through the pipeline runner'], ['kernel', 'real SYNs seen by the sni receiver (TC)']] as const) {
+  for (const [mode, name] of [
+    ['synthetic', 'sni events through the pipeline runner'],
+    ['kernel', 'real SYNs seen by the sni receiver (TC)'],
+  ] as const) {
     rows.push(r(`${mode}.p50_ms`, `${name}: first matching ring record read → scale request sent, p50`, 'ms', 1, 3));
     rows.push(r(`${mode}.p99_ms`, '  p99', 'ms', 1, 3, below(2, 'ms')));
     rows.push(r(`${mode}.own_p99_ms`, '  p99 without the time Nomad took to answer the status read', 'ms', 1, 3));
@@ -121,7 +133,7 @@ function nomadRows(): Row[] {
 
 export const ROWS: Record<Part, () => Row[]> = { reader: readerRows, pipeline: pipelineRows, workload: workloadRows, nomad: nomadRows };
 export const TITLES: Record<Part, string> = {
-  reader: 'Reader: the agent\'s ring-buffer reader against libbpf\'s, same ring, same producer',
+  reader: "Reader: the agent's ring-buffer reader against libbpf's, same ring, same producer",
   pipeline: 'Pipeline: conn records → decode → enrich → metrics / logs → OTLP/gRPC sink',
   workload: 'Workload cost: loopback connect/accept/close storm, with and without tracers',
   nomad: 'nomad_autostart: wake latency against the Nomad API double on loopback (1000 wakes per run)',
@@ -184,14 +196,20 @@ export function header(m: Machine, options: Record<string, unknown>): string[] {
     `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, kernel ${m.kernel}, node ${m.node}`,
     `load average (1 min): ${m.loadStart.toFixed(2)} at start, ${m.loadEnd?.toFixed(2) ?? '?'} at end; ` +
       `other processes' programs on sock:inet_sock_set_state at start: ${Number.isNaN(m.foreignTracers) ? 'unknown' : m.foreignTracers}`,
-    `options: ${Object.entries(options).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ')}`,
+    `options: ${Object.entries(options)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+      .join(' ')}`,
   ];
 }
 
 export function textTable(part: Part, figs: Record<string, Figure>): string {
   const rows = [HEAD, ...tableRows(part, figs)];
   const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 || i === 3 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 || i === 3 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [TITLES[part], line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -199,7 +217,15 @@ export function markdown(res: Results): string {
   const out = ['# netwatch benchmark results', '', 'Generated by `npm run bench` (test/bench/run.ts); how to read them: [README.md](README.md).', ''];
   for (const l of header(res.machine, res.options)) out.push(`- ${l}`);
   for (const part of Object.keys(res.parts) as Part[]) {
-    out.push('', `## ${TITLES[part]}`, '', `| ${HEAD.map((h) => h || 'figure').join(' | ')} |`, `| --- | ${HEAD.slice(1).map((_, i) => (i === 2 || i === 3 ? '---' : '---:')).join(' | ')} |`);
+    out.push(
+      '',
+      `## ${TITLES[part]}`,
+      '',
+      `| ${HEAD.map((h) => h || 'figure').join(' | ')} |`,
+      `| --- | ${HEAD.slice(1)
+        .map((_, i) => (i === 2 || i === 3 ? '---' : '---:'))
+        .join(' | ')} |`,
+    );
     for (const row of tableRows(part, res.parts[part]!)) out.push(`| ${row.map((c) => c.replace(/^ +/, '↳ ').replace(/\|/g, '\\|')).join(' | ')} |`);
   }
   return out.join('\n') + '\n';

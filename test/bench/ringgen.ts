@@ -25,7 +25,10 @@ export interface RinggenOptions {
 export class Ringgen {
   readonly recordSize: number;
   readonly recordsPerHit: number;
-  private constructor(private readonly obj: BpfObject, opts: RinggenOptions) {
+  private constructor(
+    private readonly obj: BpfObject,
+    opts: RinggenOptions,
+  ) {
     this.recordSize = opts.recordSize ?? CONN_EVENT.size;
     this.recordsPerHit = opts.recordsPerHit ?? 16;
   }

@@ -22,11 +22,16 @@ const int = (v: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`not a whole number: ${v}`);
   return n;
 };
-const list = <T extends string>(allowed: readonly T[]) => (v: string): T[] => {
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const i of items) if (!allowed.includes(i as T)) throw new Error(`${i} is not one of ${allowed.join(', ')}`);
-  return items as T[];
-};
+const list =
+  <T extends string>(allowed: readonly T[]) =>
+  (v: string): T[] => {
+    const items = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const i of items) if (!allowed.includes(i as T)) throw new Error(`${i} is not one of ${allowed.join(', ')}`);
+    return items as T[];
+  };
 
 export interface BenchOptions {
   parts: Part[];
@@ -64,15 +69,17 @@ function program(): Command {
     .option('--records-per-hit <n>', 'reader: records the generator emits per syscall', int, 16)
     .option('--fills <n>', 'reader: fill-and-drain cycles per run and consumer', int, 10)
     .option('--live-ms <ms>', 'reader: length of each live run', int, 2000)
-    .option('--wakeup-bytes <n>', 'reader: the generator\'s wakeup_bytes, as the probes\' (0 = adaptive)', int, 0)
+    .option('--wakeup-bytes <n>', "reader: the generator's wakeup_bytes, as the probes' (0 = adaptive)", int, 0)
     .option('--pipeline-ms <ms>', 'pipeline: length of each run', int, 5000)
     .option('--pipeline-ring-mib <n>', 'pipeline: MiB of records replayed (the default ring size is 4)', int, 4)
-    .addOption(new Option('--variants <list>', `pipeline variants (${PIPELINE_VARIANTS.join(',')})`).argParser(list(PIPELINE_VARIANTS)).default([...PIPELINE_VARIANTS]))
+    .addOption(
+      new Option('--variants <list>', `pipeline variants (${PIPELINE_VARIANTS.join(',')})`).argParser(list(PIPELINE_VARIANTS)).default([...PIPELINE_VARIANTS]),
+    )
     .option('--storm-ms <ms>', 'workload: length of each storm', int, 5000)
     .option('--threads <n>', 'workload: storm threads (each connects and accepts)', int, 1)
     .addOption(new Option('--conditions <list>', `workload conditions (${CONDITIONS.join(',')})`).argParser(list(CONDITIONS)).default([...CONDITIONS]))
     .option('--settle-ms <ms>', 'workload: pause between a tracer attaching and the storm', int, 500)
-    .option('--quiet-wait-ms <ms>', 'workload: wait up to this long before a storm for other processes\' programs to leave the tracepoint', int, 20000)
+    .option('--quiet-wait-ms <ms>', "workload: wait up to this long before a storm for other processes' programs to leave the tracepoint", int, 20000)
     .option('--wakes <n>', 'nomad: wakes per run and mode', int, 1000)
     .option('--no-kernel-cost', 'workload: skip the extra storm per agent condition with BPF run-time statistics on')
     .option('--no-write', 'do not write results.json and results.md');
@@ -81,7 +88,17 @@ function program(): Command {
 /** --quick shortens whatever was not given explicitly. */
 function applyQuick(o: BenchOptions, cmd: Command): void {
   if (!o.quick) return;
-  const short: Partial<BenchOptions> = { runs: 2, rounds: 2, fills: 3, liveMs: 500, pipelineMs: 1500, stormMs: 1500, settleMs: 300, quietWaitMs: 5000, wakes: 200 };
+  const short: Partial<BenchOptions> = {
+    runs: 2,
+    rounds: 2,
+    fills: 3,
+    liveMs: 500,
+    pipelineMs: 1500,
+    stormMs: 1500,
+    settleMs: 300,
+    quietWaitMs: 5000,
+    wakes: 200,
+  };
   for (const [k, v] of Object.entries(short)) if (cmd.getOptionValueSource(k) === 'default') (o as unknown as Record<string, unknown>)[k] = v;
 }
 
@@ -101,13 +118,35 @@ async function main(argv: string[]): Promise<void> {
     let samples: Samples;
     switch (part) {
       case 'reader':
-        samples = await benchReader({ runs: o.runs, ringBytes: o.ringMib << 20, recordSize: o.recordSize, recordsPerHit: o.recordsPerHit, fills: o.fills, liveMs: o.liveMs, wakeupBytes: o.wakeupBytes }, progress);
+        samples = await benchReader(
+          {
+            runs: o.runs,
+            ringBytes: o.ringMib << 20,
+            recordSize: o.recordSize,
+            recordsPerHit: o.recordsPerHit,
+            fills: o.fills,
+            liveMs: o.liveMs,
+            wakeupBytes: o.wakeupBytes,
+          },
+          progress,
+        );
         break;
       case 'pipeline':
         samples = await benchPipeline({ runs: o.runs, durationMs: o.pipelineMs, ringBytes: o.pipelineRingMib << 20, variants: o.variants }, progress);
         break;
       case 'workload':
-        samples = await benchWorkload({ rounds: o.rounds, stormMs: o.stormMs, threads: o.threads, conditions: o.conditions, settleMs: o.settleMs, kernelCost: o.kernelCost, quietWaitMs: o.quietWaitMs }, progress);
+        samples = await benchWorkload(
+          {
+            rounds: o.rounds,
+            stormMs: o.stormMs,
+            threads: o.threads,
+            conditions: o.conditions,
+            settleMs: o.settleMs,
+            kernelCost: o.kernelCost,
+            quietWaitMs: o.quietWaitMs,
+          },
+          progress,
+        );
         break;
       case 'nomad':
         samples = await benchNomad(o.runs, o.wakes, progress);

@@ -3,9 +3,7 @@
 import { OtlpSink, type Attrs } from '../helpers/otlp-sink';
 
 export type SinkQuery =
-  | { id: number; op: 'sumOf'; metric: string; attrs?: Attrs }
-  | { id: number; op: 'logCount'; eventName?: string }
-  | { id: number; op: 'metricNames' };
+  { id: number; op: 'sumOf'; metric: string; attrs?: Attrs } | { id: number; op: 'logCount'; eventName?: string } | { id: number; op: 'metricNames' };
 
 if (require.main === module) {
   void (async () => {
@@ -13,9 +11,15 @@ if (require.main === module) {
     process.on('message', (q: SinkQuery) => {
       let value: unknown;
       switch (q.op) {
-        case 'sumOf': value = sink.sumOf(q.metric, q.attrs); break;
-        case 'logCount': value = sink.logs({ eventName: q.eventName }).length; break;
-        case 'metricNames': value = sink.metricNames(); break;
+        case 'sumOf':
+          value = sink.sumOf(q.metric, q.attrs);
+          break;
+        case 'logCount':
+          value = sink.logs({ eventName: q.eventName }).length;
+          break;
+        case 'metricNames':
+          value = sink.metricNames();
+          break;
       }
       process.send!({ id: q.id, value });
     });

@@ -10,7 +10,10 @@ export class SinkProcess {
   private next = 0;
   private readonly pending = new Map<number, (v: unknown) => void>();
 
-  private constructor(private readonly child: ChildProcess, readonly grpcEndpoint: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly grpcEndpoint: string,
+  ) {
     child.on('message', (m: { id?: number; value?: unknown }) => {
       if (m.id === undefined) return;
       this.pending.get(m.id)?.(m.value);

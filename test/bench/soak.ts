@@ -48,8 +48,10 @@ async function main(): Promise<void> {
       await sleep(3000);
       const exact = opened() === made;
       if (!exact) failed++;
-      console.log(`${String(round).padStart(5)}  ${String(made).padStart(11)}  ${String(opened()).padStart(8)}${exact ? ' ' : '!'} ${String(records()).padStart(7)}  ${String(dropped()).padStart(7)}  ` +
-        `${mib(rssBefore).padStart(10)}  ${mib(rssPeak).padStart(8)}  ${mib(rssBytes(agent.pid)).padStart(9)}`);
+      console.log(
+        `${String(round).padStart(5)}  ${String(made).padStart(11)}  ${String(opened()).padStart(8)}${exact ? ' ' : '!'} ${String(records()).padStart(7)}  ${String(dropped()).padStart(7)}  ` +
+          `${mib(rssBefore).padStart(10)}  ${mib(rssPeak).padStart(8)}  ${mib(rssBytes(agent.pid)).padStart(9)}`,
+      );
     }
     const warnings = agent.output.match(/cannot reach/g)?.length ?? 0;
     const recoveries = agent.output.match(/is reachable again/g)?.length ?? 0;

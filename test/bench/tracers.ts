@@ -102,7 +102,9 @@ async function startAgent(condition: 'agent' | 'agent-batched', sink: SinkProces
   const config = join(dir, 'agent.yaml');
   // Defaults everywhere (4 MiB ring, logs capped at 1000/s) but a 1 s export interval, so that the
   // counters after the storm arrive without waiting the default 10 s.
-  writeFileSync(config, `receivers:
+  writeFileSync(
+    config,
+    `receivers:
   connections:
     seed_existing: true
 ${wakeupBytes === undefined ? '' : `    wakeup_bytes: ${wakeupBytes}\n`}exporters:
@@ -119,7 +121,8 @@ service:
   telemetry:
     metrics:
       export_interval: ${EXPORT_INTERVAL_MS}ms
-`);
+`,
+  );
   const child = spawn(process.execPath, [CLI, 'run', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const problems: string[] = [];
   try {
@@ -137,12 +140,19 @@ service:
       const opened = async (direction: string): Promise<number> => {
         let n = 0;
         for (const port of storm.ports) {
-          n += await sink.sumOf('netwatch.connection.opened', { 'netwatch.connection.direction': direction, 'server.port': port, 'process.executable.name': 'connstorm' });
+          n += await sink.sumOf('netwatch.connection.opened', {
+            'netwatch.connection.direction': direction,
+            'server.port': port,
+            'process.executable.name': 'connstorm',
+          });
         }
         return n;
       };
       // Wait for the exports after the storm: counts complete, or no change over three intervals.
-      let last = -1, stable = 0, out: number, inb: number;
+      let last = -1,
+        stable = 0,
+        out: number,
+        inb: number;
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
         [out, inb] = [await opened('outbound'), await opened('inbound')];
@@ -187,7 +197,9 @@ async function attached(child: ChildProcess, what: string): Promise<void> {
  */
 async function startTcpstates(): Promise<Tracer> {
   const child = spawn('tcpstates', [], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let lines = 0, lost = 0, stderr = '';
+  let lines = 0,
+    lost = 0,
+    stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     for (const m of d.toString().matchAll(/lost (\d+) events/g)) lost += Number(m[1]);
@@ -225,4 +237,3 @@ async function startBpftrace(): Promise<Tracer> {
     },
   };
 }
-

@@ -37,7 +37,8 @@ async function kernelCost(condition: Condition, o: WorkloadOptions, sink: SinkPr
     const parts: string[] = [];
     for (const a of after) {
       const b = before.find((x) => x.name === a.name) ?? { runs: 0, ns: 0 };
-      const runs = a.runs - b.runs, t = a.ns - b.ns;
+      const runs = a.runs - b.runs,
+        t = a.ns - b.ns;
       ns += t;
       if (runs > 0) {
         s.add(`${condition}.prog.${a.name}.ns_per_run`, t / runs);
@@ -45,7 +46,9 @@ async function kernelCost(condition: Condition, o: WorkloadOptions, sink: SinkPr
       }
     }
     s.add(`${condition}.bpf_ns_per_connection`, ns / st.connections);
-    progress(`workload ${condition} with BPF run-time stats: ${(ns / st.connections / 1e3).toFixed(1)} µs of BPF programs per connection (${parts.join(', ')} per connection)`);
+    progress(
+      `workload ${condition} with BPF run-time stats: ${(ns / st.connections / 1e3).toFixed(1)} µs of BPF programs per connection (${parts.join(', ')} per connection)`,
+    );
     await tracer.finish(st);
   } finally {
     removeNetns();
@@ -88,7 +91,8 @@ export interface Storm {
 /** Run c/connstorm.c in the namespace for `ms` and return what it reports. */
 export function storm(ms: number, threads: number, netns = NETNS): Promise<Storm> {
   const child = spawn('ip', ['netns', 'exec', netns, benchBin('connstorm'), String(ms), String(threads)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
@@ -157,9 +161,11 @@ export async function benchWorkload(o: WorkloadOptions, progress: (line: string)
             // Exact check: every connection of the storm counted once outbound and once inbound.
             s.add(`${condition}.missed_connections`, 2 * st.connections - (r.openedOutbound ?? 0) - (r.openedInbound ?? 0));
           }
-          progress(`workload round ${round + 1}/${o.rounds} ${condition}: ${(perSec / 1e3).toFixed(1)} k conn/s` +
-            (condition === 'none' ? '' : `, tracer ${((tracerCpu / st.wall_ns) * 100).toFixed(0)} % CPU, ${r.events} events, ${r.lost} lost`) +
-            (r.openedOutbound !== undefined ? `, counted ${r.openedOutbound}/${r.openedInbound} of ${st.connections}` : ''));
+          progress(
+            `workload round ${round + 1}/${o.rounds} ${condition}: ${(perSec / 1e3).toFixed(1)} k conn/s` +
+              (condition === 'none' ? '' : `, tracer ${((tracerCpu / st.wall_ns) * 100).toFixed(0)} % CPU, ${r.events} events, ${r.lost} lost`) +
+              (r.openedOutbound !== undefined ? `, counted ${r.openedOutbound}/${r.openedInbound} of ${st.connections}` : ''),
+          );
         } catch (e) {
           await tracer.finish({ connections: 0, ports: [] }).catch(() => undefined);
           throw e;

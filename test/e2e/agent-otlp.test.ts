@@ -16,7 +16,6 @@ const N = 8; // TCP connections per family
 const M = 3; // UDP connects per family
 const K = 2; // refused connects per family
 
-
 /** An agent.yaml with the connections receiver and one exporter (`id`, defined by `block`). */
 function agentYaml(id: string, block: string, extra = ''): string {
   return `
@@ -67,7 +66,10 @@ for (const [name, exporter] of Object.entries(transports)) {
       const [id, block] = exporter(sink);
       const cfg = parseConfig(agentYaml(id, block), 'e2e.yaml', {});
       agent = await startAgent(cfg);
-      for (const [fam, host] of [['v4', '127.0.0.1'], ['v6', '::1']] as const) {
+      for (const [fam, host] of [
+        ['v4', '127.0.0.1'],
+        ['v6', '::1'],
+      ] as const) {
         const srv = await startTraffic(`nwt-otlp-${fam}`, 'tcp-server', [host]);
         servers.push(srv);
         ports[fam] = { tcp: srv.info.port as number, udp: await freePort(host), closed: await freePort(host) };
@@ -78,7 +80,12 @@ for (const [name, exporter] of Object.entries(transports)) {
         assert.equal(ref.info.refused, K);
       }
       await sink.waitFor(
-        () => (['v4', 'v6'] as const).every((f) => sink.sumOf('netwatch.connection.bytes_received', { 'server.port': ports[f].tcp, 'netwatch.connection.direction': 'inbound' }) === N * 'hello'.length),
+        () =>
+          (['v4', 'v6'] as const).every(
+            (f) =>
+              sink.sumOf('netwatch.connection.bytes_received', { 'server.port': ports[f].tcp, 'netwatch.connection.direction': 'inbound' }) ===
+              N * 'hello'.length,
+          ),
         15_000,
       );
       await agent.flush();
@@ -89,11 +96,30 @@ for (const [name, exporter] of Object.entries(transports)) {
       await sink?.stop();
     });
 
-    for (const [fam, type] of [['v4', 'ipv4'], ['v6', 'ipv6']] as const) {
+    for (const [fam, type] of [
+      ['v4', 'ipv4'],
+      ['v6', 'ipv6'],
+    ] as const) {
       test(`counts exactly N outbound and N inbound TCP connections (${type})`, () => {
         const p = ports[fam].tcp;
-        assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': p, 'netwatch.connection.direction': 'outbound', 'network.transport': 'tcp', 'network.type': type }), N);
-        assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': p, 'netwatch.connection.direction': 'inbound', 'network.transport': 'tcp', 'network.type': type }), N);
+        assert.equal(
+          sink.sumOf('netwatch.connection.opened', {
+            'server.port': p,
+            'netwatch.connection.direction': 'outbound',
+            'network.transport': 'tcp',
+            'network.type': type,
+          }),
+          N,
+        );
+        assert.equal(
+          sink.sumOf('netwatch.connection.opened', {
+            'server.port': p,
+            'netwatch.connection.direction': 'inbound',
+            'network.transport': 'tcp',
+            'network.type': type,
+          }),
+          N,
+        );
       });
 
       test(`counts exactly M UDP connects and K refused connects (${type})`, () => {
@@ -115,7 +141,10 @@ for (const [name, exporter] of Object.entries(transports)) {
     }
 
     test('exports state transitions and currently-open connections by state', () => {
-      assert.ok(sink.sumOf('netwatch.connection.state_transitions', { 'netwatch.connection.previous_state': 'syn_sent', 'network.connection.state': 'established' }) >= 2 * N);
+      assert.ok(
+        sink.sumOf('netwatch.connection.state_transitions', { 'netwatch.connection.previous_state': 'syn_sent', 'network.connection.state': 'established' }) >=
+          2 * N,
+      );
       const active = sink.latest('netwatch.connection.active');
       assert.ok(active.length > 0);
       assert.equal(active[0].unit, '{connection}');
@@ -171,11 +200,19 @@ describe('a filter that excludes one process', () => {
       await promisify(execFile)('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
       await promisify(execFile)('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
       await runTraffic('nwt-kept', 'tcp-clients', ['127.0.0.1', port, 3]);
-      await sink.waitFor(() => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'node', 'netwatch.connection.direction': 'outbound' }) === 3, 10_000);
+      await sink.waitFor(
+        () =>
+          sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'node', 'netwatch.connection.direction': 'outbound' }) ===
+          3,
+        10_000,
+      );
       await agent.flush();
       assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'curl' }), 0);
       assert.equal(sink.logs().filter((r) => r.attributes['process.executable.name'] === 'curl').length, 0);
-      assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'node', 'netwatch.connection.direction': 'outbound' }), 3);
+      assert.equal(
+        sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'process.executable.name': 'node', 'netwatch.connection.direction': 'outbound' }),
+        3,
+      );
     } finally {
       server.close();
       await agent.stop();

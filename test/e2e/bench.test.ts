@@ -17,7 +17,7 @@ const PER_HIT = 4;
 const RECORD_SIZE = 40;
 const H = RINGGEN_HEAD.fields;
 
-describe('the reader benchmark\'s generator and consumers', () => {
+describe("the reader benchmark's generator and consumers", () => {
   let prod: LineChild;
   let gen: Ringgen;
   let drainer: LineChild;
@@ -43,7 +43,12 @@ describe('the reader benchmark\'s generator and consumers', () => {
       onBatch: (b: RecordBatch) => {
         for (let i = 0; i < b.count; i++) {
           const o = b.offsets[i];
-          seen.push({ len: b.lengths[i], magic: b.view.getUint32(o + H.magic, true), index: b.view.getUint32(o + H.index, true), seq: b.view.getBigUint64(o + H.seq, true) });
+          seen.push({
+            len: b.lengths[i],
+            magic: b.view.getUint32(o + H.magic, true),
+            index: b.view.getUint32(o + H.index, true),
+            seq: b.view.getBigUint64(o + H.seq, true),
+          });
         }
       },
     });
@@ -56,12 +61,17 @@ describe('the reader benchmark\'s generator and consumers', () => {
     assert.equal(gen.produced() - produced0, CALLS * PER_HIT);
     assert.equal(gen.lost(), 0);
     assert.ok(seen.every((r) => r.len === RECORD_SIZE && r.magic === RINGGEN_MAGIC));
-    assert.deepEqual(seen.map((r) => r.index), Array.from({ length: CALLS * PER_HIT }, (_, i) => i % PER_HIT));
+    assert.deepEqual(
+      seen.map((r) => r.index),
+      Array.from({ length: CALLS * PER_HIT }, (_, i) => i % PER_HIT),
+    );
   });
 
   test('read live while the producer writes flat out, every record arrives whole and in order', async () => {
     const lost0 = gen.lost();
-    let read = 0, torn = 0, expectIndex = 0;
+    let read = 0,
+      torn = 0,
+      expectIndex = 0;
     const reader = new RingBufferReader(gen.ring, {
       onBatch: (b: RecordBatch) => {
         for (let i = 0; i < b.count; i++) {
@@ -94,7 +104,8 @@ describe('the reader benchmark\'s generator and consumers', () => {
   });
 
   test('a ring filled past its capacity keeps what fits and counts the rest as lost', async () => {
-    const lost0 = gen.lost(), produced0 = gen.produced();
+    const lost0 = gen.lost(),
+      produced0 = gen.produced();
     const calls = Math.ceil((2 * gen.capacity) / PER_HIT);
     await prod.request(`calls ${calls}`);
     const d = await drainer.request('drain');
@@ -115,7 +126,7 @@ describe('the reader benchmark\'s generator and consumers', () => {
   });
 });
 
-describe('the workload benchmark\'s connection storm', () => {
+describe("the workload benchmark's connection storm", () => {
   const NETNS = 'nwbtest';
   before(() => {
     buildNative();
@@ -135,10 +146,22 @@ describe('the workload benchmark\'s connection storm', () => {
       await run.until((ev) => count(ev, (e) => e.kind === 'close') >= 2 * st.connections, `${2 * st.connections} closes`, 20_000);
       assert.equal(run.probe.stats().lost, 0);
       const ev = run.events;
-      assert.equal(count(ev, (e) => e.kind === 'connect' && e.remotePort === port), st.connections);
-      assert.equal(count(ev, (e) => e.kind === 'accept' && e.localPort === port), st.connections);
-      assert.equal(count(ev, (e) => e.kind === 'close' && e.direction === 'outbound'), st.connections);
-      assert.equal(count(ev, (e) => e.kind === 'close' && e.direction === 'inbound'), st.connections);
+      assert.equal(
+        count(ev, (e) => e.kind === 'connect' && e.remotePort === port),
+        st.connections,
+      );
+      assert.equal(
+        count(ev, (e) => e.kind === 'accept' && e.localPort === port),
+        st.connections,
+      );
+      assert.equal(
+        count(ev, (e) => e.kind === 'close' && e.direction === 'outbound'),
+        st.connections,
+      );
+      assert.equal(
+        count(ev, (e) => e.kind === 'close' && e.direction === 'inbound'),
+        st.connections,
+      );
     } finally {
       run.stop();
     }

@@ -66,9 +66,11 @@ test(`the collector down for ${OUTAGE_MS / 1000} s under traffic: exact metrics 
     await sink.waitFor(() => opened() === made, 30_000);
     await agent.waitFor(/is reachable again/, 30_000);
     const dropped = () => sink.sumOf('netwatch.agent.log_records.dropped', { 'netwatch.exporter': 'otlp_grpc' });
-    await sink.waitFor(() => records() + dropped() === made * perConnection, 30_000).catch(() => {
-      assert.fail(`${records()} records delivered and ${dropped()} dropped, ${made} connections of ${perConnection} records made ${made * perConnection}`);
-    });
+    await sink
+      .waitFor(() => records() + dropped() === made * perConnection, 30_000)
+      .catch(() => {
+        assert.fail(`${records()} records delivered and ${dropped()} dropped, ${made} connections of ${perConnection} records made ${made * perConnection}`);
+      });
     await sleep(2500);
 
     assert.equal(opened(), made, 'every connection counted, the outage included');
@@ -131,7 +133,10 @@ service:
       assert.ok(t.length >= 4, `${signal} exports were attempted: ${t.length}`);
       const gaps = t.slice(1).map((v, i) => v - t[i]!);
       // 1 s timeout, less a little for timer granularity.
-      assert.ok(gaps.every((g) => g >= 950), `${signal}: a request started while the previous one was in flight: ${t.join(' ')}`);
+      assert.ok(
+        gaps.every((g) => g >= 950),
+        `${signal}: a request started while the previous one was in flight: ${t.join(' ')}`,
+      );
     }
     assert.equal(agent.output.match(/cannot reach/g)?.length, 1, agent.output);
   } finally {

@@ -72,7 +72,14 @@ describe('connections from processes in their own cgroups', () => {
   });
 
   test('a Nomad allocation scope: alloc id and task from the path, job, group and namespace from the task environment', async () => {
-    const env = { ...process.env, NOMAD_ALLOC_ID: allocId, NOMAD_TASK_NAME: 'web', NOMAD_JOB_NAME: 'shop', NOMAD_GROUP_NAME: 'frontend', NOMAD_NAMESPACE: 'prod' };
+    const env = {
+      ...process.env,
+      NOMAD_ALLOC_ID: allocId,
+      NOMAD_TASK_NAME: 'web',
+      NOMAD_JOB_NAME: 'shop',
+      NOMAD_GROUP_NAME: 'frontend',
+      NOMAD_NAMESPACE: 'prod',
+    };
     const evs = await acceptIn(nomadDir, 'nwt-cg-nomad', env);
     for (const e of evs) {
       assert.equal(e.nomad?.allocId, allocId);

@@ -17,14 +17,17 @@ function ofPid(events: ConnEvent[], pid: number, kind: ConnEvent['kind']): ConnE
   return events.filter((e) => e.pid === pid && e.kind === kind);
 }
 
-
-for (const [family, host] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']] as const) {
+for (const [family, host] of [
+  ['IPv4', '127.0.0.1'],
+  ['IPv6', '::1'],
+] as const) {
   describe(`${N} TCP connections over ${host}`, () => {
     let run: ProbeRun;
     let server: Started;
     let client: Started;
     let port: number;
-    const srvTitle = `nwt-srv-${family}`, cliTitle = `nwt-cli-${family}`;
+    const srvTitle = `nwt-srv-${family}`,
+      cliTitle = `nwt-cli-${family}`;
 
     before(async () => {
       run = runConnProbe();
@@ -68,7 +71,10 @@ for (const [family, host] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']] as const) 
       const lives = [...socks].flatMap((s) => lifetimes(mine, s));
       assert.equal(lives.length, N);
       for (const life of lives) {
-        assert.deepEqual(life.map((e) => e.newState), ['syn_sent', 'established', 'fin_wait_1', 'fin_wait_2', 'closed']);
+        assert.deepEqual(
+          life.map((e) => e.newState),
+          ['syn_sent', 'established', 'fin_wait_1', 'fin_wait_2', 'closed'],
+        );
         for (const e of life) assert.equal(e.pid, client.pid, `client state ${e.newState} attributed to ${e.pid}`);
         const close = life[life.length - 1];
         assert.equal(close.bytesSent, 'hello'.length);
@@ -85,7 +91,10 @@ for (const [family, host] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']] as const) 
       const lives = [...socks].flatMap((s) => lifetimes(mine, s));
       assert.equal(lives.length, N);
       for (const life of lives) {
-        assert.deepEqual(life.map((e) => e.newState), ['syn_received', 'established', 'close_wait', 'last_ack', 'closed']);
+        assert.deepEqual(
+          life.map((e) => e.newState),
+          ['syn_received', 'established', 'close_wait', 'last_ack', 'closed'],
+        );
         // Before accept() the owner is not yet known (softirq context): pid 0, never the client's pid.
         for (const e of life) assert.notEqual(e.pid, client.pid);
         const close = life[life.length - 1];
@@ -218,7 +227,9 @@ describe('a burst that overflows a deliberately tiny ring', () => {
     // Start the burst process paused on its own pid: the filter needs the pid before it runs.
     const { spawn } = await import('node:child_process');
     const { TRAFFIC } = await import('../helpers/processes');
-    const child = spawn('sh', ['-c', `read _ ; exec "${process.execPath}" "${TRAFFIC}" nwt-burst udp-connect 127.0.0.1 ${port} ${generated}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('sh', ['-c', `read _ ; exec "${process.execPath}" "${TRAFFIC}" nwt-burst udp-connect 127.0.0.1 ${port} ${generated}`], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const run = runConnProbe({ ringBytes: 4096, pollIntervalMs: 1000, wakeupBytes: 1 << 30, filterPid: child.pid! });
     try {
       child.stdin.write('go\n');

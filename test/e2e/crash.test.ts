@@ -25,14 +25,30 @@ function loadedPrograms(): Set<number> {
 function config(attachMode: 'auto' | 'clsact'): string {
   const dir = mkdtempSync(join(tmpdir(), 'nw-kill-'));
   const file = join(dir, 'agent.yaml');
-  writeFileSync(file, [
-    'receivers:', '  connections:', '  packet_fate:', '    interval: 200ms',
-    '  sni:', '    interfaces: all', `    attach_mode: ${attachMode}`, '    ports: [443]',
-    'exporters:', '  debug:',
-    'service:', '  pipelines:',
-    '    metrics:', '      receivers: [connections, packet_fate, sni]', '      exporters: [debug]',
-    '    logs:', '      receivers: [connections, packet_fate, sni]', '      exporters: [debug]', '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'receivers:',
+      '  connections:',
+      '  packet_fate:',
+      '    interval: 200ms',
+      '  sni:',
+      '    interfaces: all',
+      `    attach_mode: ${attachMode}`,
+      '    ports: [443]',
+      'exporters:',
+      '  debug:',
+      'service:',
+      '  pipelines:',
+      '    metrics:',
+      '      receivers: [connections, packet_fate, sni]',
+      '      exporters: [debug]',
+      '    logs:',
+      '      receivers: [connections, packet_fate, sni]',
+      '      exporters: [debug]',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -86,13 +102,17 @@ test('kill -9 of netwatch run with every receiver on: within 2 s none of its pro
   assert.equal(held.linkIds.length, 5 + 5 + DEVS.length * 2);
   assert.deepEqual(interfacesState().nwkila, { clsact: false, ingress: ['tcx sni_ingress'], egress: ['tcx sni_egress'] });
   assert.equal(await agent.stop('SIGKILL'), null);
-  const left = await within(2000, () => [...loadedPrograms()].filter((id) => !before.has(id)), (l) => l.length === 0);
+  const left = await within(
+    2000,
+    () => [...loadedPrograms()].filter((id) => !before.has(id)),
+    (l) => l.length === 0,
+  );
   assert.deepEqual(left, [], 'no program of the killed agent is loaded');
   assert.deepEqual(stillExisting('link', held.linkIds), []);
   assert.deepEqual(interfacesState(), untouched, 'no program, filter or qdisc on any interface');
 });
 
-test('on the clsact fallback, a killed agent\'s filters stay until the next start, which removes them, says so once, and leaves nothing when it stops', async () => {
+test("on the clsact fallback, a killed agent's filters stay until the next start, which removes them, says so once, and leaves nothing when it stops", async () => {
   const before = loadedPrograms();
   const file = config('clsact');
   const first = RunningCli.start(['run', '-c', file], { netns: NS });
@@ -118,6 +138,10 @@ test('on the clsact fallback, a killed agent\'s filters stay until the next star
     assert.equal(await second.stop('SIGTERM'), 0, second.output);
   }
   assert.deepEqual(interfacesState(), untouched);
-  const left = await within(2000, () => [...loadedPrograms()].filter((id) => !before.has(id)), (l) => l.length === 0);
+  const left = await within(
+    2000,
+    () => [...loadedPrograms()].filter((id) => !before.has(id)),
+    (l) => l.length === 0,
+  );
   assert.deepEqual(left, []);
 });

@@ -32,7 +32,13 @@ function agentPid(): number | undefined {
   for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (cmd[0] === 'node' && cmd[1] === '/usr/local/bin/netwatch' && cmd.includes('/etc/netwatch/agent.yaml') && readFileSync(`/proc/${p}/environ`, 'utf8').includes('NWT_IMAGE_TEST=1')) return Number(p);
+      if (
+        cmd[0] === 'node' &&
+        cmd[1] === '/usr/local/bin/netwatch' &&
+        cmd.includes('/etc/netwatch/agent.yaml') &&
+        readFileSync(`/proc/${p}/environ`, 'utf8').includes('NWT_IMAGE_TEST=1')
+      )
+        return Number(p);
     } catch {
       // gone
     }
@@ -52,9 +58,28 @@ before(async () => {
   }
   if (!haveBase) execFileSync('sh', ['packaging/base-image.sh', BASE], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const caBundle = '/etc/ssl/certs/ca-certificates.crt';
-  await run('buildah', ['bud', '--isolation', 'chroot', '--layers', '-q', '--build-arg', `BASE=${BASE}`,
-    '--volume', `${caBundle}:/run/extra-ca.crt:ro`, '--build-arg', 'EXTRA_CA_CERTS=/run/extra-ca.crt', '-t', IMAGE, '-f', 'Dockerfile', '.'],
-  { cwd: REPO_ROOT, maxBuffer: 256 << 20 });
+  await run(
+    'buildah',
+    [
+      'bud',
+      '--isolation',
+      'chroot',
+      '--layers',
+      '-q',
+      '--build-arg',
+      `BASE=${BASE}`,
+      '--volume',
+      `${caBundle}:/run/extra-ca.crt:ro`,
+      '--build-arg',
+      'EXTRA_CA_CERTS=/run/extra-ca.crt',
+      '-t',
+      IMAGE,
+      '-f',
+      'Dockerfile',
+      '.',
+    ],
+    { cwd: REPO_ROOT, maxBuffer: 256 << 20 },
+  );
   container = buildah('from', '-q', IMAGE);
 });
 
@@ -68,21 +93,50 @@ test('the image runs `netwatch run -c /etc/netwatch/agent.yaml` and stops on SIG
   assert.deepEqual(cfg.Entrypoint, ['netwatch', 'run', '-c', '/etc/netwatch/agent.yaml']);
   assert.equal(cfg.StopSignal, 'SIGTERM');
   assert.match(buildah('run', '--isolation', 'chroot', container, '--', 'netwatch', 'version'), /^netwatch \d+\.\d+\.\d+\nnode v20\./);
-  assert.match(buildah('run', '--isolation', 'chroot', container, '--', 'netwatch', 'validate', '-c', '/etc/netwatch/agent.yaml'), /\/etc\/netwatch\/agent\.yaml: valid/);
+  assert.match(
+    buildah('run', '--isolation', 'chroot', container, '--', 'netwatch', 'validate', '-c', '/etc/netwatch/agent.yaml'),
+    /\/etc\/netwatch\/agent\.yaml: valid/,
+  );
 });
 
 test('with only the documented capabilities the agent in the image attaches, sees real connections, and leaves nothing behind', async () => {
   const port = await freePort('127.0.0.1');
   const dir = mkdtempSync(join(tmpdir(), 'nwt-image-'));
   const cfg = join(dir, 'agent.yaml');
-  writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n`);
-  agent = spawn('buildah', ['run', '--isolation', 'chroot', ...CAPS.flatMap((c) => ['--cap-add', c]), '--env', 'NWT_IMAGE_TEST=1',
-    '-v', `${cfg}:/etc/netwatch/agent.yaml:ro`, container, '--', 'netwatch', 'run', '-c', '/etc/netwatch/agent.yaml'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(
+    cfg,
+    `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n`,
+  );
+  agent = spawn(
+    'buildah',
+    [
+      'run',
+      '--isolation',
+      'chroot',
+      ...CAPS.flatMap((c) => ['--cap-add', c]),
+      '--env',
+      'NWT_IMAGE_TEST=1',
+      '-v',
+      `${cfg}:/etc/netwatch/agent.yaml:ro`,
+      container,
+      '--',
+      'netwatch',
+      'run',
+      '-c',
+      '/etc/netwatch/agent.yaml',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   agent.stdout!.on('data', (d) => (output += d));
   agent.stderr!.on('data', (d) => (output += d));
   const api = `http://127.0.0.1:${port}`;
   const end = Date.now() + 30_000;
-  while (!(await fetch(`${api}/readyz`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${api}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > end || agent.exitCode !== null) assert.fail(`the agent in the image is not ready:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }

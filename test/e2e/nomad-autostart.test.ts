@@ -97,9 +97,12 @@ service:
 before(async () => {
   net = createContainerNetns('nwna', 240);
   d = await NomadDouble.start({ pendingDelayMs: 50 });
-  for (const job of JOBS) d.addJob({ ID: job, Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: job === 'web' ? 'web' : job === 'postgres' ? 'db' : 'g', Count: 0 }] });
+  for (const job of JOBS)
+    d.addJob({ ID: job, Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: job === 'web' ? 'web' : job === 'postgres' ? 'db' : 'g', Count: 0 }] });
   sink = await OtlpSink.start();
-  tlsServer = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nwn-tls', certDir(), '::', String(HTTPS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  tlsServer = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nwn-tls', certDir(), '::', String(HTTPS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((r) => createInterface({ input: tlsServer.stdout! }).once('line', r));
   cacheServer = await startTraffic('nwn-cache', 'tcp-server', [net.ns4], { netns: net.ns });
   cachePort = cacheServer.info.port as number;
@@ -124,7 +127,12 @@ describe('nomad_autostart on real traffic', () => {
     assert.equal(posts('postgres').length, 1);
     const body = posts('postgres')[0].body as any;
     assert.deepEqual([body.Count, body.Target.Group, body.Message], [1, 'db', `autostart: syn to port ${PG} from ${net.host4}`]);
-    assert.deepEqual(body.Meta, { 'netwatch.trigger': 'syn', 'netwatch.reason': `syn to port ${PG} from ${net.host4}`, 'netwatch.rule': 'db', 'netwatch.agent.host': 'e2e-host' });
+    assert.deepEqual(body.Meta, {
+      'netwatch.trigger': 'syn',
+      'netwatch.reason': `syn to port ${PG} from ${net.host4}`,
+      'netwatch.rule': 'db',
+      'netwatch.agent.host': 'e2e-host',
+    });
     assert.equal(d.job('postgres')!.TaskGroups[0].Count, 1);
   });
 
@@ -158,7 +166,10 @@ describe('nomad_autostart on real traffic', () => {
     await sleep(300);
     assert.equal(posts('burst-connect').length, 1);
     assert.equal(d.count('GET', '/v1/job/burst-connect/scale'), 1);
-    assert.match((posts('burst-connect')[0].body as any).Message, new RegExp(`^autostart: connect to ${net.ns4.replace(/\./g, '\\.')}:${BURST_CONNECT} from node \\(pid ${burst.pid}\\)$`));
+    assert.match(
+      (posts('burst-connect')[0].body as any).Message,
+      new RegExp(`^autostart: connect to ${net.ns4.replace(/\./g, '\\.')}:${BURST_CONNECT} from node \\(pid ${burst.pid}\\)$`),
+    );
   });
 
   test('idle_after scales down only when no traffic came and no connection to the port stayed open', async () => {

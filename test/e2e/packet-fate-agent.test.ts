@@ -68,7 +68,14 @@ describe('the agent reporting packet fate over OTLP', () => {
   const dockerDir = join(base, `docker-${dockerId}.scope`);
   const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.web.scope`);
   const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
-  const nomadEnv = { ...process.env, NOMAD_ALLOC_ID: allocId, NOMAD_TASK_NAME: 'web', NOMAD_JOB_NAME: job, NOMAD_GROUP_NAME: 'frontend', NOMAD_NAMESPACE: 'prod' };
+  const nomadEnv = {
+    ...process.env,
+    NOMAD_ALLOC_ID: allocId,
+    NOMAD_TASK_NAME: 'web',
+    NOMAD_JOB_NAME: job,
+    NOMAD_GROUP_NAME: 'frontend',
+    NOMAD_NAMESPACE: 'prod',
+  };
   let pair: NetnsPair;
   let sink: OtlpSink;
   let agent: RunningAgent | undefined;
@@ -96,7 +103,10 @@ describe('the agent reporting packet fate over OTLP', () => {
     assert.equal(refused.info.refused, M);
     await runTraffic('nwp-lossy', 'tcp-request', [pair.addrB4, port, 400, 1], inDocker);
     await agent.flush();
-    await sink.waitFor(() => sink.sumOf(METRIC.TCP_RETRANSMITS, { [ATTR.CONTAINER_ID]: dockerId, [ATTR.NETWORK_CONNECTION_STATE]: 'established' }) >= LOST, 10_000);
+    await sink.waitFor(
+      () => sink.sumOf(METRIC.TCP_RETRANSMITS, { [ATTR.CONTAINER_ID]: dockerId, [ATTR.NETWORK_CONNECTION_STATE]: 'established' }) >= LOST,
+      10_000,
+    );
     await agent.flush();
   });
   after(async () => {
@@ -114,25 +124,57 @@ describe('the agent reporting packet fate over OTLP', () => {
   });
 
   test(`${K} datagrams to a port an nftables rule drops are ${K} drops with the netfilter reason on the receiving interface`, () => {
-    assert.equal(sink.sumOf(METRIC.PACKET_DROPS, { [ATTR.DROP_REASON]: 'NETFILTER_DROP', [ATTR.NETWORK_INTERFACE_NAME]: 'nwpovb', [ATTR.NETWORK_TRANSPORT]: 'udp', [ATTR.NETWORK_TYPE]: 'ipv4' }), K);
+    assert.equal(
+      sink.sumOf(METRIC.PACKET_DROPS, {
+        [ATTR.DROP_REASON]: 'NETFILTER_DROP',
+        [ATTR.NETWORK_INTERFACE_NAME]: 'nwpovb',
+        [ATTR.NETWORK_TRANSPORT]: 'udp',
+        [ATTR.NETWORK_TYPE]: 'ipv4',
+      }),
+      K,
+    );
   });
 
   test('SYNs dropped on the way out count against the Docker container of the client, as do their retransmissions', () => {
     const retransmits = sink.sumOf(METRIC.TCP_RETRANSMITS, { [ATTR.CONTAINER_ID]: dockerId, [ATTR.NETWORK_CONNECTION_STATE]: 'syn_sent' });
-    assert.equal(sink.sumOf(METRIC.PACKET_DROPS, { [ATTR.CONTAINER_ID]: dockerId, [ATTR.DROP_REASON]: 'NETFILTER_DROP', [ATTR.NETWORK_TRANSPORT]: 'tcp', [ATTR.PROCESS_EXECUTABLE_NAME]: 'node' }), N + retransmits);
+    assert.equal(
+      sink.sumOf(METRIC.PACKET_DROPS, {
+        [ATTR.CONTAINER_ID]: dockerId,
+        [ATTR.DROP_REASON]: 'NETFILTER_DROP',
+        [ATTR.NETWORK_TRANSPORT]: 'tcp',
+        [ATTR.PROCESS_EXECUTABLE_NAME]: 'node',
+      }),
+      N + retransmits,
+    );
   });
 
   test(`${M} connections to a closed port: ${M} resets sent for no socket, ${M} received by the Nomad task`, () => {
-    assert.equal(sink.sumOf(METRIC.TCP_RESETS, { [ATTR.NETWORK_IO_DIRECTION]: 'transmit', [ATTR.TCP_RESET_REASON]: 'NO_SOCKET', [ATTR.NETWORK_INTERFACE_NAME]: 'nwpovb' }), M);
-    assert.equal(sink.sumOf(METRIC.TCP_RESETS, {
-      [ATTR.NETWORK_IO_DIRECTION]: 'receive', [ATTR.NETWORK_CONNECTION_STATE]: 'syn_sent',
-      [ATTR.NOMAD_JOB]: job, [ATTR.NOMAD_GROUP]: 'frontend', [ATTR.NOMAD_TASK]: 'web', [ATTR.NOMAD_NAMESPACE]: 'prod',
-    }), M);
+    assert.equal(
+      sink.sumOf(METRIC.TCP_RESETS, { [ATTR.NETWORK_IO_DIRECTION]: 'transmit', [ATTR.TCP_RESET_REASON]: 'NO_SOCKET', [ATTR.NETWORK_INTERFACE_NAME]: 'nwpovb' }),
+      M,
+    );
+    assert.equal(
+      sink.sumOf(METRIC.TCP_RESETS, {
+        [ATTR.NETWORK_IO_DIRECTION]: 'receive',
+        [ATTR.NETWORK_CONNECTION_STATE]: 'syn_sent',
+        [ATTR.NOMAD_JOB]: job,
+        [ATTR.NOMAD_GROUP]: 'frontend',
+        [ATTR.NOMAD_TASK]: 'web',
+        [ATTR.NOMAD_NAMESPACE]: 'prod',
+      }),
+      M,
+    );
   });
 
   test(`a request that loses its first ${LOST} transmissions is ${LOST} retransmits of the Docker container`, () => {
-    assert.equal(sink.sumOf(METRIC.TCP_RETRANSMITS, { [ATTR.CONTAINER_ID]: dockerId, [ATTR.NETWORK_CONNECTION_STATE]: 'established', [ATTR.NETWORK_TYPE]: 'ipv4' }), LOST);
-    assert.equal(sink.sumOf(METRIC.PACKET_DROPS, { [ATTR.DROP_REASON]: 'NETFILTER_DROP', [ATTR.NETWORK_INTERFACE_NAME]: 'nwpovb', [ATTR.NETWORK_TRANSPORT]: 'tcp' }), LOST);
+    assert.equal(
+      sink.sumOf(METRIC.TCP_RETRANSMITS, { [ATTR.CONTAINER_ID]: dockerId, [ATTR.NETWORK_CONNECTION_STATE]: 'established', [ATTR.NETWORK_TYPE]: 'ipv4' }),
+      LOST,
+    );
+    assert.equal(
+      sink.sumOf(METRIC.PACKET_DROPS, { [ATTR.DROP_REASON]: 'NETFILTER_DROP', [ATTR.NETWORK_INTERFACE_NAME]: 'nwpovb', [ATTR.NETWORK_TRANSPORT]: 'tcp' }),
+      LOST,
+    );
   });
 
   test('each dropped datagram is one log record with its addresses, reason and the kernel function that dropped it', () => {
@@ -151,10 +193,17 @@ describe('the agent reporting packet fate over OTLP', () => {
     const resets = sink.logs({ eventName: EVENT.TCP_RESET }).filter((r) => r.attributes[ATTR.NOMAD_JOB] === job);
     assert.equal(resets.length, M, 'the client side of each refused connection');
     const logged = sink.logs().filter((r) => r.eventName === EVENT.PACKET_DROP || r.eventName === EVENT.TCP_RESET);
-    assert.ok(logged.every((r) => [r.attributes[ATTR.SOURCE_ADDRESS], r.attributes[ATTR.DESTINATION_ADDRESS]].some((a) => String(a).startsWith(`10.${SUBNET}.`) || String(a).startsWith(`fd00:${SUBNET}:`))), 'the filter kept only the test subnet');
+    assert.ok(
+      logged.every((r) =>
+        [r.attributes[ATTR.SOURCE_ADDRESS], r.attributes[ATTR.DESTINATION_ADDRESS]].some(
+          (a) => String(a).startsWith(`10.${SUBNET}.`) || String(a).startsWith(`fd00:${SUBNET}:`),
+        ),
+      ),
+      'the filter kept only the test subnet',
+    );
   });
 
-  test('reports the packet_fate probe\'s records read and none lost', () => {
+  test("reports the packet_fate probe's records read and none lost", () => {
     assert.ok(sink.sumOf(METRIC.AGENT_EVENTS_READ, { [ATTR.PROBE]: 'packet_fate' }) >= K);
     assert.equal(sink.sumOf(METRIC.AGENT_EVENTS_LOST, { [ATTR.PROBE]: 'packet_fate' }), 0);
   });

@@ -27,11 +27,16 @@ const SAMPLES = 10; // sampled records per kind and interval in the storm
 
 /** cgroup v2 id of a running process. */
 function cgroupIdOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!;
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))!;
   return statSync(cgroup2Root() + line.slice(3)).ino;
 }
 
-const inNs = (ns: number, kind: FateKind, more: (c: EpochCount) => boolean = () => true) => (c: EpochCount) => c.netns === ns && c.kind === kind && more(c);
+const inNs =
+  (ns: number, kind: FateKind, more: (c: EpochCount) => boolean = () => true) =>
+  (c: EpochCount) =>
+    c.netns === ns && c.kind === kind && more(c);
 
 let conn: ProbeRun;
 let fate: FateRun;
@@ -62,18 +67,32 @@ describe('drops by an nftables rule on a port', () => {
   });
   after(() => pair?.remove());
 
-  for (const [family, type] of [['IPv4', 'ipv4'], ['IPv6', 'ipv6']] as const) {
+  for (const [family, type] of [
+    ['IPv4', 'ipv4'],
+    ['IPv6', 'ipv6'],
+  ] as const) {
     test(`${K} UDP datagrams over ${family} are ${K} drops with the netfilter reason, on the receiving interface`, async () => {
       fate.flush();
       const since = fate.counts.length;
       const sent = await runTraffic('nwp-udp', 'udp-send', [family === 'IPv4' ? pair.addrB4 : pair.addrB6, port, K], { netns: pair.a });
       assert.equal(sent.info.sent, K);
       const udp = (c: EpochCount) => c.transport === 'udp' && c.networkType === type;
-      const dropped = () => fate.sum(inNs(pair.inoB, 'drop', (c) => udp(c) && c.reason === 'NETFILTER_DROP' && c.interfaceName === 'nwpdvb' && c.ifindex > 0), since);
+      const dropped = () =>
+        fate.sum(
+          inNs(pair.inoB, 'drop', (c) => udp(c) && c.reason === 'NETFILTER_DROP' && c.interfaceName === 'nwpdvb' && c.ifindex > 0),
+          since,
+        );
       // A fresh IPv6 link may take a neighbour solicitation retry (1 s) before the datagrams leave.
       await fate.until(() => dropped() >= K, `${K} drops over ${family}`);
       assert.equal(dropped(), K);
-      assert.equal(fate.sum(inNs(pair.inoB, 'drop', (c) => udp(c) && c.reason !== 'NETFILTER_DROP'), since), 0, 'no other reason for them');
+      assert.equal(
+        fate.sum(
+          inNs(pair.inoB, 'drop', (c) => udp(c) && c.reason !== 'NETFILTER_DROP'),
+          since,
+        ),
+        0,
+        'no other reason for them',
+      );
       assert.equal(fate.sum(inNs(pair.inoA, 'drop', udp), since), 0, 'nothing dropped on the sending side');
     });
   }
@@ -83,11 +102,20 @@ describe('drops by an nftables rule on a port', () => {
     const since = fate.counts.length;
     await runTraffic('nwp-synin', 'syn-abort', [pair.addrB4, port + 1, N, 300], { netns: pair.a });
     fate.flush();
-    const synRetransmits = fate.sum(inNs(pair.inoA, 'retransmit', (c) => c.state === 'syn_sent'), since);
-    assert.equal(fate.sum(inNs(pair.inoB, 'drop', (c) => c.reason === 'NETFILTER_DROP' && c.transport === 'tcp'), since), N + synRetransmits);
+    const synRetransmits = fate.sum(
+      inNs(pair.inoA, 'retransmit', (c) => c.state === 'syn_sent'),
+      since,
+    );
+    assert.equal(
+      fate.sum(
+        inNs(pair.inoB, 'drop', (c) => c.reason === 'NETFILTER_DROP' && c.transport === 'tcp'),
+        since,
+      ),
+      N + synRetransmits,
+    );
   });
 
-  test('SYNs dropped on the way out are attributed to the connecting process through the conn probe\'s owner map', async () => {
+  test("SYNs dropped on the way out are attributed to the connecting process through the conn probe's owner map", async () => {
     fate.flush();
     const since = fate.counts.length;
     const firstSample = fate.samples.length;
@@ -95,9 +123,15 @@ describe('drops by an nftables rule on a port', () => {
     const cgroupId = cgroupIdOf(client.pid);
     await new Promise<void>((r) => client.child.once('exit', () => r()));
     fate.flush();
-    const synRetransmits = fate.sum(inNs(pair.inoA, 'retransmit', (c) => c.state === 'syn_sent'), since);
+    const synRetransmits = fate.sum(
+      inNs(pair.inoA, 'retransmit', (c) => c.state === 'syn_sent'),
+      since,
+    );
     const drops = fate.counts.slice(since).filter(inNs(pair.inoA, 'drop', (c) => c.reason === 'NETFILTER_DROP'));
-    assert.equal(drops.reduce((n, c) => n + c.count, 0), N + synRetransmits);
+    assert.equal(
+      drops.reduce((n, c) => n + c.count, 0),
+      N + synRetransmits,
+    );
     for (const d of drops) {
       assert.deepEqual([d.pid, d.comm, d.cgroupId, d.transport, d.networkType], [client.pid, 'nwp-synout', cgroupId, 'tcp', 'ipv4']);
       assert.equal(d.interfaceName, '', 'dropped before routing chose an interface');
@@ -132,11 +166,26 @@ describe('resets', () => {
     await new Promise<void>((r) => client.child.once('exit', () => r()));
     assert.equal(client.info.refused ?? M, M);
     fate.flush();
-    assert.equal(fate.sum(inNs(pair.inoB, 'reset_sent', (c) => c.reason === 'NO_SOCKET' && c.interfaceName === 'nwprvb' && c.pid === 0), since), M);
+    assert.equal(
+      fate.sum(
+        inNs(pair.inoB, 'reset_sent', (c) => c.reason === 'NO_SOCKET' && c.interfaceName === 'nwprvb' && c.pid === 0),
+        since,
+      ),
+      M,
+    );
     assert.equal(fate.sum(inNs(pair.inoB, 'reset_sent'), since), M);
-    assert.equal(fate.sum(inNs(pair.inoB, 'drop', (c) => c.reason === 'NO_SOCKET' && c.transport === 'tcp'), since), M);
+    assert.equal(
+      fate.sum(
+        inNs(pair.inoB, 'drop', (c) => c.reason === 'NO_SOCKET' && c.transport === 'tcp'),
+        since,
+      ),
+      M,
+    );
     const received = fate.counts.slice(since).filter(inNs(pair.inoA, 'reset_received'));
-    assert.equal(received.reduce((n, c) => n + c.count, 0), M);
+    assert.equal(
+      received.reduce((n, c) => n + c.count, 0),
+      M,
+    );
     for (const c of received) assert.deepEqual([c.state, c.pid, c.comm], ['syn_sent', client.pid, 'nwp-refused']);
   });
 
@@ -148,11 +197,17 @@ describe('resets', () => {
     assert.equal(client.info.reset, R);
     fate.flush();
     const received = fate.counts.slice(since).filter(inNs(pair.inoA, 'reset_received'));
-    assert.equal(received.reduce((n, c) => n + c.count, 0), R);
+    assert.equal(
+      received.reduce((n, c) => n + c.count, 0),
+      R,
+    );
     for (const c of received) assert.deepEqual([c.state, c.pid, c.comm, c.networkType], ['established', client.pid, 'nwp-rstcli', 'ipv4']);
     // The server resets as it closes: the conn probe has already forgotten the socket, its cgroup remains.
     const sent = fate.counts.slice(since).filter(inNs(pair.inoB, 'reset_sent'));
-    assert.equal(sent.reduce((n, c) => n + c.count, 0), R);
+    assert.equal(
+      sent.reduce((n, c) => n + c.count, 0),
+      R,
+    );
     for (const c of sent) assert.equal(c.cgroupId, cgroupIdOf(server.pid));
   });
 });
@@ -177,9 +232,18 @@ describe('retransmits', () => {
     const client = await startTraffic('nwp-lossy', 'tcp-request', [pair.addrB4, server.info.port as number, 400, 1], { netns: pair.a });
     await new Promise<void>((r) => client.child.once('exit', () => r()));
     fate.flush();
-    assert.equal(fate.sum(inNs(pair.inoB, 'drop', (c) => c.reason === 'NETFILTER_DROP'), since), LOST_SEGMENTS);
+    assert.equal(
+      fate.sum(
+        inNs(pair.inoB, 'drop', (c) => c.reason === 'NETFILTER_DROP'),
+        since,
+      ),
+      LOST_SEGMENTS,
+    );
     const rtx = fate.counts.slice(since).filter(inNs(pair.inoA, 'retransmit'));
-    assert.equal(rtx.reduce((n, c) => n + c.count, 0), LOST_SEGMENTS);
+    assert.equal(
+      rtx.reduce((n, c) => n + c.count, 0),
+      LOST_SEGMENTS,
+    );
     for (const c of rtx) assert.deepEqual([c.state, c.pid, c.comm], ['established', client.pid, 'nwp-lossy']);
     assert.equal(fate.sum(inNs(pair.inoB, 'retransmit'), since), 0, 'the server never had to retransmit');
   });
@@ -209,8 +273,16 @@ describe('a drop storm', () => {
     storm.flush();
     const mine = (c: EpochCount) => c.netns === pair.inoB && c.kind === 'drop' && c.transport === 'udp';
     assert.equal(storm.sum(mine, since), STORM);
-    assert.equal(storm.sum((c) => mine(c) && c.reason !== 'NETFILTER_DROP', since), 0);
-    const epochs = new Set(storm.counts.slice(since).filter(mine).map((c) => c.epoch));
+    assert.equal(
+      storm.sum((c) => mine(c) && c.reason !== 'NETFILTER_DROP', since),
+      0,
+    );
+    const epochs = new Set(
+      storm.counts
+        .slice(since)
+        .filter(mine)
+        .map((c) => c.epoch),
+    );
     assert.ok(epochs.size >= 2, `the storm spanned ${epochs.size} intervals`);
     assert.equal(storm.probe.stats().lost, 0, 'the ring never overflowed');
     assert.equal(storm.probe.overflowedRows, 0);
@@ -224,7 +296,7 @@ describe('a drop storm', () => {
   });
 });
 
-test('the reason names read from BTF are the ones the kernel\'s own tracepoints print', () => {
+test("the reason names read from BTF are the ones the kernel's own tracepoints print", () => {
   const names = ReasonNames.fromKernel();
   const tracing = ensureTracefs();
   const symbolic = (event: string): [number, string][] => {
@@ -259,16 +331,22 @@ test('without a connections receiver a drop has no pid, but still the cgroup of 
 
 test('an ignored reason this kernel does not name stops the start with the key path, and loads nothing', () => {
   const beforeIds = heldBpfObjects(process.pid);
-  assert.throws(() => runFateProbe({ ignoreReasons: ['NOT_SPECIFIED', 'NETFILTER_DORP'], ignoreReasonsPath: 'receivers.packet_fate.ignore_reasons' }), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    assert.equal(e.problems.length, 1);
-    assert.match(e.problems[0], /^receivers\.packet_fate\.ignore_reasons: "NETFILTER_DORP" is not a drop reason of this kernel \(enum skb_drop_reason has: NOT_SPECIFIED, NO_SOCKET, .*NETFILTER_DROP/);
-    return true;
-  });
+  assert.throws(
+    () => runFateProbe({ ignoreReasons: ['NOT_SPECIFIED', 'NETFILTER_DORP'], ignoreReasonsPath: 'receivers.packet_fate.ignore_reasons' }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.problems.length, 1);
+      assert.match(
+        e.problems[0],
+        /^receivers\.packet_fate\.ignore_reasons: "NETFILTER_DORP" is not a drop reason of this kernel \(enum skb_drop_reason has: NOT_SPECIFIED, NO_SOCKET, .*NETFILTER_DROP/,
+      );
+      return true;
+    },
+  );
   assert.deepEqual(heldBpfObjects(process.pid), beforeIds);
 });
 
-test('a kind nobody asked for loads no program, and stop leaves none of the probe\'s programs or links', () => {
+test("a kind nobody asked for loads no program, and stop leaves none of the probe's programs or links", () => {
   const beforeIds = heldBpfObjects(process.pid);
   const run = runFateProbe({ kinds: new Set(['drop', 'reset_sent']), sampledKinds: new Set() });
   const during = heldBpfObjects(process.pid);

@@ -35,7 +35,9 @@ before(async () => {
   metricsPort = await freePort('127.0.0.1');
   closedPort = await freePort('127.0.0.1');
   sink = await OtlpSink.start();
-  agent = await startAgent(parseConfig(`
+  agent = await startAgent(
+    parseConfig(
+      `
 receivers:
   connections:
     seed_existing: false
@@ -53,7 +55,11 @@ service:
   telemetry:
     metrics:
       export_interval: 300ms
-`, 'prometheus-e2e.yaml', {}));
+`,
+      'prometheus-e2e.yaml',
+      {},
+    ),
+  );
   prom = await PrometheusServer.start([`127.0.0.1:${metricsPort}`], { intervalMs: 500 });
   server = await startTraffic('nwt-prom-srv', 'tcp-server', ['127.0.0.1']);
   const cli = await runTraffic('nwt-prom-cli', 'tcp-clients', ['127.0.0.1', server.info.port as number, N]);
@@ -71,13 +77,19 @@ after(async () => {
 test('Prometheus scrapes the agent: the target is up', async () => {
   await until(`up{job="netwatch"}`, (s) => s.length === 1 && s[0].value === 1);
   const t = await prom.targets();
-  assert.deepEqual(t.map((x) => [x.health, x.scrapeUrl]), [['up', `http://127.0.0.1:${metricsPort}/metrics`]]);
+  assert.deepEqual(
+    t.map((x) => [x.health, x.scrapeUrl]),
+    [['up', `http://127.0.0.1:${metricsPort}/metrics`]],
+  );
 });
 
 test('the stored series count exactly N connections opened each way on the server port', async () => {
   const port = server.info.port as number;
   const out = await until(`netwatch_connection_opened_total{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N);
-  assert.deepEqual(out.map((s) => [s.metric.network_transport, s.metric.network_type, s.value]), [['tcp', 'ipv4', N]]);
+  assert.deepEqual(
+    out.map((s) => [s.metric.network_transport, s.metric.network_type, s.value]),
+    [['tcp', 'ipv4', N]],
+  );
   await until(`netwatch_connection_opened_total{server_port="${port}",netwatch_connection_direction="inbound"}`, (s) => total(s) === N);
   await sink.waitFor(() => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' }) === N, 10_000);
 });
@@ -85,7 +97,10 @@ test('the stored series count exactly N connections opened each way on the serve
 test('exactly K refused connects, and N closed connections in the duration histogram with their bytes', async () => {
   const port = server.info.port as number;
   const failed = await until(`netwatch_connection_failed_total{server_port="${closedPort}"}`, (s) => total(s) === K);
-  assert.deepEqual(failed.map((s) => s.metric.error_type), ['ECONNREFUSED']);
+  assert.deepEqual(
+    failed.map((s) => s.metric.error_type),
+    ['ECONNREFUSED'],
+  );
   await until(`netwatch_connection_duration_count{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N);
   await until(`netwatch_connection_bytes_sent_total{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N * 'hello'.length);
   await until(`netwatch_connection_bytes_received_total{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N * 'ok'.length);

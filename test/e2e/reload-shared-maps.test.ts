@@ -52,7 +52,9 @@ const hello = (name: string) => sink.logs({ eventName: 'netwatch.tls.client_hell
 before(async () => {
   net = createContainerNetns('nwrm', 213);
   sink = await OtlpSink.start();
-  server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-rlm-tls', certDir(), '::', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-rlm-tls', certDir(), '::', String(PORT)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, false));
   agent = RunningCli.start(['run', '-c', file]);

@@ -104,7 +104,8 @@ test('with --watch, writing the file reloads it without a signal', async () => {
   const port = await freePort('127.0.0.1');
   const wdir = mkdtempSync(join(tmpdir(), 'nwt-watch-'));
   const wfile = join(wdir, 'agent.yaml');
-  const yaml = (level: string) => `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n  telemetry:\n    logs:\n      level: ${level}\n`;
+  const yaml = (level: string) =>
+    `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n  telemetry:\n    logs:\n      level: ${level}\n`;
   writeFileSync(wfile, yaml('info'));
   const watcher = RunningCli.start(['run', '-c', wfile, '--watch']);
   try {
@@ -115,7 +116,7 @@ test('with --watch, writing the file reloads it without a signal', async () => {
     await watcher.waitFor(/reload rejected/, 15_000);
     writeFileSync(wfile, yaml('debug'));
     await watcher.waitFor(/configuration reloaded generation=2/, 15_000);
-    const h = (await (await fetch(`http://127.0.0.1:${port}/health`)).json());
+    const h = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
     assert.equal(h.config.generation, 2);
   } finally {
     await watcher.stop();

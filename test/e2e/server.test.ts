@@ -85,8 +85,16 @@ service:
   webPort = (web.address() as AddressInfo).port;
   trafficStart = new Date(Date.now() - 1).toISOString();
   for (let i = 0; i < N; i++) await run('curl', ['-s', '-o', '/dev/null', '--max-time', '5', `http://127.0.0.1:${webPort}/`]);
-  await until('curl closes in the window', () => get(`/api/v1/connections?process=curl&port=${webPort}&kind=close`), (r) => r.body.count >= N);
-  await until('both exporters tried at least once', async () => agent.status().exporters, (e) => e.every((x) => x.exports > 0));
+  await until(
+    'curl closes in the window',
+    () => get(`/api/v1/connections?process=curl&port=${webPort}&kind=close`),
+    (r) => r.body.count >= N,
+  );
+  await until(
+    'both exporters tried at least once',
+    async () => agent.status().exporters,
+    (e) => e.every((x) => x.exports > 0),
+  );
 });
 after(async () => {
   await agent?.stop();
@@ -164,7 +172,10 @@ describe('the query API over real connections', () => {
   test('the summary counts N curl connections, all closed, and as many accepted by this process', async () => {
     const curl = (await get(`/api/v1/connections/summary?process=curl&port=${webPort}`)).body;
     assert.deepEqual([curl.connections, curl.open, curl.failed], [N, 0, 0]);
-    assert.deepEqual(curl.by_process.map((p: any) => [p.name, p.connections]), [['curl', N]]);
+    assert.deepEqual(
+      curl.by_process.map((p: any) => [p.name, p.connections]),
+      [['curl', N]],
+    );
     assert.deepEqual(curl.by_state, { closed: N });
     const inbound = (await get(`/api/v1/connections/summary?pid=${process.pid}&port=${webPort}&direction=inbound`)).body;
     assert.equal(inbound.connections, N);
@@ -182,33 +193,58 @@ describe('the container and Nomad job filters over servers placed in a Docker sc
   const ports: Record<string, number> = {};
 
   before(async () => {
-    const nomadEnv = { ...process.env, NOMAD_ALLOC_ID: allocId, NOMAD_TASK_NAME: 'api', NOMAD_JOB_NAME: 'nwt-shop', NOMAD_GROUP_NAME: 'backend', NOMAD_NAMESPACE: 'default' };
-    for (const [name, dir, env] of [['docker', dockerDir, undefined], ['nomad', nomadDir, nomadEnv]] as const) {
+    const nomadEnv = {
+      ...process.env,
+      NOMAD_ALLOC_ID: allocId,
+      NOMAD_TASK_NAME: 'api',
+      NOMAD_JOB_NAME: 'nwt-shop',
+      NOMAD_GROUP_NAME: 'backend',
+      NOMAD_NAMESPACE: 'default',
+    };
+    for (const [name, dir, env] of [
+      ['docker', dockerDir, undefined],
+      ['nomad', nomadDir, nomadEnv],
+    ] as const) {
       const srv = await startTraffic(`nwt-api-${name}`, 'tcp-server', ['127.0.0.1'], { cgroupDir: dir, env });
       try {
         ports[name] = srv.info.port as number;
         await runTraffic('nwt-api-cli', 'tcp-clients', ['127.0.0.1', ports[name], K]);
-        await until(`${name}: accepts in the window`, () => get(`/api/v1/connections?port=${ports[name]}&kind=close&direction=inbound`), (r) => r.body.count >= K);
+        await until(
+          `${name}: accepts in the window`,
+          () => get(`/api/v1/connections?port=${ports[name]}&kind=close&direction=inbound`),
+          (r) => r.body.count >= K,
+        );
       } finally {
         await stopChild(srv);
       }
     }
   });
-  test('container=<12-digit prefix> selects exactly the Docker-scoped server\'s connections', async () => {
+  test("container=<12-digit prefix> selects exactly the Docker-scoped server's connections", async () => {
     const r = (await get(`/api/v1/connections?container=${dockerId.slice(0, 12)}&kind=accept`)).body;
-    const seen = (await get(`/api/v1/connections?port=${ports.docker}&direction=inbound`)).body.events.map((e: any) => `${e.kind} pid=${e.process?.pid} cgroup=${e.container?.cgroup_path}`);
+    const seen = (await get(`/api/v1/connections?port=${ports.docker}&direction=inbound`)).body.events.map(
+      (e: any) => `${e.kind} pid=${e.process?.pid} cgroup=${e.container?.cgroup_path}`,
+    );
     assert.equal(r.count, K, `inbound events on the port:\n${seen.join('\n')}`);
     assert.ok(r.events.every((e: any) => e.container.id === dockerId && e.container.runtime === 'docker' && e.local.port === ports.docker));
     const sum = (await get(`/api/v1/connections/summary?container=${dockerId.slice(0, 12)}`)).body;
-    assert.deepEqual(sum.by_container.map((c: any) => [c.name, c.connections]), [[dockerId, K + 1]], 'K accepted connections and the listener');
+    assert.deepEqual(
+      sum.by_container.map((c: any) => [c.name, c.connections]),
+      [[dockerId, K + 1]],
+      'K accepted connections and the listener',
+    );
   });
 
-  test('nomad_job selects exactly the allocation\'s connections, with alloc id, task, group and namespace', async () => {
+  test("nomad_job selects exactly the allocation's connections, with alloc id, task, group and namespace", async () => {
     const r = (await get('/api/v1/connections?nomad_job=nwt-shop&kind=accept')).body;
     assert.equal(r.count, K);
-    assert.ok(r.events.every((e: any) => e.nomad.alloc_id === allocId && e.nomad.task === 'api' && e.nomad.group === 'backend' && e.local.port === ports.nomad));
+    assert.ok(
+      r.events.every((e: any) => e.nomad.alloc_id === allocId && e.nomad.task === 'api' && e.nomad.group === 'backend' && e.local.port === ports.nomad),
+    );
     const sum = (await get('/api/v1/connections/summary?nomad_job=nwt-*&direction=inbound')).body;
-    assert.deepEqual(sum.by_nomad_job.map((j: any) => [j.name, j.connections]), [['nwt-shop', K]]);
+    assert.deepEqual(
+      sum.by_nomad_job.map((j: any) => [j.name, j.connections]),
+      [['nwt-shop', K]],
+    );
     assert.equal((await get(`/api/v1/connections?nomad_job=nwt-shop&container=${dockerId.slice(0, 12)}`)).body.count, 0, 'filters combine with AND');
   });
 });

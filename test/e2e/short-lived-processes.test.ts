@@ -20,16 +20,20 @@ const rssBytes = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB/m.exec(read
 
 test(`${2 * PER_PROGRAM} short-lived processes from two programs: each connection attributed to its program, caches within bounds, memory bounded`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nw-forks-'));
-  const a = join(dir, 'nwstorm-a'), b = join(dir, 'nwstorm-b');
+  const a = join(dir, 'nwstorm-a'),
+    b = join(dir, 'nwstorm-b');
   execFileSync('clang', ['-O2', '-Wall', '-o', a, SOURCE]);
   copyFileSync(a, b);
   const sink = await OtlpSink.start();
   const serverA = await startTraffic('nwt-fk-srv-a', 'tcp-server', ['127.0.0.1']);
   const serverB = await startTraffic('nwt-fk-srv-b', 'tcp-server', ['127.0.0.1']);
-  const portA = serverA.info.port as number, portB = serverB.info.port as number;
+  const portA = serverA.info.port as number,
+    portB = serverB.info.port as number;
   const apiPort = await freePort('127.0.0.1');
   const file = join(dir, 'agent.yaml');
-  writeFileSync(file, `receivers:
+  writeFileSync(
+    file,
+    `receivers:
   connections:
     seed_existing: false
     ring_buffer_size: 67108864
@@ -47,7 +51,8 @@ service:
   telemetry:
     metrics:
       export_interval: 1s
-`);
+`,
+  );
   const agent = RunningCli.start(['run', '-c', file]);
   try {
     await agent.waitFor(/running/);
@@ -63,9 +68,12 @@ service:
     } finally {
       clearInterval(sampler);
     }
-    const opened = (port: number, exe?: string) => sink.sumOf('netwatch.connection.opened', {
-      'server.port': port, 'netwatch.connection.direction': 'outbound', ...(exe ? { 'process.executable.name': exe } : {}),
-    });
+    const opened = (port: number, exe?: string) =>
+      sink.sumOf('netwatch.connection.opened', {
+        'server.port': port,
+        'netwatch.connection.direction': 'outbound',
+        ...(exe ? { 'process.executable.name': exe } : {}),
+      });
     await sink.waitFor(() => opened(portA) >= PER_PROGRAM && opened(portB) >= PER_PROGRAM, 60_000);
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(sink.sumOf('netwatch.agent.events.lost', { 'netwatch.probe': 'connections' }), 0, 'the ring kept up (a precondition of exact counts here)');

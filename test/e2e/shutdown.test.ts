@@ -12,14 +12,18 @@ import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
 
-
 /** Of the objects the agent held while running, those the kernel still has after it exited. */
 function leftovers(h: HeldObjects): string[] {
   return [...stillExisting('prog', h.progIds).map((id) => `prog ${id}`), ...stillExisting('link', h.linkIds).map((id) => `link ${id}`)];
 }
 
 /** Start the CLI, wait for `ready` in its output, note what it holds, send `signal`, resolve with its exit code. */
-async function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Signals, onSignal?: () => void): Promise<{ code: number | null; output: string; held: HeldObjects }> {
+async function runUntilSignal(
+  args: string[],
+  ready: RegExp,
+  signal: NodeJS.Signals,
+  onSignal?: () => void,
+): Promise<{ code: number | null; output: string; held: HeldObjects }> {
   const cli = RunningCli.start(args);
   try {
     await cli.waitFor(ready);
@@ -36,7 +40,10 @@ async function runUntilSignal(args: string[], ready: RegExp, signal: NodeJS.Sign
 test('netwatch run exits 0 on SIGTERM and leaves nothing attached', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nwt-run-'));
   const cfg = join(dir, 'agent.yaml');
-  writeFileSync(cfg, 'receivers:\n  connections:\nexporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n');
+  writeFileSync(
+    cfg,
+    'receivers:\n  connections:\nexporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n',
+  );
   const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
   assert.equal(code, 0, output);
   assert.match(output, /stopping signal=SIGTERM/);
@@ -48,12 +55,26 @@ test('netwatch run exits 0 on SIGTERM and leaves nothing attached', async () => 
 test('netwatch run with connections and packet_fate exits 0 on SIGTERM and leaves none of its ten programs or links', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nwp-run-'));
   const cfg = join(dir, 'agent.yaml');
-  writeFileSync(cfg, [
-    'receivers:', '  connections:', '  packet_fate:', '    interval: 200ms',
-    'exporters:', '  debug:',
-    'service:', '  pipelines:', '    metrics:', '      receivers: [connections, packet_fate]', '      exporters: [debug]',
-    '    logs:', '      receivers: [packet_fate]', '      exporters: [debug]', '',
-  ].join('\n'));
+  writeFileSync(
+    cfg,
+    [
+      'receivers:',
+      '  connections:',
+      '  packet_fate:',
+      '    interval: 200ms',
+      'exporters:',
+      '  debug:',
+      'service:',
+      '  pipelines:',
+      '    metrics:',
+      '      receivers: [connections, packet_fate]',
+      '      exporters: [debug]',
+      '    logs:',
+      '      receivers: [packet_fate]',
+      '      exporters: [debug]',
+      '',
+    ].join('\n'),
+  );
   const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
   assert.equal(code, 0, output);
   assert.equal(held.progIds.length, 10, 'five conn programs and five packet_fate programs were loaded');
@@ -76,12 +97,16 @@ test('on SIGTERM the last export is flushed: connections made after the last per
   const dir = mkdtempSync(join(tmpdir(), 'nwt-run-'));
   const cfg = join(dir, 'agent.yaml');
   // A one-hour interval: only the flush at shutdown can deliver anything.
-  writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://${sink.grpcEndpoint}\nservice:\n  server:\n    enabled: true\n    port: ${apiPort}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`);
+  writeFileSync(
+    cfg,
+    `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://${sink.grpcEndpoint}\nservice:\n  server:\n    enabled: true\n    port: ${apiPort}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`,
+  );
   const agent = RunningCli.start(['run', '-c', cfg]);
   try {
     await agent.waitFor(/running/);
     await runTraffic('nwt-sd-cli', 'tcp-clients', ['127.0.0.1', port, 3]);
-    const closes = async () => ((await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/connections?port=${port}&kind=close&direction=outbound`)).json()) as { count: number }).count;
+    const closes = async () =>
+      ((await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/connections?port=${port}&kind=close&direction=outbound`)).json()) as { count: number }).count;
     await waitForAsync(async () => (await closes()) === 3, 10_000);
     assert.equal(sink.sumOf('netwatch.connection.opened', { 'server.port': port }), 0, 'nothing exported before the signal');
     assert.equal(await agent.stop('SIGTERM'), 0, agent.output);
@@ -104,7 +129,10 @@ test('a collector that never answers cannot hold up the exit beyond service.shut
   await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
   const dir = mkdtempSync(join(tmpdir(), 'nwt-run-'));
   const cfg = join(dir, 'agent.yaml');
-  writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://127.0.0.1:${(hang.address() as net.AddressInfo).port}\n    timeout: 30s\nservice:\n  shutdown_timeout: 2s\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`);
+  writeFileSync(
+    cfg,
+    `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  otlp:\n    endpoint: http://127.0.0.1:${(hang.address() as net.AddressInfo).port}\n    timeout: 30s\nservice:\n  shutdown_timeout: 2s\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 1h\n`,
+  );
   try {
     const started = Date.now();
     let signalled = 0;

@@ -12,7 +12,9 @@ import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function writeConfig(file: string, endpoint: string, interval: string): void {
-  writeFileSync(file, `receivers:
+  writeFileSync(
+    file,
+    `receivers:
   connections:
     seed_existing: false
     ring_buffer_size: 33554432
@@ -27,7 +29,8 @@ service:
   telemetry:
     metrics:
       export_interval: ${interval}
-`);
+`,
+  );
 }
 
 test('SIGTERM in the middle of a connection storm: the final export holds the counts of every event read', async () => {

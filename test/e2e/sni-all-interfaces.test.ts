@@ -16,7 +16,11 @@ const PORT = 8443;
 const HELPER = join(__dirname, '../helpers/sni-all.js');
 const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 
-interface Line { ready?: boolean; interfaces?: string[]; event?: { kind: string; serverName?: string; direction: string; interfaceName: string; networkType: string } }
+interface Line {
+  ready?: boolean;
+  interfaces?: string[];
+  event?: { kind: string; serverName?: string; direction: string; interfaceName: string; networkType: string };
+}
 
 let child: ChildProcess;
 let server: ChildProcess;
@@ -44,7 +48,9 @@ before(async () => {
   for (const dev of ['nwsaa', 'nwsab']) sh('ip', '-n', NS, 'link', 'set', dev, 'up');
   // A spare pair, down and without addresses: nothing can cross it until someone sets it up.
   sh('ip', '-n', NS, 'link', 'add', 'nwsae', 'type', 'veth', 'peer', 'name', 'nwsaf');
-  server = spawn('ip', ['netns', 'exec', NS, process.execPath, TLS_SERVER, 'nws-all-tls', certDir(), '::', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn('ip', ['netns', 'exec', NS, process.execPath, TLS_SERVER, 'nws-all-tls', certDir(), '::', String(PORT)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
   child = spawn('ip', ['netns', 'exec', NS, process.execPath, HELPER, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: child.stdout! }).on('line', (l) => {

@@ -16,7 +16,9 @@ import { OtlpSink } from '../helpers/otlp-sink';
 import { certDir, curlHello, nodeTlsHello, opensslHello, writeInSegments } from '../helpers/tls-clients';
 
 const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
-const W1 = 8443, W2 = 9443, UNWATCHED = 10443;
+const W1 = 8443,
+  W2 = 9443,
+  UNWATCHED = 10443;
 const HELLOS = 'netwatch.tls.client_hellos';
 
 function config(endpoint: string, ifname: string, ports: number[]): string {
@@ -58,7 +60,9 @@ const hellos = (attrs: Record<string, unknown>) => sink.sumOf(HELLOS, attrs);
 before(async () => {
   net = createContainerNetns('nwsl', 211);
   sink = await OtlpSink.start();
-  server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-cli-tls', certDir(), '::', String(W1), String(W2), String(UNWATCHED)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-cli-tls', certDir(), '::', String(W1), String(W2), String(UNWATCHED)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, [W1, W2]));
   agent = RunningCli.start(['run', '-c', file]);
@@ -109,7 +113,7 @@ test('each ClientHello is one log record with its name, ALPN, versions and tuple
   assert.equal(typeof mixed.attributes['source.port'], 'number');
   assert.equal(mixed.attributes['network.interface.name'], net.hostIf);
   assert.equal(mixed.attributes['process.executable.name'], 'openssl');
-  assert.ok(Math.abs(mixed.timeUnixMs - Date.now()) < 60_000, 'stamped with the packet\'s time, converted to wall clock');
+  assert.ok(Math.abs(mixed.timeUnixMs - Date.now()) < 60_000, "stamped with the packet's time, converted to wall clock");
   // The log record is not bounded by the metric's cardinality limit.
   assert.ok(recs.some((r) => r.attributes['server.address'] === 'sixth.example'));
 });

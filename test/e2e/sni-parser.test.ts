@@ -16,7 +16,9 @@ import { modernHello, sniExt } from '../unit/receivers/sni/hello-builder';
 
 const PORT = 443;
 const TC_ACT_UNSPEC = 0xffffffff; // -1 as the u32 retval
-const SYN = 0x02, ACK = 0x10, PSH = 0x08;
+const SYN = 0x02,
+  ACK = 0x10,
+  PSH = 0x08;
 const EINVAL = 22;
 
 let obj: BpfObject;
@@ -31,7 +33,10 @@ before(() => {
   key.writeUInt16LE(PORT);
   updateElem(obj.map('watched_ports').fd, key, Buffer.from([1]));
   reader = new RingBufferReader(obj.map('events'), {
-    onBatch: (b) => decoder.decodeBatch(b, (r) => records.push(r.kind === 'segment' ? { kind: 'segment', segment: { ...r.segment, payload: r.segment.payload.slice() } } : r)),
+    onBatch: (b) =>
+      decoder.decodeBatch(b, (r) =>
+        records.push(r.kind === 'segment' ? { kind: 'segment', segment: { ...r.segment, payload: r.segment.payload.slice() } } : r),
+      ),
   });
 });
 after(() => {
@@ -42,7 +47,7 @@ after(() => {
 /** Run sni_ingress on `frame`; return the records it wrote. */
 function run(frame: Uint8Array): SniRecord[] {
   records.length = 0;
-  assert.equal(testRunPacket(obj.programFd('sni_ingress'), frame), TC_ACT_UNSPEC, 'the program never changes the packet\'s fate');
+  assert.equal(testRunPacket(obj.programFd('sni_ingress'), frame), TC_ACT_UNSPEC, "the program never changes the packet's fate");
   reader.drain();
   return [...records];
 }
@@ -88,7 +93,18 @@ test('a SYN behind an 802.1Q tag starts a flow, and its payload segment is captu
 });
 
 test('QinQ (802.1ad outer, 802.1Q inner) in front of IPv6 with hop-by-hop, routing and destination options headers', () => {
-  const frame = eth(0x86dd, ipv6(tcp(40002, 5000, SYN), [[0, [1, 0]], [43, [0, 0, 0, 0]], [60, [1, 4, 0, 0, 0, 0]]]), [[0x88a8, 100], [0x8100, 200]]);
+  const frame = eth(
+    0x86dd,
+    ipv6(tcp(40002, 5000, SYN), [
+      [0, [1, 0]],
+      [43, [0, 0, 0, 0]],
+      [60, [1, 4, 0, 0, 0, 0]],
+    ]),
+    [
+      [0x88a8, 100],
+      [0x8100, 200],
+    ],
+  );
   const r = run(frame);
   assert.equal(r.length, 1);
   assert.ok(r[0].kind === 'syn');
@@ -103,7 +119,10 @@ test('an SRv6 segment routing header (routing type 4, two segments) in front of 
   assert.equal(syn.length, 1);
   assert.ok(syn[0].kind === 'syn');
   // The IPv6 destination of a packet with a routing header is its next segment.
-  assert.deepEqual([syn[0].flow.family, syn[0].flow.srcAddress, syn[0].flow.dstAddress, syn[0].flow.srcPort, syn[0].flow.dstPort], [6, 'fd00:77::1', 'fd00:77::2', 40010, PORT]);
+  assert.deepEqual(
+    [syn[0].flow.family, syn[0].flow.srcAddress, syn[0].flow.dstAddress, syn[0].flow.srcPort, syn[0].flow.dstPort],
+    [6, 'fd00:77::1', 'fd00:77::2', 40010, PORT],
+  );
   const hello = [...modernHello([sniExt('behind-srh.example')])];
   const data = run(eth(0x86dd, ipv6(tcp(40010, 7001, ACK | PSH, hello), [srh])));
   assert.equal(data.length, 1);
@@ -119,14 +138,36 @@ test('fragments, non-TCP, unwatched ports and a third VLAN tag are passed by wit
   assert.deepEqual(run(eth(0x0800, ipv4(tcp(40003, 1, SYN), 0x2000))), [], 'IPv4 first fragment (MF)');
   assert.deepEqual(run(eth(0x0800, ipv4(tcp(40003, 1, SYN), 0x0010))), [], 'IPv4 later fragment');
   assert.deepEqual(run(eth(0x86dd, ipv6(tcp(40004, 1, SYN), [[44, [0, 0, 0, 0, 0, 0]]]))), [], 'IPv6 fragment header');
-  assert.deepEqual(run(eth(0x86dd, ipv6(tcp(40004, 1, SYN), Array.from({ length: 9 }, (): [number, number[]] => [60, []])))), [], 'more than 8 extension headers');
+  assert.deepEqual(
+    run(
+      eth(
+        0x86dd,
+        ipv6(
+          tcp(40004, 1, SYN),
+          Array.from({ length: 9 }, (): [number, number[]] => [60, []]),
+        ),
+      ),
+    ),
+    [],
+    'more than 8 extension headers',
+  );
   const udp = ipv4(tcp(40005, 1, SYN));
   udp[9] = 17;
   assert.deepEqual(run(eth(0x0800, udp)), [], 'UDP');
   const other = tcp(40006, 1, SYN);
   other[3] = 80;
   assert.deepEqual(run(eth(0x0800, ipv4(other))), [], 'port 80 is not watched');
-  assert.deepEqual(run(eth(0x0800, ipv4(tcp(40007, 1, SYN)), [[0x8100, 1], [0x8100, 2], [0x8100, 3]])), [], 'three tags');
+  assert.deepEqual(
+    run(
+      eth(0x0800, ipv4(tcp(40007, 1, SYN)), [
+        [0x8100, 1],
+        [0x8100, 2],
+        [0x8100, 3],
+      ]),
+    ),
+    [],
+    'three tags',
+  );
   assert.deepEqual(run(eth(0x0806, new Array(28).fill(0))), [], 'ARP');
 });
 
@@ -136,7 +177,13 @@ test('truncated and mutated frames (6000 of them) never crash, never change the 
   const bases = [
     eth(0x0800, ipv4(tcp(41000, 7, SYN))),
     eth(0x0800, ipv4(tcp(41000, 8, ACK, [0x16, 3, 1, 0, 1, 1])), [[0x8100, 9]]),
-    eth(0x86dd, ipv6(tcp(41001, 9, SYN), [[0, []], [43, [0, 0, 0, 0, 0, 0]]])),
+    eth(
+      0x86dd,
+      ipv6(tcp(41001, 9, SYN), [
+        [0, []],
+        [43, [0, 0, 0, 0, 0, 0]],
+      ]),
+    ),
   ];
   let ran = 0;
   for (let i = 0; i < 6000; i++) {
@@ -146,13 +193,22 @@ test('truncated and mutated frames (6000 of them) never crash, never change the 
       case 0: // truncated anywhere after the Ethernet header
         f = b.slice(0, 14 + int(b.length - 13));
         break;
-      case 1: { // a few random bytes changed
+      case 1: {
+        // a few random bytes changed
         f = b.slice();
         for (let k = 1 + int(6); k > 0; k--) f[14 + int(f.length - 14)] = int(256);
         break;
       }
       default: // random bytes behind a plausible EtherType
-        f = Uint8Array.from([...MACS, ...[[8, 0], [0x86, 0xdd], [0x81, 0]][int(3)], ...Array.from({ length: int(200) }, () => int(256))]);
+        f = Uint8Array.from([
+          ...MACS,
+          ...[
+            [8, 0],
+            [0x86, 0xdd],
+            [0x81, 0],
+          ][int(3)],
+          ...Array.from({ length: int(200) }, () => int(256)),
+        ]);
     }
     try {
       run(f);

@@ -19,21 +19,27 @@ import { createContainerNetns, sh, tcState, type ContainerNetns } from '../helpe
 import { certDir, connectRefused, curlHello, nodeTlsHello, opensslHello, writeInSegments } from '../helpers/tls-clients';
 import { readFixture } from '../unit/receivers/sni/capture';
 
-const W1 = 8443, W2 = 9443, UNWATCHED = 10443, NOBODY = 6443;
+const W1 = 8443,
+  W2 = 9443,
+  UNWATCHED = 10443,
+  NOBODY = 6443;
 const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 
 function receiverConfig(ifname: string, ports: number[]): { sni: SniReceiverConfig; conn: ConnectionsReceiverConfig } {
   const cfg = parseConfig(
     `receivers:\n  connections:\n    seed_existing: false\n  sni:\n    interfaces: [${ifname}]\n    ports: [${ports.join(', ')}]\n    poll_interval: 5ms\n` +
       'exporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [connections, sni]\n      exporters: [debug]\n',
-    'test', {},
+    'test',
+    {},
   );
   return { sni: cfg.receivers.sni as SniReceiverConfig, conn: cfg.receivers.connections as ConnectionsReceiverConfig };
 }
 
 function startServer(title: string, dir: string, host: string, ports: number[], netns?: string): Promise<ChildProcess> {
   const argv = [process.execPath, TLS_SERVER, title, dir, host, ...ports.map(String)];
-  const child = netns ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = netns
+    ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
@@ -60,7 +66,8 @@ const syns = (port: number) => events.filter((e) => e.kind === 'syn' && e.server
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.map((e) => [e.kind, e.serverName, e.serverPort, e.direction]))}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.map((e) => [e.kind, e.serverName, e.serverPort, e.direction]))}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -115,11 +122,16 @@ test('real clients over IPv4 and IPv6, both directions: every server name once o
   await curlHello(net.host4, UNWATCHED, 'unwatched.example', net.ns);
 
   const expected: [string, number, 'ipv4' | 'ipv6', 'egress' | 'ingress'][] = [
-    ['node4.example', W1, 'ipv4', 'egress'], ['node6.example', W2, 'ipv6', 'egress'],
-    ['openssl4.example', W2, 'ipv4', 'egress'], ['openssl6.example', W1, 'ipv6', 'egress'],
-    ['curl4.example', W1, 'ipv4', 'egress'], ['curl6.example', W2, 'ipv6', 'egress'],
-    ['in-openssl4.example', W1, 'ipv4', 'ingress'], ['in-openssl6.example', W2, 'ipv6', 'ingress'],
-    ['in-curl4.example', W2, 'ipv4', 'ingress'], ['in-curl6.example', W1, 'ipv6', 'ingress'],
+    ['node4.example', W1, 'ipv4', 'egress'],
+    ['node6.example', W2, 'ipv6', 'egress'],
+    ['openssl4.example', W2, 'ipv4', 'egress'],
+    ['openssl6.example', W1, 'ipv6', 'egress'],
+    ['curl4.example', W1, 'ipv4', 'egress'],
+    ['curl6.example', W2, 'ipv6', 'egress'],
+    ['in-openssl4.example', W1, 'ipv4', 'ingress'],
+    ['in-openssl6.example', W2, 'ipv6', 'ingress'],
+    ['in-curl4.example', W2, 'ipv4', 'ingress'],
+    ['in-curl6.example', W1, 'ipv6', 'ingress'],
   ];
   await until('ten hellos', () => hellos().length >= expected.length);
   await settle();
@@ -171,7 +183,12 @@ test('a ClientHello written in two TCP segments and one split across two TLS rec
   await writeInSegments(net.ns4, W2, pq, [700, 1400]);
   await until('three hellos', () => hellos().length >= 3);
   await settle();
-  assert.deepEqual(hellos().map((e) => e.serverName).sort(), ['curl.example.com', 'pq.example.com', 'split.example.com']);
+  assert.deepEqual(
+    hellos()
+      .map((e) => e.serverName)
+      .sort(),
+    ['curl.example.com', 'pq.example.com', 'split.example.com'],
+  );
 });
 
 test('GREASE, no server name, ECH and an SSLv2-compatible hello, sent through the kernel', async () => {
@@ -210,7 +227,14 @@ test('SYNs to a watched port where nothing listens are dispatched once per attem
   await settle();
   const s = syns(NOBODY);
   assert.equal(s.length, 3);
-  assert.deepEqual(s.map((e) => [e.networkType, e.direction]), [['ipv4', 'egress'], ['ipv6', 'egress'], ['ipv4', 'ingress']]);
+  assert.deepEqual(
+    s.map((e) => [e.networkType, e.direction]),
+    [
+      ['ipv4', 'egress'],
+      ['ipv6', 'egress'],
+      ['ipv4', 'ingress'],
+    ],
+  );
   assert.equal(s[0].pid, process.pid, 'the connecting socket is ours');
   assert.equal(s[0].serverAddress, net.ns4);
   assert.equal(hellos().length, 0);
@@ -226,7 +250,12 @@ test('ports changed at runtime take effect at once, without re-attaching the pro
   await nodeTlsHello(net.ns4, W1, 'still-watched.example');
   await until('two hellos', () => hellos().length >= 2);
   await settle();
-  assert.deepEqual(hellos().map((e) => e.serverName).sort(), ['now-watched.example', 'still-watched.example']);
+  assert.deepEqual(
+    hellos()
+      .map((e) => e.serverName)
+      .sort(),
+    ['now-watched.example', 'still-watched.example'],
+  );
   assert.deepEqual(heldBpfObjects(process.pid), before, 'the same programs');
   assert.deepEqual(tcState(net.hostIf), filters, 'the same filters');
   assert.equal(sni.update({ ...cfg, interfaces: ['lo'] }), false, 'another interface needs a re-attach');
@@ -241,7 +270,7 @@ test('a watched port carrying something other than TLS is counted as a rejection
   assert.equal(hellos().length, 0);
 });
 
-test('after stop, none of the receiver\'s programs remain on the interface', () => {
+test("after stop, none of the receiver's programs remain on the interface", () => {
   const held = heldBpfObjects(process.pid);
   sni.stop();
   assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: [], egress: [] });

@@ -40,7 +40,10 @@ before(async () => {
   api = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'nwt-top-'));
   const cfg = join(dir, 'agent.yaml');
-  writeFileSync(cfg, `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n`);
+  writeFileSync(
+    cfg,
+    `receivers:\n  connections:\n    seed_existing: false\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    port: ${port}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n`,
+  );
   agent = RunningCli.start(['run', '-c', cfg]);
   await agent.waitFor(/running/);
   web = http.createServer((_req, res) => res.end('ok'));

@@ -46,7 +46,11 @@ service:
 `;
 }
 
-export function startAutostart(d: NomadDouble | undefined, body: string, opts: { env?: Record<string, string>; context?: (id: string) => ProcessorContext; id?: string } = {}): AutostartRig {
+export function startAutostart(
+  d: NomadDouble | undefined,
+  body: string,
+  opts: { env?: Record<string, string>; context?: (id: string) => ProcessorContext; id?: string } = {},
+): AutostartRig {
   const id = opts.id ?? 'nomad_autostart';
   const address = d && !/^\s*address:/m.test(body) ? `    address: ${d.url}\n` : '';
   const cfg = parseConfig(autostartYaml(address + body, id), 'autostart.yaml', opts.env ?? {});
@@ -120,7 +124,8 @@ export function captureTelemetry(previous?: () => ProcessorContext['previous']):
     context: () => ({ telemetry, previous: previous?.() }),
     records,
     sum: (metric, filter = {}) => [...(sums.get(metric)?.series.values() ?? [])].filter((s) => includes(s.attrs, filter)).reduce((n, s) => n + s.value, 0),
-    observations: (metric, filter = {}) => [...(histograms.get(metric)?.series.values() ?? [])].filter((s) => includes(s.attrs, filter)).reduce((n, s) => n + s.count, 0),
+    observations: (metric, filter = {}) =>
+      [...(histograms.get(metric)?.series.values() ?? [])].filter((s) => includes(s.attrs, filter)).reduce((n, s) => n + s.count, 0),
     series: (metric) => [...(sums.get(metric)?.series.values() ?? [])].map((s) => ({ ...s.attrs, value: s.value })),
   };
 }

@@ -17,10 +17,7 @@ function bootNs(): number {
 
 export function runConnProbe(opts: Partial<ConnProbeOptions> = {}): ProbeRun {
   const events: ConnEvent[] = [];
-  const probe = new ConnProbe(
-    { ringBytes: 1 << 22, pollIntervalMs: 5, seedExisting: false, nowBootNs: bootNs, ...opts },
-    (ev) => events.push(ev),
-  );
+  const probe = new ConnProbe({ ringBytes: 1 << 22, pollIntervalMs: 5, seedExisting: false, nowBootNs: bootNs, ...opts }, (ev) => events.push(ev));
   probe.start();
   return {
     probe,

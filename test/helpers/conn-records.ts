@@ -4,7 +4,17 @@
 import { isIPv4 } from 'node:net';
 import type { RecordBatch } from '../../src/kernel/ringbuf';
 import { TCP_STATES, type ConnEvent } from '../../src/receivers/connections/event';
-import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_FLAG_OWNER_KNOWN, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from '../../src/receivers/connections/layout';
+import {
+  AF_INET,
+  AF_INET6,
+  CONN_COMM_LEN,
+  CONN_DIR,
+  CONN_EVENT,
+  CONN_FLAG_OWNER_KNOWN,
+  CONN_KIND,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../../src/receivers/connections/layout';
 
 /** struct bpf_ringbuf_hdr; records are 8-byte aligned (kernel/bpf/ringbuf.c). */
 export const RINGBUF_HDR_SIZE = 8;

@@ -27,7 +27,9 @@ export interface ContainerNetns {
 
 /** Namespace `<prefix>c` with veth `<prefix>c0`, its peer `<prefix>h` in the host namespace; 10.<subnet>.0.0/24, fd00:<subnet>::/64. */
 export function createContainerNetns(prefix: string, subnet: number): ContainerNetns {
-  const ns = `${prefix}c`, hostIf = `${prefix}h`, nsIf = `${prefix}c0`;
+  const ns = `${prefix}c`,
+    hostIf = `${prefix}h`,
+    nsIf = `${prefix}c0`;
   const remove = (): void => {
     try {
       sh('ip', 'link', 'del', hostIf);
@@ -41,7 +43,10 @@ export function createContainerNetns(prefix: string, subnet: number): ContainerN
     }
   };
   remove();
-  const host4 = `10.${subnet}.0.1`, ns4 = `10.${subnet}.0.2`, host6 = `fd00:${subnet}::1`, ns6 = `fd00:${subnet}::2`;
+  const host4 = `10.${subnet}.0.1`,
+    ns4 = `10.${subnet}.0.2`,
+    host6 = `fd00:${subnet}::1`,
+    ns6 = `fd00:${subnet}::2`;
   try {
     sh('ip', 'netns', 'add', ns);
     sh('ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', ns);

@@ -33,7 +33,16 @@ export function runFateProbe(opts: Partial<PacketFateProbeOptions> = {}): FateRu
   const samples: FateSample[] = [];
   let watched: Set<number> | null = null;
   const probe = new PacketFateProbe(
-    { ringBytes: 1 << 20, pollIntervalMs: 10, tableSize: 4096, sampleLimit: 50, kinds: new Set(ALL), sampledKinds: new Set(ALL), ignoreReasons: ['NOT_SPECIFIED'], ...opts },
+    {
+      ringBytes: 1 << 20,
+      pollIntervalMs: 10,
+      tableSize: 4096,
+      sampleLimit: 50,
+      kinds: new Set(ALL),
+      sampledKinds: new Set(ALL),
+      ignoreReasons: ['NOT_SPECIFIED'],
+      ...opts,
+    },
     {
       onSample: (s) => {
         if (!watched || watched.has(s.netns)) samples.push(s);

@@ -98,8 +98,29 @@ export function selfSignedCert(dir: string, name: string, opts: { ip?: string } 
   const keyFile = join(dir, `${name}.key.pem`);
   const certFile = join(dir, `${name}.cert.pem`);
   const san = `subjectAltName=DNS:${name}${opts.ip ? `,IP:${opts.ip}` : ''}`;
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`,
-    '-addext', san, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      san,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(keyFile), cert: readFileSync(certFile), certFile, keyFile };
 }
 
@@ -121,7 +142,12 @@ function attrsOf(list: KeyValue[] | undefined): Attrs {
   for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
   return out;
 }
-const seriesKey = (a: Attrs): string => JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]]));
+const seriesKey = (a: Attrs): string =>
+  JSON.stringify(
+    Object.keys(a)
+      .sort()
+      .map((k) => [k, a[k]]),
+  );
 const matches = (a: Attrs, filter: Attrs = {}): boolean => Object.entries(filter).every(([k, v]) => a[k] === v);
 
 export class OtlpSink {
@@ -143,14 +169,17 @@ export class OtlpSink {
     this.tls = opts.tls;
     const handler = (req: IncomingMessage, res: ServerResponse) => this.onHttp(req, res);
     const t = opts.tls;
-    this.httpServer = t ? createTlsServer({ key: t.key, cert: t.cert, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);
+    this.httpServer = t
+      ? createTlsServer({ key: t.key, cert: t.cert, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
+      : createServer(handler);
   }
 
   static async start(opts: SinkOptions = {}): Promise<OtlpSink> {
     const s = new OtlpSink(opts);
     for (const signal of ['metrics', 'logs'] as const) s.addGrpcService(signal);
     s.grpcPort = await new Promise<number>((resolve, reject) =>
-      s.grpcServer.bindAsync('127.0.0.1:0', s.grpcCredentials(), (err, port) => (err ? reject(err) : resolve(port))));
+      s.grpcServer.bindAsync('127.0.0.1:0', s.grpcCredentials(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
     await new Promise<void>((resolve) => s.httpServer.listen(0, '127.0.0.1', resolve));
     s.httpPort = (s.httpServer.address() as AddressInfo).port;
     return s;
@@ -158,7 +187,11 @@ export class OtlpSink {
 
   private grpcCredentials(): grpc.ServerCredentials {
     if (!this.tls) return grpc.ServerCredentials.createInsecure();
-    return grpc.ServerCredentials.createSsl(this.tls.clientCa ?? null, [{ private_key: this.tls.key, cert_chain: this.tls.cert }], this.tls.clientCa !== undefined);
+    return grpc.ServerCredentials.createSsl(
+      this.tls.clientCa ?? null,
+      [{ private_key: this.tls.key, cert_chain: this.tls.cert }],
+      this.tls.clientCa !== undefined,
+    );
   }
 
   /** host:port for the `otlp` (gRPC) exporter. */
@@ -240,9 +273,16 @@ export class OtlpSink {
           for (const r of sl.logRecords ?? []) {
             const t = Number(r.timeUnixNano ?? 0);
             this.records.push({
-              eventName: r.eventName, timeUnixNano: t, timeUnixMs: Math.round(t / 1e6), observedTimeUnixNano: Number(r.observedTimeUnixNano ?? 0),
-              severityNumber: r.severityNumber, severityText: r.severityText, body: anyValue(r.body), attributes: attrsOf(r.attributes),
-              resource, scope: sl.scope?.name ?? '',
+              eventName: r.eventName,
+              timeUnixNano: t,
+              timeUnixMs: Math.round(t / 1e6),
+              observedTimeUnixNano: Number(r.observedTimeUnixNano ?? 0),
+              severityNumber: r.severityNumber,
+              severityText: r.severityText,
+              body: anyValue(r.body),
+              attributes: attrsOf(r.attributes),
+              resource,
+              scope: sl.scope?.name ?? '',
             });
           }
         }
@@ -257,10 +297,18 @@ export class OtlpSink {
     if (!data || !type) return;
     for (const p of data.dataPoints ?? []) {
       this.points.push({
-        ...base, type, monotonic: data.isMonotonic === true, temporality: data.aggregationTemporality ?? 0,
-        attributes: attrsOf(p.attributes), timeUnixNano: Number(p.timeUnixNano ?? 0), startTimeUnixNano: Number(p.startTimeUnixNano ?? 0),
-        value: Number(p.asInt ?? p.asDouble ?? 0), count: Number(p.count ?? 0), sum: Number(p.sum ?? 0),
-        bucketCounts: (p.bucketCounts ?? []).map(Number), explicitBounds: (p.explicitBounds ?? []).map(Number),
+        ...base,
+        type,
+        monotonic: data.isMonotonic === true,
+        temporality: data.aggregationTemporality ?? 0,
+        attributes: attrsOf(p.attributes),
+        timeUnixNano: Number(p.timeUnixNano ?? 0),
+        startTimeUnixNano: Number(p.startTimeUnixNano ?? 0),
+        value: Number(p.asInt ?? p.asDouble ?? 0),
+        count: Number(p.count ?? 0),
+        sum: Number(p.sum ?? 0),
+        bucketCounts: (p.bucketCounts ?? []).map(Number),
+        explicitBounds: (p.explicitBounds ?? []).map(Number),
       });
     }
   }
@@ -290,7 +338,13 @@ export class OtlpSink {
     if (pts.length === 0) return undefined;
     const bucketCounts = new Array<number>(pts[0].bucketCounts.length).fill(0);
     for (const p of pts) p.bucketCounts.forEach((c, i) => (bucketCounts[i] += c));
-    return { count: pts.reduce((a, p) => a + p.count, 0), sum: pts.reduce((a, p) => a + p.sum, 0), bucketCounts, explicitBounds: pts[0].explicitBounds, unit: pts[0].unit };
+    return {
+      count: pts.reduce((a, p) => a + p.count, 0),
+      sum: pts.reduce((a, p) => a + p.sum, 0),
+      bucketCounts,
+      explicitBounds: pts[0].explicitBounds,
+      unit: pts[0].unit,
+    };
   }
 
   logs(filter: { eventName?: string } = {}): SinkLogRecord[] {
@@ -320,7 +374,8 @@ export class OtlpSink {
     this.grpcServer = new grpc.Server();
     for (const signal of ['metrics', 'logs'] as const) this.addGrpcService(signal);
     await new Promise<number>((resolve, reject) =>
-      this.grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+      this.grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,9 @@ export const rssBytes = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB/m.ex
 /** An agent.yaml in a temporary directory: connections on `port` only, metrics and logs to the sink's gRPC endpoint. */
 export function outageConfig(grpcEndpoint: string, port: number): string {
   const file = join(mkdtempSync(join(tmpdir(), 'nw-outage-')), 'agent.yaml');
-  writeFileSync(file, `receivers:
+  writeFileSync(
+    file,
+    `receivers:
   connections:
     seed_existing: false
 processors:
@@ -34,6 +36,7 @@ service:
   telemetry:
     metrics:
       export_interval: 1s
-`);
+`,
+  );
   return file;
 }

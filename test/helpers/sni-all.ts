@@ -11,14 +11,16 @@ const ports = process.argv.slice(2).join(', ');
 const cfg = parseConfig(
   `receivers:\n  sni:\n    interfaces: all\n    rescan_interval: 200ms\n    ports: [${ports}]\n    poll_interval: 5ms\n` +
     'exporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [sni]\n      exporters: [debug]\n',
-  'sni-all', {},
+  'sni-all',
+  {},
 );
 const out = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 const enricher = new Enricher();
 const r = new SniReceiver('sni', cfg.receivers.sni as SniReceiverConfig, {
   enricher,
   dispatch: (ev) => {
-    if (ev.source === 'sni') out({ event: { kind: ev.kind, serverName: ev.serverName, direction: ev.direction, interfaceName: ev.interfaceName, networkType: ev.networkType } });
+    if (ev.source === 'sni')
+      out({ event: { kind: ev.kind, serverName: ev.serverName, direction: ev.direction, interfaceName: ev.interfaceName, networkType: ev.networkType } });
   },
   shared: () => ({}),
 });

@@ -25,7 +25,7 @@ export function certDir(): string {
 
 /** Resolve once the command exits (its exit code does not matter: a refused handshake still sent its hello). */
 function run(cmd: string, args: string[], netns?: string): Promise<{ code: number | null; out: string }> {
-  const argv = netns ? ['ip', ['netns', 'exec', netns, cmd, ...args]] as const : [cmd, args] as const;
+  const argv = netns ? (['ip', ['netns', 'exec', netns, cmd, ...args]] as const) : ([cmd, args] as const);
   return new Promise((resolve) => {
     const child = execFile(argv[0], [...argv[1]], { timeout: CLIENT_TIMEOUT_MS }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
@@ -73,21 +73,25 @@ export function writeInSegments(addr: string, port: number, bytes: Uint8Array, c
       resolve(localPort);
     });
     // The writes are paced by timers; the async body reports its own failure through reject.
-    s.once('connect', () => void (async () => {
-      localPort = s.localPort ?? 0;
-      try {
-        let at = 0;
-        for (const cut of [...cuts, bytes.length]) {
-          s.write(bytes.subarray(at, cut));
-          at = cut;
-          if (cut < bytes.length) await new Promise((r) => setTimeout(r, pauseMs));
-        }
-        // A hand-made hello may leave the server waiting: the capture needs nothing more.
-        setTimeout(() => s.destroy(), ANSWER_WAIT_MS);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    })());
+    s.once(
+      'connect',
+      () =>
+        void (async () => {
+          localPort = s.localPort ?? 0;
+          try {
+            let at = 0;
+            for (const cut of [...cuts, bytes.length]) {
+              s.write(bytes.subarray(at, cut));
+              at = cut;
+              if (cut < bytes.length) await new Promise((r) => setTimeout(r, pauseMs));
+            }
+            // A hand-made hello may leave the server waiting: the capture needs nothing more.
+            setTimeout(() => s.destroy(), ANSWER_WAIT_MS);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        })(),
+    );
   });
 }
 

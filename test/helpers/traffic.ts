@@ -65,11 +65,16 @@ async function main(): Promise<void> {
     // concurrent HOST PORT N: N TCP connects at once (all started before any finishes); counts how they ended.
     case 'concurrent': {
       const n = Number(args[2]);
-      let refused = 0, connected = 0;
-      await Promise.all(Array.from({ length: n }, () => connectOnce(args[0], Number(args[1]), '').then(
-        () => void connected++,
-        (e: NodeJS.ErrnoException) => void (e.code === 'ECONNREFUSED' && refused++),
-      )));
+      let refused = 0,
+        connected = 0;
+      await Promise.all(
+        Array.from({ length: n }, () =>
+          connectOnce(args[0], Number(args[1]), '').then(
+            () => void connected++,
+            (e: NodeJS.ErrnoException) => void (e.code === 'ECONNREFUSED' && refused++),
+          ),
+        ),
+      );
       ready({ done: n, refused, connected });
       break;
     }
@@ -148,10 +153,14 @@ async function main(): Promise<void> {
       for (let i = 0; i < n; i += 500) {
         const burst: Promise<void>[] = [];
         for (let j = i; j < Math.min(n, i + 500); j++) {
-          burst.push(new Promise<void>((res) => s.send('x', Number(args[1]), args[0], (err) => {
-            if (!err) sent++;
-            res();
-          })));
+          burst.push(
+            new Promise<void>((res) =>
+              s.send('x', Number(args[1]), args[0], (err) => {
+                if (!err) sent++;
+                res();
+              }),
+            ),
+          );
         }
         await Promise.all(burst);
       }

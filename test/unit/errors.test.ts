@@ -22,7 +22,11 @@ function readmeRows(): Row[] {
   while (i < lines.length && !lines[i].startsWith('|')) i++;
   const table: string[] = [];
   for (; i < lines.length && lines[i].startsWith('|'); i++) table.push(lines[i]);
-  const cells = (line: string) => line.slice(1, -1).split('|').map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
   assert.deepEqual(cells(table[0]), ['code', 'class', 'meaning'], 'the error table has the columns code, class, meaning');
   return table.slice(2).map((line) => {
     const [code, className, meaning] = cells(line);
@@ -46,7 +50,10 @@ function declaredClasses(): Map<string, Declared> {
     for (const m of node.members) {
       if (ts.isPropertyDeclaration(m) && m.name.getText(file) === 'code' && m.initializer && ts.isStringLiteral(m.initializer)) code = m.initializer.text;
     }
-    const doc = ts.getJSDocCommentsAndTags(node).map((d) => d.getText(file)).join('\n');
+    const doc = ts
+      .getJSDocCommentsAndTags(node)
+      .map((d) => d.getText(file))
+      .join('\n');
     out.set(node.name.text, { code, doc });
   }
   return out;

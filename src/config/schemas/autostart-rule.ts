@@ -40,7 +40,7 @@ interface RuleSettings {
 export const TRIGGER_KEYS = ['sni', 'syn_to_port', 'connect_to'] as const;
 
 export const autostartRuleSchema: convict.Schema<RuleSettings> = {
-  name: { doc: 'Names the rule in logs, metrics and Nomad\'s scaling history; unique within the processor (required).', format: 'nw.text', default: '' },
+  name: { doc: "Names the rule in logs, metrics and Nomad's scaling history; unique within the processor (required).", format: 'nw.text', default: '' },
   match: {
     sni: {
       doc: 'Trigger: a TLS ClientHello (from the sni receiver) naming one of these servers, exact or `*.example.com` (any name below example.com, not example.com itself).',
@@ -66,13 +66,17 @@ export const autostartRuleSchema: convict.Schema<RuleSettings> = {
     cidrs: { doc: 'Only clients in these address ranges (for connect_to: the local address of the connecting socket).', format: 'nw.cidr-list', default: [] },
     process: { doc: 'Only local clients whose executable name matches; * matches any run of characters.', format: 'nw.name-list', default: [] },
     container_id: { doc: 'Only local clients in these containers (full ids or with *).', format: 'nw.name-list', default: [] },
-    container_runtime: { doc: 'Only local clients under these runtimes: docker, containerd, cri-o, podman, systemd, nomad, unknown.', format: 'nw.runtime-list', default: [] },
+    container_runtime: {
+      doc: 'Only local clients under these runtimes: docker, containerd, cri-o, podman, systemd, nomad, unknown.',
+      format: 'nw.runtime-list',
+      default: [],
+    },
     nomad_job: { doc: 'Only local clients running in allocations of these Nomad jobs; * matches any run of characters.', format: 'nw.name-list', default: [] },
     nomad_namespace: { doc: 'Only local clients running in allocations in these Nomad namespaces.', format: 'nw.name-list', default: [] },
   },
   job: { doc: 'The Nomad job to wake (required).', format: 'nw.text', default: '' },
   group: { doc: 'The task group of the job to scale (required).', format: 'nw.text', default: '' },
-  namespace: { doc: 'Nomad namespace of the job; empty: the processor\'s namespace (NOMAD_NAMESPACE), else default.', format: 'nw.text', default: '' },
+  namespace: { doc: "Nomad namespace of the job; empty: the processor's namespace (NOMAD_NAMESPACE), else default.", format: 'nw.text', default: '' },
   count: { doc: 'Count a wake sets when the group is below it; a count someone set higher is never lowered.', format: 'nw.count', default: 1 },
   wait_for: {
     doc: 'After a wake, wait (blocking queries on the scale status) until count allocations are running, or healthy, or none: do not wait.',
@@ -81,7 +85,7 @@ export const autostartRuleSchema: convict.Schema<RuleSettings> = {
   },
   wait_timeout: { doc: 'Stop waiting for readiness after this long (reported as not ready).', format: 'nw.duration', default: '5m' },
   idle_after: {
-    doc: 'Scale the group back to 0 after this long with no matching traffic and no open connections to the rule\'s ports; leave out to never scale down.',
+    doc: "Scale the group back to 0 after this long with no matching traffic and no open connections to the rule's ports; leave out to never scale down.",
     format: 'nw.optional-duration',
     default: null,
   },
@@ -95,20 +99,29 @@ export const autostartRuleSchema: convict.Schema<RuleSettings> = {
     format: 'nw.bool',
     default: false,
   },
-  cooldown: { doc: 'After a wake (whatever its outcome), traffic for the same group calls Nomad again only after this long.', format: 'nw.duration', default: '10s' },
+  cooldown: {
+    doc: 'After a wake (whatever its outcome), traffic for the same group calls Nomad again only after this long.',
+    format: 'nw.duration',
+    default: '10s',
+  },
 };
 
 const required = (s: string): boolean => s.trim() !== '';
 
 /** Checks one rule; returns it when it has no problems (they go to `problems`). */
 export function checkAutostartRule(raw: unknown, path: string, defaultNamespace: string, problems: Problem[]): AutostartRule | undefined {
-  const r = checkSection({ schema: autostartRuleSchema, expected: 'a rule (a mapping) such as {name: web, match: {sni: [app.example.com]}, job: web, group: web}' }, raw, path);
+  const r = checkSection(
+    { schema: autostartRuleSchema, expected: 'a rule (a mapping) such as {name: web, match: {sni: [app.example.com]}, job: web, group: web}' },
+    raw,
+    path,
+  );
   problems.push(...r.problems);
   const s = r.value;
   if (!s) return undefined;
   const before = problems.length;
   const at = (key: string): string => joinPath(path, key);
-  if (!r.invalid.has('name') && !required(s.name)) problems.push({ path: at('name'), message: "is required: a name for this rule (it is written in logs, metrics and Nomad's scaling history)" });
+  if (!r.invalid.has('name') && !required(s.name))
+    problems.push({ path: at('name'), message: "is required: a name for this rule (it is written in logs, metrics and Nomad's scaling history)" });
   if (!r.invalid.has('job') && !required(s.job)) problems.push({ path: at('job'), message: 'is required: the Nomad job this rule wakes' });
   if (!r.invalid.has('group') && !required(s.group)) problems.push({ path: at('group'), message: 'is required: the task group of the job to scale' });
   const m = s.match;
@@ -122,11 +135,15 @@ export function checkAutostartRule(raw: unknown, path: string, defaultNamespace:
   if (m.interface.length > 0 && m.sni.length === 0 && synPorts.length === 0 && triggersValid) {
     problems.push({
       path: at('match.interface'),
-      message: 'applies only to sni and syn_to_port triggers (packets seen on an interface); connect_to is seen at the socket, so remove interface or add an sni or syn_to_port trigger',
+      message:
+        'applies only to sni and syn_to_port triggers (packets seen on an interface); connect_to is seen at the socket, so remove interface or add an sni or syn_to_port trigger',
     });
   }
   if (s.idle_scale_down === 'any' && s.idle_after === null && !r.invalid.has('idle_after')) {
-    problems.push({ path: at('idle_scale_down'), message: 'is "any", but idle_after is not set, so nothing is ever scaled down; set idle_after or remove idle_scale_down' });
+    problems.push({
+      path: at('idle_scale_down'),
+      message: 'is "any", but idle_after is not set, so nothing is ever scaled down; set idle_after or remove idle_scale_down',
+    });
   }
   if (problems.length > before || r.problems.length > 0) return undefined;
   return {
@@ -167,6 +184,10 @@ export function checkRuleNames(rules: readonly { index: number; name: string }[]
   for (const { index, name } of rules) {
     const seen = first.get(name);
     if (seen === undefined) first.set(name, index);
-    else problems.push({ path: joinPath(joinPath(rulesPath, index), 'name'), message: `${JSON.stringify(name)} is already the name of rules[${seen}]; rule names must be unique` });
+    else
+      problems.push({
+        path: joinPath(joinPath(rulesPath, index), 'name'),
+        message: `${JSON.stringify(name)} is already the name of rules[${seen}]; rule names must be unique`,
+      });
   }
 }

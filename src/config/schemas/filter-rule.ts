@@ -7,7 +7,11 @@ type Settings = { -readonly [K in keyof FilterRule]: FilterRule[K] extends reado
 export const FILTER_RULE_FIELDS = ['process', 'container_id', 'container_runtime', 'nomad_job', 'ports', 'cidrs', 'direction', 'transport'] as const;
 
 export const filterRuleSchema: convict.Schema<Settings> = {
-  process: { doc: 'Executable names (basename of /proc/<pid>/exe, else the kernel comm); * matches any run of characters.', format: 'nw.name-list', default: [] },
+  process: {
+    doc: 'Executable names (basename of /proc/<pid>/exe, else the kernel comm); * matches any run of characters.',
+    format: 'nw.name-list',
+    default: [],
+  },
   container_id: { doc: 'Container ids (full or with *).', format: 'nw.name-list', default: [] },
   container_runtime: { doc: 'Container runtimes: docker, containerd, cri-o, podman, systemd, nomad, unknown.', format: 'nw.runtime-list', default: [] },
   nomad_job: { doc: 'Nomad job ids; * matches any run of characters.', format: 'nw.name-list', default: [] },

@@ -35,7 +35,10 @@ function addressProblem(address: string): string | undefined {
     return `must be an http:// or https:// URL such as http://127.0.0.1:4646, got ${shown}`;
   }
   // unix:///path: a Unix socket, e.g. the Task API's (NOMAD_UNIX_ADDR, nomad client/taskenv/env.go).
-  if (url.protocol === 'unix:') return url.pathname === '' || url.pathname === '/' ? `a unix:// address needs the socket's path, such as unix:///secrets/api.sock, got ${shown}` : undefined;
+  if (url.protocol === 'unix:')
+    return url.pathname === '' || url.pathname === '/'
+      ? `a unix:// address needs the socket's path, such as unix:///secrets/api.sock, got ${shown}`
+      : undefined;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL such as http://127.0.0.1:4646, got ${shown}`;
   return undefined;
 }
@@ -50,7 +53,10 @@ function checkConnection(s: Settings, ctx: BuildContext): void {
   if ((cert === '') !== (key === '')) {
     const missing = cert === '' ? 'client_cert' : 'client_key';
     const given = missing === 'client_cert' ? 'client_key' : 'client_cert';
-    ctx.problems.push({ path: joinPath(ctx.path, `tls.${missing}`), message: `is required when tls.${given} is set (a client certificate needs its key)${fromEnv(`tls.${given}`)}` });
+    ctx.problems.push({
+      path: joinPath(ctx.path, `tls.${missing}`),
+      message: `is required when tls.${given} is set (a client certificate needs its key)${fromEnv(`tls.${given}`)}`,
+    });
   }
   const initial = parseDuration(s.retry.initial);
   const max = parseDuration(s.retry.max);
@@ -84,34 +90,74 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
     const n = env.nomad;
     const origins: Record<string, string> = {};
     const present: Record<string, unknown> = {
-      address: n.address, token: n.token, namespace: n.namespace, region: n.region, http_auth: n.httpAuth,
-      'tls.ca_cert': n.caCert, 'tls.ca_path': n.caPath, 'tls.client_cert': n.clientCert, 'tls.client_key': n.clientKey,
-      'tls.server_name': n.tlsServerName, 'tls.skip_verify': n.skipVerify,
+      address: n.address,
+      token: n.token,
+      namespace: n.namespace,
+      region: n.region,
+      http_auth: n.httpAuth,
+      'tls.ca_cert': n.caCert,
+      'tls.ca_path': n.caPath,
+      'tls.client_cert': n.clientCert,
+      'tls.client_key': n.clientKey,
+      'tls.server_name': n.tlsServerName,
+      'tls.skip_verify': n.skipVerify,
     };
     // present's keys are NOMAD_ENV_VARIABLES's keys.
     for (const [key, v] of Object.entries(present)) if (v !== undefined) origins[key] = NOMAD_ENV_VARIABLES[key]!;
     return {
       origins,
       schema: {
-        address: { doc: `Nomad HTTP API address, http://, https://, or unix:///path for a Unix socket (the Task API). Default: NOMAD_ADDR, else NOMAD_UNIX_ADDR, else ${DEFAULT_NOMAD_ADDRESS}.`, format: 'nw.text', default: n.address ?? DEFAULT_NOMAD_ADDRESS },
+        address: {
+          doc: `Nomad HTTP API address, http://, https://, or unix:///path for a Unix socket (the Task API). Default: NOMAD_ADDR, else NOMAD_UNIX_ADDR, else ${DEFAULT_NOMAD_ADDRESS}.`,
+          format: 'nw.text',
+          default: n.address ?? DEFAULT_NOMAD_ADDRESS,
+        },
         token: { doc: 'ACL token, sent as X-Nomad-Token; never logged. Default: NOMAD_TOKEN.', format: 'nw.text', default: n.token ?? '' },
-        token_file: { doc: 'File holding the ACL token, e.g. a workload identity\'s (secrets/nomad_token); read at start and again whenever Nomad answers 403, so a rotated token is picked up. Beats token when set.', format: 'nw.text', default: '' },
+        token_file: {
+          doc: "File holding the ACL token, e.g. a workload identity's (secrets/nomad_token); read at start and again whenever Nomad answers 403, so a rotated token is picked up. Beats token when set.",
+          format: 'nw.text',
+          default: '',
+        },
         namespace: { doc: 'Namespace of rules that name none. Default: NOMAD_NAMESPACE, else default.', format: 'nw.text', default: n.namespace ?? '' },
-        region: { doc: 'Region to send requests to (Nomad forwards them). Default: NOMAD_REGION, else the agent\'s own.', format: 'nw.text', default: n.region ?? '' },
-        http_auth: { doc: 'user:password for HTTP basic auth (a proxy in front of Nomad); never logged. Default: NOMAD_HTTP_AUTH.', format: 'nw.text', default: n.httpAuth ?? '' },
+        region: {
+          doc: "Region to send requests to (Nomad forwards them). Default: NOMAD_REGION, else the agent's own.",
+          format: 'nw.text',
+          default: n.region ?? '',
+        },
+        http_auth: {
+          doc: 'user:password for HTTP basic auth (a proxy in front of Nomad); never logged. Default: NOMAD_HTTP_AUTH.',
+          format: 'nw.text',
+          default: n.httpAuth ?? '',
+        },
         tls: {
           ca_cert: { doc: 'PEM file of CA certificates to verify Nomad with. Default: NOMAD_CACERT.', format: 'nw.text', default: n.caCert ?? '' },
           ca_path: { doc: 'Directory of PEM CA certificates (used when ca_cert is empty). Default: NOMAD_CAPATH.', format: 'nw.text', default: n.caPath ?? '' },
           client_cert: { doc: 'PEM client certificate for mutual TLS. Default: NOMAD_CLIENT_CERT.', format: 'nw.text', default: n.clientCert ?? '' },
           client_key: { doc: 'PEM private key of client_cert. Default: NOMAD_CLIENT_KEY.', format: 'nw.text', default: n.clientKey ?? '' },
-          server_name: { doc: 'Server name to verify (and send as SNI) instead of the address host. Default: NOMAD_TLS_SERVER_NAME.', format: 'nw.text', default: n.tlsServerName ?? '' },
-          skip_verify: { doc: 'Do not verify Nomad\'s certificate (testing only). Default: NOMAD_SKIP_VERIFY, else false.', format: 'nw.bool', default: n.skipVerify ?? false },
+          server_name: {
+            doc: 'Server name to verify (and send as SNI) instead of the address host. Default: NOMAD_TLS_SERVER_NAME.',
+            format: 'nw.text',
+            default: n.tlsServerName ?? '',
+          },
+          skip_verify: {
+            doc: "Do not verify Nomad's certificate (testing only). Default: NOMAD_SKIP_VERIFY, else false.",
+            format: 'nw.bool',
+            default: n.skipVerify ?? false,
+          },
         },
         timeout: { doc: 'Time limit of one Nomad API request (a blocking query gets its wait on top).', format: 'nw.duration', default: '10s' },
         dry_run: { doc: 'Log what would be done and call nothing in Nomad that writes (reads still happen).', format: 'nw.bool', default: false },
-        agent_host: { doc: 'Host name written into scaling events\' Meta (netwatch.agent.host); empty: this machine\'s host name.', format: 'nw.text', default: '' },
+        agent_host: {
+          doc: "Host name written into scaling events' Meta (netwatch.agent.host); empty: this machine's host name.",
+          format: 'nw.text',
+          default: '',
+        },
         retry: {
-          initial: { doc: 'First delay before retrying after a 5xx, a timeout or a connection error (doubled per attempt, with jitter).', format: 'nw.duration', default: '250ms' },
+          initial: {
+            doc: 'First delay before retrying after a 5xx, a timeout or a connection error (doubled per attempt, with jitter).',
+            format: 'nw.duration',
+            default: '250ms',
+          },
           max: { doc: 'Longest delay between retries.', format: 'nw.duration', default: '30s' },
           give_up_after: { doc: 'Stop retrying a wake when no matching traffic has arrived for this long.', format: 'nw.duration', default: '5m' },
         },

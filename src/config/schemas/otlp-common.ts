@@ -32,7 +32,7 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: OtlpMode, endpointDefa
     endpoint: {
       doc:
         mode === 'grpc'
-          ? 'Collector address, host:port or http(s)://host:port. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_ENDPOINT per signal, else OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4317 (plaintext, the spec\'s default).'
+          ? "Collector address, host:port or http(s)://host:port. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_ENDPOINT per signal, else OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4317 (plaintext, the spec's default)."
           : 'Base URL; /v1/metrics and /v1/logs are appended. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_ENDPOINT per signal (used as is), else OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318.',
       format: 'nw.text',
       default: e.endpoint ?? endpointDefault,

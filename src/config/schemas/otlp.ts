@@ -21,4 +21,8 @@ export const otlpGrpc = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
 });
 
 /** The collector renamed `otlp` to `otlp_grpc` in v0.144 and keeps the old name as an alias; so does netwatch. */
-export const otlp = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({ ...otlpGrpc, summary: 'the old name of otlp_grpc (deprecated: the collector renamed it in v0.144)', deprecatedAliasOf: 'otlp_grpc' });
+export const otlp = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
+  ...otlpGrpc,
+  summary: 'the old name of otlp_grpc (deprecated: the collector renamed it in v0.144)',
+  deprecatedAliasOf: 'otlp_grpc',
+});

@@ -19,8 +19,16 @@ export const otlpHttp = defineComponent<OtlpHttpExporterConfig, HttpRaw>({
         format: 'nw.encoding',
         default: 'proto',
       },
-      metrics_endpoint: { doc: 'Full URL for metrics, used as is, instead of endpoint + /v1/metrics. Default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.', format: 'nw.text', default: '' },
-      logs_endpoint: { doc: 'Full URL for logs, used as is, instead of endpoint + /v1/logs. Default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT.', format: 'nw.text', default: '' },
+      metrics_endpoint: {
+        doc: 'Full URL for metrics, used as is, instead of endpoint + /v1/metrics. Default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.',
+        format: 'nw.text',
+        default: '',
+      },
+      logs_endpoint: {
+        doc: 'Full URL for logs, used as is, instead of endpoint + /v1/logs. Default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT.',
+        format: 'nw.text',
+        default: '',
+      },
     }),
   build: (s, ctx) => {
     // The spec: a per-signal variable is the full URL; the base URLs (file or generic variable) get the signal's path.

@@ -24,24 +24,36 @@ export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
       default: '10s',
     },
     server: {
-      enabled: { doc: "Serve the agent's own HTTP endpoints: /livez, /readyz, /health, the query API under /api/v1 and /openapi.json.", format: 'nw.bool', default: false },
+      enabled: {
+        doc: "Serve the agent's own HTTP endpoints: /livez, /readyz, /health, the query API under /api/v1 and /openapi.json.",
+        format: 'nw.bool',
+        default: false,
+      },
       // Loopback by default, as for the prometheus exporter: the query API shows every process's connections.
       host: { doc: 'Address to listen on; 127.0.0.1 (loopback only) unless set, 0.0.0.0 for every interface.', format: 'nw.host', default: '127.0.0.1' },
       port: { doc: 'TCP port to listen on.', format: 'nw.port', default: 9465 },
       bearer_token: {
-        doc: "If set, every request but /livez and /readyz needs `Authorization: Bearer <token>` (compared in constant time, never logged); use ${env:NETWATCH_API_TOKEN}.",
+        doc: 'If set, every request but /livez and /readyz needs `Authorization: Bearer <token>` (compared in constant time, never logged); use ${env:NETWATCH_API_TOKEN}.',
         format: 'nw.bearer-token',
         default: '',
       },
       window: {
-        max_events: { doc: 'Most recent events the query API keeps in memory, per source (connections, sni); the oldest go first.', format: 'nw.count', default: 10000 },
+        max_events: {
+          doc: 'Most recent events the query API keeps in memory, per source (connections, sni); the oldest go first.',
+          format: 'nw.count',
+          default: 10000,
+        },
         max_age: { doc: 'Events older than this are no longer returned by the query API.', format: 'nw.duration', default: '15m' },
       },
     },
     telemetry: {
       logs: { level: { doc: "The agent's own log level: debug, info, warn or error.", format: 'nw.log-level', default: 'info' } },
       metrics: {
-        export_interval: { doc: 'How often metrics are exported (the periodic reader interval). Default: OTEL_METRIC_EXPORT_INTERVAL (milliseconds), else 60s.', format: 'nw.duration', default: env.metricExportInterval ?? '60s' },
+        export_interval: {
+          doc: 'How often metrics are exported (the periodic reader interval). Default: OTEL_METRIC_EXPORT_INTERVAL (milliseconds), else 60s.',
+          format: 'nw.duration',
+          default: env.metricExportInterval ?? '60s',
+        },
         export_timeout: {
           doc: "Time limit of one collect-and-export, never more than export_interval or the exporter's own timeout. Default: OTEL_METRIC_EXPORT_TIMEOUT (milliseconds), else 30s.",
           format: 'nw.duration',
@@ -69,7 +81,7 @@ export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
     hints: {
       extensions: 'netwatch has no extensions',
       'telemetry.traces': 'netwatch does not trace itself',
-      'telemetry.metrics.level': 'use the receiver\'s metrics: switches to choose metrics',
+      'telemetry.metrics.level': "use the receiver's metrics: switches to choose metrics",
       'telemetry.metrics.readers': 'netwatch exports through the exporters listed in pipelines',
     },
   };

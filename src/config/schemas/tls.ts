@@ -25,10 +25,26 @@ export function tlsSchema(env: OtlpEnvDefaults, mode: 'grpc' | 'http'): convict.
       default: null,
     },
     insecure_skip_verify: { doc: 'Use TLS but accept any server certificate, self-signed included (testing only).', format: 'nw.bool', default: false },
-    ca_file: { doc: 'PEM file of CA certificates to verify the server; empty = system roots. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_CERTIFICATE, else OTEL_EXPORTER_OTLP_CERTIFICATE.', format: 'nw.text', default: env.certificate ?? '' },
-    cert_file: { doc: 'PEM client certificate for mutual TLS. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_CLIENT_CERTIFICATE, else OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE.', format: 'nw.text', default: env.clientCertificate ?? '' },
-    key_file: { doc: 'PEM private key of cert_file. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_CLIENT_KEY, else OTEL_EXPORTER_OTLP_CLIENT_KEY.', format: 'nw.text', default: env.clientKey ?? '' },
-    server_name_override: { doc: 'Server name to verify instead of the endpoint host: sent as SNI and, over gRPC, as :authority.', format: 'nw.text', default: '' },
+    ca_file: {
+      doc: 'PEM file of CA certificates to verify the server; empty = system roots. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_CERTIFICATE, else OTEL_EXPORTER_OTLP_CERTIFICATE.',
+      format: 'nw.text',
+      default: env.certificate ?? '',
+    },
+    cert_file: {
+      doc: 'PEM client certificate for mutual TLS. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_CLIENT_CERTIFICATE, else OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE.',
+      format: 'nw.text',
+      default: env.clientCertificate ?? '',
+    },
+    key_file: {
+      doc: 'PEM private key of cert_file. Default: OTEL_EXPORTER_OTLP_{METRICS,LOGS}_CLIENT_KEY, else OTEL_EXPORTER_OTLP_CLIENT_KEY.',
+      format: 'nw.text',
+      default: env.clientKey ?? '',
+    },
+    server_name_override: {
+      doc: 'Server name to verify instead of the endpoint host: sent as SNI and, over gRPC, as :authority.',
+      format: 'nw.text',
+      default: '',
+    },
   };
 }
 
@@ -53,7 +69,9 @@ export function resolveTls(raw: TlsRaw, endpoint: string, mode: 'grpc' | 'http',
     problems.push({
       path: joinPath(tlsPath, 'insecure'),
       message: `is ${raw.insecure}, but the endpoint ${JSON.stringify(endpoint)} asks for ${scheme === 'http' ? 'plaintext' : 'TLS'}; ${
-        mode === 'http' ? 'for otlphttp the scheme decides (http:// plaintext, https:// TLS), so remove tls.insecure' : `change the endpoint to ${raw.insecure ? 'http://' : 'https://'} or remove tls.insecure`
+        mode === 'http'
+          ? 'for otlphttp the scheme decides (http:// plaintext, https:// TLS), so remove tls.insecure'
+          : `change the endpoint to ${raw.insecure ? 'http://' : 'https://'} or remove tls.insecure`
       }`,
     });
   }

@@ -47,5 +47,8 @@ export type ConnPlan = AttributePlan<ConnPipelineEvent>;
 export const connPlan = (names: readonly AttributeName[]): ConnPlan => new AttributePlan(names, CONN_EXTRACTORS, 'connection');
 
 /** A metric's plan: its catalogue attributes minus opt-ins the receiver's `include` leaves off, minus `omit`. */
-export const connMetricPlan = (attributes: readonly AttributeName[], include: ConnectionsReceiverConfig['include'], omit: readonly AttributeName[] = []): ConnPlan =>
-  connPlan(metricAttributes(attributes, include, omit));
+export const connMetricPlan = (
+  attributes: readonly AttributeName[],
+  include: ConnectionsReceiverConfig['include'],
+  omit: readonly AttributeName[] = [],
+): ConnPlan => connPlan(metricAttributes(attributes, include, omit));

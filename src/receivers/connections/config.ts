@@ -55,7 +55,8 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
       },
       poll_interval: { doc: 'How often the reader drains the ring even without a wakeup (a duration such as 10ms).', format: 'nw.duration', default: '10ms' },
       wakeup_bytes: {
-        doc: 'Wake the reader only once this many bytes of events wait in the ring, else let the poll_interval timer drain it; ' +
+        doc:
+          'Wake the reader only once this many bytes of events wait in the ring, else let the poll_interval timer drain it; ' +
           '0 wakes it whenever it has caught up. On a busy host a threshold (say a quarter of ring_buffer_size) saves a wakeup per event, ' +
           'in the traced processes and in the agent (under a connection storm it is what keeps the agent from losing events); but events ' +
           'then reach the agent up to poll_interval later, and a short-lived process may have exited by then: its executable name falls ' +

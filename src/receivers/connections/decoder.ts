@@ -90,7 +90,10 @@ export class ConnDecoder {
   }
 
   private comm(v: DataView, b: Uint8Array, at: number): string {
-    const w0 = v.getInt32(at, true), w1 = v.getInt32(at + 4, true), w2 = v.getInt32(at + 8, true), w3 = v.getInt32(at + 12, true);
+    const w0 = v.getInt32(at, true),
+      w1 = v.getInt32(at + 4, true),
+      w2 = v.getInt32(at + 8, true),
+      w3 = v.getInt32(at + 12, true);
     return this.comms.get(w0, w1, w2, w3) ?? this.comms.set(w0, w1, w2, w3, readCString(b, at, CONN_COMM_LEN));
   }
 
@@ -100,7 +103,10 @@ export class ConnDecoder {
   }
 
   private addr6(v: DataView, b: Uint8Array, at: number): string {
-    const w0 = v.getInt32(at, true), w1 = v.getInt32(at + 4, true), w2 = v.getInt32(at + 8, true), w3 = v.getInt32(at + 12, true);
+    const w0 = v.getInt32(at, true),
+      w1 = v.getInt32(at + 4, true),
+      w2 = v.getInt32(at + 8, true),
+      w3 = v.getInt32(at + 12, true);
     return this.ipv6.get(w0, w1, w2, w3) ?? this.ipv6.set(w0, w1, w2, w3, formatIPv6(b, at));
   }
 

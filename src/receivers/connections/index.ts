@@ -11,6 +11,7 @@ export const connections: ReceiverFactory<ConnectionsReceiverConfig, ConnPipelin
   sharesMaps: true, // the socket-owner map sni and packet_fate reuse
   // Each loads its module on first call (see ../factory.ts).
   create: (id, rc, ctx) => new (require('./receiver') as typeof import('./receiver')).ConnectionsReceiver(id, rc, ctx),
-  metrics: (ctx, receivers, carry) => new (require('./metrics') as typeof import('./metrics')).ConnMetrics(ctx.meter, ctx.producer, { ...ctx, receivers, carry }),
+  metrics: (ctx, receivers, carry) =>
+    new (require('./metrics') as typeof import('./metrics')).ConnMetrics(ctx.meter, ctx.producer, { ...ctx, receivers, carry }),
   logs: (logger, receivers, log) => new (require('./logs') as typeof import('./logs')).ConnLogs(logger, receivers, log),
 };

@@ -18,14 +18,18 @@ export function eventEnabled(rc: ConnectionsReceiverConfig, e: EventDescriptor):
 /** Which event class a connection event becomes (undefined: none). */
 export function eventClass(ev: ConnPipelineEvent): EventName | undefined {
   switch (ev.kind) {
-    case 'connect': return EVENT.CONNECTION_OPEN;
-    case 'accept': return EVENT.CONNECTION_ACCEPT;
-    case 'state': return EVENT.CONNECTION_STATE_CHANGE;
+    case 'connect':
+      return EVENT.CONNECTION_OPEN;
+    case 'accept':
+      return EVENT.CONNECTION_ACCEPT;
+    case 'state':
+      return EVENT.CONNECTION_STATE_CHANGE;
     // A listening socket going away is not a connection closing.
     case 'close':
       if (ev.oldState === 'listen') return undefined;
       return failedBeforeEstablished(ev) ? EVENT.CONNECTION_FAILURE : EVENT.CONNECTION_CLOSE;
-    case 'existing': return undefined;
+    case 'existing':
+      return undefined;
   }
 }
 
@@ -36,13 +40,18 @@ function body(name: EventName, ev: ConnPipelineEvent): string {
   const who = ev.process?.executableName || ev.comm || `pid ${ev.pid}`;
   const peer = hostPort(ev.remoteAddress, ev.remotePort);
   switch (name) {
-    case EVENT.CONNECTION_OPEN: return `${who} connected to ${peer} (${ev.transport})`;
-    case EVENT.CONNECTION_ACCEPT: return `${who} accepted ${peer} on port ${ev.localPort}`;
+    case EVENT.CONNECTION_OPEN:
+      return `${who} connected to ${peer} (${ev.transport})`;
+    case EVENT.CONNECTION_ACCEPT:
+      return `${who} accepted ${peer} on port ${ev.localPort}`;
     case EVENT.CONNECTION_CLOSE:
       return `${who} closed its ${ev.direction} connection with ${peer} after ${(ev.durationNs / 1e9).toFixed(3)} s: ${ev.bytesSent} B sent, ${ev.bytesReceived} B received`;
-    case EVENT.CONNECTION_FAILURE: return `${who} could not connect to ${peer}: ${errnoName(ev.error)}`;
-    case EVENT.CONNECTION_STATE_CHANGE: return `${who} ${peer}: ${ev.oldState} -> ${ev.newState}`;
-    default: return name;
+    case EVENT.CONNECTION_FAILURE:
+      return `${who} could not connect to ${peer}: ${errnoName(ev.error)}`;
+    case EVENT.CONNECTION_STATE_CHANGE:
+      return `${who} ${peer}: ${ev.oldState} -> ${ev.newState}`;
+    default:
+      return name;
   }
 }
 
@@ -54,7 +63,12 @@ interface ReceiverLogs {
 export class ConnLogs implements EventSink {
   private readonly byReceiver = new Map<string, ReceiverLogs>();
 
-  constructor(private readonly logger: OtelLogger, receivers: readonly ConnectionsReceiverConfig[], log: Logger, random = Math.random) {
+  constructor(
+    private readonly logger: OtelLogger,
+    receivers: readonly ConnectionsReceiverConfig[],
+    log: Logger,
+    random = Math.random,
+  ) {
     for (const rc of receivers) {
       const events = new Map<EventName, { d: EventDescriptor; plan: ConnPlan }>();
       // Log records carry every catalogue attribute they have: opt-ins only restrict metrics.

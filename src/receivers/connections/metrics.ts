@@ -66,7 +66,11 @@ export class ConnMetrics implements EventSink {
   private readonly bases = new Map<string, SharedBase>();
   private warnedSocketCap = false;
 
-  constructor(meter: Meter, producer: HistogramProducer, private readonly opts: ConnMetricsOptions) {
+  constructor(
+    meter: Meter,
+    producer: HistogramProducer,
+    private readonly opts: ConnMetricsOptions,
+  ) {
     this.sockets = opts.carry?.sockets ?? new Map<bigint, TrackedSocket>();
     const wanted = CONN_METRICS.filter((m) => opts.receivers.some((rc) => metricEnabled(rc, m)));
     for (const rc of opts.receivers) {
@@ -168,7 +172,8 @@ export class ConnMetrics implements EventSink {
     const established = AFTER_ESTABLISHED.has(state);
     if (!s) {
       if (this.sockets.size >= MAX_TRACKED_SOCKETS) {
-        if (!this.warnedSocketCap) this.opts.log.warn(`tracking ${MAX_TRACKED_SOCKETS} open sockets; newer ones are not counted in ${METRIC.CONNECTION_ACTIVE}`);
+        if (!this.warnedSocketCap)
+          this.opts.log.warn(`tracking ${MAX_TRACKED_SOCKETS} open sockets; newer ones are not counted in ${METRIC.CONNECTION_ACTIVE}`);
         this.warnedSocketCap = true;
         return;
       }

@@ -31,7 +31,6 @@ export interface ConnProbeOptions {
 export type { ProbeStats } from '../receiver';
 import type { ProbeStats } from '../receiver';
 
-
 const log = rootLogger.child('conn');
 /** The seeds map is keyed by a socket's u64 inode. */
 const SEED_KEY_SIZE = 8;
@@ -41,7 +40,10 @@ export class ConnProbe {
   private ring: ProbeRing | null = null;
   private readonly decoder = new ConnDecoder();
 
-  constructor(private readonly opts: ConnProbeOptions, private readonly onEvent: (ev: ConnEvent) => void) {}
+  constructor(
+    private readonly opts: ConnProbeOptions,
+    private readonly onEvent: (ev: ConnEvent) => void,
+  ) {}
 
   start(): void {
     checkBtf();

@@ -9,7 +9,11 @@ import { emptyEnrichment } from '../../enrich/types';
 export class ConnectionsReceiver implements Receiver {
   private readonly probe: ConnProbe;
 
-  constructor(readonly id: string, cfg: ConnectionsReceiverConfig, { enricher, dispatch }: ReceiverContext) {
+  constructor(
+    readonly id: string,
+    cfg: ConnectionsReceiverConfig,
+    { enricher, dispatch }: ReceiverContext,
+  ) {
     const scratch = emptyEnrichment(); // refilled per event: one allocation per event, the event itself
     this.probe = new ConnProbe(
       {

@@ -45,12 +45,19 @@ function compressV6(g: string[]): string {
     const n = (i: number) => parseInt(g[i]!, 16); // g holds the 8 groups
     return `::ffff:${n(6) >> 8}.${n(6) & 255}.${n(7) >> 8}.${n(7) & 255}`;
   }
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== '0') { i++; continue; }
+  let best = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === '0') j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   if (best < 0) return g.join(':');
@@ -82,10 +89,14 @@ export function parseProcNetTable(text: string, transport: Transport, netns: num
     const l = parseProcAddress(local);
     const r = parseProcAddress(f[COL_REMOTE]!);
     out.push({
-      inode, netns, transport,
+      inode,
+      netns,
+      transport,
       networkType: local.length > IPV4_ADDR_PORT_LEN ? 'ipv6' : 'ipv4',
-      localAddress: l.address, localPort: l.port,
-      remoteAddress: r.address, remotePort: r.port,
+      localAddress: l.address,
+      localPort: l.port,
+      remoteAddress: r.address,
+      remotePort: r.port,
       state: transport === 'tcp' ? (TCP_STATES[st] ?? 'unknown') : 'established',
     });
   }
@@ -94,7 +105,9 @@ export function parseProcNetTable(text: string, transport: Transport, netns: num
 
 function numericDirs(dir: string): number[] {
   try {
-    return readdirSync(dir).filter((d) => /^\d+$/.test(d)).map(Number);
+    return readdirSync(dir)
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return [];
   }
@@ -143,7 +156,12 @@ export function scanExisting(cgroupRoot: string): { sockets: ExistingSocket[]; o
   }
   const sockets: ExistingSocket[] = [];
   for (const [netns, pid] of nsPid) {
-    for (const [file, transport] of [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']] as const) {
+    for (const [file, transport] of [
+      ['tcp', 'tcp'],
+      ['tcp6', 'tcp'],
+      ['udp', 'udp'],
+      ['udp6', 'udp'],
+    ] as const) {
       const text = tryRead(`/proc/${pid}/net/${file}`);
       if (text) sockets.push(...parseProcNetTable(text, transport, netns));
     }

@@ -39,7 +39,8 @@ interface Settings {
 
 export const packetFateConfig = defineComponent<PacketFateReceiverConfig, Settings>({
   type: 'packet_fate',
-  summary: 'Packet drops with the kernel\'s drop reason, TCP resets sent and received, TCP retransmits; counted in the kernel, the first few of each interval also as log records',
+  summary:
+    "Packet drops with the kernel's drop reason, TCP resets sent and received, TCP retransmits; counted in the kernel, the first few of each interval also as log records",
   schema: () => ({
     schema: {
       ring_buffer_size: {
@@ -49,7 +50,7 @@ export const packetFateConfig = defineComponent<PacketFateReceiverConfig, Settin
       },
       poll_interval: { doc: 'How often the reader drains the ring even without a wakeup (a duration such as 100ms).', format: 'nw.duration', default: '100ms' },
       interval: {
-        doc: 'How often the kernel\'s counts are read into metrics; the sampling budget (sample_per_interval) renews each interval.',
+        doc: "How often the kernel's counts are read into metrics; the sampling budget (sample_per_interval) renews each interval.",
         format: 'nw.duration',
         default: '10s',
       },
@@ -71,7 +72,11 @@ export const packetFateConfig = defineComponent<PacketFateReceiverConfig, Settin
       include: {
         process_pid: { doc: 'Add process.pid to metrics (high cardinality).', format: 'nw.bool', default: false },
       },
-      metrics: { doc: 'Per-metric switches: <metric name>: {enabled: true|false}. A kind whose metric and log event are both off is not hooked at all.', format: Object, default: {} },
+      metrics: {
+        doc: 'Per-metric switches: <metric name>: {enabled: true|false}. A kind whose metric and log event are both off is not hooked at all.',
+        format: Object,
+        default: {},
+      },
       events: { doc: 'Per-log-event switches: <event name>: {enabled: true|false}.', format: Object, default: {} },
     },
     hints: {

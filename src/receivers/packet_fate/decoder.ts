@@ -6,7 +6,17 @@ import { readCString } from '../../wire/c-string';
 import { TCP_STATES, type TcpState } from '../../wire/tcp-states';
 import { FATE_KIND_NAMES, type FateFields, type FateKind, type FateSample, type FateTransport } from './event';
 import {
-  AF_INET, AF_INET6, AF_UNIX, FATE_COMM_LEN, FATE_EVENT, FATE_IFNAME_LEN, FATE_KEY, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP,
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  FATE_COMM_LEN,
+  FATE_EVENT,
+  FATE_IFNAME_LEN,
+  FATE_KEY,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
 } from './layout';
 import type { ReasonNames } from './reasons';
 
@@ -23,11 +33,15 @@ function networkType(family: number): NetworkType | undefined {
 function transport(family: number, protocol: number): FateTransport | undefined {
   if (family === AF_UNIX) return 'unix';
   switch (protocol) {
-    case IPPROTO_TCP: return 'tcp';
-    case IPPROTO_UDP: return 'udp';
+    case IPPROTO_TCP:
+      return 'tcp';
+    case IPPROTO_UDP:
+      return 'udp';
     case IPPROTO_ICMP:
-    case IPPROTO_ICMPV6: return 'icmp';
-    default: return undefined;
+    case IPPROTO_ICMPV6:
+      return 'icmp';
+    default:
+      return undefined;
   }
 }
 
@@ -61,7 +75,15 @@ export class FateDecoder {
   }
 
   /** The key's fields, which struct fate_key and struct fate_event both carry (at their own offsets). */
-  private fields(L: SharedOffsets, kind: FateKind, ip: NetworkType | undefined, proto: FateTransport | undefined, v: DataView, b: Uint8Array, o: number): FateFields {
+  private fields(
+    L: SharedOffsets,
+    kind: FateKind,
+    ip: NetworkType | undefined,
+    proto: FateTransport | undefined,
+    v: DataView,
+    b: Uint8Array,
+    o: number,
+  ): FateFields {
     return {
       kind,
       reason: this.reason(kind, v.getUint32(o + L.reason, true)),

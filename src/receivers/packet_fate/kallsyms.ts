@@ -59,7 +59,7 @@ export class Kallsyms {
     const names: string[] = [];
     let sorted = true;
     let any = false;
-    for (let start = 0; start < text.length; ) {
+    for (let start = 0; start < text.length;) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
       const type = text.charCodeAt(start + KSYM_TYPE_AT) | ASCII_LOWER; // lower-cased type letter
@@ -96,7 +96,8 @@ export class Kallsyms {
     if (address >> 32n !== TOP_HALF || !this.load()) return undefined;
     const a = Number(address & 0xffffffffn);
     const addrs = this.addrs!;
-    let lo = 0, hi = addrs.length - 1;
+    let lo = 0,
+      hi = addrs.length - 1;
     // load() succeeds only with at least one symbol, and lo, mid, hi stay in [0, length).
     if (a < addrs[0]!) return undefined;
     while (lo < hi) {

@@ -37,7 +37,10 @@ export class PacketFateLogs implements EventSink {
   /** receiver id → kind → the event it becomes (absent when switched off). */
   private readonly byReceiver = new Map<string, Map<FateKind, { d: EventDescriptor; plan: FatePlan }>>();
 
-  constructor(private readonly logger: OtelLogger, receivers: readonly PacketFateReceiverConfig[]) {
+  constructor(
+    private readonly logger: OtelLogger,
+    receivers: readonly PacketFateReceiverConfig[],
+  ) {
     for (const rc of receivers) {
       const kinds = new Map<FateKind, { d: EventDescriptor; plan: FatePlan }>();
       for (const [kind, { event }] of Object.entries(FATE_TELEMETRY) as [FateKind, (typeof FATE_TELEMETRY)[FateKind]][]) {

@@ -8,11 +8,12 @@ import type { FateCount, FateSample } from './event';
  * events of each kind in an interval, one by one, with the packet's tuple (they feed log records).
  */
 export type PacketFateCountEvent = FateCount & Enrichment & { readonly source: 'packet_fate'; readonly receiver: string; readonly record: 'count' };
-export type PacketFateSampleEvent = FateSample & Enrichment & {
-  readonly source: 'packet_fate';
-  readonly receiver: string;
-  readonly record: 'sample';
-  /** Drop: where in the kernel it happened, `function+0xoffset` from /proc/kallsyms, when readable. */
-  readonly locationName?: string;
-};
+export type PacketFateSampleEvent = FateSample &
+  Enrichment & {
+    readonly source: 'packet_fate';
+    readonly receiver: string;
+    readonly record: 'sample';
+    /** Drop: where in the kernel it happened, `function+0xoffset` from /proc/kallsyms, when readable. */
+    readonly locationName?: string;
+  };
 export type PacketFatePipelineEvent = PacketFateCountEvent | PacketFateSampleEvent;

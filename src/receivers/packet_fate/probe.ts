@@ -25,7 +25,10 @@ export const FATE_PROGRAMS: Readonly<Record<FateKind, readonly string[]>> = {
 };
 const ALL_PROGRAMS = Object.values(FATE_PROGRAMS).flat();
 const KIND_VALUE: Readonly<Record<FateKind, number>> = {
-  drop: FATE_KIND.DROP, reset_sent: FATE_KIND.RESET_SENT, reset_received: FATE_KIND.RESET_RECEIVED, retransmit: FATE_KIND.RETRANSMIT,
+  drop: FATE_KIND.DROP,
+  reset_sent: FATE_KIND.RESET_SENT,
+  reset_received: FATE_KIND.RESET_RECEIVED,
+  retransmit: FATE_KIND.RETRANSMIT,
 };
 // Without a conn probe to share, the object's own owner map stays empty: keep it tiny.
 const UNSHARED_OWNERS = 64;
@@ -88,7 +91,10 @@ export class PacketFateProbe {
   private warnedOverflow = false;
   reasons: ReasonNames | null = null;
 
-  constructor(private readonly opts: PacketFateProbeOptions, private readonly handlers: FateHandlers) {}
+  constructor(
+    private readonly opts: PacketFateProbeOptions,
+    private readonly handlers: FateHandlers,
+  ) {}
 
   start(): void {
     checkBtf();

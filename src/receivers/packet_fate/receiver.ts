@@ -15,7 +15,11 @@ export class PacketFateReceiver implements Receiver {
   private timer: NodeJS.Timeout | null = null;
   private readonly kallsyms = new Kallsyms();
 
-  constructor(readonly id: string, private readonly cfg: PacketFateReceiverConfig, private readonly ctx: ReceiverContext) {}
+  constructor(
+    readonly id: string,
+    private readonly cfg: PacketFateReceiverConfig,
+    private readonly ctx: ReceiverContext,
+  ) {}
 
   /** The probe's options for this configuration (the owner map is the one shared when it starts). */
   probeOptions(ownersFd: number | undefined): PacketFateProbeOptions {

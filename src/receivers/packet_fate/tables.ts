@@ -30,7 +30,11 @@ export class FateTables {
   private readonly previousOverflow = new Float64Array(FATE_KINDS * FATE_OVERFLOW_REASONS);
   private readonly zero = Buffer.alloc(SAMPLED_VALUE_SIZE);
 
-  constructor(private readonly maps: FateMaps, private readonly decoder: FateDecoder, private readonly reasons: ReasonNames) {}
+  constructor(
+    private readonly maps: FateMaps,
+    private readonly decoder: FateDecoder,
+    private readonly reasons: ReasonNames,
+  ) {}
 
   /** Make the kernel count under the next epoch; returns the one it leaves (read it after a grace period). */
   advance(): number {

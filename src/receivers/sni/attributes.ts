@@ -12,13 +12,20 @@ const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? unde
 /** TLS version numbers as people write them (RFC 8446 §4.2.1 numbering); drafts and unknowns in hex. */
 export function tlsVersionName(v: number): string {
   switch (v) {
-    case 0x0304: return '1.3';
-    case 0x0303: return '1.2';
-    case 0x0302: return '1.1';
-    case 0x0301: return '1.0';
-    case 0x0300: return 'ssl3';
-    case 0x0002: return 'ssl2';
-    default: return `0x${v.toString(16).padStart(4, '0')}`;
+    case 0x0304:
+      return '1.3';
+    case 0x0303:
+      return '1.2';
+    case 0x0302:
+      return '1.1';
+    case 0x0301:
+      return '1.0';
+    case 0x0300:
+      return 'ssl3';
+    case 0x0002:
+      return 'ssl2';
+    default:
+      return `0x${v.toString(16).padStart(4, '0')}`;
   }
 }
 
@@ -46,5 +53,8 @@ export const sniPlan = (names: readonly AttributeName[], overrides: Extractors<S
   new AttributePlan(names, SNI_EXTRACTORS, 'sni', overrides);
 
 /** A metric's plan: its catalogue attributes minus the opt-ins the receiver's `include` leaves off. */
-export const sniMetricPlan = (attributes: readonly AttributeName[], include: SniReceiverConfig['include'], overrides: Extractors<SniPipelineEvent> = {}): SniPlan =>
-  sniPlan(metricAttributes(attributes, include), overrides);
+export const sniMetricPlan = (
+  attributes: readonly AttributeName[],
+  include: SniReceiverConfig['include'],
+  overrides: Extractors<SniPipelineEvent> = {},
+): SniPlan => sniPlan(metricAttributes(attributes, include), overrides);

@@ -79,9 +79,7 @@ export type HelloParseResult = { ok: true; hello: ClientHello } | { ok: false; r
 
 /** What the bytes from a stream offset show so far. `end` is the stream offset after the hello's last record. */
 export type HelloFraming =
-  | { status: 'incomplete'; needed: number }
-  | { status: 'complete'; end: number; sslv2: boolean }
-  | { status: 'rejected'; reason: HelloRejection };
+  { status: 'incomplete'; needed: number } | { status: 'complete'; end: number; sslv2: boolean } | { status: 'rejected'; reason: HelloRejection };
 
 // ---- wire constants -------------------------------------------------------------------------
 
@@ -218,7 +216,8 @@ export function frameClientHello(buf: Uint8Array, start: number, end: number, sk
   let sawHandshake = false;
   let have = 0; // handshake bytes gathered so far
   let need = -1; // handshake message length incl. header, once its header is known
-  let h1 = 0, h2 = 0; // handshake length bytes, possibly spread over records
+  let h1 = 0,
+    h2 = 0; // handshake length bytes, possibly spread over records
   for (;;) {
     if (end - p < RECORD_HEADER_LEN) {
       const rest = need < 0 ? HANDSHAKE_HEADER_LEN - have : need - have;

@@ -64,38 +64,58 @@ export const sniConfig = defineComponent<SniReceiverConfig, Settings>({
   schema: () => ({
     schema: {
       interfaces: {
-        doc: 'Interfaces to watch, e.g. [eth0, lo], or all: every Ethernet or loopback interface of the agent\'s network namespace.',
+        doc: "Interfaces to watch, e.g. [eth0, lo], or all: every Ethernet or loopback interface of the agent's network namespace.",
         format: 'nw.interfaces',
         default: 'all',
       },
       rescan_interval: {
-        doc: 'With interfaces: all, how often interfaces that appeared later (new containers\' veths) are looked for; 0s looks only at start.',
+        doc: "With interfaces: all, how often interfaces that appeared later (new containers' veths) are looked for; 0s looks only at start.",
         format: 'nw.duration-or-zero',
         default: '5s',
       },
       attach_mode: {
-        doc: 'How the TC programs are attached: tcx (BPF links, Linux 6.6+: the kernel removes them when the agent exits, even when killed), clsact (tc filters, for older kernels: a killed agent\'s filters are removed at its next start), or auto (tcx where the kernel has it).',
+        doc: "How the TC programs are attached: tcx (BPF links, Linux 6.6+: the kernel removes them when the agent exits, even when killed), clsact (tc filters, for older kernels: a killed agent's filters are removed at its next start), or auto (tcx where the kernel has it).",
         format: 'nw.tc-attach-mode',
         default: 'auto',
       },
-      ports: { doc: `TCP server ports whose ClientHellos are captured (at most ${SNI_MAX_PORTS}); a reload that changes only these applies in place.`, format: 'nw.port-list', default: [443] },
+      ports: {
+        doc: `TCP server ports whose ClientHellos are captured (at most ${SNI_MAX_PORTS}); a reload that changes only these applies in place.`,
+        format: 'nw.port-list',
+        default: [443],
+      },
       ring_buffer_size: {
         doc: 'Size in bytes of the BPF ring buffer the kernel writes captured segments into: a power of two, at least one page (4096).',
         format: 'nw.ring-buffer-size',
         default: 4_194_304,
       },
       poll_interval: { doc: 'How often the reader drains the ring even without a wakeup (a duration such as 10ms).', format: 'nw.duration', default: '10ms' },
-      max_flows: { doc: 'Connections whose ClientHello is awaited at once, in the kernel and in the reassembler; the least recently used is dropped beyond it.', format: 'nw.count', default: 16384 },
+      max_flows: {
+        doc: 'Connections whose ClientHello is awaited at once, in the kernel and in the reassembler; the least recently used is dropped beyond it.',
+        format: 'nw.count',
+        default: 16384,
+      },
       capture_bytes: {
         doc: `Bytes captured per connection from its first payload byte (${MIN_CAPTURE_BYTES} to ${SNI_MAX_CAPTURE_BYTES}); a ClientHello needing more is counted as byte_budget.`,
         format: 'nw.count',
         default: SNI_MAX_CAPTURE_BYTES,
       },
       capture_segments: { doc: 'Payload segments captured per connection before it is given up (segment_budget).', format: 'nw.count', default: 32 },
-      idle_timeout: { doc: 'A connection whose ClientHello is still incomplete after this long without new bytes is given up (idle_timeout).', format: 'nw.duration', default: '10s' },
+      idle_timeout: {
+        doc: 'A connection whose ClientHello is still incomplete after this long without new bytes is given up (idle_timeout).',
+        format: 'nw.duration',
+        default: '10s',
+      },
       server_names: {
-        max_distinct: { doc: 'Distinct server names kept as server.address values of the ClientHello counter; later new names are counted as "other".', format: 'nw.count', default: 1000 },
-        max_length: { doc: `Server names are cut to this many characters in metric attributes (at most ${MAX_NAME_LENGTH}).`, format: 'nw.count', default: MAX_NAME_LENGTH },
+        max_distinct: {
+          doc: 'Distinct server names kept as server.address values of the ClientHello counter; later new names are counted as "other".',
+          format: 'nw.count',
+          default: 1000,
+        },
+        max_length: {
+          doc: `Server names are cut to this many characters in metric attributes (at most ${MAX_NAME_LENGTH}).`,
+          format: 'nw.count',
+          default: MAX_NAME_LENGTH,
+        },
       },
       include: {
         process_pid: { doc: 'Add process.pid to metrics (high cardinality).', format: 'nw.bool', default: false },
@@ -118,7 +138,8 @@ export const sniConfig = defineComponent<SniReceiverConfig, Settings>({
       problem('capture_bytes', `must be from ${MIN_CAPTURE_BYTES} to ${SNI_MAX_CAPTURE_BYTES} bytes, got ${s.capture_bytes}`);
     }
     if (s.capture_segments > 0xffff) problem('capture_segments', `must be at most 65535, got ${s.capture_segments}`);
-    if (s.server_names.max_length > MAX_NAME_LENGTH) problem('server_names.max_length', `must be at most ${MAX_NAME_LENGTH} (the longest DNS name), got ${s.server_names.max_length}`);
+    if (s.server_names.max_length > MAX_NAME_LENGTH)
+      problem('server_names.max_length', `must be at most ${MAX_NAME_LENGTH} (the longest DNS name), got ${s.server_names.max_length}`);
     return {
       type: 'sni',
       id: ctx.id,

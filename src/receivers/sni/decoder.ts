@@ -20,9 +20,7 @@ export interface SniFlow extends FlowKey {
   mapKey: Buffer;
 }
 
-export type SniRecord =
-  | { kind: 'syn'; flow: SniFlow; bootNs: number }
-  | { kind: 'segment'; segment: TcpSegment & { flow: SniFlow } };
+export type SniRecord = { kind: 'syn'; flow: SniFlow; bootNs: number } | { kind: 'segment'; segment: TcpSegment & { flow: SniFlow } };
 
 export type SniDecodeFailure = 'size' | 'kind' | 'family' | 'direction' | 'length';
 

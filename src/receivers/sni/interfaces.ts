@@ -27,7 +27,8 @@ function readNumber(path: string): number | undefined {
 /** Why the probe cannot watch `name`, or its ifindex. */
 function inspect(name: string): { ifindex: number } | { problem: string } {
   const ifindex = readNumber(`${SYS_NET}/${name}/ifindex`);
-  if (ifindex === undefined || !Number.isInteger(ifindex) || ifindex <= 0) return { problem: `there is no interface named ${name} in the agent's network namespace` };
+  if (ifindex === undefined || !Number.isInteger(ifindex) || ifindex <= 0)
+    return { problem: `there is no interface named ${name} in the agent's network namespace` };
   const type = readNumber(`${SYS_NET}/${name}/type`);
   if (type !== ARPHRD_ETHER && type !== ARPHRD_LOOPBACK) {
     return { problem: `interface ${name} has link type ${type} (not Ethernet or loopback); the TC program parses Ethernet frames only` };

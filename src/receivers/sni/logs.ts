@@ -13,7 +13,12 @@ const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `
 /** A one-line human summary; the attributes carry the same facts for machines. */
 function body(ev: SniPipelineEvent): string {
   const who = ev.process?.executableName || ev.comm || hostPort(ev.clientAddress, ev.clientPort);
-  const name = ev.serverName === undefined ? (ev.sslv2 ? 'no server name (SSLv2-compatible hello)' : 'no server name') : `${ev.serverName}${ev.ech ? ' (ECH outer name)' : ''}`;
+  const name =
+    ev.serverName === undefined
+      ? ev.sslv2
+        ? 'no server name (SSLv2-compatible hello)'
+        : 'no server name'
+      : `${ev.serverName}${ev.ech ? ' (ECH outer name)' : ''}`;
   return `${who} asked ${hostPort(ev.serverAddress, ev.serverPort)} for ${name}${ev.alpn.length ? ` with ALPN ${ev.alpn.join(',')}` : ''}`;
 }
 
@@ -26,7 +31,12 @@ export class SniLogs implements EventSink {
   private readonly byReceiver = new Map<string, ReceiverLogs>();
   private readonly d: EventDescriptor = EVENTS[EVENT.TLS_CLIENT_HELLO];
 
-  constructor(private readonly logger: OtelLogger, receivers: readonly SniReceiverConfig[], log: Logger, random = Math.random) {
+  constructor(
+    private readonly logger: OtelLogger,
+    receivers: readonly SniReceiverConfig[],
+    log: Logger,
+    random = Math.random,
+  ) {
     for (const rc of receivers) {
       const on = rc.events[this.d.name]?.enabled ?? this.d.enabled;
       this.byReceiver.set(rc.id, {

@@ -44,14 +44,18 @@ export class SniMetrics implements EventSink {
     for (const rc of opts.receivers) {
       // The admitted names survive a reload unless the bounds changed.
       const old = opts.carry?.limiters.get(rc.id);
-      const limiter = old && old.limit === rc.server_names.max_distinct && old.maxLength === rc.server_names.max_length
-        ? old
-        : new SniCardinalityLimiter(rc.server_names.max_distinct, rc.server_names.max_length);
+      const limiter =
+        old && old.limit === rc.server_names.max_distinct && old.maxLength === rc.server_names.max_length
+          ? old
+          : new SniCardinalityLimiter(rc.server_names.max_distinct, rc.server_names.max_length);
       this.limiters.set(rc.id, limiter);
       if (!sniMetricEnabled(rc, hellosDesc)) continue;
-      this.plans.set(rc.id, sniMetricPlan(hellosDesc.attributes, rc.include, {
-        [ATTR.SERVER_ADDRESS]: (ev) => (ev.serverName === undefined ? undefined : limiter.bound(ev.serverName)),
-      }));
+      this.plans.set(
+        rc.id,
+        sniMetricPlan(hellosDesc.attributes, rc.include, {
+          [ATTR.SERVER_ADDRESS]: (ev) => (ev.serverName === undefined ? undefined : limiter.bound(ev.serverName)),
+        }),
+      );
     }
     const observables: Observable[] = [];
     let hellos: Observable | undefined;

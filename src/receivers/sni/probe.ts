@@ -54,7 +54,10 @@ export class SniProbe {
   /** Inode of the network namespace the interfaces live in (the agent's own). */
   readonly netns: number = statSync('/proc/self/ns/net').ino;
 
-  constructor(private readonly opts: SniProbeOptions, private readonly onRecord: (r: SniRecord) => void) {}
+  constructor(
+    private readonly opts: SniProbeOptions,
+    private readonly onRecord: (r: SniRecord) => void,
+  ) {}
 
   start(): void {
     checkBtf();

@@ -237,7 +237,8 @@ export class HelloReassembler {
     let pos = rel;
     // cover is a flat list of [start, end) pairs (even length), so c[i] and c[i + 1] exist for even i < length.
     for (let i = 0; i < c.length && pos < end; i += 2) {
-      const cs = c[i]!, ce = c[i + 1]!;
+      const cs = c[i]!,
+        ce = c[i + 1]!;
       if (ce <= pos) continue;
       if (cs >= end) break;
       if (cs > pos) f.buf.set(data.subarray(pos - rel, cs - rel), pos);
@@ -292,7 +293,8 @@ export class HelloReassembler {
       f.pending = reason;
       return;
     }
-    if (f.reported) this.finish(f); // the flow's hello was already reported: a bad retry only ends it
+    if (f.reported)
+      this.finish(f); // the flow's hello was already reported: a bad retry only ends it
     else this.giveUp(f, reason, now, out);
   }
 
@@ -369,7 +371,8 @@ function addRange(c: number[], s: number, e: number): number[] {
   let i = 0;
   // c holds [start, end) pairs (even length) and i stays even: c[i] and c[i + 1] exist while i < length.
   while (i < c.length && c[i + 1]! < s) out.push(c[i++]!, c[i++]!);
-  let ns = s, ne = e;
+  let ns = s,
+    ne = e;
   while (i < c.length && c[i]! <= ne) {
     ns = Math.min(ns, c[i]!);
     ne = Math.max(ne, c[i + 1]!);

@@ -26,7 +26,11 @@ export class SniReceiver implements Receiver {
   private expireTimer: NodeJS.Timeout | null = null;
   private cfg: SniReceiverConfig;
 
-  constructor(readonly id: string, cfg: SniReceiverConfig, private readonly ctx: ReceiverContext) {
+  constructor(
+    readonly id: string,
+    cfg: SniReceiverConfig,
+    private readonly ctx: ReceiverContext,
+  ) {
     this.cfg = cfg;
     this.tracker = this.newTracker();
   }
@@ -60,7 +64,8 @@ export class SniReceiver implements Receiver {
       },
       (r) => this.onRecord(r),
     );
-    if (this.ctx.shared().socketOwners === undefined) log.info('no connections receiver runs: ClientHellos carry no process (only a cgroup on egress)', { receiver: this.id });
+    if (this.ctx.shared().socketOwners === undefined)
+      log.info('no connections receiver runs: ClientHellos carry no process (only a cgroup on egress)', { receiver: this.id });
     try {
       this.probe.start();
     } catch (e) {
@@ -119,7 +124,8 @@ export class SniReceiver implements Receiver {
   /** Ports are a kernel map: a change of ports alone (and of sink-only settings) applies in place. */
   update(next: ReceiverConfig): boolean {
     if (next.type !== 'sni' || !this.probe) return false;
-    const strip = (c: SniReceiverConfig) => Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'ports' && !SINK_ONLY.includes(k as keyof SniReceiverConfig)));
+    const strip = (c: SniReceiverConfig) =>
+      Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'ports' && !SINK_ONLY.includes(k as keyof SniReceiverConfig)));
     if (!isDeepStrictEqual(strip(this.cfg), strip(next))) return false;
     this.probe.setPorts(next.ports);
     this.cfg = next;

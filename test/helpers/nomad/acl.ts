@@ -9,13 +9,45 @@ import { createHash } from 'node:crypto';
 import { Answer } from './http';
 
 /** One namespace rule of an ACL policy: a shorthand `policy` and/or explicit `capabilities`. */
-export interface DoubleNamespaceRule { namespace: string; policy?: 'deny' | 'read' | 'write' | 'scale'; capabilities?: string[] }
-export interface DoubleToken { secretId: string; management?: boolean; rules?: DoubleNamespaceRule[]; expired?: boolean }
+export interface DoubleNamespaceRule {
+  namespace: string;
+  policy?: 'deny' | 'read' | 'write' | 'scale';
+  capabilities?: string[];
+}
+export interface DoubleToken {
+  secretId: string;
+  management?: boolean;
+  rules?: DoubleNamespaceRule[];
+  expired?: boolean;
+}
 
 export const PERMISSION_DENIED = 'Permission denied';
 
-const READ_CAPS = ['list-jobs', 'parse-job', 'read-job', 'csi-list-volume', 'csi-read-volume', 'read-job-scaling', 'list-scaling-policies', 'read-scaling-policy', 'host-volume-read'];
-const WRITE_CAPS = [...READ_CAPS, 'scale-job', 'submit-job', 'dispatch-job', 'read-logs', 'read-fs', 'alloc-exec', 'alloc-lifecycle', 'csi-mount-volume', 'csi-write-volume', 'submit-recommendation', 'host-volume-create'];
+const READ_CAPS = [
+  'list-jobs',
+  'parse-job',
+  'read-job',
+  'csi-list-volume',
+  'csi-read-volume',
+  'read-job-scaling',
+  'list-scaling-policies',
+  'read-scaling-policy',
+  'host-volume-read',
+];
+const WRITE_CAPS = [
+  ...READ_CAPS,
+  'scale-job',
+  'submit-job',
+  'dispatch-job',
+  'read-logs',
+  'read-fs',
+  'alloc-exec',
+  'alloc-lifecycle',
+  'csi-mount-volume',
+  'csi-write-volume',
+  'submit-recommendation',
+  'host-volume-create',
+];
 const SCALE_CAPS = ['list-scaling-policies', 'read-scaling-policy', 'read-job-scaling', 'scale-job', 'read-job', 'submit-recommendation'];
 
 /** A stable, non-reversible fingerprint of a token, as recorded in place of the token itself. */
@@ -25,7 +57,10 @@ export function tokenHash(token: string): string {
 
 export class Acl {
   readonly tokens = new Map<string, DoubleToken>();
-  constructor(public enabled: boolean, tokens: DoubleToken[]) {
+  constructor(
+    public enabled: boolean,
+    tokens: DoubleToken[],
+  ) {
     for (const t of tokens) this.tokens.set(t.secretId, t);
   }
 
@@ -54,7 +89,8 @@ export class Acl {
     const caps = new Set<string>();
     for (const r of t?.rules ?? []) {
       if (r.namespace !== namespace && r.namespace !== '*') continue;
-      const expanded = r.policy === 'read' ? READ_CAPS : r.policy === 'write' ? WRITE_CAPS : r.policy === 'scale' ? SCALE_CAPS : r.policy === 'deny' ? ['deny'] : [];
+      const expanded =
+        r.policy === 'read' ? READ_CAPS : r.policy === 'write' ? WRITE_CAPS : r.policy === 'scale' ? SCALE_CAPS : r.policy === 'deny' ? ['deny'] : [];
       for (const c of [...expanded, ...(r.capabilities ?? [])]) caps.add(c);
     }
     if (caps.has('deny') || !anyOf.some((c) => caps.has(c))) throw new Answer(403, PERMISSION_DENIED);

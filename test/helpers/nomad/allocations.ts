@@ -42,7 +42,10 @@ function reconcile(state: NomadState, k: string): void {
     const g = groups.find((x) => x.Name === a.TaskGroup);
     const want = !job || job.Stop || !g ? 0 : g.Count;
     const mine = live.filter((x) => x.TaskGroup === a.TaskGroup).sort((x, y) => x.slot - y.slot);
-    if (mine.indexOf(a) >= want) { stopAlloc(a, idx, job?.Stop ? 'alloc not needed since job stopped' : 'alloc not needed due to job update'); changed = true; }
+    if (mine.indexOf(a) >= want) {
+      stopAlloc(a, idx, job?.Stop ? 'alloc not needed since job stopped' : 'alloc not needed due to job update');
+      changed = true;
+    }
   }
   const deployment = job && !job.Stop ? deploymentFor(state, job, live) : undefined;
   for (const g of job && !job.Stop ? groups : []) {
@@ -51,9 +54,13 @@ function reconcile(state: NomadState, k: string): void {
     // In-place updates: the survivors move to the new version and join its deployment, which judges their health anew.
     for (const a of mine) {
       if (a.JobVersion === job!.Version) continue;
-      a.JobVersion = job!.Version; a.ModifyIndex = idx; a.AllocModifyIndex = idx; changed = true;
+      a.JobVersion = job!.Version;
+      a.ModifyIndex = idx;
+      a.AllocModifyIndex = idx;
+      changed = true;
       if (deploying && a.DeploymentID !== deploying) {
-        a.DeploymentID = deploying; a.DeploymentStatus = null;
+        a.DeploymentID = deploying;
+        a.DeploymentStatus = null;
         if (a.ClientStatus === 'running') watchHealth(state, a);
       }
     }
@@ -61,10 +68,14 @@ function reconcile(state: NomadState, k: string): void {
     for (let slot = 0, n = mine.length; n < g.Count; slot++) {
       if (used.has(slot)) continue;
       place(state, job!, g, slot, idx, deploying);
-      n++; changed = true;
+      n++;
+      changed = true;
     }
   }
-  if (changed) { state.index = idx; state.allocsIndex = idx; }
+  if (changed) {
+    state.index = idx;
+    state.allocsIndex = idx;
+  }
   refreshStatus(state, k);
   state.bump();
 }
@@ -78,27 +89,46 @@ function deploymentFor(state: NomadState, job: Job, live: Alloc[]): Deployment |
   if (latest && ACTIVE_DEPLOYMENT.has(latest.Status)) endDeployment(state, k, 'cancelled', DEPLOYMENT_NEWER_JOB);
   // System jobs' deployments (reconcile_node.go) are not modelled.
   if (job.Type !== 'service') return undefined;
-  const wanted = job.TaskGroups.some((g) => g.Update && g.Update.MaxParallel > 0 && g.Count > 0 &&
-    !live.some((a) => a.TaskGroup === g.Name && a.JobVersion === job.Version));
+  const wanted = job.TaskGroups.some(
+    (g) => g.Update && g.Update.MaxParallel > 0 && g.Count > 0 && !live.some((a) => a.TaskGroup === g.Name && a.JobVersion === job.Version),
+  );
   return wanted ? startDeployment(state, job, false) : undefined;
 }
 
 function place(state: NomadState, job: Job, g: Group, slot: number, idx: number, deploymentId: string | null): void {
   const now = Date.now() * 1e6;
   const a: Alloc = {
-    ID: randomUUID(), EvalID: randomUUID(), Name: `${job.ID}.${g.Name}[${slot}]`, Namespace: job.Namespace,
-    NodeID: NODE_ID, NodeName: 'double-node', JobID: job.ID, JobVersion: job.Version, TaskGroup: g.Name, DeploymentID: deploymentId,
-    DesiredStatus: 'run', DesiredDescription: '', ClientStatus: 'pending', DeploymentStatus: null,
-    CreateIndex: idx, ModifyIndex: idx, AllocModifyIndex: idx, CreateTime: now, ModifyTime: now, slot,
+    ID: randomUUID(),
+    EvalID: randomUUID(),
+    Name: `${job.ID}.${g.Name}[${slot}]`,
+    Namespace: job.Namespace,
+    NodeID: NODE_ID,
+    NodeName: 'double-node',
+    JobID: job.ID,
+    JobVersion: job.Version,
+    TaskGroup: g.Name,
+    DeploymentID: deploymentId,
+    DesiredStatus: 'run',
+    DesiredDescription: '',
+    ClientStatus: 'pending',
+    DeploymentStatus: null,
+    CreateIndex: idx,
+    ModifyIndex: idx,
+    AllocModifyIndex: idx,
+    CreateTime: now,
+    ModifyTime: now,
+    slot,
   };
   state.allocs.set(a.ID, a);
   const byJob = state.allocsByJob.get(jobKey(a.Namespace, a.JobID));
-  if (byJob) byJob.push(a); else state.allocsByJob.set(jobKey(a.Namespace, a.JobID), [a]);
+  if (byJob) byJob.push(a);
+  else state.allocsByJob.set(jobKey(a.Namespace, a.JobID), [a]);
   state.later(state.pendingDelayMs, () => {
     if (a.DesiredStatus !== 'run') return;
     const i = state.nextIndex();
     a.ClientStatus = 'running';
-    a.ModifyIndex = i; a.ModifyTime = Date.now() * 1e6;
+    a.ModifyIndex = i;
+    a.ModifyTime = Date.now() * 1e6;
     state.allocsIndex = i;
     refreshStatus(state, jobKey(a.Namespace, a.JobID));
     state.bump();
@@ -129,7 +159,8 @@ function watchHealth(state: NomadState, a: Alloc): void {
     if (a.DesiredStatus !== 'run' || a.ClientStatus !== 'running' || a.DeploymentID !== deploymentId) return;
     const i = state.nextIndex();
     a.DeploymentStatus = { Healthy: true, Canary: false, Timestamp: new Date().toISOString(), ModifyIndex: i };
-    a.ModifyIndex = i; a.ModifyTime = Date.now() * 1e6;
+    a.ModifyIndex = i;
+    a.ModifyTime = Date.now() * 1e6;
     state.allocsIndex = i;
     if (deploymentId !== null) progressMade(state, job);
     refreshStatus(state, jobKey(a.Namespace, a.JobID));
@@ -138,8 +169,12 @@ function watchHealth(state: NomadState, a: Alloc): void {
 }
 
 function stopAlloc(a: Alloc, idx: number, why: string): void {
-  a.DesiredStatus = 'stop'; a.DesiredDescription = why; a.ClientStatus = 'complete';
-  a.ModifyIndex = idx; a.AllocModifyIndex = idx; a.ModifyTime = Date.now() * 1e6;
+  a.DesiredStatus = 'stop';
+  a.DesiredDescription = why;
+  a.ClientStatus = 'complete';
+  a.ModifyIndex = idx;
+  a.AllocModifyIndex = idx;
+  a.ModifyTime = Date.now() * 1e6;
 }
 
 /** Job status follows its allocations; a healthy set ends the running deployment. */
@@ -149,7 +184,10 @@ function refreshStatus(state: NomadState, k: string): void {
   const mine = state.jobAllocs(job.Namespace, job.ID).filter((a) => a.ClientStatus !== 'complete');
   const status = mine.some((a) => a.ClientStatus === 'running') ? 'running' : job.Stop && mine.length === 0 ? 'dead' : 'pending';
   completeIfHealthy(state, job);
-  if (status !== job.Status) { job.Status = status; job.ModifyIndex = state.nextIndex(); }
+  if (status !== job.Status) {
+    job.Status = status;
+    job.ModifyIndex = state.nextIndex();
+  }
 }
 
 function stub(a: Alloc): Record<string, unknown> {
@@ -177,6 +215,10 @@ export async function readAlloc(c: Cluster, res: http.ServerResponse, ctx: Reque
     return { index: a ? a.ModifyIndex : c.state.allocsIndex, value: a };
   });
   if (!r.value) throw notFoundAfterRead(res, r.index, 'alloc not found', ctx);
-  try { c.acl.authorize(ctx.token, r.value.Namespace, ['read-job']); } catch { throw new Answer(500, `Unknown allocation "${id}"`); }
+  try {
+    c.acl.authorize(ctx.token, r.value.Namespace, ['read-job']);
+  } catch {
+    throw new Answer(500, `Unknown allocation "${id}"`);
+  }
   sendJson(res, 200, { ...stub(r.value), AllocModifyIndex: r.value.AllocModifyIndex, TaskStates: {} }, readMeta(r.index, ctx));
 }

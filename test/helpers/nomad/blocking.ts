@@ -14,7 +14,9 @@ const JITTER_FRACTION = 16; // structs.JitterFraction
 
 /** Re-runs `run` on every state change until its index passes `index` or the wait ends. */
 export async function blocking<T>(
-  state: NomadState, ctx: Pick<RequestContext, 'q' | 'req'>, run: () => { index: number; value: T },
+  state: NomadState,
+  ctx: Pick<RequestContext, 'q' | 'req'>,
+  run: () => { index: number; value: T },
 ): Promise<{ index: number; value: T }> {
   const waitRaw = ctx.q.get('wait');
   let waitMs = 0;
@@ -44,8 +46,14 @@ export async function blocking<T>(
 function nextChange(state: NomadState, ms: number): Promise<boolean> {
   if (ms <= 0) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const onChange = (): void => { clearTimeout(t); resolve(true); };
-    const t = setTimeout(() => { state.changes.off('change', onChange); resolve(false); }, ms);
+    const onChange = (): void => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    const t = setTimeout(() => {
+      state.changes.off('change', onChange);
+      resolve(false);
+    }, ms);
     state.changes.once('change', onChange);
   });
 }

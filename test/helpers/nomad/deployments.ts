@@ -39,9 +39,21 @@ export function startDeployment(state: NomadState, job: Job, manual: boolean): D
   const k = jobKey(job.Namespace, job.ID);
   const deadline = progressDeadlineMs(job);
   const d: Deployment = {
-    ID: randomUUID(), Namespace: job.Namespace, JobID: job.ID, JobVersion: job.Version, JobModifyIndex: job.JobModifyIndex,
-    JobSpecModifyIndex: job.JobModifyIndex, JobCreateIndex: job.CreateIndex, IsMultiregion: false, TaskGroups: null,
-    Status: 'running', StatusDescription: DEPLOYMENT_RUNNING, EvalPriority: job.Priority, CreateIndex: idx, ModifyIndex: idx, manual,
+    ID: randomUUID(),
+    Namespace: job.Namespace,
+    JobID: job.ID,
+    JobVersion: job.Version,
+    JobModifyIndex: job.JobModifyIndex,
+    JobSpecModifyIndex: job.JobModifyIndex,
+    JobCreateIndex: job.CreateIndex,
+    IsMultiregion: false,
+    TaskGroups: null,
+    Status: 'running',
+    StatusDescription: DEPLOYMENT_RUNNING,
+    EvalPriority: job.Priority,
+    CreateIndex: idx,
+    ModifyIndex: idx,
+    manual,
     requireProgressBy: deadline > 0 ? Date.now() + deadline : Infinity,
   };
   state.deployments.set(k, d);
@@ -78,9 +90,15 @@ function view(state: NomadState, d: Deployment): Record<string, unknown> {
     if (!g.Update || g.Update.MaxParallel === 0) continue;
     const mine = state.jobAllocs(d.Namespace, d.JobID).filter((a) => a.DeploymentID === d.ID && a.TaskGroup === g.Name);
     groups[g.Name] = {
-      AutoRevert: g.Update.AutoRevert, AutoPromote: g.Update.AutoPromote, ProgressDeadline: g.Update.ProgressDeadline,
+      AutoRevert: g.Update.AutoRevert,
+      AutoPromote: g.Update.AutoPromote,
+      ProgressDeadline: g.Update.ProgressDeadline,
       RequireProgressBy: Number.isFinite(requireProgressBy) ? new Date(requireProgressBy).toISOString() : '0001-01-01T00:00:00Z',
-      Promoted: false, PlacedCanaries: null, DesiredCanaries: 0, DesiredTotal: g.Count, PlacedAllocs: mine.length,
+      Promoted: false,
+      PlacedCanaries: null,
+      DesiredCanaries: 0,
+      DesiredTotal: g.Count,
+      PlacedAllocs: mine.length,
       HealthyAllocs: mine.filter((a) => a.DeploymentStatus?.Healthy === true).length,
       UnhealthyAllocs: mine.filter((a) => a.DeploymentStatus?.Healthy === false).length,
     };
@@ -92,14 +110,18 @@ function view(state: NomadState, d: Deployment): Record<string, unknown> {
 function publishDeployment(state: NomadState, k: string, type: string): void {
   const d = state.deployments.get(k);
   if (!d) return;
-  state.publish(d.ModifyIndex, [{ Topic: 'Deployment', Type: type, Key: d.ID, Namespace: d.Namespace, FilterKeys: [d.JobID], Payload: { Deployment: view(state, d) } }]);
+  state.publish(d.ModifyIndex, [
+    { Topic: 'Deployment', Type: type, Key: d.ID, Namespace: d.Namespace, FilterKeys: [d.JobID], Payload: { Deployment: view(state, d) } },
+  ]);
 }
 
 export function endDeployment(state: NomadState, k: string, status: string, description: string): void {
   const d = state.deployments.get(k);
   if (!d || !ACTIVE_DEPLOYMENT.has(d.Status)) return;
   const idx = state.nextIndex();
-  d.Status = status; d.StatusDescription = description; d.ModifyIndex = idx;
+  d.Status = status;
+  d.StatusDescription = description;
+  d.ModifyIndex = idx;
   state.deploymentsIndex = idx;
   publishDeployment(state, k, 'DeploymentStatusUpdate');
 }
@@ -122,8 +144,13 @@ export function completeIfHealthy(state: NomadState, job: Job): void {
   const d = state.deployments.get(k);
   if (!d || d.manual || !ACTIVE_DEPLOYMENT.has(d.Status) || job.Stop) return;
   const allocs = state.jobAllocs(job.Namespace, job.ID);
-  const done = job.TaskGroups.every((g) => !g.Update || g.Update.MaxParallel === 0 ||
-    allocs.filter((a) => a.TaskGroup === g.Name && a.DeploymentID === d.ID && a.DesiredStatus === 'run' && a.DeploymentStatus?.Healthy === true).length >= g.Count);
+  const done = job.TaskGroups.every(
+    (g) =>
+      !g.Update ||
+      g.Update.MaxParallel === 0 ||
+      allocs.filter((a) => a.TaskGroup === g.Name && a.DeploymentID === d.ID && a.DesiredStatus === 'run' && a.DeploymentStatus?.Healthy === true).length >=
+        g.Count,
+  );
   if (done) endDeployment(state, k, 'successful', DEPLOYMENT_SUCCESSFUL);
 }
 

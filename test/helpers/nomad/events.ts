@@ -59,7 +59,9 @@ export function eventStream(c: Cluster, res: http.ServerResponse, ctx: RequestCo
     const events = filter(b.Events, topics, ctx.namespace);
     if (events.length > 0 && !res.destroyed) res.write(`${JSON.stringify({ Index: b.Index, Events: events })}\n`);
   };
-  const heartbeat = (): void => { if (!res.destroyed) res.write('{}\n'); };
+  const heartbeat = (): void => {
+    if (!res.destroyed) res.write('{}\n');
+  };
   heartbeat();
   // StartAtClosest: index 0 → the head; otherwise the first batch at or after `index`.
   for (const b of state.eventBuffer) if (index === 0 || b.Index >= index) send(b);

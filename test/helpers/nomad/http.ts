@@ -17,7 +17,12 @@ export const NO_CLUSTER_LEADER = 'No cluster leader';
 
 /** A coded answer, like Nomad's CodedError / RPC coded errors. */
 export class Answer extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What every endpoint needs from the request. */

@@ -42,11 +42,21 @@ import { multierror, parseGoBool } from './go';
 import { Answer, JOB_REGISTRATION_DISABLED, notFoundAfterRead, parseBody, readMeta, sendJson, type RequestContext } from './http';
 import { jobKey, type Cluster, type Group, type Job, type NomadState, type MigrateStrategy, type NewEvent, type Scaling, type UpdateStrategy } from './state';
 
-export interface DoubleScalingSeed { Min?: number; Max?: number; Enabled?: boolean }
+export interface DoubleScalingSeed {
+  Min?: number;
+  Max?: number;
+  Enabled?: boolean;
+}
 /** An `update` block as the API takes it (durations in nanoseconds); unset fields get Nomad's defaults. */
 export type DoubleUpdateSeed = Partial<UpdateStrategy>;
 export type DoubleMigrateSeed = Partial<MigrateStrategy>;
-export interface DoubleGroupSeed { Name: string; Count?: number; Scaling?: DoubleScalingSeed; Update?: DoubleUpdateSeed; Migrate?: DoubleMigrateSeed }
+export interface DoubleGroupSeed {
+  Name: string;
+  Count?: number;
+  Scaling?: DoubleScalingSeed;
+  Update?: DoubleUpdateSeed;
+  Migrate?: DoubleMigrateSeed;
+}
 export interface DoubleJobSeed {
   ID: string;
   Namespace?: string;
@@ -60,8 +70,15 @@ export interface DoubleJobSeed {
 const SECOND_NS = 1e9;
 /** api/jobs.go DefaultUpdateStrategy: what a service (or system) job without an update block gets. */
 export const DEFAULT_UPDATE: UpdateStrategy = {
-  Stagger: 30 * SECOND_NS, MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10 * SECOND_NS,
-  HealthyDeadline: 300 * SECOND_NS, ProgressDeadline: 600 * SECOND_NS, AutoRevert: false, AutoPromote: false, Canary: 0,
+  Stagger: 30 * SECOND_NS,
+  MaxParallel: 1,
+  HealthCheck: 'checks',
+  MinHealthyTime: 10 * SECOND_NS,
+  HealthyDeadline: 300 * SECOND_NS,
+  ProgressDeadline: 600 * SECOND_NS,
+  AutoRevert: false,
+  AutoPromote: false,
+  Canary: 0,
 };
 /** api/tasks.go DefaultMigrateStrategy: health of allocations outside a deployment (service jobs). */
 export const DEFAULT_MIGRATE: MigrateStrategy = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10 * SECOND_NS, HealthyDeadline: 300 * SECOND_NS };
@@ -100,21 +117,39 @@ function canonicalize(j: Record<string, unknown>, namespace: string, region: str
   const groups = ((j.TaskGroups as Record<string, unknown>[] | null) ?? []).map((g): Group => {
     const s = g.Scaling as Record<string, unknown> | null | undefined;
     const name = (g.Name as string) ?? '';
-    const count = typeof g.Count === 'number' ? g.Count : (s && typeof s.Min === 'number' ? s.Min : 1);
-    const scaling: Scaling | null = s ? {
-      ID: randomUUID(), Type: (s.Type as string) || 'horizontal',
-      Target: { Namespace: namespace, Job: id, Group: name },
-      Min: typeof s.Min === 'number' ? s.Min : count, Max: typeof s.Max === 'number' ? s.Max : -1,
-      Enabled: typeof s.Enabled === 'boolean' ? s.Enabled : true, Policy: null, CreateIndex: 0, ModifyIndex: 0,
-    } : null;
+    const count = typeof g.Count === 'number' ? g.Count : s && typeof s.Min === 'number' ? s.Min : 1;
+    const scaling: Scaling | null = s
+      ? {
+          ID: randomUUID(),
+          Type: (s.Type as string) || 'horizontal',
+          Target: { Namespace: namespace, Job: id, Group: name },
+          Min: typeof s.Min === 'number' ? s.Min : count,
+          Max: typeof s.Max === 'number' ? s.Max : -1,
+          Enabled: typeof s.Enabled === 'boolean' ? s.Enabled : true,
+          Policy: null,
+          CreateIndex: 0,
+          ModifyIndex: 0,
+        }
+      : null;
     const migrate = type === 'service' ? { ...DEFAULT_MIGRATE, ...((g.Migrate as Partial<MigrateStrategy> | null) ?? {}) } : null;
     return { Name: name, Count: count, Scaling: scaling, Update: updateFor(type, j.Update, g.Update), Migrate: migrate };
   });
   return {
-    ID: id, Name: (j.Name as string) || id, Namespace: namespace, Region: region, Type: type,
-    Priority: typeof j.Priority === 'number' ? j.Priority : 50, Stop: j.Stop === true, Status: 'pending',
-    Version: 0, TaskGroups: groups, Meta: (j.Meta as Record<string, string>) ?? null,
-    CreateIndex: 0, ModifyIndex: 0, JobModifyIndex: 0, SubmitTime: 0,
+    ID: id,
+    Name: (j.Name as string) || id,
+    Namespace: namespace,
+    Region: region,
+    Type: type,
+    Priority: typeof j.Priority === 'number' ? j.Priority : 50,
+    Stop: j.Stop === true,
+    Status: 'pending',
+    Version: 0,
+    TaskGroups: groups,
+    Meta: (j.Meta as Record<string, string>) ?? null,
+    CreateIndex: 0,
+    ModifyIndex: 0,
+    JobModifyIndex: 0,
+    SubmitTime: 0,
   };
 }
 
@@ -141,7 +176,14 @@ function validate(state: NomadState, job: Job): string | undefined {
 }
 
 function specOf(j: Job): string {
-  return JSON.stringify([j.Name, j.Type, j.Priority, j.Stop, j.Meta, j.TaskGroups.map((g) => [g.Name, g.Count, g.Scaling && [g.Scaling.Min, g.Scaling.Max, g.Scaling.Enabled], g.Update, g.Migrate])]);
+  return JSON.stringify([
+    j.Name,
+    j.Type,
+    j.Priority,
+    j.Stop,
+    j.Meta,
+    j.TaskGroups.map((g) => [g.Name, g.Count, g.Scaling && [g.Scaling.Min, g.Scaling.Max, g.Scaling.Enabled], g.Update, g.Migrate]),
+  ]);
 }
 
 /** Writes a job; returns the index of the write, or undefined when the spec did not change. */
@@ -158,7 +200,11 @@ function upsertJob(state: NomadState, job: Job): number | undefined {
   job.Status = old?.Status ?? 'pending';
   for (const g of job.TaskGroups) {
     const prev = old?.TaskGroups.find((p) => p.Name === g.Name)?.Scaling;
-    if (g.Scaling) { g.Scaling.ID = prev?.ID ?? g.Scaling.ID; g.Scaling.CreateIndex = prev?.CreateIndex ?? idx; g.Scaling.ModifyIndex = idx; }
+    if (g.Scaling) {
+      g.Scaling.ID = prev?.ID ?? g.Scaling.ID;
+      g.Scaling.CreateIndex = prev?.CreateIndex ?? idx;
+      g.Scaling.ModifyIndex = idx;
+    }
   }
   state.jobs.set(k, job);
   state.recordVersion(job);
@@ -171,8 +217,19 @@ function upsertJob(state: NomadState, job: Job): number | undefined {
 /** GET /v1/jobs (Job.List). */
 export function listJobs(c: Cluster, res: http.ServerResponse, ctx: RequestContext): void {
   c.acl.authorize(ctx.token, ctx.namespace, ['list-jobs']);
-  const jobs = [...c.state.jobs.values()].filter((j) => j.Namespace === ctx.namespace)
-    .map((j) => ({ ID: j.ID, Name: j.Name, Namespace: j.Namespace, Type: j.Type, Status: j.Status, Stop: j.Stop, JobModifyIndex: j.JobModifyIndex, ModifyIndex: j.ModifyIndex, CreateIndex: j.CreateIndex }));
+  const jobs = [...c.state.jobs.values()]
+    .filter((j) => j.Namespace === ctx.namespace)
+    .map((j) => ({
+      ID: j.ID,
+      Name: j.Name,
+      Namespace: j.Namespace,
+      Type: j.Type,
+      Status: j.Status,
+      Stop: j.Stop,
+      JobModifyIndex: j.JobModifyIndex,
+      ModifyIndex: j.ModifyIndex,
+      CreateIndex: j.CreateIndex,
+    }));
   sendJson(res, 200, jobs, readMeta(c.state.index, ctx));
 }
 
@@ -195,7 +252,12 @@ export async function jobVersions(c: Cluster, res: http.ServerResponse, ctx: Req
     return { index: v.length ? Math.max(...v.map((j) => j.ModifyIndex)) : c.state.index, value: v };
   });
   if (r.value.length === 0) throw notFoundAfterRead(res, r.index, 'job versions not found', ctx);
-  sendJson(res, 200, { Versions: structuredClone(r.value), Diffs: null, Index: r.index, LastContact: 0, KnownLeader: true, NextToken: '' }, readMeta(r.index, ctx));
+  sendJson(
+    res,
+    200,
+    { Versions: structuredClone(r.value), Diffs: null, Index: r.index, LastContact: 0, KnownLeader: true, NextToken: '' },
+    readMeta(r.index, ctx),
+  );
 }
 
 /** PUT/POST /v1/jobs and /v1/job/:id (Job.Register). */
@@ -219,7 +281,8 @@ export function register(c: Cluster, res: http.ServerResponse, ctx: RequestConte
   if (body.EnforceIndex === true) {
     const jmi = Number(body.JobModifyIndex ?? 0);
     if (existing && jmi === 0) throw new Answer(500, 'Enforcing job modify index 0: job already exists');
-    if (existing && jmi !== existing.JobModifyIndex) throw new Answer(500, `Enforcing job modify index ${jmi}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`);
+    if (existing && jmi !== existing.JobModifyIndex)
+      throw new Answer(500, `Enforcing job modify index ${jmi}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`);
     if (!existing && jmi !== 0) throw new Answer(500, `Enforcing job modify index ${jmi}: job does not exist`);
   }
   if (existing && body.PreserveCounts === true) {
@@ -232,10 +295,21 @@ export function register(c: Cluster, res: http.ServerResponse, ctx: RequestConte
   const evalIndex = writeIndex ?? c.state.nextIndex();
   if (writeIndex === undefined) schedule(c.state, k); // a fresh evaluation runs even when the spec is unchanged
   const stored = c.state.jobs.get(k)!;
-  sendJson(res, 200, {
-    EvalID: randomUUID(), EvalCreateIndex: evalIndex, JobModifyIndex: stored.JobModifyIndex, Warnings: '',
-    Index: evalIndex, LastContact: 0, KnownLeader: false, NextToken: '',
-  }, { 'X-Nomad-Index': String(evalIndex) });
+  sendJson(
+    res,
+    200,
+    {
+      EvalID: randomUUID(),
+      EvalCreateIndex: evalIndex,
+      JobModifyIndex: stored.JobModifyIndex,
+      Warnings: '',
+      Index: evalIndex,
+      LastContact: 0,
+      KnownLeader: false,
+      NextToken: '',
+    },
+    { 'X-Nomad-Index': String(evalIndex) },
+  );
 }
 
 /** DELETE /v1/job/:id (Job.Deregister): stop, or purge. */
@@ -244,7 +318,8 @@ export function deregister(c: Cluster, res: http.ServerResponse, ctx: RequestCon
   let purge = false;
   if (purgeRaw) {
     const b = parseGoBool(purgeRaw);
-    if (b === undefined) throw new Answer(500, `Failed to parse value of "purge" (${purgeRaw}) as a bool: strconv.ParseBool: parsing "${purgeRaw}": invalid syntax`);
+    if (b === undefined)
+      throw new Answer(500, `Failed to parse value of "purge" (${purgeRaw}) as a bool: strconv.ParseBool: parsing "${purgeRaw}": invalid syntax`);
     purge = b;
   }
   c.acl.authorize(ctx.token, ctx.namespace, purge ? ['submit-job', 'purge-job'] : ['submit-job', 'purge-job', 'deregister-job']);
@@ -252,7 +327,12 @@ export function deregister(c: Cluster, res: http.ServerResponse, ctx: RequestCon
   const k = jobKey(ctx.namespace, id);
   const job = state.jobs.get(k);
   if (!job) {
-    return sendJson(res, 200, { EvalID: '', EvalCreateIndex: 0, JobModifyIndex: 0, VolumeEvalID: '', VolumeEvalIndex: 0, Index: 0, LastContact: 0, KnownLeader: false, NextToken: '' }, { 'X-Nomad-Index': '0' });
+    return sendJson(
+      res,
+      200,
+      { EvalID: '', EvalCreateIndex: 0, JobModifyIndex: 0, VolumeEvalID: '', VolumeEvalIndex: 0, Index: 0, LastContact: 0, KnownLeader: false, NextToken: '' },
+      { 'X-Nomad-Index': '0' },
+    );
   }
   const idx = state.nextIndex();
   if (purge) {
@@ -262,14 +342,37 @@ export function deregister(c: Cluster, res: http.ServerResponse, ctx: RequestCon
     state.deployments.delete(k);
     state.publish(idx, [jobEvent('JobDeregistered', job, true)]);
   } else {
-    job.Stop = true; job.Version++; job.ModifyIndex = idx; job.JobModifyIndex = idx; job.SubmitTime = Date.now() * 1e6;
+    job.Stop = true;
+    job.Version++;
+    job.ModifyIndex = idx;
+    job.JobModifyIndex = idx;
+    job.SubmitTime = Date.now() * 1e6;
     // nomad/fsm.go handleJobDeregister: "Disable scaling policies to avoid monitoring stopped jobs".
-    for (const g of job.TaskGroups) if (g.Scaling) { g.Scaling.Enabled = false; g.Scaling.ModifyIndex = idx; }
+    for (const g of job.TaskGroups)
+      if (g.Scaling) {
+        g.Scaling.Enabled = false;
+        g.Scaling.ModifyIndex = idx;
+      }
     state.recordVersion(job);
     state.publish(idx, [jobEvent('JobDeregistered', job)]);
     endDeployment(state, k, 'cancelled', DEPLOYMENT_STOPPED_JOB);
   }
   state.bump();
   schedule(state, k);
-  sendJson(res, 200, { EvalID: randomUUID(), EvalCreateIndex: idx, JobModifyIndex: idx, VolumeEvalID: '', VolumeEvalIndex: 0, Index: idx, LastContact: 0, KnownLeader: false, NextToken: '' }, { 'X-Nomad-Index': String(idx) });
+  sendJson(
+    res,
+    200,
+    {
+      EvalID: randomUUID(),
+      EvalCreateIndex: idx,
+      JobModifyIndex: idx,
+      VolumeEvalID: '',
+      VolumeEvalIndex: 0,
+      Index: idx,
+      LastContact: 0,
+      KnownLeader: false,
+      NextToken: '',
+    },
+    { 'X-Nomad-Index': String(idx) },
+  );
 }

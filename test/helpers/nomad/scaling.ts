@@ -50,7 +50,8 @@ function scaleStatusOf(c: Cluster, k: string): { index: number; value: unknown }
   if (!job) return { index: state.index, value: undefined };
   const ev = state.events.get(k);
   const groups: Record<string, { Desired: number; Placed: number; Running: number; Healthy: number; Unhealthy: number; Events: ScalingEvent[] | null }> = {};
-  for (const g of job.TaskGroups) groups[g.Name] = { Desired: g.Count, Placed: 0, Running: 0, Healthy: 0, Unhealthy: 0, Events: ev?.byGroup.get(g.Name)?.map((e) => ({ ...e })) ?? null };
+  for (const g of job.TaskGroups)
+    groups[g.Name] = { Desired: g.Count, Placed: 0, Running: 0, Healthy: 0, Unhealthy: 0, Events: ev?.byGroup.get(g.Name)?.map((e) => ({ ...e })) ?? null };
   let allocsIndex = 0;
   for (const a of state.jobAllocs(job.Namespace, job.ID)) {
     if (a.ClientStatus === 'complete' || a.DesiredStatus === 'stop') continue;
@@ -58,12 +59,22 @@ function scaleStatusOf(c: Cluster, k: string): { index: number; value: unknown }
     if (!g) continue;
     g.Placed++;
     if (a.ClientStatus === 'running') g.Running++;
-    if (a.DeploymentStatus && a.DeploymentStatus.Healthy !== null) { if (a.DeploymentStatus.Healthy) g.Healthy++; else g.Unhealthy++; }
+    if (a.DeploymentStatus && a.DeploymentStatus.Healthy !== null) {
+      if (a.DeploymentStatus.Healthy) g.Healthy++;
+      else g.Unhealthy++;
+    }
     allocsIndex = Math.max(allocsIndex, a.ModifyIndex);
   }
   return {
     index: Math.max(allocsIndex, ev?.modifyIndex ?? 0, job.ModifyIndex),
-    value: { JobID: job.ID, Namespace: job.Namespace, JobCreateIndex: job.CreateIndex, JobModifyIndex: job.ModifyIndex, JobStopped: job.Stop, TaskGroups: groups },
+    value: {
+      JobID: job.ID,
+      Namespace: job.Namespace,
+      JobCreateIndex: job.CreateIndex,
+      JobModifyIndex: job.ModifyIndex,
+      JobStopped: job.Stop,
+      TaskGroups: groups,
+    },
   };
 }
 
@@ -82,7 +93,10 @@ export async function scale(c: Cluster, res: http.ServerResponse, ctx: RequestCo
   const target = (body.Target as Record<string, string> | null) ?? {};
   if (target.Job && target.Job !== id) throw new Answer(400, 'job ID in payload did not match URL');
   if (body.Count !== undefined && body.Count !== null && !Number.isInteger(body.Count)) {
-    throw new Answer(400, `json: cannot unmarshal ${typeof body.Count === 'number' ? `number ${body.Count}` : typeof body.Count} into Go struct field ScalingRequest.Count of type int64`);
+    throw new Answer(
+      400,
+      `json: cannot unmarshal ${typeof body.Count === 'number' ? `number ${body.Count}` : typeof body.Count} into Go struct field ScalingRequest.Count of type int64`,
+    );
   }
   const count = body.Count === undefined || body.Count === null ? undefined : (body.Count as number);
   const ns = ctx.namespace;
@@ -115,7 +129,8 @@ export async function scale(c: Cluster, res: http.ServerResponse, ctx: RequestCo
       if (group.Scaling.Max < count) throw new Answer(400, `group count was greater than scaling policy maximum: ${count} > ${group.Scaling.Max}`);
     }
     const total = job.TaskGroups.reduce((n, g) => n + g.Count, 0) - group.Count + count;
-    if (state.config.jobMaxCount > 0 && total > state.config.jobMaxCount) throw new Answer(500, `total count was greater than configured job_max_count: ${total} > ${state.config.jobMaxCount}`);
+    if (state.config.jobMaxCount > 0 && total > state.config.jobMaxCount)
+      throw new Answer(500, `total count was greater than configured job_max_count: ${total} > ${state.config.jobMaxCount}`);
     group.Count = count;
     if (blocksScaling(state, snapshot)) throw new Answer(400, 'job scaling blocked due to active deployment');
     const jmi = Number(body.JobModifyIndex ?? 0);
@@ -137,7 +152,10 @@ export async function scale(c: Cluster, res: http.ServerResponse, ctx: RequestCo
     const idx = state.nextIndex();
     stored.TaskGroups = job.TaskGroups;
     stored.Stop = job.Stop;
-    stored.Version = (current ?? snapshot).Version + 1; stored.ModifyIndex = idx; stored.JobModifyIndex = idx; stored.SubmitTime = Date.now() * 1e6;
+    stored.Version = (current ?? snapshot).Version + 1;
+    stored.ModifyIndex = idx;
+    stored.JobModifyIndex = idx;
+    stored.SubmitTime = Date.now() * 1e6;
     state.jobs.set(k, stored);
     state.recordVersion(stored);
     state.publish(idx, [jobEvent('JobRegistered', stored)]);
@@ -149,15 +167,35 @@ export async function scale(c: Cluster, res: http.ServerResponse, ctx: RequestCo
   const eventIndex = state.nextIndex();
   const ev = state.events.get(k) ?? { modifyIndex: 0, byGroup: new Map<string, ScalingEvent[]>() };
   ev.modifyIndex = eventIndex;
-  const list = [{
-    Time: Date.now() * 1e6, Count: count ?? null, PreviousCount: prevCount, Message: (body.Message as string) ?? '',
-    Error: body.Error === true, Meta: (body.Meta as Record<string, unknown>) ?? null, EvalID: evalId, CreateIndex: eventIndex,
-  }, ...(ev.byGroup.get(groupName) ?? [])].slice(0, TRACKED_SCALING_EVENTS);
+  const list = [
+    {
+      Time: Date.now() * 1e6,
+      Count: count ?? null,
+      PreviousCount: prevCount,
+      Message: (body.Message as string) ?? '',
+      Error: body.Error === true,
+      Meta: (body.Meta as Record<string, unknown>) ?? null,
+      EvalID: evalId,
+      CreateIndex: eventIndex,
+    },
+    ...(ev.byGroup.get(groupName) ?? []),
+  ].slice(0, TRACKED_SCALING_EVENTS);
   ev.byGroup.set(groupName, list);
   state.events.set(k, ev);
   state.bump();
-  sendJson(res, 200, {
-    EvalID: evalId ?? '', EvalCreateIndex: evalIndex, JobModifyIndex: jobModifyIndex, Warnings: '',
-    Index: eventIndex, LastContact: 0, KnownLeader: false, NextToken: '',
-  }, { 'X-Nomad-Index': String(eventIndex) });
+  sendJson(
+    res,
+    200,
+    {
+      EvalID: evalId ?? '',
+      EvalCreateIndex: evalIndex,
+      JobModifyIndex: jobModifyIndex,
+      Warnings: '',
+      Index: eventIndex,
+      LastContact: 0,
+      KnownLeader: false,
+      NextToken: '',
+    },
+    { 'X-Nomad-Index': String(eventIndex) },
+  );
 }

@@ -47,7 +47,10 @@ export interface RecordedRequest {
 }
 
 /** Which requests a fault applies to (all when undefined). */
-export interface RequestMatch { method?: string; path?: RegExp }
+export interface RequestMatch {
+  method?: string;
+  path?: RegExp;
+}
 
 function matchesRequest(m: RequestMatch | undefined, req: http.IncomingMessage, url: URL): boolean {
   return !m || ((!m.method || m.method === req.method) && (!m.path || m.path.test(url.pathname)));
@@ -61,8 +64,20 @@ export class NomadDouble {
   private readonly acl: Acl;
   private readonly cluster: Cluster;
   private readonly log: RecordedRequest[] = [];
-  private faults: { failCount: number; failStatus: number; failBody: string; failFor?: RequestMatch; latencyMs: number; latencyFor?: RequestMatch; resetCount: number } = {
-    failCount: 0, failStatus: 500, failBody: 'injected fault', latencyMs: 0, resetCount: 0,
+  private faults: {
+    failCount: number;
+    failStatus: number;
+    failBody: string;
+    failFor?: RequestMatch;
+    latencyMs: number;
+    latencyFor?: RequestMatch;
+    resetCount: number;
+  } = {
+    failCount: 0,
+    failStatus: 500,
+    failBody: 'injected fault',
+    latencyMs: 0,
+    resetCount: 0,
   };
   private connectionCount = 0;
   url = '';
@@ -70,7 +85,10 @@ export class NomadDouble {
 
   private constructor(private readonly opts: NomadDoubleOptions) {
     this.region = opts.region ?? 'global';
-    this.state = new NomadState(this.region, new Set(['default', ...(opts.namespaces ?? [])]), opts.pendingDelayMs ?? 20, { ...DEFAULT_SERVER_CONFIG, ...opts.server });
+    this.state = new NomadState(this.region, new Set(['default', ...(opts.namespaces ?? [])]), opts.pendingDelayMs ?? 20, {
+      ...DEFAULT_SERVER_CONFIG,
+      ...opts.server,
+    });
     this.acl = new Acl(opts.acl ?? false, opts.tokens ?? []);
     this.cluster = { state: this.state, acl: this.acl };
   }
@@ -80,7 +98,16 @@ export class NomadDouble {
     const d = new NomadDouble(opts);
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => void d.handle(req, res);
     d.server = opts.tls
-      ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: opts.tls.requestCert ?? false, rejectUnauthorized: opts.tls.requestCert ?? false }, handler)
+      ? https.createServer(
+          {
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+            ca: opts.tls.ca,
+            requestCert: opts.tls.requestCert ?? false,
+            rejectUnauthorized: opts.tls.requestCert ?? false,
+          },
+          handler,
+        )
       : http.createServer(handler);
     d.server.on(opts.tls ? 'secureConnection' : 'connection', (s: Socket) => {
       d.connectionCount++;
@@ -102,21 +129,38 @@ export class NomadDouble {
   // ---- seeding and fault injection -------------------------------------------------------
 
   /** Registers a job as if submitted (canonicalized, validated); its allocations start pending. */
-  addJob(seed: DoubleJobSeed): Job { return seedJob(this.state, seed); }
-  addNamespace(name: string): void { this.state.namespaces.add(name); }
-  addToken(token: DoubleToken): void { this.acl.tokens.set(token.secretId, token); }
-  setAcl(enabled: boolean): void { this.acl.enabled = enabled; }
-  setPendingDelay(ms: number): void { this.state.pendingDelayMs = ms; }
+  addJob(seed: DoubleJobSeed): Job {
+    return seedJob(this.state, seed);
+  }
+  addNamespace(name: string): void {
+    this.state.namespaces.add(name);
+  }
+  addToken(token: DoubleToken): void {
+    this.acl.tokens.set(token.secretId, token);
+  }
+  setAcl(enabled: boolean): void {
+    this.acl.enabled = enabled;
+  }
+  setPendingDelay(ms: number): void {
+    this.state.pendingDelayMs = ms;
+  }
   /** The next `n` requests (or those matching `only`) answer `status` with `body` (recorded, never handled). */
-  failNext(n: number, status = 500, body = 'injected fault', only?: RequestMatch): void { this.faults = { ...this.faults, failCount: n, failStatus: status, failBody: body, failFor: only }; }
+  failNext(n: number, status = 500, body = 'injected fault', only?: RequestMatch): void {
+    this.faults = { ...this.faults, failCount: n, failStatus: status, failBody: body, failFor: only };
+  }
   /**
    * Every later request (or only those matching `only`) waits `ms` before it is handled (0 turns
    * it off). A client that gives up meanwhile does not stop it: like Nomad, the request is still
    * carried out.
    */
-  delay(ms: number, only?: RequestMatch): void { this.faults.latencyMs = ms; this.faults.latencyFor = only; }
+  delay(ms: number, only?: RequestMatch): void {
+    this.faults.latencyMs = ms;
+    this.faults.latencyFor = only;
+  }
   /** The next `n` requests have their connection destroyed instead of an answer. */
-  resetNext(n: number): void { this.faults.resetCount = n; }
+  resetNext(n: number): void {
+    this.faults.resetCount = n;
+  }
   /** Marks the job's latest deployment active (or not), which blocks count changes. */
   setActiveDeployment(jobId: string, active: boolean, namespace = 'default'): void {
     const k = jobKey(namespace, jobId);
@@ -131,12 +175,21 @@ export class NomadDouble {
    * The scheduler configuration's RejectJobRegistration, as `nomad operator scheduler
    * set-config -reject-job-registration` sets it.
    */
-  setRejectJobRegistration(on: boolean): void { this.state.rejectJobRegistration = on; }
+  setRejectJobRegistration(on: boolean): void {
+    this.state.rejectJobRegistration = on;
+  }
   /** The servers lose their leader (false) or elect one again (true). */
-  setLeader(present: boolean): void { this.state.leader = present; this.state.bump(); }
+  setLeader(present: boolean): void {
+    this.state.leader = present;
+    this.state.bump();
+  }
 
-  requests(): RecordedRequest[] { return this.log.slice(); }
-  clearRequests(): void { this.log.length = 0; }
+  requests(): RecordedRequest[] {
+    return this.log.slice();
+  }
+  clearRequests(): void {
+    this.log.length = 0;
+  }
   /** Count of recorded requests matching a method and a path (string equality or RegExp). */
   count(method: string, path: string | RegExp): number {
     return this.log.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path))).length;
@@ -150,9 +203,13 @@ export class NomadDouble {
   allocations(id: string, namespace = 'default'): Alloc[] {
     return this.state.jobAllocs(namespace, id).map((a) => structuredClone(a));
   }
-  currentIndex(): number { return this.state.index; }
+  currentIndex(): number {
+    return this.state.index;
+  }
   /** How many connections (TLS: completed handshakes) the double has accepted. */
-  connections(): number { return this.connectionCount; }
+  connections(): number {
+    return this.connectionCount;
+  }
 
   async stop(): Promise<void> {
     this.state.stop();
@@ -169,7 +226,11 @@ export class NomadDouble {
     const url = new URL(req.url ?? '/', 'http://double');
     this.record(req, url, raw);
 
-    if (this.faults.resetCount > 0) { this.faults.resetCount--; req.socket.destroy(); return; }
+    if (this.faults.resetCount > 0) {
+      this.faults.resetCount--;
+      req.socket.destroy();
+      return;
+    }
     if (this.faults.failCount > 0 && matchesRequest(this.faults.failFor, req, url)) {
       this.faults.failCount--;
       return sendText(res, this.faults.failStatus, this.faults.failBody);
@@ -193,19 +254,32 @@ export class NomadDouble {
   private record(req: http.IncomingMessage, url: URL, raw: string): void {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      const value = Array.isArray(v) ? v.join(', ') : v ?? '';
+      const value = Array.isArray(v) ? v.join(', ') : (v ?? '');
       if (k === 'x-nomad-token') headers[k] = tokenHash(value);
-      else if (k === 'authorization') headers[k] = value.toLowerCase().startsWith('basic ') ? `Basic <redacted user=${this.basicUser(value)}>` : `Bearer ${tokenHash(value.replace(/^bearer\s+/i, ''))}`;
+      else if (k === 'authorization')
+        headers[k] = value.toLowerCase().startsWith('basic ')
+          ? `Basic <redacted user=${this.basicUser(value)}>`
+          : `Bearer ${tokenHash(value.replace(/^bearer\s+/i, ''))}`;
       else headers[k] = value;
     }
     let body: unknown = raw === '' ? undefined : raw;
-    try { if (raw !== '') body = JSON.parse(raw); } catch { /* keep the raw text */ }
+    try {
+      if (raw !== '') body = JSON.parse(raw);
+    } catch {
+      /* keep the raw text */
+    }
     let path = url.pathname;
-    try { path = decodeURIComponent(path); } catch { /* keep the encoded path */ }
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      /* keep the encoded path */
+    }
     this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), headers, body, at: Date.now() });
   }
 
-  private basicUser(h: string): string { return Buffer.from(h.slice(6), 'base64').toString('utf8').split(':')[0]; }
+  private basicUser(h: string): string {
+    return Buffer.from(h.slice(6), 'base64').toString('utf8').split(':')[0];
+  }
   private basicAuthOk(req: http.IncomingMessage): boolean {
     const h = req.headers.authorization ?? '';
     if (!h.toLowerCase().startsWith('basic ')) return false;
@@ -217,7 +291,11 @@ export class NomadDouble {
     const c = this.cluster;
     const method = req.method ?? 'GET';
     let path = url.pathname;
-    try { path = decodeURIComponent(path); } catch { throw new Answer(400, 'invalid path encoding'); }
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      throw new Answer(400, 'invalid path encoding');
+    }
     const ctx = requestContext(req, url, this.region, this.state.leader);
     // The event stream is served by whichever server the agent talks to (nomad/event_endpoint.go
     // forwards only across regions); every other RPC needs the leader unless a read allows stale.
@@ -269,7 +347,12 @@ export class NomadDouble {
     this.acl.authenticate(ctx.token);
     if (!this.acl.isManagement(ctx.token)) throw new Answer(403, 'Permission denied');
     if (method === 'GET') {
-      return sendJson(res, 200, { SchedulerConfig: { RejectJobRegistration: this.state.rejectJobRegistration }, Index: this.state.index }, readMeta(this.state.index, ctx));
+      return sendJson(
+        res,
+        200,
+        { SchedulerConfig: { RejectJobRegistration: this.state.rejectJobRegistration }, Index: this.state.index },
+        readMeta(this.state.index, ctx),
+      );
     }
     if (method !== 'PUT' && method !== 'POST') throw new Answer(405, 'Invalid method');
     const body = parseBody(raw);

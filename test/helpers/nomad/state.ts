@@ -6,36 +6,107 @@
 import { EventEmitter } from 'node:events';
 import type { Acl } from './acl';
 
-export interface Scaling { ID: string; Type: string; Target: Record<string, string>; Min: number; Max: number; Enabled: boolean; Policy: null; CreateIndex: number; ModifyIndex: number }
+export interface Scaling {
+  ID: string;
+  Type: string;
+  Target: Record<string, string>;
+  Min: number;
+  Max: number;
+  Enabled: boolean;
+  Policy: null;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
 /** structs.UpdateStrategy; durations in nanoseconds, as Nomad's JSON carries them. */
 export interface UpdateStrategy {
-  Stagger: number; MaxParallel: number; HealthCheck: 'checks' | 'task_states' | 'manual'; MinHealthyTime: number;
-  HealthyDeadline: number; ProgressDeadline: number; AutoRevert: boolean; AutoPromote: boolean; Canary: number;
+  Stagger: number;
+  MaxParallel: number;
+  HealthCheck: 'checks' | 'task_states' | 'manual';
+  MinHealthyTime: number;
+  HealthyDeadline: number;
+  ProgressDeadline: number;
+  AutoRevert: boolean;
+  AutoPromote: boolean;
+  Canary: number;
 }
 /** structs.MigrateStrategy: how allocations outside a deployment are judged healthy. */
-export interface MigrateStrategy { MaxParallel: number; HealthCheck: 'checks' | 'task_states'; MinHealthyTime: number; HealthyDeadline: number }
-export interface Group { Name: string; Count: number; Scaling: Scaling | null; Update: UpdateStrategy | null; Migrate: MigrateStrategy | null }
+export interface MigrateStrategy {
+  MaxParallel: number;
+  HealthCheck: 'checks' | 'task_states';
+  MinHealthyTime: number;
+  HealthyDeadline: number;
+}
+export interface Group {
+  Name: string;
+  Count: number;
+  Scaling: Scaling | null;
+  Update: UpdateStrategy | null;
+  Migrate: MigrateStrategy | null;
+}
 export interface Job {
-  ID: string; Name: string; Namespace: string; Region: string; Type: string; Priority: number;
-  Stop: boolean; Status: string; Version: number; TaskGroups: Group[]; Meta: Record<string, string> | null;
-  CreateIndex: number; ModifyIndex: number; JobModifyIndex: number; SubmitTime: number;
+  ID: string;
+  Name: string;
+  Namespace: string;
+  Region: string;
+  Type: string;
+  Priority: number;
+  Stop: boolean;
+  Status: string;
+  Version: number;
+  TaskGroups: Group[];
+  Meta: Record<string, string> | null;
+  CreateIndex: number;
+  ModifyIndex: number;
+  JobModifyIndex: number;
+  SubmitTime: number;
 }
 export interface ScalingEvent {
-  Time: number; Count: number | null; PreviousCount: number; Message: string; Error: boolean;
-  Meta: Record<string, unknown> | null; EvalID: string | null; CreateIndex: number;
+  Time: number;
+  Count: number | null;
+  PreviousCount: number;
+  Message: string;
+  Error: boolean;
+  Meta: Record<string, unknown> | null;
+  EvalID: string | null;
+  CreateIndex: number;
 }
 export interface Alloc {
-  ID: string; EvalID: string; Name: string; Namespace: string; NodeID: string; NodeName: string;
-  JobID: string; JobVersion: number; TaskGroup: string; DeploymentID: string | null; DesiredStatus: 'run' | 'stop';
-  DesiredDescription: string; ClientStatus: 'pending' | 'running' | 'complete';
+  ID: string;
+  EvalID: string;
+  Name: string;
+  Namespace: string;
+  NodeID: string;
+  NodeName: string;
+  JobID: string;
+  JobVersion: number;
+  TaskGroup: string;
+  DeploymentID: string | null;
+  DesiredStatus: 'run' | 'stop';
+  DesiredDescription: string;
+  ClientStatus: 'pending' | 'running' | 'complete';
   DeploymentStatus: { Healthy: boolean | null; Canary: boolean; Timestamp: string; ModifyIndex: number } | null;
-  CreateIndex: number; ModifyIndex: number; AllocModifyIndex: number; CreateTime: number; ModifyTime: number;
+  CreateIndex: number;
+  ModifyIndex: number;
+  AllocModifyIndex: number;
+  CreateTime: number;
+  ModifyTime: number;
   slot: number;
 }
 export interface Deployment {
-  ID: string; Namespace: string; JobID: string; JobVersion: number; JobModifyIndex: number; JobSpecModifyIndex: number;
-  JobCreateIndex: number; IsMultiregion: boolean; TaskGroups: Record<string, unknown> | null; Status: string; StatusDescription: string;
-  EvalPriority: number; CreateIndex: number; ModifyIndex: number;
+  ID: string;
+  Namespace: string;
+  JobID: string;
+  JobVersion: number;
+  JobModifyIndex: number;
+  JobSpecModifyIndex: number;
+  JobCreateIndex: number;
+  IsMultiregion: boolean;
+  TaskGroups: Record<string, unknown> | null;
+  Status: string;
+  StatusDescription: string;
+  EvalPriority: number;
+  CreateIndex: number;
+  ModifyIndex: number;
   /** Set by setActiveDeployment: ends only when the test says so, not on health. */
   manual: boolean;
   /** performance-free wall clock (ms) by which some allocation must turn healthy (DeploymentState.RequireProgressBy). */
@@ -46,11 +117,20 @@ export const jobKey = (ns: string, id: string): string => `${ns}\u0000${id}`;
 
 /** One event of the event stream (nomad/structs/event.go Event). */
 export interface StreamEvent {
-  Topic: string; Type: string; Key: string; Namespace: string; FilterKeys: string[] | null; Index: number; Payload: unknown;
+  Topic: string;
+  Type: string;
+  Key: string;
+  Namespace: string;
+  FilterKeys: string[] | null;
+  Index: number;
+  Payload: unknown;
 }
 export type NewEvent = Omit<StreamEvent, 'Index' | 'FilterKeys'> & { FilterKeys?: string[] };
 /** The events of one Raft index (structs.Events), one item of the event buffer. */
-export interface StreamBatch { Index: number; Events: StreamEvent[] }
+export interface StreamBatch {
+  Index: number;
+  Events: StreamEvent[];
+}
 
 /**
  * How the modelled servers are configured and which Nomad they run. Defaults are Nomad's
@@ -73,7 +153,11 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
-  version: '2.0.6', jobMaxCount: 50_000, eventBufferSize: 100, eventHeartbeatMs: 30_000, commitDelayMs: 0,
+  version: '2.0.6',
+  jobMaxCount: 50_000,
+  eventBufferSize: 100,
+  eventHeartbeatMs: 30_000,
+  commitDelayMs: 0,
 };
 
 /** Whether `version` is at least `min` (both "major.minor.patch", any suffix ignored). */
@@ -108,7 +192,12 @@ export class NomadState {
   readonly eventBuffer: StreamBatch[] = [];
   readonly published = new EventEmitter();
 
-  constructor(readonly region: string, readonly namespaces: Set<string>, public pendingDelayMs: number, readonly config: ServerConfig) {
+  constructor(
+    readonly region: string,
+    readonly namespaces: Set<string>,
+    public pendingDelayMs: number,
+    readonly config: ServerConfig,
+  ) {
     this.changes.setMaxListeners(0);
     this.published.setMaxListeners(0);
   }
@@ -118,13 +207,18 @@ export class NomadState {
    * the end of each FSM transaction: the same Raft index, one batch; old batches fall off the head.
    */
   publish(index: number, events: NewEvent[]): void {
-    const batch: StreamBatch = { Index: index, Events: events.map((e) => ({ ...e, FilterKeys: e.FilterKeys ?? null, Index: index, Payload: structuredClone(e.Payload) })) };
+    const batch: StreamBatch = {
+      Index: index,
+      Events: events.map((e) => ({ ...e, FilterKeys: e.FilterKeys ?? null, Index: index, Payload: structuredClone(e.Payload) })),
+    };
     this.eventBuffer.push(batch);
     while (this.eventBuffer.length > this.config.eventBufferSize) this.eventBuffer.shift();
     this.published.emit('batch', batch);
   }
 
-  nextIndex(): number { return ++this.index; }
+  nextIndex(): number {
+    return ++this.index;
+  }
   /** Keeps a copy of the job's current version (state_store.go upsertJobVersion). */
   recordVersion(job: Job): void {
     const k = jobKey(job.Namespace, job.ID);
@@ -132,12 +226,19 @@ export class NomadState {
     this.versions.set(k, [structuredClone(job), ...list].slice(0, 6));
   }
   /** Wakes blocked queries so they re-run. */
-  bump(): void { this.changes.emit('change'); }
-  jobAllocs(namespace: string, id: string): Alloc[] { return this.allocsByJob.get(jobKey(namespace, id)) ?? []; }
+  bump(): void {
+    this.changes.emit('change');
+  }
+  jobAllocs(namespace: string, id: string): Alloc[] {
+    return this.allocsByJob.get(jobKey(namespace, id)) ?? [];
+  }
 
   /** Runs `fn` after `ms` unless the double stops first. */
   later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => { this.timers.delete(t); if (!this.stopped) fn(); }, ms);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
     this.timers.add(t);
   }
 
@@ -151,4 +252,7 @@ export class NomadState {
 }
 
 /** What every endpoint works on. */
-export interface Cluster { state: NomadState; acl: Acl }
+export interface Cluster {
+  state: NomadState;
+  acl: Acl;
+}

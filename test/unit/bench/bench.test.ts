@@ -31,7 +31,10 @@ test('a target is judged on the displayed median, and only rows with values are 
 });
 
 test('the pipeline corpus decodes without a single error into whole connections, each opened and closed at both ends', () => {
-  const owners = [{ pid: 10, comm: 'client', cgroupId: 0 }, { pid: 20, comm: 'server', cgroupId: 0 }];
+  const owners = [
+    { pid: 10, comm: 'client', cgroupId: 0 },
+    { pid: 20, comm: 'server', cgroupId: 0 },
+  ];
   const c = buildCorpus({ ringBytes: 1 << 20, owners, serverPorts: 4, netns: 1, bootNs: 1e12 });
   const decoder = new ConnDecoder();
   const events: ConnEvent[] = [];

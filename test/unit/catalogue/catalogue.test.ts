@@ -6,8 +6,15 @@ import { repoPath } from '../../helpers/paths';
 
 const attr = (name: string, extra: object = {}) => ({ name, type: 'string', description: 'd', requirement: 'always', ...extra });
 const metric = (name: string, extra: object = {}) => ({
-  name, source: 'connections', instrument: 'counter', value_type: 'int', unit: '{connection}', description: 'd', enabled: true,
-  attributes: ['network.transport'], ...extra,
+  name,
+  source: 'connections',
+  instrument: 'counter',
+  value_type: 'int',
+  unit: '{connection}',
+  description: 'd',
+  enabled: true,
+  attributes: ['network.transport'],
+  ...extra,
 });
 
 function problemsOf(doc: unknown): readonly string[] {
@@ -22,11 +29,7 @@ function problemsOf(doc: unknown): readonly string[] {
 
 test('catalogue validation rejects a bad catalogue and lists every problem', () => {
   const problems = problemsOf({
-    attributes: [
-      attr('network.transport', { semconv: true, enum: ['tcp', 'udp'] }),
-      attr('netwatch.count', { type: 'int', enum: ['a'] }),
-      attr('made.up'),
-    ],
+    attributes: [attr('network.transport', { semconv: true, enum: ['tcp', 'udp'] }), attr('netwatch.count', { type: 'int', enum: ['a'] }), attr('made.up')],
     metrics: [
       metric('netwatch.connection.opened'),
       metric('netwatch.connection.opened'),
@@ -47,7 +50,11 @@ test('catalogue validation rejects a bad catalogue and lists every problem', () 
     /metric netwatch\.hist2: 'buckets' must be strictly increasing/,
     /event netwatch\.connection\.open: 'severity' must be one of/,
   ];
-  for (const re of expected) assert.ok(problems.some((p) => re.test(p)), `no problem matches ${re}:\n${problems.join('\n')}`);
+  for (const re of expected)
+    assert.ok(
+      problems.some((p) => re.test(p)),
+      `no problem matches ${re}:\n${problems.join('\n')}`,
+    );
   assert.equal(problems.length, expected.length, problems.join('\n'));
 });
 

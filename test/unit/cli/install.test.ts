@@ -20,7 +20,20 @@ function verify(unitPath: string): { status: number | null; output: string } {
 
 test('install --root writes agent.yaml, a 0600 environment file and a unit that systemd-analyze verify accepts without a warning', () => {
   const root = mkdtempSync(join(tmpdir(), 'nwt-install-'));
-  const r = netwatch('install', '-c', 'config/agent.yaml', '--root', root, '--flag', '--watch', '--env', 'NETWATCH_API_TOKEN=0123456789abcdef0123', '--env', 'OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317', '--no-start');
+  const r = netwatch(
+    'install',
+    '-c',
+    'config/agent.yaml',
+    '--root',
+    root,
+    '--flag',
+    '--watch',
+    '--env',
+    'NETWATCH_API_TOKEN=0123456789abcdef0123',
+    '--env',
+    'OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317',
+    '--no-start',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /installed .*\/etc\/systemd\/system\/netwatch\.service \(config .*\/etc\/netwatch\/agent\.yaml, 2 variables in /);
   assert.doesNotMatch(r.stdout + r.stderr, /0123456789abcdef0123/, 'the token is never printed');

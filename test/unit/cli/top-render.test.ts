@@ -10,7 +10,10 @@ const data = (): TopData => ({
   since: '5m',
   filters: 'process=curl',
   health: {
-    status: 'degraded', version: '1.2.3', uptime_s: 61.4, config: { generation: 2, source: 'agent.yaml' },
+    status: 'degraded',
+    version: '1.2.3',
+    uptime_s: 61.4,
+    config: { generation: 2, source: 'agent.yaml' },
     events: { read: 100, lost: 7, decode_errors: 0 },
     receivers: { connections: { status: 'attached', events_lost: 7, error: null } },
     exporters: [{ id: 'otlp', signal: 'metrics', status: 'failing', last_error: { message: '14 UNAVAILABLE' } }],
@@ -18,7 +21,13 @@ const data = (): TopData => ({
   connections: {
     ...summarizeConnections([
       connEvent({ sock: 1n, kind: 'close', newState: 'closed', error: 111 }),
-      connEvent({ sock: 2n, kind: 'state', newState: 'established', container: { cgroupPath: '/x', runtime: 'docker', id: '0123456789abcdef0123' }, nomad: { allocId: 'a', task: 't', job: 'web' } }),
+      connEvent({
+        sock: 2n,
+        kind: 'state',
+        newState: 'established',
+        container: { cgroupPath: '/x', runtime: 'docker', id: '0123456789abcdef0123' },
+        nomad: { allocId: 'a', task: 't', job: 'web' },
+      }),
     ]),
     lost_events: { connections: 7 },
   },
@@ -42,5 +51,8 @@ test('a frame shows the header, every table and the exporter error', () => {
 
 test('no line is wider than the terminal', () => {
   const s = renderTop(data(), { width: 40, rows: 5, now: new Date(), intervalText: '2s' });
-  assert.ok(s.split('\n').every((l) => [...l].length <= 40), s);
+  assert.ok(
+    s.split('\n').every((l) => [...l].length <= 40),
+    s,
+  );
 });

@@ -25,11 +25,15 @@ const EXPECTED: Record<string, string[]> = {
   'duration-without-unit.yaml': ['service.telemetry.metrics.export_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "60"'],
   'prometheus-in-logs-pipeline.yaml': ['service.pipelines.logs.exporters: "prometheus" can only export metrics; list it in a metrics pipeline'],
   'pipeline-without-exporter.yaml': ['service.pipelines.logs.exporters: a pipeline needs at least one exporter'],
-  'traces-pipeline.yaml': ['service.pipelines.traces: netwatch produces metrics and logs, not traces; pipeline ids are metrics, logs, metrics/<name> or logs/<name>'],
+  'traces-pipeline.yaml': [
+    'service.pipelines.traces: netwatch produces metrics and logs, not traces; pipeline ids are metrics, logs, metrics/<name> or logs/<name>',
+  ],
   'no-pipelines.yaml': [
     'service.pipelines: no pipelines are defined; add at least one (pipeline ids are metrics, logs, metrics/<name> or logs/<name>), each with receivers and exporters',
   ],
-  'empty-component-name.yaml': ['exporters.otlp/: invalid component id "otlp/": the name after "/" is empty; ids are type or type/name, e.g. otlp or otlp/backup'],
+  'empty-component-name.yaml': [
+    'exporters.otlp/: invalid component id "otlp/": the name after "/" is empty; ids are type or type/name, e.g. otlp or otlp/backup',
+  ],
   'yes-is-not-a-boolean.yaml': ['receivers.connections.seed_existing: must be true or false, got "yes"'],
   'sampling-ratio-above-one.yaml': ['receivers.connections.logs.sampling_ratio: must be a number greater than 0 and at most 1 (1 keeps every record), got 1.5'],
   'unknown-metric-name.yaml': [
@@ -47,8 +51,12 @@ const EXPECTED: Record<string, string[]> = {
   'insecure-with-https-endpoint.yaml': [
     'exporters.otlp.tls.insecure: is true, but the endpoint "https://collector.example.com:4317" asks for TLS; change the endpoint to http:// or remove tls.insecure',
   ],
-  'otlphttp-endpoint-without-scheme.yaml': ['exporters.otlphttp.endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318"'],
-  'prometheus-endpoint-and-port.yaml': ['exporters.prometheus.endpoint: is given together with host or port; give either endpoint (host:port) or host and port'],
+  'otlphttp-endpoint-without-scheme.yaml': [
+    'exporters.otlphttp.endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318"',
+  ],
+  'prometheus-endpoint-and-port.yaml': [
+    'exporters.prometheus.endpoint: is given together with host or port; give either endpoint (host:port) or host and port',
+  ],
   'prometheus-endpoint-without-port.yaml': ['exporters.prometheus.endpoint: must be host:port such as 0.0.0.0:8889 (or [::1]:8889), got "0.0.0.0"'],
   'otlp-grpc-retry-on-failure.yaml': [
     'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
@@ -56,23 +64,33 @@ const EXPECTED: Record<string, string[]> = {
   'otlp-http-sending-queue.yaml': [
     "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
   ],
-  'otlp-http-metrics-endpoint-without-scheme.yaml': ['exporters.otlp_http.metrics_endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318/v1/metrics"'],
+  'otlp-http-metrics-endpoint-without-scheme.yaml': [
+    'exporters.otlp_http.metrics_endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318/v1/metrics"',
+  ],
   'unquoted-env-in-flow-mapping.yaml': [
     'line 4, column 21: invalid YAML: Unexpected flow-map-start at node end; a ${...} inside { } or [ ] must be quoted, e.g. "${env:NAME}"',
   ],
-  'nomad-rule-without-trigger.yaml': ['processors.nomad_autostart.rules[0]: has no trigger; give at least one of match.sni, match.syn_to_port, match.connect_to'],
+  'nomad-rule-without-trigger.yaml': [
+    'processors.nomad_autostart.rules[0]: has no trigger; give at least one of match.sni, match.syn_to_port, match.connect_to',
+  ],
   'nomad-wildcard-in-the-middle.yaml': [
     'processors.nomad_autostart.rules[0].match.sni[0]: "app.*.example.com": a wildcard is only allowed as the whole first label, as in "*.example.com"',
   ],
-  'nomad-sni-with-trailing-dot.yaml': ['processors.nomad_autostart.rules[0].match.sni[0]: "app.example.com.": remove the trailing dot (ClientHello server names never have one)'],
+  'nomad-sni-with-trailing-dot.yaml': [
+    'processors.nomad_autostart.rules[0].match.sni[0]: "app.example.com.": remove the trailing dot (ClientHello server names never have one)',
+  ],
   'nomad-wait-for-ready.yaml': ['processors.nomad_autostart.rules[0].wait_for: must be one of running, healthy, none; got "ready"'],
-  'nomad-address-without-scheme.yaml': ['processors.nomad_autostart.address: must be an http:// or https:// URL such as http://127.0.0.1:4646, got "nomad.service.consul:4646"'],
+  'nomad-address-without-scheme.yaml': [
+    'processors.nomad_autostart.address: must be an http:// or https:// URL such as http://127.0.0.1:4646, got "nomad.service.consul:4646"',
+  ],
   'nomad-duplicate-rule-names.yaml': ['processors.nomad_autostart.rules[1].name: "web" is already the name of rules[0]; rule names must be unique'],
   'nomad-rule-without-job-and-group.yaml': [
     'processors.nomad_autostart.rules[0].job: is required: the Nomad job this rule wakes',
     'processors.nomad_autostart.rules[0].group: is required: the task group of the job to scale',
   ],
-  'nomad-client-cert-without-key.yaml': ['processors.nomad_autostart.tls.client_key: is required when tls.client_cert is set (a client certificate needs its key)'],
+  'nomad-client-cert-without-key.yaml': [
+    'processors.nomad_autostart.tls.client_key: is required when tls.client_cert is set (a client certificate needs its key)',
+  ],
   'nomad-connect-to-without-port.yaml': ['processors.nomad_autostart.rules[0].match.connect_to[0]: "10.1.0.5": has no port; write "10.1.0.5:PORT"'],
   'nomad-interface-on-connect-rule.yaml': [
     'processors.nomad_autostart.rules[0].match.interface: applies only to sni and syn_to_port triggers (packets seen on an interface); connect_to is seen at the socket, so remove interface or add an sni or syn_to_port trigger',
@@ -81,7 +99,9 @@ const EXPECTED: Record<string, string[]> = {
   'nomad-typo-in-match.yaml': [
     'processors.nomad_autostart.rules[0].match.snis: unknown key (did you mean "sni"?); valid keys here: sni, ports, syn_to_port, connect_to, interface, cidrs, process, container_id, container_runtime, nomad_job, nomad_namespace',
   ],
-  'nomad-no-rules.yaml': ['processors.nomad_autostart.rules: has no rules; add at least one, e.g. {name: web, match: {sni: [app.example.com]}, job: web, group: web}'],
+  'nomad-no-rules.yaml': [
+    'processors.nomad_autostart.rules: has no rules; add at least one, e.g. {name: web, match: {sni: [app.example.com]}, job: web, group: web}',
+  ],
   'nomad-idle-scale-down-without-idle-after.yaml': [
     'processors.nomad_autostart.rules[0].idle_scale_down: is "any", but idle_after is not set, so nothing is ever scaled down; set idle_after or remove idle_scale_down',
   ],
@@ -111,7 +131,9 @@ const EXPECTED: Record<string, string[]> = {
   'dotted-key-instead-of-nesting.yaml': [
     'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
   ],
-  'nested-settings-not-a-mapping.yaml': ['receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list'],
+  'nested-settings-not-a-mapping.yaml': [
+    'receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list',
+  ],
   'unknown-key-named-like-a-javascript-method.yaml': [
     'toString: unknown top-level key; valid keys here: receivers, processors, exporters, service',
     'exporters.debug.valueOf: unknown key; valid keys here: verbosity',
@@ -146,7 +168,12 @@ for (const [fixture, expected] of Object.entries(EXPECTED)) {
 }
 
 test('every bad fixture has its expected problems in the table', () => {
-  assert.deepEqual(readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort(), Object.keys(EXPECTED).sort());
+  assert.deepEqual(
+    readdirSync(BAD)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort(),
+    Object.keys(EXPECTED).sort(),
+  );
 });
 
 test('the error message names the file and lists every problem on its own line', () => {
@@ -162,9 +189,12 @@ test('the error message names the file and lists every problem on its own line',
 });
 
 test('a missing file is a ConfigError that says so', () => {
-  assert.throws(() => loadConfigFile(`${BAD}/does-not-exist.yaml`, ENV), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    assert.deepEqual(e.problems, ['cannot read the configuration file: no such file (give one with -c FILE)']);
-    return true;
-  });
+  assert.throws(
+    () => loadConfigFile(`${BAD}/does-not-exist.yaml`, ENV),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.problems, ['cannot read the configuration file: no such file (give one with -c FILE)']);
+      return true;
+    },
+  );
 });

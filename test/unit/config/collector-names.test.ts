@@ -13,8 +13,12 @@ ${signals.map((s) => `    ${s}: {receivers: [connections], exporters: [${ids.joi
 const load = (text: string, env: Record<string, string> = {}): AgentConfig => parseConfig(text, 'test.yaml', env);
 
 test("otlp_grpc and otlp_http, the collector's current names, configure the same exporters as otlp and otlphttp, without notices", () => {
-  const current = load(file('otlp_grpc: {endpoint: "collector:4317", timeout: 3s, compression: none}\notlp_http: {endpoint: "http://collector:4318"}', ['otlp_grpc', 'otlp_http']));
-  const old = load(file('otlp: {endpoint: "collector:4317", timeout: 3s, compression: none}\notlphttp: {endpoint: "http://collector:4318"}', ['otlp', 'otlphttp']));
+  const current = load(
+    file('otlp_grpc: {endpoint: "collector:4317", timeout: 3s, compression: none}\notlp_http: {endpoint: "http://collector:4318"}', ['otlp_grpc', 'otlp_http']),
+  );
+  const old = load(
+    file('otlp: {endpoint: "collector:4317", timeout: 3s, compression: none}\notlphttp: {endpoint: "http://collector:4318"}', ['otlp', 'otlphttp']),
+  );
   assert.deepEqual({ ...current.exporters.otlp_grpc, id: 'x' }, { ...old.exporters.otlp, id: 'x' });
   assert.deepEqual({ ...current.exporters.otlp_http, id: 'x' }, { ...old.exporters.otlphttp, id: 'x' });
   const g = current.exporters.otlp_grpc;
@@ -24,7 +28,9 @@ test("otlp_grpc and otlp_http, the collector's current names, configure the same
 });
 
 test('the old names are reported once each as deprecated, naming every component that uses them', () => {
-  const cfg = load(file('otlp: {endpoint: "a:4317"}\notlp/backup: {endpoint: "b:4317"}\notlphttp: {endpoint: "http://c:4318"}', ['otlp', 'otlp/backup', 'otlphttp']));
+  const cfg = load(
+    file('otlp: {endpoint: "a:4317"}\notlp/backup: {endpoint: "b:4317"}\notlphttp: {endpoint: "http://c:4318"}', ['otlp', 'otlp/backup', 'otlphttp']),
+  );
   assert.deepEqual(cfg.notices, [
     '"otlp" is the deprecated old name of "otlp_grpc" (the collector\'s since v0.144), used by exporters.otlp, exporters.otlp/backup; rename it',
     '"otlphttp" is the deprecated old name of "otlp_http" (the collector\'s since v0.144), used by exporters.otlphttp; rename it',
@@ -39,7 +45,10 @@ test("otlp_http's metrics_endpoint and logs_endpoint are full URLs used as is, o
   });
   const h = cfg.exporters.otlp_http;
   assert.ok(h.type === 'otlphttp');
-  assert.deepEqual([h.metrics.endpoint, h.logs.endpoint, h.logs.tls.insecure], ['http://collector:4318/v1/metrics', 'https://logs.example.com/ingest/otlp', false]);
+  assert.deepEqual(
+    [h.metrics.endpoint, h.logs.endpoint, h.logs.tls.insecure],
+    ['http://collector:4318/v1/metrics', 'https://logs.example.com/ingest/otlp', false],
+  );
 });
 
 test("prometheus takes the collector's endpoint: host:port as well as host and port", () => {

@@ -70,11 +70,10 @@ service:
 `;
 
 test('a numeric setting takes the number an env var holds, a header keeps its exact text', () => {
-  const cfg = parseConfig(
-    minimal('  prometheus:\n    port: ${env:PROM_PORT}') + '\n  telemetry:\n    resource:\n      tenant: ${env:TENANT}\n',
-    'test.yaml',
-    { PROM_PORT: '9999', TENANT: '0042' },
-  );
+  const cfg = parseConfig(minimal('  prometheus:\n    port: ${env:PROM_PORT}') + '\n  telemetry:\n    resource:\n      tenant: ${env:TENANT}\n', 'test.yaml', {
+    PROM_PORT: '9999',
+    TENANT: '0042',
+  });
   const prom = cfg.exporters.prometheus;
   assert.equal(prom.type === 'prometheus' && prom.port, 9999);
   assert.equal(cfg.service.telemetry.resource.tenant, '0042');
@@ -110,5 +109,7 @@ test('bad references are reported at their key path', () => {
   assert.deepEqual(problems(minimal('  otlp:\n    endpoint: ${file:/etc/endpoint}')), [
     'exporters.otlp.endpoint: ${file:/etc/endpoint} uses the "file" provider; netwatch supports only ${env:NAME} and ${env:NAME:-default}',
   ]);
-  assert.deepEqual(problems(minimal('  otlp:\n    endpoint: "${env:EP"')), ['exporters.otlp.endpoint: "${env:EP" has no closing "}"; write $${ for a literal "${"']);
+  assert.deepEqual(problems(minimal('  otlp:\n    endpoint: "${env:EP"')), [
+    'exporters.otlp.endpoint: "${env:EP" has no closing "}"; write $${ for a literal "${"',
+  ]);
 });

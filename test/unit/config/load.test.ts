@@ -31,7 +31,11 @@ test('empty component bodies get every default', () => {
 });
 
 test('an empty packet_fate receiver gets every default, ignoring the reason that says nothing', () => {
-  const cfg = parseConfig('receivers: {packet_fate: }\nexporters: {debug: }\nservice: {pipelines: {metrics: {receivers: [packet_fate], exporters: [debug]}}}', 'inline.yaml', {});
+  const cfg = parseConfig(
+    'receivers: {packet_fate: }\nexporters: {debug: }\nservice: {pipelines: {metrics: {receivers: [packet_fate], exporters: [debug]}}}',
+    'inline.yaml',
+    {},
+  );
   assert.deepEqual(cfg.receivers.packet_fate, {
     type: 'packet_fate',
     id: 'packet_fate',
@@ -58,29 +62,65 @@ test('every component type reads its settings, and text stays text', () => {
   const sni = cfg.receivers['sni/edge'];
   assert.ok(sni.type === 'sni');
   assert.deepEqual(
-    [sni.interfaces, sni.rescan_interval_ms, sni.ports, sni.ring_buffer_size, sni.poll_interval_ms, sni.max_flows, sni.capture_bytes, sni.capture_segments, sni.idle_timeout_ms],
+    [
+      sni.interfaces,
+      sni.rescan_interval_ms,
+      sni.ports,
+      sni.ring_buffer_size,
+      sni.poll_interval_ms,
+      sni.max_flows,
+      sni.capture_bytes,
+      sni.capture_segments,
+      sni.idle_timeout_ms,
+    ],
     [['eth0', 'lo'], 0, [443, 8443], 1_048_576, 20, 2048, 8192, 8, 2000],
   );
-  assert.deepEqual([sni.server_names, sni.include, sni.logs], [{ max_distinct: 50, max_length: 64 }, { process_pid: true }, { sampling_ratio: 0.5, max_per_second: 10 }]);
+  assert.deepEqual(
+    [sni.server_names, sni.include, sni.logs],
+    [{ max_distinct: 50, max_length: 64 }, { process_pid: true }, { sampling_ratio: 0.5, max_per_second: 10 }],
+  );
   assert.deepEqual(sni.metrics, { 'netwatch.tls.client_hello.rejections': { enabled: false } });
   assert.deepEqual(sni.events, { 'netwatch.tls.client_hello': { enabled: false } });
   assert.deepEqual(cfg.receivers.packet_fate, {
-    type: 'packet_fate', id: 'packet_fate', ring_buffer_size: 524_288, poll_interval_ms: 50, interval_ms: 5000, sample_per_interval: 20,
-    table_size: 4096, ignore_reasons: ['NOT_SPECIFIED', 'QUEUE_PURGE'], include: { process_pid: true },
-    metrics: { 'netwatch.tcp.retransmits': { enabled: false } }, events: { 'netwatch.tcp.retransmit': { enabled: true } },
+    type: 'packet_fate',
+    id: 'packet_fate',
+    ring_buffer_size: 524_288,
+    poll_interval_ms: 50,
+    interval_ms: 5000,
+    sample_per_interval: 20,
+    table_size: 4096,
+    ignore_reasons: ['NOT_SPECIFIED', 'QUEUE_PURGE'],
+    include: { process_pid: true },
+    metrics: { 'netwatch.tcp.retransmits': { enabled: false } },
+    events: { 'netwatch.tcp.retransmit': { enabled: true } },
   });
   const f = cfg.processors['filter/web'];
   assert.ok(f.type === 'filter');
-  assert.deepEqual(f.include[0], { process: ['nginx', 'python3*'], container_id: [], container_runtime: [], nomad_job: [], ports: [80, 443], cidrs: [], direction: ['inbound'], transport: [] });
+  assert.deepEqual(f.include[0], {
+    process: ['nginx', 'python3*'],
+    container_id: [],
+    container_runtime: [],
+    nomad_job: [],
+    ports: [80, 443],
+    cidrs: [],
+    direction: ['inbound'],
+    transport: [],
+  });
   assert.deepEqual(f.exclude[0].cidrs, ['127.0.0.0/8', '::1/128', '::ffff:10.0.0.0/104']);
   const o = cfg.exporters['otlp/tls'];
   assert.ok(o.type === 'otlp');
   assert.deepEqual(o.metrics.headers, { authorization: 'Bearer s3cr3t', 'x-org-id': '0042' }, 'YAML would read 0042 as a number');
-  assert.deepEqual([o.metrics.compression, o.metrics.timeout_ms, o.metrics.tls.insecure, o.metrics.tls.server_name_override], ['none', 2500, false, 'collector']);
+  assert.deepEqual(
+    [o.metrics.compression, o.metrics.timeout_ms, o.metrics.tls.insecure, o.metrics.tls.server_name_override],
+    ['none', 2500, false, 'collector'],
+  );
   assert.deepEqual(o.logs, o.metrics, 'without per-signal variables both signals are alike');
   const h = cfg.exporters.otlphttp;
   assert.ok(h.type === 'otlphttp');
-  assert.deepEqual([h.metrics.endpoint, h.logs.endpoint, h.metrics.encoding, h.metrics.tls.insecure], ['https://otlp.example.com/v1/metrics', 'https://otlp.example.com/v1/logs', 'json', false]);
+  assert.deepEqual(
+    [h.metrics.endpoint, h.logs.endpoint, h.metrics.encoding, h.metrics.tls.insecure],
+    ['https://otlp.example.com/v1/metrics', 'https://otlp.example.com/v1/logs', 'json', false],
+  );
   assert.deepEqual(cfg.exporters.prometheus, { type: 'prometheus', id: 'prometheus', host: '0.0.0.0', port: 8889 });
   assert.deepEqual(
     cfg.service.pipelines.map((p) => [p.id, p.signal]),
@@ -113,7 +153,14 @@ test('the loaded config is frozen all the way down', () => {
 });
 
 test('the source records the file it came from', () => {
-  assert.equal(parseConfig('service: {pipelines: {metrics: {receivers: [connections], exporters: [debug]}}}\nreceivers: {connections: }\nexporters: {debug: }', 'inline.yaml', {}).source, 'inline.yaml');
+  assert.equal(
+    parseConfig(
+      'service: {pipelines: {metrics: {receivers: [connections], exporters: [debug]}}}\nreceivers: {connections: }\nexporters: {debug: }',
+      'inline.yaml',
+      {},
+    ).source,
+    'inline.yaml',
+  );
 });
 
 test('durations are read as the collector writes them', () => {

@@ -41,29 +41,67 @@ function problems(body: string, env: Record<string, string> = {}): readonly stri
 
 test("the issue's example loads, with every default spelled out", () => {
   const p = load(ISSUE_EXAMPLE, { NOMAD_ADDR: 'http://10.0.0.1:4646', NOMAD_TOKEN: 'secret-token' });
-  assert.deepEqual([p.address, p.token, p.namespace, p.dry_run, p.timeout_ms, p.retry], ['http://10.0.0.1:4646', 'secret-token', 'default', false, 10_000, { initial_ms: 250, max_ms: 30_000, give_up_after_ms: 300_000 }]);
+  assert.deepEqual(
+    [p.address, p.token, p.namespace, p.dry_run, p.timeout_ms, p.retry],
+    ['http://10.0.0.1:4646', 'secret-token', 'default', false, 10_000, { initial_ms: 250, max_ms: 30_000, give_up_after_ms: 300_000 }],
+  );
   assert.deepEqual(p.rules[0], {
     name: 'web',
     match: {
-      sni: ['app.example.com', '*.app.example.com'], ports: [443], syn_to_port: [], connect_to: [], interface: [], cidrs: [],
-      process: [], container_id: [], container_runtime: [], nomad_job: [], nomad_namespace: [],
+      sni: ['app.example.com', '*.app.example.com'],
+      ports: [443],
+      syn_to_port: [],
+      connect_to: [],
+      interface: [],
+      cidrs: [],
+      process: [],
+      container_id: [],
+      container_runtime: [],
+      nomad_job: [],
+      nomad_namespace: [],
     },
-    job: 'web', group: 'web', namespace: 'default', count: 1, wait_for: 'running', wait_timeout_ms: 300_000,
-    idle_after_ms: 900_000, idle_scale_down: 'woken', start_stopped: false, cooldown_ms: 10_000,
+    job: 'web',
+    group: 'web',
+    namespace: 'default',
+    count: 1,
+    wait_for: 'running',
+    wait_timeout_ms: 300_000,
+    idle_after_ms: 900_000,
+    idle_scale_down: 'woken',
+    start_stopped: false,
+    cooldown_ms: 10_000,
   });
   assert.deepEqual([p.rules[1].match.syn_to_port, p.rules[1].idle_after_ms, p.rules[1].wait_for], [[5432], 0, 'running']);
 });
 
 test('every NOMAD_* client variable is a default, and agent.yaml wins over it', () => {
   const env = {
-    NOMAD_ADDR: 'https://nomad.example.com:4646', NOMAD_TOKEN: 't0k3n', NOMAD_NAMESPACE: 'apps', NOMAD_REGION: 'eu',
-    NOMAD_HTTP_AUTH: 'user:pw', NOMAD_CACERT: '/ca.pem', NOMAD_CAPATH: '/cas', NOMAD_CLIENT_CERT: '/c.pem', NOMAD_CLIENT_KEY: '/k.pem',
-    NOMAD_TLS_SERVER_NAME: 'server.eu.nomad', NOMAD_SKIP_VERIFY: 'true',
+    NOMAD_ADDR: 'https://nomad.example.com:4646',
+    NOMAD_TOKEN: 't0k3n',
+    NOMAD_NAMESPACE: 'apps',
+    NOMAD_REGION: 'eu',
+    NOMAD_HTTP_AUTH: 'user:pw',
+    NOMAD_CACERT: '/ca.pem',
+    NOMAD_CAPATH: '/cas',
+    NOMAD_CLIENT_CERT: '/c.pem',
+    NOMAD_CLIENT_KEY: '/k.pem',
+    NOMAD_TLS_SERVER_NAME: 'server.eu.nomad',
+    NOMAD_SKIP_VERIFY: 'true',
   };
   const rules = '    rules: [{ name: a, match: { sni: [a.example.com] }, job: a, group: a }]\n';
   const p = load(rules, env);
-  assert.deepEqual([p.address, p.token, p.namespace, p.region, p.http_auth, p.rules[0].namespace], ['https://nomad.example.com:4646', 't0k3n', 'apps', 'eu', 'user:pw', 'apps']);
-  assert.deepEqual(p.tls, { ca_cert: '/ca.pem', ca_path: '/cas', client_cert: '/c.pem', client_key: '/k.pem', server_name: 'server.eu.nomad', skip_verify: true });
+  assert.deepEqual(
+    [p.address, p.token, p.namespace, p.region, p.http_auth, p.rules[0].namespace],
+    ['https://nomad.example.com:4646', 't0k3n', 'apps', 'eu', 'user:pw', 'apps'],
+  );
+  assert.deepEqual(p.tls, {
+    ca_cert: '/ca.pem',
+    ca_path: '/cas',
+    client_cert: '/c.pem',
+    client_key: '/k.pem',
+    server_name: 'server.eu.nomad',
+    skip_verify: true,
+  });
   const q = load(`    address: http://127.0.0.1:4646\n    token: mine\n    namespace: ops\n    tls: { skip_verify: false }\n${rules}`, env);
   assert.deepEqual([q.address, q.token, q.namespace, q.rules[0].namespace, q.tls.skip_verify], ['http://127.0.0.1:4646', 'mine', 'ops', 'ops', false]);
   assert.equal(load(rules, { NOMAD_SKIP_VERIFY: 'yes' }).tls.skip_verify, false, 'strconv.ParseBool does not take "yes": ignored, as Nomad does');
@@ -76,10 +114,16 @@ test('a bad NOMAD_ADDR is reported against address, naming the variable', () => 
 });
 
 test('server names are lower-cased; destinations take addresses, CIDRs, IPv6 in brackets and *', () => {
-  const p = load('    rules: [{ name: a, match: { sni: [App.Example.COM], connect_to: ["10.1.0.5:5432", "10.2.0.0/16:80", "[fd00::1]:53", "[fd00::/8]:53", "*:6379"] }, job: a, group: a }]\n');
+  const p = load(
+    '    rules: [{ name: a, match: { sni: [App.Example.COM], connect_to: ["10.1.0.5:5432", "10.2.0.0/16:80", "[fd00::1]:53", "[fd00::/8]:53", "*:6379"] }, job: a, group: a }]\n',
+  );
   assert.deepEqual(p.rules[0].match.sni, ['app.example.com']);
   assert.deepEqual(p.rules[0].match.connect_to, [
-    { cidr: '10.1.0.5/32', port: 5432 }, { cidr: '10.2.0.0/16', port: 80 }, { cidr: 'fd00::1/128', port: 53 }, { cidr: 'fd00::/8', port: 53 }, { cidr: '', port: 6379 },
+    { cidr: '10.1.0.5/32', port: 5432 },
+    { cidr: '10.2.0.0/16', port: 80 },
+    { cidr: 'fd00::1/128', port: 53 },
+    { cidr: 'fd00::/8', port: 53 },
+    { cidr: '', port: 6379 },
   ]);
 });
 
@@ -110,7 +154,10 @@ test('every problem of every rule is reported together, in file order', () => {
 test('the summary netwatch validate prints never shows the token or the basic-auth pair', () => {
   const cfg = loadConfigFile(repoPath('test/fixtures/config/good/every-component.yaml'), {});
   const p = cfg.processors['nomad_autostart/edge'] as NomadAutostartProcessorConfig;
-  assert.deepEqual([p.token, p.http_auth, p.rules.length, p.rules[0].match.sni], ['00000000-fixture-token', 'proxy:pa55', 2, ['app.example.com', '*.app.example.com']]);
+  assert.deepEqual(
+    [p.token, p.http_auth, p.rules.length, p.rules[0].match.sni],
+    ['00000000-fixture-token', 'proxy:pa55', 2, ['app.example.com', '*.app.example.com']],
+  );
   const text = summarizeConfig(cfg);
   assert.ok(text.includes('nomad_autostart/edge'));
   assert.ok(!text.includes('fixture-token') && !text.includes('pa55'), text);

@@ -7,12 +7,15 @@ import { repoPath } from '../../helpers/paths';
 /** Every OTEL_* name the loader looks up, caught by reading through a recording environment. */
 function variablesRead(): string[] {
   const names = new Set<string>();
-  const env = new Proxy<Record<string, string | undefined>>({}, {
-    get: (_t, key) => {
-      if (typeof key === 'string') names.add(key);
-      return undefined;
+  const env = new Proxy<Record<string, string | undefined>>(
+    {},
+    {
+      get: (_t, key) => {
+        if (typeof key === 'string') names.add(key);
+        return undefined;
+      },
     },
-  });
+  );
   readOtelEnv(env);
   return [...names].filter((n) => n.startsWith('OTEL_')).sort();
 }
@@ -21,7 +24,10 @@ function variablesRead(): string[] {
 function variablesDocumented(): string[] {
   const readme = readFileSync(repoPath('README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### The OTEL_* environment'));
-  const rows = section.slice(0, section.indexOf('\n\n', section.indexOf('| variable |'))).split('\n').filter((l) => l.startsWith('| `'));
+  const rows = section
+    .slice(0, section.indexOf('\n\n', section.indexOf('| variable |')))
+    .split('\n')
+    .filter((l) => l.startsWith('| `'));
   const names: string[] = [];
   for (const row of rows) {
     const first = row.split('|')[1];

@@ -33,7 +33,13 @@ const problems = (env: Record<string, string>, yaml = FILE): readonly string[] =
 test('without OTEL_* variables the exporters use the collector defaults', () => {
   const cfg = load({});
   assert.deepEqual(
-    { endpoint: otlp(cfg).endpoint, insecure: otlp(cfg).tls.insecure, compression: otlp(cfg).compression, timeout: otlp(cfg).timeout_ms, headers: otlp(cfg).headers },
+    {
+      endpoint: otlp(cfg).endpoint,
+      insecure: otlp(cfg).tls.insecure,
+      compression: otlp(cfg).compression,
+      timeout: otlp(cfg).timeout_ms,
+      headers: otlp(cfg).headers,
+    },
     { endpoint: 'http://localhost:4317', insecure: true, compression: 'gzip', timeout: 10_000, headers: {} },
   );
   assert.equal(otlphttp(cfg).endpoint, 'http://localhost:4318/v1/metrics');
@@ -67,11 +73,11 @@ test('OTEL_EXPORTER_OTLP_INSECURE applies to a gRPC host:port endpoint, but the 
 });
 
 test('settings in the file win over OTEL_* variables, and headers merge key by key', () => {
-  const yaml = FILE.replace(
-    '  otlp:\n',
-    '  otlp:\n    endpoint: file:4317\n    compression: gzip\n    headers:\n      x-tenant: "9"\n      x-extra: yes\n',
+  const yaml = FILE.replace('  otlp:\n', '  otlp:\n    endpoint: file:4317\n    compression: gzip\n    headers:\n      x-tenant: "9"\n      x-extra: yes\n');
+  const cfg = load(
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4317', OTEL_EXPORTER_OTLP_COMPRESSION: 'none', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=a,x-tenant=7' },
+    yaml,
   );
-  const cfg = load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4317', OTEL_EXPORTER_OTLP_COMPRESSION: 'none', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=a,x-tenant=7' }, yaml);
   assert.equal(otlp(cfg).endpoint, 'file:4317');
   assert.equal(otlp(cfg).compression, 'gzip');
   assert.deepEqual(otlp(cfg).headers, { authorization: 'a', 'x-tenant': '9', 'x-extra': 'yes' });

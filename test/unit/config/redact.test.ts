@@ -54,8 +54,15 @@ test('the validate summary never contains a secret', () => {
 });
 
 test('the validate summary shows the server settings with the bearer token redacted', () => {
-  const c = parseConfig('receivers:\n  connections:\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    bearer_token: ${env:TOKEN}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n', 't.yaml', { TOKEN: 'tok-0123456789abcdef' });
+  const c = parseConfig(
+    'receivers:\n  connections:\nexporters:\n  debug:\nservice:\n  server:\n    enabled: true\n    bearer_token: ${env:TOKEN}\n  pipelines:\n    metrics:\n      receivers: [connections]\n      exporters: [debug]\n',
+    't.yaml',
+    { TOKEN: 'tok-0123456789abcdef' },
+  );
   const text = summarizeConfig(c);
   assert.ok(!text.includes('tok-0123456789abcdef'));
-  assert.match(text, /^ {2}server\.enabled=true server\.host=127\.0\.0\.1 server\.port=9465 server\.bearer_token=<redacted> server\.window\.max_events=10000 server\.window\.max_age_ms=900000 shutdown_timeout_ms=10000$/m);
+  assert.match(
+    text,
+    /^ {2}server\.enabled=true server\.host=127\.0\.0\.1 server\.port=9465 server\.bearer_token=<redacted> server\.window\.max_events=10000 server\.window\.max_age_ms=900000 shutdown_timeout_ms=10000$/m,
+  );
 });

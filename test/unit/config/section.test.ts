@@ -34,7 +34,8 @@ const spec = (extra: Partial<SchemaSpec<Settings>> = {}): SchemaSpec<Settings> =
   ...extra,
 });
 
-const messages = <S>(input: unknown, s: SchemaSpec<S> = spec() as SchemaSpec<S>): string[] => checkSection(s, input, 'x').problems.map((p) => `${p.path}: ${p.message}`);
+const messages = <S>(input: unknown, s: SchemaSpec<S> = spec() as SchemaSpec<S>): string[] =>
+  checkSection(s, input, 'x').problems.map((p) => `${p.path}: ${p.message}`);
 
 test('an empty section gets every default, copied so that a frozen config never shares the schema', () => {
   const s = spec();
@@ -88,7 +89,11 @@ test('an empty value means the default, as in the collector', () => {
 });
 
 test('keys of a map setting are names: their dots are kept, never read as nesting', () => {
-  const r = checkSection(spec(), { labels: { 'service.name': 'edge', 'a.b.c': new TypedText('0042', 42) }, switches: { 'netwatch.x.y': { enabled: false } } }, 'x');
+  const r = checkSection(
+    spec(),
+    { labels: { 'service.name': 'edge', 'a.b.c': new TypedText('0042', 42) }, switches: { 'netwatch.x.y': { enabled: false } } },
+    'x',
+  );
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.value!.labels, { 'from.env': 'a', 'service.name': 'edge', 'a.b.c': '0042' });
   assert.deepEqual(r.value!.switches, { 'netwatch.x.y': { enabled: false } });
@@ -128,7 +133,10 @@ test('a default that fails its format is reported after the file, naming the var
 /** Every schema the loader walks: components, their list items, service and pipelines. */
 function everySchema(): [string, Record<string, unknown>][] {
   const env = readOtelEnv({});
-  const out: [string, Record<string, unknown>][] = [['service', serviceSpec(env).schema], ['pipeline', pipelineSchema]];
+  const out: [string, Record<string, unknown>][] = [
+    ['service', serviceSpec(env).schema],
+    ['pipeline', pipelineSchema],
+  ];
   for (const kind of KIND_ORDER) {
     for (const [type, def] of Object.entries(KINDS[kind].types)) {
       out.push([`${kind}.${type}`, def.schema(env).schema]);
@@ -148,7 +156,8 @@ test('every setting has a doc, a default and a format the walker knows', () => {
     for (const [k, v] of Object.entries(node)) {
       if (!isMapping(v)) assert.fail(`${path}.${k} is neither a setting nor a group`);
       if (!('default' in v)) leaves(v, `${path}.${k}`, out);
-      else if (typeof v.doc !== 'string' || v.doc === '' || !(v.format === Object || (typeof v.format === 'string' && Object.hasOwn(FORMATS, v.format)))) out.push(`${path}.${k}`);
+      else if (typeof v.doc !== 'string' || v.doc === '' || !(v.format === Object || (typeof v.format === 'string' && Object.hasOwn(FORMATS, v.format))))
+        out.push(`${path}.${k}`);
     }
   };
   const bad: string[] = [];

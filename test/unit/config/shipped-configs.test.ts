@@ -38,7 +38,10 @@ test('the shipped agent.yaml defines filter/ignore-loopback without using it, so
   const cfg = loadConfigFile(repoPath('config/agent.yaml'), {});
   const filter = cfg.processors['filter/ignore-loopback'];
   assert.equal(filter?.type, 'filter');
-  assert.deepEqual(filter.exclude.map((r) => r.cidrs), [['127.0.0.0/8', '::1/128']]);
+  assert.deepEqual(
+    filter.exclude.map((r) => r.cidrs),
+    [['127.0.0.0/8', '::1/128']],
+  );
   assert.ok(cfg.service.pipelines.every((p) => !p.processors.includes('filter/ignore-loopback')));
 });
 
@@ -47,7 +50,10 @@ test('the shipped agent.yaml exports to a plaintext local collector unless OTEL_
   assert.equal(local.type, 'otlp');
   assert.deepEqual([local.type === 'otlp' && local.metrics.endpoint, local.type === 'otlp' && local.metrics.tls.insecure], ['http://localhost:4317', true]);
   const remote = loadConfigFile(repoPath('config/agent.yaml'), { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4317' }).exporters.otlp_grpc;
-  assert.deepEqual([remote.type === 'otlp' && remote.metrics.endpoint, remote.type === 'otlp' && remote.metrics.tls.insecure], ['https://collector.example.com:4317', false]);
+  assert.deepEqual(
+    [remote.type === 'otlp' && remote.metrics.endpoint, remote.type === 'otlp' && remote.metrics.tls.insecure],
+    ['https://collector.example.com:4317', false],
+  );
 });
 
 test('the shipped agent.yaml serves health and the query API on loopback, without a token by default', () => {

@@ -38,7 +38,10 @@ function makeCgroup(rel: string): void {
 
 /** The cgroup v2 path the kernel reports for a process (the "0::" line of /proc/<pid>/cgroup). */
 function kernelCgroupOf(pid: number): string {
-  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+  return readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))!
+    .slice(3);
 }
 
 /** A `sleep` moved into `rel`, with `env` as its whole environment. */
@@ -51,10 +54,29 @@ function sleeperIn(rel: string, env: NodeJS.ProcessEnv = { PATH: process.env.PAT
 
 function event(pid: number, cgroupId: number, bootNs = nowBootNs()): ConnEvent {
   return {
-    kind: 'connect', bootNs, sock: 1n, pid, tid: pid, comm: 'sleep', cgroupId, netns: 0,
-    transport: 'tcp', networkType: 'ipv4', direction: 'outbound',
-    localAddress: '127.0.0.1', localPort: 0, remoteAddress: '127.0.0.1', remotePort: 9,
-    oldState: 'unknown', newState: 'unknown', bytesSent: 0, bytesReceived: 0, srttUs: 0, retransmits: 0, durationNs: 0, error: 0,
+    kind: 'connect',
+    bootNs,
+    sock: 1n,
+    pid,
+    tid: pid,
+    comm: 'sleep',
+    cgroupId,
+    netns: 0,
+    transport: 'tcp',
+    networkType: 'ipv4',
+    direction: 'outbound',
+    localAddress: '127.0.0.1',
+    localPort: 0,
+    remoteAddress: '127.0.0.1',
+    remotePort: 9,
+    oldState: 'unknown',
+    newState: 'unknown',
+    bytesSent: 0,
+    bytesReceived: 0,
+    srttUs: 0,
+    retransmits: 0,
+    durationNs: 0,
+    error: 0,
   };
 }
 

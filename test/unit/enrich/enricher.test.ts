@@ -14,10 +14,29 @@ after(() => enricher.close());
 
 function event(over: Partial<ConnEvent> = {}): ConnEvent {
   return {
-    kind: 'close', bootNs: nowBootNs(), sock: 0xffff8880deadbeefn, pid: process.pid, tid: process.pid, comm: 'node',
-    cgroupId: 0, netns: 4026531840, transport: 'tcp', networkType: 'ipv4', direction: 'outbound',
-    localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 8080,
-    oldState: 'last_ack', newState: 'closed', bytesSent: 10, bytesReceived: 20, srttUs: 30, retransmits: 1, durationNs: 5e6, error: 0,
+    kind: 'close',
+    bootNs: nowBootNs(),
+    sock: 0xffff8880deadbeefn,
+    pid: process.pid,
+    tid: process.pid,
+    comm: 'node',
+    cgroupId: 0,
+    netns: 4026531840,
+    transport: 'tcp',
+    networkType: 'ipv4',
+    direction: 'outbound',
+    localAddress: '127.0.0.1',
+    localPort: 40000,
+    remoteAddress: '127.0.0.1',
+    remotePort: 8080,
+    oldState: 'last_ack',
+    newState: 'closed',
+    bytesSent: 10,
+    bytesReceived: 20,
+    srttUs: 30,
+    retransmits: 1,
+    durationNs: 5e6,
+    error: 0,
     ...over,
   };
 }
@@ -97,20 +116,24 @@ test('stats report events and every cache', () => {
   }
 });
 
-test('an owner known by pid, comm and cgroup gets the same cached process and container as a connection event', { skip: ROOT === undefined && 'no cgroup2 mount' }, () => {
-  const e = new Enricher();
-  try {
-    const cgroupId = statSync(ROOT!).ino;
-    const conn = enrichConnEvent(e, event({ cgroupId }));
-    const owner = e.enrichOwner(process.pid, 'node', cgroupId, nowBootNs());
-    assert.equal(owner.process, conn.process, 'one process cache');
-    assert.equal(owner.container, conn.container, 'one cgroup cache');
-    assert.equal(e.stats().process.procReads, 1);
-    assert.equal(e.stats().cgroup.walks, 1);
-  } finally {
-    e.close();
-  }
-});
+test(
+  'an owner known by pid, comm and cgroup gets the same cached process and container as a connection event',
+  { skip: ROOT === undefined && 'no cgroup2 mount' },
+  () => {
+    const e = new Enricher();
+    try {
+      const cgroupId = statSync(ROOT!).ino;
+      const conn = enrichConnEvent(e, event({ cgroupId }));
+      const owner = e.enrichOwner(process.pid, 'node', cgroupId, nowBootNs());
+      assert.equal(owner.process, conn.process, 'one process cache');
+      assert.equal(owner.container, conn.container, 'one cgroup cache');
+      assert.equal(e.stats().process.procReads, 1);
+      assert.equal(e.stats().cgroup.walks, 1);
+    } finally {
+      e.close();
+    }
+  },
+);
 
 test('an owner known only by its cgroup has a container but no process; one with nothing has neither', () => {
   const e = new Enricher({ cgroupRoot: '/nonexistent-cgroup-mount' });

@@ -16,7 +16,12 @@ after(() => rmSync(fakeProc, { recursive: true, force: true }));
 
 function fakeEnviron(pid: number, env: Record<string, string>): void {
   mkdirSync(join(fakeProc, String(pid)), { recursive: true });
-  writeFileSync(join(fakeProc, String(pid), 'environ'), Object.entries(env).map(([k, v]) => `${k}=${v}\0`).join(''));
+  writeFileSync(
+    join(fakeProc, String(pid), 'environ'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\0`)
+      .join(''),
+  );
 }
 
 const TASK_ENV = {

@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { NO_DEPLOYMENTS, NomadDouble, type NomadDoubleOptions } from '../../helpers/nomad';
-import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog, type CapturedTelemetry } from '../../helpers/autostart';
+import {
+  captureLog,
+  captureTelemetry,
+  sleep,
+  startAutostart,
+  until,
+  type AutostartRig,
+  type CapturedLog,
+  type CapturedTelemetry,
+} from '../../helpers/autostart';
 import { sniEvent } from '../pipeline/events';
 
 const TOKEN = 'c0ffee00-AUTOSTART-TOKEN-0000-00000000abcd';
@@ -42,7 +51,11 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     log = undefined;
   });
 
-  async function setup(body: string, job: Parameters<NomadDouble['addJob']>[0] = { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }, opts: NomadDoubleOptions = {}): Promise<CapturedTelemetry> {
+  async function setup(
+    body: string,
+    job: Parameters<NomadDouble['addJob']>[0] = { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] },
+    opts: NomadDoubleOptions = {},
+  ): Promise<CapturedTelemetry> {
     d = await NomadDouble.start({ acl: true, tokens: [{ secretId: TOKEN, rules: [{ namespace: '*', policy: 'write' }] }], ...opts });
     d.addJob(job);
     log = captureLog();
@@ -82,8 +95,11 @@ describe('nomad_autostart classifies what Nomad answers', () => {
 
   it('waits out a deployment as long as its progress deadline, not only give_up_after', async () => {
     const MS = 1e6;
-    const tel = await setup(rules('', 2).replace('give_up_after: 2s', 'give_up_after: 150ms'),
-      { ID: 'web', Update: { HealthCheck: 'manual', ProgressDeadline: 500 * MS }, TaskGroups: [{ Name: 'web', Count: 1 }] });
+    const tel = await setup(rules('', 2).replace('give_up_after: 2s', 'give_up_after: 150ms'), {
+      ID: 'web',
+      Update: { HealthCheck: 'manual', ProgressDeadline: 500 * MS },
+      TaskGroups: [{ Name: 'web', Count: 1 }],
+    });
     await sleep(30); // the registration's deployment is running
     const t0 = Date.now();
     await wake();
@@ -104,13 +120,19 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'policy_violation' }), 2);
     const errors = log!.at('error');
     assert.equal(errors.length, 1);
-    assert.match(errors[0], /group count was greater than scaling policy maximum: 3 > 2\. Rule web asks for count 3, above the scaling policy's maximum 2; set count: 2 or less in the rule, or raise max in the group's scaling block/);
+    assert.match(
+      errors[0],
+      /group count was greater than scaling policy maximum: 3 > 2\. Rule web asks for count 3, above the scaling policy's maximum 2; set count: 2 or less in the rule, or raise max in the group's scaling block/,
+    );
     keep(tel);
   });
 
   it('disables the rule on a 403 until reload, reporting it once with the capability it needs', async () => {
     const READER = 'c0ffee00-READER-ONLY-000000000000beef';
-    const tel = await setup(rules().replace(TOKEN, READER), undefined, { acl: true, tokens: [{ secretId: READER, rules: [{ namespace: 'default', policy: 'read' }] }] });
+    const tel = await setup(rules().replace(TOKEN, READER), undefined, {
+      acl: true,
+      tokens: [{ secretId: READER, rules: [{ namespace: 'default', policy: 'read' }] }],
+    });
     await wake();
     assert.deepEqual([d.count('GET', SCALE), d.count('POST', SCALE)], [1, 1]);
     for (let i = 0; i < 5; i++) {
@@ -123,7 +145,10 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.scale_calls', { 'http.response.status_code': 403 }), 1);
     const errors = log!.at('error');
     assert.equal(errors.length, 1);
-    assert.match(errors[0], /Nomad refused the scale of job "web" group "web" in namespace "default" \(403 Permission denied\): the token needs scale-job, e.g\. the policy namespace "default" \{ capabilities = \["read-job", "scale-job"\] \}; rule web is disabled until the configuration is reloaded/);
+    assert.match(
+      errors[0],
+      /Nomad refused the scale of job "web" group "web" in namespace "default" \(403 Permission denied\): the token needs scale-job, e.g\. the policy namespace "default" \{ capabilities = \["read-job", "scale-job"\] \}; rule web is disabled until the configuration is reloaded/,
+    );
     keep(tel);
   });
 
@@ -148,7 +173,10 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     await wake();
     assert.equal(d.count('GET', '/v1/job/ghost/scale'), 2);
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'job_not_found' }), 2);
-    assert.deepEqual(log!.at('warn').map((l) => l.slice(l.indexOf('Nomad has'))), ['Nomad has no job "ghost" in namespace "default" (404); check job and namespace of rule web']);
+    assert.deepEqual(
+      log!.at('warn').map((l) => l.slice(l.indexOf('Nomad has'))),
+      ['Nomad has no job "ghost" in namespace "default" (404); check job and namespace of rule web'],
+    );
     keep(tel);
   });
 
@@ -166,7 +194,10 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled' }), 1);
     const warns = log!.at('warn');
     assert.equal(warns.length, 1, 'one warning for the whole outage');
-    assert.match(warns[0], /Nomad failed \(Nomad GET http:\/\/127\.0\.0\.1:\d+\/v1\/job\/web\/scale: 500 rpc error: No cluster leader\); retrying with backoff \(at most every 100ms\)/);
+    assert.match(
+      warns[0],
+      /Nomad failed \(Nomad GET http:\/\/127\.0\.0\.1:\d+\/v1\/job\/web\/scale: 500 rpc error: No cluster leader\); retrying with backoff \(at most every 100ms\)/,
+    );
     assert.equal(log!.at('info').filter((l) => l.includes('Nomad answers again')).length, 1);
     keep(tel);
   });
@@ -175,7 +206,10 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     const tel = await setup(rules());
     d.failNext(1, 500, 'raft apply failed', { method: 'POST' });
     await wake();
-    assert.deepEqual(d.requests().map((r) => r.method), ['GET', 'POST', 'GET', 'POST']);
+    assert.deepEqual(
+      d.requests().map((r) => r.method),
+      ['GET', 'POST', 'GET', 'POST'],
+    );
     assert.equal(tel.sum('netwatch.nomad.autostart.scale_calls', { 'http.response.status_code': 500 }), 1);
     assert.equal(tel.sum('netwatch.nomad.autostart.scale_calls', { 'http.response.status_code': 200 }), 1);
     keep(tel);
@@ -208,7 +242,10 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     await rig!.processor.settled();
     assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
     assert.equal(d.count('POST', SCALE), 1);
-    assert.match(log!.at('warn')[0], /Nomad could not be reached \(Nomad GET http:\/\/127\.0\.0\.1:\d+\/v1\/job\/web\/scale: timed out: no answer within 100 ms\); retrying with backoff/);
+    assert.match(
+      log!.at('warn')[0],
+      /Nomad could not be reached \(Nomad GET http:\/\/127\.0\.0\.1:\d+\/v1\/job\/web\/scale: timed out: no answer within 100 ms\); retrying with backoff/,
+    );
     keep(tel);
   });
 
@@ -231,7 +268,10 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     rig!.dispatch(hello());
     await rig!.processor.settled();
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'failed' }), 1);
-    assert.match(log!.at('warn')[0], new RegExp(`Nomad could not be reached \\(Nomad GET ${url.replace(/[.]/g, '\\.')}/v1/job/web/scale: failed: .*ECONNREFUSED`));
+    assert.match(
+      log!.at('warn')[0],
+      new RegExp(`Nomad could not be reached \\(Nomad GET ${url.replace(/[.]/g, '\\.')}/v1/job/web/scale: failed: .*ECONNREFUSED`),
+    );
     d = await NomadDouble.start(); // afterEach stops it
     keep(tel);
   });
@@ -245,12 +285,15 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'bad_request' }), 2);
     const errors = log!.at('error');
     assert.equal(errors.length, 1);
-    assert.match(errors[0], /total count was greater than configured job_max_count: 3 > 2; the servers' job_max_count caps the job's total count: lower count in rule web or raise job_max_count/);
+    assert.match(
+      errors[0],
+      /total count was greater than configured job_max_count: 3 > 2; the servers' job_max_count caps the job's total count: lower count in rule web or raise job_max_count/,
+    );
     assert.deepEqual(log!.at('warn'), [], 'not an outage');
     keep(tel);
   });
 
-  it('retries the scheduler configuration\'s 403 with backoff, keeps the rule, and scales once it is lifted', async () => {
+  it("retries the scheduler configuration's 403 with backoff, keeps the rule, and scales once it is lifted", async () => {
     const tel = await setup(rules());
     d.setRejectJobRegistration(true);
     rig!.dispatch(hello());
@@ -271,7 +314,11 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     d.delay(300, { method: 'POST' });
     rig!.dispatch(hello());
     await until(() => d.count('POST', SCALE) >= 1, "the agent's scale request");
-    const reg = await fetch(`${d.url}/v1/jobs`, { method: 'PUT', headers: { 'X-Nomad-Token': TOKEN }, body: JSON.stringify({ Job: { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'api', Count: 0 }] } }) });
+    const reg = await fetch(`${d.url}/v1/jobs`, {
+      method: 'PUT',
+      headers: { 'X-Nomad-Token': TOKEN },
+      body: JSON.stringify({ Job: { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'api', Count: 0 }] } }),
+    });
     assert.equal(reg.status, 200);
     await rig!.processor.settled();
     d.delay(0);
@@ -287,7 +334,11 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     rig!.dispatch(hello());
     await until(() => d.count('PUT', '/v1/jobs') >= 1, "the agent's register");
     // Someone else writes the job while the agent's register (EnforceIndex) is on its way.
-    const meta = await fetch(`${d.url}/v1/job/web/scale`, { method: 'POST', headers: { 'X-Nomad-Token': TOKEN }, body: JSON.stringify({ Count: 1, Target: { Group: 'web' } }) });
+    const meta = await fetch(`${d.url}/v1/job/web/scale`, {
+      method: 'POST',
+      headers: { 'X-Nomad-Token': TOKEN },
+      body: JSON.stringify({ Count: 1, Target: { Group: 'web' } }),
+    });
     assert.equal(meta.status, 200);
     await rig!.processor.settled();
     d.delay(0);

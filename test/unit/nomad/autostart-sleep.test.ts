@@ -75,7 +75,12 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
     assert.equal(d.job('db')!.TaskGroups[0].Count, 0);
     const down = scaleDowns(d)[0].body as any;
     assert.equal(down.Message, 'autostart: idle for 300ms: no matching traffic and no open connections to port 5432');
-    assert.deepEqual(down.Meta, { 'netwatch.trigger': 'idle', 'netwatch.reason': 'idle for 300ms: no matching traffic and no open connections to port 5432', 'netwatch.rule': 'db', 'netwatch.agent.host': 'agent-1' });
+    assert.deepEqual(down.Meta, {
+      'netwatch.trigger': 'idle',
+      'netwatch.reason': 'idle for 300ms: no matching traffic and no open connections to port 5432',
+      'netwatch.rule': 'db',
+      'netwatch.agent.host': 'agent-1',
+    });
     assert.equal(tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': 'scaled_down' }), 1);
     const rec = tel.records.find((r) => r.eventName === 'netwatch.nomad.autostart.sleep')!;
     assert.equal(rec.attributes!['netwatch.nomad.autostart.previous_count'], 1);
@@ -171,7 +176,11 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
 
   it('reports once, with the fix, a group whose scaling policy minimum keeps it from going to 0', async () => {
     // count 1 and a scaling block without min: Nomad sets min = 1 (api/scaling.go Canonicalize).
-    const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('idle_after: 300ms', 'idle_after: 100ms'), { ID: 'db', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 1, Scaling: { Max: 3 } }] });
+    const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('idle_after: 300ms', 'idle_after: 100ms'), {
+      ID: 'db',
+      Update: NO_DEPLOYMENTS,
+      TaskGroups: [{ Name: 'db', Count: 1, Scaling: { Max: 3 } }],
+    });
     await until(() => d.count('POST', SCALE) === 1, 'the scale-down attempt', 3000);
     await sleep(400);
     await rig.processor.settled();
@@ -180,7 +189,10 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': 'policy_violation' }), 1);
     const errors = log!.at('error');
     assert.equal(errors.length, 1);
-    assert.match(errors[0], /group count was less than scaling policy minimum: 0 < 1\. Its scaling policy's minimum is 1, so it cannot go to 0 \(without an explicit min, Nomad sets it to the group's count when the job is registered\); add "min = 0" to the group's scaling block and re-submit the job, or remove idle_after from rule db/);
+    assert.match(
+      errors[0],
+      /group count was less than scaling policy minimum: 0 < 1\. Its scaling policy's minimum is 1, so it cannot go to 0 \(without an explicit min, Nomad sets it to the group's count when the job is registered\); add "min = 0" to the group's scaling block and re-submit the job, or remove idle_after from rule db/,
+    );
   });
 
   it('in dry_run says it would scale an idle group down, and writes nothing', async () => {
@@ -188,7 +200,10 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
     const { rig, tel } = await setup(dbRule('        idle_scale_down: any\n').replace('    agent_host', '    dry_run: true\n    agent_host'), up);
     await until(() => tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': 'dry_run' }) === 1, 'the dry-run sleep', 3000);
     await rig.processor.settled();
-    assert.deepEqual(d.requests().map((r) => r.method), ['GET']);
+    assert.deepEqual(
+      d.requests().map((r) => r.method),
+      ['GET'],
+    );
     assert.equal(d.job('db')!.TaskGroups[0].Count, 1);
     assert.equal(log!.lines.filter((l) => l.includes('dry run: would scale default/db/db from 1 to 0')).length, 1);
   });

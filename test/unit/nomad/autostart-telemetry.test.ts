@@ -26,7 +26,8 @@ describe('nomad_autostart telemetry over OTLP', () => {
     d.addJob({ ID: 'ghost-free', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 0 }] });
     sink = await OtlpSink.start();
     log = captureLog();
-    const cfg = parseConfig(`
+    const cfg = parseConfig(
+      `
 receivers:
   sni:
 processors:
@@ -53,11 +54,15 @@ service:
   telemetry:
     metrics:
       export_interval: 200ms
-`, 'telemetry.yaml', {});
+`,
+      'telemetry.yaml',
+      {},
+    );
     telemetry = createTelemetry(cfg);
     runner = buildPipelines(cfg, { exporterSinks: (id) => telemetry.sinkFor(id), processorContext: (id) => ({ telemetry: telemetry.forProcessor(id) }) });
     const p = runner.processors.get('nomad_autostart/edge') as NomadAutostartProcessor;
-    for (let i = 0; i < 3; i++) runner.dispatch('sni', sniEvent({ serverName: 'app.example.com', clientAddress: '10.1.2.3', readAtNs: process.hrtime.bigint() }));
+    for (let i = 0; i < 3; i++)
+      runner.dispatch('sni', sniEvent({ serverName: 'app.example.com', clientAddress: '10.1.2.3', readAtNs: process.hrtime.bigint() }));
     runner.dispatch('sni', sniEvent({ serverName: 'ghost.example.com', clientAddress: '10.1.2.4', readAtNs: process.hrtime.bigint() }));
     await p.settled();
     await telemetry.forceFlush();
@@ -72,12 +77,27 @@ service:
   });
 
   it('counts triggers by rule and trigger kind', () => {
-    assert.equal(sink.sumOf('netwatch.nomad.autostart.triggers', { 'netwatch.processor': 'nomad_autostart/edge', 'netwatch.nomad.autostart.rule': 'web', 'netwatch.nomad.autostart.trigger': 'sni' }), 3);
+    assert.equal(
+      sink.sumOf('netwatch.nomad.autostart.triggers', {
+        'netwatch.processor': 'nomad_autostart/edge',
+        'netwatch.nomad.autostart.rule': 'web',
+        'netwatch.nomad.autostart.trigger': 'sni',
+      }),
+      3,
+    );
     assert.equal(sink.sumOf('netwatch.nomad.autostart.triggers', { 'netwatch.nomad.autostart.rule': 'ghost' }), 1);
   });
 
   it('counts wakes by outcome and scale calls by HTTP status', () => {
-    assert.equal(sink.sumOf('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled', 'netwatch.nomad.job': 'web', 'netwatch.nomad.group': 'web', 'netwatch.nomad.namespace': 'default' }), 1);
+    assert.equal(
+      sink.sumOf('netwatch.nomad.autostart.wakes', {
+        'netwatch.nomad.autostart.outcome': 'scaled',
+        'netwatch.nomad.job': 'web',
+        'netwatch.nomad.group': 'web',
+        'netwatch.nomad.namespace': 'default',
+      }),
+      1,
+    );
     assert.equal(sink.sumOf('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'job_not_found', 'netwatch.nomad.job': 'ghost' }), 1);
     assert.equal(sink.sumOf('netwatch.nomad.autostart.scale_calls', { 'http.response.status_code': 200, 'netwatch.nomad.job': 'web' }), 1);
     assert.equal(sink.sumOf('netwatch.nomad.autostart.scale_calls', { 'netwatch.nomad.job': 'ghost' }), 0, 'the read found no job: no scale call');
@@ -94,13 +114,23 @@ service:
     const [web] = sink.logs({ eventName: 'netwatch.nomad.autostart.wake' }).filter((r) => r.attributes['netwatch.nomad.autostart.rule'] === 'web');
     const a = web.attributes;
     assert.deepEqual(
-      [a['netwatch.nomad.autostart.outcome'], a['netwatch.nomad.autostart.reason'], a['netwatch.nomad.autostart.trigger'], a['netwatch.nomad.job'], a['netwatch.nomad.autostart.ready'], a['netwatch.nomad.autostart.dry_run']],
+      [
+        a['netwatch.nomad.autostart.outcome'],
+        a['netwatch.nomad.autostart.reason'],
+        a['netwatch.nomad.autostart.trigger'],
+        a['netwatch.nomad.job'],
+        a['netwatch.nomad.autostart.ready'],
+        a['netwatch.nomad.autostart.dry_run'],
+      ],
       ['scaled', 'sni app.example.com from 10.1.2.3', 'sni', 'web', true, false],
     );
     assert.match(String(a['netwatch.nomad.eval_id']), /^[0-9a-f-]{36}$/);
     assert.ok(Number(a['netwatch.nomad.autostart.time_to_scale_call']) > 0 && Number(a['netwatch.nomad.autostart.time_to_ready']) > 0);
     const [ghost] = sink.logs({ eventName: 'netwatch.nomad.autostart.wake' }).filter((r) => r.attributes['netwatch.nomad.autostart.rule'] === 'ghost');
-    assert.deepEqual([ghost.severityText, ghost.attributes['netwatch.nomad.autostart.outcome'], ghost.attributes['http.response.status_code']], ['WARN', 'job_not_found', 404]);
+    assert.deepEqual(
+      [ghost.severityText, ghost.attributes['netwatch.nomad.autostart.outcome'], ghost.attributes['http.response.status_code']],
+      ['WARN', 'job_not_found', 404],
+    );
   });
 
   it('never exports the token', () => {

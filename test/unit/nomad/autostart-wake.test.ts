@@ -35,7 +35,11 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     log = undefined;
   });
 
-  async function setup(rules: string, jobs: Parameters<NomadDouble['addJob']>[0][] = [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }], env?: Record<string, string>) {
+  async function setup(
+    rules: string,
+    jobs: Parameters<NomadDouble['addJob']>[0][] = [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }],
+    env?: Record<string, string>,
+  ) {
     d = await NomadDouble.start({ pendingDelayMs: 30, namespaces: ['prod'] });
     for (const j of jobs) d.addJob(j);
     log = captureLog();
@@ -61,7 +65,10 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     });
     assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
     const history = (await rawCall(d.url, 'GET', SCALE)).json().TaskGroups.web.Events;
-    assert.deepEqual([history.length, history[0].Count, history[0].PreviousCount, history[0].Message], [1, 1, 0, 'autostart: sni app.example.com from 10.1.2.3']);
+    assert.deepEqual(
+      [history.length, history[0].Count, history[0].PreviousCount, history[0].Message],
+      [1, 1, 0, 'autostart: sni app.example.com from 10.1.2.3'],
+    );
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled', 'netwatch.nomad.job': 'web' }), 1);
     assert.equal(tel.sum('netwatch.nomad.autostart.scale_calls', { 'http.response.status_code': 200 }), 1);
     assert.equal(tel.observations('netwatch.nomad.autostart.time_to_scale_call', { 'netwatch.nomad.autostart.rule': 'web' }), 1);
@@ -69,7 +76,14 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     assert.equal(record.eventName, 'netwatch.nomad.autostart.wake');
     assert.equal(record.attributes!['netwatch.nomad.eval_id'], history[0].EvalID);
     assert.deepEqual(
-      [record.attributes!['netwatch.nomad.autostart.outcome'], record.attributes!['netwatch.nomad.autostart.trigger'], record.attributes!['client.address'], record.attributes!['server.port'], record.attributes!['netwatch.nomad.autostart.count'], record.attributes!['netwatch.nomad.autostart.previous_count']],
+      [
+        record.attributes!['netwatch.nomad.autostart.outcome'],
+        record.attributes!['netwatch.nomad.autostart.trigger'],
+        record.attributes!['client.address'],
+        record.attributes!['server.port'],
+        record.attributes!['netwatch.nomad.autostart.count'],
+        record.attributes!['netwatch.nomad.autostart.previous_count'],
+      ],
       ['scaled', 'sni', '10.1.2.3', 443, 1, 0],
     );
     assert.ok((record.attributes!['netwatch.nomad.autostart.time_to_scale_call'] as number) > 0);
@@ -125,10 +139,16 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
   });
 
   it('never lowers a count someone else raised, and raises one below the rule count', async () => {
-    await setup(`    rules:
+    await setup(
+      `    rules:
       - { name: big, match: { sni: [big.example.com] }, job: big, group: g, count: 1, wait_for: none }
       - { name: two, match: { sni: [two.example.com] }, job: two, group: g, count: 2, wait_for: none }
-`, [{ ID: 'big', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 3 }] }, { ID: 'two', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 1 }] }]);
+`,
+      [
+        { ID: 'big', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 3 }] },
+        { ID: 'two', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 1 }] },
+      ],
+    );
     rig!.dispatch(hello('big.example.com'));
     rig!.dispatch(hello('two.example.com'));
     await rig!.processor.settled();
@@ -139,10 +159,16 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
   });
 
   it('wakes on a SYN to a syn_to_port port, and on a connect() to a connect_to destination', async () => {
-    await setup(`    rules:
+    await setup(
+      `    rules:
       - { name: db, match: { syn_to_port: 5432 }, job: postgres, group: db, wait_for: none }
       - { name: cache, match: { connect_to: ["10.9.0.0/24:6379", "[fd00::7]:6379"] }, job: redis, group: cache, wait_for: none }
-`, [{ ID: 'postgres', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 0 }] }, { ID: 'redis', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'cache', Count: 0 }] }]);
+`,
+      [
+        { ID: 'postgres', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 0 }] },
+        { ID: 'redis', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'cache', Count: 0 }] },
+      ],
+    );
     rig!.dispatch(sniEvent({ kind: 'syn', serverName: undefined, serverPort: 5433, clientAddress: '10.1.2.3', readAtNs: 1n }));
     rig!.dispatch(connEvent({ kind: 'connect', remoteAddress: '10.9.1.5', remotePort: 6379 }));
     rig!.dispatch(connEvent({ kind: 'accept', direction: 'inbound', localPort: 6379, remoteAddress: '10.9.0.5', remotePort: 40000 }));
@@ -151,7 +177,11 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     rig!.dispatch(sniEvent({ kind: 'syn', serverName: undefined, serverPort: 5432, clientAddress: '10.1.2.3', readAtNs: 1n }));
     rig!.dispatch(connEvent({ kind: 'connect', remoteAddress: 'fd00::7', remotePort: 6379, networkType: 'ipv6', comm: 'redis-cli', pid: 4242 }));
     await rig!.processor.settled();
-    const messages = d.requests().filter((r) => r.method === 'POST').map((r) => (r.body as any).Message).sort();
+    const messages = d
+      .requests()
+      .filter((r) => r.method === 'POST')
+      .map((r) => (r.body as any).Message)
+      .sort();
     assert.deepEqual(messages, ['autostart: connect to [fd00::7]:6379 from redis-cli (pid 4242)', 'autostart: syn to port 5432 from 10.1.2.3']);
   });
 
@@ -194,33 +224,69 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
   });
 
   it('starts a stopped job when the rule allows it: re-registered with Stop=false, the start recorded in the scaling history', async () => {
-    const tel = await setup(webRule('        start_stopped: true\n        count: 2\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, Stop: true, TaskGroups: [{ Name: 'web', Count: 1 }, { Name: 'other', Count: 1 }] }]);
+    const tel = await setup(webRule('        start_stopped: true\n        count: 2\n'), [
+      {
+        ID: 'web',
+        Update: NO_DEPLOYMENTS,
+        Stop: true,
+        TaskGroups: [
+          { Name: 'web', Count: 1 },
+          { Name: 'other', Count: 1 },
+        ],
+      },
+    ]);
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
     assert.deepEqual([d.count('GET', SCALE), d.count('GET', '/v1/job/web'), d.count('PUT', '/v1/jobs'), d.count('POST', SCALE)], [1, 1, 1, 1]);
     const put = d.requests().find((r) => r.method === 'PUT')!.body as any;
     assert.equal(put.Job.Stop, false);
     assert.equal(put.EnforceIndex, true);
-    assert.deepEqual(put.Job.TaskGroups.map((g: any) => [g.Name, g.Count]), [['web', 2], ['other', 1]]);
+    assert.deepEqual(
+      put.Job.TaskGroups.map((g: any) => [g.Name, g.Count]),
+      [
+        ['web', 2],
+        ['other', 1],
+      ],
+    );
     const job = d.job('web')!;
     assert.deepEqual([job.Stop, job.TaskGroups[0].Count], [false, 2]);
-    const event = (d.requests().find((r) => r.method === 'POST')!.body as any);
-    assert.deepEqual([event.Count, event.Message, event.Meta['netwatch.count']], [null, 'autostart: started the stopped job: sni app.example.com from 10.1.2.3', 2]);
+    const event = d.requests().find((r) => r.method === 'POST')!.body as any;
+    assert.deepEqual(
+      [event.Count, event.Message, event.Meta['netwatch.count']],
+      [null, 'autostart: started the stopped job: sni app.example.com from 10.1.2.3', 2],
+    );
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'started' }), 1);
     await until(() => d.allocations('web').filter((a) => a.ClientStatus === 'running').length === 3, 'the started job running');
   });
 
   it('restores the scaling policies Nomad disabled when the job was stopped, and leaves one its owner turned off', async () => {
-    await setup(webRule('        start_stopped: true\n'), [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [
-      { Name: 'web', Count: 1, Scaling: { Min: 0, Max: 3 } }, { Name: 'off', Count: 1, Scaling: { Min: 0, Max: 3, Enabled: false } },
-    ] }]);
+    await setup(webRule('        start_stopped: true\n'), [
+      {
+        ID: 'web',
+        Update: NO_DEPLOYMENTS,
+        TaskGroups: [
+          { Name: 'web', Count: 1, Scaling: { Min: 0, Max: 3 } },
+          { Name: 'off', Count: 1, Scaling: { Min: 0, Max: 3, Enabled: false } },
+        ],
+      },
+    ]);
     assert.equal((await rawCall(d.url, 'DELETE', '/v1/job/web')).status, 200);
-    assert.deepEqual(d.job('web')!.TaskGroups.map((g) => g.Scaling!.Enabled), [false, false], 'nomad/fsm.go disables them on stop');
+    assert.deepEqual(
+      d.job('web')!.TaskGroups.map((g) => g.Scaling!.Enabled),
+      [false, false],
+      'nomad/fsm.go disables them on stop',
+    );
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
     const job = d.job('web')!;
     assert.equal(job.Stop, false);
-    assert.deepEqual(job.TaskGroups.map((g) => [g.Name, g.Scaling!.Enabled]), [['web', true], ['off', false]]);
+    assert.deepEqual(
+      job.TaskGroups.map((g) => [g.Name, g.Scaling!.Enabled]),
+      [
+        ['web', true],
+        ['off', false],
+      ],
+    );
   });
 
   it('leaves a stopped job alone when the rule does not allow starting it, and says so once', async () => {
@@ -240,22 +306,39 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     const tel = await setup(webRule().replace('    agent_host', '    dry_run: true\n    agent_host'));
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
-    assert.deepEqual(d.requests().map((r) => r.method), ['GET']);
+    assert.deepEqual(
+      d.requests().map((r) => r.method),
+      ['GET'],
+    );
     assert.equal(d.job('web')!.TaskGroups[0].Count, 0);
     assert.equal(log!.lines.filter((l) => l.includes('dry run: would scale default/web/web from 0 to 1')).length, 1);
     assert.equal(tel.records[0].attributes!['netwatch.nomad.autostart.dry_run'], true);
   });
 
   it('addresses the rule namespace, defaulting to NOMAD_NAMESPACE', async () => {
-    await setup(`    rules:
+    await setup(
+      `    rules:
       - { name: a, match: { sni: [a.example.com] }, job: web, group: web, wait_for: none }
       - { name: b, match: { sni: [b.example.com] }, job: web, group: web, namespace: default, wait_for: none }
-`, [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }, { ID: 'web', Update: NO_DEPLOYMENTS, Namespace: 'prod', TaskGroups: [{ Name: 'web', Count: 0 }] }], { NOMAD_NAMESPACE: 'prod' });
+`,
+      [
+        { ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] },
+        { ID: 'web', Update: NO_DEPLOYMENTS, Namespace: 'prod', TaskGroups: [{ Name: 'web', Count: 0 }] },
+      ],
+      { NOMAD_NAMESPACE: 'prod' },
+    );
     rig!.dispatch(hello('a.example.com'));
     rig!.dispatch(hello('b.example.com'));
     await rig!.processor.settled();
-    const posts = d.requests().filter((r) => r.method === 'POST').map((r) => [r.query.namespace, (r.body as any).Target.Namespace]).sort();
-    assert.deepEqual(posts, [['default', 'default'], ['prod', 'prod']]);
+    const posts = d
+      .requests()
+      .filter((r) => r.method === 'POST')
+      .map((r) => [r.query.namespace, (r.body as any).Target.Namespace])
+      .sort();
+    assert.deepEqual(posts, [
+      ['default', 'default'],
+      ['prod', 'prod'],
+    ]);
     assert.deepEqual([d.job('web', 'prod')!.TaskGroups[0].Count, d.job('web')!.TaskGroups[0].Count], [1, 1]);
   });
 
@@ -268,8 +351,12 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     }
     assert.equal(d.count('POST', SCALE), 0);
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'group_not_found' }), 2);
-    assert.deepEqual(log!.at('warn').filter((l) => l.includes('has no task group')).map((l) => l.slice(l.indexOf('job '))), [
-      'job "web" in namespace "default" has no task group "web" (it has "api"); fix group in rule web',
-    ]);
+    assert.deepEqual(
+      log!
+        .at('warn')
+        .filter((l) => l.includes('has no task group'))
+        .map((l) => l.slice(l.indexOf('job '))),
+      ['job "web" in namespace "default" has no task group "web" (it has "api"); fix group in rule web'],
+    );
   });
 });

@@ -29,7 +29,9 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
   let reader: NomadClient;
   before(async () => {
     d = await NomadDouble.start({
-      acl: true, pendingDelayMs: 50, namespaces: ['prod'],
+      acl: true,
+      pendingDelayMs: 50,
+      namespaces: ['prod'],
       tokens: [
         { secretId: TOKEN, rules: [{ namespace: '*', policy: 'write' }] },
         { secretId: READER, rules: [{ namespace: 'default', policy: 'read' }] },
@@ -41,7 +43,11 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
     client = new NomadClient(resolveNomadSettings({}, { NOMAD_ADDR: d.url, NOMAD_TOKEN: TOKEN }));
     reader = new NomadClient(resolveNomadSettings({ timeoutMs: 300 }, { NOMAD_ADDR: d.url, NOMAD_TOKEN: READER }));
   });
-  after(async () => { await client.close(); await reader.close(); await d.stop(); });
+  after(async () => {
+    await client.close();
+    await reader.close();
+    await d.stop();
+  });
 
   it('sends the token as X-Nomad-Token on every call', async () => {
     d.clearRequests();
@@ -70,7 +76,10 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
     while (s.value.TaskGroups.app.Running < 1 && Date.now() < deadline) s = await client.jobScaleStatus('web', undefined, { index: s.index, waitMs: 2000 });
     assert.equal(s.value.TaskGroups.app.Running, 1);
     assert.ok(d.count('GET', '/v1/job/web/scale') < 10, 'blocking, not busy polling');
-    const q = d.requests().filter((r) => r.query.index !== undefined).at(-1)!.query;
+    const q = d
+      .requests()
+      .filter((r) => r.query.index !== undefined)
+      .at(-1)!.query;
     assert.equal(q.wait, '2000ms');
   });
 
@@ -186,7 +195,7 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
     assert.equal(d.connections(), opened, 'ten sequential calls opened no new connection');
   });
 
-  it('prints neither the token nor the client\'s headers when the client is inspected', () => {
+  it("prints neither the token nor the client's headers when the client is inspected", () => {
     for (const text of [inspect(client, { depth: 10, showHidden: true }), JSON.stringify(client), String(client.settings)]) {
       assert.ok(!text.includes(TOKEN), text);
     }
@@ -209,7 +218,9 @@ describe('the Nomad client sends basic auth through a proxy', () => {
         assert.ok(!text.includes('pw-SECRET-789') && !text.includes(b64), text);
       }
     } finally {
-      await ok.close(); await bad.close(); await d.stop();
+      await ok.close();
+      await bad.close();
+      await d.stop();
     }
   });
 });

@@ -12,22 +12,56 @@ describe('Nomad settings are resolved from the environment and agent.yaml', () =
   });
 
   it('reads every NOMAD_* variable', () => {
-    const s = resolveNomadSettings({}, {
-      NOMAD_ADDR: 'https://nomad.example:4646', NOMAD_TOKEN: 'tok', NOMAD_NAMESPACE: 'prod', NOMAD_REGION: 'eu',
-      NOMAD_CACERT: '/ca.pem', NOMAD_CAPATH: '/cas', NOMAD_CLIENT_CERT: '/c.pem', NOMAD_CLIENT_KEY: '/k.pem',
-      NOMAD_TLS_SERVER_NAME: 'server.eu.nomad', NOMAD_SKIP_VERIFY: 'true', NOMAD_HTTP_AUTH: 'alice:pa:ss',
-    });
+    const s = resolveNomadSettings(
+      {},
+      {
+        NOMAD_ADDR: 'https://nomad.example:4646',
+        NOMAD_TOKEN: 'tok',
+        NOMAD_NAMESPACE: 'prod',
+        NOMAD_REGION: 'eu',
+        NOMAD_CACERT: '/ca.pem',
+        NOMAD_CAPATH: '/cas',
+        NOMAD_CLIENT_CERT: '/c.pem',
+        NOMAD_CLIENT_KEY: '/k.pem',
+        NOMAD_TLS_SERVER_NAME: 'server.eu.nomad',
+        NOMAD_SKIP_VERIFY: 'true',
+        NOMAD_HTTP_AUTH: 'alice:pa:ss',
+      },
+    );
     assert.deepEqual([s.address, s.token, s.namespace, s.region], ['https://nomad.example:4646', 'tok', 'prod', 'eu']);
-    assert.deepEqual({ ...s.tls }, { caCert: '/ca.pem', caPath: '/cas', clientCert: '/c.pem', clientKey: '/k.pem', serverName: 'server.eu.nomad', skipVerify: true });
+    assert.deepEqual(
+      { ...s.tls },
+      { caCert: '/ca.pem', caPath: '/cas', clientCert: '/c.pem', clientKey: '/k.pem', serverName: 'server.eu.nomad', skipVerify: true },
+    );
     assert.deepEqual(s.httpAuth, { username: 'alice', password: 'pa:ss' });
   });
 
   it('lets each agent.yaml value override its variable', () => {
     const s = resolveNomadSettings(
-      { address: 'http://10.0.0.1:4646', token: 'yaml-tok', namespace: 'ns', region: 'r', skipVerify: false, httpAuth: 'bob:pw', tlsServerName: 'x', timeoutMs: 1234 },
-      { NOMAD_ADDR: 'http://ignored:1', NOMAD_TOKEN: 'env-tok', NOMAD_NAMESPACE: 'envns', NOMAD_REGION: 'envr', NOMAD_SKIP_VERIFY: '1', NOMAD_HTTP_AUTH: 'eve:x', NOMAD_TLS_SERVER_NAME: 'y' },
+      {
+        address: 'http://10.0.0.1:4646',
+        token: 'yaml-tok',
+        namespace: 'ns',
+        region: 'r',
+        skipVerify: false,
+        httpAuth: 'bob:pw',
+        tlsServerName: 'x',
+        timeoutMs: 1234,
+      },
+      {
+        NOMAD_ADDR: 'http://ignored:1',
+        NOMAD_TOKEN: 'env-tok',
+        NOMAD_NAMESPACE: 'envns',
+        NOMAD_REGION: 'envr',
+        NOMAD_SKIP_VERIFY: '1',
+        NOMAD_HTTP_AUTH: 'eve:x',
+        NOMAD_TLS_SERVER_NAME: 'y',
+      },
     );
-    assert.deepEqual([s.address, s.token, s.namespace, s.region, s.tls.skipVerify, s.tls.serverName, s.timeoutMs], ['http://10.0.0.1:4646', 'yaml-tok', 'ns', 'r', false, 'x', 1234]);
+    assert.deepEqual(
+      [s.address, s.token, s.namespace, s.region, s.tls.skipVerify, s.tls.serverName, s.timeoutMs],
+      ['http://10.0.0.1:4646', 'yaml-tok', 'ns', 'r', false, 'x', 1234],
+    );
     assert.deepEqual(s.httpAuth, { username: 'bob', password: 'pw' });
   });
 
@@ -52,17 +86,28 @@ describe('Nomad settings are resolved from the environment and agent.yaml', () =
   });
 
   it('reports every problem together: bad scheme, half a client key pair, bad timeout', () => {
-    assert.throws(() => resolveNomadSettings({ timeoutMs: 0 }, { NOMAD_ADDR: 'ftp://nomad:4646', NOMAD_CLIENT_CERT: '/c.pem' }), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.equal(e.problems.length, 3);
-      assert.ok(e.problems.some((p) => p.includes('Both client cert and client key must be provided')));
-      return true;
-    });
+    assert.throws(
+      () => resolveNomadSettings({ timeoutMs: 0 }, { NOMAD_ADDR: 'ftp://nomad:4646', NOMAD_CLIENT_CERT: '/c.pem' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.problems.length, 3);
+        assert.ok(e.problems.some((p) => p.includes('Both client cert and client key must be provided')));
+        return true;
+      },
+    );
   });
 
   it('redacts the token and password from inspect, toString and JSON, and does not enumerate them', () => {
     const s = resolveNomadSettings({}, { NOMAD_TOKEN: 'tok-SECRET-123', NOMAD_HTTP_AUTH: 'alice:pw-SECRET-456' });
-    for (const text of [inspect(s), inspect(s, { showHidden: true, depth: 5 }), String(s), `${s}`, JSON.stringify(s), JSON.stringify({ ...s }), inspect({ ...s })]) {
+    for (const text of [
+      inspect(s),
+      inspect(s, { showHidden: true, depth: 5 }),
+      String(s),
+      `${s}`,
+      JSON.stringify(s),
+      JSON.stringify({ ...s }),
+      inspect({ ...s }),
+    ]) {
       assert.ok(!text.includes('SECRET'), text);
     }
     assert.match(inspect(s), /token: '<redacted>'/);

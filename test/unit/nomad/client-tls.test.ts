@@ -16,10 +16,29 @@ const SERVER_NAME = 'server.global.nomad'; // the name Nomad's own certificates 
 function makePki(dir: string): void {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=netwatch test CA');
-  for (const [name, ext] of [['server', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth`], ['client', 'extendedKeyUsage=clientAuth']]) {
+  for (const [name, ext] of [
+    ['server', `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth`],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ]) {
     writeFileSync(join(dir, `${name}.ext`), ext);
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
   mkdirSync(join(dir, 'cas'));
   writeFileSync(join(dir, 'cas', 'nomad-ca.crt'), readFileSync(join(dir, 'ca.pem')));
@@ -31,10 +50,19 @@ describe('the Nomad client speaks TLS as NOMAD_CACERT, NOMAD_CAPATH, NOMAD_TLS_S
   const env = (extra: Record<string, string>) => ({ NOMAD_ADDR: d.url, ...extra });
   const readWith = async (e: Record<string, string>): Promise<string> => {
     const c = new NomadClient(resolveNomadSettings({ timeoutMs: 3000 }, env(e)));
-    try { return (await c.readJob('web')).value.ID; } finally { await c.close(); }
+    try {
+      return (await c.readJob('web')).value.ID;
+    } finally {
+      await c.close();
+    }
   };
   const failWith = async (e: Record<string, string>): Promise<NomadError> => {
-    try { await readWith(e); } catch (err) { assert.ok(err instanceof NomadError, String(err)); return err; }
+    try {
+      await readWith(e);
+    } catch (err) {
+      assert.ok(err instanceof NomadError, String(err));
+      return err;
+    }
     assert.fail('expected a TLS failure');
   };
 
@@ -42,11 +70,19 @@ describe('the Nomad client speaks TLS as NOMAD_CACERT, NOMAD_CAPATH, NOMAD_TLS_S
     dir = mkdtempSync(join(tmpdir(), 'netwatch-nomad-tls-'));
     makePki(dir);
     d = await NomadDouble.start({
-      tls: { cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server.key')), ca: readFileSync(join(dir, 'ca.pem')), requestCert: true },
+      tls: {
+        cert: readFileSync(join(dir, 'server.pem')),
+        key: readFileSync(join(dir, 'server.key')),
+        ca: readFileSync(join(dir, 'ca.pem')),
+        requestCert: true,
+      },
     });
     d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
   });
-  after(async () => { await d.stop(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const clientPair = () => ({ NOMAD_CLIENT_CERT: join(dir, 'client.pem'), NOMAD_CLIENT_KEY: join(dir, 'client.key') });
 

@@ -23,8 +23,7 @@ describe('the Nomad double enforces ACLs per namespace', () => {
   });
   after(() => d.stop());
 
-  const scale = (token: string | undefined, q = '') =>
-    rawCall(d.url, 'POST', `/v1/job/web/scale${q}`, { token, body: { Count: 1, Target: { Group: 'app' } } });
+  const scale = (token: string | undefined, q = '') => rawCall(d.url, 'POST', `/v1/job/web/scale${q}`, { token, body: { Count: 1, Target: { Group: 'app' } } });
 
   it('answers 403 "Permission denied" without a token', async () => {
     const r = await rawCall(d.url, 'GET', '/v1/job/web/scale');

@@ -7,7 +7,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the Nomad double places allocations and answers blocking queries', () => {
   let d: NomadDouble;
-  before(async () => { d = await NomadDouble.start({ pendingDelayMs: 150 }); });
+  before(async () => {
+    d = await NomadDouble.start({ pendingDelayMs: 150 });
+  });
   after(() => d.stop());
 
   it('starts scaled-up allocations pending, then running, and healthy after the migrate min_healthy_time outside a deployment', async () => {
@@ -15,11 +17,20 @@ describe('the Nomad double places allocations and answers blocking queries', () 
     await rawCall(d.url, 'POST', '/v1/job/api/scale', { body: { Count: 2, Target: { Group: 'app' } } });
     await sleep(30);
     let allocs = (await rawCall(d.url, 'GET', '/v1/job/api/allocations')).json();
-    assert.deepEqual(allocs.map((a: any) => a.ClientStatus), ['pending', 'pending']);
+    assert.deepEqual(
+      allocs.map((a: any) => a.ClientStatus),
+      ['pending', 'pending'],
+    );
     assert.deepEqual(allocs.map((a: any) => a.Name).sort(), ['api.app[0]', 'api.app[1]']);
     await sleep(200);
     allocs = (await rawCall(d.url, 'GET', '/v1/job/api/allocations')).json();
-    assert.deepEqual(allocs.map((a: any) => [a.ClientStatus, a.DeploymentStatus.Healthy]), [['running', true], ['running', true]]);
+    assert.deepEqual(
+      allocs.map((a: any) => [a.ClientStatus, a.DeploymentStatus.Healthy]),
+      [
+        ['running', true],
+        ['running', true],
+      ],
+    );
     const s = (await rawCall(d.url, 'GET', '/v1/job/api/scale')).json().TaskGroups.app;
     assert.deepEqual([s.Desired, s.Placed, s.Running, s.Healthy, s.Unhealthy], [2, 2, 2, 2, 0]);
   });
@@ -28,7 +39,13 @@ describe('the Nomad double places allocations and answers blocking queries', () 
     await rawCall(d.url, 'POST', '/v1/job/api/scale', { body: { Count: 0, Target: { Group: 'app' } } });
     await sleep(20);
     const allocs = (await rawCall(d.url, 'GET', '/v1/job/api/allocations')).json();
-    assert.deepEqual(allocs.map((a: any) => [a.DesiredStatus, a.ClientStatus]), [['stop', 'complete'], ['stop', 'complete']]);
+    assert.deepEqual(
+      allocs.map((a: any) => [a.DesiredStatus, a.ClientStatus]),
+      [
+        ['stop', 'complete'],
+        ['stop', 'complete'],
+      ],
+    );
     const s = (await rawCall(d.url, 'GET', '/v1/job/api/scale')).json().TaskGroups.app;
     assert.deepEqual([s.Desired, s.Placed, s.Running], [0, 0, 0]);
   });

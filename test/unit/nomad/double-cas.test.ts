@@ -4,11 +4,15 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 
-describe('the double checks a scale request\'s JobModifyIndex as the Nomad version it runs does', () => {
+describe("the double checks a scale request's JobModifyIndex as the Nomad version it runs does", () => {
   let d: NomadDouble | undefined;
-  afterEach(async () => { await d?.stop(); d = undefined; });
+  afterEach(async () => {
+    await d?.stop();
+    d = undefined;
+  });
 
-  const scale = (job: string, body: Record<string, unknown>) => rawCall(d!.url, 'POST', `/v1/job/${job}/scale`, { body: { Target: { Group: 'app' }, ...body } });
+  const scale = (job: string, body: Record<string, unknown>) =>
+    rawCall(d!.url, 'POST', `/v1/job/${job}/scale`, { body: { Target: { Group: 'app' }, ...body } });
   const jmi = async (job: string): Promise<number> => (await rawCall(d!.url, 'GET', `/v1/job/${job}`)).json().JobModifyIndex;
 
   it('refuses a stale JobModifyIndex with the 500 "Enforcing job modify index" text (1.8.2 and later)', async () => {
@@ -22,7 +26,7 @@ describe('the double checks a scale request\'s JobModifyIndex as the Nomad versi
     assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
   });
 
-  it('takes the scale status JobModifyIndex (the job\'s ModifyIndex) as a conflict once allocations moved it', async () => {
+  it("takes the scale status JobModifyIndex (the job's ModifyIndex) as a conflict once allocations moved it", async () => {
     d = await NomadDouble.start({ pendingDelayMs: 5 });
     d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }] });
     await new Promise((r) => setTimeout(r, 40)); // placed and running: the job's status moved its ModifyIndex
@@ -50,7 +54,14 @@ describe('the double checks a scale request\'s JobModifyIndex as the Nomad versi
 
   it('lets both commit before 2.0.1, the later one overwriting the first (the snapshot window)', async () => {
     d = await NomadDouble.start({ server: { version: '2.0.0', commitDelayMs: 30 } });
-    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }, { Name: 'db', Count: 0 }] });
+    d.addJob({
+      ID: 'web',
+      Update: NO_DEPLOYMENTS,
+      TaskGroups: [
+        { Name: 'app', Count: 0 },
+        { Name: 'db', Count: 0 },
+      ],
+    });
     const token = await jmi('web');
     const [a, b] = await Promise.all([
       scale('web', { Count: 1, JobModifyIndex: token }),
@@ -58,6 +69,12 @@ describe('the double checks a scale request\'s JobModifyIndex as the Nomad versi
     ]);
     assert.deepEqual([a.status, b.status], [200, 200]);
     // The later commit wrote its snapshot's copy: the other group's new count is lost.
-    assert.deepEqual(d.job('web')!.TaskGroups.map((g) => g.Count).sort(), [0, 1]);
+    assert.deepEqual(
+      d
+        .job('web')!
+        .TaskGroups.map((g) => g.Count)
+        .sort(),
+      [0, 1],
+    );
   });
 });

@@ -7,7 +7,10 @@ import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
 
 describe('the double behaves like a Nomad cluster', () => {
   let d: NomadDouble | undefined;
-  afterEach(async () => { await d?.stop(); d = undefined; });
+  afterEach(async () => {
+    await d?.stop();
+    d = undefined;
+  });
 
   it('disables the scaling policies of a job it stops, and re-registering it keeps them off', async () => {
     d = await NomadDouble.start();
@@ -18,13 +21,27 @@ describe('the double behaves like a Nomad cluster', () => {
     assert.equal((await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ...stopped, Stop: false } } })).status, 200);
     assert.equal(d.job('web')!.TaskGroups[0].Scaling!.Enabled, false);
     const versions = (await rawCall(d.url, 'GET', '/v1/job/web/versions')).json().Versions;
-    assert.deepEqual(versions.map((v: any) => [v.Version, v.Stop, v.TaskGroups[0].Scaling.Enabled]), [[2, false, false], [1, true, false], [0, false, true]]);
+    assert.deepEqual(
+      versions.map((v: any) => [v.Version, v.Stop, v.TaskGroups[0].Scaling.Enabled]),
+      [
+        [2, false, false],
+        [1, true, false],
+        [0, false, true],
+      ],
+    );
     assert.equal((await rawCall(d.url, 'GET', '/v1/job/ghost/versions')).text, 'job versions not found');
   });
 
-  it('refuses a scale over job_max_count with Job.Scale\'s 500 text, and a registration with the validator\'s', async () => {
+  it("refuses a scale over job_max_count with Job.Scale's 500 text, and a registration with the validator's", async () => {
     d = await NomadDouble.start({ server: { jobMaxCount: 4 } });
-    d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }, { Name: 'db', Count: 2 }] });
+    d.addJob({
+      ID: 'web',
+      Update: NO_DEPLOYMENTS,
+      TaskGroups: [
+        { Name: 'app', Count: 1 },
+        { Name: 'db', Count: 2 },
+      ],
+    });
     const r = await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 3, Target: { Group: 'app' } } });
     assert.equal(r.status, 500);
     assert.equal(r.text, 'total count was greater than configured job_max_count: 5 > 4');
@@ -34,7 +51,13 @@ describe('the double behaves like a Nomad cluster', () => {
   });
 
   it('refuses scale and register from non-management tokens while registration is rejected', async () => {
-    d = await NomadDouble.start({ acl: true, tokens: [{ secretId: 'ops', rules: [{ namespace: 'default', policy: 'write' }] }, { secretId: 'root', management: true }] });
+    d = await NomadDouble.start({
+      acl: true,
+      tokens: [
+        { secretId: 'ops', rules: [{ namespace: 'default', policy: 'write' }] },
+        { secretId: 'root', management: true },
+      ],
+    });
     d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
     const set = await rawCall(d.url, 'PUT', '/v1/operator/scheduler/configuration', { token: 'root', body: { RejectJobRegistration: true } });
     assert.equal(set.status, 200);

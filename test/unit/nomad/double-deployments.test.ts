@@ -51,7 +51,10 @@ describe('the Nomad double models deployments', () => {
   it('fails or slows only the requests a fault is aimed at', async () => {
     d.failNext(1, 500, 'only writes', { method: 'POST' });
     assert.equal((await rawCall(d.url, 'GET', '/v1/job/web/scale')).status, 200);
-    assert.deepEqual(await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 1, Target: { Group: 'web' } } }).then((r) => [r.status, r.text]), [500, 'only writes']);
+    assert.deepEqual(await rawCall(d.url, 'POST', '/v1/job/web/scale', { body: { Count: 1, Target: { Group: 'web' } } }).then((r) => [r.status, r.text]), [
+      500,
+      'only writes',
+    ]);
     d.delay(200, { path: /\/allocations$/ });
     let t0 = Date.now();
     await rawCall(d.url, 'GET', '/v1/job/web');
@@ -66,7 +69,9 @@ describe('the Nomad double models deployments', () => {
     d.delay(200, { method: 'POST' });
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 50);
-    await fetch(`${d.url}/v1/job/web/scale`, { method: 'POST', body: JSON.stringify({ Count: 2, Target: { Group: 'web' } }), signal: ctl.signal }).catch(() => undefined);
+    await fetch(`${d.url}/v1/job/web/scale`, { method: 'POST', body: JSON.stringify({ Count: 2, Target: { Group: 'web' } }), signal: ctl.signal }).catch(
+      () => undefined,
+    );
     d.delay(0);
     await new Promise((r) => setTimeout(r, 250));
     assert.equal(d.job('web')!.TaskGroups[0].Count, 2);
@@ -75,7 +80,9 @@ describe('the Nomad double models deployments', () => {
 
 describe('the Nomad double deploys service jobs as the scheduler and the deployment watcher do', () => {
   let d: NomadDouble;
-  before(async () => { d = await NomadDouble.start({ pendingDelayMs: 10 }); });
+  before(async () => {
+    d = await NomadDouble.start({ pendingDelayMs: 10 });
+  });
   after(() => d.stop());
   const scale = (job: string, count: number) => rawCall(d.url, 'POST', `/v1/job/${job}/scale`, { body: { Count: count, Target: { Group: 'app' } } });
   const latest = async (job: string) => (await rawCall(d.url, 'GET', `/v1/job/${job}/deployment`)).json();
@@ -118,11 +125,10 @@ describe('the Nomad double deploys service jobs as the scheduler and the deploym
     assert.deepEqual([await latest('off'), (await group('off')).Healthy], [null, 1]);
   });
 
-  it('never judges the health of a batch job\'s allocations', async () => {
+  it("never judges the health of a batch job's allocations", async () => {
     d.addJob({ ID: 'batch', Type: 'batch', TaskGroups: [{ Name: 'app', Count: 0 }] });
     await scale('batch', 1);
     await sleep(60);
     assert.deepEqual([await latest('batch'), (await group('batch')).Running, (await group('batch')).Healthy], [null, 1, 0]);
   });
 });
-

@@ -18,7 +18,10 @@ async function lines(url: string, n: number, ms = 1000): Promise<any[]> {
       while ((i = buf.indexOf('\n')) >= 0) {
         out.push(JSON.parse(buf.slice(0, i)));
         buf = buf.slice(i + 1);
-        if (out.length >= n) { ac.abort(); return out; }
+        if (out.length >= n) {
+          ac.abort();
+          return out;
+        }
       }
     }
   } catch (e) {
@@ -29,9 +32,12 @@ async function lines(url: string, n: number, ms = 1000): Promise<any[]> {
   return out;
 }
 
-describe('the double streams events as Nomad\'s event stream does', () => {
+describe("the double streams events as Nomad's event stream does", () => {
   let d: NomadDouble | undefined;
-  afterEach(async () => { await d?.stop(); d = undefined; });
+  afterEach(async () => {
+    await d?.stop();
+    d = undefined;
+  });
 
   it('starts with a heartbeat {} and replays the buffer from its head for index 0', async () => {
     d = await NomadDouble.start();
@@ -67,7 +73,7 @@ describe('the double streams events as Nomad\'s event stream does', () => {
     assert.deepEqual([first.Events[0].Key, second.Events[0].Key], ['c', 'd']);
   });
 
-  it('sends a heartbeat at its interval and refuses bad topics and indexes with Nomad\'s 400 texts', async () => {
+  it("sends a heartbeat at its interval and refuses bad topics and indexes with Nomad's 400 texts", async () => {
     d = await NomadDouble.start({ server: { eventHeartbeatMs: 50 } });
     const got = await lines(`${d.url}/v1/event/stream`, 3, 1000);
     assert.deepEqual(got, [{}, {}, {}]);

@@ -7,7 +7,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the Nomad double registers, reads and deregisters jobs', () => {
   let d: NomadDouble;
-  before(async () => { d = await NomadDouble.start({ pendingDelayMs: 10 }); });
+  before(async () => {
+    d = await NomadDouble.start({ pendingDelayMs: 10 });
+  });
   after(() => d.stop());
 
   it('registers a job through PUT /v1/jobs and places its allocations', async () => {
@@ -22,11 +24,14 @@ describe('the Nomad double registers, reads and deregisters jobs', () => {
   it('defaults a missing count to 1, or to scaling.min when there is a scaling block', async () => {
     await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'defaults', TaskGroups: [{ Name: 'a' }, { Name: 'b', Scaling: { Min: 0, Max: 4 } }] } } });
     const job = d.job('defaults')!;
-    assert.deepEqual(job.TaskGroups.map((g) => g.Count), [1, 0]);
+    assert.deepEqual(
+      job.TaskGroups.map((g) => g.Count),
+      [1, 0],
+    );
     assert.deepEqual([job.TaskGroups[1].Scaling!.Enabled, job.TaskGroups[1].Scaling!.Type], [true, 'horizontal']);
   });
 
-  it('answers the HTTP layer\'s 400s for a body without Job, without Job.ID, or with a mismatched ID', async () => {
+  it("answers the HTTP layer's 400s for a body without Job, without Job.ID, or with a mismatched ID", async () => {
     const a = await rawCall(d.url, 'PUT', '/v1/jobs', { body: {} });
     assert.deepEqual([a.status, a.text], [400, 'Job must be specified']);
     const b = await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { TaskGroups: [] } } });
@@ -72,14 +77,18 @@ describe('the Nomad double registers, reads and deregisters jobs', () => {
     assert.deepEqual([again.Stop, again.Status, again.Version], [false, 'running', 2]);
   });
 
-  it('keeps Nomad\'s counts with PreserveCounts', async () => {
+  it("keeps Nomad's counts with PreserveCounts", async () => {
     await rawCall(d.url, 'POST', '/v1/job/reg/scale', { body: { Count: 3, Target: { Group: 'app' } } });
-    await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }], Meta: { v: '2' } }, PreserveCounts: true } });
+    await rawCall(d.url, 'PUT', '/v1/jobs', {
+      body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 1 }], Meta: { v: '2' } }, PreserveCounts: true },
+    });
     assert.equal(d.job('reg')!.TaskGroups[0].Count, 3);
   });
 
   it('enforces the job modify index on register', async () => {
-    const r = await rawCall(d.url, 'PUT', '/v1/jobs', { body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [] }, EnforceIndex: true, JobModifyIndex: 1 } });
+    const r = await rawCall(d.url, 'PUT', '/v1/jobs', {
+      body: { Job: { ID: 'reg', Update: NO_DEPLOYMENTS, TaskGroups: [] }, EnforceIndex: true, JobModifyIndex: 1 },
+    });
     assert.equal(r.status, 500);
     assert.match(r.text, /^Enforcing job modify index 1: job exists with conflicting job modify index: \d+$/);
   });

@@ -47,7 +47,7 @@ describe('the Nomad double scales task groups as Job.Scale does', () => {
     assert.equal(d.job('implicit-min')!.TaskGroups[0].Scaling!.Min, 1);
   });
 
-  it('answers 404 with Job.Scale\'s own text for an unknown job', async () => {
+  it("answers 404 with Job.Scale's own text for an unknown job", async () => {
     const r = await scale('nope', { Count: 1, Target: { Group: 'app' } });
     assert.equal(r.status, 404);
     assert.equal(r.text, 'job "nope" not found');
@@ -104,7 +104,7 @@ describe('the Nomad double scales task groups as Job.Scale does', () => {
     assert.equal((await scale('bounded', { Count: 3, Target: { Group: 'app' } })).status, 200);
   });
 
-  it('enforces JobModifyIndex as a 500 like Nomad\'s plain errors', async () => {
+  it("enforces JobModifyIndex as a 500 like Nomad's plain errors", async () => {
     const r = await scale('web', { Count: 1, Target: { Group: 'app' }, JobModifyIndex: 1 });
     assert.equal(r.status, 500);
     assert.match(r.text, /^Enforcing job modify index 1: job exists with conflicting job modify index: \d+$/);

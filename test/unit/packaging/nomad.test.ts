@@ -38,7 +38,13 @@ test('the agent task runs privileged with the host pid and network namespaces an
   assert.equal(t.driver, 'docker');
   const cfg = t.config[0];
   assert.deepEqual([cfg.privileged, cfg.network_mode, cfg.pid_mode], [true, 'host', 'host']);
-  assert.deepEqual(cfg.mount.map((m: any) => m.target).sort(), ['/etc/netwatch/agent.yaml', '/sys/fs/bpf', '/sys/fs/cgroup', '/sys/kernel/btf', '/sys/kernel/tracing']);
+  assert.deepEqual(cfg.mount.map((m: any) => m.target).sort(), [
+    '/etc/netwatch/agent.yaml',
+    '/sys/fs/bpf',
+    '/sys/fs/cgroup',
+    '/sys/kernel/btf',
+    '/sys/kernel/tracing',
+  ]);
   assert.deepEqual([t.kill_signal, t.template[0].change_signal], ['SIGTERM', 'SIGHUP']);
 });
 

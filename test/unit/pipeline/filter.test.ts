@@ -6,7 +6,15 @@ import { FilterProcessor } from '../../../src/pipeline/processors/filter/process
 import { connEvent, fateCount, fateSample, sniEvent } from './events';
 
 const rule = (r: Partial<FilterRule>): FilterRule => ({
-  process: [], container_id: [], container_runtime: [], nomad_job: [], ports: [], cidrs: [], direction: [], transport: [], ...r,
+  process: [],
+  container_id: [],
+  container_runtime: [],
+  nomad_job: [],
+  ports: [],
+  cidrs: [],
+  direction: [],
+  transport: [],
+  ...r,
 });
 const filter = (include: Partial<FilterRule>[], exclude: Partial<FilterRule>[] = []): FilterProcessor =>
   new FilterProcessor({ type: 'filter', id: 'filter', include: include.map(rule), exclude: exclude.map(rule) } satisfies FilterProcessorConfig);
@@ -15,7 +23,12 @@ const docker = { cgroupPath: '/system.slice/docker-abc123.scope', runtime: 'dock
 
 /** [what, include rule, event, kept?] — each row is one include rule against one event. */
 const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
-  ['process matches the executable name', { process: ['nginx'] }, connEvent({ process: { pid: 1, executableName: 'nginx', commandLine: '' }, comm: 'nginx: worker' }), true],
+  [
+    'process matches the executable name',
+    { process: ['nginx'] },
+    connEvent({ process: { pid: 1, executableName: 'nginx', commandLine: '' }, comm: 'nginx: worker' }),
+    true,
+  ],
   ['process falls back to comm without process info', { process: ['curl'] }, connEvent({ comm: 'curl' }), true],
   ['process does not match another name', { process: ['nginx'] }, connEvent({ comm: 'curl' }), false],
   ['a * glob matches a suffix', { process: ['python3*'] }, connEvent({ comm: 'python3.12' }), true],
@@ -44,23 +57,48 @@ const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
   ['any item of a field may match', { process: ['wget', 'curl'], ports: [80, 443] }, connEvent({ comm: 'curl', remotePort: 443 }), true],
   ['ports match the server port of a ClientHello', { ports: [443] }, sniEvent({ serverPort: 443, clientPort: 40000 }), true],
   ['ports ignore the client port of a ClientHello', { ports: [40000] }, sniEvent({ serverPort: 443, clientPort: 40000 }), false],
-  ['cidrs match the server of a hello leaving this host', { cidrs: ['93.184.0.0/16'] }, sniEvent({ direction: 'egress', serverAddress: '93.184.216.34' }), true],
-  ['cidrs match the client of a hello arriving here', { cidrs: ['192.0.2.0/24'] }, sniEvent({ direction: 'ingress', clientAddress: '192.0.2.7', serverAddress: '10.0.0.2' }), true],
+  [
+    'cidrs match the server of a hello leaving this host',
+    { cidrs: ['93.184.0.0/16'] },
+    sniEvent({ direction: 'egress', serverAddress: '93.184.216.34' }),
+    true,
+  ],
+  [
+    'cidrs match the client of a hello arriving here',
+    { cidrs: ['192.0.2.0/24'] },
+    sniEvent({ direction: 'ingress', clientAddress: '192.0.2.7', serverAddress: '10.0.0.2' }),
+    true,
+  ],
   ['egress hellos are outbound', { direction: ['outbound'] }, sniEvent({ direction: 'egress' }), true],
   ['ingress hellos are not outbound', { direction: ['outbound'] }, sniEvent({ direction: 'ingress' }), false],
   ['hellos travel over tcp', { transport: ['udp'] }, sniEvent(), false],
   ['process matches the owner of a dropped packet', { process: ['nginx'] }, fateCount({ process: { pid: 1, executableName: 'nginx', commandLine: '' } }), true],
-  ['process falls back to the comm of a reset\'s owner', { process: ['curl'] }, fateSample({ kind: 'reset_received', comm: 'curl' }), true],
+  ["process falls back to the comm of a reset's owner", { process: ['curl'] }, fateSample({ kind: 'reset_received', comm: 'curl' }), true],
   ['container_id matches the container of a drop count', { container_id: ['abc*'] }, fateCount({ container: docker }), true],
-  ['nomad_job matches the job of a retransmit', { nomad_job: ['web'] }, fateCount({ kind: 'retransmit', nomad: { allocId: 'a', task: 't', job: 'web' } }), true],
+  [
+    'nomad_job matches the job of a retransmit',
+    { nomad_job: ['web'] },
+    fateCount({ kind: 'retransmit', nomad: { allocId: 'a', task: 't', job: 'web' } }),
+    true,
+  ],
   ['transport matches a dropped udp packet', { transport: ['udp'] }, fateCount({ transport: 'udp' }), true],
   ['transport does not match an icmp drop', { transport: ['tcp', 'udp'] }, fateCount({ transport: 'icmp' }), false],
   ['ports match the destination port of a sampled drop', { ports: [443] }, fateSample({ sourcePort: 40000, destinationPort: 443 }), true],
   ['ports match the source port of a sampled reset', { ports: [8080] }, fateSample({ kind: 'reset_sent', sourcePort: 8080, destinationPort: 51000 }), true],
   ['ports never match a count, which has no ports', { ports: [443] }, fateCount(), false],
-  ['cidrs match either address of a sampled packet', { cidrs: ['10.0.0.0/8'] }, fateSample({ sourceAddress: '10.0.0.2', destinationAddress: '93.184.216.34' }), true],
+  [
+    'cidrs match either address of a sampled packet',
+    { cidrs: ['10.0.0.0/8'] },
+    fateSample({ sourceAddress: '10.0.0.2', destinationAddress: '93.184.216.34' }),
+    true,
+  ],
   ['cidrs never match a count, which has no addresses', { cidrs: ['0.0.0.0/0'] }, fateCount(), false],
-  ['cidrs do not match a packet without addresses', { cidrs: ['0.0.0.0/0', '::/0'] }, fateSample({ networkType: undefined, sourceAddress: '', destinationAddress: '' }), false],
+  [
+    'cidrs do not match a packet without addresses',
+    { cidrs: ['0.0.0.0/0', '::/0'] },
+    fateSample({ networkType: undefined, sourceAddress: '', destinationAddress: '' }),
+    false,
+  ],
   ['packets have no direction', { direction: ['outbound', 'inbound'] }, fateSample(), false],
 ];
 

@@ -12,8 +12,25 @@ test('IPv4 parsing accepts dotted quads and rejects everything else', () => {
 
 test('IPv6 parsing agrees with node:net on valid and invalid text', () => {
   const out = new Uint16Array(8);
-  const cases = ['::', '::1', '1::', 'fe80::1', '2001:db8::8:800:200c:417a', '1:2:3:4:5:6:7:8', '::ffff:10.1.2.3', '1:2:3:4:5:6:1.2.3.4',
-    '1:2:3:4:5:6:7:8:9', '1::2::3', ':1', '1:', '12345::', '::g', '1:2:3:4:5:6:7', '::1.2.3', '1:2:3:4:5:6:7::'];
+  const cases = [
+    '::',
+    '::1',
+    '1::',
+    'fe80::1',
+    '2001:db8::8:800:200c:417a',
+    '1:2:3:4:5:6:7:8',
+    '::ffff:10.1.2.3',
+    '1:2:3:4:5:6:1.2.3.4',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    ':1',
+    '1:',
+    '12345::',
+    '::g',
+    '1:2:3:4:5:6:7',
+    '::1.2.3',
+    '1:2:3:4:5:6:7::',
+  ];
   for (const c of cases) assert.equal(parseIPv6(c, out), isIPv6(c), c);
   assert.ok(parseIPv6('2001:db8::8:800:200c:417a', out));
   assert.deepEqual([...out], [0x2001, 0xdb8, 0, 0, 8, 0x800, 0x200c, 0x417a]);
@@ -30,8 +47,25 @@ test('CIDR matching agrees with node:net BlockList for IPv4 and IPv6', () => {
     const [a, len] = c.split('/');
     reference.addSubnet(a, Number(len), a.includes(':') ? 'ipv6' : 'ipv4');
   }
-  const addresses = ['10.255.0.1', '11.0.0.1', '192.168.1.77', '192.168.2.1', '172.31.255.255', '172.32.0.0', '0.0.0.0', '0.0.0.1',
-    '2001:db8::1', '2001:db9::1', 'fe80::abcd', 'febf::1', 'fec0::1', '::1', '::2', '2001:db8:1:3::1', '2001:db8:1:4::1'];
+  const addresses = [
+    '10.255.0.1',
+    '11.0.0.1',
+    '192.168.1.77',
+    '192.168.2.1',
+    '172.31.255.255',
+    '172.32.0.0',
+    '0.0.0.0',
+    '0.0.0.1',
+    '2001:db8::1',
+    '2001:db9::1',
+    'fe80::abcd',
+    'febf::1',
+    'fec0::1',
+    '::1',
+    '::2',
+    '2001:db8:1:3::1',
+    '2001:db8:1:4::1',
+  ];
   for (const a of addresses) assert.equal(match(a), reference.check(a, a.includes(':') ? 'ipv6' : 'ipv4'), a);
 });
 

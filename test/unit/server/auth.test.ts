@@ -39,9 +39,14 @@ test('the right token is accepted; the probes never need it', async () => {
 });
 
 test('the token appears in no log line and no response', async () => {
-  const bodies = await Promise.all(['/health', '/openapi.json'].map((p) => fetch(h.url + p, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text())));
+  const bodies = await Promise.all(
+    ['/health', '/openapi.json'].map((p) => fetch(h.url + p, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text())),
+  );
   assert.ok(bodies.every((b) => !b.includes(TOKEN)));
-  assert.ok(logged.every((l) => !l.includes(TOKEN)), logged.join('\n'));
+  assert.ok(
+    logged.every((l) => !l.includes(TOKEN)),
+    logged.join('\n'),
+  );
 });
 
 test('the authenticator accepts exactly the token', () => {

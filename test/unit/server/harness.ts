@@ -9,9 +9,14 @@ export const NOW = Date.UTC(2026, 0, 2, 15, 4, 5);
 
 export function baseStatus(over: Partial<AgentStatus> = {}): AgentStatus {
   return {
-    phase: 'running', startedAtUnixMs: NOW - 12_300, generation: 1, source: 'agent.yaml', loadedAtUnixMs: NOW - 12_300,
+    phase: 'running',
+    startedAtUnixMs: NOW - 12_300,
+    generation: 1,
+    source: 'agent.yaml',
+    loadedAtUnixMs: NOW - 12_300,
     receivers: { connections: { type: 'connections', state: 'attached', sinceUnixMs: NOW - 12_000, stats: { read: 10, lost: 2, decodeErrors: 0 } } },
-    exporters: [], exportersConstructed: true,
+    exporters: [],
+    exportersConstructed: true,
     ...over,
   };
 }
@@ -33,7 +38,9 @@ export async function startHarness(over: Partial<ServerConfig> = {}): Promise<Ha
   await server.start();
   const url = server.url();
   return {
-    url, store, status,
+    url,
+    store,
+    status,
     async get(path, headers = {}) {
       const r = await fetch(url + path, { headers });
       const text = await r.text();

@@ -30,7 +30,16 @@ test('/health reports probes, events, exporters with their last error, the confi
     generation: 3,
     lastReload: { timeUnixMs: NOW - 500, file: 'agent.yaml', applied: false, problems: ['receivers.connections.ring_buffer_size: must be a power of two'] },
     exporters: [
-      { id: 'otlp', signal: 'metrics', endpoint: 'http://localhost:4317', state: 'failing', exports: 4, failures: 3, lastSuccessUnixMs: NOW - 60_000, lastError: { message: '14 UNAVAILABLE: No connection established', timeUnixMs: NOW - 100 } },
+      {
+        id: 'otlp',
+        signal: 'metrics',
+        endpoint: 'http://localhost:4317',
+        state: 'failing',
+        exports: 4,
+        failures: 3,
+        lastSuccessUnixMs: NOW - 60_000,
+        lastError: { message: '14 UNAVAILABLE: No connection established', timeUnixMs: NOW - 100 },
+      },
       { id: 'debug', signal: 'metrics', endpoint: 'stdout', state: 'ok', exports: 4, failures: 0, lastSuccessUnixMs: NOW - 100 },
     ],
   });
@@ -39,12 +48,31 @@ test('/health reports probes, events, exporters with their last error, the confi
   const b = r.body;
   assert.equal(b.status, 'degraded', 'an exporter failing degrades, it does not make the agent unready');
   assert.deepEqual([b.ready, b.version, b.uptime_s, b.config.generation], [true, '9.9.9', 12.3, 3]);
-  assert.deepEqual(b.config.last_reload, { time: new Date(NOW - 500).toISOString(), file: 'agent.yaml', applied: false, problems: ['receivers.connections.ring_buffer_size: must be a power of two'] });
-  assert.deepEqual(b.receivers.connections, { type: 'connections', status: 'attached', since: new Date(NOW - 12_000).toISOString(), error: null, events_read: 10, events_lost: 2, decode_errors: 0 });
+  assert.deepEqual(b.config.last_reload, {
+    time: new Date(NOW - 500).toISOString(),
+    file: 'agent.yaml',
+    applied: false,
+    problems: ['receivers.connections.ring_buffer_size: must be a power of two'],
+  });
+  assert.deepEqual(b.receivers.connections, {
+    type: 'connections',
+    status: 'attached',
+    since: new Date(NOW - 12_000).toISOString(),
+    error: null,
+    events_read: 10,
+    events_lost: 2,
+    decode_errors: 0,
+  });
   assert.deepEqual(b.events, { read: 10, lost: 2, decode_errors: 0 });
   assert.deepEqual(b.exporters[0], {
-    id: 'otlp', signal: 'metrics', endpoint: 'http://localhost:4317', status: 'failing', exports: 4, failures: 3,
-    last_success: new Date(NOW - 60_000).toISOString(), last_error: { message: '14 UNAVAILABLE: No connection established', time: new Date(NOW - 100).toISOString() },
+    id: 'otlp',
+    signal: 'metrics',
+    endpoint: 'http://localhost:4317',
+    status: 'failing',
+    exports: 4,
+    failures: 3,
+    last_success: new Date(NOW - 60_000).toISOString(),
+    last_error: { message: '14 UNAVAILABLE: No connection established', time: new Date(NOW - 100).toISOString() },
   });
 });
 

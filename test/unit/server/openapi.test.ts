@@ -14,7 +14,16 @@ let doc: any;
 before(async () => {
   h = await startHarness();
   h.store.add(connEvent({ timeUnixMs: NOW - 1000, process: { pid: 42, executableName: 'curl', commandLine: 'curl x' } }));
-  h.store.add(connEvent({ timeUnixMs: NOW - 900, kind: 'close', newState: 'closed', error: 111, container: { cgroupPath: '/docker/x', runtime: 'docker', id: 'abc' }, nomad: { allocId: 'a', task: 't' } }));
+  h.store.add(
+    connEvent({
+      timeUnixMs: NOW - 900,
+      kind: 'close',
+      newState: 'closed',
+      error: 111,
+      container: { cgroupPath: '/docker/x', runtime: 'docker', id: 'abc' },
+      nomad: { allocId: 'a', task: 't' },
+    }),
+  );
   h.store.add(sniEvent({ timeUnixMs: NOW - 800 }));
   h.store.add(sniEvent({ timeUnixMs: NOW - 700, kind: 'syn', serverName: undefined }));
   doc = (await h.get('/openapi.json')).body;
@@ -22,10 +31,19 @@ before(async () => {
 after(() => h.stop());
 
 test('every route the server answers is a path in /openapi.json, and nothing else is', () => {
-  assert.deepEqual(Object.keys(doc.paths).sort(), allRoutes('x').map((r) => r.path).sort());
+  assert.deepEqual(
+    Object.keys(doc.paths).sort(),
+    allRoutes('x')
+      .map((r) => r.path)
+      .sort(),
+  );
   for (const r of allRoutes('x')) {
     const op = doc.paths[r.path].get;
-    assert.deepEqual(op.parameters.map((p: any) => p.name), r.params.map((p) => p.name), `${r.path} documents the parameters it parses`);
+    assert.deepEqual(
+      op.parameters.map((p: any) => p.name),
+      r.params.map((p) => p.name),
+      `${r.path} documents the parameters it parses`,
+    );
   }
 });
 

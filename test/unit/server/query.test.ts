@@ -28,13 +28,41 @@ before(async () => {
   add(connection(10_000, { comm: 'curl', pid: 100, process: { pid: 100, executableName: 'curl', commandLine: 'curl' } }));
   add(connection(10_000, { comm: 'curl', pid: 100, process: { pid: 100, executableName: 'curl', commandLine: 'curl' } }));
   add(connection(300_000, { comm: 'curl', pid: 101, process: { pid: 101, executableName: 'curl', commandLine: 'curl' } }));
-  const web = { container: { cgroupPath: '/nomad.slice/x.scope', runtime: 'nomad' as const, id: '3f2a9c0b1d2e4f5a' }, nomad: { allocId: 'a1', task: 'srv', job: 'web', namespace: 'default' } };
+  const web = {
+    container: { cgroupPath: '/nomad.slice/x.scope', runtime: 'nomad' as const, id: '3f2a9c0b1d2e4f5a' },
+    nomad: { allocId: 'a1', task: 'srv', job: 'web', namespace: 'default' },
+  };
   add(connection(20_000, { comm: 'wget', pid: 200, remoteAddress: '10.1.2.3', remotePort: 80, ...web }));
   add(connection(20_000, { comm: 'wget', pid: 200, remoteAddress: '10.1.2.3', remotePort: 80, ...web }).slice(0, 3)); // still open
   // A server: one inbound connection accepted on port 8080 from 192.168.1.9.
-  h.store.add(connEvent({ sock: 0x9000n, kind: 'accept', direction: 'inbound', comm: 'nginx', pid: 300, localPort: 8080, remoteAddress: '192.168.1.9', remotePort: 51000, newState: 'established', timeUnixMs: NOW - 1000 }));
+  h.store.add(
+    connEvent({
+      sock: 0x9000n,
+      kind: 'accept',
+      direction: 'inbound',
+      comm: 'nginx',
+      pid: 300,
+      localPort: 8080,
+      remoteAddress: '192.168.1.9',
+      remotePort: 51000,
+      newState: 'established',
+      timeUnixMs: NOW - 1000,
+    }),
+  );
   // A refused connect.
-  h.store.add(connEvent({ sock: 0x9100n, kind: 'close', comm: 'curl', pid: 102, remotePort: 1, oldState: 'syn_sent', newState: 'closed', error: 111, timeUnixMs: NOW - 2000 }));
+  h.store.add(
+    connEvent({
+      sock: 0x9100n,
+      kind: 'close',
+      comm: 'curl',
+      pid: 102,
+      remotePort: 1,
+      oldState: 'syn_sent',
+      newState: 'closed',
+      error: 111,
+      timeUnixMs: NOW - 2000,
+    }),
+  );
   // SNI: two hellos for app.example.com, one for db.internal on 5432, one without a name, one SYN to 5432.
   h.store.add(sniEvent({ serverName: 'app.example.com', timeUnixMs: NOW - 3000 }));
   h.store.add(sniEvent({ serverName: 'app.example.com', clientAddress: '10.0.0.3', timeUnixMs: NOW - 2500, ech: true }));
@@ -52,10 +80,13 @@ describe('GET /api/v1/connections', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.count, 4 * 4 + 3 + 2);
     assert.equal(r.body.truncated, false);
-    assert.deepEqual(r.body.events.slice(0, 2).map((e: any) => [e.kind, e.process.executable_name, e.time]), [
-      ['close', 'curl', new Date(NOW - 2000).toISOString()],
-      ['accept', 'nginx', new Date(NOW - 1000).toISOString()],
-    ]);
+    assert.deepEqual(
+      r.body.events.slice(0, 2).map((e: any) => [e.kind, e.process.executable_name, e.time]),
+      [
+        ['close', 'curl', new Date(NOW - 2000).toISOString()],
+        ['accept', 'nginx', new Date(NOW - 1000).toISOString()],
+      ],
+    );
   });
 
   test('process=curl returns only curl events, and since=60s only the recent ones', async () => {
@@ -84,7 +115,10 @@ describe('GET /api/v1/connections', () => {
 
   test('a refused connection carries its error name', async () => {
     const r = await h.get('/api/v1/connections?port=1');
-    assert.deepEqual(r.body.events.map((e: any) => e.error), ['ECONNREFUSED']);
+    assert.deepEqual(
+      r.body.events.map((e: any) => e.error),
+      ['ECONNREFUSED'],
+    );
   });
 
   test('unknown and malformed parameters are a 400 naming each one', async () => {
@@ -111,9 +145,22 @@ describe('GET /api/v1/connections/summary', () => {
     const b = r.body;
     assert.deepEqual([b.events, b.connections, b.open, b.failed], [21, 7, 2, 1]);
     assert.deepEqual(b.by_state, { closed: 5, established: 2 });
-    assert.deepEqual(b.by_process.map((p: any) => [p.name, p.connections, p.open, p.failed]), [['curl', 4, 0, 1], ['wget', 2, 1, 0], ['nginx', 1, 1, 0]]);
-    assert.deepEqual(b.by_container.map((p: any) => [p.name, p.connections]), [['3f2a9c0b1d2e4f5a', 2]]);
-    assert.deepEqual(b.by_nomad_job.map((p: any) => [p.name, p.connections, p.open]), [['web', 2, 1]]);
+    assert.deepEqual(
+      b.by_process.map((p: any) => [p.name, p.connections, p.open, p.failed]),
+      [
+        ['curl', 4, 0, 1],
+        ['wget', 2, 1, 0],
+        ['nginx', 1, 1, 0],
+      ],
+    );
+    assert.deepEqual(
+      b.by_container.map((p: any) => [p.name, p.connections]),
+      [['3f2a9c0b1d2e4f5a', 2]],
+    );
+    assert.deepEqual(
+      b.by_nomad_job.map((p: any) => [p.name, p.connections, p.open]),
+      [['web', 2, 1]],
+    );
     assert.deepEqual(b.failures, { ECONNREFUSED: 1 });
     assert.deepEqual(b.lost_events, { connections: 2 });
   });
@@ -129,7 +176,10 @@ describe('GET /api/v1/sni', () => {
     const r = await h.get('/api/v1/sni');
     assert.equal(r.status, 200);
     assert.deepEqual(kinds(r.body), ['syn', 'client_hello', 'client_hello', 'client_hello', 'client_hello']);
-    assert.deepEqual(r.body.events.map((e: any) => e.server_name), [null, null, 'db.internal', 'app.example.com', 'app.example.com']);
+    assert.deepEqual(
+      r.body.events.map((e: any) => e.server_name),
+      [null, null, 'db.internal', 'app.example.com', 'app.example.com'],
+    );
     assert.deepEqual(r.body.events[3].tls_versions, ['0x0304']);
   });
 

@@ -20,8 +20,14 @@ test('events older than max_age are not returned, and since/until bound the time
   w.add(ev(2, 6000));
   w.add(ev(3, 9000));
   assert.deepEqual(ns(w), [3, 2]);
-  assert.deepEqual(w.query({ sinceUnixMs: 7000 }).map((e) => e.n), [3]);
-  assert.deepEqual(w.query({ untilUnixMs: 7000 }).map((e) => e.n), [2]);
+  assert.deepEqual(
+    w.query({ sinceUnixMs: 7000 }).map((e) => e.n),
+    [3],
+  );
+  assert.deepEqual(
+    w.query({ untilUnixMs: 7000 }).map((e) => e.n),
+    [2],
+  );
   now = 20_000;
   assert.deepEqual(ns(w), []);
 });
@@ -41,5 +47,8 @@ test('a smaller capacity keeps the newest events; a larger one keeps all and mak
 test('query stops at the limit and match filters', () => {
   const w = new EventWindow<{ n: number; timeUnixMs: number }>(10, 60_000, () => 1000);
   for (let i = 1; i <= 8; i++) w.add(ev(i));
-  assert.deepEqual(w.query({ match: (e) => e.n % 2 === 0 }, 2).map((e) => e.n), [8, 6]);
+  assert.deepEqual(
+    w.query({ match: (e) => e.n % 2 === 0 }, 2).map((e) => e.n),
+    [8, 6],
+  );
 });

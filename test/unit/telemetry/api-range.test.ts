@@ -32,6 +32,9 @@ test("the @opentelemetry/api range lies inside every installed OpenTelemetry pac
   assert.ok(peers.length > 3, 'the SDK packages are installed');
   for (const p of peers) {
     const [plo, phi] = bounds(p.peerDependencies['@opentelemetry/api']);
-    assert.ok(cmp(lo, plo) >= 0 && cmp(hi, phi) <= 0, `${p.name} accepts @opentelemetry/api ${p.peerDependencies['@opentelemetry/api']}, ours is ${pkg.dependencies['@opentelemetry/api']}`);
+    assert.ok(
+      cmp(lo, plo) >= 0 && cmp(hi, phi) <= 0,
+      `${p.name} accepts @opentelemetry/api ${p.peerDependencies['@opentelemetry/api']}, ours is ${pkg.dependencies['@opentelemetry/api']}`,
+    );
   }
 });

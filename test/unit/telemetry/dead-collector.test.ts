@@ -35,7 +35,10 @@ test('a collector answering UNAVAILABLE gets one warning across many intervals a
     await sleep(1300); // six metric intervals and log batches
     const warnings = at('warn');
     assert.equal(warnings.length, 1, 'one outage of one exporter, whichever signal failed first: ' + warnings.join('\n'));
-    assert.match(warnings[0], new RegExp(`exporter otlp \\((metrics|logs)\\): cannot reach ${s.grpcEndpoint.replace(/\./g, '\\.')} \\(14 UNAVAILABLE.*\\); will keep retrying quietly`));
+    assert.match(
+      warnings[0],
+      new RegExp(`exporter otlp \\((metrics|logs)\\): cannot reach ${s.grpcEndpoint.replace(/\./g, '\\.')} \\(14 UNAVAILABLE.*\\); will keep retrying quietly`),
+    );
 
     s.unavailable = false;
     // The failed log record was kept and goes out with the next one; metrics are cumulative and catch up.
@@ -48,7 +51,10 @@ test('a collector answering UNAVAILABLE gets one warning across many intervals a
     assert.match(infos[0]!, new RegExp(`exporter otlp: ${s.grpcEndpoint.replace(/\./g, '\\.')} is reachable again after \\d+ failed exports`));
     assert.equal(at('warn').length, 1);
     assert.equal(at('error').length, 0);
-    assert.ok(s.requests.some((r) => r.headers.authorization === SECRET), 'the header was sent');
+    assert.ok(
+      s.requests.some((r) => r.headers.authorization === SECRET),
+      'the header was sent',
+    );
   } finally {
     await t.shutdown();
     await s.stop();
@@ -75,7 +81,9 @@ test('nothing listening on the endpoint gives one warning naming the exporter, t
 
 test('shutdown with a dead collector returns within its time bound', async () => {
   const port = await closedPort();
-  const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(`127.0.0.1:${port}`, { timeout_ms: 10_000 })], intervalMs: 60_000 }), { shutdownTimeoutMs: 500 });
+  const t = createTelemetry(agentConfig({ exporters: [otlpGrpc(`127.0.0.1:${port}`, { timeout_ms: 10_000 })], intervalMs: 60_000 }), {
+    shutdownTimeoutMs: 500,
+  });
   t.sinkFor('metrics').consume(connEvent());
   const started = Date.now();
   await t.shutdown();

@@ -18,8 +18,14 @@ function workload(): ConnPipelineEvent[] {
   for (let i = 0; i < M; i++) {
     const sock = newSock();
     const base = {
-      sock, direction: 'inbound' as const, comm: 'nginx', pid: 77, process: { pid: 77, executableName: 'nginx', commandLine: '' },
-      localPort: 8080, remotePort: 50000 + i, container: { cgroupPath: '/x', runtime: 'docker' as const, id: 'c0ffee' },
+      sock,
+      direction: 'inbound' as const,
+      comm: 'nginx',
+      pid: 77,
+      process: { pid: 77, executableName: 'nginx', commandLine: '' },
+      localPort: 8080,
+      remotePort: 50000 + i,
+      container: { cgroupPath: '/x', runtime: 'docker' as const, id: 'c0ffee' },
     };
     evs.push(connEvent({ ...base, kind: 'state', oldState: 'syn_received', newState: 'established' }));
     evs.push(connEvent({ ...base, kind: 'accept', newState: 'established' }));
@@ -63,10 +69,19 @@ for (const [name, exporter] of transports) {
       assert.equal(s.sumOf(METRIC.CONNECTION_FAILED, { [ATTR.ERROR_TYPE]: 'ECONNREFUSED', [ATTR.SERVER_PORT]: 5432 }), K);
       // Still open: the accepted connections not closed, and the seeded one.
       assert.equal(s.sumOf(METRIC.CONNECTION_ACTIVE), M - ACCEPT_CLOSED + 1);
-      assert.equal(s.sumOf(METRIC.CONNECTION_ACTIVE, { [ATTR.NETWORK_CONNECTION_STATE]: 'established', [ATTR.PROCESS_EXECUTABLE_NAME]: 'nginx' }), M - ACCEPT_CLOSED);
+      assert.equal(
+        s.sumOf(METRIC.CONNECTION_ACTIVE, { [ATTR.NETWORK_CONNECTION_STATE]: 'established', [ATTR.PROCESS_EXECUTABLE_NAME]: 'nginx' }),
+        M - ACCEPT_CLOSED,
+      );
       assert.equal(s.sumOf(METRIC.CONNECTION_ACTIVE, { [ATTR.NETWORK_CONNECTION_STATE]: 'syn_sent' }), 0);
-      assert.equal(s.sumOf(METRIC.CONNECTION_STATE_TRANSITIONS, { [ATTR.CONNECTION_PREVIOUS_STATE]: 'syn_sent', [ATTR.NETWORK_CONNECTION_STATE]: 'established' }), N);
-      assert.equal(s.sumOf(METRIC.CONNECTION_STATE_TRANSITIONS, { [ATTR.CONNECTION_PREVIOUS_STATE]: 'syn_sent', [ATTR.NETWORK_CONNECTION_STATE]: 'closed' }), K);
+      assert.equal(
+        s.sumOf(METRIC.CONNECTION_STATE_TRANSITIONS, { [ATTR.CONNECTION_PREVIOUS_STATE]: 'syn_sent', [ATTR.NETWORK_CONNECTION_STATE]: 'established' }),
+        N,
+      );
+      assert.equal(
+        s.sumOf(METRIC.CONNECTION_STATE_TRANSITIONS, { [ATTR.CONNECTION_PREVIOUS_STATE]: 'syn_sent', [ATTR.NETWORK_CONNECTION_STATE]: 'closed' }),
+        K,
+      );
       assert.equal(s.sumOf(METRIC.CONNECTION_BYTES_SENT), N * 100 + ACCEPT_CLOSED * 7);
       assert.equal(s.sumOf(METRIC.CONNECTION_BYTES_RECEIVED), N * 2000 + ACCEPT_CLOSED * 9);
       assert.equal(s.sumOf(METRIC.CONNECTION_RETRANSMITS), N);
@@ -98,17 +113,23 @@ for (const [name, exporter] of transports) {
       assert.equal(s.logs({ eventName: EVENT.CONNECTION_CLOSE }).length, N + ACCEPT_CLOSED);
       assert.equal(s.logs({ eventName: EVENT.CONNECTION_STATE_CHANGE }).length, 0, 'state_change is off by default');
       const failures = s.logs({ eventName: EVENT.CONNECTION_FAILURE });
-      assert.deepEqual(failures.map((r) => r.timeUnixMs), [1_700_000_009_000, 1_700_000_009_001]);
+      assert.deepEqual(
+        failures.map((r) => r.timeUnixMs),
+        [1_700_000_009_000, 1_700_000_009_001],
+      );
       assert.equal(failures[0].attributes[ATTR.ERROR_TYPE], 'ECONNREFUSED');
       assert.equal(failures[0].severityText, EVENTS[EVENT.CONNECTION_FAILURE].severityText);
       assert.equal(failures[0].severityNumber, EVENTS[EVENT.CONNECTION_FAILURE].severityNumber);
       const opens = s.logs({ eventName: EVENT.CONNECTION_OPEN });
-      assert.deepEqual(opens.slice(0, N).map((r) => r.timeUnixMs), [0, 1, 2, 3, 4].map((i) => 1_700_000_000_000 + i));
+      assert.deepEqual(
+        opens.slice(0, N).map((r) => r.timeUnixMs),
+        [0, 1, 2, 3, 4].map((i) => 1_700_000_000_000 + i),
+      );
       const close = s.logs({ eventName: EVENT.CONNECTION_CLOSE })[0];
       assert.equal(close.attributes[ATTR.CONNECTION_BYTES_SENT], 100);
       assert.equal(close.attributes[ATTR.CONNECTION_DURATION], 0.25);
       assert.equal(close.attributes[ATTR.NETWORK_PEER_ADDRESS], '10.0.0.2');
-      for (const r of s.logs()) assert.ok(!('event.name' in r.attributes), 'the event name is the record\'s eventName, not an attribute');
+      for (const r of s.logs()) assert.ok(!('event.name' in r.attributes), "the event name is the record's eventName, not an attribute");
       assert.equal(close.resource['service.name'], 'netwatch');
     } finally {
       await s.stop();

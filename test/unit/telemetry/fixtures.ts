@@ -1,5 +1,13 @@
 // Building blocks for the telemetry tests: an AgentConfig around given exporters, and connection events.
-import type { AgentConfig, ExporterConfig, OtlpSignalSettings, PipelineConfig, ReceiverConfig, TemporalityPreference, TlsSettings } from '../../../src/config/types';
+import type {
+  AgentConfig,
+  ExporterConfig,
+  OtlpSignalSettings,
+  PipelineConfig,
+  ReceiverConfig,
+  TemporalityPreference,
+  TlsSettings,
+} from '../../../src/config/types';
 import type { ConnectionsReceiverConfig } from '../../../src/receivers/connections/config';
 import type { PacketFateReceiverConfig } from '../../../src/receivers/packet_fate/config';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
@@ -8,16 +16,34 @@ export const INSECURE: TlsSettings = { insecure: true, insecure_skip_verify: fal
 
 export function receiver(over: Partial<ConnectionsReceiverConfig> = {}): ConnectionsReceiverConfig {
   return {
-    type: 'connections', id: 'connections', ring_buffer_size: 1 << 20, poll_interval_ms: 100, wakeup_bytes: 0, seed_existing: false,
-    include: { process_pid: false, peer_address: false, client_port: false }, metrics: {}, events: {},
-    logs: { sampling_ratio: 1, max_per_second: 0 }, ...over,
+    type: 'connections',
+    id: 'connections',
+    ring_buffer_size: 1 << 20,
+    poll_interval_ms: 100,
+    wakeup_bytes: 0,
+    seed_existing: false,
+    include: { process_pid: false, peer_address: false, client_port: false },
+    metrics: {},
+    events: {},
+    logs: { sampling_ratio: 1, max_per_second: 0 },
+    ...over,
   };
 }
 
 export function fateReceiver(over: Partial<PacketFateReceiverConfig> = {}): PacketFateReceiverConfig {
   return {
-    type: 'packet_fate', id: 'packet_fate', ring_buffer_size: 1 << 18, poll_interval_ms: 100, interval_ms: 10_000, sample_per_interval: 100,
-    table_size: 16384, ignore_reasons: ['NOT_SPECIFIED'], include: { process_pid: false }, metrics: {}, events: {}, ...over,
+    type: 'packet_fate',
+    id: 'packet_fate',
+    ring_buffer_size: 1 << 18,
+    poll_interval_ms: 100,
+    interval_ms: 10_000,
+    sample_per_interval: 100,
+    table_size: 16384,
+    ignore_reasons: ['NOT_SPECIFIED'],
+    include: { process_pid: false },
+    metrics: {},
+    events: {},
+    ...over,
   };
 }
 
@@ -26,7 +52,14 @@ export type OtlpOver = Partial<OtlpSignalSettings> & { id?: string; temporality?
 
 function signals(endpoint: (signal: 'metrics' | 'logs') => string, compression: 'gzip' | 'none', over: OtlpOver) {
   const { id: _id, temporality: _t, ...settings } = over;
-  const one = (signal: 'metrics' | 'logs'): OtlpSignalSettings => ({ endpoint: endpoint(signal), tls: INSECURE, headers: {}, compression, timeout_ms: 1000, ...settings });
+  const one = (signal: 'metrics' | 'logs'): OtlpSignalSettings => ({
+    endpoint: endpoint(signal),
+    tls: INSECURE,
+    headers: {},
+    compression,
+    timeout_ms: 1000,
+    ...settings,
+  });
   return { metrics: one('metrics'), logs: one('logs') };
 }
 
@@ -37,7 +70,13 @@ export function otlpGrpc(endpoint: string, over: OtlpOver = {}): ExporterConfig 
 /** `endpoint` is the base URL; the signals' paths are appended. */
 export function otlpHttp(endpoint: string, encoding: 'proto' | 'json', over: OtlpOver = {}): ExporterConfig {
   const s = signals((signal) => `${endpoint}/v1/${signal}`, 'gzip', over);
-  return { type: 'otlphttp', id: over.id ?? 'otlphttp', metrics: { ...s.metrics, encoding }, logs: { ...s.logs, encoding }, temporality: over.temporality ?? 'cumulative' };
+  return {
+    type: 'otlphttp',
+    id: over.id ?? 'otlphttp',
+    metrics: { ...s.metrics, encoding },
+    logs: { ...s.logs, encoding },
+    temporality: over.temporality ?? 'cumulative',
+  };
 }
 
 export function agentConfig(opts: {
@@ -52,7 +91,11 @@ export function agentConfig(opts: {
 }): AgentConfig {
   const rcs = [opts.receiver ?? receiver(), ...(opts.also ?? [])];
   const pipelines: PipelineConfig[] = (opts.signals ?? ['metrics', 'logs']).map((signal) => ({
-    id: signal, signal, receivers: rcs.map((r) => r.id), processors: [], exporters: opts.exporters.map((e) => e.id),
+    id: signal,
+    signal,
+    receivers: rcs.map((r) => r.id),
+    processors: [],
+    exporters: opts.exporters.map((e) => e.id),
   }));
   return {
     source: 'test',
@@ -80,11 +123,33 @@ export const newSock = (): bigint => (nextSock += 0x40n);
 
 export function connEvent(over: Partial<ConnPipelineEvent> = {}): ConnPipelineEvent {
   return {
-    source: 'connections', receiver: 'connections', kind: 'connect', bootNs: 1, sock: 1n, pid: 4242, tid: 4242, comm: 'curl',
-    cgroupId: 1, netns: 4026531840, transport: 'tcp', networkType: 'ipv4', direction: 'outbound',
-    localAddress: '10.0.0.1', localPort: 40000, remoteAddress: '10.0.0.2', remotePort: 443,
-    oldState: 'unknown', newState: 'unknown', bytesSent: 0, bytesReceived: 0, srttUs: 0, retransmits: 0, durationNs: 0, error: 0,
-    timeUnixMs: 1_700_000_000_123, process: { pid: 4242, executableName: 'curl', commandLine: 'curl https://example' },
+    source: 'connections',
+    receiver: 'connections',
+    kind: 'connect',
+    bootNs: 1,
+    sock: 1n,
+    pid: 4242,
+    tid: 4242,
+    comm: 'curl',
+    cgroupId: 1,
+    netns: 4026531840,
+    transport: 'tcp',
+    networkType: 'ipv4',
+    direction: 'outbound',
+    localAddress: '10.0.0.1',
+    localPort: 40000,
+    remoteAddress: '10.0.0.2',
+    remotePort: 443,
+    oldState: 'unknown',
+    newState: 'unknown',
+    bytesSent: 0,
+    bytesReceived: 0,
+    srttUs: 0,
+    retransmits: 0,
+    durationNs: 0,
+    error: 0,
+    timeUnixMs: 1_700_000_000_123,
+    process: { pid: 4242, executableName: 'curl', commandLine: 'curl https://example' },
     ...over,
   };
 }
@@ -97,6 +162,15 @@ export function outboundLifecycle(over: Partial<ConnPipelineEvent> & { bytesSent
     e({ kind: 'connect', localPort: 0 }),
     e({ kind: 'state', oldState: 'closed', newState: 'syn_sent' }),
     e({ kind: 'state', oldState: 'syn_sent', newState: 'established' }),
-    e({ kind: 'close', oldState: 'established', newState: 'closed', bytesSent: over.bytesSent ?? 100, bytesReceived: over.bytesReceived ?? 2000, srttUs: 1500, retransmits: 1, durationNs: 250_000_000 }),
+    e({
+      kind: 'close',
+      oldState: 'established',
+      newState: 'closed',
+      bytesSent: over.bytesSent ?? 100,
+      bytesReceived: over.bytesReceived ?? 2000,
+      srttUs: 1500,
+      retransmits: 1,
+      durationNs: 250_000_000,
+    }),
   ];
 }

@@ -12,7 +12,10 @@ afterEach(() => {
   lines.length = 0;
 });
 
-async function run(cfgOpts: Parameters<typeof agentConfig>[0] extends infer O ? Omit<O & object, 'exporters'> : never, feed: (t: ReturnType<typeof createTelemetry>) => void): Promise<OtlpSink> {
+async function run(
+  cfgOpts: Parameters<typeof agentConfig>[0] extends infer O ? Omit<O & object, 'exporters'> : never,
+  feed: (t: ReturnType<typeof createTelemetry>) => void,
+): Promise<OtlpSink> {
   const s = await OtlpSink.start();
   const t = createTelemetry(agentConfig({ ...cfgOpts, exporters: [otlpGrpc(s.grpcEndpoint)] }));
   feed(t);
@@ -88,7 +91,7 @@ test('a sampling ratio of zero-ish keeps almost nothing, a ratio of one keeps ev
   assert.equal(all.logs().length, 50);
 });
 
-test('self-metrics report each probe\'s reads, losses and decode errors from the stats provider', async () => {
+test("self-metrics report each probe's reads, losses and decode errors from the stats provider", async () => {
   const s = await run({ signals: ['metrics'] }, (t) => {
     t.setStatsProvider(() => ({ probes: { conn: { read: 10, lost: 2, decodeErrors: 1 } }, exports: { 'nomad-api': { failures: 4 } } }));
   });

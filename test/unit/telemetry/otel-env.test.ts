@@ -80,10 +80,30 @@ test('OTEL_EXPORTER_OTLP_ENDPOINT is where both signals go when the file gives n
 
 test('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT and _LOGS_ENDPOINT win over the generic one, each for its signal (HTTP: used as is)', () =>
   withSinks(2, async (a, b) => {
-    await exportOnce({ OTEL_EXPORTER_OTLP_ENDPOINT: DEAD, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://${a.grpcEndpoint}`, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://${b.grpcEndpoint}` }, yaml('otlp'));
+    await exportOnce(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: DEAD,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://${a.grpcEndpoint}`,
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://${b.grpcEndpoint}`,
+      },
+      yaml('otlp'),
+    );
     assert.deepEqual([signalsAt(a), signalsAt(b)], [['metrics'], ['logs']]);
-    await exportOnce({ OTEL_EXPORTER_OTLP_ENDPOINT: DEAD, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${b.httpEndpoint}/v1/metrics`, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${a.httpEndpoint}/v1/logs` }, yaml('otlphttp'));
-    assert.deepEqual([signalsAt(a), signalsAt(b)], [['logs', 'metrics'], ['logs', 'metrics']]);
+    await exportOnce(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: DEAD,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${b.httpEndpoint}/v1/metrics`,
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${a.httpEndpoint}/v1/logs`,
+      },
+      yaml('otlphttp'),
+    );
+    assert.deepEqual(
+      [signalsAt(a), signalsAt(b)],
+      [
+        ['logs', 'metrics'],
+        ['logs', 'metrics'],
+      ],
+    );
   }));
 
 test('an endpoint in the file wins over every OTEL_EXPORTER_OTLP_*ENDPOINT variable', () =>
@@ -109,7 +129,10 @@ test('OTEL_EXPORTER_OTLP_HEADERS, _METRICS_HEADERS and _LOGS_HEADERS merge per s
   }));
 
 test('per-signal headers are validated without quoting them and redacted like the generic ones', () => {
-  const found = problems({ OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=s3cret,garbage-s3cret', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'bad%20name=s3cret' }, yaml('otlp'));
+  const found = problems(
+    { OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=s3cret,garbage-s3cret', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'bad%20name=s3cret' },
+    yaml('otlp'),
+  );
   assert.deepEqual(found, [
     'exporters.otlp.headers: OTEL_EXPORTER_OTLP_METRICS_HEADERS: entry 2 must be key=value (percent-encoded), separated by commas',
     'exporters.otlp.headers: "bad name" is not a valid header name (letters, digits and !#$%&\'*+-.^_`|~ only) (this default comes from OTEL_EXPORTER_OTLP_LOGS_HEADERS)',
@@ -127,19 +150,28 @@ test('per-signal header values never reach the agent log', () =>
     setLogLevel('debug');
     try {
       s.unavailable = true;
-      await exportOnce({ OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=Bearer%20t0psecret', OTEL_LOG_LEVEL: 'all' }, yaml('otlp', `endpoint: http://${s.grpcEndpoint}\ntimeout: 200ms`));
+      await exportOnce(
+        { OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=Bearer%20t0psecret', OTEL_LOG_LEVEL: 'all' },
+        yaml('otlp', `endpoint: http://${s.grpcEndpoint}\ntimeout: 200ms`),
+      );
       diag.error('export failed with authorization=Bearer t0psecret');
     } finally {
       setLogSink((line) => process.stderr.write(line + '\n'));
       setLogLevel('info');
     }
     assert.ok(lines.length > 0);
-    assert.ok(lines.every((l) => !l.includes('t0psecret')), lines.join('\n'));
+    assert.ok(
+      lines.every((l) => !l.includes('t0psecret')),
+      lines.join('\n'),
+    );
   }));
 
 test('OTEL_EXPORTER_OTLP_PROTOCOL chooses the encoding of otlphttp; _METRICS_/_LOGS_PROTOCOL per signal', () =>
   withSinks(1, async (s) => {
-    await exportOnce({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf' }, yaml('otlphttp', `endpoint: ${s.httpEndpoint}`));
+    await exportOnce(
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf' },
+      yaml('otlphttp', `endpoint: ${s.httpEndpoint}`),
+    );
     const by = (signal: string) => [...new Set(s.requests.filter((r) => r.signal === signal).map((r) => r.transport))];
     assert.deepEqual([by('metrics'), by('logs')], [['http/json'], ['http/protobuf']]);
   }));
@@ -152,7 +184,9 @@ test('an OTEL_EXPORTER_OTLP_*PROTOCOL the exporter type cannot speak is reported
   assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' }, yaml('otlphttp')), [
     'exporters.otlphttp: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=grpc asks for OTLP/gRPC, but this exporter speaks OTLP/HTTP; export logs with an otlp_grpc exporter instead, or unset OTEL_EXPORTER_OTLP_LOGS_PROTOCOL',
   ]);
-  assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, yaml('otlp')), ['exporters.otlp: OTEL_EXPORTER_OTLP_PROTOCOL="http" must be one of grpc, http/protobuf, http/json']);
+  assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, yaml('otlp')), [
+    'exporters.otlp: OTEL_EXPORTER_OTLP_PROTOCOL="http" must be one of grpc, http/protobuf, http/json',
+  ]);
   assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, yaml('otlp')), []);
 });
 
@@ -175,7 +209,10 @@ test('OTEL_EXPORTER_OTLP_TIMEOUT and _METRICS_/_LOGS_TIMEOUT bound each export r
 
 test('OTEL_EXPORTER_OTLP_COMPRESSION and _METRICS_/_LOGS_COMPRESSION choose gzip or none per signal', () =>
   withSinks(1, async (s) => {
-    await exportOnce({ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none' }, yaml('otlphttp', `endpoint: ${s.httpEndpoint}`));
+    await exportOnce(
+      { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none' },
+      yaml('otlphttp', `endpoint: ${s.httpEndpoint}`),
+    );
     const enc = (signal: string) => [...new Set(s.requests.filter((r) => r.signal === signal).map((r) => r.headers['content-encoding'] ?? 'none'))];
     assert.deepEqual([enc('metrics'), enc('logs')], [['none'], ['gzip']]);
     assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'zstd' }, yaml('otlp')), [
@@ -185,26 +222,40 @@ test('OTEL_EXPORTER_OTLP_COMPRESSION and _METRICS_/_LOGS_COMPRESSION choose gzip
 
 test('OTEL_EXPORTER_OTLP_CERTIFICATE (and _METRICS_/_LOGS_CERTIFICATE) is the CA a TLS collector is verified with', async () => {
   const server = selfSignedCert(dir, 'ca-collector.test', { ip: '127.0.0.1' });
-  await withSinks(1, async (s) => {
-    await exportOnce({ OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: server.certFile }, yaml('otlp', `endpoint: https://${s.grpcEndpoint}`));
-    assert.deepEqual(signalsAt(s), ['logs'], 'metrics have no CA that knows the collector');
-    await exportOnce({ OTEL_EXPORTER_OTLP_CERTIFICATE: server.certFile }, yaml('otlphttp', `endpoint: ${s.httpEndpoint}`));
-    assert.ok(s.requests.some((r) => r.signal === 'metrics' && r.transport === 'http/protobuf'));
-  }, { tls: { key: server.key, cert: server.cert } });
+  await withSinks(
+    1,
+    async (s) => {
+      await exportOnce({ OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: server.certFile }, yaml('otlp', `endpoint: https://${s.grpcEndpoint}`));
+      assert.deepEqual(signalsAt(s), ['logs'], 'metrics have no CA that knows the collector');
+      await exportOnce({ OTEL_EXPORTER_OTLP_CERTIFICATE: server.certFile }, yaml('otlphttp', `endpoint: ${s.httpEndpoint}`));
+      assert.ok(s.requests.some((r) => r.signal === 'metrics' && r.transport === 'http/protobuf'));
+    },
+    { tls: { key: server.key, cert: server.cert } },
+  );
 });
 
 test('OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY (generic or per signal) authenticate to a collector that requires it', async () => {
   const server = selfSignedCert(dir, 'mtls-collector.test', { ip: '127.0.0.1' });
   const client = selfSignedCert(dir, 'agent.test');
-  await withSinks(1, async (s) => {
-    const base = { OTEL_EXPORTER_OTLP_CERTIFICATE: server.certFile };
-    await exportOnce(base, yaml('otlp', `endpoint: https://${s.grpcEndpoint}`));
-    assert.deepEqual(signalsAt(s), [], 'no client certificate, no export');
-    await exportOnce({ ...base, OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE: client.certFile, OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: client.keyFile }, yaml('otlp', `endpoint: https://${s.grpcEndpoint}`));
-    assert.deepEqual(signalsAt(s), ['metrics']);
-    await exportOnce({ ...base, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: client.certFile, OTEL_EXPORTER_OTLP_CLIENT_KEY: client.keyFile }, yaml('otlphttp', `endpoint: ${s.httpEndpoint}`));
-    assert.deepEqual(signalsAt(s), ['logs', 'metrics']);
-  }, { tls: { key: server.key, cert: server.cert, clientCa: client.cert } });
+  await withSinks(
+    1,
+    async (s) => {
+      const base = { OTEL_EXPORTER_OTLP_CERTIFICATE: server.certFile };
+      await exportOnce(base, yaml('otlp', `endpoint: https://${s.grpcEndpoint}`));
+      assert.deepEqual(signalsAt(s), [], 'no client certificate, no export');
+      await exportOnce(
+        { ...base, OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE: client.certFile, OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: client.keyFile },
+        yaml('otlp', `endpoint: https://${s.grpcEndpoint}`),
+      );
+      assert.deepEqual(signalsAt(s), ['metrics']);
+      await exportOnce(
+        { ...base, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: client.certFile, OTEL_EXPORTER_OTLP_CLIENT_KEY: client.keyFile },
+        yaml('otlphttp', `endpoint: ${s.httpEndpoint}`),
+      );
+      assert.deepEqual(signalsAt(s), ['logs', 'metrics']);
+    },
+    { tls: { key: server.key, cert: server.cert, clientCa: client.cert } },
+  );
   assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: client.keyFile }, yaml('otlp')), [
     'exporters.otlp.tls.cert_file: is required when tls.key_file is set (a client certificate needs its key)',
   ]);
@@ -212,7 +263,10 @@ test('OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and _CLIENT_KEY (generic or per sign
 
 test('OTEL_EXPORTER_OTLP_INSECURE (and per signal) makes a gRPC host:port endpoint plaintext', () =>
   withSinks(1, async (s) => {
-    await exportOnce({ OTEL_EXPORTER_OTLP_ENDPOINT: s.grpcEndpoint, OTEL_EXPORTER_OTLP_INSECURE: 'false', OTEL_EXPORTER_OTLP_LOGS_INSECURE: 'true' }, yaml('otlp'));
+    await exportOnce(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: s.grpcEndpoint, OTEL_EXPORTER_OTLP_INSECURE: 'false', OTEL_EXPORTER_OTLP_LOGS_INSECURE: 'true' },
+      yaml('otlp'),
+    );
     assert.deepEqual(signalsAt(s), ['logs'], 'metrics tried TLS against a plaintext collector');
     await exportOnce({ OTEL_EXPORTER_OTLP_ENDPOINT: s.grpcEndpoint, OTEL_EXPORTER_OTLP_INSECURE: 'true' }, yaml('otlp'));
     assert.deepEqual(signalsAt(s), ['logs', 'metrics']);
@@ -220,7 +274,11 @@ test('OTEL_EXPORTER_OTLP_INSECURE (and per signal) makes a gRPC host:port endpoi
 
 test('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: delta sends counters and histograms as deltas, lowmemory the histograms', () =>
   withSinks(3, async (cumulative, delta, lowmemory) => {
-    for (const [s, pref] of [[cumulative, 'cumulative'], [delta, 'DELTA'], [lowmemory, 'lowmemory']] as const) {
+    for (const [s, pref] of [
+      [cumulative, 'cumulative'],
+      [delta, 'DELTA'],
+      [lowmemory, 'lowmemory'],
+    ] as const) {
       await exportOnce({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: pref }, yaml('otlp', `endpoint: http://${s.grpcEndpoint}`), 2);
     }
     const temporalities = (s: OtlpSink, metric: string) => [...new Set(s.latest(metric).map((p) => p.temporality))];
@@ -253,7 +311,11 @@ test('OTEL_METRIC_EXPORT_INTERVAL is the export interval unless the file sets on
 test('OTEL_METRIC_EXPORT_TIMEOUT bounds a collect-and-export unless the file sets export_timeout', () => {
   assert.equal(parseConfig(yaml('otlp'), 't', {}).service.telemetry.metrics.export_timeout_ms, 30_000);
   assert.equal(parseConfig(yaml('otlp'), 't', { OTEL_METRIC_EXPORT_TIMEOUT: '1500' }).service.telemetry.metrics.export_timeout_ms, 1500);
-  assert.equal(parseConfig(yaml('otlp', '', 'telemetry: {metrics: {export_timeout: 2s}}'), 't', { OTEL_METRIC_EXPORT_TIMEOUT: '1500' }).service.telemetry.metrics.export_timeout_ms, 2000);
+  assert.equal(
+    parseConfig(yaml('otlp', '', 'telemetry: {metrics: {export_timeout: 2s}}'), 't', { OTEL_METRIC_EXPORT_TIMEOUT: '1500' }).service.telemetry.metrics
+      .export_timeout_ms,
+    2000,
+  );
   assert.deepEqual(problems({ OTEL_METRIC_EXPORT_TIMEOUT: 'soon' }, yaml('otlp')), [
     'service.telemetry.metrics.export_timeout: its default from OTEL_METRIC_EXPORT_TIMEOUT="soon" must be a whole number of milliseconds above 0',
   ]);
@@ -289,10 +351,12 @@ test("OTEL_LOG_LEVEL decides how much of the OpenTelemetry SDK's own diagnostics
   assert.deepEqual(seen('info'), ['w', 'i']);
   assert.deepEqual(seen('DEBUG'), ['w', 'i', 'd']);
   assert.deepEqual(seen('none'), []);
-  assert.deepEqual(problems({ OTEL_LOG_LEVEL: 'loud' }, yaml('otlp')), ['service.telemetry.logs: OTEL_LOG_LEVEL="loud" must be one of none, error, warn, info, debug, verbose, all']);
+  assert.deepEqual(problems({ OTEL_LOG_LEVEL: 'loud' }, yaml('otlp')), [
+    'service.telemetry.logs: OTEL_LOG_LEVEL="loud" must be one of none, error, warn, info, debug, verbose, all',
+  ]);
 });
 
-test('OTEL_RESOURCE_ATTRIBUTES are on the exported resource, under the file\'s service.telemetry.resource', () =>
+test("OTEL_RESOURCE_ATTRIBUTES are on the exported resource, under the file's service.telemetry.resource", () =>
   withSinks(1, async (s) => {
     await exportOnce(
       { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=dev,team=net%2Fops' },

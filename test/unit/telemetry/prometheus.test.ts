@@ -19,7 +19,10 @@ test('the prometheus exporter serves counters and the pre-bucketed histograms on
     for (const ev of outboundLifecycle()) t.sinkFor('metrics').consume(ev);
     let text = '';
     for (let i = 0; i < 50 && !text; i++) {
-      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (!text) await new Promise((r) => setTimeout(r, 20));
     }
     assert.match(text, /netwatch_connection_opened_total\{[^}]*process_executable_name="curl"[^}]*\} 1/);

@@ -48,7 +48,7 @@ export function compileCidrs(cidrs: readonly string[]): (address: string) => boo
   }
   const matchV4 = (v: number): boolean => {
     // v4Masks and v4Nets are pushed together: same length.
-    for (let k = 0; k < v4Nets.length; k++) if (((v & v4Masks[k]!) >>> 0) === v4Nets[k]) return true;
+    for (let k = 0; k < v4Nets.length; k++) if ((v & v4Masks[k]!) >>> 0 === v4Nets[k]) return true;
     return false;
   };
   const matchV6 = (groups: Uint16Array): boolean => {

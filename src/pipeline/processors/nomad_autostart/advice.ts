@@ -21,8 +21,10 @@ export function policyFor(r: CompiledRule): string {
 }
 
 export function forbidden(r: CompiledRule, call: NomadCall): string {
-  return `Nomad refused the ${call} of ${where(r)} (403 Permission denied): the token needs ${CAPABILITY[call]}, e.g. the policy ` +
-    `${policyFor(r)}; rule ${r.name} is disabled until the configuration is reloaded`;
+  return (
+    `Nomad refused the ${call} of ${where(r)} (403 Permission denied): the token needs ${CAPABILITY[call]}, e.g. the policy ` +
+    `${policyFor(r)}; rule ${r.name} is disabled until the configuration is reloaded`
+  );
 }
 
 const MIN = /less than scaling policy minimum: (-?\d+) < (-?\d+)/;
@@ -34,11 +36,14 @@ export function policyViolation(r: CompiledRule, body: string, action: 'wake' | 
   const max = MAX.exec(body);
   const head = `Nomad refused to scale ${where(r)}: ${body.trim()}`;
   if (action === 'sleep' && min) {
-    return `${head}. Its scaling policy's minimum is ${min[2]}, so it cannot go to 0 (without an explicit min, Nomad sets it to the group's count when ` +
+    return (
+      `${head}. Its scaling policy's minimum is ${min[2]}, so it cannot go to 0 (without an explicit min, Nomad sets it to the group's count when ` +
       `the job is registered); add "min = 0" to the group's scaling block and re-submit the job, or remove idle_after from rule ${r.name}. ` +
-      'No more scale-downs are tried for this group until the agent reloads or wakes it again';
+      'No more scale-downs are tried for this group until the agent reloads or wakes it again'
+    );
   }
-  if (min) return `${head}. Rule ${r.name} asks for count ${min[1]}, below the scaling policy's minimum ${min[2]}; set count: ${min[2]} in the rule, or lower min in the group's scaling block`;
+  if (min)
+    return `${head}. Rule ${r.name} asks for count ${min[1]}, below the scaling policy's minimum ${min[2]}; set count: ${min[2]} in the rule, or lower min in the group's scaling block`;
   if (max) {
     return `${head}. Rule ${r.name} asks for count ${max[1]}, above the scaling policy's maximum ${max[2]}; set count: ${max[2]} or less in the rule, or raise max in the group's scaling block`;
   }
@@ -56,9 +61,11 @@ export function validationFailed(r: CompiledRule, call: NomadCall, body: string)
 
 /** 403 from the scheduler configuration's RejectJobRegistration: an operator switch, not the token. */
 export function registrationDisabled(r: CompiledRule, maxBackoff: string): string {
-  return `Nomad refused to scale ${where(r)}: job registration, dispatch and scale are disabled by the scheduler configuration ` +
+  return (
+    `Nomad refused to scale ${where(r)}: job registration, dispatch and scale are disabled by the scheduler configuration ` +
     `(nomad operator scheduler set-config -reject-job-registration=true) for every token but a management one; the token's policy is not the cause. ` +
-    `Retrying with backoff (at most every ${maxBackoff}) until an operator turns it off`;
+    `Retrying with backoff (at most every ${maxBackoff}) until an operator turns it off`
+  );
 }
 
 export function jobNotFound(r: CompiledRule): string {

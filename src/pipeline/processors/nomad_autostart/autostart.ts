@@ -121,15 +121,25 @@ export class Autostart {
   private async wake(t: Target, trig: Trigger): Promise<void> {
     const rule = trig.rule;
     const rec: ActionRecord = {
-      event: 'wake', rule, trigger: trig.kind, reason: trig.reason, outcome: 'failed',
-      clientAddress: trig.clientAddress, serverPort: trig.serverPort, dryRun: this.dryRun,
+      event: 'wake',
+      rule,
+      trigger: trig.kind,
+      reason: trig.reason,
+      outcome: 'failed',
+      clientAddress: trig.clientAddress,
+      serverPort: trig.serverPort,
+      dryRun: this.dryRun,
     };
     try {
       const end = await this.retrying(t, rule, 'wake', rec, () => this.wakeOnce(t, trig, rec), {
         gaveUp: () => this.gaveUp(t),
-        onGiveUp: (why) => this.log.warn(why === 'deployment'
-          ? `gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`
-          : `gave up waking ${t.label}: Nomad kept failing and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`, { rule: rule.name }),
+        onGiveUp: (why) =>
+          this.log.warn(
+            why === 'deployment'
+              ? `gave up waking ${t.label}: its deployment was still active after ${formatMs(this.o.cfg.retry.give_up_after_ms)}`
+              : `gave up waking ${t.label}: Nomad kept failing and no matching traffic came for ${formatMs(this.o.cfg.retry.give_up_after_ms)}`,
+            { rule: rule.name },
+          ),
       });
       rec.outcome = end === 'aborted' ? 'cancelled' : end;
     } finally {
@@ -150,7 +160,11 @@ export class Autostart {
    * row), an active deployment waited out, a failure retried with capped backoff until `gaveUp`.
    */
   private async retrying<O extends string>(
-    t: Target, rule: CompiledRule, action: 'wake' | 'sleep', rec: ActionRecord, once: () => Promise<O>,
+    t: Target,
+    rule: CompiledRule,
+    action: 'wake' | 'sleep',
+    rec: ActionRecord,
+    once: () => Promise<O>,
     o: { proceed?: () => 'aborted' | undefined; gaveUp: () => boolean; onGiveUp: (why: 'deployment' | 'retry') => void },
   ): Promise<O | Outcome | 'aborted'> {
     const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
@@ -250,7 +264,9 @@ export class Autostart {
       }),
     };
     const sentAt = process.hrtime.bigint();
-    const w = await this.call('job register', () => this.client.registerJob(spec, { namespace: t.namespace, enforceIndex: true, jobModifyIndex: job.JobModifyIndex ?? 0 }));
+    const w = await this.call('job register', () =>
+      this.client.registerJob(spec, { namespace: t.namespace, enforceIndex: true, jobModifyIndex: job.JobModifyIndex ?? 0 }),
+    );
     rec.evalId = w.EvalID;
     rec.timeToScaleCallS = hrSeconds(trig.atNs, sentAt);
     this.telemetry.timeToScaleCall(rule, rec.timeToScaleCallS);
@@ -311,7 +327,9 @@ export class Autostart {
       }
     }
     if (!this.stopped) {
-      this.log.warn(`${t.label} was scaled but is not ${cfg.wait_for} with ${want} allocation${want === 1 ? '' : 's'} after ${formatMs(cfg.wait_timeout_ms)}`, { rule: trig.rule.name });
+      this.log.warn(`${t.label} was scaled but is not ${cfg.wait_for} with ${want} allocation${want === 1 ? '' : 's'} after ${formatMs(cfg.wait_timeout_ms)}`, {
+        rule: trig.rule.name,
+      });
     }
   }
 
@@ -322,13 +340,20 @@ export class Autostart {
    * grace for the deployment watcher), and at least `give_up_after`.
    */
   private async waitForDeployment(t: Target, rule: CompiledRule): Promise<boolean> {
-    this.reports.once(`deployment:${t.key}`, 'info', `${t.label} has an active deployment, which blocks count changes; waiting for it to end, then checking again`, { rule: rule.name });
+    this.reports.once(
+      `deployment:${t.key}`,
+      'info',
+      `${t.label} has an active deployment, which blocks count changes; waiting for it to end, then checking again`,
+      { rule: rule.name },
+    );
     let deadline = now() + this.o.cfg.retry.give_up_after_ms;
     const backoff = new Backoff(this.o.cfg.retry.initial_ms, this.o.cfg.retry.max_ms);
     let index = 1;
     while (!this.stopped && now() < deadline) {
       try {
-        const d = await this.call('deployment read', () => this.client.latestDeployment(t.job, t.namespace, { index, waitMs: Math.min(deadline - now(), MAX_BLOCK_MS) }));
+        const d = await this.call('deployment read', () =>
+          this.client.latestDeployment(t.job, t.namespace, { index, waitMs: Math.min(deadline - now(), MAX_BLOCK_MS) }),
+        );
         if (d.value === null || !ACTIVE_DEPLOYMENT_STATUSES.has(d.value.Status)) {
           this.reports.clear(`deployment:${t.key}`);
           return true;
@@ -367,10 +392,13 @@ export class Autostart {
   armSleep(t: Target): void {
     if (this.stopped || !t.woken || t.woken.rule.disabled || t.sleepBlocked || t.sleepTimer || t.busy) return;
     const due = t.lastActivityMs + t.woken.rule.cfg.idle_after_ms - now();
-    t.sleepTimer = setTimeout(() => {
-      t.sleepTimer = undefined;
-      this.onIdleTimer(t);
-    }, Math.max(0, Math.ceil(due)));
+    t.sleepTimer = setTimeout(
+      () => {
+        t.sleepTimer = undefined;
+        this.onIdleTimer(t);
+      },
+      Math.max(0, Math.ceil(due)),
+    );
     t.sleepTimer.unref();
   }
 
@@ -400,7 +428,16 @@ export class Autostart {
     const idleMs = rule.cfg.idle_after_ms;
     const ports = [...rule.idlePorts].sort((a, b) => a - b);
     const reason = `idle for ${formatMs(idleMs)}: no matching traffic${ports.length ? ` and no open connections to port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}` : ''}`;
-    const rec: ActionRecord = { event: 'sleep', rule, trigger: 'idle', reason, outcome: 'failed', count: 0, dryRun: this.dryRun, idleForS: this.idleFor(t) / 1000 };
+    const rec: ActionRecord = {
+      event: 'sleep',
+      rule,
+      trigger: 'idle',
+      reason,
+      outcome: 'failed',
+      count: 0,
+      dryRun: this.dryRun,
+      idleForS: this.idleFor(t) / 1000,
+    };
     const started = now();
     let aborted = false;
     try {
@@ -409,7 +446,9 @@ export class Autostart {
         proceed: () => (this.isIdle(t) ? undefined : 'aborted'),
         gaveUp: () => now() - started > this.o.cfg.retry.give_up_after_ms,
         // Stays woken: another idle period later, it tries again.
-        onGiveUp: () => { t.lastActivityMs = now(); },
+        onGiveUp: () => {
+          t.lastActivityMs = now();
+        },
       });
       if (end === 'aborted') {
         aborted = true;
@@ -444,7 +483,12 @@ export class Autostart {
     // Traffic may have come while Nomad answered.
     if (!this.isIdle(t)) return 'aborted';
     if (this.dryRun) return 'dry_run';
-    const w = await this.scale(rule, t, 0, `autostart: ${rec.reason}`, { [META.TRIGGER]: 'idle', [META.REASON]: rec.reason, [META.RULE]: rule.name, [META.AGENT_HOST]: this.o.agentHost });
+    const w = await this.scale(rule, t, 0, `autostart: ${rec.reason}`, {
+      [META.TRIGGER]: 'idle',
+      [META.REASON]: rec.reason,
+      [META.RULE]: rule.name,
+      [META.AGENT_HOST]: this.o.agentHost,
+    });
     rec.evalId = w.EvalID;
     return 'scaled_down';
   }
@@ -477,7 +521,8 @@ export class Autostart {
   adopt(t: Target, g: TaskGroupScaleStatus): void {
     if (t.woken || g.Desired <= 0) return;
     const by = this.wokenBy(g);
-    const rule = t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.name === by) ?? t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
+    const rule =
+      t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.name === by) ?? t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
     if (!rule) return;
     t.wokeUp({ rule, count: g.Desired });
     t.lastActivityMs = Math.max(t.lastActivityMs, now());
@@ -578,7 +623,12 @@ export class Autostart {
         case 'timeout':
         case 'connection':
         case 'tls':
-          this.reports.once('unreachable', 'warn', `Nomad ${err.kind === 'server' ? 'failed' : 'could not be reached'} (${err.message}); retrying with backoff (at most every ${formatMs(this.o.cfg.retry.max_ms)})`, { rule: rule.name });
+          this.reports.once(
+            'unreachable',
+            'warn',
+            `Nomad ${err.kind === 'server' ? 'failed' : 'could not be reached'} (${err.message}); retrying with backoff (at most every ${formatMs(this.o.cfg.retry.max_ms)})`,
+            { rule: rule.name },
+          );
           return 'retry';
       }
     }
@@ -587,11 +637,16 @@ export class Autostart {
   /** One line per wake or sleep; failures at debug, since their cause is reported once on its own. */
   private logAction(t: Target, r: ActionRecord): void {
     const level = FAILED_OUTCOMES.has(r.outcome) || r.outcome === 'job_stopped' ? 'debug' : 'info';
-    const what = r.outcome === 'dry_run'
-      ? `dry run: would ${r.event === 'wake' ? (r.previousCount !== undefined && r.count !== undefined ? `scale ${t.label} from ${r.previousCount} to ${r.count}` : `wake ${t.label}`) : `scale ${t.label} from ${r.previousCount} to 0`}`
-      : `${r.event} ${t.label}: ${r.outcome}`;
+    const what =
+      r.outcome === 'dry_run'
+        ? `dry run: would ${r.event === 'wake' ? (r.previousCount !== undefined && r.count !== undefined ? `scale ${t.label} from ${r.previousCount} to ${r.count}` : `wake ${t.label}`) : `scale ${t.label} from ${r.previousCount} to 0`}`
+        : `${r.event} ${t.label}: ${r.outcome}`;
     this.log.log(level, what, {
-      rule: r.rule.name, reason: r.reason, count: r.count, previous: r.previousCount, eval: r.evalId || undefined,
+      rule: r.rule.name,
+      reason: r.reason,
+      count: r.count,
+      previous: r.previousCount,
+      eval: r.evalId || undefined,
       to_scale_call_ms: r.timeToScaleCallS === undefined ? undefined : Math.round(r.timeToScaleCallS * 1e6) / 1e3,
       to_ready_ms: r.timeToReadyS === undefined ? undefined : Math.round(r.timeToReadyS * 1e3),
       ready: r.ready,

@@ -5,7 +5,11 @@
 export class Backoff {
   private attempt = 0;
 
-  constructor(private readonly initialMs: number, private readonly maxMs: number, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly initialMs: number,
+    private readonly maxMs: number,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /** The delay before the next attempt, in ms. */
   next(): number {

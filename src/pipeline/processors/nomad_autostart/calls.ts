@@ -25,7 +25,10 @@ export function nomadErrorOf(e: unknown): NomadError | undefined {
 
 /** A NomadError and the call that got it. */
 export class CallError extends Error {
-  constructor(readonly call: NomadCall, readonly error: NomadError) {
+  constructor(
+    readonly call: NomadCall,
+    readonly error: NomadError,
+  ) {
     super(error.message, { cause: error });
   }
 }

@@ -20,7 +20,11 @@ export class OpenConnections {
   /** Sockets not tracked because the table was full. */
   overflowed = 0;
 
-  constructor(private readonly watched: ReadonlySet<number>, private readonly onLastClosed: (port: number) => void, carry?: OpenConnectionsState) {
+  constructor(
+    private readonly watched: ReadonlySet<number>,
+    private readonly onLastClosed: (port: number) => void,
+    carry?: OpenConnectionsState,
+  ) {
     this.bySock = carry?.bySock ?? new Map<bigint, number>();
     this.perPort = carry?.perPort ?? new Map<number, number>();
   }

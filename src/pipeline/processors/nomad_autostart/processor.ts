@@ -31,7 +31,10 @@ export class NomadAutostartProcessor implements Processor {
   private readonly tracksConnections: boolean;
   private readonly log: Logger;
 
-  constructor(readonly cfg: NomadAutostartProcessorConfig, ctx: ProcessorContext) {
+  constructor(
+    readonly cfg: NomadAutostartProcessorConfig,
+    ctx: ProcessorContext,
+  ) {
     this.id = cfg.id;
     this.log = rootLogger.child(cfg.id);
     const previous = ctx.previous instanceof NomadAutostartProcessor ? ctx.previous.carry() : undefined;
@@ -55,29 +58,37 @@ export class NomadAutostartProcessor implements Processor {
       }
     }
     this.tracksConnections = this.portTargets.size > 0;
-    this.connections = new OpenConnections(new Set(this.portTargets.keys()), (port) => this.autostart?.connectionsClosed(this.portTargets.get(port) ?? []), previous?.connections);
+    this.connections = new OpenConnections(
+      new Set(this.portTargets.keys()),
+      (port) => this.autostart?.connectionsClosed(this.portTargets.get(port) ?? []),
+      previous?.connections,
+    );
 
     const agentHost = cfg.agent_host !== '' ? cfg.agent_host : hostname();
     let client: NomadClient | undefined;
     try {
-      client = new NomadClient(resolveNomadSettings({
-        address: cfg.address,
-        token: cfg.token,
-        tokenFile: cfg.token_file,
-        namespace: cfg.namespace,
-        region: cfg.region,
-        httpAuth: cfg.http_auth,
-        caCert: cfg.tls.ca_cert,
-        caPath: cfg.tls.ca_path,
-        clientCert: cfg.tls.client_cert,
-        clientKey: cfg.tls.client_key,
-        tlsServerName: cfg.tls.server_name,
-        skipVerify: cfg.tls.skip_verify,
-        timeoutMs: cfg.timeout_ms,
-      }));
+      client = new NomadClient(
+        resolveNomadSettings({
+          address: cfg.address,
+          token: cfg.token,
+          tokenFile: cfg.token_file,
+          namespace: cfg.namespace,
+          region: cfg.region,
+          httpAuth: cfg.http_auth,
+          caCert: cfg.tls.ca_cert,
+          caPath: cfg.tls.ca_path,
+          clientCert: cfg.tls.client_cert,
+          clientKey: cfg.tls.client_key,
+          tlsServerName: cfg.tls.server_name,
+          skipVerify: cfg.tls.skip_verify,
+          timeoutMs: cfg.timeout_ms,
+        }),
+      );
     } catch (e) {
       // A bad TLS file must not take the agent (or a reload) down: the rules just do nothing.
-      this.log.error('cannot set up the Nomad client; every rule of this processor does nothing until the configuration is fixed and reloaded', { error: e as Error });
+      this.log.error('cannot set up the Nomad client; every rule of this processor does nothing until the configuration is fixed and reloaded', {
+        error: e as Error,
+      });
     }
     if (client) {
       this.autostart = new Autostart({ cfg, client, telemetry: this.telemetry, connections: this.connections, log: this.log, agentHost });

@@ -56,15 +56,23 @@ export class Target {
     readonly rules: readonly CompiledRule[],
   ) {}
 
-  get state(): TargetState { return this.current; }
+  get state(): TargetState {
+    return this.current;
+  }
 
   /** The flow under way: at most one per group (single-flight). */
   get busy(): Flow | undefined {
     switch (this.current.kind) {
-      case 'waking': return 'wake';
-      case 'sleeping': return 'sleep';
-      case 'adopting': return 'adopt';
-      case 'idle': case 'awake': case 'sleep-blocked': return undefined;
+      case 'waking':
+        return 'wake';
+      case 'sleeping':
+        return 'sleep';
+      case 'adopting':
+        return 'adopt';
+      case 'idle':
+      case 'awake':
+      case 'sleep-blocked':
+        return undefined;
     }
   }
 
@@ -100,9 +108,7 @@ export class Target {
   /** This agent woke the group (or found it up and takes care of it): its idle clock decides the sleep. */
   wokeUp(woken: Woken): void {
     const c = this.current;
-    this.current = c.kind === 'idle' || c.kind === 'awake' || c.kind === 'sleep-blocked'
-      ? { kind: 'awake', woken }
-      : { kind: c.kind, woken, blocked: false };
+    this.current = c.kind === 'idle' || c.kind === 'awake' || c.kind === 'sleep-blocked' ? { kind: 'awake', woken } : { kind: c.kind, woken, blocked: false };
   }
 
   /** Nomad refused the scale-down for a reason a person must fix. */

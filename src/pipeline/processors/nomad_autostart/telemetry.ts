@@ -44,7 +44,11 @@ export class AutostartTelemetry {
   private readonly histograms = new Map<MetricName, HistogramTable>();
   private readonly triggerKeys = new Map<CompiledRule, Record<TriggerKind, { key: string; attrs: Attributes }>>();
 
-  constructor(private readonly processorId: string, private readonly out: ProcessorTelemetry, carry?: AutostartTelemetryState) {
+  constructor(
+    private readonly processorId: string,
+    private readonly out: ProcessorTelemetry,
+    carry?: AutostartTelemetryState,
+  ) {
     const sum = (name: MetricName): void => {
       const t = carry?.sums.get(name) ?? new SumTable(name, out.cardinalityLimit, out.onOverflow);
       this.sums.set(name, t);
@@ -100,11 +104,16 @@ export class AutostartTelemetry {
 
   /** One scale request's answer: an HTTP status, or the kind of failure when there was none. */
   scaleCall(rule: CompiledRule, status: number | undefined, errorType: string | undefined): void {
-    const key = `${rule.name}\x1f${status ?? ''}\x1f${status === undefined ? errorType ?? '' : ''}`;
-    this.sums.get(METRIC.NOMAD_AUTOSTART_SCALE_CALLS)!.add(key, LAZY, () => ({
-      ...this.targetAttrs(rule),
-      ...(status !== undefined ? { [ATTR.HTTP_RESPONSE_STATUS_CODE]: status } : { [ATTR.ERROR_TYPE]: errorType ?? 'unknown' }),
-    }), 1);
+    const key = `${rule.name}\x1f${status ?? ''}\x1f${status === undefined ? (errorType ?? '') : ''}`;
+    this.sums.get(METRIC.NOMAD_AUTOSTART_SCALE_CALLS)!.add(
+      key,
+      LAZY,
+      () => ({
+        ...this.targetAttrs(rule),
+        ...(status !== undefined ? { [ATTR.HTTP_RESPONSE_STATUS_CODE]: status } : { [ATTR.ERROR_TYPE]: errorType ?? 'unknown' }),
+      }),
+      1,
+    );
   }
 
   timeToScaleCall(rule: CompiledRule, seconds: number): void {
@@ -120,7 +129,13 @@ export class AutostartTelemetry {
     const name: EventName = r.event === 'wake' ? EVENT.NOMAD_AUTOSTART_WAKE : EVENT.NOMAD_AUTOSTART_SLEEP;
     const d = EVENTS[name];
     if (!d.enabled) return;
-    const attrs: Attributes = { ...this.targetAttrs(r.rule), [ATTR.NOMAD_AUTOSTART_TRIGGER]: r.trigger, [ATTR.NOMAD_AUTOSTART_REASON]: r.reason, [ATTR.NOMAD_AUTOSTART_OUTCOME]: r.outcome, [ATTR.NOMAD_AUTOSTART_DRY_RUN]: r.dryRun };
+    const attrs: Attributes = {
+      ...this.targetAttrs(r.rule),
+      [ATTR.NOMAD_AUTOSTART_TRIGGER]: r.trigger,
+      [ATTR.NOMAD_AUTOSTART_REASON]: r.reason,
+      [ATTR.NOMAD_AUTOSTART_OUTCOME]: r.outcome,
+      [ATTR.NOMAD_AUTOSTART_DRY_RUN]: r.dryRun,
+    };
     const opt = (k: string, v: string | number | boolean | undefined): void => {
       if (v !== undefined && v !== '') attrs[k] = v;
     };

@@ -12,11 +12,30 @@ const F = CONN_EVENT.fields;
 
 function event(overrides: Partial<ConnEvent> = {}): ConnEvent {
   return {
-    kind: 'close', bootNs: 123_456_789_012_345, sock: 0xffff_8880_1234_5600n, pid: 4242, tid: 4243, comm: 'curl',
-    cgroupId: 9876, netns: 4026531840, transport: 'tcp', networkType: 'ipv4', direction: 'outbound',
-    localAddress: '10.0.0.2', localPort: 40000, remoteAddress: '93.184.216.34', remotePort: 443,
-    oldState: 'fin_wait_2', newState: 'closed', bytesSent: 1_234_567, bytesReceived: 89, srttUs: 250,
-    retransmits: 3, durationNs: 5_000_000_001, error: 0, ...overrides,
+    kind: 'close',
+    bootNs: 123_456_789_012_345,
+    sock: 0xffff_8880_1234_5600n,
+    pid: 4242,
+    tid: 4243,
+    comm: 'curl',
+    cgroupId: 9876,
+    netns: 4026531840,
+    transport: 'tcp',
+    networkType: 'ipv4',
+    direction: 'outbound',
+    localAddress: '10.0.0.2',
+    localPort: 40000,
+    remoteAddress: '93.184.216.34',
+    remotePort: 443,
+    oldState: 'fin_wait_2',
+    newState: 'closed',
+    bytesSent: 1_234_567,
+    bytesReceived: 89,
+    srttUs: 250,
+    retransmits: 3,
+    durationNs: 5_000_000_001,
+    error: 0,
+    ...overrides,
   };
 }
 
@@ -29,8 +48,31 @@ function decodeAll(events: ConnEvent[], decoder = new ConnDecoder()): ConnEvent[
 test('a record decodes to exactly the event the kernel wrote, field by field', () => {
   const events = [
     event(),
-    event({ kind: 'connect', transport: 'udp', networkType: 'ipv6', localAddress: '::', localPort: 0, remoteAddress: '2001:db8::53', remotePort: 53, oldState: 'unknown', newState: 'unknown', bytesSent: 0, bytesReceived: 0, srttUs: 0, retransmits: 0, durationNs: 0 }),
-    event({ kind: 'accept', direction: 'inbound', comm: 'a-fifteen-chars', networkType: 'ipv6', localAddress: 'fd00:1::2', remoteAddress: 'fd00:1::1', error: 0 }),
+    event({
+      kind: 'connect',
+      transport: 'udp',
+      networkType: 'ipv6',
+      localAddress: '::',
+      localPort: 0,
+      remoteAddress: '2001:db8::53',
+      remotePort: 53,
+      oldState: 'unknown',
+      newState: 'unknown',
+      bytesSent: 0,
+      bytesReceived: 0,
+      srttUs: 0,
+      retransmits: 0,
+      durationNs: 0,
+    }),
+    event({
+      kind: 'accept',
+      direction: 'inbound',
+      comm: 'a-fifteen-chars',
+      networkType: 'ipv6',
+      localAddress: 'fd00:1::2',
+      remoteAddress: 'fd00:1::1',
+      error: 0,
+    }),
     event({ kind: 'state', direction: 'unknown', pid: 0, tid: 0, comm: '', cgroupId: 0, oldState: 'listen', newState: 'syn_received' }),
     event({ error: 111, oldState: 'syn_sent' }),
   ];
@@ -61,7 +103,7 @@ test('comms and addresses decode to their own text even when thousands of them s
       base.bytes[o + F.laddr + i] = which ? rnd() % 3 : rnd();
       base.bytes[o + F.raddr + i] = rnd();
     }
-    for (let i = 0; i < CONN_COMM_LEN; i++) base.bytes[o + F.comm + i] = i < (round % 17) ? 97 + (rnd() % 3) : 0;
+    for (let i = 0; i < CONN_COMM_LEN; i++) base.bytes[o + F.comm + i] = i < round % 17 ? 97 + (rnd() % 3) : 0;
     const ev = decoder.decode(base.view, base.bytes, o, CONN_EVENT.size)!;
     const fmt = which ? formatIPv6 : formatIPv4;
     assert.equal(ev.localAddress, fmt(base.bytes, o + F.laddr));

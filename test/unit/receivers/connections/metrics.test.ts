@@ -16,18 +16,25 @@ test('series keys are the attribute values joined, for every attribute set, past
   const plan = connMetricPlan(METRICS[METRIC.CONNECTION_OPENED].attributes, { process_pid: true, peer_address: true, client_port: true });
   const events: ConnPipelineEvent[] = [];
   for (let i = 0; i < 3 * MAX_INTERNED_KEYS; i++) {
-    events.push(connEvent({
-      direction: i % 3 === 0 ? 'inbound' : 'outbound', pid: i % 7, localPort: 30000 + i, remoteAddress: `10.0.${i % 5}.1`,
-      process: i % 2 ? { pid: i % 7, executableName: `app${i % 4}`, commandLine: '' } : undefined,
-      container: i % 5 ? undefined : { cgroupPath: '/x', runtime: 'docker', id: `c${i % 3}` },
-    }));
+    events.push(
+      connEvent({
+        direction: i % 3 === 0 ? 'inbound' : 'outbound',
+        pid: i % 7,
+        localPort: 30000 + i,
+        remoteAddress: `10.0.${i % 5}.1`,
+        process: i % 2 ? { pid: i % 7, executableName: `app${i % 4}`, commandLine: '' } : undefined,
+        container: i % 5 ? undefined : { cgroupPath: '/x', runtime: 'docker', id: `c${i % 3}` },
+      }),
+    );
   }
   for (let round = 0; round < 3; round++) {
     for (const ev of events) {
-      const joined = plan.names.map((n) => {
-        const v = plan.attributes(ev)[n];
-        return v === undefined ? '\x1f' : `${String(v)}\x1f`;
-      }).join('');
+      const joined = plan.names
+        .map((n) => {
+          const v = plan.attributes(ev)[n];
+          return v === undefined ? '\x1f' : `${String(v)}\x1f`;
+        })
+        .join('');
       assert.equal(plan.key(ev), joined);
       assert.equal(plan.key({ ...ev }), joined, 'an equal event gets an equal key');
     }
@@ -55,29 +62,64 @@ for (const limit of [2000, 4]) {
     const m = metrics(limit);
     const SOCKETS = 600;
     const path: TcpState[] = ['syn_sent', 'established', 'fin_wait_1', 'fin_wait_2'];
-    const base = (i: number) => ({ sock: 0x9000n + BigInt(i) * 64n, remotePort: 8000 + (i % 3), process: { pid: 10 + (i % 2), executableName: `app${i % 2}`, commandLine: '' } });
+    const base = (i: number) => ({
+      sock: 0x9000n + BigInt(i) * 64n,
+      remotePort: 8000 + (i % 3),
+      process: { pid: 10 + (i % 2), executableName: `app${i % 2}`, commandLine: '' },
+    });
     for (let i = 0; i < SOCKETS; i++) m.consume(connEvent({ ...base(i), kind: 'connect' }));
     let prev: TcpState = 'closed';
     for (const state of path) {
       for (let i = 0; i < SOCKETS; i++) m.consume(connEvent({ ...base(i), kind: 'state', oldState: prev, newState: state }));
       const got = activeByState(m);
       if (limit === 2000) assert.deepEqual(Object.fromEntries(Object.entries(got).filter(([, n]) => n !== 0)), { [state]: SOCKETS });
-      else assert.equal(Object.values(got).reduce((a, b) => a + b, 0), SOCKETS, 'every open socket counted once, overflow included');
+      else
+        assert.equal(
+          Object.values(got).reduce((a, b) => a + b, 0),
+          SOCKETS,
+          'every open socket counted once, overflow included',
+        );
       prev = state;
     }
     for (let i = 0; i < SOCKETS; i++) m.consume(connEvent({ ...base(i), kind: 'close', oldState: 'fin_wait_2', newState: 'closed' }));
-    assert.ok(Object.values(activeByState(m)).every((n) => n === 0), JSON.stringify(activeByState(m)));
+    assert.ok(
+      Object.values(activeByState(m)).every((n) => n === 0),
+      JSON.stringify(activeByState(m)),
+    );
     assert.equal(m.state().sockets.size, 0);
     const opened = [...m.state().sums.get(METRIC.CONNECTION_OPENED)!.series.values()].reduce((a, s) => a + s.value, 0);
     assert.equal(opened, SOCKETS);
   });
 }
 
-test('an accepted socket moves from its unattributed series to its owner\'s, keeping one count', () => {
+test("an accepted socket moves from its unattributed series to its owner's, keeping one count", () => {
   const m = metrics();
   const sock = 0xabc0n;
-  m.consume(connEvent({ sock, kind: 'state', direction: 'inbound', pid: 0, comm: '', process: undefined, localPort: 8080, remotePort: 40000, oldState: 'listen', newState: 'syn_received' }));
-  m.consume(connEvent({ sock, kind: 'accept', direction: 'inbound', localPort: 8080, remotePort: 40000, newState: 'established', process: { pid: 7, executableName: 'nginx', commandLine: '' } }));
+  m.consume(
+    connEvent({
+      sock,
+      kind: 'state',
+      direction: 'inbound',
+      pid: 0,
+      comm: '',
+      process: undefined,
+      localPort: 8080,
+      remotePort: 40000,
+      oldState: 'listen',
+      newState: 'syn_received',
+    }),
+  );
+  m.consume(
+    connEvent({
+      sock,
+      kind: 'accept',
+      direction: 'inbound',
+      localPort: 8080,
+      remotePort: 40000,
+      newState: 'established',
+      process: { pid: 7, executableName: 'nginx', commandLine: '' },
+    }),
+  );
   const series = [...m.state().sums.get(METRIC.CONNECTION_ACTIVE)!.series.values()].filter((s) => s.value !== 0);
   assert.equal(series.length, 1);
   assert.equal(series[0].value, 1);

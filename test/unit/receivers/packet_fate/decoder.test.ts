@@ -1,12 +1,32 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FateDecoder } from '../../../../src/receivers/packet_fate/decoder';
-import { AF_INET, AF_INET6, AF_UNIX, FATE_EVENT, FATE_FLAG_OWNER_KNOWN, FATE_KEY, FATE_KIND, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../../../src/receivers/packet_fate/layout';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  FATE_EVENT,
+  FATE_FLAG_OWNER_KNOWN,
+  FATE_KEY,
+  FATE_KIND,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../../../../src/receivers/packet_fate/layout';
 import { ReasonNames } from '../../../../src/receivers/packet_fate/reasons';
 
 const names = new ReasonNames(
-  new Map([['SKB_NOT_DROPPED_YET', 0], ['SKB_CONSUMED', 1], ['SKB_DROP_REASON_NOT_SPECIFIED', 2], ['SKB_DROP_REASON_NO_SOCKET', 3], ['SKB_DROP_REASON_NETFILTER_DROP', 12]]),
-  new Map([['SK_RST_REASON_NOT_SPECIFIED', 0], ['SK_RST_REASON_NO_SOCKET', 1]]),
+  new Map([
+    ['SKB_NOT_DROPPED_YET', 0],
+    ['SKB_CONSUMED', 1],
+    ['SKB_DROP_REASON_NOT_SPECIFIED', 2],
+    ['SKB_DROP_REASON_NO_SOCKET', 3],
+    ['SKB_DROP_REASON_NETFILTER_DROP', 12],
+  ]),
+  new Map([
+    ['SK_RST_REASON_NOT_SPECIFIED', 0],
+    ['SK_RST_REASON_NO_SOCKET', 1],
+  ]),
   undefined,
 );
 const E = FATE_EVENT.fields;
@@ -49,10 +69,28 @@ test('a sampled drop decodes field by field, with the reason named by the kernel
   const d = new FateDecoder(names);
   const { v, b } = record(droppedSyn);
   assert.deepEqual(d.sample(v, b, 0, FATE_EVENT.size), {
-    kind: 'drop', reason: 'NETFILTER_DROP', networkType: 'ipv4', transport: 'tcp', state: undefined,
-    netns: 4026531840, ifindex: 2, interfaceName: 'eth0', pid: 1000, comm: 'curl', cgroupId: 4242,
-    bootNs: 123_456_789, epoch: 7, sock: 0xffff888012345678n, tid: 1001, location: 0xffffffff81abcdefn, length: 60,
-    sourceAddress: '10.0.0.1', sourcePort: 40000, destinationAddress: '10.0.0.2', destinationPort: 443, tcpFlags: 0x02,
+    kind: 'drop',
+    reason: 'NETFILTER_DROP',
+    networkType: 'ipv4',
+    transport: 'tcp',
+    state: undefined,
+    netns: 4026531840,
+    ifindex: 2,
+    interfaceName: 'eth0',
+    pid: 1000,
+    comm: 'curl',
+    cgroupId: 4242,
+    bootNs: 123_456_789,
+    epoch: 7,
+    sock: 0xffff888012345678n,
+    tid: 1001,
+    location: 0xffffffff81abcdefn,
+    length: 60,
+    sourceAddress: '10.0.0.1',
+    sourcePort: 40000,
+    destinationAddress: '10.0.0.2',
+    destinationPort: 443,
+    tcpFlags: 0x02,
   });
   assert.equal(d.decoded, 1);
 });
@@ -138,8 +176,17 @@ test('a table key decodes into the fields a count carries', () => {
   v.setUint8(K.protocol, IPPROTO_UDP);
   b.set(Buffer.from('veth0'), K.ifname);
   assert.deepEqual(d.key(v, b, 0), {
-    kind: 'drop', reason: 'NO_SOCKET', networkType: 'ipv4', transport: 'udp', state: undefined,
-    netns: 4026532000, ifindex: 3, interfaceName: 'veth0', pid: 0, comm: '', cgroupId: 77,
+    kind: 'drop',
+    reason: 'NO_SOCKET',
+    networkType: 'ipv4',
+    transport: 'udp',
+    state: undefined,
+    netns: 4026532000,
+    ifindex: 3,
+    interfaceName: 'veth0',
+    pid: 0,
+    comm: '',
+    cgroupId: 77,
   });
   v.setUint8(K.kind, 0);
   assert.equal(d.key(v, b, 0), undefined);

@@ -5,7 +5,11 @@ import { FATE_CONTROL, FATE_EVENT, FATE_KEY } from '../../../../src/receivers/pa
 
 const btfStruct = (name: string) => btfStructOf('packet_fate', name);
 
-for (const [name, layout] of [['fate_key', FATE_KEY], ['fate_event', FATE_EVENT], ['fate_control', FATE_CONTROL]] as const) {
+for (const [name, layout] of [
+  ['fate_key', FATE_KEY],
+  ['fate_event', FATE_EVENT],
+  ['fate_control', FATE_CONTROL],
+] as const) {
   test(`the TypeScript layout of ${name} matches the C struct field by field`, () => {
     const c = btfStruct(name);
     assert.equal(layout.size, c.size);

@@ -86,8 +86,15 @@ export function opensslClient(name: string, extra: string[] = ['-alpn', 'h2,http
 /** `curl --resolve name:PORT:127.0.0.1 https://name:PORT/`. */
 export function curlClient(name: string): (port: number) => Stop {
   return childClient('curl', (port) => [
-    '-s', '-k', '-o', '/dev/null', '--max-time', String(CLIENT_TIMEOUT_MS / 1000),
-    '--resolve', `${name}:${port}:127.0.0.1`, `https://${name}:${port}/`,
+    '-s',
+    '-k',
+    '-o',
+    '/dev/null',
+    '--max-time',
+    String(CLIENT_TIMEOUT_MS / 1000),
+    '--resolve',
+    `${name}:${port}:127.0.0.1`,
+    `https://${name}:${port}/`,
   ]);
 }
 
@@ -95,10 +102,27 @@ export function curlClient(name: string): (port: number) => Stop {
 export function selfSignedCert(): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'sni-cert-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=retry.example.com', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=retry.example.com',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -152,7 +176,11 @@ export const FIXTURE_DIR = repoPath('test', 'fixtures', 'sni');
 /** Fixtures are hex text: '#' lines describe the capture, the rest is hex in any layout. */
 export function readFixture(name: string): Uint8Array {
   const text = readFileSync(join(FIXTURE_DIR, name), 'utf8');
-  const hex = text.split('\n').filter((l) => !l.startsWith('#')).join('').replace(/\s+/g, '');
+  const hex = text
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('')
+    .replace(/\s+/g, '');
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 

@@ -11,8 +11,24 @@ import {
 } from '../../../../src/receivers/sni/client-hello';
 import { readFixture } from './capture';
 import {
-  EXT, GREASE_A, TLS12, TLS13, alpnExt, concat, echExt, ext, handshake, modernHello, records, sniExt, sslv2Hello, u16, u8, vec16,
-  vec8, versionsExt,
+  EXT,
+  GREASE_A,
+  TLS12,
+  TLS13,
+  alpnExt,
+  concat,
+  echExt,
+  ext,
+  handshake,
+  modernHello,
+  records,
+  sniExt,
+  sslv2Hello,
+  u16,
+  u8,
+  vec16,
+  vec8,
+  versionsExt,
 } from './hello-builder';
 
 function hello(r: HelloParseResult) {

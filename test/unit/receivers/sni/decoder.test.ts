@@ -6,7 +6,9 @@ import { AF_INET, AF_INET6, SNI_DIR, SNI_FLAG_OWNER_KNOWN, SNI_FLOW_KEY, SNI_KIN
 const F = SNI_RECORD.fields;
 
 /** A record as the kernel writes it: header plus `payload`. */
-function record(o: { kind?: number; family?: number; direction?: number; payload?: Uint8Array; wireLen?: number; capLen?: number; flags?: number } = {}): Uint8Array {
+function record(
+  o: { kind?: number; family?: number; direction?: number; payload?: Uint8Array; wireLen?: number; capLen?: number; flags?: number } = {},
+): Uint8Array {
   const payload = o.payload ?? new Uint8Array(0);
   const b = new Uint8Array(SNI_RECORD_HLEN + payload.length);
   const v = new DataView(b.buffer);
@@ -40,7 +42,18 @@ test('a segment record becomes a TCP segment of a flow with its owner and the fl
   const s = r.segment;
   assert.deepEqual([s.seq, s.isn, s.wireLength, [...s.payload], s.timestampNs], [1001, 1000, 300, [0x16, 3, 1], 123_000_000]);
   assert.deepEqual(
-    [s.flow.family, s.flow.srcAddress, s.flow.srcPort, s.flow.dstAddress, s.flow.dstPort, s.flow.direction, s.flow.ifindex, s.flow.pid, s.flow.comm, s.flow.cgroupId],
+    [
+      s.flow.family,
+      s.flow.srcAddress,
+      s.flow.srcPort,
+      s.flow.dstAddress,
+      s.flow.dstPort,
+      s.flow.direction,
+      s.flow.ifindex,
+      s.flow.pid,
+      s.flow.comm,
+      s.flow.cgroupId,
+    ],
     [4, '10.0.0.1', 40000, '10.0.0.2', 443, 'egress', 9, 4242, 'curl', 77],
   );
   assert.equal(s.flow.mapKey.length, SNI_FLOW_KEY.size);

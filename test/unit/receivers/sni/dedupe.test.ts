@@ -43,7 +43,10 @@ test('the retried hello is recognised also when the stream arrives in small, shu
   for (let i = 0; i + 1 < segs.length; i += 2) [segs[i], segs[i + 1]] = [segs[i + 1], segs[i]];
   const t = new SniTracker();
   const events = run(t, segs);
-  assert.deepEqual(events.map((e) => e.sni), ['retry.example.com']);
+  assert.deepEqual(
+    events.map((e) => e.sni),
+    ['retry.example.com'],
+  );
   assert.equal(t.stats().retriesSuppressed, 1);
 });
 
@@ -84,7 +87,10 @@ test('application data after the hello ends the flow without a rejection', () =>
   run(t, stream(concat(first, Uint8Array.of(20, 3, 3, 0, 1, 1, 23, 3, 3, 0, 2, 9, 9)), 1448));
   const s = t.stats();
   assert.equal(s.reported, 1);
-  assert.equal(Object.values(s.rejected).reduce((a, b) => a + b, 0), 0);
+  assert.equal(
+    Object.values(s.rejected).reduce((a, b) => a + b, 0),
+    0,
+  );
 });
 
 test('judging a hello: first, then retry with the same name, changed with another or with ECH toggled', () => {

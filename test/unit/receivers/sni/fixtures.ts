@@ -2,8 +2,29 @@
 // Real captures come from clients run on loopback; hand-built ones from hello-builder.ts.
 // Regenerate with: node <build>/test/unit/receivers/sni/make-fixtures.js --write
 import {
-  CHANGE_CIPHER_SPEC, EXT, GREASE_A, GREASE_B, TLS12, TLS13, X25519, X25519MLKEM768, X25519MLKEM768_SHARE_LEN,
-  alpnExt, concat, echExt, ext, filler, handshake, keyShareExt, modernHello, records, sniExt, sslv2Hello, u16, vec16, versionsExt,
+  CHANGE_CIPHER_SPEC,
+  EXT,
+  GREASE_A,
+  GREASE_B,
+  TLS12,
+  TLS13,
+  X25519,
+  X25519MLKEM768,
+  X25519MLKEM768_SHARE_LEN,
+  alpnExt,
+  concat,
+  echExt,
+  ext,
+  filler,
+  handshake,
+  keyShareExt,
+  modernHello,
+  records,
+  sniExt,
+  sslv2Hello,
+  u16,
+  vec16,
+  versionsExt,
 } from './hello-builder';
 import { captureFirstFlight, captureRetriedHandshake, curlClient, nodeClient, opensslClient } from './capture';
 
@@ -49,7 +70,7 @@ export const REAL_FIXTURES: RealFixture[] = [
   {
     file: 'node-hello-retry-request-client-stream.hex',
     description:
-      "Everything a node tls.connect client sent through a recording proxy to a TLS 1.3 server that only accepts X25519\n" +
+      'Everything a node tls.connect client sent through a recording proxy to a TLS 1.3 server that only accepts X25519\n' +
       "(client ecdhCurve 'P-256:X25519', servername retry.example.com): ClientHello, HelloRetryRequest from the server (not here),\n" +
       'ChangeCipherSpec + second ClientHello, then the encrypted Finished.',
     capture: () => captureRetriedHandshake('retry.example.com'),
@@ -79,7 +100,10 @@ export const BUILT_FIXTURES: BuiltFixture[] = [
             sniExt('grease.example.com'),
             alpnExt([Uint8Array.of(0x2a, 0x2a), 'h2', 'http/1.1']),
             versionsExt([GREASE_B, TLS13, TLS12]),
-            keyShareExt([[GREASE_B, 1], [X25519, 32]]),
+            keyShareExt([
+              [GREASE_B, 1],
+              [X25519, 32],
+            ]),
             ext(GREASE_B, Uint8Array.of(0)),
           ],
         }),
@@ -150,7 +174,10 @@ function largeHello(): Uint8Array {
         alpnExt(['h2']),
         [EXT.supportedGroups, vec16(concat(u16(X25519MLKEM768), u16(X25519)))],
         versionsExt([TLS13]),
-        keyShareExt([[X25519MLKEM768, X25519MLKEM768_SHARE_LEN], [X25519, 32]]),
+        keyShareExt([
+          [X25519MLKEM768, X25519MLKEM768_SHARE_LEN],
+          [X25519, 32],
+        ]),
         ext(EXT.padding, new Uint8Array(300)),
       ],
     }),

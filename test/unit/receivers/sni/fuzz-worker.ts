@@ -33,7 +33,10 @@ export function prng(seed: number): () => number {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = split(), b = split(), c = split(), d = split();
+  let a = split(),
+    b = split(),
+    c = split(),
+    d = split();
   return () => {
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;
@@ -64,7 +67,8 @@ function mutate(base: Uint8Array, fixtures: Uint8Array[], rnd: () => number): Ui
       case 2: // truncation
         b = b.slice(0, int(b.length + 1));
         break;
-      case 3: { // length-field corruption: a 16-bit or 24-bit field gets an interesting or off-by-one value
+      case 3: {
+        // length-field corruption: a 16-bit or 24-bit field gets an interesting or off-by-one value
         const at = int(Math.max(1, b.length - 2));
         const old = (b[at] << 8) | b[at + 1];
         const v = rnd() < 0.5 ? INTERESTING16[int(INTERESTING16.length)] : (old + (rnd() < 0.5 ? 1 : -1)) & 0xffff;
@@ -72,9 +76,11 @@ function mutate(base: Uint8Array, fixtures: Uint8Array[], rnd: () => number): Ui
         b[at + 1] = v & 0xff;
         break;
       }
-      case 4: { // splice from another fixture
+      case 4: {
+        // splice from another fixture
         const other = fixtures[int(fixtures.length)];
-        const from = int(other.length), len = int(Math.min(400, other.length - from) + 1);
+        const from = int(other.length),
+          len = int(Math.min(400, other.length - from) + 1);
         const at = int(b.length + 1);
         const out = new Uint8Array(b.length + len);
         out.set(b.subarray(0, at));
@@ -83,16 +89,20 @@ function mutate(base: Uint8Array, fixtures: Uint8Array[], rnd: () => number): Ui
         b = out;
         break;
       }
-      case 5: { // delete a range
-        const at = int(b.length), n = Math.min(int(64), b.length - at);
+      case 5: {
+        // delete a range
+        const at = int(b.length),
+          n = Math.min(int(64), b.length - at);
         const out = new Uint8Array(b.length - n);
         out.set(b.subarray(0, at));
         out.set(b.subarray(at + n), at);
         b = out;
         break;
       }
-      case 6: { // duplicate a range in place
-        const at = int(b.length), n = Math.min(int(64), b.length - at);
+      case 6: {
+        // duplicate a range in place
+        const at = int(b.length),
+          n = Math.min(int(64), b.length - at);
         const out = new Uint8Array(b.length + n);
         out.set(b.subarray(0, at + n));
         out.set(b.subarray(at, at + n), at + n);
@@ -151,7 +161,7 @@ function oneCase(job: FuzzJob, caseIndex: number, st: CaseState): [boolean, numb
   const isn = int(2) === 0 ? undefined : (0xffffff00 + int(512)) >>> 0;
   const start = ((isn ?? int(0x100000000)) + 1) >>> 0;
   const segs: TcpSegment[] = [];
-  for (let o = 0; o < input.length; ) {
+  for (let o = 0; o < input.length;) {
     const len = 1 + int(rnd() < 0.3 ? 16 : 700);
     const cut = rnd() < 0.05;
     const payload = input.subarray(o, o + (cut ? Math.max(1, len >> 1) : len));
@@ -184,7 +194,11 @@ function oneCase(job: FuzzJob, caseIndex: number, st: CaseState): [boolean, numb
 function run(job: FuzzJob): void {
   const port = parentPort!;
   const st: CaseState = { tracker: new SniTracker(TRACKER_OPTIONS), now: 0, input: new Uint8Array(0) };
-  let maxCaseMs = 0, slowestCase = -1, parsedOk = 0, events = 0, done = 0;
+  let maxCaseMs = 0,
+    slowestCase = -1,
+    parsedOk = 0,
+    events = 0,
+    done = 0;
   let caseIndex = -1;
   try {
     for (caseIndex = job.worker; caseIndex < job.cases; caseIndex += job.workers) {
@@ -211,7 +225,11 @@ function run(job: FuzzJob): void {
     }
   } catch (e) {
     port.postMessage({
-      type: 'failure', worker: job.worker, caseIndex, message: (e as Error).stack ?? String(e), inputHex: Buffer.from(st.input).toString('hex'),
+      type: 'failure',
+      worker: job.worker,
+      caseIndex,
+      message: (e as Error).stack ?? String(e),
+      inputHex: Buffer.from(st.input).toString('hex'),
     } satisfies FuzzReport);
     return;
   }

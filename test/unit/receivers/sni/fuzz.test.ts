@@ -20,7 +20,9 @@ test('the parser and the reassembler survive 200 000 random and mutated hellos w
   const seed = process.env.SNI_FUZZ_SEED ? Number(process.env.SNI_FUZZ_SEED) : Math.floor(Math.random() * 0x100000000);
   t.diagnostic(`SNI_FUZZ_SEED=${seed}`);
   console.log(`sni fuzz: SNI_FUZZ_SEED=${seed}`);
-  const fixtures = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.hex')).map(readFixture);
+  const fixtures = readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.hex'))
+    .map(readFixture);
   assert.ok(fixtures.length >= 10);
   const current = new Int32Array(new SharedArrayBuffer(4 * WORKERS));
   const started = Date.now();
@@ -60,7 +62,9 @@ test('the parser and the reassembler survive 200 000 random and mutated hellos w
   for (const r of results) {
     assert.ok(r.type === 'done');
     total += r.done;
-    t.diagnostic(`worker ${r.worker}: ${r.done} cases, ${r.parsedOk} parsed ok, ${r.events} events, slowest case ${r.slowestCase} at ${r.maxCaseMs.toFixed(2)} ms`);
+    t.diagnostic(
+      `worker ${r.worker}: ${r.done} cases, ${r.parsedOk} parsed ok, ${r.events} events, slowest case ${r.slowestCase} at ${r.maxCaseMs.toFixed(2)} ms`,
+    );
     assert.ok(r.maxCaseMs < MAX_CASE_MS, `case ${r.slowestCase} took ${r.maxCaseMs} ms (seed ${seed})`);
     assert.ok(r.parsedOk > 0, 'some mutations must still parse, or the fuzzer only exercises the first check');
   }

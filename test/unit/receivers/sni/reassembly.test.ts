@@ -89,7 +89,11 @@ test('duplicate and overlapping segments are harmless, and the first copy of a b
   const r = new HelloReassembler();
   const base = (ISN + 1) >>> 0;
   const seg = (from: number, to: number, payload = bytes.subarray(from, to)): TcpSegment => ({
-    flow: FLOW, seq: (base + from) >>> 0, payload, isn: ISN, timestampNs: 1,
+    flow: FLOW,
+    seq: (base + from) >>> 0,
+    payload,
+    isn: ISN,
+    timestampNs: 1,
   });
   const name = Buffer.from(bytes).indexOf('www.example.org');
   assert.ok(name > 0);
@@ -123,13 +127,19 @@ test('one-byte segments in reverse order still give exactly one hello', () => {
 test('a hello that would need more than the byte budget is given up as byte_budget before it arrives', () => {
   const r = new HelloReassembler({ byteBudget: 1024 });
   const [first] = segments(readFixture('large-hello-post-quantum-key-share.hex'), 600);
-  assert.deepEqual(r.push(first).map((o) => o.kind === 'rejected' && o.reason), ['byte_budget']);
+  assert.deepEqual(
+    r.push(first).map((o) => o.kind === 'rejected' && o.reason),
+    ['byte_budget'],
+  );
 });
 
 test('more segments than the segment budget give up as segment_budget', () => {
   const r = new HelloReassembler({ segmentBudget: 4 });
   const out = pushAll(r, segments(readFixture('curl-sni-and-alpn.hex'), 10));
-  assert.deepEqual(out.map((o) => o.kind === 'rejected' && o.reason), ['segment_budget']);
+  assert.deepEqual(
+    out.map((o) => o.kind === 'rejected' && o.reason),
+    ['segment_budget'],
+  );
 });
 
 test('a flow silent for longer than the idle timeout is given up as idle_timeout', () => {
@@ -138,7 +148,10 @@ test('a flow silent for longer than the idle timeout is given up as idle_timeout
   assert.deepEqual(r.push(a), []);
   assert.deepEqual(r.expire(5.5e9), []);
   const out = r.expire(6.1e9);
-  assert.deepEqual(out.map((o) => o.kind === 'rejected' && o.reason), ['idle_timeout']);
+  assert.deepEqual(
+    out.map((o) => o.kind === 'rejected' && o.reason),
+    ['idle_timeout'],
+  );
   assert.equal(r.size, 0);
 });
 
@@ -146,7 +159,10 @@ test('a segment cut short by the capture length, where the hello continues, give
   const bytes = readFixture('large-hello-post-quantum-key-share.hex');
   const r = new HelloReassembler();
   const out = r.push({ flow: FLOW, seq: (ISN + 1) >>> 0, isn: ISN, payload: bytes.subarray(0, 256), wireLength: bytes.length, timestampNs: 1 });
-  assert.deepEqual(out.map((o) => o.kind === 'rejected' && o.reason), ['capture_truncated']);
+  assert.deepEqual(
+    out.map((o) => o.kind === 'rejected' && o.reason),
+    ['capture_truncated'],
+  );
 });
 
 test('a capture cut after the hello has ended does not matter', () => {
@@ -159,13 +175,19 @@ test('a capture cut after the hello has ended does not matter', () => {
 test('non-TLS bytes with the SYN seen are rejected at once as not_handshake', () => {
   const r = new HelloReassembler();
   const out = pushAll(r, segments(new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 100));
-  assert.deepEqual(out.map((o) => o.kind === 'rejected' && o.reason), ['not_handshake']);
+  assert.deepEqual(
+    out.map((o) => o.kind === 'rejected' && o.reason),
+    ['not_handshake'],
+  );
 });
 
 test('non-TLS bytes without the SYN wait for earlier bytes, then count as not_handshake when the flow expires', () => {
   const r = new HelloReassembler({ idleTimeoutNs: 1e9 });
   assert.deepEqual(pushAll(r, segments(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n'), 100, { isn: null, t0: 1e9 })), []);
-  assert.deepEqual(r.expire(3e9).map((o) => o.kind === 'rejected' && o.reason), ['not_handshake']);
+  assert.deepEqual(
+    r.expire(3e9).map((o) => o.kind === 'rejected' && o.reason),
+    ['not_handshake'],
+  );
 });
 
 test('segments of a finished flow are ignored rather than parsed again', () => {
@@ -222,7 +244,14 @@ test('a hello built with a name reassembles from any 3-way split in any order', 
   const bytes = modernHello([sniExt('perm.example.com')]);
   const cuts = [0, 37, 121, bytes.length];
   const parts = [0, 1, 2].map((i) => ({ o: cuts[i], b: bytes.subarray(cuts[i], cuts[i + 1]) }));
-  const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+  const orders = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ];
   for (const isn of [ISN, undefined]) {
     for (const order of orders) {
       const r = new HelloReassembler();

@@ -26,7 +26,11 @@ class TestReader extends MetricReader {
 }
 
 function sniConfig(extra = ''): SniReceiverConfig {
-  const cfg = parseConfig(`receivers:\n  sni:\n    interfaces: [lo]\n${extra}exporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [sni]\n      exporters: [debug]\n`, 'test', {});
+  const cfg = parseConfig(
+    `receivers:\n  sni:\n    interfaces: [lo]\n${extra}exporters:\n  debug:\nservice:\n  pipelines:\n    metrics:\n      receivers: [sni]\n      exporters: [debug]\n`,
+    'test',
+    {},
+  );
   return cfg.receivers.sni as SniReceiverConfig;
 }
 
@@ -75,7 +79,7 @@ test('process.pid is on the counter only when include.process_pid is set', async
   assert.equal(await on.sum('netwatch.tls.client_hellos', { 'process.pid': 77 }), 1);
 });
 
-test('rejections are read from the receiver\'s stats at collection, by reason, zeros left out', async () => {
+test("rejections are read from the receiver's stats at collection, by reason, zeros left out", async () => {
   const stats: Record<string, ProbeStats> = { sni: { read: 0, lost: 0, decodeErrors: 0, rejections: { not_handshake: 2, bad_sni_list: 0, byte_budget: 1 } } };
   const { points, sum } = metrics(sniConfig(), stats);
   assert.equal(await sum('netwatch.tls.client_hello.rejections', { 'error.type': 'not_handshake' }), 2);
@@ -115,7 +119,13 @@ test('one log record per ClientHello with the name, ALPN, versions and the tuple
   assert.equal(r.timestamp, 1_700_000_000_000);
   assert.match(String(r.body), /curl asked 93\.184\.216\.34:443 for x\.example with ALPN h2,http\/1\.1/);
   assert.deepEqual(
-    [r.attributes?.['server.address'], r.attributes?.['netwatch.tls.client.alpn'], r.attributes?.['netwatch.tls.client.versions'], r.attributes?.['source.address'], r.attributes?.['destination.port']],
+    [
+      r.attributes?.['server.address'],
+      r.attributes?.['netwatch.tls.client.alpn'],
+      r.attributes?.['netwatch.tls.client.versions'],
+      r.attributes?.['source.address'],
+      r.attributes?.['destination.port'],
+    ],
     ['x.example', 'h2,http/1.1', '1.3,1.2', '10.0.0.2', 443],
   );
 });

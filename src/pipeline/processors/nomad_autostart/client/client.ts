@@ -7,15 +7,15 @@ import { inspect } from 'node:util';
 import { NomadError } from '../../../../errors';
 import type { NomadSettings } from './settings';
 import { NomadTransport, type NomadResponse } from './transport';
-import type {
-  AllocationStub, BlockingOptions, JobScaleStatus, JobWriteResponse, NomadDeployment, NomadJob, QueryResult, TaskGroupScaleStatus,
-} from './types';
+import type { AllocationStub, BlockingOptions, JobScaleStatus, JobWriteResponse, NomadDeployment, NomadJob, QueryResult, TaskGroupScaleStatus } from './types';
 
 /** Nomad caps a blocking wait at 300 s (structs.MaxBlockingRPCQueryTime) and adds up to 1/16 jitter. */
 const MAX_WAIT_MS = 300_000;
 const JITTER_FRACTION = 16;
 
-export interface CallOptions { timeoutMs?: number }
+export interface CallOptions {
+  timeoutMs?: number;
+}
 export interface ScaleOptions extends CallOptions {
   /** Record the event as an error (then `count` must be null). */
   error?: boolean;
@@ -48,13 +48,25 @@ export class NomadClient {
 
   /** POST /v1/job/:job/scale — set a group's count (null: record an event only). */
   async scale(
-    job: string, group: string, count: number | null, message: string,
-    meta?: Record<string, unknown>, namespace?: string, opts: ScaleOptions = {},
+    job: string,
+    group: string,
+    count: number | null,
+    message: string,
+    meta?: Record<string, unknown>,
+    namespace?: string,
+    opts: ScaleOptions = {},
   ): Promise<JobWriteResponse> {
     const ns = namespace ?? this.settings.namespace;
     const target: Record<string, string> = { Job: job, Group: group };
     if (ns !== undefined) target.Namespace = ns;
-    const body: Record<string, unknown> = { Count: count, Target: target, Message: message, Error: opts.error ?? false, Meta: meta ?? null, PolicyOverride: opts.policyOverride ?? false };
+    const body: Record<string, unknown> = {
+      Count: count,
+      Target: target,
+      Message: message,
+      Error: opts.error ?? false,
+      Meta: meta ?? null,
+      PolicyOverride: opts.policyOverride ?? false,
+    };
     if (opts.jobModifyIndex !== undefined) body.JobModifyIndex = opts.jobModifyIndex;
     return this.write('POST', `/v1/job/${enc(job)}/scale`, ns, body, opts.timeoutMs);
   }
@@ -73,7 +85,10 @@ export class NomadClient {
   async registerJob(job: NomadJob, opts: RegisterOptions = {}): Promise<JobWriteResponse> {
     const ns = opts.namespace ?? job.Namespace ?? this.settings.namespace;
     const body: Record<string, unknown> = { Job: job };
-    if (opts.enforceIndex) { body.EnforceIndex = true; body.JobModifyIndex = opts.jobModifyIndex ?? 0; }
+    if (opts.enforceIndex) {
+      body.EnforceIndex = true;
+      body.JobModifyIndex = opts.jobModifyIndex ?? 0;
+    }
     if (opts.preserveCounts) body.PreserveCounts = true;
     return this.write('PUT', '/v1/jobs', ns, body, opts.timeoutMs);
   }
@@ -129,12 +144,20 @@ export class NomadClient {
 
   private async write(method: 'PUT' | 'POST', path: string, namespace: string | undefined, body: unknown, timeoutMs?: number): Promise<JobWriteResponse> {
     const res = await this.transport.send({
-      method, path, body,
+      method,
+      path,
+      body,
       query: { namespace, region: this.settings.region },
       timeoutMs: timeoutMs ?? this.settings.timeoutMs,
     });
     const v = this.json<JobWriteResponse>(res, path);
-    return { EvalID: v.EvalID ?? '', EvalCreateIndex: v.EvalCreateIndex ?? 0, JobModifyIndex: v.JobModifyIndex ?? 0, Warnings: v.Warnings ?? '', Index: v.Index ?? headerNumber(res, 'x-nomad-index') };
+    return {
+      EvalID: v.EvalID ?? '',
+      EvalCreateIndex: v.EvalCreateIndex ?? 0,
+      JobModifyIndex: v.JobModifyIndex ?? 0,
+      Warnings: v.Warnings ?? '',
+      Index: v.Index ?? headerNumber(res, 'x-nomad-index'),
+    };
   }
 
   private json<T>(res: NomadResponse, path: string): T {

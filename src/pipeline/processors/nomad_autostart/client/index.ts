@@ -1,6 +1,13 @@
 // The Nomad HTTP client used by the nomad_autostart processor.
 export { NomadClient, type CallOptions, type RegisterOptions, type ScaleOptions } from './client';
-export { resolveNomadSettings, DEFAULT_NOMAD_ADDRESS, DEFAULT_NOMAD_TIMEOUT_MS, type NomadSettings, type NomadSettingsOverrides, type NomadTlsSettings } from './settings';
+export {
+  resolveNomadSettings,
+  DEFAULT_NOMAD_ADDRESS,
+  DEFAULT_NOMAD_TIMEOUT_MS,
+  type NomadSettings,
+  type NomadSettingsOverrides,
+  type NomadTlsSettings,
+} from './settings';
 export { classifyStatus } from './classify';
 export type * from './types';
 export { ACTIVE_DEPLOYMENT_STATUSES } from './types';

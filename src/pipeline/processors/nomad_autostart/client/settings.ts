@@ -97,12 +97,14 @@ export function resolveNomadSettings(overrides: NomadSettingsOverrides = {}, env
   if (url?.protocol === 'unix:') {
     // As hashicorp/nomad api/api.go does for unix:// (defaultUDSClient; requests go to http://127.0.0.1).
     socketPath = decodeURIComponent(url.pathname);
-    if (socketPath === '' || socketPath === '/') problems.push(`address (NOMAD_ADDR): a unix:// address needs the socket's path, such as unix:///secrets/api.sock`);
+    if (socketPath === '' || socketPath === '/')
+      problems.push(`address (NOMAD_ADDR): a unix:// address needs the socket's path, such as unix:///secrets/api.sock`);
     address = `unix://${socketPath}`;
     url = undefined;
   }
   if (url) {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`address (NOMAD_ADDR): scheme must be http or https, got ${url.protocol.replace(/:$/, '')}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      problems.push(`address (NOMAD_ADDR): scheme must be http or https, got ${url.protocol.replace(/:$/, '')}`);
     // Credentials in the URL become basic auth (unless given explicitly) and leave the address, so it can be logged.
     if (url.username !== '' || url.password !== '') {
       httpAuth ??= { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
@@ -131,15 +133,19 @@ export function resolveNomadSettings(overrides: NomadSettingsOverrides = {}, env
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) problems.push(`timeout_ms: must be a positive number of milliseconds, got ${timeoutMs}`);
   if (problems.length) throw new ConfigError(problems);
 
-  return makeSettings({
-    address,
-    namespace: pick(overrides.namespace, 'NOMAD_NAMESPACE'),
-    region: pick(overrides.region, 'NOMAD_REGION'),
-    ...(socketPath !== undefined ? { socketPath } : {}),
-    ...(nonEmpty(overrides.tokenFile) !== undefined ? { tokenFile: overrides.tokenFile } : {}),
-    tls,
-    timeoutMs,
-  }, pick(overrides.token, 'NOMAD_TOKEN'), httpAuth);
+  return makeSettings(
+    {
+      address,
+      namespace: pick(overrides.namespace, 'NOMAD_NAMESPACE'),
+      region: pick(overrides.region, 'NOMAD_REGION'),
+      ...(socketPath !== undefined ? { socketPath } : {}),
+      ...(nonEmpty(overrides.tokenFile) !== undefined ? { tokenFile: overrides.tokenFile } : {}),
+      tls,
+      timeoutMs,
+    },
+    pick(overrides.token, 'NOMAD_TOKEN'),
+    httpAuth,
+  );
 }
 
 /** A frozen settings object whose secrets are hidden from every printable form. */

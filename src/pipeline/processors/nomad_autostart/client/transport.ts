@@ -105,7 +105,10 @@ export class NomadTransport {
     }
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, req.timeoutMs);
     try {
       const res = await (req.longPoll ? this.pollAgent : this.agent).request({
         origin: this.origin,
