@@ -62,8 +62,19 @@ export function grpcCredentials(tls: TlsSettings): grpc.ChannelCredentials {
 }
 
 /** Channel options: compression, user agent and, for server_name_override, the TLS name and :authority (as grpc-go does). */
+/** The channel's reconnect backoff: first retry after 1 s, never more than 5 s apart. */
+const GRPC_INITIAL_RECONNECT_MS = 1000;
+const GRPC_MAX_RECONNECT_MS = 5000;
+
 export function grpcChannelOptions(s: GrpcSettings): grpc.ChannelOptions {
-  const o: grpc.ChannelOptions = { 'grpc.default_compression_algorithm': GRPC_COMPRESSION[s.compression], 'grpc.primary_user_agent': USER_AGENT };
+  const o: grpc.ChannelOptions = {
+    'grpc.default_compression_algorithm': GRPC_COMPRESSION[s.compression],
+    'grpc.primary_user_agent': USER_AGENT,
+    // gRPC's reconnect backoff grows to 120 s: a collector back after a long outage would wait that
+    // long for its first export. 1 s growing to 5 s finds it within one or a few export intervals.
+    'grpc.initial_reconnect_backoff_ms': GRPC_INITIAL_RECONNECT_MS,
+    'grpc.max_reconnect_backoff_ms': GRPC_MAX_RECONNECT_MS,
+  };
   if (s.tls.server_name_override && !s.tls.insecure) {
     o['grpc.ssl_target_name_override'] = s.tls.server_name_override;
     o['grpc.default_authority'] = s.tls.server_name_override;
