@@ -3,7 +3,8 @@ import type { RecordBatch } from '../../kernel/ringbuf';
 import { InternalError } from '../../errors';
 import { formatIPv4, formatIPv6 } from '../../wire/addr';
 import { readCString } from '../../wire/c-string';
-import { TCP_STATES, type ConnEvent, type ConnEventKind, type Direction, type TcpState } from './event';
+import type { ConnEvent, ConnEventKind, Direction, TcpState } from './event';
+import { TCP_STATES } from '../../wire/tcp-states';
 import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from './layout';
 import { RawStringCache } from '../../wire/raw-strings';
 
