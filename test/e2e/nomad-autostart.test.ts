@@ -3,9 +3,7 @@
 // loopback. Real SYNs nobody answers, real TLS clients, real connect() calls and held
 // connections; every count of Nomad calls and of triggers is exact.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
@@ -14,9 +12,8 @@ import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/c
 import { NO_DEPLOYMENTS, NomadDouble, type RecordedRequest } from '../helpers/nomad';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
-import { certDir, connectRefused, nodeTlsHello } from '../helpers/tls-clients';
+import { connectRefused, nodeTlsHello, startTlsServer } from '../helpers/tls-clients';
 
-const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 const HTTPS = 8443;
 const PG = 5432;
 const BURST_SYN = 5433;
@@ -100,10 +97,7 @@ before(async () => {
   for (const job of JOBS)
     d.addJob({ ID: job, Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: job === 'web' ? 'web' : job === 'postgres' ? 'db' : 'g', Count: 0 }] });
   sink = await OtlpSink.start();
-  tlsServer = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nwn-tls', certDir(), '::', String(HTTPS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((r) => createInterface({ input: tlsServer.stdout! }).once('line', r));
+  tlsServer = await startTlsServer('nwn-tls', '::', [HTTPS], net.ns);
   cacheServer = await startTraffic('nwn-cache', 'tcp-server', [net.ns4], { netns: net.ns });
   cachePort = cacheServer.info.port as number;
   agent = await startAgent(parseConfig(agentYaml(), 'nomad-e2e.yaml', {}));

@@ -3,18 +3,16 @@
 // process before the reload carry the client's process after it, and the restarted receiver's
 // counters say they start again (a new start time, counting from 0).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { RunningCli } from '../helpers/cli';
 import { createContainerNetns, type ContainerNetns } from '../helpers/container-netns';
 import { OtlpSink } from '../helpers/otlp-sink';
-import { certDir, curlHello } from '../helpers/tls-clients';
+import { curlHello, startTlsServer } from '../helpers/tls-clients';
 
-const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 const PORT = 8443;
 
 function config(endpoint: string, ifname: string, withConnections: boolean): string {
@@ -52,10 +50,7 @@ const hello = (name: string) => sink.logs({ eventName: 'netwatch.tls.client_hell
 before(async () => {
   net = createContainerNetns('nwrm', 213);
   sink = await OtlpSink.start();
-  server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-rlm-tls', certDir(), '::', String(PORT)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
+  server = await startTlsServer('nws-rlm-tls', '::', [PORT], net.ns);
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, false));
   agent = RunningCli.start(['run', '-c', file]);
   await agent.waitFor(/running/);

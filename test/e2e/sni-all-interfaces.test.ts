@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { sh, tcStateIn } from '../helpers/container-netns';
-import { certDir, curlHello, opensslHello } from '../helpers/tls-clients';
+import { curlHello, opensslHello, startTlsServer } from '../helpers/tls-clients';
 
 const NS = 'nwsan';
 const PORT = 8443;
 const HELPER = join(__dirname, '../helpers/sni-all.js');
-const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 
 interface Line {
   ready?: boolean;
@@ -48,10 +47,7 @@ before(async () => {
   for (const dev of ['nwsaa', 'nwsab']) sh('ip', '-n', NS, 'link', 'set', dev, 'up');
   // A spare pair, down and without addresses: nothing can cross it until someone sets it up.
   sh('ip', '-n', NS, 'link', 'add', 'nwsae', 'type', 'veth', 'peer', 'name', 'nwsaf');
-  server = spawn('ip', ['netns', 'exec', NS, process.execPath, TLS_SERVER, 'nws-all-tls', certDir(), '::', String(PORT)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
+  server = await startTlsServer('nws-all-tls', '::', [PORT], NS);
   child = spawn('ip', ['netns', 'exec', NS, process.execPath, HELPER, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: child.stdout! }).on('line', (l) => {
     const o = JSON.parse(l) as Line;

@@ -3,19 +3,17 @@
 // record per hello, rejections by reason, ports changed by SIGHUP in place, and after SIGTERM
 // nothing of ours left on the interface.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
 import { RunningCli } from '../helpers/cli';
 import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/container-netns';
 import { OtlpSink } from '../helpers/otlp-sink';
-import { certDir, curlHello, nodeTlsHello, opensslHello, writeInSegments } from '../helpers/tls-clients';
+import { curlHello, nodeTlsHello, opensslHello, writeInSegments, startTlsServer } from '../helpers/tls-clients';
 
-const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 const W1 = 8443,
   W2 = 9443,
   UNWATCHED = 10443;
@@ -60,10 +58,7 @@ const hellos = (attrs: Record<string, unknown>) => sink.sumOf(HELLOS, attrs);
 before(async () => {
   net = createContainerNetns('nwsl', 211);
   sink = await OtlpSink.start();
-  server = spawn('ip', ['netns', 'exec', net.ns, process.execPath, TLS_SERVER, 'nws-cli-tls', certDir(), '::', String(W1), String(W2), String(UNWATCHED)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((r) => createInterface({ input: server.stdout! }).once('line', r));
+  server = await startTlsServer('nws-cli-tls', '::', [W1, W2, UNWATCHED], net.ns);
   writeFileSync(file, config(sink.grpcEndpoint, net.hostIf, [W1, W2]));
   agent = RunningCli.start(['run', '-c', file]);
   await agent.waitFor(/running/);

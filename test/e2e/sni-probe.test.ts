@@ -3,9 +3,7 @@
 // IPv4 and IPv6, hand-made hellos written segment by segment, SYNs nobody answers, ports changed at
 // runtime, and nothing of ours left on the interface after stop.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { parseConfig } from '../../src/config';
 import type { ConnectionsReceiverConfig } from '../../src/receivers/connections/config';
@@ -16,14 +14,13 @@ import { ConnectionsReceiver } from '../../src/receivers/connections/receiver';
 import { SniReceiver } from '../../src/receivers/sni/receiver';
 import { heldBpfObjects } from '../helpers/bpf-objects';
 import { createContainerNetns, sh, tcState, type ContainerNetns } from '../helpers/container-netns';
-import { certDir, connectRefused, curlHello, nodeTlsHello, opensslHello, writeInSegments } from '../helpers/tls-clients';
+import { connectRefused, curlHello, nodeTlsHello, opensslHello, writeInSegments, startTlsServer } from '../helpers/tls-clients';
 import { readFixture } from '../unit/receivers/sni/capture';
 
 const W1 = 8443,
   W2 = 9443,
   UNWATCHED = 10443,
   NOBODY = 6443;
-const TLS_SERVER = join(__dirname, '../helpers/tls-server.js');
 
 function receiverConfig(ifname: string, ports: number[]): { sni: SniReceiverConfig; conn: ConnectionsReceiverConfig } {
   const cfg = parseConfig(
@@ -33,23 +30,6 @@ function receiverConfig(ifname: string, ports: number[]): { sni: SniReceiverConf
     {},
   );
   return { sni: cfg.receivers.sni as SniReceiverConfig, conn: cfg.receivers.connections as ConnectionsReceiverConfig };
-}
-
-function startServer(title: string, dir: string, host: string, ports: number[], netns?: string): Promise<ChildProcess> {
-  const argv = [process.execPath, TLS_SERVER, title, dir, host, ...ports.map(String)];
-  const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${title} not listening: ${err}`)), 10_000);
-    createInterface({ input: child.stdout }).once('line', () => {
-      clearTimeout(timer);
-      resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`${title} exited ${code}: ${err}`)));
-  });
 }
 
 let net: ContainerNetns;
@@ -76,10 +56,9 @@ const settle = () => new Promise((r) => setTimeout(r, 400));
 
 before(async () => {
   net = createContainerNetns('nwsp', 210);
-  const dir = certDir();
-  servers.push(await startServer('nws-tls-ns', dir, '::', [W1, W2, UNWATCHED], net.ns));
-  servers.push(await startServer('nws-tls-h4', dir, net.host4, [W1, W2, UNWATCHED]));
-  servers.push(await startServer('nws-tls-h6', dir, net.host6, [W1, W2, UNWATCHED]));
+  servers.push(await startTlsServer('nws-tls-ns', '::', [W1, W2, UNWATCHED], net.ns));
+  servers.push(await startTlsServer('nws-tls-h4', net.host4, [W1, W2, UNWATCHED]));
+  servers.push(await startTlsServer('nws-tls-h6', net.host6, [W1, W2, UNWATCHED]));
   enricher = new Enricher();
   const rc = receiverConfig(net.hostIf, [W1, W2, NOBODY]);
   cfg = rc.sni;

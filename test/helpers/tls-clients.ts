@@ -1,10 +1,11 @@
 // Real TLS clients for the end-to-end tests — node's tls, `openssl s_client -servername`,
 // `curl --resolve` — and raw writes of hand-made ClientHellos, each one connection, bounded in time.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import * as tls from 'node:tls';
 import { selfSignedCert } from '../unit/receivers/sni/capture';
 
@@ -104,5 +105,27 @@ export function connectRefused(addr: string, port: number): Promise<string> {
       resolve('connected');
     });
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+}
+
+const TLS_SERVER = join(__dirname, 'tls-server.js');
+
+/**
+ * The test TLS server (tls-server.ts) under process title `title`, listening on `host` at `ports`
+ * with the test certificate, in network namespace `netns` when given; resolves once it listens.
+ */
+export function startTlsServer(title: string, host: string, ports: readonly number[], netns?: string): Promise<ChildProcess> {
+  const argv = [process.execPath, TLS_SERVER, title, certDir(), host, ...ports.map(String)];
+  const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${title} not listening: ${err}`)), 10_000);
+    createInterface({ input: child.stdout }).once('line', () => {
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${title} exited ${code}: ${err}`)));
   });
 }
