@@ -111,7 +111,7 @@ class Agent implements RunningAgent {
     const server = new ApiServer(next, { store: this.store!, status: () => this.status(), version: pkg.version, now: Date.now });
     await server.start();
     this.server = server;
-    log.info(`serving /livez, /readyz, /health, /api/v1 and /openapi.json at ${server.url()}`, { auth: next.bearer_token ? 'bearer token' : 'none' });
+    log.info(`serving /livez, /readyz, /health, /api/v1, /openapi.json and /docs at ${server.url()}`, { auth: next.bearer_token ? 'bearer token' : 'none' });
   }
 
   serverUrl(): string | undefined {

@@ -1,11 +1,13 @@
 // The agent's HTTP server (node:http): GET/HEAD only, routes from the route table, optional
-// bearer token, JSON everywhere, errors as { error, problems }. Read-only by construction.
+// bearer token, JSON everywhere but the /docs page, errors as { error, problems }. Read-only by construction.
+import { createReadStream } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/types';
 import { ServerError } from '../errors';
 import { rootLogger } from '../log';
 import { bearerAuthenticator } from './auth';
+import { DOCS_CSP, DOCS_PATH, docsAnswer, docsFiles, isDocsPath } from './docs';
 import { allRoutes } from './openapi';
 import { parseParams } from './params';
 import type { Route, ServerContext } from './routes';
@@ -78,12 +80,16 @@ export class ApiServer {
     try {
       const url = new URL(req.url ?? '/', 'http://agent');
       const route = this.routes.get(url.pathname);
-      if (!route) {
-        send(404, { error: `no route ${url.pathname}`, problems: [`routes: ${[...this.routes.keys()].join(', ')}`] });
+      if (!route && !isDocsPath(url.pathname)) {
+        send(404, { error: `no route ${url.pathname}`, problems: [`routes: ${[...this.routes.keys(), DOCS_PATH].join(', ')}`] });
         return;
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         send(405, { error: `${req.method} is not allowed: this API is read-only`, problems: [] }, { allow: 'GET, HEAD' });
+        return;
+      }
+      if (!route) {
+        this.serveDocs(req, res, url.pathname, send);
         return;
       }
       if (route.auth && !this.authenticate(req.headers.authorization)) {
@@ -102,5 +108,55 @@ export class ApiServer {
       log.error('request failed', { path: (req.url ?? '').split('?')[0], error: e as Error });
       send(500, { error: 'internal error', problems: [(e as Error).message] });
     }
+  }
+
+  /**
+   * The docs page and Swagger UI's files, without a token: a browser cannot send one when it
+   * navigates, and they hold nothing of the agent's (the page asks for the token /openapi.json needs).
+   */
+  private serveDocs(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathname: string,
+    send: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ): void {
+    const answer = docsAnswer(pathname);
+    switch (answer.kind) {
+      case 'missing':
+        send(404, { error: `no route ${pathname}`, problems: [`files under ${DOCS_PATH}: ${docsFiles().join(', ')}`] });
+        return;
+      case 'redirect':
+        res.writeHead(308, { location: answer.location, 'content-length': 0 });
+        res.end();
+        return;
+      case 'asset':
+        break;
+    }
+    const { asset } = answer;
+    const headers = {
+      'content-type': asset.contentType,
+      etag: asset.etag,
+      // Revalidated each time (304 while unchanged): an upgraded agent never shows an old page.
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': DOCS_CSP,
+      'referrer-policy': 'no-referrer',
+    };
+    if (req.headers['if-none-match'] === asset.etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const size = asset.kind === 'inline' ? asset.body.length : asset.size;
+    res.writeHead(200, { ...headers, 'content-length': size });
+    if (req.method === 'HEAD') res.end();
+    else if (asset.kind === 'inline') res.end(asset.body);
+    else
+      createReadStream(asset.path)
+        .on('error', (e) => {
+          log.error('docs: cannot read a file of swagger-ui-dist', { path: asset.path, error: e });
+          res.destroy(e);
+        })
+        .pipe(res);
   }
 }

@@ -25,7 +25,7 @@ export function serviceSpec(env: OtelEnv): SchemaSpec<ServiceRaw> {
     },
     server: {
       enabled: {
-        doc: "Serve the agent's own HTTP endpoints: /livez, /readyz, /health, the query API under /api/v1 and /openapi.json.",
+        doc: "Serve the agent's own HTTP endpoints: /livez, /readyz, /health, the query API under /api/v1, /openapi.json and its /docs page.",
         format: 'nw.bool',
         default: false,
       },
