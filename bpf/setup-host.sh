@@ -10,8 +10,9 @@ pkgs="clang llvm libbpf-dev libbpf1 bpftool iproute2 make"
 case "$profile" in
   run) ;;
   # openssl/curl: TLS clients and certificates; nftables: packet drops; prometheus: a real scraper;
-  # tmux: the live view; debootstrap + buildah: the container image (no container engine runs there).
-  test) pkgs="$pkgs openssl curl nftables prometheus tmux debootstrap buildah" ;;
+  # tmux: the live view; debootstrap + buildah: the container image (no container engine runs there);
+  # chromium: the /docs page is loaded and driven in a headless browser.
+  test) pkgs="$pkgs openssl curl nftables prometheus tmux debootstrap buildah chromium" ;;
   bench) pkgs="$pkgs bpftrace libbpf-tools" ;;
   *) echo "netwatch setup: unknown profile $profile (run, test or bench)" >&2; exit 2 ;;
 esac
