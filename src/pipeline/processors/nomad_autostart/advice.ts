@@ -1,28 +1,43 @@
 // What to tell a person when Nomad refuses: each message says what was refused and how to fix it.
+import type { AutostartRule } from '../../../config/types';
 import type { CompiledRule } from './rules';
 
-/** The Nomad calls the processor makes, and the ACL capability each needs (hashicorp/nomad nomad/job_endpoint.go). */
+/** The Nomad calls the processor makes. */
 export type NomadCall = 'scale status' | 'scale' | 'job read' | 'job register' | 'deployment read';
 
-const CAPABILITY: Readonly<Record<NomadCall, string>> = {
-  'scale status': 'read-job (or read-job-scaling)',
-  scale: 'scale-job',
-  'job read': 'read-job',
-  'job register': 'submit-job',
-  'deployment read': 'read-job',
+/**
+ * The ACL capabilities Nomad accepts for each call, the one to ask for first (hashicorp/nomad
+ * nomad/job_endpoint.go; test/unit/packaging/nomad.test.ts checks them against the endpoints the code calls).
+ */
+export const CALL_CAPABILITIES: Readonly<Record<NomadCall, readonly [string, ...string[]]>> = {
+  'scale status': ['read-job', 'read-job-scaling'],
+  scale: ['scale-job'],
+  'job read': ['read-job'],
+  'job register': ['submit-job'],
+  'deployment read': ['read-job'],
+};
+
+const capabilityText = (call: NomadCall): string => {
+  const [first, ...others] = CALL_CAPABILITIES[call];
+  return others.length ? `${first} (or ${others.join(' or ')})` : first;
 };
 
 const where = (r: CompiledRule): string => `job "${r.cfg.job}" group "${r.cfg.group}" in namespace "${r.cfg.namespace}"`;
 
+/** The capabilities a rule needs in its namespace: read-job and scale-job, and submit-job to start a stopped job. */
+export function capabilitiesFor(rule: Pick<AutostartRule, 'start_stopped'>): string[] {
+  return ['read-job', 'scale-job', ...(rule.start_stopped ? ['submit-job'] : [])];
+}
+
 /** The ACL policy the rule needs, as HCL. */
 export function policyFor(r: CompiledRule): string {
-  const caps = ['read-job', 'scale-job', ...(r.cfg.start_stopped ? ['submit-job'] : [])];
-  return `namespace "${r.cfg.namespace}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }`;
+  const caps = capabilitiesFor(r.cfg).map((c) => `"${c}"`);
+  return `namespace "${r.cfg.namespace}" { capabilities = [${caps.join(', ')}] }`;
 }
 
 export function forbidden(r: CompiledRule, call: NomadCall): string {
   return (
-    `Nomad refused the ${call} of ${where(r)} (403 Permission denied): the token needs ${CAPABILITY[call]}, e.g. the policy ` +
+    `Nomad refused the ${call} of ${where(r)} (403 Permission denied): the token needs ${capabilityText(call)}, e.g. the policy ` +
     `${policyFor(r)}; rule ${r.name} is disabled until the configuration is reloaded`
   );
 }
