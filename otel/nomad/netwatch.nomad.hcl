@@ -6,8 +6,18 @@
 # Needs on each client: the docker driver with `allow_privileged = true` and `volumes { enabled = true }`
 # in its plugin config (the agent loads eBPF programs, so it runs privileged with the host's pid and
 # network namespaces), and the netwatch image (see Dockerfile) under `var.image`.
+#
+# The agent's nomad_autostart processor talks to Nomad through the Task API (the Unix socket Nomad
+# serves in each task's secrets directory) with the task's workload identity: no address to find,
+# no token to create. With ACLs on, attach the policy it needs to this task, once:
+#
+#   nomad acl policy apply -namespace default -job netwatch -group netwatch -task netwatch \
+#     -description "netwatch nomad_autostart" netwatch-autostart otel/nomad/netwatch-autostart.policy.hcl
+#
 # The embedded agent.yaml and collector.yaml are checked by test/unit/packaging/nomad.test.ts:
-# the collector config must equal otel/collector.yaml, the agent config must validate.
+# the collector config must equal otel/collector.yaml, the agent config must validate with the
+# environment Nomad gives the task; nomad-policy.test.ts checks the policy against the rules and
+# what the processor calls.
 
 variable "image" {
   type        = string
@@ -181,6 +191,14 @@ EOF
       kill_signal  = "SIGTERM"
       kill_timeout = "20s"
 
+      # The workload identity's token in secrets/nomad_token (agent.yaml's token_file), re-read by
+      # the agent when Nomad answers 403. Not in the environment (env = true): the agent reads other
+      # processes' environments, and a file follows a renewed token. Nomad serves the Task API at
+      # secrets/api.sock in every task; it always asks for a token, ACLs on or off.
+      identity {
+        file = true
+      }
+
       template {
         destination = "local/agent.yaml"
         # A changed file is reloaded in place (probes stay attached, counters cumulative).
@@ -190,6 +208,23 @@ EOF
 receivers:
   connections:
     seed_existing: true
+processors:
+  nomad_autostart:
+    # The Task API (what Nomad puts in NOMAD_UNIX_ADDR for tasks with identity env = true).
+    address: unix://$${env:NOMAD_SECRETS_DIR}/api.sock
+    # The workload identity's token (identity file = true); needs otel/nomad/netwatch-autostart.policy.hcl.
+    token_file: $${env:NOMAD_SECRETS_DIR}/nomad_token
+    rules:
+      # An example: replace it with yours. A process on any node connecting to port 5432 wakes
+      # group "db" of job "postgres" (say, a Postgres with a static port whose group may be at 0),
+      # and 30 minutes without such connections put it back to 0. Then keep the policy in step:
+      # one namespace block per namespace here, "submit-job" added for rules with start_stopped.
+      - name: postgres
+        match: { connect_to: ["*:5432"] }
+        job: postgres
+        group: db
+        namespace: default
+        idle_after: 30m
 exporters:
   otlp:
     endpoint: http://127.0.0.1:4317   # the otel-collector sidecar (plaintext on loopback)
@@ -202,9 +237,11 @@ service:
   pipelines:
     metrics:
       receivers: [connections]
+      processors: [nomad_autostart]
       exporters: [otlp]
     logs:
       receivers: [connections]
+      processors: [nomad_autostart]
       exporters: [otlp]
   telemetry:
     metrics:

@@ -1,30 +1,41 @@
 // otel/nomad/netwatch.nomad.hcl parses as HCL2 (HashiCorp's parser, compiled to wasm), is a system
 // job with the agent and a collector sidecar, and its embedded configs agree with the repository:
-// the collector config is otel/collector.yaml, the agent config validates and points at that collector.
+// the collector config is otel/collector.yaml, the agent config validates (in process and with
+// `netwatch validate`) in the environment Nomad gives the task, points at that collector, and reaches
+// Nomad through the Task API with the task's workload identity. The ACL policy: nomad-policy.test.ts.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { parse as parseHcl } from '@cdktf/hcl2json';
 import { parse as parseYaml } from 'yaml';
 import { loadConfigFile, parseConfig, parseDuration } from '../../../src/config';
 import { allRoutes } from '../../../src/server/openapi';
+import { CLI } from '../../helpers/cli';
+import {
+  agentYamlOf,
+  DOCKER_TASK_DIRS,
+  identityOf,
+  JOB_PATH as JOB,
+  POLICY_PATH,
+  readShippedJob,
+  taskApiAddress,
+  taskEnvironment,
+  templateOf,
+  tokenFilePath,
+  unescapeHcl,
+  type ShippedJob,
+} from '../../helpers/nomad-job';
 import { repoPath } from '../../helpers/paths';
 
-const JOB = 'otel/nomad/netwatch.nomad.hcl';
+let shipped: ShippedJob;
 let job: any;
 let tasks: Record<string, any>;
 
-/** HCL template text → what Nomad hands the task: `$${` and `%%{` are HCL's escapes for `${` and `%{`. */
-function unescapeHcl(s: string): string {
-  return s.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
-}
-const templateOf = (task: any, destination: string): any => task.template.find((t: any) => t.destination === destination);
-
 before(async () => {
-  const parsed = (await parseHcl(JOB, readFileSync(repoPath(JOB), 'utf8'))) as any;
-  job = parsed.job.netwatch[0];
-  const group = job.group.netwatch[0];
-  tasks = Object.fromEntries(Object.entries(group.task).map(([name, t]) => [name, (t as any[])[0]]));
+  shipped = await readShippedJob();
+  ({ job, tasks } = shipped);
 });
 
 test('the job is a system job with the agent and an OpenTelemetry Collector sidecar', () => {
@@ -61,7 +72,7 @@ test('the collector sidecar is given exactly otel/collector.yaml', () => {
 });
 
 test("the agent's embedded agent.yaml validates, exports to the sidecar's OTLP/gRPC receiver, and serves /readyz on the job's port", () => {
-  const cfg = parseConfig(unescapeHcl(templateOf(tasks.netwatch, 'local/agent.yaml').data), JOB, {});
+  const cfg = parseConfig(agentYamlOf(shipped), JOB, taskEnvironment(shipped, 'netwatch'));
   const collector = parseYaml(readFileSync(repoPath('otel/collector.yaml'), 'utf8'));
   const otlp = cfg.exporters.otlp;
   assert.equal(otlp.type, 'otlp');
@@ -90,4 +101,53 @@ test('otel/collector.yaml: every pipeline names defined components; it receives 
   const http = loadConfigFile(repoPath('config/examples/otlphttp-json.yaml'), {}).exporters;
   const h = Object.values(http).find((e) => e.type === 'otlphttp');
   assert.equal(h?.type === 'otlphttp' && port(h.metrics.endpoint.replace(/\/v1\/metrics$/, '')), port(c.receivers.otlp.protocols.http.endpoint));
+});
+
+test('the agent task has a workload identity whose token Nomad writes to a file, not to the environment', () => {
+  assert.deepEqual(identityOf(tasks.netwatch), { file: true });
+  assert.equal(identityOf(tasks['otel-collector']), undefined, 'the collector sidecar never talks to Nomad');
+});
+
+test("nomad_autostart reaches Nomad through the Task API with the identity's token, from what Nomad gives the task", () => {
+  const yaml = agentYamlOf(shipped);
+  const env = taskEnvironment(shipped, 'netwatch');
+  // Only variables Nomad sets, so the agent never starts with an empty one (NOMAD_TOKEN and
+  // NOMAD_UNIX_ADDR would need identity env = true).
+  const used = [...yaml.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/g)].filter((m) => m[2] === undefined).map((m) => m[1]!);
+  assert.ok(used.length > 0);
+  for (const name of used) assert.ok(name in env, `agent.yaml uses \${env:${name}}, which Nomad does not set in this task`);
+  const autostart = parseConfig(yaml, JOB, env).processors.nomad_autostart;
+  assert.ok(autostart?.type === 'nomad_autostart');
+  assert.equal(autostart.address, taskApiAddress(DOCKER_TASK_DIRS.secrets), 'the Task API socket');
+  assert.equal(autostart.token_file, tokenFilePath(DOCKER_TASK_DIRS.secrets), 'the file identity { file = true } writes');
+  assert.equal(autostart.token, '', 'no token besides the file');
+  assert.ok(autostart.rules.length > 0, 'an example rule');
+  assert.ok(!autostart.dry_run);
+});
+
+test('the job tells how to attach the policy to the agent task, and the policy file says the same', () => {
+  const apply = /nomad acl policy apply -namespace (\S+) -job (\S+) -group (\S+) -task (\S+) \\\n#\s+-description "[^"]+" (\S+) (\S+)/;
+  const inJob = apply.exec(shipped.text);
+  assert.ok(inJob, 'the job names the command');
+  assert.deepEqual(inJob.slice(1), [job.namespace ?? 'default', 'netwatch', 'netwatch', 'netwatch', 'netwatch-autostart', POLICY_PATH]);
+  assert.deepEqual(apply.exec(readFileSync(repoPath(POLICY_PATH), 'utf8'))?.slice(1), inJob.slice(1));
+  assert.ok(shipped.group.task.netwatch, 'the task the policy is attached to exists');
+});
+
+test('`netwatch validate` accepts the embedded agent.yaml in the environment Nomad gives the task', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netwatch-nomad-job-'));
+  try {
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, agentYamlOf(shipped));
+    const r = spawnSync(process.execPath, [CLI, 'validate', '-c', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...taskEnvironment(shipped, 'netwatch') },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /nomad_autostart/);
+    assert.match(r.stdout, /unix:\/\/\/secrets\/api\.sock/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
