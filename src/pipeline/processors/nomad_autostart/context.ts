@@ -1,0 +1,105 @@
+// What the wake and sleep flows share: the settings, the Nomad client, telemetry and logs, the
+// report-once keys, waits that shutdown cuts short, and the scale call counted by its answer.
+import { NomadError } from '../../../errors';
+import type { NomadAutostartProcessorConfig } from '../../../config/types';
+import type { Logger } from '../../../log';
+import type { NomadCall } from './advice';
+import { CallError } from './calls';
+import type { JobWriteResponse, NomadClient } from './client';
+import { FAILED_OUTCOMES } from './outcomes';
+import { Reports } from './reports';
+import type { CompiledRule } from './rules';
+import type { Target } from './target';
+import type { ActionRecord, AutostartTelemetry } from './telemetry';
+
+export class FlowContext {
+  /** Set once at shutdown: flows end at their next step, waits end at once. */
+  stopped = false;
+  readonly reports: Reports;
+  readonly dryRun: boolean;
+  private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  constructor(
+    readonly cfg: NomadAutostartProcessorConfig,
+    readonly client: NomadClient,
+    readonly telemetry: AutostartTelemetry,
+    readonly log: Logger,
+    readonly agentHost: string,
+  ) {
+    this.dryRun = cfg.dry_run;
+    this.reports = new Reports(log);
+  }
+
+  /** Tags a failure with the call it came from, for the advice. */
+  async call<T>(what: NomadCall, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof NomadError) throw new CallError(what, e);
+      throw e;
+    }
+  }
+
+  /** POST /v1/job/:job/scale, counted by the answer's status; `jobModifyIndex` makes it a check-and-set. */
+  async scale(
+    rule: CompiledRule,
+    t: Target,
+    count: number | null,
+    message: string,
+    meta: Record<string, unknown>,
+    jobModifyIndex?: number,
+  ): Promise<JobWriteResponse> {
+    try {
+      const w = await this.call('scale', () => this.client.scale(t.job, t.group, count, message, meta, t.namespace, { jobModifyIndex }));
+      this.telemetry.scaleCall(rule, 200, undefined);
+      return w;
+    } catch (e) {
+      if (e instanceof CallError) this.telemetry.scaleCall(rule, e.error.status, e.error.kind);
+      throw e;
+    }
+  }
+
+  /** A wait that shutdown cuts short. */
+  delay(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.delays.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.delays.add(entry);
+    });
+  }
+
+  /** Shutdown: every flow stops at its next step, every wait ends now. */
+  stop(): void {
+    this.stopped = true;
+    for (const d of this.delays) {
+      clearTimeout(d.timer);
+      d.resolve();
+    }
+    this.delays.clear();
+  }
+
+  /** One line per wake or sleep; failures at debug, since their cause is reported once on its own. */
+  logAction(t: Target, r: ActionRecord): void {
+    const level = FAILED_OUTCOMES.has(r.outcome) || r.outcome === 'job_stopped' ? 'debug' : 'info';
+    const what =
+      r.outcome === 'dry_run'
+        ? `dry run: would ${r.event === 'wake' ? (r.previousCount !== undefined && r.count !== undefined ? `scale ${t.label} from ${r.previousCount} to ${r.count}` : `wake ${t.label}`) : `scale ${t.label} from ${r.previousCount} to 0`}`
+        : `${r.event} ${t.label}: ${r.outcome}`;
+    this.log.log(level, what, {
+      rule: r.rule.name,
+      reason: r.reason,
+      count: r.count,
+      previous: r.previousCount,
+      eval: r.evalId || undefined,
+      to_scale_call_ms: r.timeToScaleCallS === undefined ? undefined : Math.round(r.timeToScaleCallS * 1e6) / 1e3,
+      to_ready_ms: r.timeToReadyS === undefined ? undefined : Math.round(r.timeToReadyS * 1e3),
+      ready: r.ready,
+    });
+  }
+}
