@@ -43,7 +43,9 @@ export interface NomadDoubleOptions {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The last value of each parameter; `search` has them all (topic=a&topic=b). */
   query: Record<string, string>;
+  search: string;
   headers: Record<string, string>;
   body: unknown;
   at: number;
@@ -285,7 +287,7 @@ export class NomadDouble {
     } catch {
       /* keep the encoded path */
     }
-    this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), headers, body, at: Date.now() });
+    this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), search: url.search, headers, body, at: Date.now() });
   }
 
   private basicUser(h: string): string {

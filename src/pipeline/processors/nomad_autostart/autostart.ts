@@ -1,11 +1,15 @@
 // The flows of nomad_autostart, one at a time per task group: triggers start wakes (wake.ts), idle
 // timers start sleeps (sleep.ts), the start of the agent reads what it woke before (adopt); each
-// flow's end puts the group where it learned it is (target.ts) and starts what waits next.
+// flow's end puts the group where it learned it is (target.ts) and starts what waits next. At
+// start it also learns how to write (write-mode.ts) and, for servers with the check-and-set,
+// follows the event stream of each namespace its rules name (event-stream.ts) to keep their jobs
+// warm (warm-state.ts).
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import type { NomadClient } from './client';
 import type { OpenConnections } from './connections';
 import { FlowContext } from './context';
+import { EventStreamFollower } from './event-stream';
 import { adopt } from './history';
 import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
 import { Sleep } from './sleep';
@@ -14,6 +18,8 @@ import type { AutostartTelemetry } from './telemetry';
 import { makeTrigger } from './trigger';
 import { now } from './clock';
 import { Wake } from './wake';
+import type { WarmJob } from './warm-state';
+import type { WriteMode } from './write-mode';
 
 const SHUTDOWN_WAIT_MS = 2000;
 
@@ -24,6 +30,8 @@ export interface AutostartOptions {
   connections: OpenConnections;
   log: Logger;
   agentHost: string;
+  /** Every group the rules name. */
+  targets: readonly Target[];
 }
 
 export class Autostart {
@@ -31,11 +39,65 @@ export class Autostart {
   private readonly ctx: FlowContext;
   private readonly waker: Wake;
   private readonly sleeper: Sleep;
+  private readonly followers: EventStreamFollower[] = [];
+  private readonly warmedUp: Promise<void>;
 
   constructor(o: AutostartOptions) {
-    this.ctx = new FlowContext(o.cfg, o.client, o.telemetry, o.log, o.agentHost);
+    const jobs = new Map<string, { namespace: string; job: string }>();
+    for (const t of o.targets) jobs.set(`${t.namespace}\u0000${t.job}`, { namespace: t.namespace, job: t.job });
+    this.ctx = new FlowContext(o.cfg, o.client, o.telemetry, o.log, o.agentHost, jobs.values());
     this.waker = new Wake(this.ctx);
     this.sleeper = new Sleep(this.ctx, o.connections, (t, flow, run) => this.run(t, flow, run));
+    const byNamespace = new Map<string, string[]>();
+    for (const { namespace, job } of jobs.values()) byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), job]);
+    for (const [namespace, list] of byNamespace) {
+      this.followers.push(
+        new EventStreamFollower({
+          client: o.client,
+          namespace,
+          jobs: list,
+          warm: this.ctx.warm,
+          retry: { initialMs: o.cfg.retry.initial_ms, maxMs: o.cfg.retry.max_ms },
+          log: o.log,
+        }),
+      );
+    }
+    this.warmedUp = this.warmUp();
+  }
+
+  /**
+   * Learns how to write; with a check-and-set, follows the event streams. A mode from
+   * server_version starts them at once, before /v1/agent/self has answered (Nomad may be down).
+   */
+  private async warmUp(): Promise<void> {
+    const ctx = this.ctx;
+    const discovering = ctx.version.discover();
+    if (ctx.version.mode.kind === 'check-and-set') this.follow(true);
+    const mode = await discovering;
+    this.follow(mode.kind === 'check-and-set' && !ctx.stopped);
+    if (mode.kind === 'check-and-set') await Promise.all(this.followers.map((f) => f.firstSettled));
+  }
+
+  private follow(on: boolean): void {
+    for (const f of this.followers) {
+      if (on) f.start();
+      else f.stop();
+    }
+  }
+
+  /** Resolves once the write mode is known and, with a check-and-set, every namespace's warm state is live (or refused). */
+  ready(): Promise<void> {
+    return this.warmedUp;
+  }
+
+  /** What is known of a job, and whether it is current enough to decide from (tests, benchmarks). */
+  warmJob(namespace: string, job: string): { job: WarmJob | undefined; current: boolean } {
+    return { job: this.ctx.warm.peek(namespace, job), current: this.ctx.warm.get(namespace, job) !== undefined };
+  }
+
+  /** How wakes write now. */
+  get writeMode(): WriteMode {
+    return this.ctx.version.mode;
   }
 
   /** Resolves when no flow is under way (tests, benchmarks, shutdown). */
@@ -116,7 +178,9 @@ export class Autostart {
           const g = s.value.TaskGroups[t.group];
           if (g && !s.value.JobStopped) adopt(t, g, ctx.agentHost);
         } catch (e) {
-          if (!ctx.stopped) ctx.log.debug(`could not read ${t.label} at start; it is adopted on its next trigger`, { error: e as Error });
+          if (ctx.stopped) return;
+          ctx.unadopted.add(t);
+          ctx.log.debug(`could not read ${t.label} at start; it is adopted when a trigger next finds it up`, { error: e as Error });
         }
       });
     }
@@ -124,6 +188,7 @@ export class Autostart {
 
   async shutdown(targets: Iterable<Target>): Promise<void> {
     this.ctx.stop();
+    for (const f of this.followers) f.stop();
     for (const t of targets) {
       if (t.sleepTimer) clearTimeout(t.sleepTimer);
       t.sleepTimer = undefined;

@@ -1,5 +1,6 @@
 // What the wake and sleep flows share: the settings, the Nomad client, telemetry and logs, the
-// report-once keys, waits that shutdown cuts short, and the scale call counted by its answer.
+// report-once keys, what is known of the jobs (warm state) and of the servers (how to write),
+// waits that shutdown cuts short, and the scale call counted by its answer.
 import { NomadError } from '../../../errors';
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
@@ -11,12 +12,20 @@ import { Reports } from './reports';
 import type { CompiledRule } from './rules';
 import type { Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
+import { WarmState, type WarmJob } from './warm-state';
+import { ServerVersion } from './write-mode';
 
 export class FlowContext {
   /** Set once at shutdown: flows end at their next step, waits end at once. */
   stopped = false;
   readonly reports: Reports;
   readonly dryRun: boolean;
+  /** The rules' jobs as the event stream and this agent's own reads and writes tell them. */
+  readonly warm: WarmState;
+  /** How a wake writes: one check-and-set, or read then write (by the servers' version). */
+  readonly version: ServerVersion;
+  /** Groups whose read at start failed: whether this agent woke them is read from Nomad's history when they are next found up. */
+  readonly unadopted = new Set<Target>();
   private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(
@@ -25,9 +34,17 @@ export class FlowContext {
     readonly telemetry: AutostartTelemetry,
     readonly log: Logger,
     readonly agentHost: string,
+    jobs: Iterable<{ namespace: string; job: string }>,
   ) {
     this.dryRun = cfg.dry_run;
     this.reports = new Reports(log);
+    this.warm = new WarmState(jobs);
+    this.version = new ServerVersion(this, cfg.server_version);
+  }
+
+  /** Whether a flow of `t` decides from warm state and writes with a check-and-set; else it reads the scale status first. */
+  checkAndSet(t: Target): boolean {
+    return this.version.mode.kind === 'check-and-set' && this.warm.readable(t.namespace);
   }
 
   /** Tags a failure with the call it came from, for the advice. */
@@ -38,6 +55,14 @@ export class FlowContext {
       if (e instanceof NomadError) throw new CallError(what, e);
       throw e;
     }
+  }
+
+  /** GET /v1/job/:job into warm state: before a decision when warm state is not current (after a conflict, a reconnect). */
+  async readJob(t: Target): Promise<WarmJob> {
+    const r = await this.call('job read', () => this.client.readJob(t.job, t.namespace));
+    const index = r.value.ModifyIndex ?? r.index;
+    this.warm.job(t.namespace, r.value, index, 'read');
+    return this.warm.peek(t.namespace, t.job) ?? { kind: 'missing', index };
   }
 
   /** POST /v1/job/:job/scale, counted by the answer's status; `jobModifyIndex` makes it a check-and-set. */

@@ -39,6 +39,15 @@ export function markWoken(t: Target, rule: CompiledRule, count: number): void {
   t.lastActivityMs = now();
 }
 
+/** A group found up, its history not at hand: tracked for sleep only when a rule puts any group to sleep. */
+export function adoptFoundUp(t: Target, desired: number): void {
+  if (t.woken || desired <= 0) return;
+  const rule = t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
+  if (!rule) return;
+  t.wokeUp({ rule, count: desired });
+  t.lastActivityMs = Math.max(t.lastActivityMs, now());
+}
+
 /** A group found up: tracked for sleep when this agent woke it, or when a rule puts any group to sleep. */
 export function adopt(t: Target, g: TaskGroupScaleStatus, agentHost: string): void {
   if (t.woken || g.Desired <= 0) return;

@@ -1,8 +1,11 @@
 // The sleep side: the idle clock of each group this agent woke (the last trigger, or the close of
 // the last open connection to the rule's ports), its timer, and the sleep flow that scales an idle
 // group back to 0 — only when Nomad's history says this agent set its count (or the rule puts any
-// group to sleep). Runs on the shared retry loop (retry.ts).
-import { groupNotFound } from './advice';
+// group to sleep). Runs on the shared retry loop (retry.ts). With a check-and-set (write-mode.ts)
+// the scale-down carries the job's JobModifyIndex as known before the history is read, so a wake
+// by anyone in between makes it conflict: it then reads again and decides again.
+import { groupNotFound, jobNotFound } from './advice';
+import { CallError } from './calls';
 import { formatMs, now } from './clock';
 import type { OpenConnections } from './connections';
 import type { FlowContext } from './context';
@@ -12,6 +15,7 @@ import { retrying } from './retry';
 import type { CompiledRule } from './rules';
 import type { Flow, Target } from './target';
 import type { ActionRecord } from './telemetry';
+import { WarmState } from './warm-state';
 
 export class Sleep {
   constructor(
@@ -117,8 +121,24 @@ export class Sleep {
     }
   }
 
-  private async once(t: Target, rule: CompiledRule, rec: ActionRecord): Promise<Outcome | 'aborted'> {
+  private async once(t: Target, rule: CompiledRule, rec: ActionRecord): Promise<Outcome | 'aborted' | 'deployment'> {
     const ctx = this.ctx;
+    // The token first: any write after what it stands for, the history read below included, makes the scale-down conflict.
+    let token: number | undefined;
+    if (ctx.checkAndSet(t) && !ctx.dryRun) {
+      const job = ctx.warm.get(t.namespace, t.job) ?? (await ctx.readJob(t));
+      if (job.kind === 'missing') {
+        ctx.reports.once(`not_found:${t.key}`, 'warn', jobNotFound(rule));
+        return 'job_not_found';
+      }
+      const desired = job.counts.get(t.group);
+      if (desired !== undefined && (desired === 0 || job.stopped)) {
+        rec.previousCount = desired;
+        return 'already_zero';
+      }
+      if (WarmState.deploymentBlocks(job)) return 'deployment';
+      token = job.jobModifyIndex;
+    }
     const status = await ctx.call('scale status', () => ctx.client.jobScaleStatus(t.job, t.namespace));
     const g = status.value.TaskGroups[t.group];
     if (!g) {
@@ -131,12 +151,15 @@ export class Sleep {
     // Traffic may have come while Nomad answered.
     if (!this.isIdle(t)) return 'aborted';
     if (ctx.dryRun) return 'dry_run';
-    const w = await ctx.scale(rule, t, 0, `autostart: ${rec.reason}`, {
-      [META.TRIGGER]: 'idle',
-      [META.REASON]: rec.reason,
-      [META.RULE]: rule.name,
-      [META.AGENT_HOST]: ctx.agentHost,
-    });
+    const meta = { [META.TRIGGER]: 'idle', [META.REASON]: rec.reason, [META.RULE]: rule.name, [META.AGENT_HOST]: ctx.agentHost };
+    let w;
+    try {
+      w = await ctx.scale(rule, t, 0, `autostart: ${rec.reason}`, meta, token);
+    } catch (e) {
+      if (token !== undefined && e instanceof CallError && e.error.kind === 'conflict') ctx.warm.conflicted(t.namespace, t.job, token);
+      throw e;
+    }
+    if (token !== undefined) ctx.warm.wrote(t.namespace, t.job, token, t.group, 0, w);
     rec.evalId = w.EvalID;
     return 'scaled_down';
   }

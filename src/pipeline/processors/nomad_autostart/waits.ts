@@ -74,6 +74,8 @@ export async function waitForDeployment(ctx: FlowContext, t: Target, rule: Compi
         ctx.client.latestDeployment(t.job, t.namespace, { index, waitMs: Math.min(deadline - now(), MAX_BLOCK_MS) }),
       );
       if (d.value === null || !ACTIVE_DEPLOYMENT_STATUSES.has(d.value.Status)) {
+        // Warm state may not have heard yet: the next decision must not wait for it again.
+        ctx.warm.deployment(t.namespace, t.job, d.value);
         ctx.reports.clear(`deployment:${t.key}`);
         return true;
       }
