@@ -248,7 +248,11 @@ describe('nomad_autostart keeps its jobs warm and wakes with one write', () => {
     await wake();
     assert.deepEqual(lines(d), [`GET ${SCALE}`, `POST ${SCALE}`]);
     assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
-    assert.equal(log!.at('info').filter((l) => l.includes('the token cannot follow the event stream of namespace default (read-job)')).length, 1);
+    assert.equal(
+      log!.at('info').filter((l) => l.includes('the token cannot read the jobs of namespace default (read-job), so it cannot follow their event stream'))
+        .length,
+      1,
+    );
     assert.deepEqual(log!.at('error'), []);
   });
 

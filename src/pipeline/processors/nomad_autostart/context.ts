@@ -4,7 +4,7 @@
 import { NomadError } from '../../../errors';
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
-import type { NomadCall } from './advice';
+import { cannotReadJobs, type NomadCall } from './advice';
 import { CallError } from './calls';
 import type { JobWriteResponse, NomadClient } from './client';
 import { FAILED_OUTCOMES } from './outcomes';
@@ -57,12 +57,30 @@ export class FlowContext {
     }
   }
 
-  /** GET /v1/job/:job into warm state: before a decision when warm state is not current (after a conflict, a reconnect). */
-  async readJob(t: Target): Promise<WarmJob> {
-    const r = await this.call('job read', () => this.client.readJob(t.job, t.namespace));
+  /**
+   * GET /v1/job/:job into warm state: before a decision when warm state is not current (after a
+   * conflict, a reconnect). `unreadable` when the token may not read jobs there (read-job): the
+   * flow then reads the scale status instead, as the namespace's later flows do.
+   */
+  async readJob(t: Target): Promise<WarmJob | 'unreadable'> {
+    let r;
+    try {
+      r = await this.call('job read', () => this.client.readJob(t.job, t.namespace));
+    } catch (e) {
+      if (!(e instanceof CallError) || e.error.kind !== 'forbidden') throw e;
+      this.jobsUnreadable(t.namespace);
+      return 'unreadable';
+    }
     const index = r.value.ModifyIndex ?? r.index;
     this.warm.job(t.namespace, r.value, index, 'read');
     return this.warm.peek(t.namespace, t.job) ?? { kind: 'missing', index };
+  }
+
+  /** The token cannot read the namespace's jobs: said once, and its flows read the scale status from now on. */
+  jobsUnreadable(namespace: string): void {
+    if (!this.warm.readable(namespace)) return;
+    this.warm.setReadable(namespace, false);
+    this.log.info(cannotReadJobs(namespace));
   }
 
   /** POST /v1/job/:job/scale, counted by the answer's status; `jobModifyIndex` makes it a check-and-set. */

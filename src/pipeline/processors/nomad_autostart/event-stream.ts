@@ -13,6 +13,7 @@
 // dropped. A topic key cannot contain ':' (parseTopic splits on it): a job whose ID has one is
 // followed through the whole topic, filtered here.
 import type { Logger } from '../../../log';
+import { cannotReadJobs } from './advice';
 import { Backoff } from './backoff';
 import { nomadErrorOf } from './calls';
 import type { NomadClient, StreamBatch, StreamEvent } from './client';
@@ -122,8 +123,6 @@ export class EventStreamFollower {
     try {
       const res = await client.eventStream({ namespace, topics: this.topics, index: this.lastIndex > 0 ? this.lastIndex + 1 : 0, signal: controller.signal });
       this.connections++;
-      if (this.current === 'forbidden') log.info(`the token may now read jobs in namespace ${namespace}: following its event stream`);
-      warm.setReadable(namespace, true);
       this.set('connecting');
       alive();
       let buffered = '';
@@ -137,10 +136,21 @@ export class EventStreamFollower {
           const line = buffered.slice(0, nl).trim();
           buffered = buffered.slice(nl + 1);
           if (line === '') continue;
-          this.apply(JSON.parse(line) as StreamBatch);
+          let batch: StreamBatch;
+          try {
+            batch = JSON.parse(line) as StreamBatch;
+          } catch {
+            // Skipping a line would skip its events: drop the connection; the next one reads every job again.
+            log.debug(`the event stream of namespace ${namespace} sent a line that is not JSON; reconnecting`);
+            controller.abort();
+            break;
+          }
+          this.apply(batch);
           if (first) {
-            // The first line (a heartbeat) means the subscription exists: reading now misses nothing.
+            // The first line (a heartbeat) means the subscription exists, read-job allowed: reading now misses nothing.
             first = false;
+            if (!warm.readable(namespace)) log.info(`the token may now read the jobs of namespace ${namespace}: following their event stream`);
+            warm.setReadable(namespace, true);
             this.set('syncing');
             resync = this.resync(controller).then((ok) => {
               if (!ok || controller.signal.aborted) return;
@@ -151,15 +161,13 @@ export class EventStreamFollower {
           }
         }
       }
+      // The server ended the stream: a read still under way must not make it live.
+      controller.abort();
       await resync;
     } catch (e) {
       const err = nomadErrorOf(e);
       if (err?.kind === 'forbidden') {
-        if (this.current !== 'forbidden') {
-          log.info(`the token cannot follow the event stream of namespace ${namespace} (read-job): wakes there read the scale status before each write`, {
-            error: err.message,
-          });
-        }
+        if (warm.readable(namespace)) log.info(cannotReadJobs(namespace));
         warm.setLive(namespace, false);
         warm.setReadable(namespace, false);
         this.set('forbidden');

@@ -127,17 +127,19 @@ export class Sleep {
     let token: number | undefined;
     if (ctx.checkAndSet(t) && !ctx.dryRun) {
       const job = ctx.warm.get(t.namespace, t.job) ?? (await ctx.readJob(t));
-      if (job.kind === 'missing') {
-        ctx.reports.once(`not_found:${t.key}`, 'warn', jobNotFound(rule));
-        return 'job_not_found';
+      if (job !== 'unreadable') {
+        if (job.kind === 'missing') {
+          ctx.reports.once(`not_found:${t.key}`, 'warn', jobNotFound(rule));
+          return 'job_not_found';
+        }
+        const desired = job.counts.get(t.group);
+        if (desired !== undefined && (desired === 0 || job.stopped)) {
+          rec.previousCount = desired;
+          return 'already_zero';
+        }
+        if (WarmState.deploymentBlocks(job)) return 'deployment';
+        token = job.jobModifyIndex;
       }
-      const desired = job.counts.get(t.group);
-      if (desired !== undefined && (desired === 0 || job.stopped)) {
-        rec.previousCount = desired;
-        return 'already_zero';
-      }
-      if (WarmState.deploymentBlocks(job)) return 'deployment';
-      token = job.jobModifyIndex;
     }
     const status = await ctx.call('scale status', () => ctx.client.jobScaleStatus(t.job, t.namespace));
     const g = status.value.TaskGroups[t.group];

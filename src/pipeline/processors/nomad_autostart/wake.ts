@@ -82,6 +82,7 @@ export class Wake {
     const ctx = this.ctx;
     const rule = trig.rule;
     const job = ctx.warm.get(t.namespace, t.job) ?? (await ctx.readJob(t));
+    if (job === 'unreadable') return this.readThenWrite(w);
     if (job.kind === 'missing') {
       ctx.reports.once(`not_found:${t.key}`, 'warn', jobNotFound(rule));
       return 'job_not_found';
