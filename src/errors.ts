@@ -130,15 +130,18 @@ export type NomadErrorKind =
 export class NomadError extends NetwatchError {
   override readonly code = 'NETWATCH_ERR_NOMAD';
   readonly kind: NomadErrorKind;
+  /** The answer's X-Nomad-Index, when it had one (a 404 of a read says as of which index the thing was missing). */
+  readonly index?: number;
   constructor(
     message: string,
     readonly status?: number,
     readonly body?: string,
     kind?: NomadErrorKind,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; index?: number },
   ) {
     super(message, options);
     this.kind = kind ?? (status === undefined ? 'connection' : 'server');
+    if (options?.index !== undefined) this.index = options.index;
   }
 
   /** Worth trying again later: the server or the network failed, not the request. */

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { cidrProblem } from './cidr';
 import { parseDestination } from './destination';
 import { parseDuration } from './duration';
+import { parseNomadVersion } from './nomad-version';
 import { serverNameProblem } from './server-name';
 import { describe, isMapping, list } from './problems';
 
@@ -247,6 +248,14 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   },
   'nw.wait-for': { policy: 'text', validate: oneOf(['running', 'healthy', 'none']) },
   'nw.idle-scale-down': { policy: 'text', validate: oneOf(['woken', 'any']) },
+  'nw.nomad-version': {
+    policy: 'text',
+    validate: (x) => {
+      if (typeof x !== 'string') fail(`must be a Nomad version such as 2.0.5, or empty, got ${describe(x)}`);
+      if (x !== '' && parseNomadVersion(x) === undefined)
+        fail(`must be a Nomad version such as 2.0.5 or 1.9.3+ent (as nomad version prints it), or empty; got ${describe(x)}`);
+    },
+  },
   'nw.tc-attach-mode': { policy: 'text', validate: oneOf(['auto', 'tcx', 'clsact']) },
   'nw.autostart-rules': { policy: 'nested', validate: ruleList },
   'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },

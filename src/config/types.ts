@@ -162,6 +162,8 @@ export interface NomadAutostartProcessorConfig {
   dry_run: boolean;
   /** Written into scaling events' Meta; '' = this machine's host name. */
   agent_host: string;
+  /** The servers' Nomad version when /v1/agent/self cannot be read; '' = unknown. */
+  server_version: string;
   retry: { readonly initial_ms: number; readonly max_ms: number; readonly give_up_after_ms: number };
   rules: readonly AutostartRule[];
 }

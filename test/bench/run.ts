@@ -173,7 +173,6 @@ async function benchNomad(runs: number, wakes: number, progress: (line: string) 
       const r = await runNomadWakeBench({ wakes, kernel });
       samples.add(`${r.mode}.p50_ms`, r.p50);
       samples.add(`${r.mode}.p99_ms`, r.p99);
-      samples.add(`${r.mode}.own_p99_ms`, r.own.p99);
       progress(`nomad run ${i + 1}/${runs} ${r.mode}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`);
     }
   }

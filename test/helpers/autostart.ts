@@ -12,6 +12,7 @@ import type { LogRecord } from '@opentelemetry/api-logs';
 import type { HistogramTable, SumTable } from '../../src/pipeline/aggregate';
 import type { ProcessorTelemetry } from '../../src/pipeline/processor-telemetry';
 import type { NomadDouble } from './nomad';
+import type { WarmJob } from '../../src/pipeline/processors/nomad_autostart/warm-state';
 
 export interface AutostartRig {
   runner: PipelineRunner;
@@ -94,6 +95,23 @@ export async function until(pred: () => boolean, what: string, timeoutMs = 5000)
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the processor's warm state has heard what the test just did to a job through the
+ * double (the event stream delivers it within milliseconds; a decision made before that is made
+ * on what the agent knew).
+ */
+export async function untilHeard(
+  processor: NomadAutostartProcessor,
+  job: string,
+  pred: (j: WarmJob & { kind: 'present' }) => boolean,
+  namespace = 'default',
+): Promise<void> {
+  await until(() => {
+    const w = processor.warmJob(namespace, job);
+    return w.current && w.job?.kind === 'present' && pred(w.job);
+  }, `the agent hearing of the change to job ${job}`);
+}
 
 /** A ProcessorTelemetry that keeps what the processor hands over, for assertions. */
 export interface CapturedTelemetry {

@@ -19,6 +19,7 @@ interface Settings {
   timeout: string;
   dry_run: boolean;
   agent_host: string;
+  server_version: string;
   retry: { initial: string; max: string; give_up_after: string };
   rules: unknown[];
 }
@@ -152,6 +153,14 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
           format: 'nw.text',
           default: '',
         },
+        server_version: {
+          doc:
+            "The Nomad servers' version (as `nomad version` prints it, e.g. 2.0.5), for when the token cannot read /v1/agent/self (agent:read), " +
+            'where the agent learns it. From 1.8.2 a wake is one scale request with a check-and-set on the job (JobModifyIndex), from state kept warm by ' +
+            "Nomad's event stream; older servers, or an unknown version, get a read of the scale status before each write. Empty: unknown unless /v1/agent/self tells.",
+          format: 'nw.nomad-version',
+          default: '',
+        },
         retry: {
           initial: {
             doc: 'First delay before retrying after a 5xx, a timeout or a connection error (doubled per attempt, with jitter).',
@@ -181,6 +190,7 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
       timeout_ms: parseDuration(s.timeout)!,
       dry_run: s.dry_run,
       agent_host: s.agent_host,
+      server_version: s.server_version.trim(),
       retry: { initial_ms: parseDuration(s.retry.initial)!, max_ms: parseDuration(s.retry.max)!, give_up_after_ms: parseDuration(s.retry.give_up_after)! },
       rules: checkRules(s.rules, namespace, ctx),
     };

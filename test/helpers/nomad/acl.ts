@@ -5,6 +5,7 @@
 //   every RPC maps an Authenticate error to it.
 // - acl/policy.go expandNamespacePolicy: the read / write / scale shorthands below; "deny" wins.
 // - An anonymous request (no token) gets the anonymous policy, modelled as no capabilities.
+// - acl/acl.go AllowAgentRead: ACLs off, a management token, or an `agent` policy of read or write.
 import { createHash } from 'node:crypto';
 import { Answer } from './http';
 
@@ -18,6 +19,8 @@ export interface DoubleToken {
   secretId: string;
   management?: boolean;
   rules?: DoubleNamespaceRule[];
+  /** The policy's `agent { policy = ... }` block (GET /v1/agent/self needs read). */
+  agent?: 'deny' | 'read' | 'write';
   expired?: boolean;
 }
 
@@ -75,6 +78,15 @@ export class Acl {
   isManagement(token: string | undefined): boolean {
     if (!this.enabled) return true;
     return token !== undefined && this.tokens.get(token)?.management === true;
+  }
+
+  /** agent:read (AllowAgentRead), after authentication; either failure is "Permission denied". */
+  authorizeAgentRead(token: string | undefined): void {
+    if (!this.enabled) return;
+    const t = token === undefined ? undefined : this.tokens.get(token);
+    if (token !== undefined && (!t || t.expired)) throw new Answer(403, PERMISSION_DENIED);
+    if (t?.management || t?.agent === 'read' || t?.agent === 'write') return;
+    throw new Answer(403, PERMISSION_DENIED);
   }
 
   /** Authenticate then check capabilities (AllowNsOp for any of `anyOf`); either failure is "Permission denied". */

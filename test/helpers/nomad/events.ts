@@ -18,6 +18,9 @@
 // - nomad/state/events.go: a job write is a Job event keyed by the job ID, Payload {"Job": …}; a
 //   deployment change is a Deployment event keyed by its ID with the job ID as filter key,
 //   Payload {"Deployment": …}.
+// Faults for tests: NomadState.streamsSilent withholds every line (heartbeats too) from open
+// streams, as a connection that died without a FIN would; the 'drop' signal on
+// NomadState.streamControl closes every open stream (a server restarting or leaving).
 import type * as http from 'node:http';
 import { Answer, type RequestContext } from './http';
 import type { Cluster, StreamBatch, StreamEvent } from './state';
@@ -57,10 +60,10 @@ export function eventStream(c: Cluster, res: http.ServerResponse, ctx: RequestCo
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
   const send = (b: StreamBatch): void => {
     const events = filter(b.Events, topics, ctx.namespace);
-    if (events.length > 0 && !res.destroyed) res.write(`${JSON.stringify({ Index: b.Index, Events: events })}\n`);
+    if (events.length > 0 && !res.destroyed && !state.streamsSilent) res.write(`${JSON.stringify({ Index: b.Index, Events: events })}\n`);
   };
   const heartbeat = (): void => {
-    if (!res.destroyed) res.write('{}\n');
+    if (!res.destroyed && !state.streamsSilent) res.write('{}\n');
   };
   heartbeat();
   // StartAtClosest: index 0 → the head; otherwise the first batch at or after `index`.
@@ -71,8 +74,14 @@ export function eventStream(c: Cluster, res: http.ServerResponse, ctx: RequestCo
     clearInterval(timer);
     state.published.off('batch', send);
     state.changes.off('stopped', end);
+    state.streamControl.off('drop', drop);
     if (!res.destroyed) res.end();
   };
+  const drop = (): void => {
+    end();
+    res.destroy();
+  };
   state.changes.on('stopped', end);
+  state.streamControl.on('drop', drop);
   res.on('close', end);
 }

@@ -5,10 +5,12 @@
 // Register/Deregister), scaling.ts (Job.Scale, Job.ScaleStatus), deployments.ts
 // (the reconciler's createDeployment, the deployment watcher, Job.LatestDeployment),
 // allocations.ts (the scheduler, the client's health watcher, Job.Allocations), events.ts
-// (/v1/event/stream: command/agent/event_endpoint.go, nomad/stream/), server.ts (routes, leader
+// (/v1/event/stream: command/agent/event_endpoint.go, nomad/stream/), agent.ts (/v1/agent/self:
+// command/agent/agent_endpoint.go), server.ts (routes, leader
 // loss, the scheduler configuration, seeding, fault injection, the request log). The servers'
 // version and configuration (NomadDoubleOptions.server) decide the version-dependent behaviour.
 export { tokenHash, type DoubleNamespaceRule, type DoubleToken } from './acl';
+export type { DoubleAgent } from './agent';
 export { parseGoBool, parseGoDuration } from './go';
 export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed } from './jobs';
 export { rawCall } from './raw-call';

@@ -9,11 +9,12 @@
 // /v1/operator/scheduler/configuration (command/agent/operator_endpoint.go; operator:read/write,
 // modelled as management only).
 // Where each endpoint's behaviour comes from is cited in its own file: jobs.ts, scaling.ts,
-// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts.
+// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts, events.ts, agent.ts.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Acl, tokenHash, type DoubleToken } from './acl';
+import { agentSelf, type DoubleAgent } from './agent';
 import { jobAllocations, readAlloc } from './allocations';
 import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment } from './deployments';
 import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
@@ -35,12 +36,16 @@ export interface NomadDoubleOptions {
   unixSocket?: string;
   /** The servers' version and configuration (defaults: Nomad's own; see state.ts ServerConfig). */
   server?: Partial<ServerConfig>;
+  /** The agent whose HTTP API this is (agent.ts): a server (default) or a client, and its version. */
+  agent?: DoubleAgent;
 }
 
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The last value of each parameter; `search` has them all (topic=a&topic=b). */
   query: Record<string, string>;
+  search: string;
   headers: Record<string, string>;
   body: unknown;
   at: number;
@@ -178,6 +183,14 @@ export class NomadDouble {
   setRejectJobRegistration(on: boolean): void {
     this.state.rejectJobRegistration = on;
   }
+  /** Closes every open event stream (a server restarting or leaving); clients reconnect. */
+  dropEventStreams(): void {
+    this.state.streamControl.emit('drop');
+  }
+  /** Open event streams go silent (true: no line at all, heartbeats included) or speak again. */
+  silenceEventStreams(silent: boolean): void {
+    this.state.streamsSilent = silent;
+  }
   /** The servers lose their leader (false) or elect one again (true). */
   setLeader(present: boolean): void {
     this.state.leader = present;
@@ -274,7 +287,7 @@ export class NomadDouble {
     } catch {
       /* keep the encoded path */
     }
-    this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), headers, body, at: Date.now() });
+    this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), search: url.search, headers, body, at: Date.now() });
   }
 
   private basicUser(h: string): string {
@@ -303,6 +316,8 @@ export class NomadDouble {
       if (method !== 'GET') throw new Answer(405, 'Invalid method');
       return eventStream(c, res, ctx);
     }
+    // Answered by the agent itself, leader or not (command/agent/agent_endpoint.go).
+    if (path === '/v1/agent/self') return agentSelf(c, this.opts.agent ?? { server: true }, res, ctx, method);
     if (!this.state.leader && !(method === 'GET' && ctx.q.has('stale'))) throw new Answer(500, NO_CLUSTER_LEADER);
     if (path === '/v1/operator/scheduler/configuration') return this.schedulerConfiguration(method, res, ctx, raw);
     if (path === '/v1/jobs') {

@@ -191,6 +191,10 @@ export class NomadState {
   /** The event broker's buffer: the newest `eventBufferSize` batches (nomad/stream/event_buffer.go). */
   readonly eventBuffer: StreamBatch[] = [];
   readonly published = new EventEmitter();
+  /** Test faults on open event streams (see events.ts): 'drop' closes them all. */
+  readonly streamControl = new EventEmitter();
+  /** Open event streams send nothing, heartbeats included (see events.ts). */
+  streamsSilent = false;
 
   constructor(
     readonly region: string,
@@ -200,6 +204,7 @@ export class NomadState {
   ) {
     this.changes.setMaxListeners(0);
     this.published.setMaxListeners(0);
+    this.streamControl.setMaxListeners(0);
   }
 
   /**

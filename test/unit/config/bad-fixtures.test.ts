@@ -79,6 +79,9 @@ const EXPECTED: Record<string, string[]> = {
   'nomad-sni-with-trailing-dot.yaml': [
     'processors.nomad_autostart.rules[0].match.sni[0]: "app.example.com.": remove the trailing dot (ClientHello server names never have one)',
   ],
+  'nomad-server-version-not-a-version.yaml': [
+    'processors.nomad_autostart.server_version: must be a Nomad version such as 2.0.5 or 1.9.3+ent (as nomad version prints it), or empty; got "latest"',
+  ],
   'nomad-wait-for-ready.yaml': ['processors.nomad_autostart.rules[0].wait_for: must be one of running, healthy, none; got "ready"'],
   'nomad-address-without-scheme.yaml': [
     'processors.nomad_autostart.address: must be an http:// or https:// URL such as http://127.0.0.1:4646, got "nomad.service.consul:4646"',

@@ -42,8 +42,8 @@ function problems(body: string, env: Record<string, string> = {}): readonly stri
 test("the issue's example loads, with every default spelled out", () => {
   const p = load(ISSUE_EXAMPLE, { NOMAD_ADDR: 'http://10.0.0.1:4646', NOMAD_TOKEN: 'secret-token' });
   assert.deepEqual(
-    [p.address, p.token, p.namespace, p.dry_run, p.timeout_ms, p.retry],
-    ['http://10.0.0.1:4646', 'secret-token', 'default', false, 10_000, { initial_ms: 250, max_ms: 30_000, give_up_after_ms: 300_000 }],
+    [p.address, p.token, p.namespace, p.dry_run, p.timeout_ms, p.server_version, p.retry],
+    ['http://10.0.0.1:4646', 'secret-token', 'default', false, 10_000, '', { initial_ms: 250, max_ms: 30_000, give_up_after_ms: 300_000 }],
   );
   assert.deepEqual(p.rules[0], {
     name: 'web',
@@ -105,6 +105,15 @@ test('every NOMAD_* client variable is a default, and agent.yaml wins over it', 
   const q = load(`    address: http://127.0.0.1:4646\n    token: mine\n    namespace: ops\n    tls: { skip_verify: false }\n${rules}`, env);
   assert.deepEqual([q.address, q.token, q.namespace, q.rules[0].namespace, q.tls.skip_verify], ['http://127.0.0.1:4646', 'mine', 'ops', 'ops', false]);
   assert.equal(load(rules, { NOMAD_SKIP_VERIFY: 'yes' }).tls.skip_verify, false, 'strconv.ParseBool does not take "yes": ignored, as Nomad does');
+});
+
+test('server_version takes a version as nomad version prints it, or nothing', () => {
+  const env = { NOMAD_ADDR: 'http://10.0.0.1:4646' };
+  for (const v of ['2.0.5', 'v1.9.3', '1.10.3-beta.1', '1.8.2+ent', '2.0.6-dev+fips1403'])
+    assert.equal(load(`    server_version: ${v}\n${ISSUE_EXAMPLE}`, env).server_version, v);
+  assert.deepEqual(problems(`    server_version: 2.0\n${ISSUE_EXAMPLE}`, env), [
+    'processors.nomad_autostart.server_version: must be a Nomad version such as 2.0.5 or 1.9.3+ent (as nomad version prints it), or empty; got "2.0"',
+  ]);
 });
 
 test('a bad NOMAD_ADDR is reported against address, naming the variable', () => {

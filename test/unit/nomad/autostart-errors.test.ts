@@ -1,5 +1,7 @@
 // How nomad_autostart handles Nomad refusing or failing: each class of answer as the issue
-// specifies, never crashing, never flooding Nomad, and never logging the token.
+// specifies, never crashing, never flooding Nomad, and never logging the token. The token here
+// cannot read /v1/agent/self and server_version is unset, so wakes read the scale status before
+// they write; the same answers to the one write of a wake from warm state are in autostart-warm.test.ts.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
@@ -61,6 +63,8 @@ describe('nomad_autostart classifies what Nomad answers', () => {
     log = captureLog();
     const tel = captureTelemetry();
     rig = startAutostart(d, body, { context: tel.context });
+    await rig.processor.ready();
+    d.clearRequests();
     return tel;
   }
   const wake = async (): Promise<void> => {

@@ -1,9 +1,10 @@
 // nomad_autostart wakes: synthetic events through the real pipeline runner, against the Nomad API
-// double on loopback. Counts of Nomad calls are exact.
+// double on loopback. Counts of Nomad calls are exact. The double runs a current Nomad, so a wake
+// decides from warm state and writes once; the read-then-write of older servers is at the end.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { NO_DEPLOYMENTS, NomadDouble, rawCall } from '../../helpers/nomad';
-import { captureLog, captureTelemetry, sleep, startAutostart, until, type AutostartRig, type CapturedLog } from '../../helpers/autostart';
+import { captureLog, captureTelemetry, sleep, startAutostart, until, untilHeard, type AutostartRig, type CapturedLog } from '../../helpers/autostart';
 import { connEvent, sniEvent } from '../pipeline/events';
 
 const HOST = 'agent-7.example';
@@ -35,26 +36,35 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     log = undefined;
   });
 
+  /** The processor started, its warm state live; the request log then starts empty. */
   async function setup(
     rules: string,
     jobs: Parameters<NomadDouble['addJob']>[0][] = [{ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] }],
     env?: Record<string, string>,
+    version?: string,
   ) {
-    d = await NomadDouble.start({ pendingDelayMs: 30, namespaces: ['prod'] });
+    d = await NomadDouble.start({ pendingDelayMs: 30, namespaces: ['prod'], ...(version ? { server: { version } } : {}) });
     for (const j of jobs) d.addJob(j);
     log = captureLog();
     const tel = captureTelemetry();
     rig = startAutostart(d, rules, { context: tel.context, env });
+    await rig.processor.ready();
+    await rig.processor.settled();
+    d.clearRequests();
     return tel;
   }
 
-  it('scales the group from 0 to the rule count once, naming the trigger in Message and Meta', async () => {
+  it('scales the group from 0 to the rule count with one request, naming the trigger in Message and Meta', async () => {
     const tel = await setup(webRule());
+    const token = d.job('web')!.JobModifyIndex;
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
-    assert.equal(d.count('GET', SCALE), 1);
-    assert.equal(d.count('POST', SCALE), 1);
-    const post = d.requests().find((r) => r.method === 'POST')!;
+    assert.deepEqual(
+      d.requests().map((r) => `${r.method} ${r.path}`),
+      [`POST ${SCALE}`],
+      'warm state: no read, one write',
+    );
+    const post = d.requests()[0];
     assert.deepEqual(post.body, {
       Count: 1,
       Target: { Job: 'web', Group: 'web', Namespace: 'default' },
@@ -62,6 +72,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
       Error: false,
       Meta: { 'netwatch.trigger': 'sni', 'netwatch.reason': 'sni app.example.com from 10.1.2.3', 'netwatch.rule': 'web', 'netwatch.agent.host': HOST },
       PolicyOverride: false,
+      JobModifyIndex: token,
     });
     assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
     const history = (await rawCall(d.url, 'GET', SCALE)).json().TaskGroups.web.Events;
@@ -90,11 +101,11 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     assert.equal(log!.at('info').filter((l) => l.includes('wake default/web/web: scaled')).length, 1);
   });
 
-  it('makes one status read and one scale call for a burst of 500 matching ClientHellos', async () => {
+  it('makes one scale call for a burst of 500 matching ClientHellos', async () => {
     const tel = await setup(webRule());
     for (let i = 0; i < 500; i++) rig!.dispatch(hello('app.example.com', `10.1.2.${i % 250}`));
     await rig!.processor.settled();
-    assert.deepEqual([d.count('GET', SCALE), d.count('POST', SCALE)], [1, 1]);
+    assert.deepEqual([d.requests().length, d.count('POST', SCALE)], [1, 1]);
     assert.equal(tel.sum('netwatch.nomad.autostart.triggers', { 'netwatch.nomad.autostart.rule': 'web', 'netwatch.nomad.autostart.trigger': 'sni' }), 500);
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes'), 1);
   });
@@ -123,17 +134,17 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     assert.equal(d.count('POST', SCALE), 1);
   });
 
-  it('does nothing inside the cooldown; after it, a read finds the group up and writes nothing', async () => {
+  it('does nothing inside the cooldown; after it, finds the group up in warm state and calls nothing', async () => {
     const tel = await setup(webRule('        cooldown: 200ms\n'));
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
-    assert.deepEqual([d.count('GET', SCALE), d.count('POST', SCALE)], [1, 1], 'inside the cooldown: no call');
+    assert.deepEqual([d.requests().length, d.count('POST', SCALE)], [1, 1], 'inside the cooldown: no call');
     await sleep(250);
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
-    assert.deepEqual([d.count('GET', SCALE), d.count('POST', SCALE)], [2, 1]);
+    assert.deepEqual([d.requests().length, d.count('POST', SCALE)], [1, 1]);
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'already_scaled' }), 1);
     assert.equal(tel.records.length, 1, 'no log record for a check that found the group up');
   });
@@ -152,7 +163,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     rig!.dispatch(hello('big.example.com'));
     rig!.dispatch(hello('two.example.com'));
     await rig!.processor.settled();
-    assert.deepEqual([d.count('GET', '/v1/job/big/scale'), d.count('POST', '/v1/job/big/scale')], [1, 0]);
+    assert.deepEqual([d.count('GET', '/v1/job/big/scale'), d.count('POST', '/v1/job/big/scale')], [0, 0]);
     assert.equal(d.job('big')!.TaskGroups[0].Count, 3);
     assert.equal(d.count('POST', '/v1/job/two/scale'), 1);
     assert.equal(d.job('two')!.TaskGroups[0].Count, 2);
@@ -237,7 +248,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     ]);
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
-    assert.deepEqual([d.count('GET', SCALE), d.count('GET', '/v1/job/web'), d.count('PUT', '/v1/jobs'), d.count('POST', SCALE)], [1, 1, 1, 1]);
+    assert.deepEqual([d.count('GET', SCALE), d.count('GET', '/v1/job/web'), d.count('PUT', '/v1/jobs'), d.count('POST', SCALE)], [0, 1, 1, 1]);
     const put = d.requests().find((r) => r.method === 'PUT')!.body as any;
     assert.equal(put.Job.Stop, false);
     assert.equal(put.EnforceIndex, true);
@@ -276,6 +287,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
       [false, false],
       'nomad/fsm.go disables them on stop',
     );
+    await untilHeard(rig!.processor, 'web', (j) => j.stopped);
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
     const job = d.job('web')!;
@@ -296,20 +308,17 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
       await rig!.processor.settled();
       await sleep(5);
     }
-    assert.deepEqual([d.count('GET', SCALE), d.count('PUT', '/v1/jobs'), d.count('POST', SCALE)], [2, 0, 0]);
+    assert.deepEqual(d.requests(), [], 'warm state knows it is stopped');
     assert.equal(d.job('web')!.Stop, true);
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'job_stopped' }), 2);
     assert.equal(log!.lines.filter((l) => l.includes('is stopped; rule web leaves stopped jobs alone (start_stopped: true would start it')).length, 1);
   });
 
-  it('in dry_run reads but writes nothing, and logs what it would do', async () => {
+  it('in dry_run writes nothing, and logs what it would do', async () => {
     const tel = await setup(webRule().replace('    agent_host', '    dry_run: true\n    agent_host'));
     rig!.dispatch(hello('app.example.com'));
     await rig!.processor.settled();
-    assert.deepEqual(
-      d.requests().map((r) => r.method),
-      ['GET'],
-    );
+    assert.deepEqual(d.requests(), []);
     assert.equal(d.job('web')!.TaskGroups[0].Count, 0);
     assert.equal(log!.lines.filter((l) => l.includes('dry run: would scale default/web/web from 0 to 1')).length, 1);
     assert.equal(tel.records[0].attributes!['netwatch.nomad.autostart.dry_run'], true);
@@ -340,6 +349,20 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
       ['prod', 'prod'],
     ]);
     assert.deepEqual([d.job('web', 'prod')!.TaskGroups[0].Count, d.job('web')!.TaskGroups[0].Count], [1, 1]);
+  });
+
+  it('with servers older than 1.8.2 (no check-and-set), reads the scale status, then writes without a token', async () => {
+    await setup(webRule(), undefined, undefined, '1.8.1');
+    assert.deepEqual(rig!.processor.writeMode, { kind: 'read-then-write', why: 'older', version: '1.8.1' });
+    rig!.dispatch(hello('app.example.com'));
+    await rig!.processor.settled();
+    assert.deepEqual(
+      d.requests().map((r) => `${r.method} ${r.path}`),
+      [`GET ${SCALE}`, `POST ${SCALE}`],
+    );
+    assert.equal((d.requests()[1].body as any).JobModifyIndex, undefined);
+    assert.equal(d.job('web')!.TaskGroups[0].Count, 1);
+    assert.equal(log!.at('info').filter((l) => l.includes('Nomad 1.8.1 has no check-and-set on scale requests (from 1.8.2)')).length, 1);
   });
 
   it('reports a group the job does not have, once', async () => {

@@ -134,6 +134,30 @@ describe('the Nomad client talks to Nomad as nomad_autostart needs', () => {
     assert.deepEqual([e.kind, e.status, e.body], ['not_found', 404, 'job not found']);
   });
 
+  it("says as of which index a job was missing (a 404's X-Nomad-Index)", async () => {
+    const e = await nomadFailure(() => client.readJob('ghost'));
+    assert.deepEqual([e.kind, e.index], ['not_found', d.currentIndex()]);
+  });
+
+  it('follows the event stream with one topic parameter per topic, until aborted', async () => {
+    const ac = new AbortController();
+    const res = await client.eventStream({ namespace: 'default', topics: ['Job:web', 'Deployment:web'], index: 0, signal: ac.signal });
+    const first = (await res.body[Symbol.asyncIterator]().next()).value as Buffer;
+    ac.abort();
+    assert.equal(first.toString('utf8').split('\n')[0], '{}', 'the first line is a heartbeat');
+    const req = d
+      .requests()
+      .filter((r) => r.path === '/v1/event/stream')
+      .at(-1)!;
+    assert.deepEqual(new URLSearchParams(req.search).getAll('topic'), ['Job:web', 'Deployment:web']);
+    assert.equal(req.query.index, '0');
+  });
+
+  it('is refused /v1/agent/self without agent:read, as a forbidden call', async () => {
+    const e = await nomadFailure(() => client.agentSelf());
+    assert.deepEqual([e.kind, e.status], ['forbidden', 403]);
+  });
+
   it('classifies a scale of a group the job lacks as group_not_found, and other 400s as bad_request', async () => {
     const e = await nomadFailure(() => client.scale('web', 'db', 1, 'x'));
     assert.deepEqual([e.kind, e.status], ['group_not_found', 400]);

@@ -82,6 +82,21 @@ describe("the double streams events as Nomad's event stream does", () => {
     assert.equal((await rawCall(d.url, 'GET', '/v1/event/stream?index=x')).status, 400);
   });
 
+  it('can drop every open stream, or make them go silent (test faults)', async () => {
+    d = await NomadDouble.start({ server: { eventHeartbeatMs: 30 } });
+    const dropped = lines(`${d.url}/v1/event/stream?topic=Job`, 10, 1000);
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    d.dropEventStreams();
+    const got = await dropped;
+    assert.ok(Date.now() - t0 < 500, 'the stream ended at once');
+    assert.ok(got.length >= 1 && got.length < 10);
+    d.silenceEventStreams(true);
+    assert.deepEqual(await lines(`${d.url}/v1/event/stream?topic=Job`, 1, 200), [], 'not even the first heartbeat');
+    d.silenceEventStreams(false);
+    assert.deepEqual(await lines(`${d.url}/v1/event/stream?topic=Job`, 1, 200), [{}]);
+  });
+
   it('names the job of a deployment in its filter keys', async () => {
     d = await NomadDouble.start();
     d.addJob({ ID: 'web', TaskGroups: [{ Name: 'app', Count: 1 }] });

@@ -94,3 +94,8 @@ export function groupNotFound(r: CompiledRule, groups: readonly string[]): strin
 export function jobStopped(r: CompiledRule): string {
   return `job "${r.cfg.job}" in namespace "${r.cfg.namespace}" is stopped; rule ${r.name} leaves stopped jobs alone (start_stopped: true would start it, with the submit-job capability)`;
 }
+
+/** The token cannot read the namespace's jobs (no read-job): no event stream, no warm state there. */
+export function cannotReadJobs(namespace: string): string {
+  return `the token cannot read the jobs of namespace ${namespace} (read-job), so it cannot follow their event stream: wakes there read the scale status before each write`;
+}

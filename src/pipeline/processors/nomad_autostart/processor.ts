@@ -12,6 +12,8 @@ import { OpenConnections, type OpenConnectionsState } from './connections';
 import { CompiledRule, RuleIndex } from './rules';
 import { Target, type TargetCarry } from './target';
 import { AutostartTelemetry, type AutostartTelemetryState } from './telemetry';
+import type { WarmJob } from './warm-state';
+import type { WriteMode } from './write-mode';
 
 /** What a reloaded instance takes over from its predecessor. */
 interface Carry {
@@ -91,7 +93,15 @@ export class NomadAutostartProcessor implements Processor {
       });
     }
     if (client) {
-      this.autostart = new Autostart({ cfg, client, telemetry: this.telemetry, connections: this.connections, log: this.log, agentHost });
+      this.autostart = new Autostart({
+        cfg,
+        client,
+        telemetry: this.telemetry,
+        connections: this.connections,
+        log: this.log,
+        agentHost,
+        targets: [...this.targets.values()],
+      });
       if (previous) this.adoptTargets(previous.targets);
       else this.autostart.adoptAtStart([...this.targets.values()]);
     }
@@ -117,6 +127,24 @@ export class NomadAutostartProcessor implements Processor {
   /** Resolves when no wake or sleep is under way. */
   settled(): Promise<void> {
     return this.autostart?.settled() ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once the processor knows how to write to Nomad and, when that is one check-and-set
+   * per wake, has read its jobs and follows their event streams (tests, benchmarks).
+   */
+  ready(): Promise<void> {
+    return this.autostart?.ready() ?? Promise.resolve();
+  }
+
+  /** What the processor knows of a job without asking Nomad, and whether a wake would decide from it. */
+  warmJob(namespace: string, job: string): { job: WarmJob | undefined; current: boolean } {
+    return this.autostart?.warmJob(namespace, job) ?? { job: undefined, current: false };
+  }
+
+  /** How wakes write to Nomad now: one check-and-set from warm state, or read then write. */
+  get writeMode(): WriteMode | undefined {
+    return this.autostart?.writeMode;
   }
 
   /** Open connections (seen by this processor) to a port it watches for idleness. */

@@ -1,13 +1,25 @@
 // The agent's Nomad HTTP client: the few calls nomad_autostart makes (read scale status and
 // allocations with blocking queries, scale a group, read and re-register a job, read its latest
-// deployment). Paths, query parameters and bodies follow hashicorp/nomad api/jobs.go
-// (Jobs.ScaleStatus, Jobs.Scale, Jobs.Info, Jobs.Register, Jobs.Allocations,
-// Jobs.LatestDeployment) and the HTTP API docs (api-docs/jobs.mdx).
+// deployment, read the agent's own version, follow the event stream). Paths, query parameters
+// and bodies follow hashicorp/nomad api/jobs.go (Jobs.ScaleStatus, Jobs.Scale, Jobs.Info,
+// Jobs.Register, Jobs.Allocations, Jobs.LatestDeployment), api/agent.go (Agent.Self),
+// api/event_stream.go (EventStream.Stream: `index`, one `topic` parameter per Topic:Key) and the
+// HTTP API docs (api-docs/jobs.mdx, api-docs/events.mdx).
 import { inspect } from 'node:util';
 import { NomadError } from '../../../../errors';
 import type { NomadSettings } from './settings';
-import { NomadTransport, type NomadResponse } from './transport';
-import type { AllocationStub, BlockingOptions, JobScaleStatus, JobWriteResponse, NomadDeployment, NomadJob, QueryResult, TaskGroupScaleStatus } from './types';
+import { NomadTransport, type NomadResponse, type NomadStreamResponse } from './transport';
+import type {
+  AgentSelf,
+  AllocationStub,
+  BlockingOptions,
+  JobScaleStatus,
+  JobWriteResponse,
+  NomadDeployment,
+  NomadJob,
+  QueryResult,
+  TaskGroupScaleStatus,
+} from './types';
 
 /** Nomad caps a blocking wait at 300 s (structs.MaxBlockingRPCQueryTime) and adds up to 1/16 jitter. */
 const MAX_WAIT_MS = 300_000;
@@ -101,6 +113,29 @@ export class NomadClient {
   /** GET /v1/job/:job/deployment — the job's newest deployment, or null when it never had one. */
   async latestDeployment(job: string, namespace?: string, q: BlockingOptions & CallOptions = {}): Promise<QueryResult<NomadDeployment | null>> {
     return this.query<NomadDeployment | null>(`/v1/job/${enc(job)}/deployment`, namespace, q);
+  }
+
+  /** GET /v1/agent/self — needs agent:read. */
+  async agentSelf(q: CallOptions = {}): Promise<AgentSelf> {
+    const res = await this.transport.send({ method: 'GET', path: '/v1/agent/self', timeoutMs: q.timeoutMs ?? this.settings.timeoutMs });
+    return this.json<AgentSelf>(res, '/v1/agent/self');
+  }
+
+  /**
+   * GET /v1/event/stream: one namespace, the given `Topic:Key` topics, from `index` (0: the
+   * oldest batch the servers keep). Its body is ndjson until `signal` aborts it or the server
+   * ends it; `timeoutMs` bounds the wait for the answer's headers.
+   */
+  async eventStream(o: { namespace: string; topics: readonly string[]; index: number; signal: AbortSignal } & CallOptions): Promise<NomadStreamResponse> {
+    return this.transport.open(
+      {
+        method: 'GET',
+        path: '/v1/event/stream',
+        query: { namespace: o.namespace, region: this.settings.region, topic: o.topics, index: String(o.index) },
+        timeoutMs: o.timeoutMs ?? this.settings.timeoutMs,
+      },
+      o.signal,
+    );
   }
 
   /** Waits for requests under way (a blocking query may take minutes). */

@@ -9,5 +9,6 @@ export {
   type NomadTlsSettings,
 } from './settings';
 export { classifyStatus } from './classify';
+export type { NomadStreamResponse } from './transport';
 export type * from './types';
 export { ACTIVE_DEPLOYMENT_STATUSES } from './types';

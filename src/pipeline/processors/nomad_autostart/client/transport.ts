@@ -14,7 +14,8 @@ export interface NomadRequest {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Path below the address, already escaped, e.g. /v1/job/web/scale. */
   readonly path: string;
-  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** A list repeats the parameter (topic=a&topic=b). */
+  readonly query?: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly body?: unknown;
   readonly timeoutMs: number;
   /** A blocking query: sent on the long-poll pool. */
@@ -25,6 +26,12 @@ export interface NomadResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly text: string;
+}
+
+/** A 2xx answer whose body is still arriving (the event stream), until `signal` aborts it. */
+export interface NomadStreamResponse {
+  readonly status: number;
+  readonly body: AsyncIterable<Buffer>;
 }
 
 const MAX_BODY_IN_MESSAGE = 300;
@@ -92,10 +99,75 @@ export class NomadTransport {
     }
   }
 
-  private async sendOnce(req: NomadRequest): Promise<NomadResponse> {
+  /**
+   * Opens a long-lived GET whose body is read as it arrives, on the long-poll pool. `timeoutMs`
+   * bounds the wait for the answer's headers only; the body may stay silent as long as the caller
+   * allows (it watches for heartbeats). A non-2xx answer rejects as `send` does.
+   */
+  async open(req: NomadRequest, signal: AbortSignal): Promise<NomadStreamResponse> {
+    try {
+      return await this.openOnce(req, signal);
+    } catch (e) {
+      if (e instanceof NomadError && e.status === 403 && this.settings.tokenFile !== undefined && this.reloadToken()) return this.openOnce(req, signal);
+      throw e;
+    }
+  }
+
+  private async openOnce(req: NomadRequest, signal: AbortSignal): Promise<NomadStreamResponse> {
+    const where = `${req.method} ${this.settings.address}${req.path}`;
+    let timedOut = false;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, req.timeoutMs);
+    try {
+      const res = await this.pollAgent.request({
+        origin: this.origin,
+        path: this.pathOf(req),
+        method: req.method,
+        headers: { ...this.baseHeaders },
+        signal: controller.signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: 0,
+      });
+      clearTimeout(timer);
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const body = this.scrub(await res.body.text());
+        const shown = body.length > MAX_BODY_IN_MESSAGE ? `${body.slice(0, MAX_BODY_IN_MESSAGE)}…` : body;
+        throw new NomadError(`Nomad ${where}: ${res.statusCode} ${shown.trim()}`.trim(), res.statusCode, body, classifyStatus(res.statusCode, body), {
+          index: indexOf(res.headers),
+        });
+      }
+      res.body.once('close', () => signal.removeEventListener('abort', onAbort));
+      return { status: res.statusCode, body: res.body as AsyncIterable<Buffer> };
+    } catch (e) {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (e instanceof NomadError) throw e;
+      const kind = classifyFailure(e, timedOut);
+      const detail = timedOut ? `no answer within ${req.timeoutMs} ms` : this.scrub(describe(e));
+      throw new NomadError(`Nomad ${where}: ${kind === 'timeout' ? 'timed out' : 'failed'}: ${detail}`, undefined, undefined, kind, {
+        cause: new Error(detail),
+      });
+    }
+  }
+
+  /** The request's path with its query, below the address's own path. */
+  private pathOf(req: NomadRequest): string {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') params.set(k, v);
+    for (const [k, v] of Object.entries(req.query ?? {})) {
+      if (typeof v === 'string') {
+        if (v !== '') params.set(k, v);
+      } else if (v !== undefined) for (const item of v) params.append(k, item);
+    }
     const qs = params.toString();
+    return `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`;
+  }
+
+  private async sendOnce(req: NomadRequest): Promise<NomadResponse> {
     const where = `${req.method} ${this.settings.address}${req.path}`;
     const headers = { ...this.baseHeaders };
     let payload: string | undefined;
@@ -112,7 +184,7 @@ export class NomadTransport {
     try {
       const res = await (req.longPoll ? this.pollAgent : this.agent).request({
         origin: this.origin,
-        path: `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`,
+        path: this.pathOf(req),
         method: req.method,
         headers,
         body: payload,
@@ -124,7 +196,9 @@ export class NomadTransport {
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const body = this.scrub(text);
         const shown = body.length > MAX_BODY_IN_MESSAGE ? `${body.slice(0, MAX_BODY_IN_MESSAGE)}…` : body;
-        throw new NomadError(`Nomad ${where}: ${res.statusCode} ${shown.trim()}`.trim(), res.statusCode, body, classifyStatus(res.statusCode, body));
+        throw new NomadError(`Nomad ${where}: ${res.statusCode} ${shown.trim()}`.trim(), res.statusCode, body, classifyStatus(res.statusCode, body), {
+          index: indexOf(res.headers),
+        });
       }
       return { status: res.statusCode, headers: res.headers, text };
     } catch (e) {
@@ -154,6 +228,13 @@ export class NomadTransport {
   toJSON(): Record<string, string> {
     return { address: this.settings.address };
   }
+}
+
+/** X-Nomad-Index of an answer, when it has one. */
+function indexOf(headers: Readonly<Record<string, string | string[] | undefined>>): number | undefined {
+  const v = headers['x-nomad-index'];
+  const n = Number(Array.isArray(v) ? v[0] : v);
+  return v !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
 /** What undici and node put on a failed request's error (and its causes); any of it may be missing. */

@@ -81,6 +81,7 @@ export interface NomadJob {
   Version?: number;
   JobModifyIndex?: number;
   ModifyIndex?: number;
+  CreateIndex?: number;
   TaskGroups?: NomadTaskGroup[];
   [field: string]: unknown;
 }
@@ -117,3 +118,39 @@ export interface NomadDeployment {
 
 /** structs.Deployment.Active(): these statuses block count changes (Job.Scale). */
 export const ACTIVE_DEPLOYMENT_STATUSES: ReadonlySet<string> = new Set(['running', 'paused', 'blocked', 'unblocking', 'initializing', 'pending']);
+
+/**
+ * GET /v1/agent/self, the fields the agent reads (hashicorp/nomad command/agent/agent_endpoint.go
+ * agentSelf): the agent's own version (config.Version, version.VersionInfo) and, when the agent
+ * is a server, its serf member's tags (Tags.build, nomad/server.go setupSerf); a client agent's
+ * member is the zero Member, Tags null.
+ */
+export interface AgentSelf {
+  readonly config?: {
+    readonly Version?: { readonly Version?: string; readonly VersionPrerelease?: string; readonly VersionMetadata?: string } | null;
+  } | null;
+  readonly member?: { readonly Tags?: Readonly<Record<string, string>> | null } | null;
+}
+
+/** One event of /v1/event/stream (nomad/structs/event.go Event). */
+export interface StreamEvent {
+  readonly Topic: string;
+  readonly Type: string;
+  readonly Key: string;
+  readonly Namespace: string;
+  readonly FilterKeys?: readonly string[] | null;
+  readonly Index: number;
+  readonly Payload?: {
+    /** Job topic (structs.JobEvent): the job as stored after the write; Deleted when it was purged. */
+    readonly Job?: NomadJob | null;
+    readonly Deleted?: boolean;
+    /** Deployment topic (structs.DeploymentEvent). */
+    readonly Deployment?: NomadDeployment | null;
+  } | null;
+}
+
+/** One line of the stream: the events of one Raft index (structs.Events), or `{}`, a heartbeat. */
+export interface StreamBatch {
+  readonly Index?: number;
+  readonly Events?: readonly StreamEvent[] | null;
+}
