@@ -20,7 +20,7 @@ export function ownerExtractors<E extends Enrichment & { readonly pid: number; r
     [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
     [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
     [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
-    [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
+    [ATTR.CONTAINER_RUNTIME_NAME]: (ev) => ev.container?.runtime,
     [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
     [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
     [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),

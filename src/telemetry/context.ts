@@ -16,7 +16,7 @@ export class TelemetryContext {
   constructor(
     readonly cfg: AgentConfig,
     readonly resource: Resource,
-    readonly scope: { readonly name: string; readonly version: string },
+    readonly scope: { readonly name: string; readonly version: string; readonly schemaUrl: string },
     readonly log: Logger,
     readonly self: AgentSelfStats,
     readonly debugWrite: WriteLine | undefined,

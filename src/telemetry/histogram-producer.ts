@@ -20,7 +20,7 @@ export class HistogramProducer implements MetricProducer {
 
   constructor(
     private readonly resource: Resource,
-    private readonly scope: { name: string; version: string },
+    private readonly scope: { name: string; version: string; schemaUrl?: string },
   ) {}
 
   private readonly sums: (() => SumMetricData[])[] = [];

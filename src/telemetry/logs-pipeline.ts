@@ -40,6 +40,6 @@ export function buildLogsPipeline(ctx: TelemetryContext, p: PipelineConfig): Log
     return bounded;
   });
   const provider = new LoggerProvider({ resource: ctx.resource, processors });
-  const logger = provider.getLogger(ctx.scope.name, ctx.scope.version);
+  const logger = provider.getLogger(ctx.scope.name, ctx.scope.version, { schemaUrl: ctx.scope.schemaUrl });
   return { provider, logger, sink: buildLogSources(logger, ctx.receiversOf(p), ctx.log) };
 }

@@ -67,7 +67,7 @@ export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, p
     });
   });
   const provider = new MeterProvider({ resource, readers });
-  const meter = provider.getMeter(scope.name, scope.version);
+  const meter = provider.getMeter(scope.name, scope.version, { schemaUrl: scope.schemaUrl });
   const router = buildMetricSources(
     { meter, producer, cardinalityLimit: limit, onOverflow: ctx.self.onOverflow, log, probeStats: ctx.self.probeStats },
     ctx.receiversOf(p),

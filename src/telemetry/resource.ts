@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { defaultResource, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ServiceConfig } from '../config/types';
 import pkg from '../../package.json';
+import { SCHEMA_URL } from '../catalogue/generated';
 
 const MACHINE_ID = '/etc/machine-id';
 
@@ -22,5 +23,5 @@ export function buildResource(telemetry: ServiceConfig['telemetry'], machineIdPa
   const attrs: Record<string, string> = { 'service.name': 'netwatch', 'service.version': pkg.version, 'host.name': hostname() };
   const machineId = readMachineId(machineIdPath);
   if (machineId) attrs['host.id'] = machineId;
-  return defaultResource().merge(resourceFromAttributes({ ...attrs, ...telemetry.resource }));
+  return defaultResource().merge(resourceFromAttributes({ ...attrs, ...telemetry.resource }, { schemaUrl: SCHEMA_URL }));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ExporterConfig } from '../../../src/config/types';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
-import { ATTR, EVENT, EVENTS, METRIC, METRICS, type MetricName } from '../../../src/catalogue/generated';
+import { ATTR, EVENT, EVENTS, METRIC, METRICS, SCHEMA_URL, type MetricName } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, otlpHttp, outboundLifecycle } from './fixtures';
@@ -41,6 +41,20 @@ function workload(): ConnPipelineEvent[] {
   }
   evs.push(connEvent({ sock: newSock(), kind: 'existing', direction: 'unknown', newState: 'established', comm: 'sshd', process: undefined }));
   return evs;
+}
+
+/** The schema URLs of every resource and scope received, metrics and logs alike. */
+function schemaUrls(s: OtlpSink): { resources: unknown[]; scopes: unknown[] } {
+  type Scoped = { schemaUrl?: string; scopeMetrics?: { schemaUrl?: string }[]; scopeLogs?: { schemaUrl?: string }[] };
+  const resources: unknown[] = [];
+  const scopes: unknown[] = [];
+  for (const r of s.requests) {
+    for (const rx of [...((r.body.resourceMetrics as Scoped[] | undefined) ?? []), ...((r.body.resourceLogs as Scoped[] | undefined) ?? [])]) {
+      resources.push(rx.schemaUrl);
+      for (const sc of [...(rx.scopeMetrics ?? []), ...(rx.scopeLogs ?? [])]) scopes.push(sc.schemaUrl);
+    }
+  }
+  return { resources, scopes };
 }
 
 const transports: [string, (s: OtlpSink) => ExporterConfig][] = [
@@ -107,6 +121,10 @@ for (const [name, exporter] of transports) {
       assert.equal(res['deployment.environment.name'], 'test');
       assert.equal(typeof res['service.version'], 'string');
       assert.equal(typeof res['host.name'], 'string');
+      // The resource and every scope name the conventions' version their names follow.
+      const urls = schemaUrls(s);
+      assert.ok(urls.resources.length > 0 && urls.scopes.length > 0);
+      assert.deepEqual(new Set([...urls.resources, ...urls.scopes]), new Set([SCHEMA_URL]));
 
       assert.equal(s.logs({ eventName: EVENT.CONNECTION_OPEN }).length, N + K);
       assert.equal(s.logs({ eventName: EVENT.CONNECTION_ACCEPT }).length, M);
