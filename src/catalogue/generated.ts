@@ -37,7 +37,6 @@ export const ATTR = {
   CONNECTION_BYTES_RECEIVED: "netwatch.connection.bytes_received",
   CONNECTION_RETRANSMITS: "netwatch.connection.retransmits",
   CONNECTION_RTT: "netwatch.connection.rtt",
-  NETWORK_DIRECTION: "netwatch.network.direction",
   NETWORK_INTERFACE_NAME: "network.interface.name",
   NETWORK_IO_DIRECTION: "network.io.direction",
   DROP_REASON: "netwatch.drop.reason",
@@ -127,7 +126,6 @@ export const NETWORK_CONNECTION_STATE_VALUES = ["unknown", "established", "syn_s
 export const CONNECTION_PREVIOUS_STATE_VALUES = ["unknown", "established", "syn_sent", "syn_received", "fin_wait_1", "fin_wait_2", "time_wait", "closed", "close_wait", "last_ack", "listen", "closing", "new_syn_recv", "bound_inactive"] as const;
 export const CONNECTION_DIRECTION_VALUES = ["outbound", "inbound", "unknown"] as const;
 export const CONTAINER_RUNTIME_NAME_VALUES = ["docker", "containerd", "cri-o", "podman", "systemd", "nomad", "unknown"] as const;
-export const NETWORK_DIRECTION_VALUES = ["ingress", "egress"] as const;
 export const NETWORK_IO_DIRECTION_VALUES = ["transmit", "receive"] as const;
 export const NOMAD_AUTOSTART_TRIGGER_VALUES = ["sni", "syn", "connect", "idle"] as const;
 export const NOMAD_AUTOSTART_OUTCOME_VALUES = ["scaled", "started", "already_scaled", "job_stopped", "scaled_down", "changed_elsewhere", "already_zero", "job_not_found", "group_not_found", "policy_violation", "forbidden", "bad_request", "failed", "dry_run", "cancelled"] as const;
@@ -169,7 +167,7 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "network.type": { name: "network.type", type: "string", description: "OSI network layer protocol of the connection or packet.", requirement: "always", enum: NETWORK_TYPE_VALUES },
   "network.peer.address": { name: "network.peer.address", type: "string", description: "Address of the remote end of the connection (IPv4 dotted or RFC 5952 IPv6 text).", requirement: "opt-in", include: "peer_address" },
   "network.peer.port": { name: "network.peer.port", type: "int", description: "Port of the remote end of the connection.", requirement: "opt-in" },
-  "server.address": { name: "server.address", type: "string", description: "Address of the server side: for connections, its IP address (the peer for outbound connections, the local address for inbound ones); for TLS ClientHellos, the server name the client asked for (SNI, lower-case), or `other` once the receiver's `server_names.max_distinct` names are taken.", requirement: "always" },
+  "server.address": { name: "server.address", type: "string", description: "Address of the server side: for connections, its IP address (the peer for outbound connections, the local address for inbound ones); for TLS ClientHellos, the server name the client asked for (SNI, lower-case), or `_OTHER` on metrics once the receiver's `server_names.max_distinct` names are taken (no host name can be `_OTHER`).", requirement: "always" },
   "server.port": { name: "server.port", type: "int", description: "Port of the server side of the connection (the peer port for outbound connections, the local port for inbound ones).", requirement: "always" },
   "client.port": { name: "client.port", type: "int", description: "Port of the client side of the connection (the local port for outbound connections, the peer port for inbound ones).", requirement: "opt-in", include: "client_port" },
   "network.connection.state": { name: "network.connection.state", type: "string", description: "TCP state of the connection, named as the semantic conventions name them; `new_syn_recv`, `bound_inactive` and `unknown` are Linux states the conventions do not list.", requirement: "always", enum: NETWORK_CONNECTION_STATE_VALUES },
@@ -190,10 +188,9 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.connection.bytes_received": { name: "netwatch.connection.bytes_received", type: "int", description: "Payload bytes received over the connection's life (log records only).", requirement: "always" },
   "netwatch.connection.retransmits": { name: "netwatch.connection.retransmits", type: "int", description: "Segments retransmitted over the connection's life (log records only).", requirement: "always" },
   "netwatch.connection.rtt": { name: "netwatch.connection.rtt", type: "double", description: "Smoothed round-trip time in seconds when the connection closed (log records only).", requirement: "always" },
-  "netwatch.network.direction": { name: "netwatch.network.direction", type: "string", description: "Where the TC hook saw the packet; `egress` leaving the interface (a client on this side of it), `ingress` arriving on it (a client beyond it).", requirement: "always", enum: NETWORK_DIRECTION_VALUES },
   "network.interface.name": { name: "network.interface.name", type: "string", description: "Network interface the packet was seen on, named as the kernel named it then; absent when the packet had none yet (dropped before routing) or the event concerns a socket, not a packet.", requirement: "always" },
-  "network.io.direction": { name: "network.io.direction", type: "string", description: "For TCP resets, `transmit` when this host sent the reset and `receive` when one of its sockets received one.", requirement: "always", enum: NETWORK_IO_DIRECTION_VALUES },
-  "netwatch.drop.reason": { name: "netwatch.drop.reason", type: "string", description: "Why the kernel dropped the packet: the name of its `enum skb_drop_reason` value without the `SKB_DROP_REASON_` prefix (`NETFILTER_DROP`, `NO_SOCKET`, `TCP_LISTEN_OVERFLOW`, ...), read from the running kernel's BTF. A subsystem's reason reads `<SUBSYSTEM>_<code>`, a value the kernel does not name `UNKNOWN_<n>`, and reasons of 255 and above counted while an interval's table was full `OTHER`.", requirement: "always" },
+  "network.io.direction": { name: "network.io.direction", type: "string", description: "Direction of the traffic as this host's interface sees it. TCP resets: `transmit` when this host sent the reset, `receive` when one of its sockets received one. ClientHellos: where the TC hook saw the packet, `transmit` leaving the interface (egress: a client on this side of it) or `receive` arriving on it (ingress: a client beyond it). Never the direction of a connection (who opened it): that is `netwatch.connection.direction`.", requirement: "always", enum: NETWORK_IO_DIRECTION_VALUES },
+  "netwatch.drop.reason": { name: "netwatch.drop.reason", type: "string", description: "Why the kernel dropped the packet: the name of its `enum skb_drop_reason` value without the `SKB_DROP_REASON_` prefix (`NETFILTER_DROP`, `NO_SOCKET`, `TCP_LISTEN_OVERFLOW`, ...), read from the running kernel's BTF. A subsystem's reason reads `<SUBSYSTEM>_<code>`, a value the kernel does not name `UNKNOWN_<n>`, and reasons of 255 and above counted while an interval's table was full `_OTHER` (the conventions' overflow value).", requirement: "always" },
   "netwatch.drop.location": { name: "netwatch.drop.location", type: "string", description: "Kernel function the packet was freed from, as `function+0xoffset` (from /proc/kallsyms; log records only).", requirement: "opt-in" },
   "netwatch.tcp.reset.reason": { name: "netwatch.tcp.reset.reason", type: "string", description: "Why this host sent the TCP reset: the name of its `enum sk_rst_reason` value without the `SK_RST_REASON_` prefix (`NO_SOCKET`: nothing listens on the port; `TCP_ABORT_ON_CLOSE`: closed with unread data; `TCP_STATE`: aborted, e.g. by SO_LINGER 0), from the kernel's BTF. Sent resets only.", requirement: "always" },
   "netwatch.tcp.flags": { name: "netwatch.tcp.flags", type: "string", description: "Flags of the dropped TCP segment, such as `SYN` or `PSH|ACK` (log records only).", requirement: "opt-in" },
@@ -202,8 +199,8 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "destination.address": { name: "destination.address", type: "string", description: "Destination address of the packet (for a ClientHello, the TLS server's address; log records only).", requirement: "opt-in" },
   "destination.port": { name: "destination.port", type: "int", description: "Destination port of the packet, for TCP and UDP (for a ClientHello, the TLS server's port; log records only).", requirement: "opt-in" },
   "netwatch.network.namespace": { name: "netwatch.network.namespace", type: "int", description: "Inode number of the network namespace the packet or socket was in, as `ls -iL /proc/<pid>/ns/net` shows it (log records only).", requirement: "opt-in" },
-  "netwatch.tls.client.alpn": { name: "netwatch.tls.client.alpn", type: "string", description: "Application protocols the ClientHello offered (ALPN, RFC 7301), comma-separated in the client's order, GREASE removed; empty when it offered none.", requirement: "always" },
-  "netwatch.tls.client.versions": { name: "netwatch.tls.client.versions", type: "string", description: "TLS versions the ClientHello offered (`1.3,1.2`; `supported_versions`, or the legacy version without it), GREASE removed.", requirement: "always" },
+  "netwatch.tls.client.alpn": { name: "netwatch.tls.client.alpn", type: "string[]", description: "Application protocols the ClientHello offered (ALPN, RFC 7301), in the client's order, GREASE removed (`[\"h2\", \"http/1.1\"]`); an empty list when it offered none.", requirement: "always" },
+  "netwatch.tls.client.versions": { name: "netwatch.tls.client.versions", type: "string[]", description: "TLS versions the ClientHello offered (`[\"1.3\", \"1.2\"]`; `supported_versions`, or the legacy version without it), GREASE removed.", requirement: "always" },
   "netwatch.tls.client.ech": { name: "netwatch.tls.client.ech", type: "boolean", description: "The ClientHello carried an encrypted_client_hello extension, so the name in `server.address` is the outer (public) one, not the real destination.", requirement: "always" },
   "netwatch.tls.client.sslv2": { name: "netwatch.tls.client.sslv2", type: "boolean", description: "An SSLv2-compatible ClientHello (RFC 5246 Appendix E.2), which cannot carry a server name.", requirement: "always" },
   "netwatch.probe": { name: "netwatch.probe", type: "string", description: "Name of the eBPF probe (one BPF object and its ring buffer), for example `conn`.", requirement: "always" },
@@ -277,7 +274,7 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
   "netwatch.tls.client_hellos": {
     name: "netwatch.tls.client_hellos", source: "sni", instrument: "counter", valueType: "int", unit: "{hello}", enabled: true,
     description: "TLS ClientHellos sent to watched ports, once per connection (a second hello after a HelloRetryRequest is not counted again), by the server name asked for.",
-    attributes: ["server.address", "server.port", "netwatch.network.direction", "network.type", "netwatch.tls.client.ech", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
+    attributes: ["server.address", "server.port", "network.io.direction", "network.type", "netwatch.tls.client.ech", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
   },
   "netwatch.tls.client_hello.rejections": {
     name: "netwatch.tls.client_hello.rejections", source: "sni", instrument: "counter", valueType: "int", unit: "{connection}", enabled: true,
@@ -392,7 +389,7 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
   "netwatch.tls.client_hello": {
     name: "netwatch.tls.client_hello", source: "sni", severityText: "INFO", severityNumber: 9, enabled: true,
     description: "A TLS ClientHello to a watched port, with the server name, ALPN and versions it offered and the connection's addresses.",
-    attributes: ["server.address", "server.port", "netwatch.tls.client.alpn", "netwatch.tls.client.versions", "netwatch.tls.client.ech", "netwatch.tls.client.sslv2", "netwatch.network.direction", "network.type", "network.interface.name", "source.address", "source.port", "destination.address", "destination.port", "process.pid", "process.executable.name", "container.id", "container.runtime.name", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
+    attributes: ["server.address", "server.port", "netwatch.tls.client.alpn", "netwatch.tls.client.versions", "netwatch.tls.client.ech", "netwatch.tls.client.sslv2", "network.io.direction", "network.type", "network.interface.name", "source.address", "source.port", "destination.address", "destination.port", "process.pid", "process.executable.name", "container.id", "container.runtime.name", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
   },
   "netwatch.packet.drop": {
     name: "netwatch.packet.drop", source: "packet_fate", severityText: "WARN", severityNumber: 13, enabled: true,
@@ -424,4 +421,5 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
 /** Names netwatch no longer emits, by kind, with what replaced them and why. */
 export const RENAMED: readonly { readonly name: string; readonly kind: 'attribute' | 'metric' | 'event'; readonly replacedBy?: string; readonly note: string }[] = [
   { name: "container.runtime", kind: "attribute", replacedBy: "container.runtime.name", note: "The semantic conventions deprecated `container.runtime` for `container.runtime.name`." },
+  { name: "netwatch.network.direction", kind: "attribute", replacedBy: "network.io.direction", note: "It said where the TC hook saw a ClientHello (`egress`, `ingress`): the conventions' direction of traffic at an interface, `transmit` and `receive`." },
 ];

@@ -6,7 +6,8 @@ import { InternalError } from '../errors';
 import type { Enrichment } from '../enrich/types';
 import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from '../catalogue/generated';
 
-export type AttrValue = string | number | boolean;
+/** An attribute's value; string[] only on log records (metric series are keyed by scalars, see otel/catalogue.ts). */
+export type AttrValue = string | number | boolean | string[];
 export type Extractor<E> = (ev: E) => AttrValue | undefined;
 /** How a receiver type reads each catalogue attribute it can carry. */
 export type Extractors<E> = Partial<Record<AttributeName, Extractor<E>>>;
@@ -117,7 +118,8 @@ export class AttributePlan<E> {
     let k = '';
     for (let i = 0; i < this.extract.length; i++) {
       const v = this.extract[i]!(ev); // i < length
-      k += v === undefined ? SEP : v + SEP;
+      // Keys are built for metrics only, whose attributes are scalars (otel/catalogue.ts keeps arrays off them).
+      k += v === undefined ? SEP : (v as string | number | boolean) + SEP;
     }
     return k;
   }
