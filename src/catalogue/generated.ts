@@ -33,8 +33,8 @@ export const ATTR = {
   NOMAD_ALLOC_ID: "netwatch.nomad.alloc_id",
   ERROR_TYPE: "error.type",
   CONNECTION_DURATION: "netwatch.connection.duration",
-  CONNECTION_BYTES_SENT: "netwatch.connection.bytes_sent",
-  CONNECTION_BYTES_RECEIVED: "netwatch.connection.bytes_received",
+  CONNECTION_TRANSMITTED_SIZE: "netwatch.connection.transmitted.size",
+  CONNECTION_RECEIVED_SIZE: "netwatch.connection.received.size",
   CONNECTION_RETRANSMITS: "netwatch.connection.retransmits",
   CONNECTION_RTT: "netwatch.connection.rtt",
   NETWORK_INTERFACE_NAME: "network.interface.name",
@@ -79,9 +79,7 @@ export const METRIC = {
   CONNECTION_ACTIVE: "netwatch.connection.active",
   CONNECTION_STATE_TRANSITIONS: "netwatch.connection.state_transitions",
   CONNECTION_DURATION: "netwatch.connection.duration",
-  CONNECTION_BYTES_SENT: "netwatch.connection.bytes_sent",
-  CONNECTION_BYTES_RECEIVED: "netwatch.connection.bytes_received",
-  CONNECTION_RETRANSMITS: "netwatch.connection.retransmits",
+  CONNECTION_IO: "netwatch.connection.io",
   CONNECTION_RTT: "netwatch.connection.rtt",
   CONNECTION_FAILED: "netwatch.connection.failed",
   TLS_CLIENT_HELLOS: "netwatch.tls.client_hellos",
@@ -184,12 +182,12 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.nomad.alloc_id": { name: "netwatch.nomad.alloc_id", type: "string", description: "Nomad allocation id the owning process belongs to.", requirement: "opt-in" },
   "error.type": { name: "error.type", type: "string", description: "Name of the errno that made the connection fail (for example `ECONNREFUSED`), or `E<n>` for numbers without a name; for ClientHello rejections, the parser's or the reassembler's reason (for example `not_handshake`, `bad_sni_list`, `byte_budget`); for Nomad API calls that got no answer, `timeout`, `connection` or `tls`.", requirement: "always" },
   "netwatch.connection.duration": { name: "netwatch.connection.duration", type: "double", description: "Seconds from the first time the kernel saw the connection until it closed (log records only).", requirement: "always" },
-  "netwatch.connection.bytes_sent": { name: "netwatch.connection.bytes_sent", type: "int", description: "Payload bytes sent and acknowledged over the connection's life, retransmissions excluded (log records only).", requirement: "always" },
-  "netwatch.connection.bytes_received": { name: "netwatch.connection.bytes_received", type: "int", description: "Payload bytes received over the connection's life (log records only).", requirement: "always" },
-  "netwatch.connection.retransmits": { name: "netwatch.connection.retransmits", type: "int", description: "Segments retransmitted over the connection's life (log records only).", requirement: "always" },
+  "netwatch.connection.transmitted.size": { name: "netwatch.connection.transmitted.size", type: "int", description: "Payload bytes, sent and acknowledged over the connection's life, retransmissions excluded (log records only; `netwatch.connection.io` with `network.io.direction=transmit` counts them).", requirement: "always" },
+  "netwatch.connection.received.size": { name: "netwatch.connection.received.size", type: "int", description: "Payload bytes received over the connection's life (log records only; `netwatch.connection.io` with `network.io.direction=receive` counts them).", requirement: "always" },
+  "netwatch.connection.retransmits": { name: "netwatch.connection.retransmits", type: "int", description: "Segments retransmitted over the connection's life (log records only; the packet_fate receiver's `netwatch.tcp.retransmits` counts them as they happen).", requirement: "always" },
   "netwatch.connection.rtt": { name: "netwatch.connection.rtt", type: "double", description: "Smoothed round-trip time in seconds when the connection closed (log records only).", requirement: "always" },
   "network.interface.name": { name: "network.interface.name", type: "string", description: "Network interface the packet was seen on, named as the kernel named it then; absent when the packet had none yet (dropped before routing) or the event concerns a socket, not a packet.", requirement: "always" },
-  "network.io.direction": { name: "network.io.direction", type: "string", description: "Direction of the traffic as this host's interface sees it. TCP resets: `transmit` when this host sent the reset, `receive` when one of its sockets received one. ClientHellos: where the TC hook saw the packet, `transmit` leaving the interface (egress: a client on this side of it) or `receive` arriving on it (ingress: a client beyond it). Never the direction of a connection (who opened it): that is `netwatch.connection.direction`.", requirement: "always", enum: NETWORK_IO_DIRECTION_VALUES },
+  "network.io.direction": { name: "network.io.direction", type: "string", description: "Direction of the traffic as this host's interface sees it. Connection bytes: `transmit` sent by the host's socket, `receive` received by it. TCP resets: `transmit` when this host sent the reset, `receive` when one of its sockets received one. ClientHellos: where the TC hook saw the packet, `transmit` leaving the interface (egress: a client on this side of it) or `receive` arriving on it (ingress: a client beyond it). Never the direction of a connection (who opened it): that is `netwatch.connection.direction`.", requirement: "always", enum: NETWORK_IO_DIRECTION_VALUES },
   "netwatch.drop.reason": { name: "netwatch.drop.reason", type: "string", description: "Why the kernel dropped the packet: the name of its `enum skb_drop_reason` value without the `SKB_DROP_REASON_` prefix (`NETFILTER_DROP`, `NO_SOCKET`, `TCP_LISTEN_OVERFLOW`, ...), read from the running kernel's BTF. A subsystem's reason reads `<SUBSYSTEM>_<code>`, a value the kernel does not name `UNKNOWN_<n>`, and reasons of 255 and above counted while an interval's table was full `_OTHER` (the conventions' overflow value).", requirement: "always" },
   "netwatch.drop.location": { name: "netwatch.drop.location", type: "string", description: "Kernel function the packet was freed from, as `function+0xoffset` (from /proc/kallsyms; log records only).", requirement: "opt-in" },
   "netwatch.tcp.reset.reason": { name: "netwatch.tcp.reset.reason", type: "string", description: "Why this host sent the TCP reset: the name of its `enum sk_rst_reason` value without the `SK_RST_REASON_` prefix (`NO_SOCKET`: nothing listens on the port; `TCP_ABORT_ON_CLOSE`: closed with unread data; `TCP_STATE`: aborted, e.g. by SO_LINGER 0), from the kernel's BTF. Sent resets only.", requirement: "always" },
@@ -245,20 +243,10 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     attributes: ["netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600],
   },
-  "netwatch.connection.bytes_sent": {
-    name: "netwatch.connection.bytes_sent", source: "connections", instrument: "counter", valueType: "int", unit: "By", enabled: true,
-    description: "Payload bytes sent over TCP connections, counted when they close (retransmissions excluded).",
-    attributes: ["netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
-  },
-  "netwatch.connection.bytes_received": {
-    name: "netwatch.connection.bytes_received", source: "connections", instrument: "counter", valueType: "int", unit: "By", enabled: true,
-    description: "Payload bytes received over TCP connections, counted when they close.",
-    attributes: ["netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
-  },
-  "netwatch.connection.retransmits": {
-    name: "netwatch.connection.retransmits", source: "connections", instrument: "counter", valueType: "int", unit: "{segment}", enabled: true,
-    description: "TCP segments retransmitted, counted when the connection closes.",
-    attributes: ["netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
+  "netwatch.connection.io": {
+    name: "netwatch.connection.io", source: "connections", instrument: "counter", valueType: "int", unit: "By", enabled: true,
+    description: "Payload bytes over TCP connections, counted when they close: `network.io.direction=transmit` sent and acknowledged (retransmissions excluded), `receive` received.",
+    attributes: ["network.io.direction", "netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
   },
   "netwatch.connection.rtt": {
     name: "netwatch.connection.rtt", source: "connections", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
@@ -293,7 +281,7 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
   },
   "netwatch.tcp.retransmits": {
     name: "netwatch.tcp.retransmits", source: "packet_fate", instrument: "counter", valueType: "int", unit: "{segment}", enabled: true,
-    description: "TCP segments retransmitted, SYN-ACKs of listeners included, by the state of the socket, counted in the kernel as they happen (`netwatch.connection.retransmits` counts them per connection when it closes).",
+    description: "TCP segments retransmitted, SYN-ACKs of listeners included, by the state of the socket, counted in the kernel as they happen (a connection's close log record carries its own total as `netwatch.connection.retransmits`).",
     attributes: ["network.connection.state", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "process.pid"],
   },
   "netwatch.agent.events.read": {
@@ -374,7 +362,7 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
   "netwatch.connection.close": {
     name: "netwatch.connection.close", source: "connections", severityText: "INFO", severityNumber: 9, enabled: true,
     description: "A TCP connection closed, with its lifetime, bytes, retransmissions and smoothed RTT.",
-    attributes: ["netwatch.connection.direction", "network.transport", "network.type", "network.peer.address", "network.peer.port", "server.address", "server.port", "client.port", "network.connection.state", "netwatch.connection.previous_state", "netwatch.connection.duration", "netwatch.connection.bytes_sent", "netwatch.connection.bytes_received", "netwatch.connection.retransmits", "netwatch.connection.rtt", "process.pid", "process.executable.name", "container.id", "container.runtime.name", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
+    attributes: ["netwatch.connection.direction", "network.transport", "network.type", "network.peer.address", "network.peer.port", "server.address", "server.port", "client.port", "network.connection.state", "netwatch.connection.previous_state", "netwatch.connection.duration", "netwatch.connection.transmitted.size", "netwatch.connection.received.size", "netwatch.connection.retransmits", "netwatch.connection.rtt", "process.pid", "process.executable.name", "container.id", "container.runtime.name", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "netwatch.nomad.alloc_id"],
   },
   "netwatch.connection.failure": {
     name: "netwatch.connection.failure", source: "connections", severityText: "WARN", severityNumber: 13, enabled: true,
@@ -422,4 +410,9 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
 export const RENAMED: readonly { readonly name: string; readonly kind: 'attribute' | 'metric' | 'event'; readonly replacedBy?: string; readonly note: string }[] = [
   { name: "container.runtime", kind: "attribute", replacedBy: "container.runtime.name", note: "The semantic conventions deprecated `container.runtime` for `container.runtime.name`." },
   { name: "netwatch.network.direction", kind: "attribute", replacedBy: "network.io.direction", note: "It said where the TC hook saw a ClientHello (`egress`, `ingress`): the conventions' direction of traffic at an interface, `transmit` and `receive`." },
+  { name: "netwatch.connection.bytes_sent", kind: "metric", replacedBy: "netwatch.connection.io", note: "The unit was in the name; the conventions count bytes in one `*.io` counter by `network.io.direction`: this is `netwatch.connection.io{network.io.direction=transmit}`." },
+  { name: "netwatch.connection.bytes_received", kind: "metric", replacedBy: "netwatch.connection.io", note: "As `netwatch.connection.bytes_sent`; this is `netwatch.connection.io{network.io.direction=receive}`." },
+  { name: "netwatch.connection.retransmits", kind: "metric", replacedBy: "netwatch.tcp.retransmits", note: "It counted at close the segments `netwatch.tcp.retransmits` (the packet_fate receiver) counts in the kernel as they happen; the close log record keeps the per-connection total." },
+  { name: "netwatch.connection.bytes_sent", kind: "attribute", replacedBy: "netwatch.connection.transmitted.size", note: "The unit was in the name; byte counts are `*.size` in the conventions (`http.request.body.size`)." },
+  { name: "netwatch.connection.bytes_received", kind: "attribute", replacedBy: "netwatch.connection.received.size", note: "As `netwatch.connection.bytes_sent`." },
 ];

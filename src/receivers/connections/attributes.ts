@@ -28,8 +28,8 @@ export const CONN_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   ...ownerExtractors<ConnPipelineEvent>(),
   [ATTR.ERROR_TYPE]: (ev) => (ev.error === 0 ? undefined : errnoName(ev.error)),
   [ATTR.CONNECTION_DURATION]: (ev) => (ev.durationNs > 0 ? ev.durationNs / 1e9 : undefined),
-  [ATTR.CONNECTION_BYTES_SENT]: (ev) => ev.bytesSent,
-  [ATTR.CONNECTION_BYTES_RECEIVED]: (ev) => ev.bytesReceived,
+  [ATTR.CONNECTION_TRANSMITTED_SIZE]: (ev) => ev.bytesSent,
+  [ATTR.CONNECTION_RECEIVED_SIZE]: (ev) => ev.bytesReceived,
   [ATTR.CONNECTION_RETRANSMITS]: (ev) => ev.retransmits,
   [ATTR.CONNECTION_RTT]: (ev) => (ev.srttUs > 0 ? ev.srttUs / 1e6 : undefined),
 };
@@ -52,3 +52,10 @@ export const connMetricPlan = (
   include: ConnectionsReceiverConfig['include'],
   omit: readonly AttributeName[] = [],
 ): ConnPlan => connPlan(metricAttributes(attributes, include, omit));
+
+/**
+ * A plan of netwatch.connection.io for one direction: a close counts its bytes twice, transmitted
+ * and received, into series that differ by `network.io.direction` (a constant of the plan).
+ */
+export const connIoPlan = (attributes: readonly AttributeName[], include: ConnectionsReceiverConfig['include'], direction: 'transmit' | 'receive'): ConnPlan =>
+  new AttributePlan(metricAttributes(attributes, include), CONN_EXTRACTORS, 'connection', { [ATTR.NETWORK_IO_DIRECTION]: () => direction });

@@ -98,6 +98,6 @@ test('the shipped catalogue is valid and has the metrics and events the agent re
   const cat = parseCatalogue(readFileSync(repoPath('otel/catalogue.yaml'), 'utf8'));
   const metrics = new Map(cat.metrics.map((m) => [m.name, m]));
   assert.equal(metrics.get('netwatch.connection.duration')?.unit, 's');
-  assert.equal(metrics.get('netwatch.connection.bytes_sent')?.unit, 'By');
+  assert.equal(metrics.get('netwatch.connection.io')?.unit, 'By');
   assert.equal(cat.events.find((e) => e.name === 'netwatch.connection.state_change')?.enabled, false);
 });

@@ -37,7 +37,10 @@ const EXPECTED: Record<string, string[]> = {
   'yes-is-not-a-boolean.yaml': ['receivers.connections.seed_existing: must be true or false, got "yes"'],
   'sampling-ratio-above-one.yaml': ['receivers.connections.logs.sampling_ratio: must be a number greater than 0 and at most 1 (1 keeps every record), got 1.5'],
   'unknown-metric-name.yaml': [
-    'receivers.connections.metrics.netwatch.connection.opend: unknown metric "netwatch.connection.opend" for this receiver (known: netwatch.connection.opened, netwatch.connection.active, netwatch.connection.state_transitions, netwatch.connection.duration, netwatch.connection.bytes_sent, netwatch.connection.bytes_received, netwatch.connection.retransmits, netwatch.connection.rtt, netwatch.connection.failed)',
+    'receivers.connections.metrics.netwatch.connection.opend: unknown metric "netwatch.connection.opend" for this receiver (known: netwatch.connection.opened, netwatch.connection.active, netwatch.connection.state_transitions, netwatch.connection.duration, netwatch.connection.io, netwatch.connection.rtt, netwatch.connection.failed)',
+  ],
+  'renamed-metric-name.yaml': [
+    'receivers.connections.metrics.netwatch.connection.bytes_sent: metric "netwatch.connection.bytes_sent" is no longer emitted: use netwatch.connection.io; The unit was in the name; the conventions count bytes in one `*.io` counter by `network.io.direction`: this is `netwatch.connection.io{network.io.direction=transmit}`.',
   ],
   'metric-switch-without-enabled.yaml': ['receivers.connections.metrics.netwatch.connection.duration: must be a mapping such as {enabled: false}, got false'],
   'exclude-rule-that-matches-everything.yaml': [
@@ -118,7 +121,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'packet-fate-reasons-not-a-list.yaml': ['receivers.packet_fate.ignore_reasons: must be a list of drop reasons, e.g. [NOT_SPECIFIED], got "NOT_SPECIFIED"'],
   'packet-fate-connection-metric-name.yaml': [
-    'receivers.packet_fate.metrics.netwatch.connection.retransmits: unknown metric "netwatch.connection.retransmits" for this receiver (known: netwatch.packet.drops, netwatch.tcp.resets, netwatch.tcp.retransmits)',
+    'receivers.packet_fate.metrics.netwatch.connection.opened: unknown metric "netwatch.connection.opened" for this receiver (known: netwatch.packet.drops, netwatch.tcp.resets, netwatch.tcp.retransmits)',
   ],
   'packet-fate-table-too-small.yaml': ['receivers.packet_fate.table_size: must be a whole number from 16 to 1048576, got 8'],
   'packet-fate-negative-samples.yaml': ['receivers.packet_fate.sample_per_interval: must be a whole number (0 or more), got -1'],

@@ -56,7 +56,7 @@ test('every component type reads its settings, and text stays text', () => {
   const c = cfg.receivers.connections;
   assert.ok(c.type === 'connections');
   assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.wakeup_bytes, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, 1_048_576, false, 0]);
-  assert.deepEqual(c.metrics, { 'netwatch.connection.retransmits': { enabled: false } });
+  assert.deepEqual(c.metrics, { 'netwatch.connection.io': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
   assert.equal(cfg.receivers['connections/second'].poll_interval_ms, 500);
   const sni = cfg.receivers['sni/edge'];

@@ -96,9 +96,10 @@ for (const [name, exporter] of transports) {
         s.sumOf(METRIC.CONNECTION_STATE_TRANSITIONS, { [ATTR.CONNECTION_PREVIOUS_STATE]: 'syn_sent', [ATTR.NETWORK_CONNECTION_STATE]: 'closed' }),
         K,
       );
-      assert.equal(s.sumOf(METRIC.CONNECTION_BYTES_SENT), N * 100 + ACCEPT_CLOSED * 7);
-      assert.equal(s.sumOf(METRIC.CONNECTION_BYTES_RECEIVED), N * 2000 + ACCEPT_CLOSED * 9);
-      assert.equal(s.sumOf(METRIC.CONNECTION_RETRANSMITS), N);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO, { [ATTR.NETWORK_IO_DIRECTION]: 'transmit' }), N * 100 + ACCEPT_CLOSED * 7);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO, { [ATTR.NETWORK_IO_DIRECTION]: 'receive' }), N * 2000 + ACCEPT_CLOSED * 9);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO, { [ATTR.NETWORK_IO_DIRECTION]: 'receive', [ATTR.CONNECTION_DIRECTION]: 'inbound' }), ACCEPT_CLOSED * 9);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO), N * 2100 + ACCEPT_CLOSED * 16);
       const duration = s.histogram(METRIC.CONNECTION_DURATION)!;
       assert.equal(duration.count, N + ACCEPT_CLOSED);
       assert.ok(Math.abs(duration.sum - (N * 0.25 + ACCEPT_CLOSED * 2)) < 1e-9);
@@ -144,7 +145,9 @@ for (const [name, exporter] of transports) {
         [0, 1, 2, 3, 4].map((i) => 1_700_000_000_000 + i),
       );
       const close = s.logs({ eventName: EVENT.CONNECTION_CLOSE })[0];
-      assert.equal(close.attributes[ATTR.CONNECTION_BYTES_SENT], 100);
+      assert.equal(close.attributes[ATTR.CONNECTION_TRANSMITTED_SIZE], 100);
+      assert.equal(close.attributes[ATTR.CONNECTION_RECEIVED_SIZE], 2000);
+      assert.equal(close.attributes[ATTR.CONNECTION_RETRANSMITS], 1);
       assert.equal(close.attributes[ATTR.CONNECTION_DURATION], 0.25);
       assert.equal(close.attributes[ATTR.NETWORK_PEER_ADDRESS], '10.0.0.2');
       for (const r of s.logs()) assert.ok(!('event.name' in r.attributes), "the event name is the record's eventName, not an attribute");

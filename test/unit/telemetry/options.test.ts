@@ -33,15 +33,15 @@ test('opt-in attributes are added to metrics only when the receiver includes the
   assert.equal(p.attributes[ATTR.PROCESS_PID], 4242);
   assert.equal(p.attributes[ATTR.NETWORK_PEER_ADDRESS], '10.0.0.2');
   assert.ok(!(ATTR.CLIENT_PORT in p.attributes));
-  assert.equal(s.latest(METRIC.CONNECTION_BYTES_SENT)[0].attributes[ATTR.PROCESS_PID], 4242);
+  assert.equal(s.latest(METRIC.CONNECTION_IO)[0].attributes[ATTR.PROCESS_PID], 4242);
 });
 
 test('a metric the receiver disables is not exported at all, and the others still are', async () => {
-  const rc = receiver({ metrics: { [METRIC.CONNECTION_RETRANSMITS]: { enabled: false } } });
+  const rc = receiver({ metrics: { [METRIC.CONNECTION_IO]: { enabled: false } } });
   const s = await run({ receiver: rc, signals: ['metrics'] }, (t) => {
     for (const ev of outboundLifecycle()) t.sinkFor('metrics').consume(ev);
   });
-  assert.ok(!s.metricNames().includes(METRIC.CONNECTION_RETRANSMITS));
+  assert.ok(!s.metricNames().includes(METRIC.CONNECTION_IO));
   assert.equal(s.sumOf(METRIC.CONNECTION_OPENED), 1);
 });
 
