@@ -12,9 +12,21 @@ export interface ExporterOptions {
   debugWrite?: WriteLine;
 }
 
-/** A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). */
+/**
+ * A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). `componentType`
+ * is its otel.component.type: the conventions' name for the OTLP exporters, the class name otherwise
+ * (as the conventions ask for types they do not name).
+ */
 export type MetricSink =
-  | { kind: 'push'; exporter: PushMetricExporter; endpoint: string; timeoutMs: number; secrets: string[]; temporality: TemporalityPreference }
+  | {
+      kind: 'push';
+      exporter: PushMetricExporter;
+      endpoint: string;
+      timeoutMs: number;
+      secrets: string[];
+      temporality: TemporalityPreference;
+      componentType: string;
+    }
   | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[], events: PullEvents): MetricReader };
 
 /** What a pull endpoint reports: listening (or why not) and each scrape. */
@@ -29,7 +41,12 @@ export interface LogSink {
   endpoint: string;
   timeoutMs: number;
   secrets: string[];
+  /** otel.component.type, as for MetricSink. */
+  componentType: string;
 }
+
+/** otel.component.type of the OTLP/HTTP exporters (JSON has names of its own). */
+const httpType = (encoding: 'proto' | 'json', signal: 'metric' | 'log'): string => `otlp_http_${encoding === 'json' ? 'json_' : ''}${signal}_exporter`;
 
 const secretsOf = (s: OtlpSignalSettings): string[] => Object.values(s.headers);
 
@@ -44,6 +61,7 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
         timeoutMs: m.timeout_ms,
         secrets: secretsOf(m),
         temporality: cfg.temporality,
+        componentType: 'otlp_grpc_metric_exporter',
       };
     }
     case 'otlphttp': {
@@ -55,6 +73,7 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
         timeoutMs: m.timeout_ms,
         secrets: secretsOf(m),
         temporality: cfg.temporality,
+        componentType: httpType(m.encoding, 'metric'),
       };
     }
     case 'debug':
@@ -65,6 +84,7 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
         timeoutMs: 5000,
         secrets: [],
         temporality: 'delta',
+        componentType: DebugMetricExporter.name,
       };
     case 'prometheus':
       return {
@@ -96,11 +116,29 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
 export function buildLogSink(cfg: ExporterConfig, opts: ExporterOptions = {}): LogSink {
   switch (cfg.type) {
     case 'otlp':
-      return { exporter: grpcLogExporter(cfg.logs), endpoint: cfg.logs.endpoint, timeoutMs: cfg.logs.timeout_ms, secrets: secretsOf(cfg.logs) };
+      return {
+        exporter: grpcLogExporter(cfg.logs),
+        endpoint: cfg.logs.endpoint,
+        timeoutMs: cfg.logs.timeout_ms,
+        secrets: secretsOf(cfg.logs),
+        componentType: 'otlp_grpc_log_exporter',
+      };
     case 'otlphttp':
-      return { exporter: httpLogExporter(cfg.logs), endpoint: cfg.logs.endpoint, timeoutMs: cfg.logs.timeout_ms, secrets: secretsOf(cfg.logs) };
+      return {
+        exporter: httpLogExporter(cfg.logs),
+        endpoint: cfg.logs.endpoint,
+        timeoutMs: cfg.logs.timeout_ms,
+        secrets: secretsOf(cfg.logs),
+        componentType: httpType(cfg.logs.encoding, 'log'),
+      };
     case 'debug':
-      return { exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
+      return {
+        exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite),
+        endpoint: 'stdout',
+        timeoutMs: 5000,
+        secrets: [],
+        componentType: DebugLogExporter.name,
+      };
     case 'prometheus':
       throw new InternalError(`exporter ${cfg.id}: prometheus exports metrics only; remove it from logs pipelines`);
     default:

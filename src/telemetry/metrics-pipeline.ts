@@ -59,7 +59,7 @@ export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, p
     }
     const health = ctx.healthFor(id, 'metrics', sink.endpoint, sink.secrets);
     return new PeriodicExportingMetricReader({
-      exporter: watchMetricExporter(sink.exporter, health, ctx.self.scanOverflow),
+      exporter: watchMetricExporter(sink.exporter, health, ctx.self.exportCounts(id, 'metrics', sink.componentType), ctx.self.scanOverflow),
       exportIntervalMillis: interval,
       exportTimeoutMillis: Math.min(sink.timeoutMs, interval, ctx.cfg.service.telemetry.metrics.export_timeout_ms),
       cardinalityLimits: { default: limit },

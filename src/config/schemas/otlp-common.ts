@@ -63,7 +63,7 @@ const COLLECTOR_HINTS: Readonly<Record<string, string>> = {
   retry_on_failure:
     'netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout)',
   sending_queue:
-    "netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less)",
+    "netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in otel.sdk.processor.log.processed with error.type=queue_full) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less)",
   auth: 'netwatch has no authenticator extensions; send credentials as headers, e.g. authorization: "Bearer ${env:TOKEN}"',
   traces_endpoint: 'netwatch exports no traces',
   balancer_name: 'netwatch connects to one collector address; put a load balancer in front of several',

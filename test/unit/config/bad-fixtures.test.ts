@@ -65,7 +65,7 @@ const EXPECTED: Record<string, string[]> = {
     'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
   ],
   'otlp-http-sending-queue.yaml': [
-    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
+    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in otel.sdk.processor.log.processed with error.type=queue_full) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
   ],
   'otlp-http-metrics-endpoint-without-scheme.yaml': [
     'exporters.otlp_http.metrics_endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318/v1/metrics"',

@@ -93,13 +93,21 @@ test('a sampling ratio of zero-ish keeps almost nothing, a ratio of one keeps ev
 
 test("self-metrics report each probe's reads, losses and decode errors from the stats provider", async () => {
   const s = await run({ signals: ['metrics'] }, (t) => {
-    t.setStatsProvider(() => ({ probes: { conn: { read: 10, lost: 2, decodeErrors: 1 } }, exports: { 'nomad-api': { failures: 4 } } }));
+    t.setStatsProvider(() => ({ probes: { conn: { read: 10, lost: 2, decodeErrors: 1 } } }));
   });
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_READ, { [ATTR.PROBE]: 'conn' }), 10);
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_LOST, { [ATTR.PROBE]: 'conn' }), 2);
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_DECODE_ERRORS, { [ATTR.PROBE]: 'conn' }), 1);
-  assert.equal(s.sumOf(METRIC.AGENT_EXPORT_FAILURES, { [ATTR.EXPORTER]: 'otlp' }), 0);
-  assert.equal(s.sumOf(METRIC.AGENT_EXPORT_FAILURES, { [ATTR.EXPORTER]: 'nomad-api' }), 4);
+});
+
+test('the exporter in use is reported under the conventions otel.sdk.* names from the first export on, with no failure', async () => {
+  const s = await run({ signals: ['metrics'] }, () => {});
+  const exported = s.latest(METRIC.OTEL_SDK_EXPORTER_METRIC_DATA_POINT_EXPORTED);
+  assert.deepEqual(
+    exported.map((p) => p.attributes),
+    [{ [ATTR.OTEL_COMPONENT_NAME]: 'otlp', [ATTR.OTEL_COMPONENT_TYPE]: 'otlp_grpc_metric_exporter' }],
+  );
+  assert.equal(exported[0].unit, '{data_point}');
 });
 
 test('UDP connects count as opened but never as open sockets', async () => {
