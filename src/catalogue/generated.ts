@@ -64,9 +64,9 @@ export const ATTR = {
   NOMAD_AUTOSTART_READY: "netwatch.nomad.autostart.ready",
   NOMAD_AUTOSTART_COUNT: "netwatch.nomad.autostart.count",
   NOMAD_AUTOSTART_PREVIOUS_COUNT: "netwatch.nomad.autostart.previous_count",
-  NOMAD_AUTOSTART_TIME_TO_SCALE_CALL: "netwatch.nomad.autostart.time_to_scale_call",
-  NOMAD_AUTOSTART_TIME_TO_READY: "netwatch.nomad.autostart.time_to_ready",
-  NOMAD_AUTOSTART_IDLE_FOR: "netwatch.nomad.autostart.idle_for",
+  NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION: "netwatch.nomad.autostart.trigger_to_scale_call.duration",
+  NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION: "netwatch.nomad.autostart.trigger_to_ready.duration",
+  NOMAD_AUTOSTART_IDLE_DURATION: "netwatch.nomad.autostart.idle.duration",
   NOMAD_AUTOSTART_DRY_RUN: "netwatch.nomad.autostart.dry_run",
   NOMAD_EVAL_ID: "netwatch.nomad.eval_id",
   HTTP_RESPONSE_STATUS_CODE: "http.response.status_code",
@@ -98,8 +98,8 @@ export const METRIC = {
   NOMAD_AUTOSTART_WAKES: "netwatch.nomad.autostart.wakes",
   NOMAD_AUTOSTART_SLEEPS: "netwatch.nomad.autostart.sleeps",
   NOMAD_AUTOSTART_SCALE_CALLS: "netwatch.nomad.autostart.scale_calls",
-  NOMAD_AUTOSTART_TIME_TO_SCALE_CALL: "netwatch.nomad.autostart.time_to_scale_call",
-  NOMAD_AUTOSTART_TIME_TO_READY: "netwatch.nomad.autostart.time_to_ready",
+  NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION: "netwatch.nomad.autostart.trigger_to_scale_call.duration",
+  NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION: "netwatch.nomad.autostart.trigger_to_ready.duration",
   AGENT_CARDINALITY_LIMIT_HITS: "netwatch.agent.cardinality_limit.hits",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -215,9 +215,9 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.nomad.autostart.ready": { name: "netwatch.nomad.autostart.ready", type: "boolean", description: "Whether the woken group reached its `wait_for` condition (running or healthy allocations) before `wait_timeout`.", requirement: "always" },
   "netwatch.nomad.autostart.count": { name: "netwatch.nomad.autostart.count", type: "int", description: "The count the action set for the group.", requirement: "always" },
   "netwatch.nomad.autostart.previous_count": { name: "netwatch.nomad.autostart.previous_count", type: "int", description: "The group's count in Nomad before the action.", requirement: "always" },
-  "netwatch.nomad.autostart.time_to_scale_call": { name: "netwatch.nomad.autostart.time_to_scale_call", type: "double", description: "Seconds from the first matching packet (when its ring-buffer record was read) to the scale request being sent to Nomad.", requirement: "always" },
-  "netwatch.nomad.autostart.time_to_ready": { name: "netwatch.nomad.autostart.time_to_ready", type: "double", description: "Seconds from the first matching packet to the group being ready (`wait_for`).", requirement: "always" },
-  "netwatch.nomad.autostart.idle_for": { name: "netwatch.nomad.autostart.idle_for", type: "double", description: "Seconds without matching traffic and without open connections to the rule's ports before a sleep.", requirement: "always" },
+  "netwatch.nomad.autostart.trigger_to_scale_call.duration": { name: "netwatch.nomad.autostart.trigger_to_scale_call.duration", type: "double", description: "Seconds from the first matching packet (when its ring-buffer record was read) to the scale request being sent to Nomad.", requirement: "always" },
+  "netwatch.nomad.autostart.trigger_to_ready.duration": { name: "netwatch.nomad.autostart.trigger_to_ready.duration", type: "double", description: "Seconds from the first matching packet to the group being ready (`wait_for`).", requirement: "always" },
+  "netwatch.nomad.autostart.idle.duration": { name: "netwatch.nomad.autostart.idle.duration", type: "double", description: "Seconds without matching traffic and without open connections to the rule's ports before a sleep.", requirement: "always" },
   "netwatch.nomad.autostart.dry_run": { name: "netwatch.nomad.autostart.dry_run", type: "boolean", description: "True when the processor runs with `dry_run` and wrote nothing to Nomad.", requirement: "always" },
   "netwatch.nomad.eval_id": { name: "netwatch.nomad.eval_id", type: "string", description: "Id of the evaluation Nomad created for the scale or register request.", requirement: "always" },
   "http.response.status_code": { name: "http.response.status_code", type: "int", description: "HTTP status code of Nomad's answer (absent when there was none; see `error.type`).", requirement: "always" },
@@ -337,14 +337,14 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     description: "Scale requests (POST /v1/job/:job/scale) sent to Nomad, by the HTTP status of the answer, or by `error.type` when there was none.",
     attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "http.response.status_code", "error.type"],
   },
-  "netwatch.nomad.autostart.time_to_scale_call": {
-    name: "netwatch.nomad.autostart.time_to_scale_call", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
+  "netwatch.nomad.autostart.trigger_to_scale_call.duration": {
+    name: "netwatch.nomad.autostart.trigger_to_scale_call.duration", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
     description: "Time from the first matching packet of a wake (when its ring-buffer record was read) to the scale request being sent.",
     attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   },
-  "netwatch.nomad.autostart.time_to_ready": {
-    name: "netwatch.nomad.autostart.time_to_ready", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
+  "netwatch.nomad.autostart.trigger_to_ready.duration": {
+    name: "netwatch.nomad.autostart.trigger_to_ready.duration", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
     description: "Time from the first matching packet of a wake to the group being ready (`wait_for`: running or healthy allocations).",
     attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
@@ -405,12 +405,12 @@ export const EVENTS: { readonly [K in EventName]: EventDescriptor } = {
   "netwatch.nomad.autostart.wake": {
     name: "netwatch.nomad.autostart.wake", source: "nomad_autostart", severityText: "INFO", severityNumber: 9, enabled: true,
     description: "A wake ended (every outcome but `already_scaled`): what triggered it, what was done in Nomad, the evaluation id and the timings. Sent with severity WARN when the outcome is a failure.",
-    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger", "netwatch.nomad.autostart.reason", "client.address", "server.port", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome", "netwatch.nomad.autostart.count", "netwatch.nomad.autostart.previous_count", "netwatch.nomad.eval_id", "netwatch.nomad.autostart.time_to_scale_call", "netwatch.nomad.autostart.time_to_ready", "netwatch.nomad.autostart.ready", "netwatch.nomad.autostart.dry_run", "http.response.status_code", "error.type"],
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger", "netwatch.nomad.autostart.reason", "client.address", "server.port", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome", "netwatch.nomad.autostart.count", "netwatch.nomad.autostart.previous_count", "netwatch.nomad.eval_id", "netwatch.nomad.autostart.trigger_to_scale_call.duration", "netwatch.nomad.autostart.trigger_to_ready.duration", "netwatch.nomad.autostart.ready", "netwatch.nomad.autostart.dry_run", "http.response.status_code", "error.type"],
   },
   "netwatch.nomad.autostart.sleep": {
     name: "netwatch.nomad.autostart.sleep", source: "nomad_autostart", severityText: "INFO", severityNumber: 9, enabled: true,
     description: "An idle group was put back to sleep (or the attempt ended otherwise): how long it was idle, what was done in Nomad and the evaluation id. Sent with severity WARN when the outcome is a failure.",
-    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger", "netwatch.nomad.autostart.reason", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome", "netwatch.nomad.autostart.count", "netwatch.nomad.autostart.previous_count", "netwatch.nomad.eval_id", "netwatch.nomad.autostart.idle_for", "netwatch.nomad.autostart.dry_run", "http.response.status_code", "error.type"],
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.autostart.trigger", "netwatch.nomad.autostart.reason", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.outcome", "netwatch.nomad.autostart.count", "netwatch.nomad.autostart.previous_count", "netwatch.nomad.eval_id", "netwatch.nomad.autostart.idle.duration", "netwatch.nomad.autostart.dry_run", "http.response.status_code", "error.type"],
   },
 };
 
@@ -426,4 +426,9 @@ export const RENAMED: readonly { readonly name: string; readonly kind: 'attribut
   { name: "netwatch.agent.export.failures", kind: "metric", replacedBy: "otel.sdk.exporter.metric_data_point.exported", note: "The conventions count exports by item, delivered or failed (`error.type`): `otel.sdk.exporter.metric_data_point.exported` for metrics, `otel.sdk.exporter.log.exported` for log records, by `otel.component.name` (the exporter id)." },
   { name: "netwatch.agent.log_records.dropped", kind: "metric", replacedBy: "otel.sdk.processor.log.processed", note: "Records turned away at a full queue are `otel.sdk.processor.log.processed{error.type=queue_full}` (before the exporter) and `otel.sdk.exporter.log.exported{error.type=queue_full}` (no room to keep a record for another attempt)." },
   { name: "netwatch.exporter", kind: "attribute", replacedBy: "otel.component.name", note: "The conventions name the exporter of the otel.sdk.* metrics by `otel.component.name` (and `otel.component.type`)." },
+  { name: "netwatch.nomad.autostart.time_to_scale_call", kind: "metric", replacedBy: "netwatch.nomad.autostart.trigger_to_scale_call.duration", note: "A duration named as one (`*.duration`, as the conventions name durations); the log record's attribute is renamed alike." },
+  { name: "netwatch.nomad.autostart.time_to_ready", kind: "metric", replacedBy: "netwatch.nomad.autostart.trigger_to_ready.duration", note: "As `netwatch.nomad.autostart.time_to_scale_call`." },
+  { name: "netwatch.nomad.autostart.time_to_scale_call", kind: "attribute", replacedBy: "netwatch.nomad.autostart.trigger_to_scale_call.duration", note: "As the metric." },
+  { name: "netwatch.nomad.autostart.time_to_ready", kind: "attribute", replacedBy: "netwatch.nomad.autostart.trigger_to_ready.duration", note: "As the metric." },
+  { name: "netwatch.nomad.autostart.idle_for", kind: "attribute", replacedBy: "netwatch.nomad.autostart.idle.duration", note: "A duration named as one, as the wake's timings are." },
 ];
