@@ -253,9 +253,9 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
   },
   "netwatch.connection.rtt": {
     name: "netwatch.connection.rtt", source: "connections", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
-    description: "Smoothed round-trip time of TCP connections when they close.",
+    description: "Smoothed round-trip time of TCP connections when they close. The default boundaries start at 10 µs (loopback and same-host peers); each connections receiver sets its own with `rtt_buckets_us`.",
     attributes: ["netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
-    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   },
   "netwatch.connection.failed": {
     name: "netwatch.connection.failed", source: "connections", instrument: "counter", valueType: "int", unit: "{connection}", enabled: true,

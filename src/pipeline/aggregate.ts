@@ -90,6 +90,9 @@ export interface HistogramSeries {
   startTime: HrTime;
 }
 
+/** Whether two boundary lists are the same (a carried table keeps counting only into the same buckets). */
+export const sameBoundaries = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
 /** Cumulative explicit-bucket histograms; bucket i holds (b[i-1], b[i]] as in OTLP. */
 export class HistogramTable extends Table<HistogramSeries> {
   constructor(

@@ -1,11 +1,11 @@
 // How each catalogue attribute is read from a connection event, and per-metric attribute plans
 // that turn an event into a compact series key (hot path) and, once per series, an attribute object.
-import type { ConnectionsReceiverConfig } from './config';
+import { type ConnectionsReceiverConfig, rttBucketsSeconds } from './config';
 import type { ConnPipelineEvent } from '../../pipeline/event';
 import type { TcpState } from './event';
 import { errnoName } from '../../wire/errno-names';
 import { AttributePlan, type Extractor, ownerExtractors, metricAttributes } from '../../telemetry/attribute-plan';
-import { ATTR, type AttributeName } from '../../catalogue/generated';
+import { ATTR, METRIC, type AttributeName, type MetricDescriptor } from '../../catalogue/generated';
 
 type Extract = Extractor<ConnPipelineEvent>;
 
@@ -59,3 +59,12 @@ export const connMetricPlan = (
  */
 export const connIoPlan = (attributes: readonly AttributeName[], include: ConnectionsReceiverConfig['include'], direction: 'transmit' | 'receive'): ConnPlan =>
   new AttributePlan(metricAttributes(attributes, include), CONN_EXTRACTORS, 'connection', { [ATTR.NETWORK_IO_DIRECTION]: () => direction });
+
+/**
+ * A histogram's explicit boundaries: netwatch.connection.rtt's from the receivers' rtt_buckets_us
+ * (the receivers of one pipeline give the same, config/load.ts checks), the others the catalogue's.
+ */
+export function histogramBuckets(m: MetricDescriptor, receivers: readonly ConnectionsReceiverConfig[]): readonly number[] {
+  const rc = receivers[0];
+  return m.name === METRIC.CONNECTION_RTT && rc ? rttBucketsSeconds(rc) : (m.buckets ?? []);
+}

@@ -6,9 +6,9 @@ import { InternalError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
 import type { TcpState } from './event';
-import { HistogramTable, SumTable } from '../../pipeline/aggregate';
+import { HistogramTable, sameBoundaries, SumTable } from '../../pipeline/aggregate';
 import { MAX_INTERNED_KEYS } from '../../telemetry/attribute-plan';
-import { AFTER_ESTABLISHED, connIoPlan, connMetricPlan, type ConnPlan } from './attributes';
+import { AFTER_ESTABLISHED, connIoPlan, connMetricPlan, type ConnPlan, histogramBuckets } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import type { HistogramProducer } from '../../telemetry/histogram-producer';
 import { createObservable, observeTables } from '../../telemetry/instruments';
@@ -94,8 +94,9 @@ export class ConnMetrics implements EventSink {
     for (const m of wanted) {
       switch (m.instrument) {
         case 'histogram': {
+          const buckets = histogramBuckets(m, opts.receivers);
           const old = opts.carry?.histograms.get(m.name);
-          const t = old ?? new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, m.buckets ?? []);
+          const t = old && sameBoundaries(old.boundaries, buckets) ? old : new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, buckets);
           this.histograms.set(m.name, t);
           producer.add(m, t);
           break;

@@ -12,7 +12,7 @@ const ENV = {}; // fixtures must not depend on the environment of whoever runs t
 const EXPECTED: Record<string, string[]> = {
   'unknown-top-level-key.yaml': ['extensions: unknown top-level key; netwatch has no extensions; valid keys here: receivers, processors, exporters, service'],
   'typo-in-receiver-key.yaml': [
-    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
+    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, rtt_buckets_us, logs',
   ],
   'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlp_grpc, otlp_http, otlphttp, prometheus)'],
   'pipeline-references-undefined-exporter.yaml': ['service.pipelines.metrics.exporters: "otlp/backup" is not defined under exporters (defined: debug, otlp)'],
@@ -38,6 +38,14 @@ const EXPECTED: Record<string, string[]> = {
   'sampling-ratio-above-one.yaml': ['receivers.connections.logs.sampling_ratio: must be a number greater than 0 and at most 1 (1 keeps every record), got 1.5'],
   'unknown-metric-name.yaml': [
     'receivers.connections.metrics.netwatch.connection.opend: unknown metric "netwatch.connection.opend" for this receiver (known: netwatch.connection.opened, netwatch.connection.active, netwatch.connection.state_transitions, netwatch.connection.duration, netwatch.connection.io, netwatch.connection.rtt, netwatch.connection.failed)',
+  ],
+  'rtt-buckets-not-increasing.yaml': [
+    'receivers.connections.rtt_buckets_us[2]: must be greater than the boundary before it (100), got 100',
+    'receivers.connections.rtt_buckets_us[3]: must be a whole number of microseconds from 1 to 60000000, got 50.5',
+    'receivers.connections.rtt_buckets_us[4]: must be a whole number of microseconds from 1 to 60000000, got 0',
+  ],
+  'rtt-buckets-differ-in-one-pipeline.yaml': [
+    'receivers.connections/second.rtt_buckets_us: differs from receivers.connections.rtt_buckets_us, and both feed pipeline "metrics": they share its metric tables (a histogram has one bucket layout); give them the same value, or put them in different metrics pipelines',
   ],
   'renamed-metric-name.yaml': [
     'receivers.connections.metrics.netwatch.connection.bytes_sent: metric "netwatch.connection.bytes_sent" is no longer emitted: use netwatch.connection.io; The unit was in the name; the conventions count bytes in one `*.io` counter by `network.io.direction`: this is `netwatch.connection.io{network.io.direction=transmit}`.',
@@ -132,7 +140,7 @@ const EXPECTED: Record<string, string[]> = {
   'resource-attribute-with-a-nested-value.yaml': ['service.telemetry.resource: the value of "service.name" must be a single value (text), not a mapping'],
   'header-with-a-dotted-name-and-a-list-value.yaml': ['exporters.otlp.headers: the value of "x.tenant.id" must be a single value (text), not a list'],
   'dotted-key-instead-of-nesting.yaml': [
-    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
+    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, rtt_buckets_us, logs',
   ],
   'nested-settings-not-a-mapping.yaml': [
     'receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list',

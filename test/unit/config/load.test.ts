@@ -18,6 +18,8 @@ test('empty component bodies get every default', () => {
     metrics: {},
     events: {},
     logs: { sampling_ratio: 1, max_per_second: 1000 },
+    // netwatch.connection.rtt from 10 µs, where loopback and same-host round trips are.
+    rtt_buckets_us: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000],
   });
   assert.deepEqual(cfg.exporters.debug, { type: 'debug', id: 'debug', verbosity: 'basic' });
   assert.deepEqual(cfg.service.telemetry, {
@@ -59,6 +61,7 @@ test('every component type reads its settings, and text stays text', () => {
   assert.deepEqual(c.metrics, { 'netwatch.connection.io': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
   assert.equal(cfg.receivers['connections/second'].poll_interval_ms, 500);
+  assert.deepEqual(c.rtt_buckets_us, [5, 50, 500, 5000]);
   const sni = cfg.receivers['sni/edge'];
   assert.ok(sni.type === 'sni');
   assert.deepEqual(

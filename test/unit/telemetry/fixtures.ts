@@ -8,7 +8,7 @@ import type {
   TemporalityPreference,
   TlsSettings,
 } from '../../../src/config/types';
-import type { ConnectionsReceiverConfig } from '../../../src/receivers/connections/config';
+import { type ConnectionsReceiverConfig, DEFAULT_RTT_BUCKETS_US } from '../../../src/receivers/connections/config';
 import type { PacketFateReceiverConfig } from '../../../src/receivers/packet_fate/config';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
 
@@ -26,6 +26,7 @@ export function receiver(over: Partial<ConnectionsReceiverConfig> = {}): Connect
     metrics: {},
     events: {},
     logs: { sampling_ratio: 1, max_per_second: 0 },
+    rtt_buckets_us: DEFAULT_RTT_BUCKETS_US,
     ...over,
   };
 }
