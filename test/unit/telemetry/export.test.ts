@@ -122,6 +122,7 @@ for (const [name, exporter] of transports) {
       assert.equal(res['deployment.environment.name'], 'test');
       assert.equal(typeof res['service.version'], 'string');
       assert.equal(typeof res['host.name'], 'string');
+      assert.match(String(res['service.instance.id']), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/, 'a UUID v5');
       // The resource and every scope name the conventions' version their names follow.
       const urls = schemaUrls(s);
       assert.ok(urls.resources.length > 0 && urls.scopes.length > 0);
