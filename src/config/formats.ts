@@ -270,6 +270,7 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.autostart-rules': { policy: 'nested', validate: ruleList },
   'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },
   'nw.bucket-list-us': { policy: 'value', validate: bucketList },
+  'nw.histogram-aggregation': { policy: 'text', validate: oneOf(['explicit_bucket_histogram', 'base2_exponential_bucket_histogram']) },
   'nw.table-size': {
     policy: 'value',
     validate: (x) =>

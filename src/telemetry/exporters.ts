@@ -2,7 +2,7 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ExporterConfig, OtlpSignalSettings, TemporalityPreference } from '../config/types';
+import type { ExporterConfig, HistogramAggregation, OtlpSignalSettings, TemporalityPreference } from '../config/types';
 import { InternalError } from '../errors';
 import { DebugLogExporter, DebugMetricExporter, type WriteLine } from './debug';
 import { grpcLogExporter, grpcMetricExporter, httpLogExporter, httpMetricExporter } from './otlp-exporters';
@@ -25,6 +25,8 @@ export type MetricSink =
       timeoutMs: number;
       secrets: string[];
       temporality: TemporalityPreference;
+      /** Explicit or base-2 exponential buckets, for the SDK's histograms and netwatch's own alike. */
+      histogramAggregation: HistogramAggregation;
       componentType: string;
     }
   | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[], events: PullEvents): MetricReader };
@@ -56,11 +58,12 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
       const m = cfg.metrics;
       return {
         kind: 'push',
-        exporter: grpcMetricExporter(m, cfg.temporality),
+        exporter: grpcMetricExporter(m, cfg.temporality, cfg.histogram_aggregation),
         endpoint: m.endpoint,
         timeoutMs: m.timeout_ms,
         secrets: secretsOf(m),
         temporality: cfg.temporality,
+        histogramAggregation: cfg.histogram_aggregation,
         componentType: 'otlp_grpc_metric_exporter',
       };
     }
@@ -68,11 +71,12 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
       const m = cfg.metrics;
       return {
         kind: 'push',
-        exporter: httpMetricExporter(m, cfg.temporality),
+        exporter: httpMetricExporter(m, cfg.temporality, cfg.histogram_aggregation),
         endpoint: m.endpoint,
         timeoutMs: m.timeout_ms,
         secrets: secretsOf(m),
         temporality: cfg.temporality,
+        histogramAggregation: cfg.histogram_aggregation,
         componentType: httpType(m.encoding, 'metric'),
       };
     }
@@ -84,6 +88,7 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
         timeoutMs: 5000,
         secrets: [],
         temporality: 'delta',
+        histogramAggregation: 'explicit_bucket_histogram',
         componentType: DebugMetricExporter.name,
       };
     case 'prometheus':

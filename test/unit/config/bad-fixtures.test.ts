@@ -70,10 +70,10 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'prometheus-endpoint-without-port.yaml': ['exporters.prometheus.endpoint: must be host:port such as 0.0.0.0:8889 (or [::1]:8889), got "0.0.0.0"'],
   'otlp-grpc-retry-on-failure.yaml': [
-    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
+    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout, histogram_aggregation',
   ],
   'otlp-http-sending-queue.yaml': [
-    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in otel.sdk.processor.log.processed with error.type=queue_full) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
+    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in otel.sdk.processor.log.processed with error.type=queue_full) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, histogram_aggregation, encoding, metrics_endpoint, logs_endpoint",
   ],
   'otlp-http-metrics-endpoint-without-scheme.yaml': [
     'exporters.otlp_http.metrics_endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318/v1/metrics"',
