@@ -1,10 +1,11 @@
 // Reading and validating otel/catalogue.yaml; every problem is collected, each naming its entry.
 import { parse } from 'yaml';
 
-export const ATTRIBUTE_TYPES = ['string', 'int', 'double', 'boolean'] as const;
+export const ATTRIBUTE_TYPES = ['string', 'int', 'double', 'boolean', 'string[]'] as const;
 export const INSTRUMENTS = ['counter', 'updowncounter', 'histogram', 'gauge'] as const;
 export const SEVERITIES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 export const INCLUDE_SWITCHES = ['process_pid', 'peer_address', 'client_port'] as const;
+export const RENAMED_KINDS = ['attribute', 'metric', 'event'] as const;
 
 export interface CatalogueAttribute {
   name: string;
@@ -18,6 +19,8 @@ export interface CatalogueAttribute {
 
 export interface CatalogueMetric {
   name: string;
+  /** The name (and its meaning) come from the OpenTelemetry semantic conventions. */
+  semconv: boolean;
   source: string;
   instrument: (typeof INSTRUMENTS)[number];
   value_type: 'int' | 'double';
@@ -37,10 +40,22 @@ export interface CatalogueEvent {
   attributes: string[];
 }
 
+/** A name netwatch no longer emits, and what took its place (rendered into the docs; the config's switches point to it). */
+export interface CatalogueRename {
+  name: string;
+  kind: (typeof RENAMED_KINDS)[number];
+  /** The name that replaces it, when one does. */
+  replaced_by?: string;
+  note: string;
+}
+
 export interface Catalogue {
+  /** The OpenTelemetry semantic conventions version the names follow (x.y.z); the schema URL's version. */
+  semconv_version: string;
   attributes: CatalogueAttribute[];
   metrics: CatalogueMetric[];
   events: CatalogueEvent[];
+  renamed: CatalogueRename[];
 }
 
 export class CatalogueError extends Error {
@@ -51,6 +66,9 @@ export class CatalogueError extends Error {
 }
 
 const NAME_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const VERSION_RE = /^\d+\.\d+\.\d+$/;
+/** Where the conventions' schema of a version is published (the schema URL of the resource, meters and loggers). */
+export const schemaUrl = (version: string): string => `https://opentelemetry.io/schemas/${version}`;
 // UCUM as OTel uses it: a unit symbol, or a `{annotation}` for dimensionless counts.
 const UNIT_RE = /^(\{[a-z_]+\}|[A-Za-z0-9/.%]+)$/;
 
@@ -79,7 +97,7 @@ export function parseCatalogue(text: string): Catalogue {
 /** Checks the shape and the cross references; throws CatalogueError listing every problem. */
 export function validateCatalogue(doc: unknown): Catalogue {
   const problems: string[] = [];
-  if (!isObj(doc)) throw new CatalogueError(['the document must be a mapping with attributes, metrics and events']);
+  if (!isObj(doc)) throw new CatalogueError(['the document must be a mapping with semconv_version, attributes, metrics and events']);
   const section = (key: string): Raw[] => {
     const v = doc[key];
     if (!Array.isArray(v)) {
@@ -91,7 +109,12 @@ export function validateCatalogue(doc: unknown): Catalogue {
       return isObj(e) ? e : {};
     });
   };
-  for (const key of Object.keys(doc)) if (!['attributes', 'metrics', 'events'].includes(key)) problems.push(`${key}: unknown section`);
+  for (const key of Object.keys(doc))
+    if (!['semconv_version', 'attributes', 'metrics', 'events', 'renamed'].includes(key)) problems.push(`${key}: unknown section`);
+  const version = doc.semconv_version;
+  if (typeof version !== 'string' || !VERSION_RE.test(version)) {
+    problems.push(`semconv_version: the semantic conventions version the names follow is required, as x.y.z (got ${JSON.stringify(version)})`);
+  }
 
   const known = (where: string, e: Raw, keys: string[]): void => {
     for (const k of Object.keys(e)) if (!keys.includes(k)) problems.push(`${where}: unknown key '${k}'`);
@@ -125,9 +148,21 @@ export function validateCatalogue(doc: unknown): Catalogue {
   const attributes = section('attributes');
   const metrics = section('metrics');
   const events = section('events');
+  const renamed = doc.renamed === undefined ? [] : section('renamed');
   uniqueNames('attribute', attributes);
   uniqueNames('metric', metrics);
   uniqueNames('event', events);
+
+  /** A name is the conventions' (`semconv: true`, checked against the package by a unit test) or under `netwatch.`. */
+  const ownNamespace = (where: string, e: Raw): void => {
+    if (e.semconv !== undefined && typeof e.semconv !== 'boolean') problems.push(`${where}: 'semconv' must be true or false`);
+    if (e.semconv !== true && typeof e.name === 'string' && !e.name.startsWith('netwatch.')) {
+      problems.push(`${where}: names outside the semantic conventions must start with 'netwatch.'`);
+    }
+    if (e.semconv === true && typeof e.name === 'string' && e.name.startsWith('netwatch.')) {
+      problems.push(`${where}: a 'netwatch.' name is not from the semantic conventions (drop 'semconv: true')`);
+    }
+  };
 
   const attrByName = new Map<string, Raw>();
   for (const a of attributes) {
@@ -137,12 +172,9 @@ export function validateCatalogue(doc: unknown): Catalogue {
     needStr(where, a, 'description');
     oneOf(where, a, 'type', ATTRIBUTE_TYPES);
     oneOf(where, a, 'requirement', ['always', 'opt-in']);
-    if (a.semconv !== undefined && typeof a.semconv !== 'boolean') problems.push(`${where}: 'semconv' must be true or false`);
-    if (a.semconv !== true && typeof a.name === 'string' && !a.name.startsWith('netwatch.')) {
-      problems.push(`${where}: names outside the semantic conventions must start with 'netwatch.'`);
-    }
+    ownNamespace(where, a);
     if (a.enum !== undefined) {
-      if (a.type !== 'string') problems.push(`${where}: only string attributes can have 'enum'`);
+      if (a.type !== 'string' && a.type !== 'string[]') problems.push(`${where}: only string attributes can have 'enum'`);
       if (!isStrList(a.enum) || a.enum.length === 0) problems.push(`${where}: 'enum' must be a non-empty list of strings`);
       else if (new Set(a.enum).size !== a.enum.length) problems.push(`${where}: 'enum' has duplicate values`);
     }
@@ -162,13 +194,16 @@ export function validateCatalogue(doc: unknown): Catalogue {
       if (!a) problems.push(`${where}: attribute '${ref}' is not defined in 'attributes'`);
       else if (forMetric && a.requirement === 'opt-in' && a.include === undefined) {
         problems.push(`${where}: opt-in attribute '${ref}' has no 'include' switch, so it could never be added to a metric`);
+      } else if (forMetric && a.type === 'string[]') {
+        problems.push(`${where}: array attribute '${ref}' is for log records only (a series is keyed by scalar values)`);
       }
     }
   };
 
   for (const m of metrics) {
     const where = `metric ${String(m.name)}`;
-    known(where, m, ['name', 'source', 'instrument', 'value_type', 'unit', 'description', 'enabled', 'attributes', 'buckets']);
+    known(where, m, ['name', 'semconv', 'source', 'instrument', 'value_type', 'unit', 'description', 'enabled', 'attributes', 'buckets']);
+    ownNamespace(where, m);
     needStr(where, m, 'source');
     needStr(where, m, 'description');
     oneOf(where, m, 'instrument', INSTRUMENTS);
@@ -191,17 +226,41 @@ export function validateCatalogue(doc: unknown): Catalogue {
   for (const e of events) {
     const where = `event ${String(e.name)}`;
     known(where, e, ['name', 'source', 'severity', 'description', 'enabled', 'attributes']);
+    if (typeof e.name === 'string' && !e.name.startsWith('netwatch.')) problems.push(`${where}: event names must start with 'netwatch.'`);
     needStr(where, e, 'source');
     needStr(where, e, 'description');
     oneOf(where, e, 'severity', SEVERITIES);
     needBool(where, e, 'enabled');
     checkRefs(where, e, false);
   }
+  const current: Record<(typeof RENAMED_KINDS)[number], Set<unknown>> = {
+    attribute: new Set(attributes.map((a) => a.name)),
+    metric: new Set(metrics.map((m) => m.name)),
+    event: new Set(events.map((e) => e.name)),
+  };
+  const seenRenames = new Set<string>();
+  for (const r of renamed) {
+    const where = `renamed ${String(r.name)}`;
+    known(where, r, ['name', 'kind', 'replaced_by', 'note']);
+    needStr(where, r, 'name');
+    needStr(where, r, 'note');
+    oneOf(where, r, 'kind', RENAMED_KINDS);
+    const kind = r.kind as (typeof RENAMED_KINDS)[number];
+    if (!(RENAMED_KINDS as readonly unknown[]).includes(kind)) continue;
+    if (seenRenames.has(`${kind} ${String(r.name)}`)) problems.push(`${where}: listed more than once`);
+    seenRenames.add(`${kind} ${String(r.name)}`);
+    if (current[kind].has(r.name)) problems.push(`${where}: the ${kind} still exists; only names no longer emitted are listed here`);
+    if (r.replaced_by !== undefined && (typeof r.replaced_by !== 'string' || !current[kind].has(r.replaced_by))) {
+      problems.push(`${where}: 'replaced_by' must name a current ${kind} (got ${JSON.stringify(r.replaced_by)})`);
+    }
+  }
   if (problems.length > 0) throw new CatalogueError(problems);
 
   return {
+    semconv_version: version as string,
     attributes: attributes.map((a) => ({ ...(a as unknown as CatalogueAttribute), semconv: a.semconv === true })),
-    metrics: metrics as unknown as CatalogueMetric[],
+    metrics: metrics.map((m) => ({ ...(m as unknown as CatalogueMetric), semconv: m.semconv === true })),
     events: events as unknown as CatalogueEvent[],
+    renamed: renamed as unknown as CatalogueRename[],
   };
 }

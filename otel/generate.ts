@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { renderReference } from '../src/config/reference';
 import { dirname, join } from 'node:path';
 import { SHIPPED_UNIT_PATH, shippedUnit } from '../src/cli/systemd-unit';
-import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue } from './catalogue';
+import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue, schemaUrl } from './catalogue';
 
 export const CATALOGUE_PATH = 'otel/catalogue.yaml';
 export const GENERATED_TS_PATH = 'src/catalogue/generated.ts';
@@ -20,7 +20,14 @@ const list = (xs: readonly (string | number)[]): string => `[${xs.map((x) => (ty
 
 export function renderTypescript(cat: Catalogue): string {
   const out: string[] = [`// ${HEADER}`, '// Names, units and descriptions of every metric, attribute and log event netwatch emits.', ''];
-  out.push("export type AttributeType = 'string' | 'int' | 'double' | 'boolean';");
+  out.push(
+    '/** The OpenTelemetry semantic conventions version the names follow (otel/catalogue.yaml `semconv_version`). */',
+    `export const SEMCONV_VERSION = ${q(cat.semconv_version)};`,
+    '/** The schema URL of that version: set on the resource, the meters and the loggers. */',
+    `export const SCHEMA_URL = ${q(schemaUrl(cat.semconv_version))};`,
+    '',
+  );
+  out.push("export type AttributeType = 'string' | 'int' | 'double' | 'boolean' | 'string[]';");
   out.push("export type Instrument = 'counter' | 'updowncounter' | 'histogram' | 'gauge';");
   out.push("export type IncludeSwitch = 'process_pid' | 'peer_address' | 'client_port';");
   out.push('');
@@ -115,6 +122,14 @@ export function renderTypescript(cat: Catalogue): string {
     out.push('  },');
   }
   out.push('};', '');
+  out.push(
+    '/** Names netwatch no longer emits, by kind, with what replaced them and why. */',
+    "export const RENAMED: readonly { readonly name: string; readonly kind: 'attribute' | 'metric' | 'event'; readonly replacedBy?: string; readonly note: string }[] = [",
+  );
+  for (const r of cat.renamed) {
+    out.push(`  { name: ${q(r.name)}, kind: ${q(r.kind)},${r.replaced_by ? ` replacedBy: ${q(r.replaced_by)},` : ''} note: ${q(r.note)} },`);
+  }
+  out.push('];', '');
   return out.join('\n');
 }
 
@@ -137,8 +152,15 @@ export function renderDocumentation(cat: Catalogue): string {
   out.push('Every metric, attribute and log event netwatch emits. Metrics and events are switched on and off per receiver');
   out.push('(`receivers.<id>.metrics.<name>.enabled`, `receivers.<id>.events.<name>.enabled`); opt-in attributes are added');
   out.push("to metrics by the receiver's `include` switches (log records carry them always).", '');
-  out.push('## Metrics', '', '| Metric | Instrument | Unit | Source | Enabled by default |', '| --- | --- | --- | --- | --- |');
-  for (const m of cat.metrics) out.push(`| [\`${m.name}\`](#${m.name.replace(/\./g, '')}) | ${m.instrument} | \`${m.unit}\` | ${m.source} | ${m.enabled} |`);
+  out.push(
+    `Names follow the [OpenTelemetry semantic conventions](https://opentelemetry.io/docs/specs/semconv/) v${cat.semconv_version} where they`,
+    `have one (marked below); the rest are under \`netwatch.\`. The resource, the meters and the loggers carry the schema URL`,
+    `\`${schemaUrl(cat.semconv_version)}\`.`,
+    '',
+  );
+  out.push('## Metrics', '', '| Metric | Instrument | Unit | Source | Enabled by default | Semantic conventions |', '| --- | --- | --- | --- | --- | --- |');
+  for (const m of cat.metrics)
+    out.push(`| [\`${m.name}\`](#${m.name.replace(/\./g, '')}) | ${m.instrument} | \`${m.unit}\` | ${m.source} | ${m.enabled} | ${m.semconv ? 'yes' : 'no'} |`);
   out.push('');
   for (const m of cat.metrics) {
     out.push(`### ${m.name}`, '', cell(m.description), '');
@@ -163,6 +185,12 @@ export function renderDocumentation(cat: Catalogue): string {
     );
   }
   out.push('');
+  if (cat.renamed.length > 0) {
+    out.push('## Renamed and removed', '', 'Names earlier versions emitted, and what to use instead.', '');
+    out.push('| Name | Kind | Replaced by | Why |', '| --- | --- | --- | --- |');
+    for (const r of cat.renamed) out.push(`| \`${r.name}\` | ${r.kind} | ${r.replaced_by ? `\`${r.replaced_by}\`` : '(nothing)'} | ${cell(r.note)} |`);
+    out.push('');
+  }
   return out.join('\n');
 }
 

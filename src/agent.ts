@@ -74,7 +74,7 @@ class Agent implements RunningAgent {
   ) {
     this.telemetry = createTelemetry(config, this.telemetryOptions(config));
     this.runner = this.pipelines(config);
-    this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
+    this.telemetry.setStatsProvider(() => ({ probes: this.stats() }));
     this.markStarting(this.runner.receivers, config);
   }
 
@@ -273,7 +273,7 @@ class Agent implements RunningAgent {
     await oldTelemetry.shutdown();
     this.telemetry = createTelemetry(next, { ...this.telemetryOptions(next), carry });
     this.runner = this.pipelines(next, oldRunner);
-    this.telemetry.setStatsProvider(() => ({ probes: this.stats(), exports: {} }));
+    this.telemetry.setStatsProvider(() => ({ probes: this.stats() }));
     await oldRunner.shutdown();
     const wanted = new Set(this.runner.receivers);
     let providerRestarted = false;

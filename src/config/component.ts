@@ -26,6 +26,11 @@ export interface ComponentDefinition<C extends { type: string; id: string }, S =
   /** The type's current name when this one is an old name kept for compatibility (`validate` says so). */
   readonly deprecatedAliasOf?: string;
   schema(env: OtelEnv): SchemaSpec<S>;
+  /**
+   * Settings that every component of this type feeding one metrics pipeline must give alike: they
+   * shape metric tables the pipeline shares among them (a histogram has one bucket layout).
+   */
+  readonly samePerPipeline?: readonly string[];
   /** Settings that are lists of mappings, with the schema each item is checked against (for the reference). */
   readonly lists?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Called even when some settings failed the schema (they then hold defaults, see `invalid`), so nested problems show too. */

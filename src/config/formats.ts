@@ -69,6 +69,22 @@ function portItems(x: readonly unknown[]): void {
   failItems(x.flatMap((p, index) => (isPort(p) ? [] : [{ index, message: portProblem(p) }])));
 }
 
+/** Explicit histogram boundaries in whole microseconds: 1 to BUCKETS_MAX of them, increasing, each in 1..BUCKET_US_MAX. */
+function bucketList(x: unknown): void {
+  if (!Array.isArray(x) || x.length === 0 || x.length > BUCKETS_MAX) {
+    fail(`must be a list of 1 to ${BUCKETS_MAX} bucket boundaries in microseconds, in increasing order, e.g. [10, 100, 1000], got ${describe(x)}`);
+  }
+  failItems(
+    x.flatMap((b, index) => {
+      if (!isInt(b) || b < 1 || b > BUCKET_US_MAX)
+        return [{ index, message: `must be a whole number of microseconds from 1 to ${BUCKET_US_MAX}, got ${describe(b)}` }];
+      const before: unknown = x[index - 1];
+      if (index > 0 && isInt(before) && b <= before) return [{ index, message: `must be greater than the boundary before it (${before}), got ${b}` }];
+      return [];
+    }),
+  );
+}
+
 /** A list of rules; the component checks each item against its own schema, so a bad one leaves the others checked. */
 function ruleList(x: unknown): void {
   if (isMapping(x)) fail('must be a list of rules; start each rule with "- " (a list item)');
@@ -107,6 +123,9 @@ export const RING_BUFFER_MIN = 4096;
 export const RING_BUFFER_MAX = 1 << 30;
 export const TABLE_SIZE_MIN = 16;
 export const TABLE_SIZE_MAX = 1 << 20;
+/** Histogram bucket boundaries in microseconds: at most this many, none above a minute (no RTT is that long). */
+export const BUCKETS_MAX = 64;
+export const BUCKET_US_MAX = 60_000_000;
 const DROP_REASON = /^[A-Z][A-Z0-9_]*$/;
 const DROP_REASON_PREFIX = 'SKB_DROP_REASON_';
 
@@ -259,6 +278,8 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.tc-attach-mode': { policy: 'text', validate: oneOf(['auto', 'tcx', 'clsact']) },
   'nw.autostart-rules': { policy: 'nested', validate: ruleList },
   'nw.drop-reason-list': { policy: 'text', validate: (x) => stringList(x, 'drop reasons', dropReasonProblem) },
+  'nw.bucket-list-us': { policy: 'value', validate: bucketList },
+  'nw.histogram-aggregation': { policy: 'text', validate: oneOf(['explicit_bucket_histogram', 'base2_exponential_bucket_histogram']) },
   'nw.table-size': {
     policy: 'value',
     validate: (x) =>

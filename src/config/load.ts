@@ -2,6 +2,7 @@
 // (walked by section.ts), pipelines, then every problem at once in a single ConfigError, or a
 // deeply frozen config.
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../errors';
 import type { BuildContext, ComponentKind } from './component';
 import { parseComponentId } from './component-id';
@@ -54,6 +55,7 @@ export function parseConfig(text: string, source: string, env: Env = process.env
   }
   const service = loadService(top.service, otelEnv, defined, problems);
   if (service) checkServerPort(service, components.exporters as AgentConfig['exporters'], problems);
+  if (service) checkSamePerPipeline(service, components.receivers, problems);
 
   if (problems.length || !service) throw new ConfigError(problems.map(problemText), source);
   return deepFreeze({
@@ -181,6 +183,34 @@ function checkServerPort(service: ServiceConfig, exporters: AgentConfig['exporte
         path: 'service.server.port',
         message: `${e.port} is also the port of exporter ${id} (${e.host}:${e.port}); give the server or the exporter another port`,
       });
+    }
+  }
+}
+
+/** Receivers of one type feeding one metrics pipeline share its tables: what shapes them must agree (ComponentDefinition.samePerPipeline). */
+function checkSamePerPipeline(service: ServiceConfig, receivers: Readonly<Record<string, unknown>>, problems: Problem[]): void {
+  for (const p of service.pipelines) {
+    if (p.signal !== 'metrics') continue;
+    const first = new Map<string, { id: string; rc: Record<string, unknown> }>();
+    for (const id of p.receivers) {
+      const rc = receivers[id] as Record<string, unknown> | undefined;
+      const def = rc && Object.hasOwn(KINDS.receivers.types, rc.type as string) ? KINDS.receivers.types[rc.type as string] : undefined;
+      if (!rc || !def?.samePerPipeline) continue;
+      const seen = first.get(rc.type as string);
+      if (!seen) {
+        first.set(rc.type as string, { id, rc });
+        continue;
+      }
+      for (const key of def.samePerPipeline) {
+        if (isDeepStrictEqual(rc[key], seen.rc[key])) continue;
+        const problem = {
+          path: joinPath(joinPath('receivers', id), key),
+          message:
+            `differs from receivers.${seen.id}.${key}, and both feed pipeline "${p.id}": they share its metric tables (a histogram has one bucket layout); ` +
+            'give them the same value, or put them in different metrics pipelines',
+        };
+        if (!problems.some((q) => q.path === problem.path && q.message === problem.message)) problems.push(problem);
+      }
     }
   }
 }

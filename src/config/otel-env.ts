@@ -7,11 +7,14 @@
 // file), so what the file says always wins; the variables fill what it leaves unset.
 import type { Env } from './env-substitution';
 import { readNomadEnv, type NomadEnvDefaults } from './nomad-env';
+import type { HistogramAggregation } from './types';
 
 export type OtlpSignal = 'metrics' | 'logs';
 export const OTLP_SIGNALS: readonly OtlpSignal[] = ['metrics', 'logs'];
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 export type Temporality = 'cumulative' | 'delta' | 'lowmemory';
+/** OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION's values. */
+export const HISTOGRAM_AGGREGATIONS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
 export type SdkLogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 
 /** One layer of OTEL_EXPORTER_OTLP_[SIGNAL_]* values, each already checked. */
@@ -46,6 +49,8 @@ export interface OtelEnv {
   signalProblems: Readonly<Record<OtlpSignal, Partial<Record<OtlpSetting, string>>>>;
   /** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, default cumulative. */
   temporality: Temporality;
+  /** OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, when set and valid. */
+  histogramAggregation?: HistogramAggregation;
   /** OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT as duration strings. */
   metricExportInterval?: string;
   metricExportTimeout?: string;
@@ -56,6 +61,7 @@ export interface OtelEnv {
   /** Problems with the other variables, reported at the setting they feed. */
   problems: {
     temporality?: string;
+    histogramAggregation?: string;
     exportInterval?: string;
     exportTimeout?: string;
     sdkDisabled?: string;
@@ -173,6 +179,13 @@ export function readOtelEnv(env: Env): OtelEnv {
     if ((TEMPORALITIES as readonly string[]).includes(t.toLowerCase())) temporality = t.toLowerCase() as Temporality;
     else problems.temporality = `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${JSON.stringify(t)} must be one of ${TEMPORALITIES.join(', ')}`;
   }
+  let histogramAggregation: HistogramAggregation | undefined;
+  const h = get(env, 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
+  if (h !== undefined) {
+    if ((HISTOGRAM_AGGREGATIONS as readonly string[]).includes(h.toLowerCase())) histogramAggregation = h.toLowerCase() as HistogramAggregation;
+    else
+      problems.histogramAggregation = `its default from OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=${JSON.stringify(h)} must be one of ${HISTOGRAM_AGGREGATIONS.join(', ')}`;
+  }
   const interval = milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL');
   problems.exportInterval = interval.problem;
   const timeout = milliseconds(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
@@ -210,6 +223,7 @@ export function readOtelEnv(env: Env): OtelEnv {
     signals: { metrics: metrics.values, logs: logs.values },
     signalProblems: { metrics: metrics.problems, logs: logs.problems },
     temporality,
+    ...(histogramAggregation ? { histogramAggregation } : {}),
     ...(interval.value ? { metricExportInterval: interval.value } : {}),
     ...(timeout.value ? { metricExportTimeout: timeout.value } : {}),
     sdkDisabled,

@@ -26,6 +26,8 @@ export interface OtlpSignalSettings {
 
 /** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE. */
 export type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
+/** How an OTLP exporter's histograms are aggregated (OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION). */
+export type HistogramAggregation = 'explicit_bucket_histogram' | 'base2_exponential_bucket_histogram';
 
 export interface OtlpExporterConfig {
   type: 'otlp';
@@ -33,6 +35,7 @@ export interface OtlpExporterConfig {
   metrics: OtlpSignalSettings;
   logs: OtlpSignalSettings;
   temporality: TemporalityPreference;
+  histogram_aggregation: HistogramAggregation;
 }
 
 export interface OtlpHttpExporterConfig {
@@ -41,6 +44,7 @@ export interface OtlpHttpExporterConfig {
   metrics: OtlpSignalSettings & { readonly encoding: 'proto' | 'json' };
   logs: OtlpSignalSettings & { readonly encoding: 'proto' | 'json' };
   temporality: TemporalityPreference;
+  histogram_aggregation: HistogramAggregation;
 }
 
 export interface DebugExporterConfig {

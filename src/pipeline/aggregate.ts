@@ -2,6 +2,7 @@
 // the event, so events update these maps and the SDK only sees them once per collection.
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
+import { type ExponentialBuckets, newExponentialBuckets, recordExponential } from './exponential-histogram';
 
 /** The attribute set the SDK itself uses for series beyond the cardinality limit. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
@@ -88,10 +89,21 @@ export interface HistogramSeries {
   min: number;
   max: number;
   startTime: HrTime;
+  /** Base-2 exponential buckets, once a reader asked for them (from then on: its own counts and start time). */
+  exponential?: ExponentialBuckets & { startTime: HrTime };
 }
 
-/** Cumulative explicit-bucket histograms; bucket i holds (b[i-1], b[i]] as in OTLP. */
+/** Whether two boundary lists are the same (a carried table keeps counting only into the same buckets). */
+export const sameBoundaries = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Cumulative explicit-bucket histograms; bucket i holds (b[i-1], b[i]] as in OTLP. When an exporter
+ * asks for base-2 exponential histograms, each series keeps exponential buckets too (exponential-histogram.ts).
+ */
 export class HistogramTable extends Table<HistogramSeries> {
+  /** Set by the pipeline when one of its readers exports exponential histograms. */
+  private exponential = false;
+
   constructor(
     metric: string,
     limit: number,
@@ -122,5 +134,11 @@ export class HistogramTable extends Table<HistogramSeries> {
     s.count++;
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
+    if (this.exponential) recordExponential((s.exponential ??= { ...newExponentialBuckets(), startTime: millisToHrTime(Date.now()) }), value);
+  }
+
+  /** Keep base-2 exponential buckets as well, from the next value on. */
+  recordExponential(): void {
+    this.exponential = true;
   }
 }

@@ -6,7 +6,8 @@ import { InternalError } from '../errors';
 import type { Enrichment } from '../enrich/types';
 import { ATTR, ATTRIBUTES, type AttributeName, type IncludeSwitch } from '../catalogue/generated';
 
-export type AttrValue = string | number | boolean;
+/** An attribute's value; string[] only on log records (metric series are keyed by scalars, see otel/catalogue.ts). */
+export type AttrValue = string | number | boolean | string[];
 export type Extractor<E> = (ev: E) => AttrValue | undefined;
 /** How a receiver type reads each catalogue attribute it can carry. */
 export type Extractors<E> = Partial<Record<AttributeName, Extractor<E>>>;
@@ -20,7 +21,7 @@ export function ownerExtractors<E extends Enrichment & { readonly pid: number; r
     [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
     [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
     [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
-    [ATTR.CONTAINER_RUNTIME]: (ev) => ev.container?.runtime,
+    [ATTR.CONTAINER_RUNTIME_NAME]: (ev) => ev.container?.runtime,
     [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),
     [ATTR.NOMAD_GROUP]: (ev) => nonEmpty(ev.nomad?.group),
     [ATTR.NOMAD_TASK]: (ev) => nonEmpty(ev.nomad?.task),
@@ -117,7 +118,8 @@ export class AttributePlan<E> {
     let k = '';
     for (let i = 0; i < this.extract.length; i++) {
       const v = this.extract[i]!(ev); // i < length
-      k += v === undefined ? SEP : v + SEP;
+      // Keys are built for metrics only, whose attributes are scalars (otel/catalogue.ts keeps arrays off them).
+      k += v === undefined ? SEP : (v as string | number | boolean) + SEP;
     }
     return k;
   }

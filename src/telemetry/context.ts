@@ -16,7 +16,7 @@ export class TelemetryContext {
   constructor(
     readonly cfg: AgentConfig,
     readonly resource: Resource,
-    readonly scope: { readonly name: string; readonly version: string },
+    readonly scope: { readonly name: string; readonly version: string; readonly schemaUrl: string },
     readonly log: Logger,
     readonly self: AgentSelfStats,
     readonly debugWrite: WriteLine | undefined,
@@ -35,14 +35,13 @@ export class TelemetryContext {
     let h = this.healths.get(key);
     let outage = this.outages.get(id);
     if (!outage) this.outages.set(id, (outage = new ExporterOutage()));
-    if (!h) this.healths.set(key, (h = new ExportHealth({ id, signal, endpoint, secrets }, this.log, this.self.onExportFailure, outage)));
+    if (!h) this.healths.set(key, (h = new ExportHealth({ id, signal, endpoint, secrets }, this.log, outage)));
     return h;
   }
 
   exporterConfig(p: PipelineConfig, id: string): ExporterConfig {
     const e = this.cfg.exporters[id];
     if (!e) throw new InternalError(`pipeline ${p.id}: exporter ${id} is not defined`);
-    this.self.exporterUsed(id);
     return e;
   }
 

@@ -4,6 +4,7 @@
 // delta temporality preference).
 import { AggregationTemporality, type CollectionResult, DataPointType, type MetricProducer, type MetricCollectOptions } from '@opentelemetry/sdk-metrics';
 import type { HrTime } from '@opentelemetry/api';
+import { type ExponentialBuckets, subtractExponential } from '../pipeline/exponential-histogram';
 
 const hrTimeToMs = (t: HrTime): number => t[0] * 1e3 + t[1] / 1e6;
 
@@ -12,6 +13,8 @@ interface Last {
   sum: number;
   count: number;
   endTime: HrTime;
+  /** Exponential histograms: the whole cumulative state (its buckets may have been merged since). */
+  exponential?: ExponentialBuckets;
 }
 
 const seriesKey = (metric: string, attrs: object): string =>
@@ -36,6 +39,44 @@ export class DeltaHistograms implements MetricProducer {
             const base = prev && prev.count <= p.value && hrTimeToMs(p.startTime) <= hrTimeToMs(prev.endTime) ? prev : undefined;
             const value = p.value - (base?.count ?? 0);
             return value === 0 ? [] : [{ ...p, startTime: base?.endTime ?? p.startTime, value }];
+          });
+          return { ...m, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+        }
+        if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM && m.aggregationTemporality === AggregationTemporality.CUMULATIVE) {
+          const dataPoints = m.dataPoints.flatMap((p) => {
+            const key = seriesKey(m.descriptor.name, p.attributes);
+            const v = p.value;
+            const now: ExponentialBuckets = {
+              scale: v.scale,
+              offset: v.positive.offset,
+              counts: [...v.positive.bucketCounts],
+              zeroCount: v.zeroCount,
+              count: v.count,
+              sum: v.sum ?? 0,
+              min: v.min ?? Infinity,
+              max: v.max ?? -Infinity,
+            };
+            next.set(key, { counts: [], sum: now.sum, count: now.count, endTime: p.endTime, exponential: now });
+            const prev = this.last.get(key)?.exponential;
+            // Not contained in the last state (fewer values, a finer scale): the series was reset, all of it is new.
+            const delta = prev ? subtractExponential(now, prev) : undefined;
+            const d = delta ?? now;
+            if (d.count === 0) return [];
+            return [
+              {
+                ...p,
+                startTime: delta ? this.last.get(key)!.endTime : p.startTime,
+                // min and max of the interval alone are not known from cumulative state.
+                value: {
+                  count: d.count,
+                  sum: d.sum,
+                  scale: d.scale,
+                  zeroCount: d.zeroCount,
+                  positive: { offset: d.offset, bucketCounts: d.counts },
+                  negative: v.negative,
+                },
+              },
+            ];
           });
           return { ...m, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
         }

@@ -1,10 +1,13 @@
-// Wraps exporters so a failed export is counted and an unreachable collector is reported once
-// (warn), then retried quietly (debug), with one info line when it answers again.
+// Wraps exporters so an unreachable collector is reported once (warn), then retried quietly
+// (debug), with one info line when it answers again; and so each metric export is counted, with
+// the conventions' error.type when it failed.
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { ExportError } from '../errors';
+import { ExportError, NetwatchError } from '../errors';
 import type { Logger } from '../log';
+import type { ExportCounts } from './self-stats';
 
 export interface ExportTarget {
   /** Component id from agent.yaml. */
@@ -48,8 +51,6 @@ export class ExportHealth {
   constructor(
     readonly target: ExportTarget,
     private readonly log: Logger,
-    /** Called once per failed export (feeds the export-failures self-metric). */
-    private readonly onFailure: (exporterId: string) => void,
     private readonly outage: ExporterOutage = new ExporterOutage(),
   ) {}
 
@@ -84,7 +85,6 @@ export class ExportHealth {
       }
       return;
     }
-    this.onFailure(id);
     this.failures++;
     outage.failedExports++;
     const reason = this.describe(result.error);
@@ -110,20 +110,52 @@ export class ExportHealth {
 }
 
 /**
+ * The conventions' error.type of a failed export (low cardinality): the gRPC status name
+ * (`UNAVAILABLE`), the HTTP status (`503`), netwatch's error code (`NETWATCH_ERR_EXPORT`), the
+ * error class (`OTLPExporterError`, `TimeoutError`), else `_OTHER`.
+ */
+export function exportErrorType(error: unknown): string {
+  if (!(error instanceof Error)) return '_OTHER';
+  if (error instanceof NetwatchError) return error.code;
+  const code = (error as { code?: unknown }).code;
+  // grpc-js ServiceError: a status code with metadata.
+  if (typeof code === 'number' && 'metadata' in error) return grpcStatus[code] ?? String(code);
+  // OTLPExporterError from the HTTP transport: the response's status.
+  if (typeof code === 'number' && code >= 100 && code < 600) return String(code);
+  return error.name && error.name !== 'Error' ? error.name : '_OTHER';
+}
+
+/** Data points in one export (what otel.sdk.exporter.metric_data_point.exported counts). */
+export function dataPoints(metrics: ResourceMetrics): number {
+  let n = 0;
+  for (const sm of metrics.scopeMetrics) for (const m of sm.metrics) n += m.dataPoints.length;
+  return n;
+}
+
+/**
  * One export at a time: the SDK's reader starts a collection every interval even when the last
  * export has not answered (a hung collector), and its own timeout only stops waiting. A collection
  * that finds one in flight is skipped — counted as a failure; the next cumulative one carries it.
+ * Each export's data points are counted once it ends (the SDK's exporter retries inside it).
  */
-export function watchMetricExporter(inner: PushMetricExporter, health: ExportHealth, onExport?: (m: ResourceMetrics) => void): PushMetricExporter {
+export function watchMetricExporter(
+  inner: PushMetricExporter,
+  health: ExportHealth,
+  counts: Pick<ExportCounts, 'exported'>,
+  onExport?: (m: ResourceMetrics) => void,
+): PushMetricExporter {
   let inFlight = false;
   return {
     export(metrics, done) {
+      const points = dataPoints(metrics);
+      const count = (r: ExportResult): void => counts.exported(points, r.code === ExportResultCode.SUCCESS ? undefined : exportErrorType(r.error));
       if (inFlight) {
         const r = {
           code: ExportResultCode.FAILED,
           error: new ExportError(`the previous export to ${health.target.endpoint} has not answered yet; this collection is skipped`),
         };
         health.record(r);
+        count(r);
         return done(r);
       }
       inFlight = true;
@@ -131,6 +163,7 @@ export function watchMetricExporter(inner: PushMetricExporter, health: ExportHea
       const finish = (r: ExportResult): void => {
         inFlight = false;
         health.record(r);
+        count(r);
         done(r);
       };
       try {

@@ -2,7 +2,7 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ExporterConfig, OtlpSignalSettings, TemporalityPreference } from '../config/types';
+import type { ExporterConfig, HistogramAggregation, OtlpSignalSettings, TemporalityPreference } from '../config/types';
 import { InternalError } from '../errors';
 import { DebugLogExporter, DebugMetricExporter, type WriteLine } from './debug';
 import { grpcLogExporter, grpcMetricExporter, httpLogExporter, httpMetricExporter } from './otlp-exporters';
@@ -12,9 +12,23 @@ export interface ExporterOptions {
   debugWrite?: WriteLine;
 }
 
-/** A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). */
+/**
+ * A push exporter fed by a periodic reader, or a pull reader of its own (Prometheus). `componentType`
+ * is its otel.component.type: the conventions' name for the OTLP exporters, the class name otherwise
+ * (as the conventions ask for types they do not name).
+ */
 export type MetricSink =
-  | { kind: 'push'; exporter: PushMetricExporter; endpoint: string; timeoutMs: number; secrets: string[]; temporality: TemporalityPreference }
+  | {
+      kind: 'push';
+      exporter: PushMetricExporter;
+      endpoint: string;
+      timeoutMs: number;
+      secrets: string[];
+      temporality: TemporalityPreference;
+      /** Explicit or base-2 exponential buckets, for the SDK's histograms and netwatch's own alike. */
+      histogramAggregation: HistogramAggregation;
+      componentType: string;
+    }
   | { kind: 'pull'; endpoint: string; createReader(producers: MetricProducer[], events: PullEvents): MetricReader };
 
 /** What a pull endpoint reports: listening (or why not) and each scrape. */
@@ -29,7 +43,12 @@ export interface LogSink {
   endpoint: string;
   timeoutMs: number;
   secrets: string[];
+  /** otel.component.type, as for MetricSink. */
+  componentType: string;
 }
+
+/** otel.component.type of the OTLP/HTTP exporters (JSON has names of its own). */
+const httpType = (encoding: 'proto' | 'json', signal: 'metric' | 'log'): string => `otlp_http_${encoding === 'json' ? 'json_' : ''}${signal}_exporter`;
 
 const secretsOf = (s: OtlpSignalSettings): string[] => Object.values(s.headers);
 
@@ -39,22 +58,26 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
       const m = cfg.metrics;
       return {
         kind: 'push',
-        exporter: grpcMetricExporter(m, cfg.temporality),
+        exporter: grpcMetricExporter(m, cfg.temporality, cfg.histogram_aggregation),
         endpoint: m.endpoint,
         timeoutMs: m.timeout_ms,
         secrets: secretsOf(m),
         temporality: cfg.temporality,
+        histogramAggregation: cfg.histogram_aggregation,
+        componentType: 'otlp_grpc_metric_exporter',
       };
     }
     case 'otlphttp': {
       const m = cfg.metrics;
       return {
         kind: 'push',
-        exporter: httpMetricExporter(m, cfg.temporality),
+        exporter: httpMetricExporter(m, cfg.temporality, cfg.histogram_aggregation),
         endpoint: m.endpoint,
         timeoutMs: m.timeout_ms,
         secrets: secretsOf(m),
         temporality: cfg.temporality,
+        histogramAggregation: cfg.histogram_aggregation,
+        componentType: httpType(m.encoding, 'metric'),
       };
     }
     case 'debug':
@@ -65,6 +88,8 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
         timeoutMs: 5000,
         secrets: [],
         temporality: 'delta',
+        histogramAggregation: 'explicit_bucket_histogram',
+        componentType: DebugMetricExporter.name,
       };
     case 'prometheus':
       return {
@@ -96,11 +121,29 @@ export function buildMetricSink(cfg: ExporterConfig, opts: ExporterOptions = {})
 export function buildLogSink(cfg: ExporterConfig, opts: ExporterOptions = {}): LogSink {
   switch (cfg.type) {
     case 'otlp':
-      return { exporter: grpcLogExporter(cfg.logs), endpoint: cfg.logs.endpoint, timeoutMs: cfg.logs.timeout_ms, secrets: secretsOf(cfg.logs) };
+      return {
+        exporter: grpcLogExporter(cfg.logs),
+        endpoint: cfg.logs.endpoint,
+        timeoutMs: cfg.logs.timeout_ms,
+        secrets: secretsOf(cfg.logs),
+        componentType: 'otlp_grpc_log_exporter',
+      };
     case 'otlphttp':
-      return { exporter: httpLogExporter(cfg.logs), endpoint: cfg.logs.endpoint, timeoutMs: cfg.logs.timeout_ms, secrets: secretsOf(cfg.logs) };
+      return {
+        exporter: httpLogExporter(cfg.logs),
+        endpoint: cfg.logs.endpoint,
+        timeoutMs: cfg.logs.timeout_ms,
+        secrets: secretsOf(cfg.logs),
+        componentType: httpType(cfg.logs.encoding, 'log'),
+      };
     case 'debug':
-      return { exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite), endpoint: 'stdout', timeoutMs: 5000, secrets: [] };
+      return {
+        exporter: new DebugLogExporter(cfg.verbosity, opts.debugWrite),
+        endpoint: 'stdout',
+        timeoutMs: 5000,
+        secrets: [],
+        componentType: DebugLogExporter.name,
+      };
     case 'prometheus':
       throw new InternalError(`exporter ${cfg.id}: prometheus exports metrics only; remove it from logs pipelines`);
     default:

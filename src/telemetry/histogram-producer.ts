@@ -1,6 +1,8 @@
 // Hands pre-bucketed histograms to the metric readers as a MetricProducer, so closing a connection
 // costs a few array updates instead of an SDK histogram.record() (see aggregate.ts); and counters
 // whose start time is their own (a probe re-created by a reload starts again from 0 at a new time).
+// Readers of exporters that ask for base-2 exponential histograms get them from exponential(): the
+// tables then keep exponential buckets too, so each reader gets the aggregation its exporter asked for.
 import { ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
@@ -9,6 +11,7 @@ import {
   type CollectionResult,
   DataPointType,
   type MetricData,
+  type MetricDescriptor as SdkDescriptor,
   type MetricProducer,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
@@ -20,13 +23,23 @@ export class HistogramProducer implements MetricProducer {
 
   constructor(
     private readonly resource: Resource,
-    private readonly scope: { name: string; version: string },
+    private readonly scope: { name: string; version: string; schemaUrl?: string },
   ) {}
 
   private readonly sums: (() => SumMetricData[])[] = [];
+  private exponentialWanted = false;
+  private readonly exponentialView: MetricProducer = { collect: () => Promise.resolve(this.collectAs('exponential')) };
 
   add(descriptor: MetricDescriptor, table: HistogramTable): void {
     this.tables.push({ descriptor, table });
+    if (this.exponentialWanted) table.recordExponential();
+  }
+
+  /** The producer for a reader whose exporter wants base-2 exponential histograms (the default gives explicit buckets). */
+  exponential(): MetricProducer {
+    this.exponentialWanted = true;
+    for (const { table } of this.tables) table.recordExponential();
+    return this.exponentialView;
   }
 
   /** Monotonic cumulative counters read at collection, each point with its own start time. */
@@ -34,17 +47,49 @@ export class HistogramProducer implements MetricProducer {
     this.sums.push(source);
   }
 
-  async collect(): Promise<CollectionResult> {
+  collect(): Promise<CollectionResult> {
+    return Promise.resolve(this.collectAs('explicit'));
+  }
+
+  private collectAs(aggregation: 'explicit' | 'exponential'): CollectionResult {
     const endTime = millisToHrTime(Date.now());
     const metrics: MetricData[] = [];
-    for (const { descriptor, table } of this.tables) {
-      if (table.series.size === 0) continue;
+    for (const { descriptor: d, table } of this.tables) {
+      const descriptor: SdkDescriptor = { name: d.name, description: d.description, unit: d.unit, valueType: ValueType.DOUBLE };
+      const series = [...table.series.values()];
+      if (aggregation === 'exponential') {
+        // A series carried over from before an exporter asked for exponential buckets has them from its next value.
+        const points = series.flatMap((s) => {
+          const e = s.exponential;
+          if (!e || e.count === 0) return [];
+          const value = {
+            count: e.count,
+            sum: e.sum,
+            min: e.min,
+            max: e.max,
+            scale: e.scale,
+            zeroCount: e.zeroCount,
+            positive: { offset: e.offset, bucketCounts: [...e.counts] },
+            negative: { offset: 0, bucketCounts: [] },
+          };
+          return [{ startTime: e.startTime, endTime, attributes: s.attrs, value }];
+        });
+        if (points.length)
+          metrics.push({
+            descriptor,
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+            dataPoints: points,
+          });
+        continue;
+      }
+      if (series.length === 0) continue;
       const boundaries = [...table.boundaries];
       metrics.push({
-        descriptor: { name: descriptor.name, description: descriptor.description, unit: descriptor.unit, valueType: ValueType.DOUBLE },
+        descriptor,
         aggregationTemporality: AggregationTemporality.CUMULATIVE,
         dataPointType: DataPointType.HISTOGRAM,
-        dataPoints: [...table.series.values()].map((s) => ({
+        dataPoints: series.map((s) => ({
           startTime: s.startTime,
           endTime,
           attributes: s.attrs,

@@ -1,13 +1,19 @@
 // The SDK's BatchLogRecordProcessor drops records silently when its queue is full (a burst over
 // its capacity while an export is slow). In front of it, this keeps the same bound itself and
-// counts what it turns away, so nothing is lost without a count and one warning.
+// counts what it turns away, so nothing is lost without a count and one warning. Behind it, the
+// records of failed exports are kept and sent again (RetainingLogExporter); each record's export
+// is counted once it ends, delivered or given up, as the conventions' otel.sdk.* metrics count.
 import type { Context } from '@opentelemetry/api';
 import { ExportError } from '../errors';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from '@opentelemetry/sdk-logs';
+import { exportErrorType } from './export-health';
+import type { ExportCounts } from './self-stats';
 
 /** The SDK's default queue (BatchLogRecordProcessorBase maxQueueSize). */
 export const LOG_QUEUE_CAPACITY = 2048;
+/** The conventions' error.type of records a full queue turned away. */
+export const QUEUE_FULL = 'queue_full';
 
 export class BoundedLogProcessor implements LogRecordProcessor {
   /** Records handed to the batch processor and not yet settled by an export (queued or in flight). */
@@ -17,7 +23,7 @@ export class BoundedLogProcessor implements LogRecordProcessor {
   constructor(
     private readonly inner: LogRecordProcessor,
     private readonly capacity: number,
-    private readonly onDrop: () => void,
+    private readonly counts: Pick<ExportCounts, 'dropped'>,
   ) {}
 
   onEmit(record: SdkLogRecord, context?: Context): void {
@@ -25,7 +31,7 @@ export class BoundedLogProcessor implements LogRecordProcessor {
     // below the SDK's queue length: whatever passes here, the SDK accepts.
     if (this.pending >= this.capacity) {
       this.dropped++;
-      this.onDrop();
+      this.counts.dropped(1);
       return;
     }
     this.pending++;
@@ -82,8 +88,13 @@ export const LOG_EXPORT_CHUNK = 512;
 /**
  * Keeps the records of failed exports (a collector down or hung) and sends them again before the
  * next batch, so an outage shorter than the bound loses no log record. At most `capacity` records
- * wait here; those beyond are turned away like a full queue's and counted by `onDrop`. Requests
- * carry at most LOG_EXPORT_CHUNK records; a recovered backlog drains chunk after chunk, one at a time.
+ * wait here; those beyond are given up. Requests carry at most LOG_EXPORT_CHUNK records; a
+ * recovered backlog drains chunk after chunk, one at a time.
+ *
+ * Counts, in the conventions' terms: every batch the processor hands over is processed; a record's
+ * export ends when it is delivered, or given up — turned away with no room to keep it (`queue_full`)
+ * or pushed out of the backlog after a failed attempt (that failure's error.type). A record kept
+ * for another attempt is still in flight, so it is counted once, however many attempts it takes.
  */
 export class RetainingLogExporter implements LogRecordExporter {
   private backlog: ReadableLogRecord[] = [];
@@ -96,7 +107,7 @@ export class RetainingLogExporter implements LogRecordExporter {
   constructor(
     private readonly inner: LogRecordExporter,
     private readonly capacity: number,
-    private readonly onDrop: (n: number) => void,
+    private readonly counts: Pick<ExportCounts, 'processed' | 'exported'>,
   ) {}
 
   /** Records waiting for a later export. */
@@ -105,6 +116,7 @@ export class RetainingLogExporter implements LogRecordExporter {
   }
 
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    this.counts.processed(logs.length);
     this.keep(logs);
     // The batch processor stops waiting after its timeout, not the request: one at a time reaches the collector.
     if (this.inFlight)
@@ -119,16 +131,17 @@ export class RetainingLogExporter implements LogRecordExporter {
     this.inner.export(chunk, (r) => {
       this.inFlight = false;
       if (r.code !== ExportResultCode.SUCCESS) {
-        // Back in front: they are older than anything kept since; what no longer fits is counted.
+        // Back in front: they are older than anything kept since; what no longer fits is given up.
         this.backlog = chunk.concat(this.backlog);
         const excess = this.backlog.length - this.capacity;
         if (excess > 0) {
           this.backlog.length = this.capacity;
-          this.onDrop(excess);
+          this.counts.exported(excess, exportErrorType(r.error));
         }
         this.scheduleRetry();
         return done(r);
       }
+      this.counts.exported(chunk.length);
       this.retryMs = RETRY_MIN_MS;
       this.sendNext(done);
     });
@@ -145,10 +158,10 @@ export class RetainingLogExporter implements LogRecordExporter {
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 
-  /** Appended while there is room; the rest is counted (a full queue keeps what it has). */
+  /** Appended while there is room; the rest is given up (a full queue keeps what it has). */
   private keep(records: ReadableLogRecord[]): void {
     const room = Math.max(0, this.capacity - this.backlog.length);
-    if (records.length > room) this.onDrop(records.length - room);
+    if (records.length > room) this.counts.exported(records.length - room, QUEUE_FULL);
     for (let i = 0; i < Math.min(room, records.length); i++) this.backlog.push(records[i]!);
   }
 

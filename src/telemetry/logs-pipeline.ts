@@ -25,21 +25,20 @@ export function buildLogsPipeline(ctx: TelemetryContext, p: PipelineConfig): Log
   const processors: LogRecordProcessor[] = ctx.exportersOf(p).map((id) => {
     const sink = buildLogSink(ctx.exporterConfig(p, id), { debugWrite: ctx.debugWrite });
     const health = ctx.healthFor(id, 'logs', sink.endpoint, sink.secrets);
+    const counts = ctx.self.exportCounts(id, 'logs', sink.componentType);
     let bounded: BoundedLogProcessor | undefined = undefined;
     const batch = new BatchLogRecordProcessor({
-      exporter: settleExports(
-        new RetainingLogExporter(watchLogExporter(sink.exporter, health), LOG_QUEUE_CAPACITY, (n) => ctx.self.onLogDrop(id, n)),
-        sink.timeoutMs,
-        (n) => bounded?.settled(n),
+      exporter: settleExports(new RetainingLogExporter(watchLogExporter(sink.exporter, health), LOG_QUEUE_CAPACITY, counts), sink.timeoutMs, (n) =>
+        bounded?.settled(n),
       ),
       scheduledDelayMillis: Math.min(MAX_LOG_DELAY_MS, ctx.interval),
       exportTimeoutMillis: sink.timeoutMs,
       maxQueueSize: LOG_QUEUE_CAPACITY,
     });
-    bounded = new BoundedLogProcessor(batch, LOG_QUEUE_CAPACITY, () => ctx.self.onLogDrop(id));
+    bounded = new BoundedLogProcessor(batch, LOG_QUEUE_CAPACITY, counts);
     return bounded;
   });
   const provider = new LoggerProvider({ resource: ctx.resource, processors });
-  const logger = provider.getLogger(ctx.scope.name, ctx.scope.version);
+  const logger = provider.getLogger(ctx.scope.name, ctx.scope.version, { schemaUrl: ctx.scope.schemaUrl });
   return { provider, logger, sink: buildLogSources(logger, ctx.receiversOf(p), ctx.log) };
 }

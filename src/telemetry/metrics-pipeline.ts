@@ -58,16 +58,18 @@ export function buildMetricsPipeline(ctx: TelemetryContext, p: PipelineConfig, p
       });
     }
     const health = ctx.healthFor(id, 'metrics', sink.endpoint, sink.secrets);
+    // Prometheus (above) and the debug exporter take explicit buckets; an OTLP exporter what it asks for.
+    const histograms = sink.histogramAggregation === 'base2_exponential_bucket_histogram' ? producer.exponential() : producer;
     return new PeriodicExportingMetricReader({
-      exporter: watchMetricExporter(sink.exporter, health, ctx.self.scanOverflow),
+      exporter: watchMetricExporter(sink.exporter, health, ctx.self.exportCounts(id, 'metrics', sink.componentType), ctx.self.scanOverflow),
       exportIntervalMillis: interval,
       exportTimeoutMillis: Math.min(sink.timeoutMs, interval, ctx.cfg.service.telemetry.metrics.export_timeout_ms),
       cardinalityLimits: { default: limit },
-      metricProducers: [sink.temporality === 'cumulative' ? producer : new DeltaHistograms(producer)],
+      metricProducers: [sink.temporality === 'cumulative' ? histograms : new DeltaHistograms(histograms)],
     });
   });
   const provider = new MeterProvider({ resource, readers });
-  const meter = provider.getMeter(scope.name, scope.version);
+  const meter = provider.getMeter(scope.name, scope.version, { schemaUrl: scope.schemaUrl });
   const router = buildMetricSources(
     { meter, producer, cardinalityLimit: limit, onOverflow: ctx.self.onOverflow, log, probeStats: ctx.self.probeStats },
     ctx.receiversOf(p),

@@ -23,8 +23,8 @@ import {
   ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { OtlpSignalSettings, TemporalityPreference, TlsSettings } from '../config/types';
+import { type AggregationOption, AggregationType, InstrumentType, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { HistogramAggregation, OtlpSignalSettings, TemporalityPreference, TlsSettings } from '../config/types';
 import pkg from '../../package.json';
 
 // The package's `node-http` subpath export, which TypeScript's node10 module resolution cannot see.
@@ -143,9 +143,22 @@ const TEMPORALITY: Readonly<Record<TemporalityPreference, AggregationTemporality
   lowmemory: AggregationTemporalityPreference.LOWMEMORY,
 };
 
-export function grpcMetricExporter(s: GrpcSettings, temporality: TemporalityPreference): PushMetricExporter {
+/**
+ * The reader's aggregation of the SDK's own histogram instruments (netwatch's pre-aggregated ones
+ * follow the same setting through HistogramProducer.exponential()): the exporter's
+ * histogram_aggregation, as OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION is in the SDK.
+ */
+export function aggregationPreference(h: HistogramAggregation): (type: InstrumentType) => AggregationOption {
+  return (type) =>
+    type === InstrumentType.HISTOGRAM && h === 'base2_exponential_bucket_histogram'
+      ? { type: AggregationType.EXPONENTIAL_HISTOGRAM }
+      : { type: AggregationType.DEFAULT };
+}
+
+export function grpcMetricExporter(s: GrpcSettings, temporality: TemporalityPreference, histograms: HistogramAggregation): PushMetricExporter {
   return new OTLPMetricExporterBase(delegate('metrics', s, ProtobufMetricsSerializer, MetricsExporterMetricsHelper), {
     temporalityPreference: TEMPORALITY[temporality],
+    aggregationPreference: aggregationPreference(histograms),
   });
 }
 
@@ -180,10 +193,10 @@ function httpDelegate<T, R>(s: HttpSettings, serializer: ISerializer<T, R>, comp
   );
 }
 
-export function httpMetricExporter(s: HttpSettings, temporality: TemporalityPreference): PushMetricExporter {
+export function httpMetricExporter(s: HttpSettings, temporality: TemporalityPreference, histograms: HistogramAggregation): PushMetricExporter {
   const serializer = s.encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer;
   const d = httpDelegate(s, serializer, s.encoding === 'json' ? 'otlp_http_json_metric_exporter' : 'otlp_http_metric_exporter', MetricsExporterMetricsHelper);
-  return new OTLPMetricExporterBase(d, { temporalityPreference: TEMPORALITY[temporality] });
+  return new OTLPMetricExporterBase(d, { temporalityPreference: TEMPORALITY[temporality], aggregationPreference: aggregationPreference(histograms) });
 }
 
 export function httpLogExporter(s: HttpSettings): LogRecordExporter {

@@ -5,6 +5,7 @@ import { type Logger, rootLogger } from '../log';
 import type { EventSink } from '../pipeline/event';
 import type { ProcessorTelemetry } from '../pipeline/processor-telemetry';
 import pkg from '../../package.json';
+import { SCHEMA_URL } from '../catalogue/generated';
 import { TelemetryContext } from './context';
 import type { WriteLine } from './debug';
 import { routeDiagnostics } from './diag';
@@ -57,7 +58,8 @@ export function createTelemetry(cfg: AgentConfig, opts: TelemetryOptions = {}): 
   routeDiagnostics(log, secrets, cfg.service.telemetry.sdk_log_level);
   const limit = cfg.service.telemetry.metrics.cardinality_limit;
   const resource = buildResource(cfg.service.telemetry, opts.machineIdPath);
-  const scope = { name: 'netwatch', version: pkg.version };
+  // The names follow the semantic conventions of this schema (otel/catalogue.yaml semconv_version).
+  const scope = { name: 'netwatch', version: pkg.version, schemaUrl: SCHEMA_URL };
   const timeoutMs = opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const self = new AgentSelfStats(log, limit);
   const ctx = new TelemetryContext(cfg, resource, scope, log, self, opts.debugWrite);

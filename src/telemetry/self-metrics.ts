@@ -1,6 +1,7 @@
 // The agent's own health as metrics: ring-buffer reads, losses and decode errors per probe (from a
-// stats provider the runner installs), export failures per exporter and cardinality-limit hits.
-import { type Meter, ValueType } from '@opentelemetry/api';
+// stats provider the runner installs), cardinality-limit hits, and what the exporters delivered
+// and the log processors turned away, under the conventions' otel.sdk.* names.
+import { type Attributes, type Meter, ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { AggregationTemporality, DataPointType, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { ATTR, METRIC, METRICS, type MetricName } from '../catalogue/generated';
@@ -12,16 +13,19 @@ import type { ProbeStats } from '../kernel/probe-stats';
 export type { ProbeStats };
 export interface AgentStats {
   probes: Record<string, ProbeStats>;
-  exports: Record<string, { failures: number }>;
 }
 export type StatsProvider = () => AgentStats;
 
+/** One series of a self-metric counter: its attributes and its count. */
+export interface CountedSeries {
+  readonly attrs: Attributes;
+  value: number;
+}
+
 export interface SelfMetricsSources {
   stats: () => AgentStats | undefined;
-  /** Failed exports counted by the exporter wrappers, by exporter id. */
-  exportFailures: ReadonlyMap<string, number>;
-  /** Log records turned away because an exporter's queue was full, by exporter id. */
-  logRecordsDropped: ReadonlyMap<string, number>;
+  /** otel.sdk.exporter.metric_data_point.exported / .log.exported / otel.sdk.processor.log.processed, by series key. */
+  sdk: ReadonlyMap<MetricName, ReadonlyMap<string, CountedSeries>>;
   /** Measurements folded into overflow series, by metric name. */
   cardinalityHits: ReadonlyMap<string, number>;
 }
@@ -60,20 +64,13 @@ function probeSums(stats: () => AgentStats | undefined): SumMetricData[] {
 
 export function registerSelfMetrics(meter: Meter, producer: HistogramProducer, src: SelfMetricsSources): void {
   producer.addSums(() => probeSums(src.stats));
-  const counter = (name: MetricName) => createObservable(meter, METRICS[name]);
-  const exportFailures = counter(METRIC.AGENT_EXPORT_FAILURES);
-  const hits = counter(METRIC.AGENT_CARDINALITY_LIMIT_HITS);
-  const logsDropped = counter(METRIC.AGENT_LOG_RECORDS_DROPPED);
+  const hits = createObservable(meter, METRICS[METRIC.AGENT_CARDINALITY_LIMIT_HITS]);
+  const sdk = [...src.sdk].map(([name, series]) => [createObservable(meter, METRICS[name]), series] as const);
   meter.addBatchObservableCallback(
     (o) => {
-      const stats = src.stats();
-      // Our wrappers count every exporter; a provider may add exporters we do not run (it never overrides ours).
-      const failures = new Map(Object.entries(stats?.exports ?? {}).map(([id, e]) => [id, e.failures]));
-      for (const [id, n] of src.exportFailures) failures.set(id, n);
-      for (const [id, n] of failures) o.observe(exportFailures, n, { [ATTR.EXPORTER]: id });
       for (const [metric, n] of src.cardinalityHits) o.observe(hits, n, { [ATTR.METRIC_NAME]: metric });
-      for (const [id, n] of src.logRecordsDropped) o.observe(logsDropped, n, { [ATTR.EXPORTER]: id });
+      for (const [inst, series] of sdk) for (const s of series.values()) o.observe(inst, s.value, s.attrs);
     },
-    [exportFailures, hits, logsDropped],
+    [hits, ...sdk.map(([inst]) => inst)],
   );
 }

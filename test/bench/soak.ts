@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   const agent = RunningCli.start(['run', '-c', outageConfig(sink.grpcEndpoint, port)]);
   const opened = () => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' });
   const records = () => sink.logs().filter((r) => r.attributes['server.port'] === port).length;
-  const dropped = () => sink.sumOf('netwatch.agent.log_records.dropped', { 'netwatch.exporter': 'otlp_grpc' });
+  // Given up, counted once each: turned away before the exporter, or by it (no room to keep it, or pushed out after a failure).
+  const givenUp = (metric: string) =>
+    sink.sumOf(metric, { 'otel.component.name': 'otlp_grpc' }) - sink.sumOf(metric, { 'otel.component.name': 'otlp_grpc', 'error.type': undefined });
+  const dropped = () => givenUp('otel.sdk.processor.log.processed') + givenUp('otel.sdk.exporter.log.exported');
   let made = 0;
   let failed = 0;
   try {

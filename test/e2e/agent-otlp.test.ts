@@ -83,7 +83,11 @@ for (const [name, exporter] of Object.entries(transports)) {
         () =>
           (['v4', 'v6'] as const).every(
             (f) =>
-              sink.sumOf('netwatch.connection.bytes_received', { 'server.port': ports[f].tcp, 'netwatch.connection.direction': 'inbound' }) ===
+              sink.sumOf('netwatch.connection.io', {
+                'server.port': ports[f].tcp,
+                'netwatch.connection.direction': 'inbound',
+                'network.io.direction': 'receive',
+              }) ===
               N * 'hello'.length,
           ),
         15_000,
@@ -129,8 +133,9 @@ for (const [name, exporter] of Object.entries(transports)) {
 
       test(`reports bytes, durations and RTTs of the closed connections with the catalogue's units (${type})`, () => {
         const p = ports[fam].tcp;
-        assert.equal(sink.sumOf('netwatch.connection.bytes_sent', { 'server.port': p, 'netwatch.connection.direction': 'outbound' }), N * 'hello'.length);
-        assert.equal(sink.sumOf('netwatch.connection.bytes_received', { 'server.port': p, 'netwatch.connection.direction': 'outbound' }), N * 'ok'.length);
+        const outbound = { 'server.port': p, 'netwatch.connection.direction': 'outbound' };
+        assert.equal(sink.sumOf('netwatch.connection.io', { ...outbound, 'network.io.direction': 'transmit' }), N * 'hello'.length);
+        assert.equal(sink.sumOf('netwatch.connection.io', { ...outbound, 'network.io.direction': 'receive' }), N * 'ok'.length);
         const duration = sink.histogram('netwatch.connection.duration', { 'server.port': p, 'netwatch.connection.direction': 'outbound' });
         assert.equal(duration?.count, N);
         assert.equal(duration?.unit, 's');

@@ -102,8 +102,9 @@ test('exactly K refused connects, and N closed connections in the duration histo
     ['ECONNREFUSED'],
   );
   await until(`netwatch_connection_duration_count{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N);
-  await until(`netwatch_connection_bytes_sent_total{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N * 'hello'.length);
-  await until(`netwatch_connection_bytes_received_total{server_port="${port}",netwatch_connection_direction="outbound"}`, (s) => total(s) === N * 'ok'.length);
+  const outbound = `server_port="${port}",netwatch_connection_direction="outbound"`;
+  await until(`netwatch_connection_io_total{${outbound},network_io_direction="transmit"}`, (s) => total(s) === N * 'hello'.length);
+  await until(`netwatch_connection_io_total{${outbound},network_io_direction="receive"}`, (s) => total(s) === N * 'ok'.length);
 });
 
 test("the agent's own health metrics are scraped too: events read, none lost", async () => {

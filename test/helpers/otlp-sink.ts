@@ -54,7 +54,7 @@ export interface SinkPoint {
   metric: string;
   unit: string;
   description: string;
-  type: 'sum' | 'gauge' | 'histogram';
+  type: 'sum' | 'gauge' | 'histogram' | 'exponential_histogram';
   monotonic: boolean;
   /** 1 delta, 2 cumulative (AggregationTemporality). */
   temporality: number;
@@ -67,6 +67,10 @@ export interface SinkPoint {
   sum: number;
   bucketCounts: number[];
   explicitBounds: number[];
+  /** Exponential histograms: the scale, the zero bucket and the positive buckets from `offset`. */
+  scale: number;
+  zeroCount: number;
+  offset: number;
   seq: number;
 }
 
@@ -292,8 +296,8 @@ export class OtlpSink {
 
   private storeMetric(m: Record<string, any>, seq: number): void {
     const base = { metric: m.name as string, unit: (m.unit ?? '') as string, description: (m.description ?? '') as string, seq };
-    const data = m.sum ?? m.gauge ?? m.histogram;
-    const type = m.sum ? 'sum' : m.gauge ? 'gauge' : m.histogram ? 'histogram' : undefined;
+    const data = m.sum ?? m.gauge ?? m.histogram ?? m.exponentialHistogram;
+    const type = m.sum ? 'sum' : m.gauge ? 'gauge' : m.histogram ? 'histogram' : m.exponentialHistogram ? 'exponential_histogram' : undefined;
     if (!data || !type) return;
     for (const p of data.dataPoints ?? []) {
       this.points.push({
@@ -307,10 +311,18 @@ export class OtlpSink {
         value: Number(p.asInt ?? p.asDouble ?? 0),
         count: Number(p.count ?? 0),
         sum: Number(p.sum ?? 0),
-        bucketCounts: (p.bucketCounts ?? []).map(Number),
+        bucketCounts: (p.bucketCounts ?? p.positive?.bucketCounts ?? []).map(Number),
         explicitBounds: (p.explicitBounds ?? []).map(Number),
+        scale: Number(p.scale ?? 0),
+        zeroCount: Number(p.zeroCount ?? 0),
+        offset: Number(p.positive?.offset ?? 0),
       });
     }
+  }
+
+  /** Every point of a metric received so far, oldest first. */
+  pointsOf(metric: string): SinkPoint[] {
+    return this.points.filter((p) => p.metric === metric);
   }
 
   /** Names of every metric received so far. */

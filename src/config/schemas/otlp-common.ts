@@ -7,7 +7,7 @@ import { formatProblem } from '../formats';
 import { OTLP_SIGNALS, otlpVariable, type OtelEnv, type OtlpProtocol, type OtlpSignal, variableOf } from '../otel-env';
 import { joinPath } from '../problems';
 import type { SchemaSpec } from '../section';
-import type { OtlpSignalSettings } from '../types';
+import type { HistogramAggregation, OtlpSignalSettings } from '../types';
 import { resolveTls, tlsOrigins, tlsSchema, type TlsRaw } from './tls';
 
 export interface OtlpCommonRaw {
@@ -16,6 +16,7 @@ export interface OtlpCommonRaw {
   headers: Record<string, string | number | boolean>;
   compression: 'gzip' | 'none';
   timeout: string;
+  histogram_aggregation: HistogramAggregation;
 }
 
 export type OtlpMode = 'grpc' | 'http';
@@ -27,6 +28,8 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: OtlpMode, endpointDefa
   if (e.compression) origins.compression = 'OTEL_EXPORTER_OTLP_COMPRESSION';
   const envProblems: Record<string, string> = {};
   if (env.otlpProblems.timeout) envProblems.timeout = env.otlpProblems.timeout;
+  if (env.problems.histogramAggregation) envProblems.histogram_aggregation = env.problems.histogramAggregation;
+  if (env.histogramAggregation) origins.histogram_aggregation = 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION';
   if (env.otlpProblems.insecure && mode === 'grpc') envProblems['tls.insecure'] = env.otlpProblems.insecure;
   const common: convict.Schema<OtlpCommonRaw> = {
     endpoint: {
@@ -53,6 +56,15 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: OtlpMode, endpointDefa
       format: 'nw.duration',
       default: e.timeout ?? '10s',
     },
+    histogram_aggregation: {
+      doc:
+        "How this exporter's histograms are aggregated: explicit_bucket_histogram (the catalogue's or the receiver's boundaries) or " +
+        'base2_exponential_bucket_histogram (OTLP exponential histograms: scale 20 down to what 160 buckets need, no boundaries to choose). ' +
+        "Applies to every histogram, the SDK's and the ones netwatch aggregates itself (which then also keep exponential buckets for this exporter). " +
+        'Default: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, else explicit_bucket_histogram.',
+      format: 'nw.histogram-aggregation',
+      default: env.histogramAggregation ?? 'explicit_bucket_histogram',
+    },
   };
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- without it tsc gives up on the spread's type (TS2590)
   return { schema: { ...common, ...extra } as convict.Schema<OtlpCommonRaw & Extra>, origins, envProblems, hints: COLLECTOR_HINTS };
@@ -63,7 +75,7 @@ const COLLECTOR_HINTS: Readonly<Record<string, string>> = {
   retry_on_failure:
     'netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout)',
   sending_queue:
-    "netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less)",
+    "netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in otel.sdk.processor.log.processed with error.type=queue_full) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less)",
   auth: 'netwatch has no authenticator extensions; send credentials as headers, e.g. authorization: "Bearer ${env:TOKEN}"',
   traces_endpoint: 'netwatch exports no traces',
   balancer_name: 'netwatch connects to one collector address; put a load balancer in front of several',

@@ -16,7 +16,7 @@ export const otlpGrpc = defineComponent<OtlpExporterConfig, OtlpCommonRaw>({
       return { endpoint: s.endpoint, variable: ctx.env.otlp.endpoint ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined };
     };
     const signals = resolveSignals(s, 'grpc', ctx, endpointOf, grpcEndpointProblem);
-    return { type: 'otlp', id: ctx.id, ...signals, temporality: ctx.env.temporality };
+    return { type: 'otlp', id: ctx.id, ...signals, temporality: ctx.env.temporality, histogram_aggregation: s.histogram_aggregation };
   },
 });
 

@@ -53,6 +53,7 @@ export const otlpHttp = defineComponent<OtlpHttpExporterConfig, HttpRaw>({
       metrics: { ...signals.metrics, encoding: encoding('metrics') },
       logs: { ...signals.logs, encoding: encoding('logs') },
       temporality: ctx.env.temporality,
+      histogram_aggregation: s.histogram_aggregation,
     };
   },
 });

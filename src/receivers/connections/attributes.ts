@@ -1,11 +1,11 @@
 // How each catalogue attribute is read from a connection event, and per-metric attribute plans
 // that turn an event into a compact series key (hot path) and, once per series, an attribute object.
-import type { ConnectionsReceiverConfig } from './config';
+import { type ConnectionsReceiverConfig, rttBucketsSeconds } from './config';
 import type { ConnPipelineEvent } from '../../pipeline/event';
 import type { TcpState } from './event';
 import { errnoName } from '../../wire/errno-names';
 import { AttributePlan, type Extractor, ownerExtractors, metricAttributes } from '../../telemetry/attribute-plan';
-import { ATTR, type AttributeName } from '../../catalogue/generated';
+import { ATTR, METRIC, type AttributeName, type MetricDescriptor } from '../../catalogue/generated';
 
 type Extract = Extractor<ConnPipelineEvent>;
 
@@ -28,8 +28,8 @@ export const CONN_EXTRACTORS: Partial<Record<AttributeName, Extract>> = {
   ...ownerExtractors<ConnPipelineEvent>(),
   [ATTR.ERROR_TYPE]: (ev) => (ev.error === 0 ? undefined : errnoName(ev.error)),
   [ATTR.CONNECTION_DURATION]: (ev) => (ev.durationNs > 0 ? ev.durationNs / 1e9 : undefined),
-  [ATTR.CONNECTION_BYTES_SENT]: (ev) => ev.bytesSent,
-  [ATTR.CONNECTION_BYTES_RECEIVED]: (ev) => ev.bytesReceived,
+  [ATTR.CONNECTION_TRANSMITTED_SIZE]: (ev) => ev.bytesSent,
+  [ATTR.CONNECTION_RECEIVED_SIZE]: (ev) => ev.bytesReceived,
   [ATTR.CONNECTION_RETRANSMITS]: (ev) => ev.retransmits,
   [ATTR.CONNECTION_RTT]: (ev) => (ev.srttUs > 0 ? ev.srttUs / 1e6 : undefined),
 };
@@ -52,3 +52,19 @@ export const connMetricPlan = (
   include: ConnectionsReceiverConfig['include'],
   omit: readonly AttributeName[] = [],
 ): ConnPlan => connPlan(metricAttributes(attributes, include, omit));
+
+/**
+ * A plan of netwatch.connection.io for one direction: a close counts its bytes twice, transmitted
+ * and received, into series that differ by `network.io.direction` (a constant of the plan).
+ */
+export const connIoPlan = (attributes: readonly AttributeName[], include: ConnectionsReceiverConfig['include'], direction: 'transmit' | 'receive'): ConnPlan =>
+  new AttributePlan(metricAttributes(attributes, include), CONN_EXTRACTORS, 'connection', { [ATTR.NETWORK_IO_DIRECTION]: () => direction });
+
+/**
+ * A histogram's explicit boundaries: netwatch.connection.rtt's from the receivers' rtt_buckets_us
+ * (the receivers of one pipeline give the same, config/load.ts checks), the others the catalogue's.
+ */
+export function histogramBuckets(m: MetricDescriptor, receivers: readonly ConnectionsReceiverConfig[]): readonly number[] {
+  const rc = receivers[0];
+  return m.name === METRIC.CONNECTION_RTT && rc ? rttBucketsSeconds(rc) : (m.buckets ?? []);
+}

@@ -4,6 +4,10 @@ import type { ComponentId, EnableMap } from '../../config/types';
 import { parseDuration } from '../../config/duration';
 import { joinPath, type Problem } from '../../config/problems';
 import { checkEnableMap } from '../../config/schemas/enable-map';
+import { METRIC, METRICS } from '../../catalogue/generated';
+
+/** netwatch.connection.rtt's default boundaries (the catalogue's, in seconds) in microseconds. */
+export const DEFAULT_RTT_BUCKETS_US: readonly number[] = (METRICS[METRIC.CONNECTION_RTT].buckets ?? []).map((s) => Math.round(s * 1e6));
 
 export interface ConnectionsReceiverConfig {
   type: 'connections';
@@ -22,7 +26,12 @@ export interface ConnectionsReceiverConfig {
   events: EnableMap;
   /** Log-record sampling (0..1] and a per-second cap; 0 = no cap. */
   logs: { readonly sampling_ratio: number; readonly max_per_second: number };
+  /** Boundaries of netwatch.connection.rtt in microseconds (explicit-bucket histograms). */
+  rtt_buckets_us: readonly number[];
 }
+
+/** The RTT histogram's boundaries in seconds, as the metric's unit is. */
+export const rttBucketsSeconds = (rc: Pick<ConnectionsReceiverConfig, 'rtt_buckets_us'>): number[] => rc.rtt_buckets_us.map((us) => us / 1e6);
 
 interface Settings {
   ring_buffer_size: number;
@@ -33,6 +42,7 @@ interface Settings {
   metrics: Record<string, unknown>;
   events: Record<string, unknown>;
   logs: { sampling_ratio: number; max_per_second: number };
+  rtt_buckets_us: number[];
 }
 
 /** A threshold the ring can never reach would leave every event to the poll timer. */
@@ -46,6 +56,8 @@ function checkWakeupBytes(s: Settings, path: string, problems: Problem[]): numbe
 export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Settings>({
   type: 'connections',
   summary: 'TCP/UDP connections from the kernel: connects, accepts, state changes, bytes/RTT/retransmits at close',
+  // The receivers of one metrics pipeline feed one netwatch.connection.rtt histogram.
+  samePerPipeline: ['rtt_buckets_us'],
   schema: () => ({
     schema: {
       ring_buffer_size: {
@@ -72,6 +84,14 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
       },
       metrics: { doc: 'Per-metric switches: <metric name>: {enabled: true|false}.', format: Object, default: {} },
       events: { doc: 'Per-log-event switches: <event name>: {enabled: true|false}.', format: Object, default: {} },
+      rtt_buckets_us: {
+        doc:
+          'Bucket boundaries of the netwatch.connection.rtt histogram, in microseconds, increasing (up to 64, each at most 60000000). ' +
+          'The default starts at 10 µs, where loopback and same-host RTTs are. Receivers feeding the same metrics pipeline must give the same list. ' +
+          'Exporters asking for base-2 exponential histograms ignore it.',
+        format: 'nw.bucket-list-us',
+        default: [...DEFAULT_RTT_BUCKETS_US],
+      },
       logs: {
         sampling_ratio: { doc: 'Fraction of connection log records kept, greater than 0 and at most 1.', format: 'nw.ratio', default: 1 },
         max_per_second: { doc: 'Cap on connection log records per second; 0 means no cap.', format: 'nw.count-or-zero', default: 1000 },
@@ -89,5 +109,6 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
     metrics: checkEnableMap('metrics', s.metrics, joinPath(ctx.path, 'metrics'), ctx.problems),
     events: checkEnableMap('events', s.events, joinPath(ctx.path, 'events'), ctx.problems),
     logs: { ...s.logs },
+    rtt_buckets_us: [...s.rtt_buckets_us],
   }),
 });

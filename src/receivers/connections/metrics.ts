@@ -6,9 +6,9 @@ import { InternalError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
 import type { TcpState } from './event';
-import { HistogramTable, SumTable } from '../../pipeline/aggregate';
+import { HistogramTable, sameBoundaries, SumTable } from '../../pipeline/aggregate';
 import { MAX_INTERNED_KEYS } from '../../telemetry/attribute-plan';
-import { AFTER_ESTABLISHED, connMetricPlan, type ConnPlan } from './attributes';
+import { AFTER_ESTABLISHED, connIoPlan, connMetricPlan, type ConnPlan, histogramBuckets } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import type { HistogramProducer } from '../../telemetry/histogram-producer';
 import { createObservable, observeTables } from '../../telemetry/instruments';
@@ -27,6 +27,8 @@ interface ReceiverPlans {
   plans: Map<MetricName, ConnPlan>;
   /** `netwatch.connection.active` minus its state attribute: the state is prepended per transition. */
   activeBase?: ConnPlan;
+  /** `netwatch.connection.io` for received bytes (its plan in `plans` counts transmitted ones). */
+  ioReceive?: ConnPlan;
 }
 
 export interface TrackedSocket {
@@ -79,11 +81,12 @@ export class ConnMetrics implements EventSink {
       const shared = new Map<string, ConnPlan>();
       for (const m of wanted) {
         if (!metricEnabled(rc, m)) continue;
-        const plan = connMetricPlan(m.attributes, rc.include);
+        const plan = m.name === METRIC.CONNECTION_IO ? connIoPlan(m.attributes, rc.include, 'transmit') : connMetricPlan(m.attributes, rc.include);
         const sig = plan.names.join(',');
         if (!shared.has(sig)) shared.set(sig, plan);
         rp.plans.set(m.name, shared.get(sig)!);
         if (m.name === METRIC.CONNECTION_ACTIVE) rp.activeBase = connMetricPlan(m.attributes, rc.include, [ATTR.NETWORK_CONNECTION_STATE]);
+        if (m.name === METRIC.CONNECTION_IO) rp.ioReceive = connIoPlan(m.attributes, rc.include, 'receive');
       }
       this.byReceiver.set(rc.id, rp);
     }
@@ -91,8 +94,9 @@ export class ConnMetrics implements EventSink {
     for (const m of wanted) {
       switch (m.instrument) {
         case 'histogram': {
+          const buckets = histogramBuckets(m, opts.receivers);
           const old = opts.carry?.histograms.get(m.name);
-          const t = old ?? new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, m.buckets ?? []);
+          const t = old && sameBoundaries(old.boundaries, buckets) ? old : new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, buckets);
           this.histograms.set(m.name, t);
           producer.add(m, t);
           break;
@@ -152,8 +156,7 @@ export class ConnMetrics implements EventSink {
     return plan.keyedKey;
   }
 
-  private add(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, n: number): void {
-    const plan = rp.plans.get(metric);
+  private add(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, n: number, plan = rp.plans.get(metric)): void {
     if (!plan) return;
     this.sums.get(metric)!.add(this.keyOf(plan, ev), plan, ev, n);
   }
@@ -224,9 +227,8 @@ export class ConnMetrics implements EventSink {
     }
     const reached = (s?.established ?? false) || AFTER_ESTABLISHED.has(ev.oldState);
     if (ev.error !== 0 && !reached) this.add(rp, METRIC.CONNECTION_FAILED, ev, 1);
-    if (ev.bytesSent > 0) this.add(rp, METRIC.CONNECTION_BYTES_SENT, ev, ev.bytesSent);
-    if (ev.bytesReceived > 0) this.add(rp, METRIC.CONNECTION_BYTES_RECEIVED, ev, ev.bytesReceived);
-    if (ev.retransmits > 0) this.add(rp, METRIC.CONNECTION_RETRANSMITS, ev, ev.retransmits);
+    if (ev.bytesSent > 0) this.add(rp, METRIC.CONNECTION_IO, ev, ev.bytesSent);
+    if (ev.bytesReceived > 0) this.add(rp, METRIC.CONNECTION_IO, ev, ev.bytesReceived, rp.ioReceive);
     if (reached) {
       if (ev.durationNs > 0) this.record(rp, METRIC.CONNECTION_DURATION, ev, ev.durationNs / 1e9);
       if (ev.srttUs > 0) this.record(rp, METRIC.CONNECTION_RTT, ev, ev.srttUs / 1e6);

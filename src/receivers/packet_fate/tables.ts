@@ -14,6 +14,9 @@ const COUNT_SIZE = 8; // the tables' value: one u64 per CPU
 const U32_KEY_SIZE = 4; // control, sampled and overflow are keyed by a u32
 const SAMPLED_VALUE_SIZE = 8; // sampled's value: a u64, the records sampled so far
 const MAX_CHUNK = 4096;
+// Reasons of 255 and above counted while an interval's table was full: the conventions' overflow
+// value, which no kernel reason name can be (they never start with `_`).
+const OTHER_REASON = '_OTHER';
 
 export interface FateMaps {
   counts: readonly [BpfMap, BpfMap];
@@ -91,7 +94,8 @@ export class FateTables {
         if (!kind) continue;
         const r = idx % FATE_OVERFLOW_REASONS;
         const last = r === FATE_OVERFLOW_REASONS - 1;
-        const reason = kind === 'drop' ? (last ? 'OTHER' : this.reasons.drop(r)) : kind === 'reset_sent' ? (last ? 'OTHER' : this.reasons.reset(r)) : '';
+        const reason =
+          kind === 'drop' ? (last ? OTHER_REASON : this.reasons.drop(r)) : kind === 'reset_sent' ? (last ? OTHER_REASON : this.reasons.reset(r)) : '';
         this.overflowed++;
         rows.push({ kind, reason, netns: 0, ifindex: 0, interfaceName: '', pid: 0, comm: '', cgroupId: 0, count: delta, overflow: true });
       }

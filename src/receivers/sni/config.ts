@@ -107,7 +107,7 @@ export const sniConfig = defineComponent<SniReceiverConfig, Settings>({
       },
       server_names: {
         max_distinct: {
-          doc: 'Distinct server names kept as server.address values of the ClientHello counter; later new names are counted as "other".',
+          doc: 'Distinct server names kept as server.address values of the ClientHello counter; later new names are counted as "_OTHER".',
           format: 'nw.count',
           default: 1000,
         },

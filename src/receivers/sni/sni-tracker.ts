@@ -145,8 +145,8 @@ export class SniTracker {
 
 // ---- cardinality ----------------------------------------------------------------------------
 
-/** What names beyond the limit become. */
-export const SNI_OTHER = 'other';
+/** What names beyond the limit become: the conventions' overflow value, which no host name can be (`_` is not LDH). */
+export const SNI_OTHER = '_OTHER';
 /** Default number of distinct names kept as attribute values. */
 export const DEFAULT_SNI_CARDINALITY = 1000;
 /** Attribute values are cut to this length (RFC 1035 §2.3.4: a valid name never exceeds 253). */
@@ -154,7 +154,7 @@ export const MAX_SNI_ATTRIBUTE_LENGTH = 253;
 
 /**
  * Bound the set of SNI values telemetry sees: the first `limit` distinct names pass (cut to
- * `maxLength`), later new names become "other". `seen` holds the admitted names.
+ * `maxLength`), later new names become `_OTHER`. `seen` holds the admitted names.
  */
 export function boundSni(name: string, limit: number, seen: Set<string>, maxLength = MAX_SNI_ATTRIBUTE_LENGTH): string {
   const v = name.length > maxLength ? name.slice(0, maxLength) : name;

@@ -29,6 +29,7 @@ function problemsOf(doc: unknown): readonly string[] {
 
 test('catalogue validation rejects a bad catalogue and lists every problem', () => {
   const problems = problemsOf({
+    semconv_version: '1.45',
     attributes: [attr('network.transport', { semconv: true, enum: ['tcp', 'udp'] }), attr('netwatch.count', { type: 'int', enum: ['a'] }), attr('made.up')],
     metrics: [
       metric('netwatch.connection.opened'),
@@ -41,6 +42,7 @@ test('catalogue validation rejects a bad catalogue and lists every problem', () 
     events: [{ name: 'netwatch.connection.open', source: 'connections', severity: 'LOUD', description: 'd', enabled: true, attributes: [] }],
   });
   const expected = [
+    /semconv_version: the semantic conventions version the names follow is required, as x\.y\.z \(got "1\.45"\)/,
     /attribute netwatch\.count: only string attributes can have 'enum'/,
     /attribute made\.up: names outside the semantic conventions must start with 'netwatch\.'/,
     /metric netwatch\.connection\.opened: defined more than once/,
@@ -60,6 +62,7 @@ test('catalogue validation rejects a bad catalogue and lists every problem', () 
 
 test('an opt-in attribute without an include switch cannot be put on a metric', () => {
   const problems = problemsOf({
+    semconv_version: '1.45.0',
     attributes: [attr('network.transport', { semconv: true }), attr('network.peer.port', { semconv: true, type: 'int', requirement: 'opt-in' })],
     metrics: [metric('netwatch.connection.opened', { attributes: ['network.transport', 'network.peer.port'] })],
     events: [],
@@ -69,10 +72,32 @@ test('an opt-in attribute without an include switch cannot be put on a metric', 
   ]);
 });
 
+test('names come from the conventions or from netwatch., arrays stay off metrics, and renames point at current names', () => {
+  const problems = problemsOf({
+    semconv_version: '1.45.0',
+    attributes: [attr('network.transport', { semconv: true }), attr('netwatch.alpn', { type: 'string[]' }), attr('netwatch.mine', { semconv: true })],
+    metrics: [metric('otel.sdk.made_up'), metric('netwatch.list', { attributes: ['netwatch.alpn'] })],
+    events: [],
+    renamed: [
+      { name: 'netwatch.old', kind: 'metric', replaced_by: 'netwatch.gone', note: 'n' },
+      { name: 'netwatch.list', kind: 'metric', note: 'n' },
+      { name: 'netwatch.older', kind: 'table', note: 'n' },
+    ],
+  });
+  assert.deepEqual(problems, [
+    "attribute netwatch.mine: a 'netwatch.' name is not from the semantic conventions (drop 'semconv: true')",
+    "metric otel.sdk.made_up: names outside the semantic conventions must start with 'netwatch.'",
+    "metric netwatch.list: array attribute 'netwatch.alpn' is for log records only (a series is keyed by scalar values)",
+    'renamed netwatch.old: \'replaced_by\' must name a current metric (got "netwatch.gone")',
+    'renamed netwatch.list: the metric still exists; only names no longer emitted are listed here',
+    'renamed netwatch.older: \'kind\' must be one of attribute, metric, event (got "table")',
+  ]);
+});
+
 test('the shipped catalogue is valid and has the metrics and events the agent relies on', () => {
   const cat = parseCatalogue(readFileSync(repoPath('otel/catalogue.yaml'), 'utf8'));
   const metrics = new Map(cat.metrics.map((m) => [m.name, m]));
   assert.equal(metrics.get('netwatch.connection.duration')?.unit, 's');
-  assert.equal(metrics.get('netwatch.connection.bytes_sent')?.unit, 'By');
+  assert.equal(metrics.get('netwatch.connection.io')?.unit, 'By');
   assert.equal(cat.events.find((e) => e.name === 'netwatch.connection.state_change')?.enabled, false);
 });

@@ -12,7 +12,7 @@ const ENV = {}; // fixtures must not depend on the environment of whoever runs t
 const EXPECTED: Record<string, string[]> = {
   'unknown-top-level-key.yaml': ['extensions: unknown top-level key; netwatch has no extensions; valid keys here: receivers, processors, exporters, service'],
   'typo-in-receiver-key.yaml': [
-    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
+    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, rtt_buckets_us, logs',
   ],
   'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlp_grpc, otlp_http, otlphttp, prometheus)'],
   'pipeline-references-undefined-exporter.yaml': ['service.pipelines.metrics.exporters: "otlp/backup" is not defined under exporters (defined: debug, otlp)'],
@@ -37,7 +37,18 @@ const EXPECTED: Record<string, string[]> = {
   'yes-is-not-a-boolean.yaml': ['receivers.connections.seed_existing: must be true or false, got "yes"'],
   'sampling-ratio-above-one.yaml': ['receivers.connections.logs.sampling_ratio: must be a number greater than 0 and at most 1 (1 keeps every record), got 1.5'],
   'unknown-metric-name.yaml': [
-    'receivers.connections.metrics.netwatch.connection.opend: unknown metric "netwatch.connection.opend" for this receiver (known: netwatch.connection.opened, netwatch.connection.active, netwatch.connection.state_transitions, netwatch.connection.duration, netwatch.connection.bytes_sent, netwatch.connection.bytes_received, netwatch.connection.retransmits, netwatch.connection.rtt, netwatch.connection.failed)',
+    'receivers.connections.metrics.netwatch.connection.opend: unknown metric "netwatch.connection.opend" for this receiver (known: netwatch.connection.opened, netwatch.connection.active, netwatch.connection.state_transitions, netwatch.connection.duration, netwatch.connection.io, netwatch.connection.rtt, netwatch.connection.failed)',
+  ],
+  'rtt-buckets-not-increasing.yaml': [
+    'receivers.connections.rtt_buckets_us[2]: must be greater than the boundary before it (100), got 100',
+    'receivers.connections.rtt_buckets_us[3]: must be a whole number of microseconds from 1 to 60000000, got 50.5',
+    'receivers.connections.rtt_buckets_us[4]: must be a whole number of microseconds from 1 to 60000000, got 0',
+  ],
+  'rtt-buckets-differ-in-one-pipeline.yaml': [
+    'receivers.connections/second.rtt_buckets_us: differs from receivers.connections.rtt_buckets_us, and both feed pipeline "metrics": they share its metric tables (a histogram has one bucket layout); give them the same value, or put them in different metrics pipelines',
+  ],
+  'renamed-metric-name.yaml': [
+    'receivers.connections.metrics.netwatch.connection.bytes_sent: metric "netwatch.connection.bytes_sent" is no longer emitted: use netwatch.connection.io; The unit was in the name; the conventions count bytes in one `*.io` counter by `network.io.direction`: this is `netwatch.connection.io{network.io.direction=transmit}`.',
   ],
   'metric-switch-without-enabled.yaml': ['receivers.connections.metrics.netwatch.connection.duration: must be a mapping such as {enabled: false}, got false'],
   'exclude-rule-that-matches-everything.yaml': [
@@ -59,10 +70,10 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'prometheus-endpoint-without-port.yaml': ['exporters.prometheus.endpoint: must be host:port such as 0.0.0.0:8889 (or [::1]:8889), got "0.0.0.0"'],
   'otlp-grpc-retry-on-failure.yaml': [
-    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout',
+    'exporters.otlp_grpc.retry_on_failure: unknown key; netwatch keeps no retry queue: failed exports are counted and reported in /health, OTLP/HTTP retries a retryable failure with backoff within timeout, and cumulative metrics (the default) lose nothing, as the next interval sends their totals; remove it (give one export longer with timeout); valid keys here: endpoint, tls, headers, compression, timeout, histogram_aggregation',
   ],
   'otlp-http-sending-queue.yaml': [
-    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in netwatch.agent.log_records.dropped) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, encoding, metrics_endpoint, logs_endpoint",
+    "exporters.otlp_http.sending_queue: unknown key; netwatch's queues are fixed: log records wait in one bounded queue per exporter (2048; the excess is counted in otel.sdk.processor.log.processed with error.type=queue_full) and metrics are read afresh each interval; remove it (lower the receivers' logs.max_per_second to send less); valid keys here: endpoint, tls, headers, compression, timeout, histogram_aggregation, encoding, metrics_endpoint, logs_endpoint",
   ],
   'otlp-http-metrics-endpoint-without-scheme.yaml': [
     'exporters.otlp_http.metrics_endpoint: must be an http:// or https:// URL such as http://collector:4318, got "collector:4318/v1/metrics"',
@@ -121,7 +132,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'packet-fate-reasons-not-a-list.yaml': ['receivers.packet_fate.ignore_reasons: must be a list of drop reasons, e.g. [NOT_SPECIFIED], got "NOT_SPECIFIED"'],
   'packet-fate-connection-metric-name.yaml': [
-    'receivers.packet_fate.metrics.netwatch.connection.retransmits: unknown metric "netwatch.connection.retransmits" for this receiver (known: netwatch.packet.drops, netwatch.tcp.resets, netwatch.tcp.retransmits)',
+    'receivers.packet_fate.metrics.netwatch.connection.opened: unknown metric "netwatch.connection.opened" for this receiver (known: netwatch.packet.drops, netwatch.tcp.resets, netwatch.tcp.retransmits)',
   ],
   'packet-fate-table-too-small.yaml': ['receivers.packet_fate.table_size: must be a whole number from 16 to 1048576, got 8'],
   'packet-fate-negative-samples.yaml': ['receivers.packet_fate.sample_per_interval: must be a whole number (0 or more), got -1'],
@@ -132,7 +143,7 @@ const EXPECTED: Record<string, string[]> = {
   'resource-attribute-with-a-nested-value.yaml': ['service.telemetry.resource: the value of "service.name" must be a single value (text), not a mapping'],
   'header-with-a-dotted-name-and-a-list-value.yaml': ['exporters.otlp.headers: the value of "x.tenant.id" must be a single value (text), not a list'],
   'dotted-key-instead-of-nesting.yaml': [
-    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, logs',
+    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, rtt_buckets_us, logs',
   ],
   'nested-settings-not-a-mapping.yaml': [
     'receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list',

@@ -18,6 +18,8 @@ test('empty component bodies get every default', () => {
     metrics: {},
     events: {},
     logs: { sampling_ratio: 1, max_per_second: 1000 },
+    // netwatch.connection.rtt from 10 µs, where loopback and same-host round trips are.
+    rtt_buckets_us: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000],
   });
   assert.deepEqual(cfg.exporters.debug, { type: 'debug', id: 'debug', verbosity: 'basic' });
   assert.deepEqual(cfg.service.telemetry, {
@@ -56,9 +58,10 @@ test('every component type reads its settings, and text stays text', () => {
   const c = cfg.receivers.connections;
   assert.ok(c.type === 'connections');
   assert.deepEqual([c.ring_buffer_size, c.poll_interval_ms, c.wakeup_bytes, c.seed_existing, c.logs.max_per_second], [8_388_608, 90_000, 1_048_576, false, 0]);
-  assert.deepEqual(c.metrics, { 'netwatch.connection.retransmits': { enabled: false } });
+  assert.deepEqual(c.metrics, { 'netwatch.connection.io': { enabled: false } });
   assert.deepEqual(c.events, { 'netwatch.connection.close': { enabled: true } });
   assert.equal(cfg.receivers['connections/second'].poll_interval_ms, 500);
+  assert.deepEqual(c.rtt_buckets_us, [5, 50, 500, 5000]);
   const sni = cfg.receivers['sni/edge'];
   assert.ok(sni.type === 'sni');
   assert.deepEqual(

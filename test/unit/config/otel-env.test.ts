@@ -113,3 +113,21 @@ test('a malformed OTEL_EXPORTER_OTLP_HEADERS is reported without printing its va
   assert.deepEqual(found.slice(0, 1), ['exporters.otlp.headers: OTEL_EXPORTER_OTLP_HEADERS: entry 2 must be key=value (percent-encoded), separated by commas']);
   assert.ok(found.every((p) => !p.includes('s3cret')));
 });
+
+test('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION is the OTLP exporters histogram_aggregation unless the file sets it; a bad value is an error', () => {
+  const aggregation = (cfg: AgentConfig, id: 'otlp' | 'otlphttp') => (cfg.exporters[id] as OtlpExporterConfig | OtlpHttpExporterConfig).histogram_aggregation;
+  const none = load({});
+  assert.deepEqual([aggregation(none, 'otlp'), aggregation(none, 'otlphttp')], ['explicit_bucket_histogram', 'explicit_bucket_histogram']);
+  const env = { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'Base2_Exponential_Bucket_Histogram' };
+  const fromEnv = load(env);
+  assert.deepEqual(
+    [aggregation(fromEnv, 'otlp'), aggregation(fromEnv, 'otlphttp')],
+    ['base2_exponential_bucket_histogram', 'base2_exponential_bucket_histogram'],
+  );
+  const fileWins = load(env, FILE.replace('  otlp:\n', '  otlp:\n    histogram_aggregation: explicit_bucket_histogram\n'));
+  assert.equal(aggregation(fileWins, 'otlp'), 'explicit_bucket_histogram');
+  assert.deepEqual(problems({ OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'exponential' }), [
+    'exporters.otlp.histogram_aggregation: its default from OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION="exponential" must be one of explicit_bucket_histogram, base2_exponential_bucket_histogram',
+    'exporters.otlphttp.histogram_aggregation: its default from OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION="exponential" must be one of explicit_bucket_histogram, base2_exponential_bucket_histogram',
+  ]);
+});

@@ -85,7 +85,7 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
     assert.equal(tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': 'scaled_down' }), 1);
     const rec = tel.records.find((r) => r.eventName === 'netwatch.nomad.autostart.sleep')!;
     assert.equal(rec.attributes!['netwatch.nomad.autostart.previous_count'], 1);
-    assert.ok((rec.attributes!['netwatch.nomad.autostart.idle_for'] as number) >= 0.29);
+    assert.ok((rec.attributes!['netwatch.nomad.autostart.idle.duration'] as number) >= 0.29);
     assert.equal(typeof rec.attributes!['netwatch.nomad.eval_id'], 'string');
     await sleep(400);
     assert.equal(scaleDowns(d).length, 1, 'once');

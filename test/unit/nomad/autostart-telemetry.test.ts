@@ -104,8 +104,8 @@ service:
   });
 
   it('records the time to the scale call and to ready as histograms in seconds', () => {
-    const toCall = sink.histogram('netwatch.nomad.autostart.time_to_scale_call', { 'netwatch.nomad.autostart.rule': 'web' });
-    const toReady = sink.histogram('netwatch.nomad.autostart.time_to_ready', { 'netwatch.nomad.autostart.rule': 'web' });
+    const toCall = sink.histogram('netwatch.nomad.autostart.trigger_to_scale_call.duration', { 'netwatch.nomad.autostart.rule': 'web' });
+    const toReady = sink.histogram('netwatch.nomad.autostart.trigger_to_ready.duration', { 'netwatch.nomad.autostart.rule': 'web' });
     assert.deepEqual([toCall?.count, toCall?.unit, toReady?.count, toReady?.unit], [1, 's', 1, 's']);
     assert.ok(toReady!.sum >= 0.02 && toReady!.sum > toCall!.sum, 'ready comes after the call, past the pending delay');
   });
@@ -125,7 +125,7 @@ service:
       ['scaled', 'sni app.example.com from 10.1.2.3', 'sni', 'web', true, false],
     );
     assert.match(String(a['netwatch.nomad.eval_id']), /^[0-9a-f-]{36}$/);
-    assert.ok(Number(a['netwatch.nomad.autostart.time_to_scale_call']) > 0 && Number(a['netwatch.nomad.autostart.time_to_ready']) > 0);
+    assert.ok(Number(a['netwatch.nomad.autostart.trigger_to_scale_call.duration']) > 0 && Number(a['netwatch.nomad.autostart.trigger_to_ready.duration']) > 0);
     const [ghost] = sink.logs({ eventName: 'netwatch.nomad.autostart.wake' }).filter((r) => r.attributes['netwatch.nomad.autostart.rule'] === 'ghost');
     assert.deepEqual(
       [ghost.severityText, ghost.attributes['netwatch.nomad.autostart.outcome'], ghost.attributes['http.response.status_code']],

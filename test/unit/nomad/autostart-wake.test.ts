@@ -82,7 +82,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     );
     assert.equal(tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': 'scaled', 'netwatch.nomad.job': 'web' }), 1);
     assert.equal(tel.sum('netwatch.nomad.autostart.scale_calls', { 'http.response.status_code': 200 }), 1);
-    assert.equal(tel.observations('netwatch.nomad.autostart.time_to_scale_call', { 'netwatch.nomad.autostart.rule': 'web' }), 1);
+    assert.equal(tel.observations('netwatch.nomad.autostart.trigger_to_scale_call.duration', { 'netwatch.nomad.autostart.rule': 'web' }), 1);
     const [record] = tel.records;
     assert.equal(record.eventName, 'netwatch.nomad.autostart.wake');
     assert.equal(record.attributes!['netwatch.nomad.eval_id'], history[0].EvalID);
@@ -97,7 +97,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
       ],
       ['scaled', 'sni', '10.1.2.3', 443, 1, 0],
     );
-    assert.ok((record.attributes!['netwatch.nomad.autostart.time_to_scale_call'] as number) > 0);
+    assert.ok((record.attributes!['netwatch.nomad.autostart.trigger_to_scale_call.duration'] as number) > 0);
     assert.equal(log!.at('info').filter((l) => l.includes('wake default/web/web: scaled')).length, 1);
   });
 
@@ -218,8 +218,8 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     assert.equal(d.allocations('web').filter((a) => a.ClientStatus === 'running').length, 1);
     const rec = tel.records[0];
     assert.equal(rec.attributes!['netwatch.nomad.autostart.ready'], true);
-    assert.ok((rec.attributes!['netwatch.nomad.autostart.time_to_ready'] as number) >= 0.15);
-    assert.equal(tel.observations('netwatch.nomad.autostart.time_to_ready'), 1);
+    assert.ok((rec.attributes!['netwatch.nomad.autostart.trigger_to_ready.duration'] as number) >= 0.15);
+    assert.equal(tel.observations('netwatch.nomad.autostart.trigger_to_ready.duration'), 1);
   });
 
   it('waits for healthy allocations, and reports a group not ready after wait_timeout', async () => {
@@ -230,7 +230,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await rig!.processor.settled();
     assert.ok(Date.now() - t0 >= 140 && Date.now() - t0 < 1500);
     assert.equal(tel.records[0].attributes!['netwatch.nomad.autostart.ready'], false);
-    assert.equal(tel.observations('netwatch.nomad.autostart.time_to_ready'), 0);
+    assert.equal(tel.observations('netwatch.nomad.autostart.trigger_to_ready.duration'), 0);
     assert.equal(log!.at('warn').filter((l) => l.includes('is not healthy with 1 allocation after 150ms')).length, 1);
   });
 

@@ -44,7 +44,11 @@ test('a collector answering UNAVAILABLE gets one warning across many intervals a
     // The failed log record was kept and goes out with the next one; metrics are cumulative and catch up.
     t.sinkFor('logs').consume(connEvent());
     await s.waitFor(() => s.sumOf(METRIC.CONNECTION_OPENED) === 1 && s.logs().length === 2, 3000);
-    await s.waitFor(() => s.sumOf(METRIC.AGENT_EXPORT_FAILURES, { [ATTR.EXPORTER]: 'otlp' }) >= 3, 3000);
+    const otlp = { [ATTR.OTEL_COMPONENT_NAME]: 'otlp' };
+    await s.waitFor(() => s.sumOf(METRIC.OTEL_SDK_EXPORTER_METRIC_DATA_POINT_EXPORTED, { ...otlp, [ATTR.ERROR_TYPE]: 'UNAVAILABLE' }) >= 3, 3000);
+    // The log record whose export failed was kept and delivered: its export is counted once, delivered.
+    await s.waitFor(() => s.sumOf(METRIC.OTEL_SDK_EXPORTER_LOG_EXPORTED, { ...otlp, [ATTR.ERROR_TYPE]: undefined }) === 2, 3000);
+    assert.equal(s.sumOf(METRIC.OTEL_SDK_EXPORTER_LOG_EXPORTED, otlp), 2, 'no failed log export: the failed attempts were retried');
     await sleep(300);
     const infos = at('info').filter((l) => l.includes('reachable again'));
     assert.equal(infos.length, 1, lines.map((l) => l.line).join('\n'));

@@ -14,7 +14,7 @@ test('the basic debug exporter prints one summary line per export: opened by pro
   const sock = newSock();
   t.sinkFor('metrics').consume(connEvent({ sock, kind: 'accept', direction: 'inbound', process: { pid: 9, executableName: 'nginx', commandLine: '' } }));
   t.sinkFor('metrics').consume(connEvent({ kind: 'close', oldState: 'syn_sent', error: 111 }));
-  t.setStatsProvider(() => ({ probes: { conn: { read: 20, lost: 4, decodeErrors: 0 } }, exports: {} }));
+  t.setStatsProvider(() => ({ probes: { conn: { read: 20, lost: 4, decodeErrors: 0 } } }));
   await t.forceFlush();
   assert.equal(out.length, 1, out.join('\n'));
   assert.equal(out[0], 'netwatch: 4 connections opened (curl 3, nginx 1) | 1 open (established 1) | 1 failed (ECONNREFUSED 1) | 4 events lost');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ExporterConfig } from '../../../src/config/types';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
-import { ATTR, EVENT, EVENTS, METRIC, METRICS, type MetricName } from '../../../src/catalogue/generated';
+import { ATTR, EVENT, EVENTS, METRIC, METRICS, SCHEMA_URL, type MetricName } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, otlpHttp, outboundLifecycle } from './fixtures';
@@ -41,6 +41,20 @@ function workload(): ConnPipelineEvent[] {
   }
   evs.push(connEvent({ sock: newSock(), kind: 'existing', direction: 'unknown', newState: 'established', comm: 'sshd', process: undefined }));
   return evs;
+}
+
+/** The schema URLs of every resource and scope received, metrics and logs alike. */
+function schemaUrls(s: OtlpSink): { resources: unknown[]; scopes: unknown[] } {
+  type Scoped = { schemaUrl?: string; scopeMetrics?: { schemaUrl?: string }[]; scopeLogs?: { schemaUrl?: string }[] };
+  const resources: unknown[] = [];
+  const scopes: unknown[] = [];
+  for (const r of s.requests) {
+    for (const rx of [...((r.body.resourceMetrics as Scoped[] | undefined) ?? []), ...((r.body.resourceLogs as Scoped[] | undefined) ?? [])]) {
+      resources.push(rx.schemaUrl);
+      for (const sc of [...(rx.scopeMetrics ?? []), ...(rx.scopeLogs ?? [])]) scopes.push(sc.schemaUrl);
+    }
+  }
+  return { resources, scopes };
 }
 
 const transports: [string, (s: OtlpSink) => ExporterConfig][] = [
@@ -82,9 +96,10 @@ for (const [name, exporter] of transports) {
         s.sumOf(METRIC.CONNECTION_STATE_TRANSITIONS, { [ATTR.CONNECTION_PREVIOUS_STATE]: 'syn_sent', [ATTR.NETWORK_CONNECTION_STATE]: 'closed' }),
         K,
       );
-      assert.equal(s.sumOf(METRIC.CONNECTION_BYTES_SENT), N * 100 + ACCEPT_CLOSED * 7);
-      assert.equal(s.sumOf(METRIC.CONNECTION_BYTES_RECEIVED), N * 2000 + ACCEPT_CLOSED * 9);
-      assert.equal(s.sumOf(METRIC.CONNECTION_RETRANSMITS), N);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO, { [ATTR.NETWORK_IO_DIRECTION]: 'transmit' }), N * 100 + ACCEPT_CLOSED * 7);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO, { [ATTR.NETWORK_IO_DIRECTION]: 'receive' }), N * 2000 + ACCEPT_CLOSED * 9);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO, { [ATTR.NETWORK_IO_DIRECTION]: 'receive', [ATTR.CONNECTION_DIRECTION]: 'inbound' }), ACCEPT_CLOSED * 9);
+      assert.equal(s.sumOf(METRIC.CONNECTION_IO), N * 2100 + ACCEPT_CLOSED * 16);
       const duration = s.histogram(METRIC.CONNECTION_DURATION)!;
       assert.equal(duration.count, N + ACCEPT_CLOSED);
       assert.ok(Math.abs(duration.sum - (N * 0.25 + ACCEPT_CLOSED * 2)) < 1e-9);
@@ -107,6 +122,11 @@ for (const [name, exporter] of transports) {
       assert.equal(res['deployment.environment.name'], 'test');
       assert.equal(typeof res['service.version'], 'string');
       assert.equal(typeof res['host.name'], 'string');
+      assert.match(String(res['service.instance.id']), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/, 'a UUID v5');
+      // The resource and every scope name the conventions' version their names follow.
+      const urls = schemaUrls(s);
+      assert.ok(urls.resources.length > 0 && urls.scopes.length > 0);
+      assert.deepEqual(new Set([...urls.resources, ...urls.scopes]), new Set([SCHEMA_URL]));
 
       assert.equal(s.logs({ eventName: EVENT.CONNECTION_OPEN }).length, N + K);
       assert.equal(s.logs({ eventName: EVENT.CONNECTION_ACCEPT }).length, M);
@@ -126,7 +146,9 @@ for (const [name, exporter] of transports) {
         [0, 1, 2, 3, 4].map((i) => 1_700_000_000_000 + i),
       );
       const close = s.logs({ eventName: EVENT.CONNECTION_CLOSE })[0];
-      assert.equal(close.attributes[ATTR.CONNECTION_BYTES_SENT], 100);
+      assert.equal(close.attributes[ATTR.CONNECTION_TRANSMITTED_SIZE], 100);
+      assert.equal(close.attributes[ATTR.CONNECTION_RECEIVED_SIZE], 2000);
+      assert.equal(close.attributes[ATTR.CONNECTION_RETRANSMITS], 1);
       assert.equal(close.attributes[ATTR.CONNECTION_DURATION], 0.25);
       assert.equal(close.attributes[ATTR.NETWORK_PEER_ADDRESS], '10.0.0.2');
       for (const r of s.logs()) assert.ok(!('event.name' in r.attributes), "the event name is the record's eventName, not an attribute");

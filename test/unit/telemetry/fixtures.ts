@@ -5,10 +5,11 @@ import type {
   OtlpSignalSettings,
   PipelineConfig,
   ReceiverConfig,
+  HistogramAggregation,
   TemporalityPreference,
   TlsSettings,
 } from '../../../src/config/types';
-import type { ConnectionsReceiverConfig } from '../../../src/receivers/connections/config';
+import { type ConnectionsReceiverConfig, DEFAULT_RTT_BUCKETS_US } from '../../../src/receivers/connections/config';
 import type { PacketFateReceiverConfig } from '../../../src/receivers/packet_fate/config';
 import type { ConnPipelineEvent } from '../../../src/pipeline/event';
 
@@ -26,6 +27,7 @@ export function receiver(over: Partial<ConnectionsReceiverConfig> = {}): Connect
     metrics: {},
     events: {},
     logs: { sampling_ratio: 1, max_per_second: 0 },
+    rtt_buckets_us: DEFAULT_RTT_BUCKETS_US,
     ...over,
   };
 }
@@ -48,10 +50,10 @@ export function fateReceiver(over: Partial<PacketFateReceiverConfig> = {}): Pack
 }
 
 /** What a test may change of an OTLP exporter; the settings apply to both signals. */
-export type OtlpOver = Partial<OtlpSignalSettings> & { id?: string; temporality?: TemporalityPreference };
+export type OtlpOver = Partial<OtlpSignalSettings> & { id?: string; temporality?: TemporalityPreference; histogram_aggregation?: HistogramAggregation };
 
 function signals(endpoint: (signal: 'metrics' | 'logs') => string, compression: 'gzip' | 'none', over: OtlpOver) {
-  const { id: _id, temporality: _t, ...settings } = over;
+  const { id: _id, temporality: _t, histogram_aggregation: _h, ...settings } = over;
   const one = (signal: 'metrics' | 'logs'): OtlpSignalSettings => ({
     endpoint: endpoint(signal),
     tls: INSECURE,
@@ -64,7 +66,13 @@ function signals(endpoint: (signal: 'metrics' | 'logs') => string, compression: 
 }
 
 export function otlpGrpc(endpoint: string, over: OtlpOver = {}): ExporterConfig {
-  return { type: 'otlp', id: over.id ?? 'otlp', ...signals(() => endpoint, 'none', over), temporality: over.temporality ?? 'cumulative' };
+  return {
+    type: 'otlp',
+    id: over.id ?? 'otlp',
+    ...signals(() => endpoint, 'none', over),
+    temporality: over.temporality ?? 'cumulative',
+    histogram_aggregation: over.histogram_aggregation ?? 'explicit_bucket_histogram',
+  };
 }
 
 /** `endpoint` is the base URL; the signals' paths are appended. */
@@ -76,6 +84,7 @@ export function otlpHttp(endpoint: string, encoding: 'proto' | 'json', over: Otl
     metrics: { ...s.metrics, encoding },
     logs: { ...s.logs, encoding },
     temporality: over.temporality ?? 'cumulative',
+    histogram_aggregation: over.histogram_aggregation ?? 'explicit_bucket_histogram',
   };
 }
 

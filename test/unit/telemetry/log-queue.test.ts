@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { type LogLevel, setLogSink } from '../../../src/log';
 import { ATTR, METRIC } from '../../../src/catalogue/generated';
-import { LOG_QUEUE_CAPACITY } from '../../../src/telemetry/log-queue';
+import { LOG_QUEUE_CAPACITY, QUEUE_FULL } from '../../../src/telemetry/log-queue';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, otlpGrpc } from './fixtures';
@@ -34,7 +34,13 @@ test('log records beyond what an exporter can queue are counted as dropped, with
   const extra = 952;
   try {
     for (let i = 0; i < LOG_QUEUE_CAPACITY + extra; i++) t.sinkFor('logs').consume(connEvent());
-    await sink.waitFor(() => sink.sumOf(METRIC.AGENT_LOG_RECORDS_DROPPED, { [ATTR.EXPORTER]: 'otlp/hung' }) === extra, 5000);
+    const processed = (errorType?: string) =>
+      sink.sumOf(METRIC.OTEL_SDK_PROCESSOR_LOG_PROCESSED, {
+        [ATTR.OTEL_COMPONENT_NAME]: 'otlp/hung',
+        [ATTR.OTEL_COMPONENT_TYPE]: 'batching_log_processor',
+        [ATTR.ERROR_TYPE]: errorType,
+      });
+    await sink.waitFor(() => processed(QUEUE_FULL) === extra, 5000);
     const warnings = lines.filter((l) => l.level === 'warn' && l.line.includes('wait for export'));
     assert.equal(warnings.length, 1, lines.map((l) => l.line).join('\n'));
   } finally {
@@ -54,7 +60,12 @@ test('an exporter that keeps up delivers a full queue of log records and drops n
     for (let i = 0; i < 10; i++) t.sinkFor('logs').consume(connEvent());
     await sink.waitFor(() => sink.logs().length === LOG_QUEUE_CAPACITY + 10, 5000);
     await t.forceFlush();
-    assert.equal(sink.sumOf(METRIC.AGENT_LOG_RECORDS_DROPPED, { [ATTR.EXPORTER]: 'otlp' }), 0);
+    const n = LOG_QUEUE_CAPACITY + 10;
+    const name = { [ATTR.OTEL_COMPONENT_NAME]: 'otlp' };
+    await sink.waitFor(() => sink.sumOf(METRIC.OTEL_SDK_EXPORTER_LOG_EXPORTED, name) === n, 5000);
+    assert.equal(sink.sumOf(METRIC.OTEL_SDK_EXPORTER_LOG_EXPORTED, { ...name, [ATTR.ERROR_TYPE]: undefined }), n, 'every record delivered');
+    assert.equal(sink.sumOf(METRIC.OTEL_SDK_PROCESSOR_LOG_PROCESSED, { ...name, [ATTR.ERROR_TYPE]: undefined }), n, 'every record handed over');
+    assert.equal(sink.sumOf(METRIC.OTEL_SDK_PROCESSOR_LOG_PROCESSED, { ...name, [ATTR.ERROR_TYPE]: QUEUE_FULL }), 0);
   } finally {
     await t.shutdown();
     await sink.stop();

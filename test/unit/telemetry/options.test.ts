@@ -33,15 +33,15 @@ test('opt-in attributes are added to metrics only when the receiver includes the
   assert.equal(p.attributes[ATTR.PROCESS_PID], 4242);
   assert.equal(p.attributes[ATTR.NETWORK_PEER_ADDRESS], '10.0.0.2');
   assert.ok(!(ATTR.CLIENT_PORT in p.attributes));
-  assert.equal(s.latest(METRIC.CONNECTION_BYTES_SENT)[0].attributes[ATTR.PROCESS_PID], 4242);
+  assert.equal(s.latest(METRIC.CONNECTION_IO)[0].attributes[ATTR.PROCESS_PID], 4242);
 });
 
 test('a metric the receiver disables is not exported at all, and the others still are', async () => {
-  const rc = receiver({ metrics: { [METRIC.CONNECTION_RETRANSMITS]: { enabled: false } } });
+  const rc = receiver({ metrics: { [METRIC.CONNECTION_IO]: { enabled: false } } });
   const s = await run({ receiver: rc, signals: ['metrics'] }, (t) => {
     for (const ev of outboundLifecycle()) t.sinkFor('metrics').consume(ev);
   });
-  assert.ok(!s.metricNames().includes(METRIC.CONNECTION_RETRANSMITS));
+  assert.ok(!s.metricNames().includes(METRIC.CONNECTION_IO));
   assert.equal(s.sumOf(METRIC.CONNECTION_OPENED), 1);
 });
 
@@ -93,13 +93,21 @@ test('a sampling ratio of zero-ish keeps almost nothing, a ratio of one keeps ev
 
 test("self-metrics report each probe's reads, losses and decode errors from the stats provider", async () => {
   const s = await run({ signals: ['metrics'] }, (t) => {
-    t.setStatsProvider(() => ({ probes: { conn: { read: 10, lost: 2, decodeErrors: 1 } }, exports: { 'nomad-api': { failures: 4 } } }));
+    t.setStatsProvider(() => ({ probes: { conn: { read: 10, lost: 2, decodeErrors: 1 } } }));
   });
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_READ, { [ATTR.PROBE]: 'conn' }), 10);
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_LOST, { [ATTR.PROBE]: 'conn' }), 2);
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_DECODE_ERRORS, { [ATTR.PROBE]: 'conn' }), 1);
-  assert.equal(s.sumOf(METRIC.AGENT_EXPORT_FAILURES, { [ATTR.EXPORTER]: 'otlp' }), 0);
-  assert.equal(s.sumOf(METRIC.AGENT_EXPORT_FAILURES, { [ATTR.EXPORTER]: 'nomad-api' }), 4);
+});
+
+test('the exporter in use is reported under the conventions otel.sdk.* names from the first export on, with no failure', async () => {
+  const s = await run({ signals: ['metrics'] }, () => {});
+  const exported = s.latest(METRIC.OTEL_SDK_EXPORTER_METRIC_DATA_POINT_EXPORTED);
+  assert.deepEqual(
+    exported.map((p) => p.attributes),
+    [{ [ATTR.OTEL_COMPONENT_NAME]: 'otlp', [ATTR.OTEL_COMPONENT_TYPE]: 'otlp_grpc_metric_exporter' }],
+  );
+  assert.equal(exported[0].unit, '{data_point}');
 });
 
 test('UDP connects count as opened but never as open sockets', async () => {

@@ -64,8 +64,8 @@ export class AutostartTelemetry {
     sum(METRIC.NOMAD_AUTOSTART_WAKES);
     sum(METRIC.NOMAD_AUTOSTART_SLEEPS);
     sum(METRIC.NOMAD_AUTOSTART_SCALE_CALLS);
-    histogram(METRIC.NOMAD_AUTOSTART_TIME_TO_SCALE_CALL);
-    histogram(METRIC.NOMAD_AUTOSTART_TIME_TO_READY);
+    histogram(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION);
+    histogram(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION);
   }
 
   state(): AutostartTelemetryState {
@@ -117,11 +117,11 @@ export class AutostartTelemetry {
   }
 
   timeToScaleCall(rule: CompiledRule, seconds: number): void {
-    this.histograms.get(METRIC.NOMAD_AUTOSTART_TIME_TO_SCALE_CALL)!.record(rule.name, LAZY, () => this.targetAttrs(rule), seconds);
+    this.histograms.get(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION)!.record(rule.name, LAZY, () => this.targetAttrs(rule), seconds);
   }
 
   timeToReady(rule: CompiledRule, seconds: number): void {
-    this.histograms.get(METRIC.NOMAD_AUTOSTART_TIME_TO_READY)!.record(rule.name, LAZY, () => this.targetAttrs(rule), seconds);
+    this.histograms.get(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION)!.record(rule.name, LAZY, () => this.targetAttrs(rule), seconds);
   }
 
   /** A log record per wake and per sleep, carrying every fact it has. */
@@ -144,10 +144,10 @@ export class AutostartTelemetry {
     opt(ATTR.NOMAD_AUTOSTART_COUNT, r.count);
     opt(ATTR.NOMAD_AUTOSTART_PREVIOUS_COUNT, r.previousCount);
     opt(ATTR.NOMAD_EVAL_ID, r.evalId);
-    opt(ATTR.NOMAD_AUTOSTART_TIME_TO_SCALE_CALL, r.timeToScaleCallS);
-    opt(ATTR.NOMAD_AUTOSTART_TIME_TO_READY, r.timeToReadyS);
+    opt(ATTR.NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION, r.timeToScaleCallS);
+    opt(ATTR.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION, r.timeToReadyS);
     opt(ATTR.NOMAD_AUTOSTART_READY, r.ready);
-    opt(ATTR.NOMAD_AUTOSTART_IDLE_FOR, r.idleForS);
+    opt(ATTR.NOMAD_AUTOSTART_IDLE_DURATION, r.idleForS);
     opt(ATTR.HTTP_RESPONSE_STATUS_CODE, r.status);
     opt(ATTR.ERROR_TYPE, r.errorType);
     const failed = FAILED_OUTCOMES.has(r.outcome);

@@ -126,3 +126,26 @@ test("an accepted socket moves from its unattributed series to its owner's, keep
   assert.equal(series[0].attrs[ATTR.PROCESS_EXECUTABLE_NAME], 'nginx');
   assert.equal(series[0].attrs[ATTR.NETWORK_CONNECTION_STATE], 'established');
 });
+
+test("the RTT histogram has the receiver's rtt_buckets_us as boundaries, in seconds; a reload with others starts it afresh", () => {
+  const meter = new MeterProvider().getMeter('test');
+  const producer = new HistogramProducer(resourceFromAttributes({}), { name: 'test', version: '0' });
+  const build = (rtt_buckets_us: number[], carry?: ReturnType<ConnMetrics['state']>) =>
+    new ConnMetrics(meter, producer, { receivers: [receiver({ rtt_buckets_us })], carry, cardinalityLimit: 2000, onOverflow: () => {}, log: rootLogger });
+  const close = connEvent({ kind: 'close', oldState: 'fin_wait_2', newState: 'closed', srttUs: 30, durationNs: 1e6 });
+  const first = build([10, 100, 1000]);
+  first.consume(close);
+  const rtt = first.state().histograms.get(METRIC.CONNECTION_RTT)!;
+  assert.deepEqual(rtt.boundaries, [0.00001, 0.0001, 0.001]);
+  assert.deepEqual([...rtt.series.values()][0]!.counts, [0, 1, 0, 0], '30 µs falls in (10 µs, 100 µs]');
+  assert.equal(build([10, 100, 1000], first.state()).state().histograms.get(METRIC.CONNECTION_RTT), rtt, 'the same boundaries: the counts carry over');
+  const other = build([50, 500], first.state()).state().histograms.get(METRIC.CONNECTION_RTT)!;
+  assert.notEqual(other, rtt, 'other boundaries: a new histogram (its series get a new start time)');
+  assert.deepEqual(other.boundaries, [0.00005, 0.0005]);
+  assert.equal(first.state().histograms.get(METRIC.CONNECTION_DURATION)!.boundaries, METRICS[METRIC.CONNECTION_DURATION].buckets);
+});
+
+test('the default RTT boundaries start at 10 µs', () => {
+  assert.equal(receiver().rtt_buckets_us[0], 10);
+  assert.equal(METRICS[METRIC.CONNECTION_RTT].buckets?.[0], 0.00001);
+});

@@ -145,7 +145,7 @@ test('sampled records become log records named by kind, with the tuple, the drop
       [ATTR.PROCESS_PID]: 42,
       [ATTR.PROCESS_EXECUTABLE_NAME]: 'nginx',
       [ATTR.CONTAINER_ID]: 'c0ffee',
-      [ATTR.CONTAINER_RUNTIME]: 'docker',
+      [ATTR.CONTAINER_RUNTIME_NAME]: 'docker',
       [ATTR.NOMAD_JOB]: 'shop',
       [ATTR.NOMAD_GROUP]: 'frontend',
       [ATTR.NOMAD_TASK]: 'web',

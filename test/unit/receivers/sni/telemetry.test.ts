@@ -56,17 +56,18 @@ test('each ClientHello is counted once by server name and port; SYNs are not Cli
   m.consume(sniEvent({ kind: 'syn', serverName: undefined }));
   assert.equal(await sum('netwatch.tls.client_hellos', {}), 3);
   assert.equal(await sum('netwatch.tls.client_hellos', { 'server.address': 'a.example', 'server.port': 443 }), 2);
-  assert.equal(await sum('netwatch.tls.client_hellos', { 'server.port': 8443, 'netwatch.network.direction': 'ingress' }), 1);
+  assert.equal(await sum('netwatch.tls.client_hellos', { 'server.port': 8443, 'network.io.direction': 'receive' }), 1);
+  assert.equal(await sum('netwatch.tls.client_hellos', { 'network.io.direction': 'transmit' }), 2, 'egress hellos are transmitted');
   assert.equal(await sum('netwatch.tls.client_hellos', { 'process.executable.name': 'curl' }), 3);
 });
 
-test('past max_distinct names new ones are "other", names are cut to max_length, and a hello without a name has no server.address', async () => {
+test('past max_distinct names new ones are "_OTHER", names are cut to max_length, and a hello without a name has no server.address', async () => {
   const { m, points, sum } = metrics(sniConfig('    server_names:\n      max_distinct: 2\n      max_length: 5\n'));
   for (const n of ['alpha.example', 'beta.example', 'gamma.example', 'alpha.example', 'delta.example']) m.consume(sniEvent({ serverName: n }));
   m.consume(sniEvent({ serverName: undefined }));
   assert.equal(await sum('netwatch.tls.client_hellos', { 'server.address': 'alpha' }), 2);
   assert.equal(await sum('netwatch.tls.client_hellos', { 'server.address': 'beta.' }), 1);
-  assert.equal(await sum('netwatch.tls.client_hellos', { 'server.address': 'other' }), 2);
+  assert.equal(await sum('netwatch.tls.client_hellos', { 'server.address': '_OTHER' }), 2);
   assert.equal((await points('netwatch.tls.client_hellos')).filter((p) => !('server.address' in p.attributes)).length, 1);
 });
 
@@ -95,7 +96,7 @@ test('a reload carries the counts and the admitted names over', async () => {
   second.m.consume(sniEvent({ serverName: 'new.example' }));
   second.m.consume(sniEvent({ serverName: 'kept.example' }));
   assert.equal(await second.sum('netwatch.tls.client_hellos', { 'server.address': 'kept.example' }), 2);
-  assert.equal(await second.sum('netwatch.tls.client_hellos', { 'server.address': 'other' }), 1);
+  assert.equal(await second.sum('netwatch.tls.client_hellos', { 'server.address': '_OTHER' }), 1);
 });
 
 class RecordingLogger implements OtelLogger {
@@ -126,7 +127,7 @@ test('one log record per ClientHello with the name, ALPN, versions and the tuple
       r.attributes?.['source.address'],
       r.attributes?.['destination.port'],
     ],
-    ['x.example', 'h2,http/1.1', '1.3,1.2', '10.0.0.2', 443],
+    ['x.example', ['h2', 'http/1.1'], ['1.3', '1.2'], '10.0.0.2', 443],
   );
 });
 
