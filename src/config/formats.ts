@@ -124,7 +124,8 @@ export const RING_BUFFER_MAX = 1 << 30;
 export const TABLE_SIZE_MIN = 16;
 export const TABLE_SIZE_MAX = 1 << 20;
 /** Histogram bucket boundaries in microseconds: at most this many, none above a minute (no RTT is that long). */
-export const BUCKETS_MAX = 64;
+/** The kernel counts histograms into CONN_HIST_BUCKETS (bpf/conn/conn.h) buckets: at most 23 bounds, then +Inf. */
+export const BUCKETS_MAX = 23;
 export const BUCKET_US_MAX = 60_000_000;
 const DROP_REASON = /^[A-Z][A-Z0-9_]*$/;
 const DROP_REASON_PREFIX = 'SKB_DROP_REASON_';
@@ -152,6 +153,10 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
   'nw.count': {
     policy: 'value',
     validate: (x) => (isInt(x) && x >= 1 ? undefined : fail(`must be a whole number of at least 1, got ${describe(x)}`)),
+  },
+  'nw.wakeup-bytes': {
+    policy: 'value',
+    validate: (x) => (x === 'auto' || (isInt(x) && x >= 0) ? undefined : fail(`must be auto or a whole number of bytes (0 or more), got ${describe(x)}`)),
   },
   'nw.count-or-zero': {
     policy: 'value',

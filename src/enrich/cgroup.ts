@@ -1,6 +1,6 @@
 // cgroup id → cgroup v2 path → container / Nomad task. The id the kernel reports
 // (bpf_get_current_cgroup_id) is the inode number of the cgroup's directory in the cgroup2 mount.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { findMount } from '../kernel/mounts';
 import { LruCache, LruStats } from './lru';
 import type { ContainerInfo, ContainerRuntime } from './types';
@@ -105,6 +105,9 @@ export interface CgroupResolverOptions {
   maxIndexed?: number;
 }
 
+/** Somewhere else that may know a cgroup's path by id (the conn probe's table, filled at cgroup_mkdir). */
+export type CgroupPathSource = (cgroupId: number) => string | undefined;
+
 const UNRESOLVED: CgroupAttribution = Object.freeze({ container: Object.freeze({ cgroupPath: '', runtime: 'unknown' as const }) });
 
 export class CgroupResolver {
@@ -116,6 +119,7 @@ export class CgroupResolver {
   private lastWalkMs = -Infinity;
   private walks = 0;
   private unresolved = 0;
+  private readonly sources = new Set<CgroupPathSource>();
 
   constructor(opts: CgroupResolverOptions = {}) {
     this.lru = new LruCache(opts.size ?? 4096);
@@ -138,13 +142,39 @@ export class CgroupResolver {
     return a;
   }
 
-  /** The path of a cgroup id relative to the mount, walking the tree again when the id is new. */
+  /** Ask `source` about ids the index does not know; returns its removal. */
+  addSource(source: CgroupPathSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /**
+   * The path of a cgroup id relative to the mount: the index, then the sources (which know a cgroup
+   * from the moment it is made, and after it is removed), then a walk of the tree when the id is new.
+   */
   pathOf(cgroupId: number, nowMs: number): string | undefined {
     const known = this.index.get(cgroupId);
-    if (known !== undefined || nowMs - this.lastWalkMs < this.minWalkIntervalMs) return known;
+    if (known !== undefined) return known;
+    for (const source of this.sources) {
+      const p = source(cgroupId);
+      if (p !== undefined) return p;
+    }
+    if (nowMs - this.lastWalkMs < this.minWalkIntervalMs) return undefined;
     this.lastWalkMs = nowMs;
     this.walk();
     return this.index.get(cgroupId);
+  }
+
+  /** Some process in the cgroup at `cgroupPath` (0: none, or the cgroup is gone). */
+  anyPid(cgroupPath: string): number {
+    const root = this.mount();
+    if (root === null || cgroupPath === '') return 0;
+    try {
+      const first = readFileSync(`${root}${cgroupPath === '/' ? '' : cgroupPath}/cgroup.procs`, 'latin1').split('\n', 1)[0];
+      return first ? Number(first) : 0;
+    } catch {
+      return 0;
+    }
   }
 
   private mount(): string | null {

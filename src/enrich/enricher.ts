@@ -2,7 +2,7 @@
 // Called per event (up to ~1M/s): a cache hit reads no file, takes no clock and, with enrichInto(),
 // allocates nothing; the event's own boot-time stamp is the "now" that ages the caches. The enricher
 // returns only the enrichment: each receiver assembles its own event (src/receivers/<type>/).
-import { CgroupResolver } from './cgroup';
+import { CgroupResolver, type CgroupPathSource } from './cgroup';
 import { BootClock, nowBootNs } from './clock';
 import type { LruStats } from './lru';
 import { NomadCache } from './nomad';
@@ -51,25 +51,31 @@ export class Enricher {
   }
 
   /**
-   * What enrichment adds for an owner known by pid, comm and cgroup id (any of them may be 0 / ''),
-   * at kernel time `bootNs` (0 = now). A cgroup id alone still names the container and Nomad
-   * allocation. Receivers assemble their own events from it; the enricher never sees them.
+   * What enrichment adds for an owner known by pid, executable name (as the kernel saw it) and
+   * cgroup id (any of them may be 0 / ''), at kernel time `bootNs` (0 = now). A cgroup id alone
+   * still names the container and Nomad allocation; an executable name alone still names the
+   * process. Receivers assemble their own events from it; the enricher never sees them.
    */
-  enrichOwner(pid: number, comm: string, cgroupId: number, bootNs: number): Enrichment {
-    return this.enrichInto(emptyEnrichment(), pid, comm, cgroupId, bootNs);
+  enrichOwner(pid: number, exeName: string, cgroupId: number, bootNs: number): Enrichment {
+    return this.enrichInto(emptyEnrichment(), pid, exeName, cgroupId, bootNs);
   }
 
   /** enrichOwner() into `out`, overwriting every field: a receiver reuses one object and allocates nothing here. */
-  enrichInto(out: Enrichment, pid: number, comm: string, cgroupId: number, bootNs: number): Enrichment {
+  enrichInto(out: Enrichment, pid: number, exeName: string, cgroupId: number, bootNs: number): Enrichment {
     this.events++;
     const at = bootNs > 0 ? bootNs : nowBootNs(); // 0: the probe could not stamp it
     const nowMs = this.advance(at);
     const a = cgroupId > 0 ? this.cgroups.resolve(cgroupId, nowMs) : undefined;
     out.timeUnixMs = this.clock.toUnixMs(at);
-    out.process = pid > 0 ? this.processes.get(pid, comm, nowMs) : undefined;
+    out.process = pid > 0 ? this.processes.get(pid, exeName, nowMs) : exeName !== '' ? { pid: 0, executableName: exeName, commandLine: '' } : undefined;
     out.container = a?.container;
-    out.nomad = a?.nomad !== undefined ? this.nomad.get(a.nomad, pid, nowMs) : undefined;
+    out.nomad = a?.nomad !== undefined ? this.nomad.get(a.nomad, pid, nowMs, () => this.cgroups.anyPid(a.container.cgroupPath)) : undefined;
     return out;
+  }
+
+  /** Let `source` name cgroups the tree walk has not seen (yet); returns its removal. */
+  addCgroupSource(source: CgroupPathSource): () => void {
+    return this.cgroups.addSource(source);
   }
 
   /** Cache ages follow the newest stamp seen, so events from other CPUs arriving late never turn time back. */

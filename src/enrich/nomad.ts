@@ -72,14 +72,19 @@ export class NomadCache {
     this.procRoot = opts.procRoot ?? '/proc';
   }
 
-  /** Nomad info for the task whose cgroup `pid` is in; allocId and task alone until its environ is read. */
-  get(ref: NomadTaskRef, pid: number, nowMs: number): NomadInfo {
+  /**
+   * Nomad info for the task whose cgroup `pid` is in; allocId and task alone until its environ is
+   * read. With no pid (a counter row), `anyPid` names some process of the task's cgroup.
+   */
+  get(ref: NomadTaskRef, pid: number, nowMs: number, anyPid?: () => number): NomadInfo {
     let e = this.lru.get(ref.key);
     if (e === undefined) {
       e = { info: Object.freeze({ allocId: ref.allocId, task: ref.task }), complete: false, triedAtMs: -Infinity };
       this.lru.set(ref.key, e);
     }
-    if (e.complete || pid <= 0 || nowMs - e.triedAtMs < this.retryMs) return e.info;
+    if (e.complete || nowMs - e.triedAtMs < this.retryMs) return e.info;
+    if (pid <= 0) pid = anyPid?.() ?? 0;
+    if (pid <= 0) return e.info;
     e.triedAtMs = nowMs;
     this.reads++;
     const env = readNomadEnv(pid, this.procRoot);

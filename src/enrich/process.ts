@@ -1,5 +1,5 @@
 // pid → ProcessInfo from /proc, behind a bounded LRU. Entries expire (pids get reused) and are
-// re-read early when the kernel reports a different comm for the pid (cheap reuse detection).
+// re-read early when the kernel reports a different executable for the pid (reuse detection).
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LruCache, LruStats } from './lru';
@@ -12,18 +12,13 @@ export interface ProcessCacheOptions {
   size?: number;
   /** How long an entry is trusted before /proc is read again (default 30 s). */
   ttlMs?: number;
-  /** After a comm mismatch proved to be the same process, ignore mismatches this long (default 1 s):
-   * threads of one process carry different comms, and must not cause a /proc read per event. */
-  recheckMs?: number;
   /** Where procfs is mounted (default /proc; /host/proc when the agent sees the host's from a container). */
   procRoot?: string;
 }
 
 interface Entry {
   info: ProcessInfo;
-  comm: string;
   readAtMs: number;
-  checkedAtMs: number;
 }
 
 const cmdlineBuf = Buffer.alloc(CMDLINE_MAX_BYTES);
@@ -66,51 +61,47 @@ export function readCommandLine(pid: number, procRoot = '/proc'): string {
   }
 }
 
-/** Read one process now; never throws: an exited process is named by the kernel's comm. */
-export function readProcessInfo(pid: number, comm: string, procRoot = '/proc'): ProcessInfo {
+/**
+ * Read one process now; never throws. `exeName` is the executable the kernel saw when the event
+ * happened ('' when it could not tell): it wins over /proc, whose pid may belong to a newer process
+ * by now, and the command line is only taken when /proc still shows that executable. The kernel's
+ * comm (a thread name) is never used as the executable name.
+ */
+export function readProcessInfo(pid: number, exeName: string, procRoot = '/proc'): ProcessInfo {
   const exe = readExecutableName(pid, procRoot);
-  const commandLine = exe === undefined ? '' : readCommandLine(pid, procRoot);
-  return Object.freeze({ pid, executableName: exe ?? comm, commandLine });
+  const same = exe !== undefined && (exeName === '' || exe === exeName);
+  const commandLine = same ? readCommandLine(pid, procRoot) : '';
+  return Object.freeze({ pid, executableName: exeName !== '' ? exeName : (exe ?? ''), commandLine });
 }
 
 export class ProcessCache {
   private readonly lru: LruCache<number, Entry>;
   private readonly ttlMs: number;
-  private readonly recheckMs: number;
   private readonly procRoot: string;
   private reads = 0;
 
   constructor(opts: ProcessCacheOptions = {}) {
     this.lru = new LruCache(opts.size ?? 4096);
     this.ttlMs = opts.ttlMs ?? 30_000;
-    this.recheckMs = opts.recheckMs ?? 1_000;
     this.procRoot = opts.procRoot ?? '/proc';
   }
 
-  /** Info for `pid` as of `nowMs` (any monotonic ms clock; the enricher uses the event's boot time). */
-  get(pid: number, comm: string, nowMs: number): ProcessInfo {
+  /**
+   * Info for `pid` as of `nowMs` (any monotonic ms clock; the enricher uses the event's boot time).
+   * An entry serves events whose kernel-reported executable matches it; a different one means the
+   * pid was reused (or exec'd): /proc is read again. What /proc could not name is not remembered.
+   */
+  get(pid: number, exeName: string, nowMs: number): ProcessInfo {
     const e = this.lru.get(pid);
-    if (e !== undefined && nowMs - e.readAtMs < this.ttlMs) {
-      if (comm === e.comm || comm === '' || nowMs - e.checkedAtMs < this.recheckMs) return e.info;
-      const info = readProcessInfo(pid, comm, this.procRoot);
-      this.reads++;
-      e.comm = comm;
-      e.checkedAtMs = nowMs;
-      // Same executable and command line: another thread's comm, keep the entry's age; else a new process.
-      if (info.executableName !== e.info.executableName || info.commandLine !== e.info.commandLine) {
-        e.info = info;
-        e.readAtMs = nowMs;
-      }
-      return e.info;
-    }
-    const info = readProcessInfo(pid, comm, this.procRoot);
+    if (e !== undefined && nowMs - e.readAtMs < this.ttlMs && (exeName === '' || exeName === e.info.executableName)) return e.info;
+    const info = readProcessInfo(pid, exeName, this.procRoot);
     this.reads++;
+    if (info.executableName === '') return info; // unknown now, perhaps known on the next event
     if (e !== undefined) {
       e.info = info;
-      e.comm = comm;
-      e.readAtMs = e.checkedAtMs = nowMs;
+      e.readAtMs = nowMs;
     } else {
-      this.lru.set(pid, { info, comm, readAtMs: nowMs, checkedAtMs: nowMs });
+      this.lru.set(pid, { info, readAtMs: nowMs });
     }
     return info;
   }

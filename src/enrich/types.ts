@@ -2,7 +2,7 @@
 
 export interface ProcessInfo {
   pid: number;
-  /** Basename of /proc/<pid>/exe, or the kernel comm when the process already exited. */
+  /** The executable's file name, as the kernel saw it or else from /proc/<pid>/exe; '' when neither could tell. */
   executableName: string;
   /** Full command line (bounded), '' when unreadable. */
   commandLine: string;

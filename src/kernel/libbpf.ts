@@ -58,6 +58,8 @@ export const bpf = {
   program__attach_cgroup: libbpf.func('void *bpf_program__attach_cgroup(const void *prog, int cgroup_fd)'),
   link__destroy: libbpf.func('int bpf_link__destroy(void *link)'),
   link__fd: libbpf.func('int bpf_link__fd(const void *link)'),
+  program__attach_iter: libbpf.func('void *bpf_program__attach_iter(const void *prog, const void *opts)'),
+  iter_create: libbpf.func('int bpf_iter_create(int link_fd)'),
 
   // Raw map access (bpf syscall wrappers); key/value are caller buffers.
   map_lookup_elem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
@@ -104,6 +106,8 @@ export const c = {
   strerror: libc.func('const char *strerror(int errnum)'),
   open: libc.func('int open(const char *path, int flags)'),
   close: libc.func('int close(int fd)'),
+  read: libc.func('long read(int fd, _Out_ uint8_t *buf, size_t count)'),
+  setns: libc.func('int setns(int fd, int nstype)'),
   mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
   munmap: libc.func('int munmap(void *addr, size_t len)'),
   mount: libc.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const void *data)'),

@@ -7,7 +7,8 @@ import { describeErrno, EINVAL, ENOENT, errnoFromResult, lastErrno } from './err
 import { captureLibbpfOutput, installLibbpfLogger, LOG_BEGIN, LOG_END } from './print';
 import { BTF_INFO_VLEN_MASK, BTF_TYPE_INFO_AT, BTF_TYPE_NAME_OFF_AT, BTF_TYPE_SIZE, BTF_VAR_SECINFO } from './btf';
 
-export type RodataValue = number | bigint | boolean;
+/** A scalar setting, or an array of u64 (`const volatile __u64 name[N]`: at most N values, the rest stay 0). */
+export type RodataValue = number | bigint | boolean | readonly (number | bigint)[];
 
 export interface OpenOptions {
   /** map name → max_entries, applied before load (ring sizes, LRU sizes). */
@@ -123,7 +124,15 @@ export class BpfObject {
     for (const [name, value] of Object.entries(values)) {
       const v = where.get(name);
       if (!v) throw new KernelError(`${this.path}: no setting named ${name} in .rodata (have: ${[...where.keys()].join(', ')})`, EINVAL, 'set_rodata');
-      const n = typeof value === 'boolean' ? (value ? 1n : 0n) : BigInt(value);
+      if (Array.isArray(value)) {
+        const items = value as readonly (number | bigint)[];
+        if (items.length * 8 > v.size)
+          throw new KernelError(`${this.path}: setting ${name} holds ${v.size / 8} values, got ${items.length}`, EINVAL, 'set_rodata');
+        items.forEach((x, i) => dv.setBigUint64(v.offset + 8 * i, BigInt.asUintN(64, BigInt(x)), true));
+        continue;
+      }
+      const scalar = value as number | bigint | boolean;
+      const n = typeof scalar === 'boolean' ? (scalar ? 1n : 0n) : BigInt(scalar);
       switch (v.size) {
         case 1:
           dv.setUint8(v.offset, Number(n));
@@ -197,6 +206,18 @@ export class BpfObject {
     const link = bpf.program__attach(p) as Ptr;
     if (!link) fail('bpf_program__attach', lastErrno(), program);
     return this.track(program, bpf.program__section_name(p) as string, link);
+  }
+
+  /**
+   * Attach an iterator program (`SEC("iter/...")`): the link stays with the object; each
+   * iterFd() call then makes one pass readable from a new descriptor.
+   */
+  attachIter(program: string): Link & { readonly fd: number } {
+    const p = this.progPtr(program);
+    const link = bpf.program__attach_iter(p, null) as Ptr;
+    if (!link) fail('bpf_program__attach_iter', lastErrno(), program);
+    const l = this.track(program, bpf.program__section_name(p) as string, link);
+    return Object.assign(l, { fd: bpf.link__fd(link) as number });
   }
 
   /** Attach a cgroup program (connect4/6, sock_ops, cgroup_skb) to the cgroup at path. */

@@ -2,6 +2,7 @@
 // the event, so events update these maps and the SDK only sees them once per collection.
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
+import { InternalError } from '../errors';
 import { type ExponentialBuckets, newExponentialBuckets, recordExponential } from './exponential-histogram';
 
 /** The attribute set the SDK itself uses for series beyond the cardinality limit. */
@@ -84,6 +85,8 @@ export class SumTable extends Table<{ value: number }> {
 
 export interface HistogramSeries {
   counts: number[];
+  /** Some observations came pre-aggregated (merge()): min and max do not cover them. */
+  preAggregated?: boolean;
   sum: number;
   count: number;
   min: number;
@@ -122,6 +125,27 @@ export class HistogramTable extends Table<HistogramSeries> {
       max: -Infinity,
       startTime: millisToHrTime(Date.now()),
     };
+  }
+
+  /**
+   * Add observations aggregated elsewhere (the kernel): per-bucket counts cut by the same bounds,
+   * their sum and number. Their minimum and maximum are unknown, so the series reports none.
+   */
+  merge<E>(key: string, src: AttributeSource<E>, ev: E, buckets: readonly number[], sum: number, count: number): void {
+    this.mergeInto(this.slot(key, src, ev), buckets, sum, count);
+  }
+
+  /** As merge(), with the attributes already built (only used when the series is new). */
+  mergeWithAttributes(key: string, attrs: Attributes, buckets: readonly number[], sum: number, count: number): void {
+    this.mergeInto(this.series.get(key) ?? this.slot(key, null, undefined, attrs), buckets, sum, count);
+  }
+
+  private mergeInto(s: HistogramSeries, buckets: readonly number[], sum: number, count: number): void {
+    if (buckets.length !== s.counts.length) throw new InternalError(`${this.metric}: ${buckets.length} buckets merged into ${s.counts.length}`);
+    for (let i = 0; i < buckets.length; i++) s.counts[i]! += buckets[i]!; // same length, checked above
+    s.sum += sum;
+    s.count += count;
+    s.preAggregated = true;
   }
 
   record<E>(key: string, src: AttributeSource<E>, ev: E, value: number): void {

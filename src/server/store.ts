@@ -16,7 +16,9 @@ export class EventStore {
 
   /** Events of other sources (receivers without query routes yet) are not kept. */
   add(ev: PipelineEvent): void {
-    if (ev.source === 'connections') this.connections.add(ev);
+    if (ev.source === 'connections') {
+      if (ev.kind !== 'count') this.connections.add(ev); // counter rows are metrics, not connections
+    }
     else if (ev.source === 'sni') this.sni.add(ev);
   }
 

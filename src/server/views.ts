@@ -4,14 +4,16 @@ import type { ConnPipelineEvent, SniPipelineEvent } from '../pipeline/event';
 import type { Enrichment } from '../enrich/types';
 import { errnoName } from '../wire/errno-names';
 
-/** Executable name, falling back to the kernel's comm (as the filter processor does). */
-export const processNameOf = (ev: ConnPipelineEvent | SniPipelineEvent): string => ev.process?.executableName || ev.comm;
+/** Executable name, as the filter processor reads it ('' when unknown). */
+export const processNameOf = (ev: ConnPipelineEvent | SniPipelineEvent): string => ev.process?.executableName ?? '';
 
-function attribution(ev: Enrichment & { pid: number; comm: string }) {
+/** The owner; `comm` is the kernel's thread name where a probe reports one (sni), never the executable. */
+function attribution(ev: Enrichment & { pid: number; comm?: string }) {
+  const name = ev.process?.executableName ?? '';
   return {
     process:
-      ev.pid > 0 || ev.comm
-        ? { pid: ev.pid, executable_name: ev.process?.executableName || ev.comm, comm: ev.comm, command_line: ev.process?.commandLine ?? '' }
+      ev.pid > 0 || name !== ''
+        ? { pid: ev.pid, executable_name: name, comm: ev.comm ?? '', command_line: ev.process?.commandLine ?? '' }
         : null,
     container: ev.container
       ? { id: ev.container.id ?? null, runtime: ev.container.runtime ?? null, cgroup_path: ev.container.cgroupPath, unit: ev.container.unit ?? null }

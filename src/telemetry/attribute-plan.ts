@@ -16,10 +16,10 @@ const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 const nonEmpty = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
 
 /** The owner's attributes, read the same way from every event that names a process (pid, comm + enrichment). */
-export function ownerExtractors<E extends Enrichment & { readonly pid: number; readonly comm: string }>(): Extractors<E> {
+export function ownerExtractors<E extends Enrichment & { readonly pid: number }>(): Extractors<E> {
   return {
     [ATTR.PROCESS_PID]: (ev) => nonZero(ev.pid),
-    [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName ?? ev.comm),
+    [ATTR.PROCESS_EXECUTABLE_NAME]: (ev) => nonEmpty(ev.process?.executableName),
     [ATTR.CONTAINER_ID]: (ev) => nonEmpty(ev.container?.id),
     [ATTR.CONTAINER_RUNTIME_NAME]: (ev) => ev.container?.runtime,
     [ATTR.NOMAD_JOB]: (ev) => nonEmpty(ev.nomad?.job),

@@ -93,7 +93,10 @@ export class HistogramProducer implements MetricProducer {
           startTime: s.startTime,
           endTime,
           attributes: s.attrs,
-          value: { buckets: { boundaries, counts: [...s.counts] }, sum: s.sum, count: s.count, min: s.min, max: s.max },
+          // Kernel-aggregated observations carry no min/max: report none rather than a wrong one.
+          value: s.preAggregated
+            ? { buckets: { boundaries, counts: [...s.counts] }, sum: s.sum, count: s.count }
+            : { buckets: { boundaries, counts: [...s.counts] }, sum: s.sum, count: s.count, min: s.min, max: s.max },
         })),
       });
     }

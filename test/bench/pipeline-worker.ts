@@ -74,9 +74,9 @@ function owners(): Owner[] {
     /* no cgroup2: events carry no cgroup */
   }
   return [
-    { pid: process.pid, comm: 'node', cgroupId },
-    { pid: process.ppid, comm: 'node', cgroupId },
-    { pid: 1, comm: 'init', cgroupId },
+    { pid: process.pid, exe: 'node', cgroupId },
+    { pid: process.ppid, exe: 'node', cgroupId },
+    { pid: 1, exe: 'init', cgroupId },
   ];
 }
 

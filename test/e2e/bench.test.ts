@@ -141,7 +141,7 @@ describe("the workload benchmark's connection storm", () => {
       assert.equal(st.failures, 0);
       assert.ok(st.connections > 0);
       const [port] = st.ports;
-      const mine = (e: ConnEvent) => e.comm === 'connstorm' && (e.remotePort === port || e.localPort === port);
+      const mine = (e: ConnEvent) => e.exe === 'connstorm' && (e.remotePort === port || e.localPort === port);
       const count = (ev: ConnEvent[], pred: (e: ConnEvent) => boolean) => ev.filter((e) => mine(e) && pred(e)).length;
       await run.until((ev) => count(ev, (e) => e.kind === 'close') >= 2 * st.connections, `${2 * st.connections} closes`, 20_000);
       assert.equal(run.probe.stats().lost, 0);

@@ -5,13 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { ConnEvent } from '../../src/receivers/connections/event';
 import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
-import { lifetimes, runConnProbe, type ProbeRun } from '../helpers/conn-probe';
+import { lifetimes, runConnProbe, total, type ProbeRun } from '../helpers/conn-probe';
+import { basename } from 'node:path';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns';
 import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild, type Started } from '../helpers/processes';
 
 const N = 20;
 const ECONNREFUSED = 111;
+/** The traffic helpers are node scripts that only retitle themselves: the executable is node's. */
+const NODE = basename(process.execPath);
 
 function ofPid(events: ConnEvent[], pid: number, kind: ConnEvent['kind']): ConnEvent[] {
   return events.filter((e) => e.pid === pid && e.kind === kind);
@@ -29,8 +32,10 @@ for (const [family, host] of [
     const srvTitle = `nwt-srv-${family}`,
       cliTitle = `nwt-cli-${family}`;
 
+    let names: NonNullable<ReturnType<ProbeRun['probe']['kernelNames']>>;
     before(async () => {
       run = runConnProbe();
+      names = run.probe.kernelNames()!;
       server = await startTraffic(srvTitle, 'tcp-server', [host]);
       port = server.info.port as number;
       client = await runTraffic(cliTitle, 'tcp-clients', [host, port, N]);
@@ -46,7 +51,7 @@ for (const [family, host] of [
       assert.equal(connects.length, N);
       for (const e of connects) {
         assert.equal(e.pid, client.pid);
-        assert.equal(e.comm, cliTitle);
+        assert.equal(e.exe, NODE);
         assert.equal(e.direction, 'outbound');
         assert.equal(e.networkType, family === 'IPv4' ? 'ipv4' : 'ipv6');
         assert.equal(e.remoteAddress, host);
@@ -58,11 +63,35 @@ for (const [family, host] of [
       assert.equal(accepts.length, N);
       for (const e of accepts) {
         assert.equal(e.pid, server.pid);
-        assert.equal(e.comm, srvTitle);
+        assert.equal(e.exe, NODE);
         assert.equal(e.direction, 'inbound');
         assert.equal(e.localAddress, host);
         assert.equal(e.remoteAddress, host);
       }
+    });
+
+    test('the kernel counted exactly N opened each way, their bytes, durations and transitions, named by executable', () => {
+      run.collect();
+      const out = (r: { direction: string; serverPort: number; kind: string }) => r.kind === 'conn' && r.direction === 'outbound' && r.serverPort === port;
+      const inb = (r: { direction: string; serverPort: number; kind: string }) => r.kind === 'conn' && r.direction === 'inbound' && r.serverPort === port;
+      assert.equal(total(run.rows, 'opened', out), N);
+      assert.equal(total(run.rows, 'opened', inb), N);
+      assert.equal(total(run.rows, 'bytesSent', out), N * 'hello'.length);
+      assert.equal(total(run.rows, 'bytesReceived', out), N * 'ok'.length);
+      assert.equal(total(run.rows, 'bytesSent', inb), N * 'ok'.length);
+      assert.equal(total(run.rows, 'bytesReceived', inb), N * 'hello'.length);
+      assert.equal(total(run.rows, 'durationCount', out), N);
+      assert.equal(total(run.rows, 'durationCount', inb), N);
+      assert.equal(total(run.rows, 'rttCount', out), N, 'one RTT sample per connection: each opened and closed within the interval');
+      for (const r of run.rows.filter((r) => out(r) || inb(r))) {
+        assert.equal(names.exe(r.exeIno, r.exeDev), NODE);
+        assert.equal(r.networkType, family === 'IPv4' ? 'ipv4' : 'ipv6');
+        assert.equal(r.tgid, 0, 'process.pid is not a key unless included');
+      }
+      const t = (dir: string, from: string, to: string) =>
+        run.transitions.filter((x) => x.direction === dir && x.oldState === from && x.newState === to).reduce((a, x) => a + x.count, 0);
+      assert.ok(t('outbound', 'syn_sent', 'established') >= N, 'transitions are counted (other sockets of the host may add to them)');
+      assert.ok(t('inbound', 'close_wait', 'last_ack') >= N);
     });
 
     test('follows every client socket through the full active-open/active-close state sequence', () => {
@@ -99,7 +128,7 @@ for (const [family, host] of [
         for (const e of life) assert.notEqual(e.pid, client.pid);
         const close = life[life.length - 1];
         assert.equal(close.pid, server.pid);
-        assert.equal(close.comm, srvTitle);
+        assert.equal(close.exe, NODE);
         assert.equal(close.bytesReceived, 'hello'.length);
         assert.equal(close.bytesSent, 'ok'.length);
       }
@@ -113,13 +142,15 @@ for (const [family, host] of [
         const port = await freePort(host);
         const udp = await runTraffic('nwt-udp', 'udp-connect', [host, port, 7]);
         await run.until((ev) => ofPid(ev, udp.pid, 'connect').length >= 7, '7 UDP connects');
+        run.collect();
+        assert.equal(total(run.rows, 'opened', (r) => r.transport === 'udp' && r.serverPort === port && r.direction === 'outbound'), 7);
         const connects = ofPid(run.events, udp.pid, 'connect');
         assert.equal(connects.length, 7);
         for (const e of connects) {
           assert.equal(e.transport, 'udp');
           assert.equal(e.remotePort, port);
           assert.equal(e.remoteAddress, host);
-          assert.equal(e.comm, 'nwt-udp');
+          assert.equal(e.exe, NODE);
         }
       } finally {
         run.stop();
@@ -142,6 +173,10 @@ for (const [family, host] of [
           assert.equal(e.oldState, 'syn_sent');
           assert.equal(e.remotePort, port);
         }
+        run.collect();
+        assert.equal(total(run.rows, 'failed', (r) => r.kind === 'failed' && r.serverPort === port && r.error === ECONNREFUSED), k);
+        assert.equal(total(run.rows, 'opened', (r) => r.kind === 'conn' && r.serverPort === port), k);
+        assert.equal(total(run.rows, 'durationCount', (r) => r.serverPort === port), 0, 'a connection that never worked has no lifetime');
       } finally {
         run.stop();
       }
@@ -199,7 +234,7 @@ describe('connections opened before the probe starts', () => {
       assert.equal(mine.length, 1, 'the held client connection is seeded once');
       assert.equal(mine[0].direction, 'outbound');
       assert.equal(mine[0].newState, 'established');
-      assert.equal(mine[0].comm, 'nwt-hold');
+      assert.equal(mine[0].exe, '', 'seeded from /proc: enrichment names it');
       const theirs = existing.filter((e) => e.pid === server.pid && e.localPort === port && e.newState === 'established');
       assert.equal(theirs.length, 1, 'the server end is seeded once');
       assert.equal(theirs[0].direction, 'inbound');
@@ -207,7 +242,7 @@ describe('connections opened before the probe starts', () => {
       await run.until((ev) => ev.some((e) => e.kind === 'close' && e.sock === mine[0].sock), 'the seeded connection to close');
       const close = run.events.find((e) => e.kind === 'close' && e.sock === mine[0].sock)!;
       assert.equal(close.pid, holder.pid);
-      assert.equal(close.comm, 'nwt-hold');
+      assert.equal(close.exe, NODE, 'the agent stored the executable it found in /proc in the kernel table');
     } finally {
       await stopChild(holder);
       await stopChild(server);
@@ -217,7 +252,7 @@ describe('connections opened before the probe starts', () => {
 });
 
 describe('a burst that overflows a deliberately tiny ring', () => {
-  test('counts every record it could not deliver: received + lost = generated', async () => {
+  test('counts every record it could not deliver (received + lost = generated), and the kernel counters miss none', async () => {
     // Only the burst process is reported, the reader never wakes early and drains once a second,
     // so a 4 KiB ring (about 30 records) must overflow.
     const generated = 3000;
@@ -240,6 +275,8 @@ describe('a burst that overflows a deliberately tiny ring', () => {
       assert.ok(lost > 0, 'the tiny ring overflowed');
       assert.equal(received + lost, generated);
       assert.equal(run.events.length, received, 'nothing but the burst was reported');
+      run.collect();
+      assert.equal(total(run.rows, 'opened', (r) => r.kind === 'conn' && r.serverPort === port), generated, 'every connect counted in the kernel');
     } finally {
       run.stop();
     }
@@ -250,7 +287,7 @@ describe('after stop', () => {
   test('no program, link or cgroup attachment of the probe remains', async () => {
     const run = runConnProbe();
     const held = heldBpfObjects(process.pid);
-    assert.equal(held.linkIds.length, 5, 'three tracepoint links and two cgroup links while running');
+    assert.equal(held.linkIds.length, 7, 'four tracepoint links, two cgroup links and the socket iterator while running');
     const cgroupLinks = execFileSync('bpftool', ['cgroup', 'tree'], { encoding: 'utf8' });
     assert.match(cgroupLinks, /conn_connect4/);
     run.stop();

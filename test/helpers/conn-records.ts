@@ -7,9 +7,9 @@ import { TCP_STATES, type ConnEvent } from '../../src/receivers/connections/even
 import {
   AF_INET,
   AF_INET6,
-  CONN_COMM_LEN,
   CONN_DIR,
   CONN_EVENT,
+  CONN_OWNER,
   CONN_FLAG_OWNER_KNOWN,
   CONN_KIND,
   IPPROTO_TCP,
@@ -22,6 +22,26 @@ export const RINGBUF_HDR_SIZE = 8;
 export const CONN_RECORD_STRIDE = RINGBUF_HDR_SIZE + Math.ceil(CONN_EVENT.size / 8) * 8;
 
 const F = CONN_EVENT.fields;
+const O = CONN_OWNER.fields;
+
+/**
+ * Executable names as the kernel keys them ((inode, device) into its exes map), for records made
+ * here: each name gets an inode of its own; `testExeName` is the decoder's lookup over them.
+ */
+const exeInodes = new Map<string, number>();
+const exeNames = new Map<number, string>();
+export const TEST_EXE_DEV = 0x800001;
+export function testExeInode(name: string): number {
+  if (name === '') return 0;
+  let ino = exeInodes.get(name);
+  if (ino === undefined) {
+    ino = 1000 + exeInodes.size;
+    exeInodes.set(name, ino);
+    exeNames.set(ino, name);
+  }
+  return ino;
+}
+export const testExeName = (ino: number, dev: number): string => (dev === TEST_EXE_DEV ? (exeNames.get(ino) ?? '') : '');
 const KIND_CODES = { connect: CONN_KIND.CONNECT, accept: CONN_KIND.ACCEPT, state: CONN_KIND.STATE, close: CONN_KIND.CLOSE } as const;
 const DIR_CODES = { unknown: CONN_DIR.UNKNOWN, outbound: CONN_DIR.OUTBOUND, inbound: CONN_DIR.INBOUND } as const;
 
@@ -42,18 +62,21 @@ function writeAddress(b: Uint8Array, off: number, addr: string): void {
   });
 }
 
-/** Write one record as the probe would (only kinds the kernel emits: no `existing`). */
+/** Write one record as the probe would (only kinds the kernel writes to its ring: no `existing`, no `count`). */
 export function encodeConnEvent(v: DataView, b: Uint8Array, o: number, ev: ConnEvent): void {
-  if (ev.kind === 'existing') throw new Error('existing events are made by the agent, never by the kernel');
+  if (ev.kind === 'existing' || ev.kind === 'count') throw new Error(`${ev.kind} events are made by the agent, never written to the ring`);
   b.fill(0, o, o + CONN_EVENT.size);
   v.setBigUint64(o + F.ts_ns, BigInt(ev.bootNs), true);
   v.setBigUint64(o + F.sock, ev.sock, true);
-  v.setBigUint64(o + F.cgroup_id, BigInt(ev.cgroupId), true);
+  v.setBigUint64(o + F.owner + O.cgroup_id, BigInt(ev.cgroupId), true);
+  const ino = testExeInode(ev.exe);
+  v.setBigUint64(o + F.owner + O.exe_ino, BigInt(ino), true);
+  v.setUint32(o + F.owner + O.exe_dev, ino === 0 ? 0 : TEST_EXE_DEV, true);
   v.setBigUint64(o + F.bytes_sent, BigInt(ev.bytesSent), true);
   v.setBigUint64(o + F.bytes_received, BigInt(ev.bytesReceived), true);
   v.setBigUint64(o + F.duration_ns, BigInt(ev.durationNs), true);
-  v.setUint32(o + F.pid, ev.pid, true);
-  v.setUint32(o + F.tid, ev.tid, true);
+  v.setUint32(o + F.owner + O.tgid, ev.pid, true);
+  v.setUint32(o + F.owner + O.tid, ev.tid, true);
   v.setUint32(o + F.netns, ev.netns, true);
   v.setUint32(o + F.srtt_us, ev.srttUs, true);
   v.setUint32(o + F.retransmits, ev.retransmits, true);
@@ -69,7 +92,6 @@ export function encodeConnEvent(v: DataView, b: Uint8Array, o: number, ev: ConnE
   v.setUint8(o + F.flags, ev.pid > 0 ? CONN_FLAG_OWNER_KNOWN : 0);
   writeAddress(b, o + F.laddr, ev.localAddress);
   writeAddress(b, o + F.raddr, ev.remoteAddress);
-  for (let i = 0; i < Math.min(ev.comm.length, CONN_COMM_LEN - 1); i++) b[o + F.comm + i] = ev.comm.charCodeAt(i);
 }
 
 /** Events packed as ring records, as one reader batch. */

@@ -18,6 +18,12 @@ export interface ConnectionsReceiverConfig {
   poll_interval_ms: number;
   /** Wake the reader once this many bytes wait (0 = whenever it has caught up). */
   wakeup_bytes: number;
+  /** How often the kernel's counters are read into metrics. */
+  interval_ms: number;
+  /** Distinct attribute sets the kernel counts per interval before it counts the rest without attributes. */
+  table_size: number;
+  /** Report the agent's own connections (its exporters, its Nomad client, its API server). */
+  include_self: boolean;
   /** Seed connections that exist when the agent starts from /proc/<pid>/net/{tcp,tcp6,udp,udp6}. */
   seed_existing: boolean;
   /** High-cardinality attributes are opt-in. */
@@ -36,7 +42,10 @@ export const rttBucketsSeconds = (rc: Pick<ConnectionsReceiverConfig, 'rtt_bucke
 interface Settings {
   ring_buffer_size: number;
   poll_interval: string;
-  wakeup_bytes: number;
+  wakeup_bytes: number | 'auto';
+  interval: string;
+  table_size: number;
+  include_self: boolean;
   seed_existing: boolean;
   include: { process_pid: boolean; peer_address: boolean; client_port: boolean };
   metrics: Record<string, unknown>;
@@ -45,8 +54,12 @@ interface Settings {
   rtt_buckets_us: number[];
 }
 
+/** A quarter of the ring: few wakeups under load, room left while the reader drains. */
+const AUTO_WAKEUP_FRACTION = 4;
+
 /** A threshold the ring can never reach would leave every event to the poll timer. */
 function checkWakeupBytes(s: Settings, path: string, problems: Problem[]): number {
+  if (s.wakeup_bytes === 'auto') return Math.floor(s.ring_buffer_size / AUTO_WAKEUP_FRACTION);
   if (s.wakeup_bytes >= s.ring_buffer_size) {
     problems.push({ path, message: `must be smaller than ring_buffer_size (${s.ring_buffer_size}), got ${s.wakeup_bytes}` });
   }
@@ -55,7 +68,7 @@ function checkWakeupBytes(s: Settings, path: string, problems: Problem[]): numbe
 
 export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Settings>({
   type: 'connections',
-  summary: 'TCP/UDP connections from the kernel: connects, accepts, state changes, bytes/RTT/retransmits at close',
+  summary: 'TCP/UDP connections from the kernel: connects, accepts, state changes, bytes/RTT/retransmits, counted in the kernel',
   // The receivers of one metrics pipeline feed one netwatch.connection.rtt histogram.
   samePerPipeline: ['rtt_buckets_us'],
   schema: () => ({
@@ -68,13 +81,27 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
       poll_interval: { doc: 'How often the reader drains the ring even without a wakeup (a duration such as 10ms).', format: 'nw.duration', default: '10ms' },
       wakeup_bytes: {
         doc:
-          'Wake the reader only once this many bytes of events wait in the ring, else let the poll_interval timer drain it; ' +
-          '0 wakes it whenever it has caught up. On a busy host a threshold (say a quarter of ring_buffer_size) saves a wakeup per event, ' +
-          'in the traced processes and in the agent (under a connection storm it is what keeps the agent from losing events); but events ' +
-          'then reach the agent up to poll_interval later, and a short-lived process may have exited by then: its executable name falls ' +
-          'back to the kernel comm and its command line is unknown. Must be smaller than ring_buffer_size.',
-        format: 'nw.count-or-zero',
-        default: 0,
+          'Wake the reader only once this many bytes of records wait in the ring, else let the poll_interval timer drain it (so ' +
+          'poll_interval bounds how late a record arrives). auto is a quarter of ring_buffer_size; 0 wakes the reader whenever it has ' +
+          'caught up, which costs the traced processes a wakeup per record on a busy host. Identities are captured in the kernel when ' +
+          'things happen, so a late record still names its process and container. Must be smaller than ring_buffer_size.',
+        format: 'nw.wakeup-bytes',
+        default: 'auto',
+      },
+      interval: {
+        doc: "How often the kernel's counters are read into metrics (open connections and bytes of connections still open included).",
+        format: 'nw.duration',
+        default: '10s',
+      },
+      table_size: {
+        doc: 'Distinct attribute sets (owner, direction, port, ...) the kernel counts per interval; beyond it, the rest is counted without attributes (otel.metric.overflow).',
+        format: 'nw.table-size',
+        default: 8192,
+      },
+      include_self: {
+        doc: "Report the agent's own connections (its exporters, its Nomad client, its API server), found by the agent's pid.",
+        format: 'nw.bool',
+        default: false,
       },
       seed_existing: { doc: 'At start, report connections that already exist (read from /proc/<pid>/net/*).', format: 'nw.bool', default: true },
       include: {
@@ -86,9 +113,9 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
       events: { doc: 'Per-log-event switches: <event name>: {enabled: true|false}.', format: Object, default: {} },
       rtt_buckets_us: {
         doc:
-          'Bucket boundaries of the netwatch.connection.rtt histogram, in microseconds, increasing (up to 64, each at most 60000000). ' +
+          'Bucket boundaries of the netwatch.connection.rtt histogram, in microseconds, increasing (up to 23, the buckets the kernel counts into; each at most 60000000). ' +
           'The default starts at 10 µs, where loopback and same-host RTTs are. Receivers feeding the same metrics pipeline must give the same list. ' +
-          'Exporters asking for base-2 exponential histograms ignore it.',
+          'The kernel counts into these buckets, so exporters asking for base-2 exponential histograms still get them as explicit buckets.',
         format: 'nw.bucket-list-us',
         default: [...DEFAULT_RTT_BUCKETS_US],
       },
@@ -104,6 +131,9 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
     ring_buffer_size: s.ring_buffer_size,
     poll_interval_ms: parseDuration(s.poll_interval)!,
     wakeup_bytes: checkWakeupBytes(s, joinPath(ctx.path, 'wakeup_bytes'), ctx.problems),
+    interval_ms: parseDuration(s.interval)!,
+    table_size: s.table_size,
+    include_self: s.include_self,
     seed_existing: s.seed_existing,
     include: { ...s.include },
     metrics: checkEnableMap('metrics', s.metrics, joinPath(ctx.path, 'metrics'), ctx.problems),

@@ -1,14 +1,16 @@
 // struct conn_event bytes → ConnEvent. Bad records are counted and skipped, never thrown.
 import type { RecordBatch } from '../../kernel/ringbuf';
-import { InternalError } from '../../errors';
 import { formatIPv4, formatIPv6 } from '../../wire/addr';
-import { readCString } from '../../wire/c-string';
 import type { ConnEvent, ConnEventKind, Direction, TcpState } from './event';
 import { TCP_STATES } from '../../wire/tcp-states';
-import { AF_INET, AF_INET6, CONN_COMM_LEN, CONN_DIR, CONN_EVENT, CONN_KIND, IPPROTO_TCP, IPPROTO_UDP } from './layout';
+import { AF_INET, AF_INET6, CONN_DIR, CONN_EVENT, CONN_KIND, CONN_OWNER, IPPROTO_TCP, IPPROTO_UDP } from './layout';
 import { RawStringCache } from '../../wire/raw-strings';
 
 const F = CONN_EVENT.fields;
+const O = CONN_OWNER.fields;
+
+/** (inode, device) of an executable → its file name ('' when unknown); the probe reads the kernel's table. */
+export type ExeNameOf = (ino: number, dev: number) => string;
 const KINDS: (ConnEventKind | undefined)[] = [];
 KINDS[CONN_KIND.CONNECT] = 'connect';
 KINDS[CONN_KIND.ACCEPT] = 'accept';
@@ -21,9 +23,6 @@ DIRS[CONN_DIR.INBOUND] = 'inbound';
 
 export type DecodeFailure = 'size' | 'kind' | 'family' | 'protocol' | 'state';
 
-// comm() reads the field as four 32-bit words.
-if (CONN_COMM_LEN !== 16) throw new InternalError('conn decoder: comm is read as 16 bytes');
-
 /** A u64 field as a number without a BigInt: exact below 2^53, and rounded as Number(bigint) above. */
 function u64(v: DataView, at: number): number {
   return v.getUint32(at, true) + v.getUint32(at + 4, true) * 4294967296;
@@ -31,11 +30,12 @@ function u64(v: DataView, at: number): number {
 
 export class ConnDecoder {
   decoded = 0;
-  // Comms and addresses repeat from event to event: decode each distinct one once.
-  private readonly comms = new RawStringCache();
+  // Addresses repeat from event to event: decode each distinct one once.
   private readonly ipv4 = new RawStringCache();
   private readonly ipv6 = new RawStringCache();
   readonly errors: Record<DecodeFailure, number> = { size: 0, kind: 0, family: 0, protocol: 0, state: 0 };
+
+  constructor(private readonly exeName: ExeNameOf = () => '') {}
 
   get decodeErrors(): number {
     const e = this.errors;
@@ -67,10 +67,10 @@ export class ConnDecoder {
       kind,
       bootNs: u64(v, o + F.ts_ns),
       sock: v.getBigUint64(o + F.sock, true),
-      pid: v.getUint32(o + F.pid, true),
-      tid: v.getUint32(o + F.tid, true),
-      comm: this.comm(v, b, o + F.comm),
-      cgroupId: u64(v, o + F.cgroup_id),
+      pid: v.getUint32(o + F.owner + O.tgid, true),
+      tid: v.getUint32(o + F.owner + O.tid, true),
+      exe: this.exeName(u64(v, o + F.owner + O.exe_ino), v.getUint32(o + F.owner + O.exe_dev, true)),
+      cgroupId: u64(v, o + F.owner + O.cgroup_id),
       netns: v.getUint32(o + F.netns, true),
       transport: proto === IPPROTO_TCP ? 'tcp' : 'udp',
       networkType: v4 ? 'ipv4' : 'ipv6',
@@ -87,15 +87,8 @@ export class ConnDecoder {
       retransmits: v.getUint32(o + F.retransmits, true),
       durationNs: u64(v, o + F.duration_ns),
       error: v.getInt32(o + F.error, true),
+      counts: undefined,
     };
-  }
-
-  private comm(v: DataView, b: Uint8Array, at: number): string {
-    const w0 = v.getInt32(at, true),
-      w1 = v.getInt32(at + 4, true),
-      w2 = v.getInt32(at + 8, true),
-      w3 = v.getInt32(at + 12, true);
-    return this.comms.get(w0, w1, w2, w3) ?? this.comms.set(w0, w1, w2, w3, readCString(b, at, CONN_COMM_LEN));
   }
 
   private addr4(v: DataView, b: Uint8Array, at: number): string {

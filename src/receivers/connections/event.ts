@@ -10,7 +10,9 @@ export type ConnEventKind =
   /** A TCP socket reached CLOSE: carries bytes, RTT, retransmits, duration and error. */
   | 'close'
   /** A connection that already existed when the agent started (seeded from /proc/<pid>/net/*). */
-  | 'existing';
+  | 'existing'
+  /** A counter row the kernel accumulated over an interval (`counts` says what it counts). */
+  | 'count';
 
 import type { NetworkType, Transport } from '../../wire/addr';
 import type { TcpState } from '../../wire/tcp-states';
@@ -28,7 +30,8 @@ export interface ConnEvent {
   /** Owner process (tgid) and thread; 0 when the kernel could not tell (see `direction`). */
   pid: number;
   tid: number;
-  comm: string;
+  /** The owner's executable file name as the kernel saw it when it happened ('' unknown). */
+  exe: string;
   /** cgroup v2 id of the owner. */
   cgroupId: number;
   /** Network namespace inode number. */
@@ -51,4 +54,35 @@ export interface ConnEvent {
   durationNs: number;
   /** errno of the failure (sk_err at close, or the connect() error), 0 when none. */
   error: number;
+  /** `count` only: what the kernel counted for these attributes over the interval. */
+  counts: ConnCounts | undefined;
+}
+
+/** A histogram the kernel accumulated: counts per bucket of the metric's bounds, their sum and total. */
+export interface KernelHistogram {
+  readonly buckets: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
+/**
+ * What a counter row holds. `row` is the kind of row: `conn` (opened, bytes, retransmits,
+ * duration and RTT), `failed` (by errno), `active` (open sockets in `newState` at collection),
+ * `transitions` (from `oldState` to `newState`), `overflow` (rows that found the interval's table
+ * full: everything, with no attributes), and `begin`, which starts each collection (so the open
+ * sockets counted by the previous one can be forgotten).
+ */
+export interface ConnCounts {
+  readonly row: 'conn' | 'failed' | 'active' | 'transitions' | 'overflow' | 'begin';
+  readonly opened: number;
+  readonly failed: number;
+  readonly active: number;
+  readonly transitions: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly retransmits: number;
+  /** seconds */
+  readonly duration: KernelHistogram | undefined;
+  /** seconds */
+  readonly rtt: KernelHistogram | undefined;
 }

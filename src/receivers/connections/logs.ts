@@ -29,6 +29,7 @@ export function eventClass(ev: ConnPipelineEvent): EventName | undefined {
       if (ev.oldState === 'listen') return undefined;
       return failedBeforeEstablished(ev) ? EVENT.CONNECTION_FAILURE : EVENT.CONNECTION_CLOSE;
     case 'existing':
+    case 'count':
       return undefined;
   }
 }
@@ -37,7 +38,7 @@ const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `
 
 /** A one-line human summary; the attributes carry the same facts for machines. */
 function body(name: EventName, ev: ConnPipelineEvent): string {
-  const who = ev.process?.executableName || ev.comm || `pid ${ev.pid}`;
+  const who = ev.process?.executableName || `pid ${ev.pid}`;
   const peer = hostPort(ev.remoteAddress, ev.remotePort);
   switch (name) {
     case EVENT.CONNECTION_OPEN:

@@ -1,20 +1,22 @@
-// The connections receiver's metrics: events update plain-JS tables (aggregate.ts); the SDK reads
-// them once per collection through one batch observable callback, histograms through a producer.
+// The connections receiver's metrics: every figure was counted in the kernel (bpf/conn/count.h)
+// and arrives once per interval as counter rows (`count` events, enriched like any other); they are
+// added to plain-JS cumulative tables (aggregate.ts) that the SDK reads once per collection
+// through one batch observable callback, histograms through a producer. The ring's records feed
+// logs and the query window only, so a full ring never makes a metric wrong.
 import type { Meter, Observable } from '@opentelemetry/api';
 import type { ConnectionsReceiverConfig } from './config';
 import { InternalError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
-import type { TcpState } from './event';
-import { HistogramTable, sameBoundaries, SumTable } from '../../pipeline/aggregate';
-import { MAX_INTERNED_KEYS } from '../../telemetry/attribute-plan';
-import { AFTER_ESTABLISHED, connIoPlan, connMetricPlan, type ConnPlan, histogramBuckets } from './attributes';
+import type { KernelHistogram } from './event';
+import { HistogramTable, OVERFLOW_ATTRIBUTES, sameBoundaries, SumTable } from '../../pipeline/aggregate';
+import { connIoPlan, connMetricPlan, type ConnPlan, histogramBuckets } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import type { HistogramProducer } from '../../telemetry/histogram-producer';
 import { createObservable, observeTables } from '../../telemetry/instruments';
 
-// Sockets whose close events were lost would otherwise accumulate forever.
-const MAX_TRACKED_SOCKETS = 262_144;
+/** The series rows go to when the kernel's table for an interval was full. */
+const KERNEL_OVERFLOW_KEY = '\x00kernel-overflow';
 
 export const CONN_METRICS: readonly MetricDescriptor[] = Object.values(METRICS).filter((m) => m.source === 'connections');
 
@@ -25,29 +27,16 @@ export function metricEnabled(rc: ConnectionsReceiverConfig, m: MetricDescriptor
 
 interface ReceiverPlans {
   plans: Map<MetricName, ConnPlan>;
-  /** `netwatch.connection.active` minus its state attribute: the state is prepended per transition. */
-  activeBase?: ConnPlan;
+  /** Series of netwatch.connection.active this receiver's rows set: zeroed when its next collection begins. */
+  activeKeys: Set<string>;
   /** `netwatch.connection.io` for received bytes (its plan in `plans` counts transmitted ones). */
   ioReceive?: ConnPlan;
 }
 
-export interface TrackedSocket {
-  /** Key of the series the socket is counted in (possibly the overflow series). */
-  key: string;
-  baseKey: string;
-  base: () => Record<string, unknown>;
-  established: boolean;
-  /** Series keys per state, built once per socket: the same string object hashes once. */
-  stateKeys: Partial<Record<TcpState, string>>;
-}
-
-type SharedBase = Pick<TrackedSocket, 'base' | 'stateKeys'>;
-
-/** What a reloaded configuration carries over so cumulative counters and open sockets survive it. */
+/** What a reloaded configuration carries over so cumulative counters survive it. */
 export interface ConnMetricsState {
   readonly sums: ReadonlyMap<MetricName, SumTable>;
   readonly histograms: ReadonlyMap<MetricName, HistogramTable>;
-  readonly sockets: Map<bigint, TrackedSocket>;
 }
 
 export interface ConnMetricsOptions {
@@ -64,20 +53,16 @@ export class ConnMetrics implements EventSink {
   private readonly byReceiver = new Map<string, ReceiverPlans>();
   private readonly sums = new Map<MetricName, SumTable>();
   private readonly histograms = new Map<MetricName, HistogramTable>();
-  private readonly sockets: Map<bigint, TrackedSocket>;
-  private readonly bases = new Map<string, SharedBase>();
-  private warnedSocketCap = false;
 
   constructor(
     meter: Meter,
     producer: HistogramProducer,
-    private readonly opts: ConnMetricsOptions,
+    opts: ConnMetricsOptions,
   ) {
-    this.sockets = opts.carry?.sockets ?? new Map<bigint, TrackedSocket>();
     const wanted = CONN_METRICS.filter((m) => opts.receivers.some((rc) => metricEnabled(rc, m)));
     for (const rc of opts.receivers) {
-      const rp: ReceiverPlans = { plans: new Map() };
-      // Metrics with the same attribute list share one plan, so an event's key is built once for all of them.
+      const rp: ReceiverPlans = { plans: new Map(), activeKeys: new Set() };
+      // Metrics with the same attribute list share one plan, so a row's key is built once for all of them.
       const shared = new Map<string, ConnPlan>();
       for (const m of wanted) {
         if (!metricEnabled(rc, m)) continue;
@@ -85,7 +70,6 @@ export class ConnMetrics implements EventSink {
         const sig = plan.names.join(',');
         if (!shared.has(sig)) shared.set(sig, plan);
         rp.plans.set(m.name, shared.get(sig)!);
-        if (m.name === METRIC.CONNECTION_ACTIVE) rp.activeBase = connMetricPlan(m.attributes, rc.include, [ATTR.NETWORK_CONNECTION_STATE]);
         if (m.name === METRIC.CONNECTION_IO) rp.ioReceive = connIoPlan(m.attributes, rc.include, 'receive');
       }
       this.byReceiver.set(rc.id, rp);
@@ -117,121 +101,85 @@ export class ConnMetrics implements EventSink {
   }
 
   state(): ConnMetricsState {
-    return { sums: this.sums, histograms: this.histograms, sockets: this.sockets };
+    return { sums: this.sums, histograms: this.histograms };
   }
 
   consume(ev: PipelineEvent): void {
-    if (ev.source !== 'connections') return;
+    if (ev.source !== 'connections' || ev.kind !== 'count' || ev.counts === undefined) return;
     const rp = this.byReceiver.get(ev.receiver);
     if (!rp) return;
-    switch (ev.kind) {
-      case 'connect':
-        this.add(rp, METRIC.CONNECTION_OPENED, ev, 1);
-        break;
-      case 'accept':
-        this.add(rp, METRIC.CONNECTION_OPENED, ev, 1);
-        // accept runs in the owner's context: its attributes beat those of the earlier softirq state events.
-        this.track(rp, ev, 'established', true);
-        break;
-      case 'existing':
-        this.track(rp, ev, ev.newState, false);
-        break;
-      case 'state':
-        this.add(rp, METRIC.CONNECTION_STATE_TRANSITIONS, ev, 1);
-        this.track(rp, ev, ev.newState, false);
-        break;
-      case 'close':
-        this.add(rp, METRIC.CONNECTION_STATE_TRANSITIONS, ev, 1);
-        this.close(rp, ev);
-        break;
+    const c = ev.counts;
+    switch (c.row) {
+      case 'begin':
+        this.resetActive(rp);
+        return;
+      case 'conn':
+        this.add(rp, METRIC.CONNECTION_OPENED, ev, c.opened);
+        this.add(rp, METRIC.CONNECTION_IO, ev, c.bytesSent);
+        this.add(rp, METRIC.CONNECTION_IO, ev, c.bytesReceived, rp.ioReceive);
+        this.merge(rp, METRIC.CONNECTION_DURATION, ev, c.duration);
+        this.merge(rp, METRIC.CONNECTION_RTT, ev, c.rtt);
+        return;
+      case 'failed':
+        this.add(rp, METRIC.CONNECTION_FAILED, ev, c.failed);
+        return;
+      case 'active': {
+        const plan = rp.plans.get(METRIC.CONNECTION_ACTIVE);
+        if (!plan || c.active === 0) return;
+        rp.activeKeys.add(this.sums.get(METRIC.CONNECTION_ACTIVE)!.add(plan.key(ev), plan, ev, c.active));
+        return;
+      }
+      case 'transitions':
+        this.add(rp, METRIC.CONNECTION_STATE_TRANSITIONS, ev, c.transitions);
+        return;
+      case 'overflow':
+        this.overflow(rp, ev);
+        return;
     }
   }
 
-  /** Series key of `ev` under `plan`, computed once per event even when several metrics share the plan. */
-  private keyOf(plan: ConnPlan, ev: ConnPipelineEvent): string {
-    if (plan.keyedEvent !== ev) {
-      plan.keyedKey = plan.key(ev);
-      plan.keyedEvent = ev;
+  /** A new collection: the open sockets it counts replace the previous one's. */
+  private resetActive(rp: ReceiverPlans): void {
+    const t = this.sums.get(METRIC.CONNECTION_ACTIVE);
+    if (!t) return;
+    for (const key of rp.activeKeys) {
+      const s = t.series.get(key);
+      if (s) s.value = 0;
     }
-    return plan.keyedKey;
+    rp.activeKeys.clear();
   }
 
   private add(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, n: number, plan = rp.plans.get(metric)): void {
-    if (!plan) return;
-    this.sums.get(metric)!.add(this.keyOf(plan, ev), plan, ev, n);
+    if (n === 0 || !plan) return;
+    this.sums.get(metric)!.add(plan.key(ev), plan, ev, n);
   }
 
-  private record(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, v: number): void {
+  private merge(rp: ReceiverPlans, metric: MetricName, ev: ConnPipelineEvent, h: KernelHistogram | undefined): void {
+    if (!h || h.count === 0) return;
     const plan = rp.plans.get(metric);
     if (!plan) return;
-    this.histograms.get(metric)!.record(this.keyOf(plan, ev), plan, ev, v);
+    this.histograms.get(metric)!.merge(plan.key(ev), plan, ev, h.buckets, h.sum, h.count);
   }
 
-  /** Moves the socket into the `state` series of netwatch.connection.active (TCP only: UDP never closes here). */
-  private track(rp: ReceiverPlans, ev: ConnPipelineEvent, state: TcpState, rebase: boolean): void {
-    if (ev.transport !== 'tcp') return;
-    let s = this.sockets.get(ev.sock);
-    const active = this.sums.get(METRIC.CONNECTION_ACTIVE);
-    const established = AFTER_ESTABLISHED.has(state);
-    if (!s) {
-      if (this.sockets.size >= MAX_TRACKED_SOCKETS) {
-        if (!this.warnedSocketCap)
-          this.opts.log.warn(`tracking ${MAX_TRACKED_SOCKETS} open sockets; newer ones are not counted in ${METRIC.CONNECTION_ACTIVE}`);
-        this.warnedSocketCap = true;
-        return;
-      }
-      s = { key: '', baseKey: '', base: () => ({}), established, stateKeys: {} };
-      this.sockets.set(ev.sock, s);
-      rebase = true;
-    } else if (s.key !== '' && active) {
-      active.addExisting(s.key, -1);
-    }
-    s.established ||= established;
-    const base = rp.activeBase;
-    if (!active || !base) return;
-    if (rebase) {
-      s.baseKey = base.key(ev);
-      const shared = this.sharedBase(s.baseKey, base, ev);
-      s.base = shared.base;
-      s.stateKeys = shared.stateKeys;
-    }
-    const key = (s.stateKeys[state] ??= `${state}\x1e${s.baseKey}`);
-    if (active.addPresent(key, 1)) {
-      s.key = key;
-      return;
-    }
-    const baseAttrs = s.base;
-    s.key = active.addWithAttributes(key, () => ({ [ATTR.NETWORK_CONNECTION_STATE]: state, ...baseAttrs() }), 1);
-  }
-
-  /**
-   * What sockets with the same base key share: its attributes and its per-state series keys, so
-   * that each `${state}${baseKey}` string is built (and hashed) once, not once per socket.
-   */
-  private sharedBase(baseKey: string, plan: ConnPlan, ev: ConnPipelineEvent): SharedBase {
-    let b = this.bases.get(baseKey);
-    if (b === undefined) {
-      if (this.bases.size >= MAX_INTERNED_KEYS) this.bases.clear(); // bounded; sockets keep what they hold
-      const attrs = plan.attributes(ev);
-      b = { base: () => attrs, stateKeys: {} };
-      this.bases.set(baseKey, b);
-    }
-    return b;
-  }
-
-  private close(rp: ReceiverPlans, ev: ConnPipelineEvent): void {
-    const s = this.sockets.get(ev.sock);
-    if (s) {
-      if (s.key !== '') this.sums.get(METRIC.CONNECTION_ACTIVE)?.addExisting(s.key, -1);
-      this.sockets.delete(ev.sock);
-    }
-    const reached = (s?.established ?? false) || AFTER_ESTABLISHED.has(ev.oldState);
-    if (ev.error !== 0 && !reached) this.add(rp, METRIC.CONNECTION_FAILED, ev, 1);
-    if (ev.bytesSent > 0) this.add(rp, METRIC.CONNECTION_IO, ev, ev.bytesSent);
-    if (ev.bytesReceived > 0) this.add(rp, METRIC.CONNECTION_IO, ev, ev.bytesReceived, rp.ioReceive);
-    if (reached) {
-      if (ev.durationNs > 0) this.record(rp, METRIC.CONNECTION_DURATION, ev, ev.durationNs / 1e9);
-      if (ev.srttUs > 0) this.record(rp, METRIC.CONNECTION_RTT, ev, ev.srttUs / 1e6);
+  /** Rows the kernel could not give attributes to (its table was full): counted, in the overflow series. */
+  private overflow(rp: ReceiverPlans, ev: ConnPipelineEvent): void {
+    const c = ev.counts!;
+    const addTo = (metric: MetricName, n: number, key = KERNEL_OVERFLOW_KEY, attrs = OVERFLOW_ATTRIBUTES): void => {
+      if (n === 0 || !rp.plans.has(metric)) return;
+      const landed = this.sums.get(metric)!.addWithAttributes(key, () => attrs, n);
+      if (metric === METRIC.CONNECTION_ACTIVE) rp.activeKeys.add(landed);
+    };
+    addTo(METRIC.CONNECTION_OPENED, c.opened);
+    addTo(METRIC.CONNECTION_FAILED, c.failed);
+    addTo(METRIC.CONNECTION_ACTIVE, c.active);
+    // Bytes keep their direction even without the other attributes.
+    addTo(METRIC.CONNECTION_IO, c.bytesSent, `${KERNEL_OVERFLOW_KEY}transmit`, { ...OVERFLOW_ATTRIBUTES, [ATTR.NETWORK_IO_DIRECTION]: 'transmit' });
+    addTo(METRIC.CONNECTION_IO, c.bytesReceived, `${KERNEL_OVERFLOW_KEY}receive`, { ...OVERFLOW_ATTRIBUTES, [ATTR.NETWORK_IO_DIRECTION]: 'receive' });
+    for (const [metric, h] of [
+      [METRIC.CONNECTION_DURATION, c.duration],
+      [METRIC.CONNECTION_RTT, c.rtt],
+    ] as const) {
+      if (h && h.count > 0 && rp.plans.has(metric)) this.histograms.get(metric)!.mergeWithAttributes(KERNEL_OVERFLOW_KEY, OVERFLOW_ATTRIBUTES, h.buckets, h.sum, h.count);
     }
   }
 }

@@ -14,7 +14,7 @@ const COPIED_FIELDS = {
   sock: 1,
   pid: 1,
   tid: 1,
-  comm: 1,
+  exe: 1,
   cgroupId: 1,
   netns: 1,
   transport: 1,
@@ -32,6 +32,7 @@ const COPIED_FIELDS = {
   retransmits: 1,
   durationNs: 1,
   error: 1,
+  counts: 1,
 } as const satisfies Record<keyof ConnEvent, 1>;
 void COPIED_FIELDS;
 
@@ -45,7 +46,7 @@ export function connPipelineEvent(ev: ConnEvent, e: Enrichment, receiver: string
     sock: ev.sock,
     pid: ev.pid,
     tid: ev.tid,
-    comm: ev.comm,
+    exe: ev.exe,
     cgroupId: ev.cgroupId,
     netns: ev.netns,
     transport: ev.transport,
@@ -63,6 +64,7 @@ export function connPipelineEvent(ev: ConnEvent, e: Enrichment, receiver: string
     retransmits: ev.retransmits,
     durationNs: ev.durationNs,
     error: ev.error,
+    counts: ev.counts,
     timeUnixMs: e.timeUnixMs,
     process: e.process,
     container: e.container,
@@ -75,5 +77,5 @@ export function connPipelineEvent(ev: ConnEvent, e: Enrichment, receiver: string
  * reused from call to call (the receiver keeps one), so only the event itself is allocated.
  */
 export function enrichConnEvent(enricher: Enricher, ev: ConnEvent, receiver = 'connections', scratch: Enrichment = emptyEnrichment()): ConnPipelineEvent {
-  return connPipelineEvent(ev, enricher.enrichInto(scratch, ev.pid, ev.comm, ev.cgroupId, ev.bootNs), receiver);
+  return connPipelineEvent(ev, enricher.enrichInto(scratch, ev.pid, ev.exe, ev.cgroupId, ev.bootNs), receiver);
 }

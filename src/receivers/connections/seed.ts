@@ -7,7 +7,6 @@ import { TCP_STATES } from './event';
 
 export interface SocketOwner {
   pid: number;
-  comm: string;
   cgroupId: number;
 }
 
@@ -170,7 +169,6 @@ export function scanExisting(cgroupRoot: string): { sockets: ExistingSocket[]; o
 }
 
 function ownerOf(pid: number, cgroupRoot: string): SocketOwner {
-  const comm = (tryRead(`/proc/${pid}/comm`) ?? '').trim();
   let cgroupId = 0;
   const line = (tryRead(`/proc/${pid}/cgroup`) ?? '').split('\n').find((l) => l.startsWith('0::'));
   if (line) {
@@ -180,7 +178,7 @@ function ownerOf(pid: number, cgroupRoot: string): SocketOwner {
       /* cgroup gone */
     }
   }
-  return { pid, comm, cgroupId };
+  return { pid, cgroupId };
 }
 
 /** Sockets seeded at start are reported under a key no kernel address can take (high bit clear). */
@@ -200,7 +198,7 @@ export function existingEvents(sockets: ExistingSocket[], owners: Map<number, So
       sock: seedAlias(s.netns, s.inode),
       pid: o?.pid ?? 0,
       tid: o?.pid ?? 0,
-      comm: o?.comm ?? '',
+      exe: '', // the process is alive: enrichment reads /proc/<pid>/exe
       cgroupId: o?.cgroupId ?? 0,
       netns: s.netns,
       transport: s.transport,
@@ -218,6 +216,7 @@ export function existingEvents(sockets: ExistingSocket[], owners: Map<number, So
       retransmits: 0,
       durationNs: 0,
       error: 0,
+      counts: undefined,
     };
   });
 }

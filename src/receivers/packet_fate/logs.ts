@@ -12,7 +12,7 @@ const endpoint = (addr: string, port: number): string => (port === 0 ? addr || '
 
 /** A one-line human summary; the attributes carry the same facts for machines. */
 export function fateBody(ev: PacketFateSampleEvent): string {
-  const who = ev.process?.executableName || ev.comm;
+  const who = ev.process?.executableName;
   const owner = who ? ` (${who}${ev.state ? `, ${ev.state}` : ''})` : ev.state ? ` (${ev.state})` : '';
   const src = endpoint(ev.sourceAddress, ev.sourcePort);
   const dst = endpoint(ev.destinationAddress, ev.destinationPort);

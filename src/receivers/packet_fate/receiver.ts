@@ -53,12 +53,12 @@ export class PacketFateReceiver implements Receiver {
 
   // Counts are a few rows per interval and samples at most N: a spread per record is affordable here.
   private countEvent(r: FateCount): PacketFateCountEvent {
-    const e = this.ctx.enricher.enrichOwner(r.pid, r.comm, r.cgroupId, 0);
+    const e = this.ctx.enricher.enrichOwner(r.pid, '', r.cgroupId, 0);
     return { ...r, ...e, source: 'packet_fate', receiver: this.id, record: 'count' };
   }
 
   private sampleEvent(s: FateSample): PacketFateSampleEvent {
-    const e = this.ctx.enricher.enrichOwner(s.pid, s.comm, s.cgroupId, s.bootNs);
+    const e = this.ctx.enricher.enrichOwner(s.pid, '', s.cgroupId, s.bootNs);
     const locationName = s.location !== 0n ? this.kallsyms.symbolize(s.location) : undefined;
     return { ...s, ...e, source: 'packet_fate', receiver: this.id, record: 'sample', locationName };
   }

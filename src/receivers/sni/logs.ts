@@ -12,7 +12,7 @@ const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `
 
 /** A one-line human summary; the attributes carry the same facts for machines. */
 function body(ev: SniPipelineEvent): string {
-  const who = ev.process?.executableName || ev.comm || hostPort(ev.clientAddress, ev.clientPort);
+  const who = ev.process?.executableName || hostPort(ev.clientAddress, ev.clientPort);
   const name =
     ev.serverName === undefined
       ? ev.sslv2

@@ -90,7 +90,7 @@ export class SniReceiver implements Receiver {
   }
 
   private event(kind: SniPipelineEvent['kind'], flow: SniFlow, bootNs: number, readAtNs: bigint, hello: SniEvent | undefined): SniPipelineEvent {
-    const e = this.ctx.enricher.enrichOwner(flow.pid, flow.comm, flow.cgroupId, bootNs);
+    const e = this.ctx.enricher.enrichOwner(flow.pid, '', flow.cgroupId, bootNs);
     return {
       source: 'sni',
       receiver: this.id,

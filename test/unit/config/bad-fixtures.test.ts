@@ -12,7 +12,7 @@ const ENV = {}; // fixtures must not depend on the environment of whoever runs t
 const EXPECTED: Record<string, string[]> = {
   'unknown-top-level-key.yaml': ['extensions: unknown top-level key; netwatch has no extensions; valid keys here: receivers, processors, exporters, service'],
   'typo-in-receiver-key.yaml': [
-    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, rtt_buckets_us, logs',
+    'receivers.connections.ring_bufer_size: unknown key (did you mean "ring_buffer_size"?); valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, interval, table_size, include_self, seed_existing, include, metrics, events, rtt_buckets_us, logs',
   ],
   'unknown-exporter-type.yaml': ['exporters.otlpp: unknown exporter type "otlpp" (known: debug, otlp, otlp_grpc, otlp_http, otlphttp, prometheus)'],
   'pipeline-references-undefined-exporter.yaml': ['service.pipelines.metrics.exporters: "otlp/backup" is not defined under exporters (defined: debug, otlp)'],
@@ -21,6 +21,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'bad-cidr-in-filter.yaml': ['processors.filter/internal.exclude[0].cidrs[1]: "10.0.0.0/33": the prefix length must be a number from 0 to 32 for IPv4'],
   'wakeup-bytes-not-below-ring-size.yaml': ['receivers.connections.wakeup_bytes: must be smaller than ring_buffer_size (1048576), got 1048576'],
+  'wakeup-bytes-not-auto.yaml': ['receivers.connections.wakeup_bytes: must be auto or a whole number of bytes (0 or more), got "soon"'],
   'bad-duration.yaml': ['receivers.connections.poll_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "10 milliseconds"'],
   'duration-without-unit.yaml': ['service.telemetry.metrics.export_interval: must be a duration with a unit, such as 10s, 1m30s or 500ms; got "60"'],
   'prometheus-in-logs-pipeline.yaml': ['service.pipelines.logs.exporters: "prometheus" can only export metrics; list it in a metrics pipeline'],
@@ -143,7 +144,7 @@ const EXPECTED: Record<string, string[]> = {
   'resource-attribute-with-a-nested-value.yaml': ['service.telemetry.resource: the value of "service.name" must be a single value (text), not a mapping'],
   'header-with-a-dotted-name-and-a-list-value.yaml': ['exporters.otlp.headers: the value of "x.tenant.id" must be a single value (text), not a list'],
   'dotted-key-instead-of-nesting.yaml': [
-    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, seed_existing, include, metrics, events, rtt_buckets_us, logs',
+    'receivers.connections.include.peer_address: unknown key; keys are not split at dots, so nest it: include: {peer_address: ...}; valid keys here: ring_buffer_size, poll_interval, wakeup_bytes, interval, table_size, include_self, seed_existing, include, metrics, events, rtt_buckets_us, logs',
   ],
   'nested-settings-not-a-mapping.yaml': [
     'receivers.connections.include: must be a mapping (key: value lines) with keys among process_pid, peer_address, client_port, got a list',

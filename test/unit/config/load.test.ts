@@ -12,7 +12,11 @@ test('empty component bodies get every default', () => {
     id: 'connections',
     ring_buffer_size: 4_194_304,
     poll_interval_ms: 10,
-    wakeup_bytes: 0,
+    // a quarter of the ring: batched wakeups, poll_interval bounds how late a record is
+    wakeup_bytes: 1_048_576,
+    interval_ms: 10_000,
+    table_size: 8192,
+    include_self: false,
     seed_existing: true,
     include: { process_pid: false, peer_address: false, client_port: false },
     metrics: {},

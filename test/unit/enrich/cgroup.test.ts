@@ -59,7 +59,7 @@ function event(pid: number, cgroupId: number, bootNs = nowBootNs()): ConnEvent {
     sock: 1n,
     pid,
     tid: pid,
-    comm: 'sleep',
+    exe: 'sleep',
     cgroupId,
     netns: 0,
     transport: 'tcp',
@@ -77,6 +77,7 @@ function event(pid: number, cgroupId: number, bootNs = nowBootNs()): ConnEvent {
     retransmits: 0,
     durationNs: 0,
     error: 0,
+    counts: undefined,
   };
 }
 

@@ -19,7 +19,7 @@ function event(over: Partial<ConnEvent> = {}): ConnEvent {
     sock: 0xffff8880deadbeefn,
     pid: process.pid,
     tid: process.pid,
-    comm: 'node',
+    exe: 'node',
     cgroupId: 0,
     netns: 4026531840,
     transport: 'tcp',
@@ -37,6 +37,7 @@ function event(over: Partial<ConnEvent> = {}): ConnEvent {
     retransmits: 1,
     durationNs: 5e6,
     error: 0,
+    counts: undefined,
     ...over,
   };
 }
@@ -61,10 +62,15 @@ test('an event without a boot-time stamp is dated now', () => {
 });
 
 test('an event from pid 0 carries no process, and one from cgroup 0 no container', () => {
-  const out = enrichConnEvent(enricher, event({ pid: 0, cgroupId: 0 }));
+  const out = enrichConnEvent(enricher, event({ pid: 0, exe: '', cgroupId: 0 }));
   assert.equal(out.process, undefined);
   assert.equal(out.container, undefined);
   assert.equal(out.nomad, undefined);
+});
+
+test('an executable the kernel named needs no pid: a counter row is named by it alone', () => {
+  const out = enrichConnEvent(enricher, event({ pid: 0, exe: 'nginx', cgroupId: 0 }));
+  assert.deepEqual({ ...out.process }, { pid: 0, executableName: 'nginx', commandLine: '' });
 });
 
 test('the process is read once, then every later event of the pid shares the cached info', () => {

@@ -23,18 +23,23 @@ function fakeProcess(pid: number, exe: string, argv: string[]): void {
 }
 
 test('the test process itself is named by its executable and its command line', () => {
-  const info = readProcessInfo(process.pid, 'whatever');
+  const info = readProcessInfo(process.pid, '');
   assert.equal(info.pid, process.pid);
   assert.equal(info.executableName, basename(process.execPath));
   assert.ok(info.commandLine.includes(basename(__filename)), `command line ${info.commandLine} names the test file`);
 });
 
-test('a process that already exited is named by the kernel comm, with no command line', async () => {
+test('a process that already exited keeps the executable name the kernel saw, with no command line', async () => {
   const child = spawn('true');
   const pid = child.pid!;
   await new Promise((resolve) => child.once('exit', resolve));
-  const info = readProcessInfo(pid, 'gone-comm');
-  assert.deepEqual({ ...info }, { pid, executableName: 'gone-comm', commandLine: '' });
+  assert.deepEqual({ ...readProcessInfo(pid, 'true') }, { pid, executableName: 'true', commandLine: '' });
+  assert.deepEqual({ ...readProcessInfo(pid, '') }, { pid, executableName: '', commandLine: '' }, 'nobody could tell: no name, never a comm');
+});
+
+test("a pid that now runs another executable keeps the kernel's name, without the newcomer's command line", () => {
+  fakeProcess(105, '/usr/bin/newcomer', ['newcomer', '--secret-flag']);
+  assert.deepEqual({ ...readProcessInfo(105, 'curl', fakeProc) }, { pid: 105, executableName: 'curl', commandLine: '' });
 });
 
 test('NUL separators of the command line become spaces', () => {
@@ -64,15 +69,15 @@ test('a binary deleted since it started is still named by its file name', () => 
 test('the cache answers from memory until the entry is older than the TTL', () => {
   const cache = new ProcessCache({ procRoot: fakeProc, ttlMs: 1000 });
   fakeProcess(200, '/usr/bin/first', ['first']);
-  assert.equal(cache.get(200, 'first', 0).executableName, 'first');
+  assert.equal(cache.get(200, '', 0).executableName, 'first');
   fakeProcess(200, '/usr/bin/second', ['second']);
-  assert.equal(cache.get(200, 'first', 999).executableName, 'first');
+  assert.equal(cache.get(200, '', 999).executableName, 'first');
   assert.equal(cache.stats().procReads, 1);
-  assert.equal(cache.get(200, 'first', 1000).executableName, 'second');
+  assert.equal(cache.get(200, '', 1000).executableName, 'second');
   assert.equal(cache.stats().procReads, 2);
 });
 
-test('a new comm for a cached pid is read again at once: the pid was reused', () => {
+test('a different executable from the kernel for a cached pid is read again at once: the pid was reused', () => {
   const cache = new ProcessCache({ procRoot: fakeProc, ttlMs: 60_000 });
   fakeProcess(201, '/usr/bin/old', ['old']);
   cache.get(201, 'old', 0);
@@ -81,26 +86,25 @@ test('a new comm for a cached pid is read again at once: the pid was reused', ()
   assert.deepEqual({ ...info }, { pid: 201, executableName: 'new', commandLine: 'new --serve' });
 });
 
-test('threads of one process with different comms cause at most one read per recheck interval', () => {
-  const cache = new ProcessCache({ procRoot: fakeProc, ttlMs: 60_000, recheckMs: 1000 });
+test('events of one process hit the cache whatever thread made them: one read', () => {
+  const cache = new ProcessCache({ procRoot: fakeProc, ttlMs: 60_000 });
   fakeProcess(202, '/usr/bin/node', ['node', 'app.js']);
-  cache.get(202, 'node', 0);
-  for (let t = 1000; t < 1500; t++) cache.get(202, t % 2 ? 'libuv-worker' : 'node', t);
-  assert.equal(cache.stats().procReads, 2);
-  assert.equal(cache.get(202, 'node', 1500).executableName, 'node');
+  for (let t = 0; t < 500; t++) cache.get(202, t % 2 ? '' : 'node', t);
+  assert.equal(cache.stats().procReads, 1);
+  assert.equal(cache.get(202, 'node', 1500).commandLine, 'node app.js');
 });
 
-test('an empty comm never counts as a different process', () => {
+test('what neither the kernel nor /proc could name is not remembered: the next event tries again', () => {
   const cache = new ProcessCache({ procRoot: fakeProc });
-  fakeProcess(203, '/usr/bin/nginx', ['nginx']);
-  cache.get(203, 'nginx', 0);
-  cache.get(203, '', 10_000);
-  assert.equal(cache.stats().procReads, 1);
+  assert.equal(cache.get(204, '', 0).executableName, '');
+  fakeProcess(204, '/usr/bin/late', ['late']);
+  assert.equal(cache.get(204, '', 1).executableName, 'late');
+  assert.equal(cache.stats().procReads, 2);
 });
 
 test('the cache keeps no more pids than its size', () => {
   const cache = new ProcessCache({ procRoot: fakeProc, size: 8 });
-  for (let pid = 300; pid < 400; pid++) cache.get(pid, 'c', 0);
+  for (let pid = 300; pid < 400; pid++) cache.get(pid, 'c', 0); // named by the kernel: kept even though /proc has none
   assert.equal(cache.stats().size, 8);
 });
 

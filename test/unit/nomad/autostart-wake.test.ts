@@ -186,7 +186,7 @@ describe('nomad_autostart wakes a group at zero on matching traffic', () => {
     await rig!.processor.settled();
     assert.equal(d.requests().length, 0, 'another port, another network, an inbound connection: no trigger');
     rig!.dispatch(sniEvent({ kind: 'syn', serverName: undefined, serverPort: 5432, clientAddress: '10.1.2.3', readAtNs: 1n }));
-    rig!.dispatch(connEvent({ kind: 'connect', remoteAddress: 'fd00::7', remotePort: 6379, networkType: 'ipv6', comm: 'redis-cli', pid: 4242 }));
+    rig!.dispatch(connEvent({ kind: 'connect', remoteAddress: 'fd00::7', remotePort: 6379, networkType: 'ipv6', exe: 'redis-cli', pid: 4242 }));
     await rig!.processor.settled();
     const messages = d
       .requests()

@@ -278,7 +278,7 @@ describe('the shipped rule against the Nomad API double, through a Task API sock
   });
 
   test('a connection to port 5432 wakes postgres/db, every request carrying the token from the file, none refused', async () => {
-    runner.dispatch('connections', connEvent({ kind: 'connect', remoteAddress: '10.20.0.5', remotePort: 5432, comm: 'psql', timeUnixMs: Date.now() }));
+    runner.dispatch('connections', connEvent({ kind: 'connect', remoteAddress: '10.20.0.5', remotePort: 5432, exe: 'psql', timeUnixMs: Date.now() }));
     await until(() => d.job('postgres')?.TaskGroups[0]?.Count === 1, 'postgres/db scaled to 1');
     await until(() => log.lines.some((l) => /wake default\/postgres\/db: scaled/.test(l)), 'the wake logged', 10_000);
     assert.deepEqual(log.at('error'), []);

@@ -26,14 +26,14 @@ const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
   [
     'process matches the executable name',
     { process: ['nginx'] },
-    connEvent({ process: { pid: 1, executableName: 'nginx', commandLine: '' }, comm: 'nginx: worker' }),
+    connEvent({ process: { pid: 1, executableName: 'nginx', commandLine: '' }, exe: 'nginx: worker' }),
     true,
   ],
-  ['process falls back to comm without process info', { process: ['curl'] }, connEvent({ comm: 'curl' }), true],
-  ['process does not match another name', { process: ['nginx'] }, connEvent({ comm: 'curl' }), false],
-  ['a * glob matches a suffix', { process: ['python3*'] }, connEvent({ comm: 'python3.12' }), true],
-  ['a * glob in the middle matches', { process: ['py*12'] }, connEvent({ comm: 'python3.12' }), true],
-  ['a glob does not match a name missing its prefix', { process: ['python3*'] }, connEvent({ comm: 'ipython3' }), false],
+  ['process falls back to comm without process info', { process: ['curl'] }, connEvent({ exe: 'curl' }), true],
+  ['process does not match another name', { process: ['nginx'] }, connEvent({ exe: 'curl' }), false],
+  ['a * glob matches a suffix', { process: ['python3*'] }, connEvent({ exe: 'python3.12' }), true],
+  ['a * glob in the middle matches', { process: ['py*12'] }, connEvent({ exe: 'python3.12' }), true],
+  ['a glob does not match a name missing its prefix', { process: ['python3*'] }, connEvent({ exe: 'ipython3' }), false],
   ['container_id matches', { container_id: ['abc*'] }, connEvent({ container: docker }), true],
   ['container_id needs a container', { container_id: ['*'] }, connEvent(), false],
   ['container_runtime matches', { container_runtime: ['docker'] }, connEvent({ container: docker }), true],
@@ -53,8 +53,8 @@ const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
   ['direction does not match unknown', { direction: ['outbound', 'inbound'] }, connEvent({ direction: 'unknown' }), false],
   ['transport matches', { transport: ['udp'] }, connEvent({ transport: 'udp' }), true],
   ['transport does not match the other', { transport: ['udp'] }, connEvent({ transport: 'tcp' }), false],
-  ['all fields of a rule must match', { process: ['curl'], ports: [80] }, connEvent({ comm: 'curl', remotePort: 443 }), false],
-  ['any item of a field may match', { process: ['wget', 'curl'], ports: [80, 443] }, connEvent({ comm: 'curl', remotePort: 443 }), true],
+  ['all fields of a rule must match', { process: ['curl'], ports: [80] }, connEvent({ exe: 'curl', remotePort: 443 }), false],
+  ['any item of a field may match', { process: ['wget', 'curl'], ports: [80, 443] }, connEvent({ exe: 'curl', remotePort: 443 }), true],
   ['ports match the server port of a ClientHello', { ports: [443] }, sniEvent({ serverPort: 443, clientPort: 40000 }), true],
   ['ports ignore the client port of a ClientHello', { ports: [40000] }, sniEvent({ serverPort: 443, clientPort: 40000 }), false],
   [
@@ -73,7 +73,7 @@ const MATCHES: [string, Partial<FilterRule>, PipelineEvent, boolean][] = [
   ['ingress hellos are not outbound', { direction: ['outbound'] }, sniEvent({ direction: 'ingress' }), false],
   ['hellos travel over tcp', { transport: ['udp'] }, sniEvent(), false],
   ['process matches the owner of a dropped packet', { process: ['nginx'] }, fateCount({ process: { pid: 1, executableName: 'nginx', commandLine: '' } }), true],
-  ["process falls back to the comm of a reset's owner", { process: ['curl'] }, fateSample({ kind: 'reset_received', comm: 'curl' }), true],
+  ["a reset owner's comm is not its executable name", { process: ['curl'] }, fateSample({ kind: 'reset_received', comm: 'curl', process: undefined }), false],
   ['container_id matches the container of a drop count', { container_id: ['abc*'] }, fateCount({ container: docker }), true],
   [
     'nomad_job matches the job of a retransmit',
@@ -117,14 +117,14 @@ test('filter: with no include rules everything not excluded is kept', () => {
 
 test('filter: one matching include rule is enough', () => {
   const f = filter([{ process: ['nginx'] }, { ports: [443] }]);
-  assert.equal(f.process(connEvent({ comm: 'curl', remotePort: 443 })), true);
-  assert.equal(f.process(connEvent({ comm: 'curl', remotePort: 80 })), false);
+  assert.equal(f.process(connEvent({ exe: 'curl', remotePort: 443 })), true);
+  assert.equal(f.process(connEvent({ exe: 'curl', remotePort: 80 })), false);
 });
 
 test('filter: exclude wins over include', () => {
   const f = filter([{ process: ['curl'] }], [{ ports: [443] }]);
-  assert.equal(f.process(connEvent({ comm: 'curl', remotePort: 443 })), false);
-  assert.equal(f.process(connEvent({ comm: 'curl', remotePort: 80 })), true);
+  assert.equal(f.process(connEvent({ exe: 'curl', remotePort: 443 })), false);
+  assert.equal(f.process(connEvent({ exe: 'curl', remotePort: 80 })), true);
 });
 
 test('filter: excluding loopback drops sampled loopback packets but keeps the counts, which carry no addresses', () => {

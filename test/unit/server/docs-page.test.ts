@@ -30,10 +30,10 @@ interface Seen {
 
 function fill(h: Harness): void {
   let sock = 0x100n;
-  const add = (comm: string, over: Partial<ConnPipelineEvent>) => {
+  const add = (exe: string, over: Partial<ConnPipelineEvent>) => {
     sock += 0x40n;
     const e = (o: Partial<ConnPipelineEvent>) =>
-      h.store.add(connEvent({ sock, comm, pid: comm.length, process: { pid: comm.length, executableName: comm, commandLine: comm }, ...over, ...o }));
+      h.store.add(connEvent({ sock, exe, pid: exe.length, process: { pid: exe.length, executableName: exe, commandLine: exe }, ...over, ...o }));
     e({ kind: 'connect' });
     e({ kind: 'close', oldState: 'established', newState: 'closed', bytesSent: 5, bytesReceived: 2 });
   };

@@ -25,22 +25,22 @@ before(async () => {
   h = await startHarness();
   const add = (evs: ConnPipelineEvent[]) => evs.forEach((ev) => h.store.add(ev));
   // curl: 3 connections to 443 (two 10 s ago, one 5 min ago); wget: 2 to 10.1.2.3:80 in a container of Nomad job web.
-  add(connection(10_000, { comm: 'curl', pid: 100, process: { pid: 100, executableName: 'curl', commandLine: 'curl' } }));
-  add(connection(10_000, { comm: 'curl', pid: 100, process: { pid: 100, executableName: 'curl', commandLine: 'curl' } }));
-  add(connection(300_000, { comm: 'curl', pid: 101, process: { pid: 101, executableName: 'curl', commandLine: 'curl' } }));
+  add(connection(10_000, { exe: 'curl', pid: 100, process: { pid: 100, executableName: 'curl', commandLine: 'curl' } }));
+  add(connection(10_000, { exe: 'curl', pid: 100, process: { pid: 100, executableName: 'curl', commandLine: 'curl' } }));
+  add(connection(300_000, { exe: 'curl', pid: 101, process: { pid: 101, executableName: 'curl', commandLine: 'curl' } }));
   const web = {
     container: { cgroupPath: '/nomad.slice/x.scope', runtime: 'nomad' as const, id: '3f2a9c0b1d2e4f5a' },
     nomad: { allocId: 'a1', task: 'srv', job: 'web', namespace: 'default' },
   };
-  add(connection(20_000, { comm: 'wget', pid: 200, remoteAddress: '10.1.2.3', remotePort: 80, ...web }));
-  add(connection(20_000, { comm: 'wget', pid: 200, remoteAddress: '10.1.2.3', remotePort: 80, ...web }).slice(0, 3)); // still open
+  add(connection(20_000, { exe: 'wget', pid: 200, remoteAddress: '10.1.2.3', remotePort: 80, ...web }));
+  add(connection(20_000, { exe: 'wget', pid: 200, remoteAddress: '10.1.2.3', remotePort: 80, ...web }).slice(0, 3)); // still open
   // A server: one inbound connection accepted on port 8080 from 192.168.1.9.
   h.store.add(
     connEvent({
       sock: 0x9000n,
       kind: 'accept',
       direction: 'inbound',
-      comm: 'nginx',
+      exe: 'nginx',
       pid: 300,
       localPort: 8080,
       remoteAddress: '192.168.1.9',
@@ -54,7 +54,7 @@ before(async () => {
     connEvent({
       sock: 0x9100n,
       kind: 'close',
-      comm: 'curl',
+      exe: 'curl',
       pid: 102,
       remotePort: 1,
       oldState: 'syn_sent',

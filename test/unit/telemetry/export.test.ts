@@ -20,7 +20,7 @@ function workload(): ConnPipelineEvent[] {
     const base = {
       sock,
       direction: 'inbound' as const,
-      comm: 'nginx',
+      exe: 'nginx',
       pid: 77,
       process: { pid: 77, executableName: 'nginx', commandLine: '' },
       localPort: 8080,
@@ -39,7 +39,7 @@ function workload(): ConnPipelineEvent[] {
     evs.push(connEvent({ sock, kind: 'state', remotePort: 5432, oldState: 'closed', newState: 'syn_sent' }));
     evs.push(connEvent({ sock, kind: 'close', remotePort: 5432, oldState: 'syn_sent', newState: 'closed', error: 111, timeUnixMs: 1_700_000_009_000 + i }));
   }
-  evs.push(connEvent({ sock: newSock(), kind: 'existing', direction: 'unknown', newState: 'established', comm: 'sshd', process: undefined }));
+  evs.push(connEvent({ sock: newSock(), kind: 'existing', direction: 'unknown', newState: 'established', exe: 'sshd', process: undefined }));
   return evs;
 }
 

@@ -3,8 +3,8 @@
 import type { Enrichment } from '../../../enrich/types';
 import { compileNames } from './glob';
 
-/** What an owner check reads: the kernel's comm and pid-derived enrichment. */
-export type Owned = Enrichment & { readonly comm: string };
+/** What an owner check reads: the enrichment of the event's owner. */
+export type Owned = Enrichment;
 
 export interface OwnerConditions {
   /** Executable names, exact or `*` globs. */
@@ -14,8 +14,8 @@ export interface OwnerConditions {
   readonly nomad_job: readonly string[];
 }
 
-/** Executable name, falling back to the kernel's comm when /proc could not be read. */
-export const processName = (ev: Owned): string => ev.process?.executableName || ev.comm;
+/** Executable name ('' when neither the kernel nor /proc could tell; a thread's comm is not one). */
+export const processName = (ev: Owned): string => ev.process?.executableName ?? '';
 
 /** One check per condition given (an empty list adds none); each must hold. */
 export function ownerChecks<E extends Owned>(c: OwnerConditions): ((ev: E) => boolean)[] {

@@ -15,6 +15,8 @@ export class FilterProcessor implements Processor {
   }
 
   process(ev: PipelineEvent): boolean {
+    // The start of a collection of kernel counters carries no attributes to filter on.
+    if (ev.source === 'connections' && ev.counts?.row === 'begin') return true;
     if (this.included !== undefined && !this.included(ev)) return false;
     return this.excluded === undefined || !this.excluded(ev);
   }

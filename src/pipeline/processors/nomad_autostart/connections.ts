@@ -40,6 +40,8 @@ export class OpenConnections {
   observe(ev: ConnPipelineEvent): void {
     if (ev.transport !== 'tcp') return;
     switch (ev.kind) {
+      case 'count':
+        return; // counter rows are not connections
       case 'close':
         this.remove(ev.sock);
         return;

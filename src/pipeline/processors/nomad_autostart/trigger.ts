@@ -19,7 +19,7 @@ export function describeTrigger(kind: TriggerKind, ev: TriggerEvent): string {
   if (ev.source === 'sni') {
     return kind === 'sni' ? `sni ${ev.serverName} from ${ev.clientAddress}` : `syn to port ${ev.serverPort} from ${ev.clientAddress}`;
   }
-  const who = ev.process?.executableName || ev.comm;
+  const who = ev.process?.executableName;
   const from = who ? `${who}${ev.pid ? ` (pid ${ev.pid})` : ''}` : ev.pid ? `pid ${ev.pid}` : ev.localAddress;
   return `connect to ${hostPort(ev.remoteAddress, ev.remotePort)} from ${from}`;
 }

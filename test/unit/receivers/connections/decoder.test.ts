@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatIPv4, formatIPv6 } from '../../../../src/wire/addr';
 import { ConnDecoder } from '../../../../src/receivers/connections/decoder';
-import { readCString } from '../../../../src/wire/c-string';
 import type { ConnEvent } from '../../../../src/receivers/connections/event';
-import { CONN_COMM_LEN, CONN_EVENT } from '../../../../src/receivers/connections/layout';
+import { CONN_EVENT, CONN_OWNER } from '../../../../src/receivers/connections/layout';
 import { RawStringCache } from '../../../../src/wire/raw-strings';
-import { packRecords } from '../../../helpers/conn-records';
+import { packRecords, testExeName } from '../../../helpers/conn-records';
 
 const F = CONN_EVENT.fields;
+const O = CONN_OWNER.fields;
 
 function event(overrides: Partial<ConnEvent> = {}): ConnEvent {
   return {
@@ -17,7 +17,7 @@ function event(overrides: Partial<ConnEvent> = {}): ConnEvent {
     sock: 0xffff_8880_1234_5600n,
     pid: 4242,
     tid: 4243,
-    comm: 'curl',
+    exe: 'curl',
     cgroupId: 9876,
     netns: 4026531840,
     transport: 'tcp',
@@ -35,11 +35,12 @@ function event(overrides: Partial<ConnEvent> = {}): ConnEvent {
     retransmits: 3,
     durationNs: 5_000_000_001,
     error: 0,
+    counts: undefined,
     ...overrides,
   };
 }
 
-function decodeAll(events: ConnEvent[], decoder = new ConnDecoder()): ConnEvent[] {
+function decodeAll(events: ConnEvent[], decoder = new ConnDecoder(testExeName)): ConnEvent[] {
   const out: ConnEvent[] = [];
   decoder.decodeBatch(packRecords(events), (ev) => out.push(ev));
   return out;
@@ -67,13 +68,13 @@ test('a record decodes to exactly the event the kernel wrote, field by field', (
     event({
       kind: 'accept',
       direction: 'inbound',
-      comm: 'a-fifteen-chars',
+      exe: 'an-executable-name-longer-than-a-comm',
       networkType: 'ipv6',
       localAddress: 'fd00:1::2',
       remoteAddress: 'fd00:1::1',
       error: 0,
     }),
-    event({ kind: 'state', direction: 'unknown', pid: 0, tid: 0, comm: '', cgroupId: 0, oldState: 'listen', newState: 'syn_received' }),
+    event({ kind: 'state', direction: 'unknown', pid: 0, tid: 0, exe: '', cgroupId: 0, oldState: 'listen', newState: 'syn_received' }),
     event({ error: 111, oldState: 'syn_sent' }),
   ];
   assert.deepEqual(decodeAll(events), events);
@@ -84,13 +85,22 @@ test('u64 counters decode as Number(BigInt) does, exactly below 2^53 and rounded
   const o = batch.offsets[0];
   const values = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 63n + 12345n, 2n ** 64n - 1n];
   for (const v of values) {
-    for (const field of ['ts_ns', 'cgroup_id', 'bytes_sent', 'bytes_received', 'duration_ns'] as const) batch.view.setBigUint64(o + F[field], v, true);
+    for (const at of [F.ts_ns, F.owner + O.cgroup_id, F.bytes_sent, F.bytes_received, F.duration_ns]) batch.view.setBigUint64(o + at, v, true);
     const ev = new ConnDecoder().decode(batch.view, batch.bytes, o, CONN_EVENT.size)!;
     for (const n of [ev.bootNs, ev.cgroupId, ev.bytesSent, ev.bytesReceived, ev.durationNs]) assert.equal(n, Number(v), `value ${v}`);
   }
 });
 
-test('comms and addresses decode to their own text even when thousands of them share cache slots', () => {
+test('the executable is named by the kernel table the record points into, and unnamed when the table has no entry', () => {
+  const [named] = decodeAll([event({ exe: 'nginx' })]);
+  assert.equal(named.exe, 'nginx');
+  const [unknown] = decodeAll([event({ exe: 'nginx' })], new ConnDecoder(() => ''));
+  assert.equal(unknown.exe, '');
+  const [threadless] = decodeAll([event({ exe: '' })]);
+  assert.equal(threadless.exe, '', 'inode 0 (no mm: a kernel thread) has no executable');
+});
+
+test('addresses decode to their own text even when thousands of them share cache slots', () => {
   // Random bytes, more distinct values than the caches have slots, each decoded several times in a shuffled order.
   let seed = 7;
   const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
@@ -103,12 +113,10 @@ test('comms and addresses decode to their own text even when thousands of them s
       base.bytes[o + F.laddr + i] = which ? rnd() % 3 : rnd();
       base.bytes[o + F.raddr + i] = rnd();
     }
-    for (let i = 0; i < CONN_COMM_LEN; i++) base.bytes[o + F.comm + i] = i < round % 17 ? 97 + (rnd() % 3) : 0;
     const ev = decoder.decode(base.view, base.bytes, o, CONN_EVENT.size)!;
     const fmt = which ? formatIPv6 : formatIPv4;
     assert.equal(ev.localAddress, fmt(base.bytes, o + F.laddr));
     assert.equal(ev.remoteAddress, fmt(base.bytes, o + F.raddr));
-    assert.equal(ev.comm, readCString(base.bytes, o + F.comm, CONN_COMM_LEN));
   }
 });
 

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { rootLogger } from '../../../../src/log';
-import type { TcpState } from '../../../../src/receivers/connections/event';
+import type { ConnCounts } from '../../../../src/receivers/connections/event';
 import { MAX_INTERNED_KEYS } from '../../../../src/telemetry/attribute-plan';
 import { connMetricPlan } from '../../../../src/receivers/connections/attributes';
 import { ConnMetrics } from '../../../../src/receivers/connections/metrics';
-import { ATTR, METRIC, METRICS } from '../../../../src/catalogue/generated';
+import { ATTR, METRIC, METRICS, type MetricName } from '../../../../src/catalogue/generated';
 import { HistogramProducer } from '../../../../src/telemetry/histogram-producer';
 import type { ConnPipelineEvent } from '../../../../src/pipeline/event';
 import { connEvent, receiver } from '../../telemetry/fixtures';
@@ -51,80 +51,127 @@ function metrics(cardinalityLimit = 2000): ConnMetrics {
 function activeByState(m: ConnMetrics): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of m.state().sums.get(METRIC.CONNECTION_ACTIVE)!.series.values()) {
+    if (s.value === 0) continue;
     const state = String(s.attrs[ATTR.NETWORK_CONNECTION_STATE] ?? 'overflow');
     out[state] = (out[state] ?? 0) + s.value;
   }
   return out;
 }
 
-for (const limit of [2000, 4]) {
-  test(`open sockets are counted once in the series of their state, many sockets sharing attributes (cardinality limit ${limit})`, () => {
-    const m = metrics(limit);
-    const SOCKETS = 600;
-    const path: TcpState[] = ['syn_sent', 'established', 'fin_wait_1', 'fin_wait_2'];
-    const base = (i: number) => ({
-      sock: 0x9000n + BigInt(i) * 64n,
-      remotePort: 8000 + (i % 3),
-      process: { pid: 10 + (i % 2), executableName: `app${i % 2}`, commandLine: '' },
-    });
-    for (let i = 0; i < SOCKETS; i++) m.consume(connEvent({ ...base(i), kind: 'connect' }));
-    let prev: TcpState = 'closed';
-    for (const state of path) {
-      for (let i = 0; i < SOCKETS; i++) m.consume(connEvent({ ...base(i), kind: 'state', oldState: prev, newState: state }));
-      const got = activeByState(m);
-      if (limit === 2000) assert.deepEqual(Object.fromEntries(Object.entries(got).filter(([, n]) => n !== 0)), { [state]: SOCKETS });
-      else
-        assert.equal(
-          Object.values(got).reduce((a, b) => a + b, 0),
-          SOCKETS,
-          'every open socket counted once, overflow included',
-        );
-      prev = state;
-    }
-    for (let i = 0; i < SOCKETS; i++) m.consume(connEvent({ ...base(i), kind: 'close', oldState: 'fin_wait_2', newState: 'closed' }));
-    assert.ok(
-      Object.values(activeByState(m)).every((n) => n === 0),
-      JSON.stringify(activeByState(m)),
-    );
-    assert.equal(m.state().sockets.size, 0);
-    const opened = [...m.state().sums.get(METRIC.CONNECTION_OPENED)!.series.values()].reduce((a, s) => a + s.value, 0);
-    assert.equal(opened, SOCKETS);
-  });
+const NONE: Omit<ConnCounts, 'row'> = {
+  opened: 0,
+  failed: 0,
+  active: 0,
+  transitions: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  retransmits: 0,
+  duration: undefined,
+  rtt: undefined,
+};
+
+/** A counter row as the receiver hands it on (see receiver.ts): kind `count`, what it counts in `counts`. */
+function row(counts: Partial<ConnCounts> & Pick<ConnCounts, 'row'>, ev: Partial<ConnPipelineEvent> = {}): ConnPipelineEvent {
+  return connEvent({ kind: 'count', sock: 0n, pid: 0, ...ev, counts: { ...NONE, ...counts } });
+}
+const begin = (): ConnPipelineEvent => row({ row: 'begin' });
+const nginx = { process: { pid: 0, executableName: 'nginx', commandLine: '' } };
+const curl = { process: { pid: 0, executableName: 'curl', commandLine: '' } };
+
+function sum(m: ConnMetrics, metric: MetricName): number {
+  return [...m.state().sums.get(metric)!.series.values()].reduce((a, s) => a + s.value, 0);
 }
 
-test("an accepted socket moves from its unattributed series to its owner's, keeping one count", () => {
+/** Bytes of netwatch.connection.io one way. */
+function io(m: ConnMetrics, direction: 'transmit' | 'receive'): number {
+  return [...m.state().sums.get(METRIC.CONNECTION_IO)!.series.values()].filter((s) => s.attrs[ATTR.NETWORK_IO_DIRECTION] === direction).reduce((a, s) => a + s.value, 0);
+}
+
+test('counter rows add to the metrics they carry, under their own attributes', () => {
   const m = metrics();
-  const sock = 0xabc0n;
-  m.consume(
-    connEvent({
-      sock,
-      kind: 'state',
-      direction: 'inbound',
-      pid: 0,
-      comm: '',
-      process: undefined,
-      localPort: 8080,
-      remotePort: 40000,
-      oldState: 'listen',
-      newState: 'syn_received',
-    }),
+  m.consume(begin());
+  m.consume(row({ row: 'conn', opened: 3, bytesSent: 1000, bytesReceived: 20 }, { ...curl, remotePort: 443 }));
+  m.consume(row({ row: 'conn', opened: 2, bytesSent: 5 }, { ...nginx, direction: 'inbound', localPort: 8080 }));
+  m.consume(row({ row: 'failed', failed: 4 }, { ...curl, error: 111, remotePort: 9 }));
+  m.consume(begin());
+  m.consume(row({ row: 'conn', opened: 1, bytesReceived: 1 }, { ...curl, remotePort: 443 }));
+  assert.equal(sum(m, METRIC.CONNECTION_OPENED), 6);
+  assert.equal(io(m, 'transmit'), 1005);
+  assert.equal(io(m, 'receive'), 21);
+  const failed = [...m.state().sums.get(METRIC.CONNECTION_FAILED)!.series.values()];
+  assert.deepEqual(
+    failed.map((s) => [s.attrs[ATTR.ERROR_TYPE], s.attrs[ATTR.SERVER_PORT], s.value]),
+    [['ECONNREFUSED', 9, 4]],
   );
-  m.consume(
-    connEvent({
-      sock,
-      kind: 'accept',
-      direction: 'inbound',
-      localPort: 8080,
-      remotePort: 40000,
-      newState: 'established',
-      process: { pid: 7, executableName: 'nginx', commandLine: '' },
-    }),
+  const opened = new Map([...m.state().sums.get(METRIC.CONNECTION_OPENED)!.series.values()].map((s) => [String(s.attrs[ATTR.PROCESS_EXECUTABLE_NAME]), s]));
+  assert.equal(opened.get('curl')!.value, 4);
+  assert.equal(opened.get('curl')!.attrs[ATTR.SERVER_PORT], 443);
+  assert.equal(opened.get('nginx')!.attrs[ATTR.SERVER_PORT], 8080);
+});
+
+test('open sockets are what the latest collection counted: a new collection replaces the last one', () => {
+  const m = metrics();
+  m.consume(begin());
+  m.consume(row({ row: 'active', active: 5 }, { ...nginx, direction: 'inbound', localPort: 80, newState: 'established' }));
+  m.consume(row({ row: 'active', active: 2 }, { ...nginx, direction: 'inbound', localPort: 80, newState: 'close_wait' }));
+  assert.deepEqual(activeByState(m), { established: 5, close_wait: 2 });
+  m.consume(begin());
+  m.consume(row({ row: 'active', active: 1 }, { ...nginx, direction: 'inbound', localPort: 80, newState: 'established' }));
+  assert.deepEqual(activeByState(m), { established: 1 });
+  m.consume(begin());
+  assert.deepEqual(activeByState(m), {}, 'a collection with no open sockets leaves none');
+});
+
+test('kernel histograms merge bucket by bucket, with their sum and count, and report no min or max', () => {
+  const m = metrics();
+  const bounds = METRICS[METRIC.CONNECTION_DURATION].buckets!;
+  const buckets = bounds.map(() => 0).concat(0);
+  buckets[0] = 2;
+  buckets[bounds.length] = 1;
+  m.consume(row({ row: 'conn', duration: { buckets, sum: 4000.001, count: 3 } }, curl));
+  m.consume(row({ row: 'conn', duration: { buckets, sum: 4000.001, count: 3 } }, curl));
+  const [series, ...rest] = [...m.state().histograms.get(METRIC.CONNECTION_DURATION)!.series.values()];
+  assert.equal(rest.length, 0);
+  assert.equal(series.count, 6);
+  assert.equal(series.sum, 8000.002);
+  assert.equal(series.counts[0], 4);
+  assert.equal(series.counts[bounds.length], 2);
+  assert.equal(series.preAggregated, true);
+  assert.throws(() => m.consume(row({ row: 'conn', duration: { buckets: [1], sum: 1, count: 1 } }, nginx)), /1 buckets merged into/);
+});
+
+test('transitions count by the state left and the state entered', () => {
+  const m = metrics();
+  m.consume(row({ row: 'transitions', transitions: 7 }, { oldState: 'syn_sent', newState: 'established' }));
+  m.consume(row({ row: 'transitions', transitions: 3 }, { oldState: 'syn_sent', newState: 'established' }));
+  const series = [...m.state().sums.get(METRIC.CONNECTION_STATE_TRANSITIONS)!.series.values()];
+  assert.deepEqual(
+    series.map((s) => [s.attrs[ATTR.CONNECTION_PREVIOUS_STATE], s.attrs[ATTR.NETWORK_CONNECTION_STATE], s.value]),
+    [['syn_sent', 'established', 10]],
   );
-  const series = [...m.state().sums.get(METRIC.CONNECTION_ACTIVE)!.series.values()].filter((s) => s.value !== 0);
-  assert.equal(series.length, 1);
-  assert.equal(series[0].value, 1);
-  assert.equal(series[0].attrs[ATTR.PROCESS_EXECUTABLE_NAME], 'nginx');
-  assert.equal(series[0].attrs[ATTR.NETWORK_CONNECTION_STATE], 'established');
+});
+
+test("rows the kernel's full table could not give attributes to are counted in the overflow series", () => {
+  const m = metrics();
+  m.consume(begin());
+  m.consume(row({ row: 'overflow', opened: 9, active: 4, bytesSent: 100 }));
+  const overflowed = (metric: MetricName) => [...m.state().sums.get(metric)!.series.values()].filter((s) => s.attrs['otel.metric.overflow'] === true);
+  assert.equal(overflowed(METRIC.CONNECTION_OPENED)[0]!.value, 9);
+  assert.deepEqual(
+    overflowed(METRIC.CONNECTION_IO).map((x) => [x.attrs[ATTR.NETWORK_IO_DIRECTION], x.value]),
+    [['transmit', 100]],
+  );
+  assert.equal(overflowed(METRIC.CONNECTION_ACTIVE)[0]!.value, 4);
+  m.consume(begin());
+  assert.equal(overflowed(METRIC.CONNECTION_ACTIVE)[0]!.value, 0, 'open sockets in overflow are replaced by the next collection too');
+});
+
+test('records (connect, accept, close) are not counted: the kernel counts, records feed logs', () => {
+  const m = metrics();
+  m.consume(connEvent({ kind: 'connect' }));
+  m.consume(connEvent({ kind: 'close', oldState: 'fin_wait_2', newState: 'closed', bytesSent: 10 }));
+  assert.equal(sum(m, METRIC.CONNECTION_OPENED), 0);
+  assert.equal(sum(m, METRIC.CONNECTION_IO), 0);
 });
 
 test("the RTT histogram has the receiver's rtt_buckets_us as boundaries, in seconds; a reload with others starts it afresh", () => {
