@@ -107,7 +107,7 @@ export class RetainingLogExporter implements LogRecordExporter {
   constructor(
     private readonly inner: LogRecordExporter,
     private readonly capacity: number,
-    private readonly counts: Pick<ExportCounts, 'processed' | 'exported'>,
+    private readonly counts: Pick<ExportCounts, 'processed' | 'exported' | 'givenUp'>,
   ) {}
 
   /** Records waiting for a later export. */
@@ -136,7 +136,7 @@ export class RetainingLogExporter implements LogRecordExporter {
         const excess = this.backlog.length - this.capacity;
         if (excess > 0) {
           this.backlog.length = this.capacity;
-          this.counts.exported(excess, exportErrorType(r.error));
+          this.counts.givenUp(excess, exportErrorType(r.error));
         }
         this.scheduleRetry();
         return done(r);
@@ -161,7 +161,7 @@ export class RetainingLogExporter implements LogRecordExporter {
   /** Appended while there is room; the rest is given up (a full queue keeps what it has). */
   private keep(records: ReadableLogRecord[]): void {
     const room = Math.max(0, this.capacity - this.backlog.length);
-    if (records.length > room) this.counts.exported(records.length - room, QUEUE_FULL);
+    if (records.length > room) this.counts.givenUp(records.length - room, QUEUE_FULL);
     for (let i = 0; i < Math.min(room, records.length); i++) this.backlog.push(records[i]!);
   }
 

@@ -24,6 +24,8 @@ export interface ExportCounts {
   processed(items: number): void;
   /** Logs: the processor turned `items` records away because its queue was full. */
   dropped(items: number): void;
+  /** Logs: `items` kept records no longer fit after a failed export (`errorType`) and were given up. */
+  givenUp(items: number, errorType: string): void;
 }
 
 export class AgentSelfStats {
@@ -67,6 +69,10 @@ export class AgentSelfStats {
       processed: (n) => this.add(METRIC.OTEL_SDK_PROCESSOR_LOG_PROCESSED, processor, n),
       dropped: (n) => {
         this.add(METRIC.OTEL_SDK_PROCESSOR_LOG_PROCESSED, processor, n, QUEUE_FULL);
+        this.warnDrops(id);
+      },
+      givenUp: (n, errorType) => {
+        this.add(exported, exporter, n, errorType);
         this.warnDrops(id);
       },
     };

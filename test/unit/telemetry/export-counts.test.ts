@@ -10,7 +10,8 @@ import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { ExportError } from '../../../src/errors';
 import { exportErrorType } from '../../../src/telemetry/export-health';
 import { QUEUE_FULL, RetainingLogExporter } from '../../../src/telemetry/log-queue';
-import type { ExportCounts } from '../../../src/telemetry/self-stats';
+import { AgentSelfStats, type ExportCounts } from '../../../src/telemetry/self-stats';
+import { rootLogger, setLogSink } from '../../../src/log';
 
 test('a failed export is named by its gRPC status, its HTTP status, its netwatch code or its class, else _OTHER', () => {
   const grpcError = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: status.UNAVAILABLE, details: '', metadata: new Metadata() });
@@ -60,6 +61,7 @@ function recorder(): ExportCounts & { log: string[] } {
     exported: (n, errorType) => log.push(`exported ${n}${errorType ? ` ${errorType}` : ''}`),
     processed: (n) => log.push(`processed ${n}`),
     dropped: (n) => log.push(`dropped ${n}`),
+    givenUp: (n, errorType) => log.push(`given up ${n} ${errorType}`),
   };
 }
 
@@ -84,7 +86,7 @@ test('records with no room to be kept are given up: queue_full when never sent',
   await exportOnce(e, records(3)); // fails: 3 kept
   await exportOnce(e, records(3)); // 1 more fits, 2 turned away; the 4 kept fail again
   await e.shutdown();
-  assert.deepEqual(counts.log, ['processed 3', 'processed 3', `exported 2 ${QUEUE_FULL}`]);
+  assert.deepEqual(counts.log, ['processed 3', 'processed 3', `given up 2 ${QUEUE_FULL}`]);
   assert.equal(e.retained, 4, 'still kept for the next attempt, not counted yet');
 });
 
@@ -97,6 +99,24 @@ test('records pushed out of the backlog by a failed attempt are given up with th
   inner.waiting.shift()!(unavailable); // the 3 in flight come back in front: 6 kept, room for 4
   await first;
   await e.shutdown();
-  assert.deepEqual(counts.log, ['processed 3', 'processed 3', 'exported 2 503']);
+  assert.deepEqual(counts.log, ['processed 3', 'processed 3', 'given up 2 503']);
   assert.equal(e.retained, 4);
+});
+
+test('records given up on either path are counted as exports that failed, with one warning per exporter', () => {
+  const warnings: string[] = [];
+  setLogSink((line, level) => {
+    if (level === 'warn') warnings.push(line);
+  });
+  try {
+    const stats = new AgentSelfStats(rootLogger, 100);
+    const counts = stats.exportCounts('otlp', 'logs', 'otlp_grpc_log_exporter');
+    counts.givenUp(2, QUEUE_FULL);
+    counts.givenUp(3, '503');
+    counts.dropped(1);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /exporter otlp \(logs\): more than \d+ log records wait for export; the excess is dropped/);
+  } finally {
+    setLogSink((line) => process.stderr.write(line + '\n'));
+  }
 });
