@@ -5,14 +5,27 @@
 #     -description "netwatch nomad_autostart" netwatch-autostart otel/nomad/netwatch-autostart.policy.hcl
 #
 # One namespace block per namespace the rules name, with exactly what the processor calls
-# (the capabilities each endpoint checks: hashicorp/nomad nomad/job_endpoint.go):
-#   read-job   GET /v1/job/:job/scale (read-job-scaling would do for it) and GET /v1/job/:job/deployment,
-#              the deployment a scale request waits for
+# (the capabilities each endpoint checks: hashicorp/nomad nomad/job_endpoint.go, nomad/event_endpoint.go):
+#   read-job   GET /v1/event/stream (its Job and Deployment topics), GET /v1/job/:job (the job read
+#              after each stream connection and after a conflict), GET /v1/job/:job/scale
+#              (read-job-scaling would do for it alone) and GET /v1/job/:job/deployment, the
+#              deployment a scale request waits for
 #   scale-job  POST /v1/job/:job/scale: wakes, sleeps, and the start of a stopped job in the scaling history
-# A rule with start_stopped: true also reads the job and its versions and re-registers it
+# A rule with start_stopped: true also reads the job's versions and re-registers it
 # (PUT /v1/jobs): add "submit-job" to its namespace's block ("register-job" alone from Nomad 2.0).
-# Nothing else: no list-jobs, no node, agent or Variables access.
-# test/unit/packaging/nomad.test.ts checks this file against the rules and the processor's code.
+# Nothing else: no list-jobs, no node, operator or Variables access.
+# test/unit/packaging/nomad-policy.test.ts checks this file against the rules and the processor's code.
 namespace "default" {
   capabilities = ["read-job", "scale-job"]
+}
+
+# GET /v1/agent/self (command/agent/agent_endpoint.go: agent:read) tells the servers' Nomad version;
+# from 1.8.2 a wake is then one check-and-set scale request from the event stream's warm state.
+# Granted so that works without keeping server_version in step with the cluster by hand. Without it
+# the processor falls back to server_version in agent.yaml, and with neither reads the scale status
+# before every write. "read" only: the agent never changes an agent. agent:read also lets the token
+# read the agents' configuration (secrets redacted), logs (/v1/agent/monitor) and host data; where
+# that is too much, drop this block and set server_version.
+agent {
+  policy = "read"
 }

@@ -82,8 +82,11 @@ export function taskEnvironment(s: ShippedJob, name: string, secretsDir: string 
   return env;
 }
 
-/** The shipped ACL policy: capabilities by namespace (each `namespace` block, `capabilities` only). */
-export async function readPolicy(): Promise<{ namespaces: Map<string, string[]>; raw: any; text: string }> {
+/**
+ * The shipped ACL policy: capabilities by namespace (each `namespace` block, `capabilities` only)
+ * and the `agent` block's policy (undefined without one). `raw` is all of it, for what these omit.
+ */
+export async function readPolicy(): Promise<{ namespaces: Map<string, string[]>; agent: string | undefined; raw: any; text: string }> {
   const text = readFileSync(repoPath(POLICY_PATH), 'utf8');
   const raw = (await parseHcl(POLICY_PATH, text)) as any;
   const namespaces = new Map<string, string[]>();
@@ -92,5 +95,6 @@ export async function readPolicy(): Promise<{ namespaces: Map<string, string[]>;
       ns,
       blocks.flatMap((b) => b.capabilities ?? []),
     );
-  return { namespaces, raw, text };
+  const agent = (raw.agent as { policy?: string }[] | undefined)?.map((b) => b.policy).at(-1);
+  return { namespaces, agent, raw, text };
 }

@@ -80,6 +80,13 @@ export class Acl {
     return token !== undefined && this.tokens.get(token)?.management === true;
   }
 
+  /** A management token (IsManagement), after authentication; either failure is "Permission denied". */
+  authorizeManagement(token: string | undefined): void {
+    if (!this.enabled) return;
+    this.authenticate(token);
+    if (!this.isManagement(token)) throw new Answer(403, PERMISSION_DENIED);
+  }
+
   /** agent:read (AllowAgentRead), after authentication; either failure is "Permission denied". */
   authorizeAgentRead(token: string | undefined): void {
     if (!this.enabled) return;

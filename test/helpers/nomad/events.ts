@@ -4,10 +4,15 @@
 //   index: …", 400); `topic` as Topic or Topic:Key, any other form "Invalid topic query: error
 //   parsing topics: Invalid key value pair for topic, topic: …" (400); no topic means all ("*:*");
 //   the answer is 200, Content-Type application/json, one JSON object per line.
-// - nomad/event_endpoint.go Event.Stream: read-job in the namespace for Job, Deployment,
-//   Allocation and Evaluation topics (else "Permission denied"); the first line is a heartbeat `{}`
-//   and another follows every 30 s (stream.NewJsonStream), so a silent stream is a dead one; a
-//   batch is {"Index": n, "Events": [...]}; batches filtered to nothing are not sent.
+// - nomad/event_endpoint.go Event.Stream: the token authenticated, then every topic asked for
+//   checked in every namespace the request covers (validateACL, validateNsOp; "*" is each
+//   namespace there is): read-job for Job, Deployment, Allocation, Evaluation, Service and
+//   CSIPlugin, host-volume-read for HostVolume, csi-read-volume for CSIVolume; Node, Operator and
+//   Variable need policy blocks the double's tokens cannot hold (node, operator, variables), so
+//   only a management token passes them here, as it alone passes NodePool, "*" (all topics, what
+//   no topic means) and any other topic; any refusal is "Permission denied". The first line is a
+//   heartbeat `{}` and another follows every 30 s (stream.NewJsonStream), so a silent stream is a
+//   dead one; a batch is {"Index": n, "Events": [...]}; batches filtered to nothing are not sent.
 // - nomad/stream/event_broker.go Subscribe and event_buffer.go StartAtClosest: index 0 starts at the
 //   buffer's head (the oldest batch kept); a later index starts at the first batch at or after it;
 //   an index older than the head starts at the head without an error — the events in between are
@@ -25,7 +30,29 @@ import type * as http from 'node:http';
 import { Answer, type RequestContext } from './http';
 import type { Cluster, StreamBatch, StreamEvent } from './state';
 
-const READ_JOB_TOPICS = new Set(['Job', 'Deployment', 'Allocation', 'Evaluation', '*']);
+/** The namespace capability each topic needs (validateNsOp); a topic not here needs a management token in the double. */
+const TOPIC_CAPABILITY: Readonly<Record<string, string>> = {
+  Deployment: 'read-job',
+  Evaluation: 'read-job',
+  Allocation: 'read-job',
+  Job: 'read-job',
+  Service: 'read-job',
+  CSIPlugin: 'read-job',
+  HostVolume: 'host-volume-read',
+  CSIVolume: 'csi-read-volume',
+};
+
+/** validateACL: each topic in each namespace the request covers. */
+function authorizeTopics(c: Cluster, ctx: RequestContext, topics: Map<string, string[]>): void {
+  const namespaces = ctx.namespace === '*' ? [...c.state.namespaces] : [ctx.namespace];
+  for (const ns of namespaces) {
+    for (const topic of topics.keys()) {
+      const capability = TOPIC_CAPABILITY[topic];
+      if (capability) c.acl.authorize(ctx.token, ns, [capability]);
+      else c.acl.authorizeManagement(ctx.token);
+    }
+  }
+}
 
 function parseTopics(q: URLSearchParams): Map<string, string[]> {
   const raw = q.getAll('topic');
@@ -55,7 +82,8 @@ export function eventStream(c: Cluster, res: http.ServerResponse, ctx: RequestCo
   if (!/^[-+]?\d+$/.test(indexRaw)) throw new Answer(400, `Unable to parse index: strconv.Atoi: parsing "${indexRaw}": invalid syntax`);
   const index = Number(indexRaw);
   const topics = parseTopics(ctx.q);
-  if ([...topics.keys()].some((t) => READ_JOB_TOPICS.has(t))) c.acl.authorize(ctx.token, ctx.namespace === '*' ? 'default' : ctx.namespace, ['read-job']);
+  c.acl.authenticate(ctx.token);
+  authorizeTopics(c, ctx, topics);
   const state = c.state;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
   const send = (b: StreamBatch): void => {

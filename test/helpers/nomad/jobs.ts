@@ -16,6 +16,8 @@
 // - nomad/job_endpoint.go Job.Register runs the admission controllers (validation,
 //   job_endpoint_validators.go's nonexistent namespace) BEFORE the submit-job check; their errors
 //   are go-multierror lists answered as 500 (structs.go Job.Validate, TaskGroup.validateScalingPolicy).
+//   The check accepts submit-job, and from 2.0.0 register-job too (AllowNsOpAnyOf; register-job is
+//   one of the finer capabilities of hashicorp/nomad#27287, unknown to older servers).
 //   Before them, doRegister's registrationsAreAllowed: with the scheduler configuration's
 //   RejectJobRegistration set, any token but a management one gets 403 "Job registration, dispatch,
 //   and scale are disabled by the scheduler configuration" (structs/errors.go; with ACLs off every
@@ -40,7 +42,18 @@ import { blocking } from './blocking';
 import { DEPLOYMENT_STOPPED_JOB, endDeployment } from './deployments';
 import { multierror, parseGoBool } from './go';
 import { Answer, JOB_REGISTRATION_DISABLED, notFoundAfterRead, parseBody, readMeta, sendJson, type RequestContext } from './http';
-import { jobKey, type Cluster, type Group, type Job, type NomadState, type MigrateStrategy, type NewEvent, type Scaling, type UpdateStrategy } from './state';
+import {
+  jobKey,
+  versionAtLeast,
+  type Cluster,
+  type Group,
+  type Job,
+  type NomadState,
+  type MigrateStrategy,
+  type NewEvent,
+  type Scaling,
+  type UpdateStrategy,
+} from './state';
 
 export interface DoubleScalingSeed {
   Min?: number;
@@ -66,6 +79,9 @@ export interface DoubleJobSeed {
   /** The job's `update` block; a service job without one gets Nomad's default strategy. */
   Update?: DoubleUpdateSeed;
 }
+
+/** Job.Register accepts register-job as well as submit-job from this version. */
+export const REGISTER_JOB_SINCE = '2.0.0';
 
 const SECOND_NS = 1e9;
 /** api/jobs.go DefaultUpdateStrategy: what a service (or system) job without an update block gets. */
@@ -275,7 +291,7 @@ export function register(c: Cluster, res: http.ServerResponse, ctx: RequestConte
   const job = canonicalize(apiJob, namespace, (apiJob.Region as string) || c.state.region);
   const problems = validate(c.state, job);
   if (problems) throw new Answer(500, problems);
-  c.acl.authorize(ctx.token, namespace, ['submit-job']);
+  c.acl.authorize(ctx.token, namespace, versionAtLeast(c.state.config.version, REGISTER_JOB_SINCE) ? ['submit-job', 'register-job'] : ['submit-job']);
   const k = jobKey(namespace, job.ID);
   const existing = c.state.jobs.get(k);
   if (body.EnforceIndex === true) {

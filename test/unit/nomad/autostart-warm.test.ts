@@ -232,7 +232,7 @@ describe('nomad_autostart keeps its jobs warm and wakes with one write', () => {
     assert.equal(said.length, 1);
     assert.match(
       said[0],
-      /\/v1\/agent\/self: the token cannot read it \(agent:read\); server_version is not set\): every wake reads the group's scale status before it writes; grant agent:read or set server_version for one write per wake/,
+      /\/v1\/agent\/self: the token cannot read it \(agent:read\); server_version is not set\): every wake reads the group's scale status before it writes; grant agent:read \(agent \{ policy = "read" \} in the token's policy\) or set server_version for one write per wake/,
     );
   });
 

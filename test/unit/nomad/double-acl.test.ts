@@ -93,3 +93,31 @@ describe('the Nomad double enforces ACLs per namespace', () => {
     assert.equal((await rawCall(d.url, 'GET', `/v1/allocation/${a.ID}`, { token: 'prod-scaler' })).status, 200);
   });
 });
+
+describe('the Nomad double checks job registration by the servers version', () => {
+  const tokens = [
+    { secretId: 'mgmt', management: true },
+    { secretId: 'registrar', rules: [{ namespace: 'default', capabilities: ['register-job'] }] },
+    { secretId: 'submitter', rules: [{ namespace: 'default', capabilities: ['submit-job'] }] },
+  ];
+  const register = async (d: NomadDouble, token: string): Promise<number> => {
+    const job = (await rawCall(d.url, 'GET', '/v1/job/web', { token: 'mgmt' })).json();
+    return (await rawCall(d.url, 'PUT', '/v1/jobs', { token, body: { Job: job } })).status;
+  };
+
+  for (const [version, registrar] of [
+    ['2.0.0', 200],
+    ['1.11.2', 403],
+  ] as const) {
+    it(`Nomad ${version}: submit-job registers, register-job ${registrar === 200 ? 'too' : 'does not (it came with 2.0)'}`, async () => {
+      const d = await NomadDouble.start({ acl: true, tokens, server: { version } });
+      try {
+        d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'app', Count: 0 }] });
+        assert.equal(await register(d, 'submitter'), 200);
+        assert.equal(await register(d, 'registrar'), registrar);
+      } finally {
+        await d.stop();
+      }
+    });
+  }
+});

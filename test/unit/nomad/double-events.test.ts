@@ -32,6 +32,14 @@ async function lines(url: string, n: number, ms = 1000): Promise<any[]> {
   return out;
 }
 
+/** The status a stream request gets, hung up on once it is known. */
+async function streamStatus(url: string, token?: string): Promise<number> {
+  const ac = new AbortController();
+  const res = await fetch(url, { headers: token === undefined ? {} : { 'X-Nomad-Token': token }, signal: ac.signal });
+  ac.abort();
+  return res.status;
+}
+
 describe("the double streams events as Nomad's event stream does", () => {
   let d: NomadDouble | undefined;
   afterEach(async () => {
@@ -95,6 +103,31 @@ describe("the double streams events as Nomad's event stream does", () => {
     assert.deepEqual(await lines(`${d.url}/v1/event/stream?topic=Job`, 1, 200), [], 'not even the first heartbeat');
     d.silenceEventStreams(false);
     assert.deepEqual(await lines(`${d.url}/v1/event/stream?topic=Job`, 1, 200), [{}]);
+  });
+
+  it('checks every topic in every namespace the request covers, as validateNsOp does: read-job for Job and Deployment, a management token for all topics', async () => {
+    d = await NomadDouble.start({
+      acl: true,
+      namespaces: ['prod'],
+      tokens: [
+        { secretId: 'mgmt', management: true },
+        { secretId: 'reader', rules: [{ namespace: 'default', capabilities: ['read-job'] }] },
+        { secretId: 'scaling-reader', rules: [{ namespace: 'default', capabilities: ['read-job-scaling', 'scale-job'] }] },
+        { secretId: 'everywhere', rules: [{ namespace: '*', policy: 'read' }], agent: 'write' },
+      ],
+    });
+    const status = (query: string, token?: string): Promise<number> => streamStatus(`${d!.url}/v1/event/stream?${query}`, token);
+    assert.equal(await status('topic=Job:web&topic=Deployment:web', 'reader'), 200);
+    assert.equal(await status('topic=Job:web', 'scaling-reader'), 403, 'read-job-scaling is not read-job');
+    assert.equal(await status('topic=Job:web&namespace=prod', 'reader'), 403, 'another namespace');
+    assert.equal(await status('topic=Job&namespace=*', 'reader'), 403, '"*" checks every namespace, prod too');
+    assert.equal(await status('topic=Job&namespace=*', 'everywhere'), 200);
+    assert.equal(await status('topic=Job:web'), 403, 'anonymous');
+    assert.equal(await status('topic=Job:web', 'not-a-token'), 403);
+    for (const topics of ['', 'topic=*', 'topic=Job&topic=NodePool', 'topic=Node']) {
+      assert.equal(await status(topics, 'everywhere'), 403, `${topics || 'no topic (all of them)'}: not without a management token`);
+      assert.equal(await status(topics, 'mgmt'), 200, `${topics || 'no topic'}: with a management token`);
+    }
   });
 
   it('names the job of a deployment in its filter keys', async () => {

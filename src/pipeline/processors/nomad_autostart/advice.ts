@@ -3,11 +3,14 @@ import type { AutostartRule } from '../../../config/types';
 import type { CompiledRule } from './rules';
 
 /** The Nomad calls the processor makes. */
-export type NomadCall = 'scale status' | 'scale' | 'job read' | 'job register' | 'deployment read';
+export type NomadCall = 'scale status' | 'scale' | 'job read' | 'job register' | 'deployment read' | 'event stream' | 'agent read';
 
 /**
- * The ACL capabilities Nomad accepts for each call, the one to ask for first (hashicorp/nomad
- * nomad/job_endpoint.go; test/unit/packaging/nomad.test.ts checks them against the endpoints the code calls).
+ * The ACL capabilities Nomad accepts for each call, the one to ask for first: namespace
+ * capabilities (hashicorp/nomad nomad/job_endpoint.go; nomad/event_endpoint.go validateNsOp for the
+ * stream's Job and Deployment topics), and `agent:read`, the policy's `agent` block
+ * (command/agent/agent_endpoint.go AgentSelfRequest, acl/acl.go AllowAgentRead).
+ * test/unit/packaging/nomad-policy.test.ts checks them against the endpoints the code calls.
  */
 export const CALL_CAPABILITIES: Readonly<Record<NomadCall, readonly [string, ...string[]]>> = {
   'scale status': ['read-job', 'read-job-scaling'],
@@ -15,7 +18,16 @@ export const CALL_CAPABILITIES: Readonly<Record<NomadCall, readonly [string, ...
   'job read': ['read-job'],
   'job register': ['submit-job'],
   'deployment read': ['read-job'],
+  'event stream': ['read-job'],
+  'agent read': ['agent:read'],
 };
+
+/**
+ * The policy's `agent` block: GET /v1/agent/self tells the servers' version, which decides one
+ * check-and-set write per wake; refused, `server_version` stands in (write-mode.ts). Never "write".
+ */
+export const AGENT_POLICY = 'read';
+export const agentPolicy = (): string => `agent { policy = "${AGENT_POLICY}" }`;
 
 const capabilityText = (call: NomadCall): string => {
   const [first, ...others] = CALL_CAPABILITIES[call];
@@ -24,7 +36,11 @@ const capabilityText = (call: NomadCall): string => {
 
 const where = (r: CompiledRule): string => `job "${r.cfg.job}" group "${r.cfg.group}" in namespace "${r.cfg.namespace}"`;
 
-/** The capabilities a rule needs in its namespace: read-job and scale-job, and submit-job to start a stopped job. */
+/**
+ * The capabilities a rule needs in its namespace: read-job (the event stream, the job, its
+ * deployment, the scale status) and scale-job, and submit-job to start a stopped job. The agent
+ * block (AGENT_POLICY) is the processor's, not a rule's.
+ */
 export function capabilitiesFor(rule: Pick<AutostartRule, 'start_stopped'>): string[] {
   return ['read-job', 'scale-job', ...(rule.start_stopped ? ['submit-job'] : [])];
 }
@@ -97,5 +113,16 @@ export function jobStopped(r: CompiledRule): string {
 
 /** The token cannot read the namespace's jobs (no read-job): no event stream, no warm state there. */
 export function cannotReadJobs(namespace: string): string {
-  return `the token cannot read the jobs of namespace ${namespace} (read-job), so it cannot follow their event stream: wakes there read the scale status before each write`;
+  return `the token cannot read the jobs of namespace ${namespace} (${capabilityText('event stream')}), so it cannot follow their event stream: wakes there read the scale status before each write`;
+}
+
+/** Why /v1/agent/self told no version, when the token may not read it. */
+export const agentSelfRefused = (): string => `the token cannot read it (${capabilityText('agent read')})`;
+
+/** The servers' version is unknown (neither /v1/agent/self nor server_version): every wake reads before it writes. */
+export function versionUnknown(agentSelfProblem: string): string {
+  return (
+    `the Nomad servers' version is unknown (/v1/agent/self: ${agentSelfProblem}; server_version is not set): every wake reads the group's scale status before it writes; ` +
+    `grant ${capabilityText('agent read')} (${agentPolicy()} in the token's policy) or set server_version for one write per wake`
+  );
 }

@@ -18,6 +18,16 @@ export function progressDeadline(d: NomadDeployment): number {
   return latest === -Infinity ? -Infinity : now() + (latest - Date.now()) + PROGRESS_GRACE_MS;
 }
 
+/** Runs a Nomad call; its failure is tagged with the call, so a 403 is reported with what that call needs. */
+export async function tagged<T>(what: NomadCall, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof NomadError) throw new CallError(what, e);
+    throw e;
+  }
+}
+
 export function nomadErrorOf(e: unknown): NomadError | undefined {
   if (e instanceof CallError) return e.error;
   return e instanceof NomadError ? e : undefined;

@@ -1,11 +1,10 @@
 // What the wake and sleep flows share: the settings, the Nomad client, telemetry and logs, the
 // report-once keys, what is known of the jobs (warm state) and of the servers (how to write),
 // waits that shutdown cuts short, and the scale call counted by its answer.
-import { NomadError } from '../../../errors';
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import { cannotReadJobs, type NomadCall } from './advice';
-import { CallError } from './calls';
+import { CallError, tagged } from './calls';
 import type { JobWriteResponse, NomadClient } from './client';
 import { FAILED_OUTCOMES } from './outcomes';
 import { Reports } from './reports';
@@ -48,13 +47,8 @@ export class FlowContext {
   }
 
   /** Tags a failure with the call it came from, for the advice. */
-  async call<T>(what: NomadCall, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof NomadError) throw new CallError(what, e);
-      throw e;
-    }
+  call<T>(what: NomadCall, fn: () => Promise<T>): Promise<T> {
+    return tagged(what, fn);
   }
 
   /**

@@ -15,7 +15,7 @@
 import type { Logger } from '../../../log';
 import { cannotReadJobs } from './advice';
 import { Backoff } from './backoff';
-import { nomadErrorOf } from './calls';
+import { nomadErrorOf, tagged } from './calls';
 import type { NomadClient, StreamBatch, StreamEvent } from './client';
 import type { WarmState } from './warm-state';
 
@@ -121,7 +121,9 @@ export class EventStreamFollower {
       watchdog = setTimeout(() => controller.abort(), this.heartbeatTimeoutMs);
     };
     try {
-      const res = await client.eventStream({ namespace, topics: this.topics, index: this.lastIndex > 0 ? this.lastIndex + 1 : 0, signal: controller.signal });
+      const res = await tagged('event stream', () =>
+        client.eventStream({ namespace, topics: this.topics, index: this.lastIndex > 0 ? this.lastIndex + 1 : 0, signal: controller.signal }),
+      );
       this.connections++;
       this.set('connecting');
       alive();

@@ -13,6 +13,7 @@
 // hashicorp/nomad#27832), so two writers racing within one Raft apply may both pass — no worse
 // than read-then-write.
 import { formatNomadVersion, parseNomadVersion, versionAtLeast, type NomadVersion } from '../../../config/nomad-version';
+import { agentSelfRefused, versionUnknown } from './advice';
 import { Backoff } from './backoff';
 import { nomadErrorOf } from './calls';
 import type { AgentSelf } from './client';
@@ -65,7 +66,7 @@ export class ServerVersion {
     const backoff = new Backoff(ctx.cfg.retry.initial_ms, ctx.cfg.retry.max_ms);
     while (!ctx.stopped) {
       try {
-        const v = versionOfAgentSelf(await ctx.client.agentSelf());
+        const v = versionOfAgentSelf(await ctx.call('agent read', () => ctx.client.agentSelf()));
         if (v) return this.settle(modeOf(v, 'agent'));
         return this.settle(fromSetting ?? { kind: 'read-then-write', why: 'unknown' }, 'it names no version');
       } catch (e) {
@@ -75,7 +76,7 @@ export class ServerVersion {
           await ctx.delay(backoff.next());
           continue;
         }
-        const why = err?.kind === 'forbidden' ? 'the token cannot read it (agent:read)' : `it answered ${err?.status ?? err?.kind ?? 'an error'}`;
+        const why = err?.kind === 'forbidden' ? agentSelfRefused() : `it answered ${err?.status ?? err?.kind ?? 'an error'}`;
         return this.settle(fromSetting ?? { kind: 'read-then-write', why: 'unknown' }, why);
       }
     }
@@ -100,10 +101,7 @@ export class ServerVersion {
         `Nomad ${mode.version} has no check-and-set on scale requests (from 1.8.2): every wake reads the group's scale status before it writes, and a count someone raises in between can be set back`,
       );
     } else {
-      log.info(
-        `the Nomad servers' version is unknown (/v1/agent/self: ${agentSelfProblem ?? 'no answer'}; server_version is not set): every wake reads the group's scale status before it writes; ` +
-          'grant agent:read or set server_version for one write per wake',
-      );
+      log.info(versionUnknown(agentSelfProblem ?? 'no answer'));
     }
     return mode;
   }
