@@ -49,16 +49,19 @@ export function runIterIn(linkFd: number, nsPath?: string): boolean {
   const ns = c.open(nsPath, O_RDONLY | O_CLOEXEC) as number;
   if (ns < 0) return false; // the namespace (or its last process) went away
   let fd: number;
+  let back: number;
   try {
     if ((c.setns(ns, CLONE_NEWNET) as number) < 0) return false;
-    try {
-      fd = bpf.iter_create(linkFd) as number;
-    } finally {
-      if ((c.setns(self, CLONE_NEWNET) as number) < 0)
-        throw new KernelError(`setns back to the agent's network namespace failed: ${describeErrno(lastErrno())}`, lastErrno(), 'setns');
-    }
+    // Nothing between the two setns calls can throw (plain FFI calls), so the thread always returns.
+    fd = bpf.iter_create(linkFd) as number;
+    back = c.setns(self, CLONE_NEWNET) as number;
   } finally {
     c.close(ns); // the iterator holds its own reference to the namespace
+  }
+  if (back < 0) {
+    const errno = lastErrno();
+    if (fd >= 0) c.close(fd);
+    throw new KernelError(`setns back to the agent's network namespace failed: ${describeErrno(errno)}`, errno, 'setns');
   }
   if (fd < 0) throw new KernelError(`bpf_iter_create failed: ${describeErrno(-fd)}`, -fd, 'bpf_iter_create');
   drainIter(fd);

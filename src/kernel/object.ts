@@ -5,6 +5,7 @@ import { rootLogger } from '../log';
 import { BTF_KIND_DATASEC, O_CLOEXEC, O_DIRECTORY, O_RDONLY, Ptr, bpf, c } from './libbpf';
 import { describeErrno, EINVAL, ENOENT, errnoFromResult, lastErrno } from './errno';
 import { captureLibbpfOutput, installLibbpfLogger, LOG_BEGIN, LOG_END } from './print';
+import { programInfoOfFd, type ProgramInfo } from './prog-info';
 import { BTF_INFO_VLEN_MASK, BTF_TYPE_INFO_AT, BTF_TYPE_NAME_OFF_AT, BTF_TYPE_SIZE, BTF_VAR_SECINFO } from './btf';
 
 /** A scalar setting, or an array of u64 (`const volatile __u64 name[N]`: at most N values, the rest stay 0). */
@@ -179,6 +180,18 @@ export class BpfObject {
       maxEntries: bpf.map__max_entries(m) as number,
       valueSize: bpf.map__value_size(m) as number,
     };
+  }
+
+  /** Every loaded program of this object, named by its function, with its run-time statistics (zero unless the kernel keeps them). */
+  programInfos(): ProgramInfo[] {
+    const out: ProgramInfo[] = [];
+    for (let p = bpf.object__next_program(this.obj, null) as Ptr; p; p = bpf.object__next_program(this.obj, p) as Ptr) {
+      const fd = bpf.program__fd(p) as number;
+      const name = bpf.program__name(p) as string;
+      // The libbpf name is the whole function name; the kernel keeps 15 characters of it.
+      if (fd >= 0) out.push({ ...programInfoOfFd(fd, name), name });
+    }
+    return out;
   }
 
   programFd(name: string): number {

@@ -26,25 +26,46 @@ export interface ProgramInfo {
   runCount: bigint;
 }
 
+/** Info of the program behind descriptor `fd` (`what` names it in the error). */
+export function programInfoOfFd(fd: number, what: string): ProgramInfo {
+  const info = Buffer.alloc(INFO.size);
+  const len = [INFO.size];
+  const ret = bpf.obj_get_info_by_fd(fd, info, len) as number;
+  if (ret < 0) throw new KernelError(`reading the info of BPF program ${what} failed: ${describeErrno(-ret || lastErrno())}`, -ret, 'bpf_obj_get_info_by_fd');
+  const raw = info.subarray(INFO.name, INFO.name + INFO.nameLen);
+  const end = raw.indexOf(0);
+  return {
+    id: info.readUInt32LE(INFO.id),
+    name: raw.subarray(0, end < 0 ? raw.length : end).toString('latin1'),
+    runTimeNs: info.readBigUInt64LE(INFO.runTimeNs),
+    runCount: info.readBigUInt64LE(INFO.runCnt),
+  };
+}
+
 /** Info of the program with this id, or undefined when it no longer exists. */
 export function programInfo(id: number): ProgramInfo | undefined {
   const fd = bpf.prog_get_fd_by_id(id) as number;
   if (fd < 0) return undefined;
   try {
-    const info = Buffer.alloc(INFO.size);
-    const len = [INFO.size];
-    const ret = bpf.obj_get_info_by_fd(fd, info, len) as number;
-    if (ret < 0) throw new KernelError(`reading the info of BPF program ${id} failed: ${describeErrno(-ret || lastErrno())}`, -ret, 'bpf_obj_get_info_by_fd');
-    const raw = info.subarray(INFO.name, INFO.name + INFO.nameLen);
-    const end = raw.indexOf(0);
-    return {
-      id: info.readUInt32LE(INFO.id),
-      name: raw.subarray(0, end < 0 ? raw.length : end).toString('latin1'),
-      runTimeNs: info.readBigUInt64LE(INFO.runTimeNs),
-      runCount: info.readBigUInt64LE(INFO.runCnt),
-    };
+    return programInfoOfFd(fd, String(id));
   } finally {
     c.close(fd);
+  }
+}
+
+const BPF_STATS_SYSCTL = '/proc/sys/kernel/bpf_stats_enabled';
+
+/**
+ * Whether the kernel keeps run-time statistics of BPF programs (kernel.bpf_stats_enabled, or a
+ * BPF_ENABLE_STATS descriptor someone holds, which the sysctl reflects). They cost every program
+ * run two clock reads, so the agent reads them when an operator turned them on and never turns
+ * them on itself.
+ */
+export function bpfStatsEnabled(): boolean {
+  try {
+    return readFileSync(BPF_STATS_SYSCTL, 'utf8').trim() !== '0';
+  } catch {
+    return false; // no such sysctl (kernel < 5.8): no statistics
   }
 }
 

@@ -1,6 +1,7 @@
-// The agent's own health as metrics: ring-buffer reads, losses and decode errors per probe (from a
-// stats provider the runner installs), cardinality-limit hits, and what the exporters delivered
-// and the log processors turned away, under the conventions' otel.sdk.* names.
+// The agent's own health as metrics: ring-buffer reads, losses and decode errors per probe and its
+// BPF programs' run time while the kernel keeps statistics (from a stats provider the runner
+// installs), cardinality-limit hits, and what the exporters delivered and the log processors
+// turned away, under the conventions' otel.sdk.* names.
 import { type Attributes, type Meter, ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { AggregationTemporality, DataPointType, type SumMetricData } from '@opentelemetry/sdk-metrics';
@@ -8,7 +9,7 @@ import { ATTR, METRIC, METRICS, type MetricName } from '../catalogue/generated';
 import type { HistogramProducer } from './histogram-producer';
 import { createObservable } from './instruments';
 
-import type { ProbeStats } from '../kernel/probe-stats';
+import type { ProbeStats, ProgramCost } from '../kernel/probe-stats';
 
 export type { ProbeStats };
 export interface AgentStats {
@@ -40,26 +41,40 @@ const PROCESS_START_MS = Date.now() - process.uptime() * 1000;
 function probeSums(stats: () => AgentStats | undefined): SumMetricData[] {
   const probes = Object.entries(stats()?.probes ?? {});
   const endTime = millisToHrTime(Date.now());
-  const sum = (name: MetricName, value: (p: ProbeStats) => number): SumMetricData => {
+  const descriptor = (name: MetricName, valueType: ValueType) => {
     const d = METRICS[name];
-    return {
-      descriptor: { name: d.name, description: d.description, unit: d.unit, valueType: ValueType.INT },
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
-      isMonotonic: true,
-      dataPoints: probes.map(([probe, p]) => ({
-        startTime: millisToHrTime(p.startedAtMs ?? PROCESS_START_MS),
-        endTime,
-        attributes: { [ATTR.PROBE]: probe },
-        value: value(p),
-      })),
-    };
+    return { name: d.name, description: d.description, unit: d.unit, valueType };
   };
-  return [
+  const startTime = (p: ProbeStats) => millisToHrTime(p.startedAtMs ?? PROCESS_START_MS);
+  const sum = (name: MetricName, value: (p: ProbeStats) => number): SumMetricData => ({
+    descriptor: descriptor(name, ValueType.INT),
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.SUM,
+    isMonotonic: true,
+    dataPoints: probes.map(([probe, p]) => ({ startTime: startTime(p), endTime, attributes: { [ATTR.PROBE]: probe }, value: value(p) })),
+  });
+  // Per program, only while the kernel keeps run-time statistics (a probe reports none otherwise).
+  const perProgram = (name: MetricName, valueType: ValueType, value: (c: ProgramCost) => number): SumMetricData => ({
+    descriptor: descriptor(name, valueType),
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.SUM,
+    isMonotonic: true,
+    dataPoints: probes.flatMap(([probe, p]) =>
+      (p.programs ?? []).map((c) => ({ startTime: startTime(p), endTime, attributes: { [ATTR.PROBE]: probe, [ATTR.BPF_PROGRAM]: c.name }, value: value(c) })),
+    ),
+  });
+  const sums = [
     sum(METRIC.AGENT_EVENTS_READ, (p) => p.read),
     sum(METRIC.AGENT_EVENTS_LOST, (p) => p.lost),
     sum(METRIC.AGENT_EVENTS_DECODE_ERRORS, (p) => p.decodeErrors),
   ];
+  if (probes.some(([, p]) => p.programs)) {
+    sums.push(
+      perProgram(METRIC.AGENT_BPF_RUN_TIME, ValueType.DOUBLE, (c) => c.runTimeNs / 1e9),
+      perProgram(METRIC.AGENT_BPF_RUNS, ValueType.INT, (c) => c.runs),
+    );
+  }
+  return sums;
 }
 
 export function registerSelfMetrics(meter: Meter, producer: HistogramProducer, src: SelfMetricsSources): void {

@@ -2,6 +2,7 @@
 // protobuf definitions: counts are checked exactly against the traffic the test generates.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { promisify } from 'node:util';
@@ -221,6 +222,46 @@ describe('a filter that excludes one process', () => {
     } finally {
       server.close();
       await agent.stop();
+      await sink.stop();
+    }
+  });
+});
+
+describe("the agent's own BPF cost", () => {
+  test('is reported per program while kernel.bpf_stats_enabled is on, and not at all while it is off', async () => {
+    const SYSCTL = '/proc/sys/kernel/bpf_stats_enabled';
+    const was = readFileSync(SYSCTL, 'utf8').trim();
+    const sink = await OtlpSink.start();
+    const server = await startTraffic('nwt-cost-srv', 'tcp-server', ['127.0.0.1']);
+    const port = server.info.port as number;
+    let agent: RunningAgent | undefined;
+    try {
+      writeFileSync(SYSCTL, '0');
+      agent = await startAgent(parseConfig(agentYaml('otlp/sink', `    endpoint: http://${sink.grpcEndpoint}`), 'e2e.yaml', {}));
+      await runTraffic('nwt-cost-cli', 'tcp-clients', ['127.0.0.1', port, N]);
+      const opened = () => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': 'outbound' });
+      await sink.waitFor(() => opened() === N, 15_000);
+      assert.deepEqual(sink.latest('netwatch.agent.bpf.runs'), [], 'statistics off: no cost reported');
+      assert.deepEqual(sink.latest('netwatch.agent.bpf.run_time'), []);
+
+      writeFileSync(SYSCTL, '1');
+      await runTraffic('nwt-cost-cli', 'tcp-clients', ['127.0.0.1', port, N]);
+      const runs = (program: string) => sink.sumOf('netwatch.agent.bpf.runs', { 'netwatch.probe': 'conn', 'netwatch.bpf.program': program });
+      // At least the test's own connects since the statistics went on (other processes may connect too).
+      await sink.waitFor(() => runs('conn_connect4') >= N && runs('conn_accept4_exit') >= N, 15_000);
+      const programs = new Set(sink.latest('netwatch.agent.bpf.runs', { 'netwatch.probe': 'conn' }).map((p) => p.attributes['netwatch.bpf.program']));
+      assert.deepEqual(
+        [...programs].sort(),
+        ['conn_accept4_exit', 'conn_accept_exit', 'conn_cgroup_mkdir', 'conn_connect4', 'conn_connect6', 'conn_iter', 'conn_state'],
+        'one series per program of the conn probe',
+      );
+      assert.ok(runs('conn_state') >= 4 * N, `each connection changes state at least 4 times on each side: ${runs('conn_state')}`);
+      const seconds = sink.sumOf('netwatch.agent.bpf.run_time', { 'netwatch.probe': 'conn', 'netwatch.bpf.program': 'conn_state' });
+      assert.ok(seconds > 0 && seconds < 1, `conn_state ran for ${seconds} s`);
+    } finally {
+      writeFileSync(SYSCTL, was);
+      await stopChild(server);
+      await agent?.stop();
       await sink.stop();
     }
   });

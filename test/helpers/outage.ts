@@ -15,6 +15,7 @@ export function outageConfig(grpcEndpoint: string, port: number): string {
     `receivers:
   connections:
     seed_existing: false
+    interval: 500ms               # the kernel's counts read at least once per export
 processors:
   filter/port:
     include:

@@ -51,6 +51,7 @@ export interface ConnCountHandlers {
 
 export type { ProbeStats } from '../receiver';
 import type { ProbeStats } from '../receiver';
+import { programCosts } from '../../kernel/probe-stats';
 
 const log = rootLogger.child('conn');
 /** The seeds map is keyed by a socket's u64 inode. */
@@ -274,6 +275,7 @@ export class ConnProbe {
       read: this.decoder.decoded,
       lost: this.ring?.lost() ?? 0,
       decodeErrors: this.decoder.decodeErrors + (this.ring?.corrupt ?? 0),
+      programs: programCosts(this.obj),
     };
   }
 

@@ -10,6 +10,7 @@ import { BpfObject, type Link } from '../../kernel/object';
 import { ProbeRing } from '../../kernel/probe-ring';
 import { bpfObjectPath } from '../../kernel/object-path';
 import type { ProbeStats } from '../receiver';
+import { programCosts } from '../../kernel/probe-stats';
 import { FateDecoder } from './decoder';
 import type { FateCount, FateKind, FateSample } from './event';
 import { FATE_IGNORABLE_REASONS, FATE_KIND } from './layout';
@@ -224,6 +225,7 @@ export class PacketFateProbe {
       read: this.decoder?.decoded ?? 0,
       lost: this.ring?.lost() ?? 0,
       decodeErrors: (this.decoder?.decodeErrors ?? 0) + (this.ring?.corrupt ?? 0),
+      programs: programCosts(this.obj),
     };
   }
 

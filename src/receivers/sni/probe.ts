@@ -11,6 +11,7 @@ import { sweepClsact } from '../../kernel/tc';
 import { TcAttachment, chooseTcMechanism, type TcAttachMode, type TcMechanism } from '../../kernel/tc-attach';
 import { bpfObjectPath } from '../../kernel/object-path';
 import type { ProbeStats } from '../receiver';
+import { programCosts } from '../../kernel/probe-stats';
 import { SniDecoder, type SniRecord } from './decoder';
 import { allInterfaces, resolveInterfaces, type NetInterface } from './interfaces';
 
@@ -181,6 +182,7 @@ export class SniProbe {
       read: this.decoder.decoded,
       lost: this.ring?.lost() ?? 0,
       decodeErrors: this.decoder.decodeErrors + (this.ring?.corrupt ?? 0),
+      programs: programCosts(this.obj),
     };
   }
 

@@ -100,6 +100,30 @@ test("self-metrics report each probe's reads, losses and decode errors from the 
   assert.equal(s.sumOf(METRIC.AGENT_EVENTS_DECODE_ERRORS, { [ATTR.PROBE]: 'conn' }), 1);
 });
 
+test("self-metrics report each BPF program's run time and runs only while the kernel keeps statistics", async () => {
+  const programs = [
+    { name: 'conn_state', runTimeNs: 1_500_000_000, runs: 3000 },
+    { name: 'conn_connect4', runTimeNs: 250_000, runs: 5 },
+  ];
+  const on = await run({ signals: ['metrics'] }, (t) => {
+    t.setStatsProvider(() => ({ probes: { conn: { read: 1, lost: 0, decodeErrors: 0, programs }, sni: { read: 0, lost: 0, decodeErrors: 0, programs: [] } } }));
+  });
+  const prog = (name: string) => ({ [ATTR.PROBE]: 'conn', [ATTR.BPF_PROGRAM]: name });
+  assert.equal(on.sumOf(METRIC.AGENT_BPF_RUN_TIME, prog('conn_state')), 1.5);
+  assert.equal(on.sumOf(METRIC.AGENT_BPF_RUNS, prog('conn_state')), 3000);
+  assert.equal(on.sumOf(METRIC.AGENT_BPF_RUN_TIME, prog('conn_connect4')), 0.00025);
+  assert.equal(on.sumOf(METRIC.AGENT_BPF_RUNS, prog('conn_connect4')), 5);
+  assert.equal(on.latest(METRIC.AGENT_BPF_RUNS).length, 2, 'one series per program, none for a probe without programs');
+  assert.equal(on.latest(METRIC.AGENT_BPF_RUN_TIME)[0]?.unit, 's');
+  // Statistics off: the probes report no programs, and neither metric is exported.
+  const off = await run({ signals: ['metrics'] }, (t) => {
+    t.setStatsProvider(() => ({ probes: { conn: { read: 1, lost: 0, decodeErrors: 0 } } }));
+  });
+  assert.equal(off.latest(METRIC.AGENT_EVENTS_READ).length, 1);
+  assert.equal(off.latest(METRIC.AGENT_BPF_RUN_TIME).length, 0);
+  assert.equal(off.latest(METRIC.AGENT_BPF_RUNS).length, 0);
+});
+
 test('the exporter in use is reported under the conventions otel.sdk.* names from the first export on, with no failure', async () => {
   const s = await run({ signals: ['metrics'] }, () => {});
   const exported = s.latest(METRIC.OTEL_SDK_EXPORTER_METRIC_DATA_POINT_EXPORTED);
