@@ -83,11 +83,22 @@ export class NomadCache {
       this.lru.set(ref.key, e);
     }
     if (e.complete || nowMs - e.triedAtMs < this.retryMs) return e.info;
-    if (pid <= 0) pid = anyPid?.() ?? 0;
-    if (pid <= 0) return e.info;
+    // The event's own process first; when it has exited already (a short-lived child of the task),
+    // any process still in the task's cgroup tells the same NOMAD_* values.
+    let tried = false;
+    const read = (p: number): NomadEnv | undefined => {
+      if (p <= 0) return undefined;
+      tried = true;
+      this.reads++;
+      return readNomadEnv(p, this.procRoot);
+    };
+    let env = read(pid);
+    if (env === undefined) {
+      const other = anyPid?.() ?? 0;
+      if (other !== pid) env = read(other);
+    }
+    if (!tried) return e.info;
     e.triedAtMs = nowMs;
-    this.reads++;
-    const env = readNomadEnv(pid, this.procRoot);
     // Trust the environment only when it names this very task (an exec may have replaced it).
     if (env === undefined || env.allocId !== ref.allocId || env.task !== ref.task) return e.info;
     const info: NomadInfo = { allocId: ref.allocId, task: ref.task };

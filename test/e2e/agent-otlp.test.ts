@@ -266,3 +266,42 @@ describe("the agent's own BPF cost", () => {
     }
   });
 });
+
+describe("the agent's own connections", () => {
+  /** N connections from this process (the agent's) to a server in another process, each closed at once. */
+  async function connectFromSelf(port: number): Promise<void> {
+    for (let i = 0; i < N; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => s.end(() => resolve()));
+        s.on('error', reject);
+      });
+    }
+  }
+
+  for (const includeSelf of [false, true]) {
+    test(`are ${includeSelf ? 'reported with include_self: true' : 'left out by default, found by the agent’s pid'}; the other end always is`, async () => {
+      const sink = await OtlpSink.start();
+      const server = await startTraffic('nwt-self-srv', 'tcp-server', ['127.0.0.1']);
+      const port = server.info.port as number;
+      const yaml = agentYaml('otlp/sink', `    endpoint: http://${sink.grpcEndpoint}`).replace(
+        '    seed_existing: false\n',
+        `    seed_existing: false\n    include_self: ${includeSelf}\n`,
+      );
+      const agent = await startAgent(parseConfig(yaml, 'e2e.yaml', {}));
+      try {
+        await connectFromSelf(port);
+        const opened = (direction: string) => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': direction });
+        // The server is another process: its N accepts are counted either way.
+        await sink.waitFor(() => opened('inbound') === N, 15_000);
+        await agent.flush();
+        assert.equal(opened('outbound'), includeSelf ? N : 0);
+        const own = sink.logs().filter((r) => r.attributes['server.port'] === port && r.attributes['netwatch.connection.direction'] === 'outbound');
+        assert.equal(own.length > 0, includeSelf, `log records of the agent's own connections: ${own.length}`);
+      } finally {
+        await stopChild(server);
+        await agent.stop();
+        await sink.stop();
+      }
+    });
+  }
+});

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
+import { heldBpfObjects, stillExisting, PROGRAMS } from '../helpers/bpf-objects';
 import { RunningCli } from '../helpers/cli';
 import { sh, tcStateIn } from '../helpers/container-netns';
 
@@ -100,10 +100,9 @@ test('kill -9 of netwatch run with every receiver on: within 2 s none of its pro
   let exit: unknown;
   try {
     held = heldBpfObjects(agent.pid);
-    // 7 conn (state, two accept exits, cgroup_mkdir, connect4/6, the tcp iterator) + 5 packet_fate + 2 sni
-    // programs, each through its own link (3 interfaces x 2 TCX links).
-    assert.equal(held.progIds.length, 7 + 5 + 2, agent.output);
-    assert.equal(held.linkIds.length, 7 + 5 + DEVS.length * 2);
+    // Each program through its own link; sni's on 3 interfaces x 2 directions as TCX links.
+    assert.equal(held.progIds.length, PROGRAMS.conn + PROGRAMS.packet_fate + PROGRAMS.sni, agent.output);
+    assert.equal(held.linkIds.length, PROGRAMS.conn + PROGRAMS.packet_fate + DEVS.length * 2);
     assert.deepEqual(interfacesState().nwkila, { clsact: false, ingress: ['tcx sni_ingress'], egress: ['tcx sni_egress'] });
   } finally {
     // Killed on every path: an agent left running would hold its programs into the next tests.

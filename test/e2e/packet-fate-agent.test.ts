@@ -12,7 +12,7 @@ import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { cgroup2Root } from '../../src/kernel/mounts';
 import { ATTR, EVENT, METRIC } from '../../src/catalogue/generated';
-import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
+import { heldBpfObjects, stillExisting, PROGRAMS } from '../helpers/bpf-objects';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns';
 import { filterChain, nft } from '../helpers/nft';
 import { OtlpSink } from '../helpers/otlp-sink';
@@ -80,12 +80,16 @@ describe('the agent reporting packet fate over OTLP', () => {
   let sink: OtlpSink;
   let agent: RunningAgent | undefined;
   let server: Started;
+  let task: Started;
   let held = { progIds: [] as number[], linkIds: [] as number[] };
 
   before(async () => {
     for (const d of made) mkdirSync(d, { recursive: true });
     pair = createNetnsPair('nwpo', SUBNET);
     server = await startTraffic('nwp-acksrv', 'tcp-ack-server', [pair.addrB4], { netns: pair.b });
+    // The Nomad task's main process, alive for the whole test as a task's is: the agent reads the
+    // task's NOMAD_* from some process of its cgroup when the short-lived client is already gone.
+    task = await startTraffic('nwp-task', 'tcp-server', ['127.0.0.1'], { cgroupDir: nomadDir, env: nomadEnv });
     const port = server.info.port as number;
     nft(pair.b, filterChain('input', [`udp dport ${DROPPED_UDP} drop`, `tcp dport ${port} meta length > 150 numgen inc mod 1000000 < ${LOST} drop`]));
     nft(pair.a, filterChain('output', [`tcp dport ${DROPPED_SYN} drop`]));
@@ -115,6 +119,7 @@ describe('the agent reporting packet fate over OTLP', () => {
   });
   after(async () => {
     await stopChild(server);
+    await stopChild(task);
     await agent?.stop();
     await sink?.stop();
     pair?.remove();
@@ -220,8 +225,8 @@ describe('the agent reporting packet fate over OTLP', () => {
   });
 
   test('stopping the agent leaves none of its programs or links', async () => {
-    // 7 conn programs (state, two accept exits, cgroup_mkdir, connect4/6, the tcp iterator) and 5 packet_fate, each with its link.
-    assert.deepEqual([held.progIds.length, held.linkIds.length], [7 + 5, 7 + 5]);
+    const n = PROGRAMS.conn + PROGRAMS.packet_fate;
+    assert.deepEqual([held.progIds.length, held.linkIds.length], [n, n]);
     await agent!.stop();
     agent = undefined;
     assert.deepEqual(stillExisting('prog', held.progIds), []);

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { heldBpfObjects } from '../helpers/bpf-objects';
+import { heldBpfObjects, PROGRAMS } from '../helpers/bpf-objects';
 import { RunningCli } from '../helpers/cli';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
@@ -16,7 +16,7 @@ let apiPort = 0;
 function config(endpoint: string, excludePort?: number): string {
   const filter = excludePort === undefined ? '' : `processors:\n  filter/drop:\n    exclude:\n      - ports: [${excludePort}]\n`;
   const procs = excludePort === undefined ? '' : '      processors: [filter/drop]\n';
-  return `receivers:\n  connections:\n    seed_existing: false\n${filter}exporters:\n  otlp:\n    endpoint: http://${endpoint}\nservice:\n  server:\n    enabled: true\n    port: ${apiPort}\n  pipelines:\n    metrics:\n      receivers: [connections]\n${procs}      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 200ms\n`;
+  return `receivers:\n  connections:\n    seed_existing: false\n    interval: 200ms\n${filter}exporters:\n  otlp:\n    endpoint: http://${endpoint}\nservice:\n  server:\n    enabled: true\n    port: ${apiPort}\n  pipelines:\n    metrics:\n      receivers: [connections]\n${procs}      exporters: [otlp]\n  telemetry:\n    metrics:\n      export_interval: 200ms\n`;
 }
 
 const health = async (): Promise<any> => (await fetch(`http://127.0.0.1:${apiPort}/health`)).json();
@@ -54,8 +54,8 @@ test('a bad file on SIGHUP is rejected with its errors and the running configura
   await runTraffic('nwt-rl-1', 'tcp-clients', ['127.0.0.1', port, 3]);
   await sink.waitFor(() => opened(port) === 3, 10_000);
   const progs = held(agent.pid);
-  assert.equal(progs.progIds.length, 5);
-  assert.equal(progs.linkIds.length, 5);
+  assert.equal(progs.progIds.length, PROGRAMS.conn);
+  assert.equal(progs.linkIds.length, PROGRAMS.conn);
   writeFileSync(file, 'receivers:\n  connections:\n    ring_buffer_size: 5000\n');
   agent.signal('SIGHUP');
   await agent.waitFor(/reload rejected; keeping the running configuration/);

@@ -61,6 +61,7 @@ before(async () => {
 receivers:
   connections:
     seed_existing: false
+    include_self: true   # the web server the test queries about runs in the agent's own process
 exporters:
   otlp/sink:
     endpoint: http://${sink.grpcEndpoint}

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as net from 'node:net';
-import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
+import { heldBpfObjects, stillExisting, type HeldObjects, PROGRAMS } from '../helpers/bpf-objects';
 import { RunningCli } from '../helpers/cli';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
@@ -47,12 +47,12 @@ test('netwatch run exits 0 on SIGTERM and leaves nothing attached', async () => 
   const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
   assert.equal(code, 0, output);
   assert.match(output, /stopping signal=SIGTERM/);
-  assert.equal(held.progIds.length, 5, 'the five conn programs were loaded while it ran');
-  assert.equal(held.linkIds.length, 5, 'and attached through five links (3 tracepoints, 2 cgroup hooks)');
+  assert.equal(held.progIds.length, PROGRAMS.conn, 'the conn programs were loaded while it ran');
+  assert.equal(held.linkIds.length, PROGRAMS.conn, 'and attached through a link each');
   assert.deepEqual(leftovers(held), []);
 });
 
-test('netwatch run with connections and packet_fate exits 0 on SIGTERM and leaves none of its ten programs or links', async () => {
+test('netwatch run with connections and packet_fate exits 0 on SIGTERM and leaves none of its programs or links', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nwp-run-'));
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(
@@ -77,15 +77,15 @@ test('netwatch run with connections and packet_fate exits 0 on SIGTERM and leave
   );
   const { code, output, held } = await runUntilSignal(['run', '-c', cfg], /running/, 'SIGTERM');
   assert.equal(code, 0, output);
-  assert.equal(held.progIds.length, 10, 'five conn programs and five packet_fate programs were loaded');
-  assert.equal(held.linkIds.length, 10, 'each attached through its own link');
+  assert.equal(held.progIds.length, PROGRAMS.conn + PROGRAMS.packet_fate, 'the conn and packet_fate programs were loaded');
+  assert.equal(held.linkIds.length, PROGRAMS.conn + PROGRAMS.packet_fate, 'each attached through its own link');
   assert.deepEqual(leftovers(held), []);
 });
 
 test('netwatch events exits 0 on SIGINT and leaves nothing attached', async () => {
   const { code, output, held } = await runUntilSignal(['events', '--no-seed'], /conn probe attached/, 'SIGINT');
   assert.equal(code, 0, output);
-  assert.equal(held.linkIds.length, 5);
+  assert.equal(held.linkIds.length, PROGRAMS.conn);
   assert.deepEqual(leftovers(held), []);
 });
 

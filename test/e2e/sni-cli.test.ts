@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
+import { heldBpfObjects, stillExisting, type HeldObjects, PROGRAMS } from '../helpers/bpf-objects';
 import { RunningCli } from '../helpers/cli';
 import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/container-netns';
 import { OtlpSink } from '../helpers/otlp-sink';
@@ -140,5 +140,5 @@ test('SIGTERM: exit 0, and no filter, qdisc or program of the agent remains', as
   assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: [], egress: [] });
   assert.deepEqual(stillExisting('prog', held.progIds), []);
   assert.deepEqual(stillExisting('link', held.linkIds), []);
-  assert.equal(held.progIds.length, 7, 'five conn programs and the two TC programs ran');
+  assert.equal(held.progIds.length, PROGRAMS.conn + PROGRAMS.sni, 'the conn programs and the two TC programs ran');
 });

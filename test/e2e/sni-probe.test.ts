@@ -12,7 +12,7 @@ import { Enricher } from '../../src/enrich/enricher';
 import type { PipelineEvent, SniPipelineEvent } from '../../src/pipeline/event';
 import { ConnectionsReceiver } from '../../src/receivers/connections/receiver';
 import { SniReceiver } from '../../src/receivers/sni/receiver';
-import { heldBpfObjects } from '../helpers/bpf-objects';
+import { heldBpfObjects, PROGRAMS } from '../helpers/bpf-objects';
 import { createContainerNetns, sh, tcState, type ContainerNetns } from '../helpers/container-netns';
 import { connectRefused, curlHello, nodeTlsHello, opensslHello, writeInSegments, startTlsServer } from '../helpers/tls-clients';
 import { readFixture } from '../unit/receivers/sni/capture';
@@ -254,7 +254,7 @@ test("after stop, none of the receiver's programs remain on the interface", () =
   sni.stop();
   assert.deepEqual(tcState(net.hostIf), { clsact: false, ingress: [], egress: [] });
   const left = heldBpfObjects(process.pid).progIds.filter((id) => held.progIds.includes(id));
-  assert.equal(left.length, 5, 'only the conn probe programs remain');
+  assert.equal(left.length, PROGRAMS.conn, 'only the conn probe programs remain');
 });
 
 test('on an interface that already had a clsact qdisc, TCX programs run beside it and stop leaves the qdisc and its filters untouched', () => {

@@ -3,6 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
+/**
+ * Programs each probe loads, each attached through its own link (TC programs: one link per
+ * interface and direction). conn: the state tracepoint, two accept exits, cgroup_mkdir, the
+ * connect4/connect6 cgroup hooks and the tcp socket iterator.
+ */
+export const PROGRAMS = { conn: 7, packet_fate: 5, sni: 2 } as const;
+
 export interface HeldObjects {
   progIds: number[];
   linkIds: number[];

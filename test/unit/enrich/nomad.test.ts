@@ -97,3 +97,13 @@ test('an event without a pid still names the allocation and task', () => {
   const info = new NomadCache({ procRoot: fakeProc }).get(REF, 0, 0);
   assert.deepEqual({ ...info }, { allocId: ALLOC, task: 'web' });
 });
+
+test("an event whose process has exited reads the task's environment from another process of its cgroup", () => {
+  fakeEnviron(17, TASK_ENV);
+  const cache = new NomadCache({ procRoot: fakeProc });
+  let asked = 0;
+  const info = cache.get(REF, 16, 0, () => (asked++, 17)); // 16 has no environ: it exited
+  assert.equal(asked, 1);
+  assert.deepEqual({ ...info }, { allocId: ALLOC, task: 'web', job: 'shop', group: 'frontend', namespace: 'prod' });
+  assert.equal(cache.stats().environReads, 2, "the event's own pid first, then the other process");
+});
