@@ -13,7 +13,8 @@ export const COMMON_FILTERS: readonly ParamSpec[] = [
   {
     name: 'process',
     type: { kind: 'names' },
-    description: 'Executable names (comma-separated, `*` wildcard); the kernel comm when /proc was unreadable.',
+    description:
+      'Executable names (comma-separated, `*` wildcard), as the kernel read them from the executable file; an owner whose executable is unknown matches none.',
     example: 'curl',
   },
   { name: 'container', type: { kind: 'names' }, description: 'Container ids or id prefixes (comma-separated, `*` wildcard).', example: '3f2a9c' },

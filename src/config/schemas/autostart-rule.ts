@@ -64,7 +64,11 @@ export const autostartRuleSchema: convict.Schema<RuleSettings> = {
     },
     interface: { doc: 'Only packets seen on these interfaces (sni and syn_to_port triggers).', format: 'nw.interface-list', default: [] },
     cidrs: { doc: 'Only clients in these address ranges (for connect_to: the local address of the connecting socket).', format: 'nw.cidr-list', default: [] },
-    process: { doc: 'Only local clients whose executable name matches; * matches any run of characters.', format: 'nw.name-list', default: [] },
+    process: {
+      doc: 'Only local clients whose executable name matches; * matches any run of characters; a client whose executable is unknown matches none.',
+      format: 'nw.name-list',
+      default: [],
+    },
     container_id: { doc: 'Only local clients in these containers (full ids or with *).', format: 'nw.name-list', default: [] },
     container_runtime: {
       doc: 'Only local clients under these runtimes: docker, containerd, cri-o, podman, systemd, nomad, unknown.',

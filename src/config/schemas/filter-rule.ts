@@ -8,7 +8,7 @@ export const FILTER_RULE_FIELDS = ['process', 'container_id', 'container_runtime
 
 export const filterRuleSchema: convict.Schema<Settings> = {
   process: {
-    doc: 'Executable names (basename of /proc/<pid>/exe, else the kernel comm); * matches any run of characters.',
+    doc: "Executable names: the file name the kernel read from the owner's mm->exe_file, else the basename of /proc/<pid>/exe (never a thread's comm); * matches any run of characters; an owner whose executable is unknown matches none.",
     format: 'nw.name-list',
     default: [],
   },

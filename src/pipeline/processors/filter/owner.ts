@@ -3,8 +3,8 @@
 import type { Enrichment } from '../../../enrich/types';
 import { compileNames } from './glob';
 
-/** What an owner check reads: the enrichment of the event's owner. */
-export type Owned = Enrichment;
+/** What an owner check reads: the enrichment of the event's owner, and the kernel's `exe` on events that carry one. */
+export type Owned = Enrichment & { readonly exe?: string };
 
 export interface OwnerConditions {
   /** Executable names, exact or `*` globs. */
@@ -14,15 +14,22 @@ export interface OwnerConditions {
   readonly nomad_job: readonly string[];
 }
 
-/** Executable name ('' when neither the kernel nor /proc could tell; a thread's comm is not one). */
-export const processName = (ev: Owned): string => ev.process?.executableName ?? '';
+/**
+ * Executable name: the process info's, else the name the kernel read from the owner's mm->exe_file
+ * (connections records carry it as `exe`); '' when neither could tell. A thread's comm is not one.
+ */
+export const processName = (ev: Owned): string => ev.process?.executableName || ev.exe || '';
 
 /** One check per condition given (an empty list adds none); each must hold. */
 export function ownerChecks<E extends Owned>(c: OwnerConditions): ((ev: E) => boolean)[] {
   const checks: ((ev: E) => boolean)[] = [];
   if (c.process.length) {
     const m = compileNames(c.process);
-    checks.push((ev) => m(processName(ev)));
+    // An owner whose executable is unknown matches no name, not even `*` (as container_id needs a container).
+    checks.push((ev) => {
+      const name = processName(ev);
+      return name !== '' && m(name);
+    });
   }
   if (c.container_id.length) {
     const m = compileNames(c.container_id);

@@ -1,4 +1,5 @@
 // A trigger: the first matching event of a wake, copied out of the event (which is not kept).
+import { processName } from '../filter/owner';
 import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
 
 export interface Trigger {
@@ -19,7 +20,7 @@ export function describeTrigger(kind: TriggerKind, ev: TriggerEvent): string {
   if (ev.source === 'sni') {
     return kind === 'sni' ? `sni ${ev.serverName} from ${ev.clientAddress}` : `syn to port ${ev.serverPort} from ${ev.clientAddress}`;
   }
-  const who = ev.process?.executableName;
+  const who = processName(ev); // the executable, never the thread's comm
   const from = who ? `${who}${ev.pid ? ` (pid ${ev.pid})` : ''}` : ev.pid ? `pid ${ev.pid}` : ev.localAddress;
   return `connect to ${hostPort(ev.remoteAddress, ev.remotePort)} from ${from}`;
 }

@@ -133,7 +133,7 @@ test('a record of the wrong size or with an unknown kind is counted and skipped,
   const batch = packRecords([event(), event({ kind: 'state', newState: 'established', oldState: 'syn_sent' }), event()]);
   batch.lengths[0] = CONN_EVENT.size - 8;
   batch.view.setUint8(batch.offsets[1] + F.kind, 99);
-  const decoder = new ConnDecoder();
+  const decoder = new ConnDecoder(testExeName);
   const out: ConnEvent[] = [];
   decoder.decodeBatch(batch, (ev) => out.push(ev));
   assert.deepEqual(out, [event()]);

@@ -197,14 +197,20 @@ test('a drop without addresses or owner still reads as a sentence', () => {
         locationName: undefined,
         comm: '',
         pid: 0,
+        process: undefined,
         reason: 'QUEUE_PURGE',
       }),
     ),
     'dropped a packet: QUEUE_PURGE',
   );
   assert.equal(
-    fateBody(fateSample({ transport: 'udp', sourcePort: 0, destinationPort: 0, comm: '', locationName: undefined })),
+    fateBody(fateSample({ transport: 'udp', sourcePort: 0, destinationPort: 0, comm: '', process: undefined, locationName: undefined })),
     'dropped a udp packet 10.0.0.2 -> 93.184.216.34 on eth0: NETFILTER_DROP',
+  );
+  assert.equal(
+    fateBody(fateSample({ kind: 'retransmit', comm: 'curl', process: undefined })),
+    'retransmitted a TCP segment 10.0.0.2:40000 -> 93.184.216.34:443',
+    "the kernel's comm (a thread name) never stands in for the executable",
   );
 });
 
