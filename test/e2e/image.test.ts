@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { CAPABILITIES } from '../../src/cli/systemd-unit';
-import { heldBpfObjects, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
+import { heldBpfObjects, PROGRAMS, stillExisting, type HeldObjects } from '../helpers/bpf-objects';
 import { freePort } from '../helpers/ports';
 import { REPO_ROOT } from '../helpers/paths';
 
@@ -143,7 +143,7 @@ test('with only the documented capabilities the agent in the image attaches, see
   const pid = agentPid();
   assert.ok(pid, 'the agent process of the container');
   const held: HeldObjects = heldBpfObjects(pid);
-  assert.deepEqual([held.progIds.length, held.linkIds.length], [5, 5], 'the conn probe is loaded and attached from inside the image');
+  assert.deepEqual([held.progIds.length, held.linkIds.length], [PROGRAMS.conn, PROGRAMS.conn], 'the conn probe is loaded and attached from inside the image');
 
   // The agent's own server is the traffic target: curl from the host, seen by the probes in the container.
   for (let i = 0; i < N; i++) await run('curl', ['-s', '-o', '/dev/null', '--max-time', '5', `${api}/livez`]);
