@@ -80,6 +80,34 @@ export function constName(name: string): string {
     .toUpperCase();
 }
 
+/**
+ * A catalogue name as Prometheus' text format has it from netwatch's `prometheus` exporter
+ * (@opentelemetry/exporter-prometheus, PrometheusSerializer): every character outside
+ * [A-Za-z0-9_] becomes `_`, and runs of `_` become one. Labels (attributes) are named so too.
+ */
+export function prometheusName(name: string): string {
+  return name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+}
+
+/**
+ * The series names a metric has there: monotonic counters end in `_total`, up-down counters and
+ * gauges are gauges under their own name, histograms are `_bucket` (with `le`), `_sum` and `_count`.
+ * The exporter adds no unit suffix (`_seconds`, `_bytes`), unlike the collector's and Prometheus'
+ * own OTLP translation.
+ */
+export function prometheusSeries(m: { name: string; instrument: (typeof INSTRUMENTS)[number] }): string[] {
+  const base = prometheusName(m.name);
+  switch (m.instrument) {
+    case 'counter':
+      return [base.endsWith('_total') ? base : `${base}_total`];
+    case 'updowncounter':
+    case 'gauge':
+      return [base];
+    case 'histogram':
+      return [`${base}_bucket`, `${base}_sum`, `${base}_count`];
+  }
+}
+
 type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { renderReference } from '../src/config/reference';
 import { dirname, join } from 'node:path';
 import { SHIPPED_UNIT_PATH, shippedUnit } from '../src/cli/systemd-unit';
-import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue, schemaUrl } from './catalogue';
+import { type Catalogue, type CatalogueAttribute, CatalogueError, constName, parseCatalogue, prometheusSeries, schemaUrl } from './catalogue';
 
 export const CATALOGUE_PATH = 'otel/catalogue.yaml';
 export const GENERATED_TS_PATH = 'src/catalogue/generated.ts';
@@ -158,6 +158,13 @@ export function renderDocumentation(cat: Catalogue): string {
     `\`${schemaUrl(cat.semconv_version)}\`.`,
     '',
   );
+  out.push(
+    "The agent's `prometheus` exporter serves each metric under the Prometheus name given below: characters other than",
+    'letters, digits and `_` become `_` (attributes too: `server.port` is the label `server_port`), counters end in',
+    '`_total`, histograms are `_bucket`, `_sum` and `_count`, and no unit is appended. The Grafana dashboard',
+    '[`dashboards/netwatch.json`](dashboards/netwatch.json) queries these names.',
+    '',
+  );
   out.push('## Metrics', '', '| Metric | Instrument | Unit | Source | Enabled by default | Semantic conventions |', '| --- | --- | --- | --- | --- | --- |');
   for (const m of cat.metrics)
     out.push(`| [\`${m.name}\`](#${m.name.replace(/\./g, '')}) | ${m.instrument} | \`${m.unit}\` | ${m.source} | ${m.enabled} | ${m.semconv ? 'yes' : 'no'} |`);
@@ -166,6 +173,12 @@ export function renderDocumentation(cat: Catalogue): string {
     out.push(`### ${m.name}`, '', cell(m.description), '');
     out.push('| Instrument | Value type | Unit | Source | Enabled by default |', '| --- | --- | --- | --- | --- |');
     out.push(`| ${m.instrument} | ${m.value_type} | \`${m.unit}\` | ${m.source} | ${m.enabled} |`, '');
+    out.push(
+      `Prometheus: ${prometheusSeries(m)
+        .map((n) => `\`${n}\``)
+        .join(', ')}`,
+      '',
+    );
     if (m.buckets) out.push(`Bucket boundaries: ${m.buckets.join(', ')}`, '');
     out.push('#### Attributes', '', ...attributeTable(cat, m.attributes, true), '');
   }

@@ -77,6 +77,14 @@ export class PrometheusServer {
     return body.data.result.map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
   }
 
+  /** The values `label` has on the series `match` selects (/api/v1/label/<label>/values, what Grafana's label_values() asks). */
+  async labelValues(label: string, match: string): Promise<string[]> {
+    const r = await fetch(`${this.url}/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`);
+    const body = (await r.json()) as { status: string; error?: string; data: string[] };
+    if (body.status !== 'success') throw new Error(`label values of ${label} on ${match}: ${body.error}`);
+    return body.data;
+  }
+
   /** Health of each scrape target, as Prometheus sees it. */
   async targets(): Promise<{ health: string; lastError: string; scrapeUrl: string }[]> {
     const r = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as {

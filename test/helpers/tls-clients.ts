@@ -1,7 +1,7 @@
 // Real TLS clients for the end-to-end tests — node's tls, `openssl s_client -servername`,
 // `curl --resolve` — and raw writes of hand-made ClientHellos, each one connection, bounded in time.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,9 +115,12 @@ const TLS_SERVER = join(__dirname, 'tls-server.js');
  * with the test certificate, in network namespace `netns` when given; resolves once it listens.
  */
 export function startTlsServer(title: string, host: string, ports: readonly number[], netns?: string): Promise<ChildProcess> {
-  const argv = [process.execPath, TLS_SERVER, title, certDir(), host, ...ports.map(String)];
+  const certs = certDir();
+  const argv = [process.execPath, TLS_SERVER, title, certs, host, ...ports.map(String)];
   const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
   const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server reads its certificate at start; the directory goes with the server.
+  child.once('exit', () => rmSync(certs, { recursive: true, force: true }));
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {

@@ -168,6 +168,17 @@ async function main(): Promise<void> {
       ready({ done: n, sent });
       break;
     }
+    // send HOST PORT TEXT: one connection that writes TEXT and closes, whatever the server answers (a reset too).
+    case 'send': {
+      await new Promise<void>((resolve) => {
+        const s = net.connect({ host: args[0], port: Number(args[1]) }, () => s.end(args[2]));
+        s.on('data', () => {});
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+      });
+      ready({ done: 1 });
+      break;
+    }
     // hold HOST PORT: open one connection and keep it open until killed.
     case 'hold': {
       const s = net.connect({ host: args[0], port: Number(args[1]) }, () => ready({ localPort: s.localPort }));
