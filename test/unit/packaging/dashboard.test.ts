@@ -3,6 +3,7 @@
 // exporter itself), so that a rename in otel/catalogue.yaml fails here until the dashboard follows.
 // That each query parses and finds series in a real Prometheus: test/e2e/dashboard.test.ts.
 import assert from 'node:assert/strict';
+import { withKernelCounts } from '../../helpers/kernel-counts';
 import { test } from 'node:test';
 import { prometheusName } from '../../../otel/catalogue';
 import { METRIC, METRICS } from '../../../src/catalogue/generated';
@@ -197,8 +198,9 @@ test('the names the catalogue is translated to are the names the prometheus expo
   const port = await freePort('127.0.0.1');
   const t = createTelemetry(agentConfig({ exporters: [{ type: 'prometheus', id: 'prometheus', host: '127.0.0.1', port }], signals: ['metrics'] }));
   try {
-    for (const ev of outboundLifecycle()) t.sinkFor('metrics').consume(ev);
-    t.sinkFor('metrics').consume(connEvent({ sock: newSock(), kind: 'close', oldState: 'syn_sent', newState: 'closed', error: 111 }));
+    // The records and the counter rows the kernel would hand over for them (metrics come from the rows).
+    const events = [...outboundLifecycle(), connEvent({ sock: newSock(), kind: 'close', oldState: 'syn_sent', newState: 'closed', error: 111 })];
+    for (const ev of withKernelCounts(events)) t.sinkFor('metrics').consume(ev);
     let text = '';
     for (let i = 0; i < 50 && !text.includes('netwatch_connection_failed'); i++) {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
