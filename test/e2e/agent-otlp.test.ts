@@ -305,3 +305,57 @@ describe("the agent's own connections", () => {
     });
   }
 });
+
+describe('bytes of a connection that stays open', () => {
+  test('are reported at every interval while it is open, and its close adds only the remainder', async () => {
+    const sink = await OtlpSink.start();
+    // Both ends live in this process, the agent's: include_self lets the agent see them.
+    const yaml = agentYaml('otlp/sink', `    endpoint: http://${sink.grpcEndpoint}`).replace(
+      '    seed_existing: false\n',
+      '    seed_existing: false\n    include_self: true\n    interval: 300ms\n',
+    );
+    const agent = await startAgent(parseConfig(yaml, 'e2e.yaml', {}));
+    const received: Buffer[] = [];
+    let accepted: net.Socket | undefined;
+    const server = net.createServer((s) => {
+      accepted = s;
+      s.on('data', (d) => received.push(d));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    const io = (direction: string, ioDirection: string) =>
+      sink.sumOf('netwatch.connection.io', { 'server.port': port, 'netwatch.connection.direction': direction, 'network.io.direction': ioDirection });
+    const closes = () => sink.logs({ eventName: 'netwatch.connection.close' }).filter((r) => r.attributes['server.port'] === port).length;
+    try {
+      const client = await new Promise<net.Socket>((resolve, reject) => {
+        const c = net.connect(port, '127.0.0.1', () => resolve(c));
+        c.on('error', reject);
+      });
+      let sent = 0;
+      for (const n of [1000, 2345, 70_000]) {
+        await new Promise<void>((r) => client.write(Buffer.alloc(n, 0x61), () => r()));
+        sent += n;
+        // Each interval reports the bytes since the last one: the running total shows while the connection is open.
+        await sink
+          .waitFor(() => io('outbound', 'transmit') === sent && io('inbound', 'receive') === sent, 10_000)
+          .catch(() => {
+            assert.fail(
+              `after ${sent} bytes sent on an open connection: outbound transmit ${io('outbound', 'transmit')}, inbound receive ${io('inbound', 'receive')}`,
+            );
+          });
+        assert.equal(closes(), 0, 'the connection is still open');
+      }
+      assert.equal(Buffer.concat(received).length, sent);
+      await new Promise<void>((r) => client.end(() => r()));
+      accepted?.end();
+      await sink.waitFor(() => closes() === 2, 10_000);
+      await agent.flush();
+      assert.equal(io('outbound', 'transmit'), sent, 'the close added nothing already reported');
+      assert.equal(io('inbound', 'receive'), sent);
+    } finally {
+      server.close();
+      await agent.stop();
+      await sink.stop();
+    }
+  });
+});
