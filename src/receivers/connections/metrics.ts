@@ -37,6 +37,11 @@ interface ReceiverPlans {
 export interface ConnMetricsState {
   readonly sums: ReadonlyMap<MetricName, SumTable>;
   readonly histograms: ReadonlyMap<MetricName, HistogramTable>;
+  /**
+   * Per receiver, the netwatch.connection.active series its last collection set: the receiver's
+   * next `begin` (after the reload) replaces them, as it would have without one.
+   */
+  readonly activeKeys: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface ConnMetricsOptions {
@@ -54,14 +59,10 @@ export class ConnMetrics implements EventSink {
   private readonly sums = new Map<MetricName, SumTable>();
   private readonly histograms = new Map<MetricName, HistogramTable>();
 
-  constructor(
-    meter: Meter,
-    producer: HistogramProducer,
-    opts: ConnMetricsOptions,
-  ) {
+  constructor(meter: Meter, producer: HistogramProducer, opts: ConnMetricsOptions) {
     const wanted = CONN_METRICS.filter((m) => opts.receivers.some((rc) => metricEnabled(rc, m)));
     for (const rc of opts.receivers) {
-      const rp: ReceiverPlans = { plans: new Map(), activeKeys: new Set() };
+      const rp: ReceiverPlans = { plans: new Map(), activeKeys: new Set(opts.carry?.activeKeys.get(rc.id)) };
       // Metrics with the same attribute list share one plan, so a row's key is built once for all of them.
       const shared = new Map<string, ConnPlan>();
       for (const m of wanted) {
@@ -98,10 +99,14 @@ export class ConnMetrics implements EventSink {
       }
     }
     observeTables(meter, observables);
+    // A receiver the reload removed sends no more collections: its open sockets are no longer known.
+    for (const [id, keys] of opts.carry?.activeKeys ?? []) {
+      if (!this.byReceiver.has(id)) this.resetActive({ plans: new Map(), activeKeys: new Set(keys) });
+    }
   }
 
   state(): ConnMetricsState {
-    return { sums: this.sums, histograms: this.histograms };
+    return { sums: this.sums, histograms: this.histograms, activeKeys: new Map([...this.byReceiver].map(([id, rp]) => [id, rp.activeKeys])) };
   }
 
   consume(ev: PipelineEvent): void {
@@ -179,7 +184,8 @@ export class ConnMetrics implements EventSink {
       [METRIC.CONNECTION_DURATION, c.duration],
       [METRIC.CONNECTION_RTT, c.rtt],
     ] as const) {
-      if (h && h.count > 0 && rp.plans.has(metric)) this.histograms.get(metric)!.mergeWithAttributes(KERNEL_OVERFLOW_KEY, OVERFLOW_ATTRIBUTES, h.buckets, h.sum, h.count);
+      if (h && h.count > 0 && rp.plans.has(metric))
+        this.histograms.get(metric)!.mergeWithAttributes(KERNEL_OVERFLOW_KEY, OVERFLOW_ATTRIBUTES, h.buckets, h.sum, h.count);
     }
   }
 }
