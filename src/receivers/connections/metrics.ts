@@ -9,11 +9,22 @@ import { InternalError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
 import type { KernelHistogram } from './event';
+import { nowBootNs } from '../../enrich/clock';
+import type { ValueRange } from '../../pipeline/exponential-histogram';
 import { HistogramTable, OVERFLOW_ATTRIBUTES, sameBoundaries, SumTable } from '../../pipeline/aggregate';
 import { connIoPlan, connMetricPlan, type ConnPlan, histogramBuckets } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import type { HistogramProducer } from '../../telemetry/histogram-producer';
 import { createObservable, observeTables } from '../../telemetry/instruments';
+
+/**
+ * What the kernel's histograms can hold (count.h): whole µs of srtt, a u32 that tcp_sock keeps
+ * shifted left by 3 (fill.h), and whole ns of a connection's life, which began after boot.
+ */
+const KERNEL_VALUES: Partial<Record<MetricName, ValueRange>> = {
+  [METRIC.CONNECTION_RTT]: { unit: 1e-6, most: () => (0xffffffff >>> 3) / 1e6 },
+  [METRIC.CONNECTION_DURATION]: { unit: 1e-9, most: () => nowBootNs() / 1e9 },
+};
 
 /** The series rows go to when the kernel's table for an interval was full. */
 const KERNEL_OVERFLOW_KEY = '\x00kernel-overflow';
@@ -81,7 +92,10 @@ export class ConnMetrics implements EventSink {
         case 'histogram': {
           const buckets = histogramBuckets(m, opts.receivers);
           const old = opts.carry?.histograms.get(m.name);
-          const t = old && sameBoundaries(old.boundaries, buckets) ? old : new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, buckets);
+          const t =
+            old && sameBoundaries(old.boundaries, buckets)
+              ? old
+              : new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, buckets, KERNEL_VALUES[m.name]);
           this.histograms.set(m.name, t);
           producer.add(m, t);
           break;
