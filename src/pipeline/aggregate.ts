@@ -3,7 +3,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { InternalError } from '../errors';
-import { type ExponentialBuckets, newExponentialBuckets, recordExponential } from './exponential-histogram';
+import { type ExponentialBuckets, newExponentialBuckets, recordExponential, type ValueRange } from './exponential-histogram';
 
 /** The attribute set the SDK itself uses for series beyond the cardinality limit. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
@@ -112,6 +112,8 @@ export class HistogramTable extends Table<HistogramSeries> {
     limit: number,
     onOverflow: (metric: string) => void,
     readonly boundaries: readonly number[],
+    /** What merged observations can be (their unit and cap): exponential buckets are derived from it. */
+    readonly valueRange?: ValueRange,
   ) {
     super(metric, limit, onOverflow);
   }

@@ -124,3 +124,70 @@ export function subtractExponential(now: ExponentialBuckets, before: Exponential
   // min and max of the interval alone are not known from cumulative state.
   return { ...now, counts, zeroCount: now.zeroCount - before.zeroCount, count: now.count - before.count, sum: now.sum - before.sum };
 }
+
+/**
+ * The values pre-bucketed observations can take: whole multiples of `unit` (the kernel counts
+ * integer µs or ns, and its bounds are whole units too), from one unit up to `most()`.
+ */
+export interface ValueRange {
+  readonly unit: number;
+  readonly most: () => number;
+}
+
+/** Whether every value in [lo, hi] falls in one bucket at `scale`. */
+const oneBucket = (lo: number, hi: number, scale: number): boolean => mapToIndex(lo, scale) === mapToIndex(hi, scale);
+
+/**
+ * Exponential buckets that say no more than explicit buckets know: the finest scale at which each
+ * non-empty explicit bucket lies wholly inside one exponential bucket (so every value is counted
+ * in the bucket that holds it), with at most MAX_SIZE buckets. The resolution is what the explicit
+ * bounds allow: bounds at powers of two give fine scales, a bucket across one gives a coarse one.
+ * undefined when no scale can hold a bucket (one that straddles 1 s, a boundary at every scale).
+ */
+export function fromExplicit(
+  boundaries: readonly number[],
+  counts: readonly number[],
+  sum: number,
+  count: number,
+  range: ValueRange,
+): ExponentialBuckets | undefined {
+  const top = counts[boundaries.length] ? range.most() : 0;
+  const spans: [lo: number, hi: number, n: number][] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i]!;
+    if (n === 0) continue;
+    const lo = i === 0 ? range.unit : boundaries[i - 1]! + range.unit;
+    const hi = i < boundaries.length ? boundaries[i]! : top;
+    spans.push([lo, Math.max(lo, hi), n]);
+  }
+  const fits = (scale: number): boolean => {
+    let low = Infinity;
+    let high = -Infinity;
+    for (const [lo, hi] of spans) {
+      if (!oneBucket(lo, hi, scale)) return false;
+      const i = mapToIndex(hi, scale);
+      if (i < low) low = i;
+      if (i > high) high = i;
+    }
+    return spans.length === 0 || high - low + 1 <= MAX_SIZE;
+  };
+  // Buckets nest (bucket i at scale s is within bucket i >> 1 at s - 1): if a scale fits, every coarser one does.
+  if (!fits(MIN_SCALE)) return undefined;
+  let ok = MIN_SCALE;
+  let bad = MAX_SCALE + 1;
+  if (fits(MAX_SCALE)) ok = MAX_SCALE;
+  else {
+    while (bad - ok > 1) {
+      const mid = (ok + bad) >> 1;
+      if (fits(mid)) ok = mid;
+      else bad = mid;
+    }
+  }
+  const b: ExponentialBuckets = { scale: ok, offset: 0, counts: [], zeroCount: 0, count, sum, min: Infinity, max: -Infinity };
+  if (spans.length === 0) return b;
+  const indexes = spans.map(([, hi]) => mapToIndex(hi, ok));
+  b.offset = Math.min(...indexes);
+  b.counts = new Array<number>(Math.max(...indexes) - b.offset + 1).fill(0);
+  spans.forEach(([, , n], i) => (b.counts[indexes[i]! - b.offset]! += n));
+  return b;
+}

@@ -2,21 +2,64 @@
 // costs a few array updates instead of an SDK histogram.record() (see aggregate.ts); and counters
 // whose start time is their own (a probe re-created by a reload starts again from 0 at a new time).
 // Readers of exporters that ask for base-2 exponential histograms get them from exponential(): the
-// tables then keep exponential buckets too, so each reader gets the aggregation its exporter asked for.
-import { ValueType } from '@opentelemetry/api';
+// tables then keep exponential buckets too, so each reader gets the aggregation its exporter asked
+// for. Histograms the kernel bucketed (explicit bounds, no values) are converted to the finest
+// scale at which every kernel bucket fits in one exponential bucket: never finer than the kernel
+// counted, so no value is reported in a bucket that does not hold it.
+import { type HrTime, ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
   type CollectionResult,
+  type DataPoint,
   DataPointType,
+  type ExponentialHistogram,
   type MetricData,
   type MetricDescriptor as SdkDescriptor,
   type MetricProducer,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import type { HistogramTable } from '../pipeline/aggregate';
+import { type ExponentialBuckets, fromExplicit } from '../pipeline/exponential-histogram';
 import type { MetricDescriptor } from '../catalogue/generated';
+
+type ExponentialPoint = DataPoint<ExponentialHistogram>;
+
+/** An exponential histogram value; min and max only when known (they are not for kernel buckets). */
+function exponentialValue(e: ExponentialBuckets): ExponentialHistogram {
+  const known = e.min <= e.max;
+  return {
+    count: e.count,
+    sum: e.sum,
+    ...(known ? { min: e.min, max: e.max } : {}),
+    scale: e.scale,
+    zeroCount: e.zeroCount,
+    positive: { offset: e.offset, bucketCounts: [...e.counts] },
+    negative: { offset: 0, bucketCounts: [] },
+  };
+}
+
+/**
+ * A table's series as exponential histograms, or undefined when a series cannot be: values
+ * recorded here have exact exponential buckets; observations the kernel bucketed are converted
+ * to the finest scale that keeps each in a bucket that holds it (fromExplicit).
+ */
+function exponentialPoints(table: HistogramTable, endTime: HrTime): ExponentialPoint[] | undefined {
+  const points: ExponentialPoint[] = [];
+  for (const s of table.series.values()) {
+    if (s.preAggregated) {
+      const e = table.valueRange && fromExplicit(table.boundaries, s.counts, s.sum, s.count, table.valueRange);
+      if (!e) return undefined;
+      if (e.count > 0) points.push({ startTime: s.startTime, endTime, attributes: s.attrs, value: exponentialValue(e) });
+      continue;
+    }
+    // A series carried over from before an exporter asked for exponential buckets has them from its next value.
+    const e = s.exponential;
+    if (e && e.count > 0) points.push({ startTime: e.startTime, endTime, attributes: s.attrs, value: exponentialValue(e) });
+  }
+  return points;
+}
 
 export class HistogramProducer implements MetricProducer {
   private readonly tables: { descriptor: MetricDescriptor; table: HistogramTable }[] = [];
@@ -58,30 +101,18 @@ export class HistogramProducer implements MetricProducer {
       const descriptor: SdkDescriptor = { name: d.name, description: d.description, unit: d.unit, valueType: ValueType.DOUBLE };
       const series = [...table.series.values()];
       if (aggregation === 'exponential') {
-        // A series carried over from before an exporter asked for exponential buckets has them from its next value.
-        const points = series.flatMap((s) => {
-          const e = s.exponential;
-          if (!e || e.count === 0) return [];
-          const value = {
-            count: e.count,
-            sum: e.sum,
-            min: e.min,
-            max: e.max,
-            scale: e.scale,
-            zeroCount: e.zeroCount,
-            positive: { offset: e.offset, bucketCounts: [...e.counts] },
-            negative: { offset: 0, bucketCounts: [] },
-          };
-          return [{ startTime: e.startTime, endTime, attributes: s.attrs, value }];
-        });
-        if (points.length)
-          metrics.push({
-            descriptor,
-            aggregationTemporality: AggregationTemporality.CUMULATIVE,
-            dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
-            dataPoints: points,
-          });
-        continue;
+        const points = exponentialPoints(table, endTime);
+        if (points) {
+          if (points.length)
+            metrics.push({
+              descriptor,
+              aggregationTemporality: AggregationTemporality.CUMULATIVE,
+              dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+              dataPoints: points,
+            });
+          continue;
+        }
+        // No exponential buckets can hold what the kernel's buckets hold: explicit ones, as counted.
       }
       if (series.length === 0) continue;
       const boundaries = [...table.boundaries];

@@ -60,7 +60,8 @@ export function otlpCommonSpec<Extra>(env: OtelEnv, mode: OtlpMode, endpointDefa
       doc:
         "How this exporter's histograms are aggregated: explicit_bucket_histogram (the catalogue's or the receiver's boundaries) or " +
         'base2_exponential_bucket_histogram (OTLP exponential histograms: scale 20 down to what 160 buckets need, no boundaries to choose). ' +
-        "Applies to every histogram, the SDK's and the ones netwatch aggregates itself (which then also keep exponential buckets for this exporter). " +
+        "Applies to every histogram, the SDK's and the ones netwatch aggregates itself (which then also keep exponential buckets for this exporter); " +
+        "histograms the kernel counts into explicit buckets (the connections receiver's) come at the finest scale that holds each of the kernel's buckets in one, which the kernel's bounds decide. " +
         'Default: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, else explicit_bucket_histogram.',
       format: 'nw.histogram-aggregation',
       default: env.histogramAggregation ?? 'explicit_bucket_histogram',

@@ -115,7 +115,8 @@ export const connectionsConfig = defineComponent<ConnectionsReceiverConfig, Sett
         doc:
           'Bucket boundaries of the netwatch.connection.rtt histogram, in microseconds, increasing (up to 23, the buckets the kernel counts into; each at most 60000000). ' +
           'The default starts at 10 µs, where loopback and same-host RTTs are. Receivers feeding the same metrics pipeline must give the same list. ' +
-          'The kernel counts into these buckets, so exporters asking for base-2 exponential histograms still get them as explicit buckets.',
+          'The kernel counts into these buckets, so an exporter asking for base-2 exponential histograms gets them at the finest scale where each of these buckets fits in one exponential bucket: ' +
+          'bounds at the whole µs just below powers of two of a second (1, 3, 7, 15, 30, 61, ... 1000000, 2000000, 4000000) give scale 0; the default bounds give a coarse scale.',
         format: 'nw.bucket-list-us',
         default: [...DEFAULT_RTT_BUCKETS_US],
       },

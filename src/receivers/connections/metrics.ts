@@ -9,11 +9,22 @@ import { InternalError } from '../../errors';
 import type { Logger } from '../../log';
 import type { ConnPipelineEvent, EventSink, PipelineEvent } from '../../pipeline/event';
 import type { KernelHistogram } from './event';
+import { nowBootNs } from '../../enrich/clock';
+import type { ValueRange } from '../../pipeline/exponential-histogram';
 import { HistogramTable, OVERFLOW_ATTRIBUTES, sameBoundaries, SumTable } from '../../pipeline/aggregate';
 import { connIoPlan, connMetricPlan, type ConnPlan, histogramBuckets } from './attributes';
 import { ATTR, METRIC, METRICS, type MetricDescriptor, type MetricName } from '../../catalogue/generated';
 import type { HistogramProducer } from '../../telemetry/histogram-producer';
 import { createObservable, observeTables } from '../../telemetry/instruments';
+
+/**
+ * What the kernel's histograms can hold (count.h): whole µs of srtt, a u32 that tcp_sock keeps
+ * shifted left by 3 (fill.h), and whole ns of a connection's life, which began after boot.
+ */
+const KERNEL_VALUES: Partial<Record<MetricName, ValueRange>> = {
+  [METRIC.CONNECTION_RTT]: { unit: 1e-6, most: () => (0xffffffff >>> 3) / 1e6 },
+  [METRIC.CONNECTION_DURATION]: { unit: 1e-9, most: () => nowBootNs() / 1e9 },
+};
 
 /** The series rows go to when the kernel's table for an interval was full. */
 const KERNEL_OVERFLOW_KEY = '\x00kernel-overflow';
@@ -37,6 +48,11 @@ interface ReceiverPlans {
 export interface ConnMetricsState {
   readonly sums: ReadonlyMap<MetricName, SumTable>;
   readonly histograms: ReadonlyMap<MetricName, HistogramTable>;
+  /**
+   * Per receiver, the netwatch.connection.active series its last collection set: the receiver's
+   * next `begin` (after the reload) replaces them, as it would have without one.
+   */
+  readonly activeKeys: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface ConnMetricsOptions {
@@ -54,14 +70,10 @@ export class ConnMetrics implements EventSink {
   private readonly sums = new Map<MetricName, SumTable>();
   private readonly histograms = new Map<MetricName, HistogramTable>();
 
-  constructor(
-    meter: Meter,
-    producer: HistogramProducer,
-    opts: ConnMetricsOptions,
-  ) {
+  constructor(meter: Meter, producer: HistogramProducer, opts: ConnMetricsOptions) {
     const wanted = CONN_METRICS.filter((m) => opts.receivers.some((rc) => metricEnabled(rc, m)));
     for (const rc of opts.receivers) {
-      const rp: ReceiverPlans = { plans: new Map(), activeKeys: new Set() };
+      const rp: ReceiverPlans = { plans: new Map(), activeKeys: new Set(opts.carry?.activeKeys.get(rc.id)) };
       // Metrics with the same attribute list share one plan, so a row's key is built once for all of them.
       const shared = new Map<string, ConnPlan>();
       for (const m of wanted) {
@@ -80,7 +92,10 @@ export class ConnMetrics implements EventSink {
         case 'histogram': {
           const buckets = histogramBuckets(m, opts.receivers);
           const old = opts.carry?.histograms.get(m.name);
-          const t = old && sameBoundaries(old.boundaries, buckets) ? old : new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, buckets);
+          const t =
+            old && sameBoundaries(old.boundaries, buckets)
+              ? old
+              : new HistogramTable(m.name, opts.cardinalityLimit, opts.onOverflow, buckets, KERNEL_VALUES[m.name]);
           this.histograms.set(m.name, t);
           producer.add(m, t);
           break;
@@ -98,10 +113,14 @@ export class ConnMetrics implements EventSink {
       }
     }
     observeTables(meter, observables);
+    // A receiver the reload removed sends no more collections: its open sockets are no longer known.
+    for (const [id, keys] of opts.carry?.activeKeys ?? []) {
+      if (!this.byReceiver.has(id)) this.resetActive({ plans: new Map(), activeKeys: new Set(keys) });
+    }
   }
 
   state(): ConnMetricsState {
-    return { sums: this.sums, histograms: this.histograms };
+    return { sums: this.sums, histograms: this.histograms, activeKeys: new Map([...this.byReceiver].map(([id, rp]) => [id, rp.activeKeys])) };
   }
 
   consume(ev: PipelineEvent): void {
@@ -179,7 +198,8 @@ export class ConnMetrics implements EventSink {
       [METRIC.CONNECTION_DURATION, c.duration],
       [METRIC.CONNECTION_RTT, c.rtt],
     ] as const) {
-      if (h && h.count > 0 && rp.plans.has(metric)) this.histograms.get(metric)!.mergeWithAttributes(KERNEL_OVERFLOW_KEY, OVERFLOW_ATTRIBUTES, h.buckets, h.sum, h.count);
+      if (h && h.count > 0 && rp.plans.has(metric))
+        this.histograms.get(metric)!.mergeWithAttributes(KERNEL_OVERFLOW_KEY, OVERFLOW_ATTRIBUTES, h.buckets, h.sum, h.count);
     }
   }
 }

@@ -6,6 +6,7 @@ import { AggregationTemporality, AggregationType, DataPointType, MeterProvider, 
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import {
   type ExponentialBuckets,
+  fromExplicit,
   lowerBoundary,
   mapToIndex,
   MAX_SIZE,
@@ -101,4 +102,61 @@ test('what a cumulative series counted since an earlier state, across a change o
   assert.equal(d.count, 400);
   assert.equal(d.counts.reduce((a, c) => a + c, 0) + d.zeroCount, 400);
   assert.equal(subtractExponential(before, now), undefined, 'a state with fewer values is a reset, not a delta');
+});
+
+/** Integer µs values bucketed as the kernel does (count.h bucket_of): the first bound not exceeded. */
+function kernelBuckets(valuesUs: readonly number[], boundsUs: readonly number[]): number[] {
+  const counts = new Array<number>(boundsUs.length + 1).fill(0);
+  for (const v of valuesUs) {
+    let i = 0;
+    while (i < boundsUs.length && v > boundsUs[i]!) i++;
+    counts[i]!++;
+  }
+  return counts;
+}
+
+const RTT = { unit: 1e-6, most: () => 536.870911 };
+
+test('kernel buckets become exponential ones that hold every value the kernel counted in them', () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const boundsUs = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000];
+  for (let round = 0; round < 200; round++) {
+    const values = Array.from({ length: 1 + Math.floor(random() * 6) }, () => Math.max(1, Math.round(Math.exp(random() * Math.log(3e6)))));
+    const counts = kernelBuckets(values, boundsUs);
+    const e = fromExplicit(
+      boundsUs.map((us) => us / 1e6),
+      counts,
+      values.reduce((a, v) => a + v / 1e6, 0),
+      values.length,
+      RTT,
+    )!;
+    assert.ok(e, `values ${values.join(', ')}`);
+    assert.equal(
+      e.counts.reduce((a, c) => a + c, 0),
+      values.length,
+    );
+    // The same counts as the values themselves bucketed at that scale: each where it really is.
+    const exact = new Map<number, number>();
+    for (const v of values) exact.set(mapToIndex(v / 1e6, e.scale), (exact.get(mapToIndex(v / 1e6, e.scale)) ?? 0) + 1);
+    const got = new Map(e.counts.flatMap((c, i) => (c ? [[e.offset + i, c] as const] : [])));
+    assert.deepEqual(got, exact, `${values.join(', ')} µs at scale ${e.scale}`);
+  }
+});
+
+test('kernel bounds at powers of two keep a fine scale; a bucket across 1 s has no exponential form', () => {
+  // floor(2^k s) in whole µs, k from -19 to 2 (README): each kernel bucket is then inside one exponential bucket of scale 0.
+  const boundsUs = Array.from({ length: 22 }, (_, i) => Math.floor(2 ** (i - 19) * 1e6));
+  assert.deepEqual(boundsUs.slice(0, 4), [1, 3, 7, 15]);
+  const e = fromExplicit(
+    boundsUs.map((us) => us / 1e6),
+    kernelBuckets([1, 2, 12, 40, 900, 30_000], boundsUs),
+    0.030955,
+    6,
+    RTT,
+  )!;
+  assert.equal(e.scale, 0);
+  assert.deepEqual([e.offset, e.counts], [-20, [1, 1, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1]]);
+  assert.equal(fromExplicit([0.5, 2], [0, 1, 0], 1.5, 1, RTT), undefined, '(0.5 s, 2 s] holds values on both sides of 1 s');
+  assert.equal(fromExplicit([0.5, 2], [1, 0, 0], 0.4, 1, RTT)?.count, 1, 'an empty bucket across 1 s does not matter');
 });

@@ -7,6 +7,7 @@ import { ATTR, METRIC } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, otlpGrpc, otlpHttp } from './fixtures';
+import { withKernelCounts } from '../../helpers/kernel-counts';
 
 const SECRET = 'Bearer s3cr3t-t0ken-value';
 const lines: { line: string; level: LogLevel }[] = [];
@@ -30,7 +31,7 @@ test('a collector answering UNAVAILABLE gets one warning across many intervals a
   const exporter = otlpGrpc(s.grpcEndpoint, { headers: { authorization: SECRET }, timeout_ms: 150 });
   const t = createTelemetry(agentConfig({ exporters: [exporter], intervalMs: 200 }));
   try {
-    t.sinkFor('metrics').consume(connEvent());
+    for (const ev of withKernelCounts([connEvent()])) t.sinkFor('metrics').consume(ev);
     t.sinkFor('logs').consume(connEvent());
     await sleep(1300); // six metric intervals and log batches
     const warnings = at('warn');

@@ -6,6 +6,7 @@ import { ATTR, EVENT, EVENTS, METRIC, METRICS, SCHEMA_URL, type MetricName } fro
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, otlpHttp, outboundLifecycle } from './fixtures';
+import { withKernelCounts } from '../../helpers/kernel-counts';
 
 const N = 5; // outbound connections that complete
 const M = 3; // inbound connections accepted, of which ACCEPT_CLOSED close
@@ -69,7 +70,7 @@ for (const [name, exporter] of transports) {
     try {
       const cfg = agentConfig({ exporters: [exporter(s)], resource: { 'deployment.environment.name': 'test' } });
       const t = createTelemetry(cfg);
-      for (const ev of workload()) {
+      for (const ev of withKernelCounts(workload())) {
         t.sinkFor('metrics').consume(ev);
         t.sinkFor('logs').consume(ev);
       }

@@ -9,6 +9,7 @@ import { aggregationPreference } from '../../../src/telemetry/otlp-exporters';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, otlpGrpc, otlpHttp, outboundLifecycle } from './fixtures';
+import { KernelCounts, withKernelCounts } from '../../helpers/kernel-counts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RTTS_US = [12, 40, 40, 900, 30_000];
@@ -26,7 +27,7 @@ test('one pipeline, two exporters: exponential buckets to the one that asks, exp
   });
   const t = createTelemetry(cfg);
   try {
-    for (const ev of closes()) t.sinkFor('metrics').consume(ev);
+    for (const ev of withKernelCounts(closes())) t.sinkFor('metrics').consume(ev);
     await t.forceFlush();
   } finally {
     await t.shutdown();
@@ -58,10 +59,11 @@ test('delta temporality: each export carries the exponential buckets of its inte
     }),
   );
   try {
-    for (const ev of closes()) t.sinkFor('metrics').consume(ev);
+    const kernel = new KernelCounts();
+    for (const ev of kernel.collect(closes())) t.sinkFor('metrics').consume(ev);
     await t.forceFlush();
     await sleep(150);
-    for (const ev of closes().slice(0, outboundLifecycle({}).length)) t.sinkFor('metrics').consume(ev);
+    for (const ev of kernel.collect(closes().slice(0, outboundLifecycle({}).length))) t.sinkFor('metrics').consume(ev);
     await t.forceFlush();
   } finally {
     await t.shutdown();

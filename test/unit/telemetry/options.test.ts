@@ -5,6 +5,7 @@ import { ATTR, EVENT, METRIC } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, outboundLifecycle, receiver } from './fixtures';
+import { withKernelCounts } from '../../helpers/kernel-counts';
 
 const lines: { line: string; level: LogLevel }[] = [];
 setLogSink((line, level) => lines.push({ line, level }));
@@ -27,7 +28,7 @@ async function run(
 test('opt-in attributes are added to metrics only when the receiver includes them', async () => {
   const rc = receiver({ include: { process_pid: true, peer_address: true, client_port: false } });
   const s = await run({ receiver: rc, signals: ['metrics'] }, (t) => {
-    for (const ev of outboundLifecycle({ localPort: 41000 })) t.sinkFor('metrics').consume(ev);
+    for (const ev of withKernelCounts(outboundLifecycle({ localPort: 41000 }))) t.sinkFor('metrics').consume(ev);
   });
   const [p] = s.latest(METRIC.CONNECTION_OPENED);
   assert.equal(p.attributes[ATTR.PROCESS_PID], 4242);
@@ -39,7 +40,7 @@ test('opt-in attributes are added to metrics only when the receiver includes the
 test('a metric the receiver disables is not exported at all, and the others still are', async () => {
   const rc = receiver({ metrics: { [METRIC.CONNECTION_IO]: { enabled: false } } });
   const s = await run({ receiver: rc, signals: ['metrics'] }, (t) => {
-    for (const ev of outboundLifecycle()) t.sinkFor('metrics').consume(ev);
+    for (const ev of withKernelCounts(outboundLifecycle())) t.sinkFor('metrics').consume(ev);
   });
   assert.ok(!s.metricNames().includes(METRIC.CONNECTION_IO));
   assert.equal(s.sumOf(METRIC.CONNECTION_OPENED), 1);
@@ -58,7 +59,10 @@ test('the cardinality limit is reported once, counted, and folded into otel.metr
   const LIMIT = 5;
   const PROCESSES = 20;
   const s = await run({ cardinalityLimit: LIMIT, signals: ['metrics'] }, (t) => {
-    for (let i = 0; i < PROCESSES; i++) t.sinkFor('metrics').consume(connEvent({ process: { pid: i, executableName: `app${i}`, commandLine: '' } }));
+    const connects = Array.from({ length: PROCESSES }, (_, i) =>
+      connEvent({ exe: `app${i}`, process: { pid: i, executableName: `app${i}`, commandLine: '' } }),
+    );
+    for (const ev of withKernelCounts(connects)) t.sinkFor('metrics').consume(ev);
   });
   const warnings = lines.filter((l) => l.level === 'warn' && l.line.includes('cardinality limit'));
   assert.equal(warnings.length, 1, lines.map((l) => l.line).join('\n'));
@@ -136,7 +140,7 @@ test('the exporter in use is reported under the conventions otel.sdk.* names fro
 
 test('UDP connects count as opened but never as open sockets', async () => {
   const s = await run({ signals: ['metrics'] }, (t) => {
-    t.sinkFor('metrics').consume(connEvent({ transport: 'udp', remotePort: 53 }));
+    for (const ev of withKernelCounts([connEvent({ transport: 'udp', remotePort: 53 })])) t.sinkFor('metrics').consume(ev);
   });
   assert.equal(s.sumOf(METRIC.CONNECTION_OPENED, { [ATTR.NETWORK_TRANSPORT]: 'udp', [ATTR.SERVER_PORT]: 53 }), 1);
   assert.equal(s.sumOf(METRIC.CONNECTION_ACTIVE), 0);

@@ -13,6 +13,7 @@ import { METRIC } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink, selfSignedCert, type SinkOptions } from '../../helpers/otlp-sink';
 import { outboundLifecycle } from './fixtures';
+import { KernelCounts } from '../../helpers/kernel-counts';
 
 type Env = Record<string, string>;
 
@@ -33,8 +34,9 @@ ${telemetry ? `  ${telemetry}` : ''}`;
 async function exportOnce(env: Env, text: string, rounds = 1): Promise<void> {
   const cfg = parseConfig(text, 'test.yaml', env);
   const t = createTelemetry(cfg, { shutdownTimeoutMs: 2000 });
+  const kernel = new KernelCounts();
   for (let i = 0; i < rounds; i++) {
-    for (const ev of outboundLifecycle()) {
+    for (const ev of kernel.collect(outboundLifecycle())) {
       t.sinkFor('metrics').consume(ev);
       t.sinkFor('logs').consume(ev);
     }

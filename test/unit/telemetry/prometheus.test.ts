@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { agentConfig, outboundLifecycle } from './fixtures';
+import { withKernelCounts } from '../../helpers/kernel-counts';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -16,7 +17,7 @@ test('the prometheus exporter serves counters and the pre-bucketed histograms on
   const port = await freePort();
   const t = createTelemetry(agentConfig({ exporters: [{ type: 'prometheus', id: 'prometheus', host: '127.0.0.1', port }], signals: ['metrics'] }));
   try {
-    for (const ev of outboundLifecycle()) t.sinkFor('metrics').consume(ev);
+    for (const ev of withKernelCounts(outboundLifecycle())) t.sinkFor('metrics').consume(ev);
     let text = '';
     for (let i = 0; i < 50 && !text; i++) {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then(

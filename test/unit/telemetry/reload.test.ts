@@ -5,6 +5,7 @@ import { METRIC } from '../../../src/catalogue/generated';
 import { createTelemetry } from '../../../src/telemetry/sdk';
 import { OtlpSink } from '../../helpers/otlp-sink';
 import { agentConfig, connEvent, newSock, otlpGrpc, outboundLifecycle } from './fixtures';
+import { KernelCounts } from '../../helpers/kernel-counts';
 
 setLogSink(() => {});
 
@@ -12,15 +13,20 @@ test('a reloaded telemetry carries cumulative counters and open sockets over to 
   const before = await OtlpSink.start();
   const after = await OtlpSink.start();
   const first = createTelemetry(agentConfig({ exporters: [otlpGrpc(before.grpcEndpoint)], signals: ['metrics'] }));
-  for (let i = 0; i < 3; i++) for (const ev of outboundLifecycle()) first.sinkFor('metrics').consume(ev);
+  // One probe across the reload: the kernel keeps counting while the telemetry is replaced.
+  const kernel = new KernelCounts();
   const open = newSock();
-  first.sinkFor('metrics').consume(connEvent({ kind: 'state', sock: open, oldState: 'syn_sent', newState: 'established' }));
+  const before1 = [
+    ...Array.from({ length: 3 }, () => outboundLifecycle()).flat(),
+    connEvent({ kind: 'state', sock: open, oldState: 'syn_sent', newState: 'established' }),
+  ];
+  for (const ev of kernel.collect(before1)) first.sinkFor('metrics').consume(ev);
   const carried = first.carryState();
   await first.shutdown();
 
   const second = createTelemetry(agentConfig({ exporters: [otlpGrpc(after.grpcEndpoint)], signals: ['metrics'] }), { carry: carried });
-  for (const ev of outboundLifecycle()) second.sinkFor('metrics').consume(ev);
-  second.sinkFor('metrics').consume(connEvent({ kind: 'close', sock: open, oldState: 'established', newState: 'closed' }));
+  const after1 = [...outboundLifecycle(), connEvent({ kind: 'close', sock: open, oldState: 'established', newState: 'closed' })];
+  for (const ev of kernel.collect(after1)) second.sinkFor('metrics').consume(ev);
   await second.shutdown();
 
   assert.equal(before.sumOf(METRIC.CONNECTION_OPENED), 3);

@@ -11,6 +11,7 @@ import { ATTR, METRIC, METRICS, type MetricName } from '../../../../src/catalogu
 import { HistogramProducer } from '../../../../src/telemetry/histogram-producer';
 import type { ConnPipelineEvent } from '../../../../src/pipeline/event';
 import { connEvent, receiver } from '../../telemetry/fixtures';
+import { withKernelCounts } from '../../../helpers/kernel-counts';
 
 test('series keys are the attribute values joined, for every attribute set, past the bound on interned keys too', () => {
   const plan = connMetricPlan(METRICS[METRIC.CONNECTION_OPENED].attributes, { process_pid: true, peer_address: true, client_port: true });
@@ -84,7 +85,9 @@ function sum(m: ConnMetrics, metric: MetricName): number {
 
 /** Bytes of netwatch.connection.io one way. */
 function io(m: ConnMetrics, direction: 'transmit' | 'receive'): number {
-  return [...m.state().sums.get(METRIC.CONNECTION_IO)!.series.values()].filter((s) => s.attrs[ATTR.NETWORK_IO_DIRECTION] === direction).reduce((a, s) => a + s.value, 0);
+  return [...m.state().sums.get(METRIC.CONNECTION_IO)!.series.values()]
+    .filter((s) => s.attrs[ATTR.NETWORK_IO_DIRECTION] === direction)
+    .reduce((a, s) => a + s.value, 0);
 }
 
 test('counter rows add to the metrics they carry, under their own attributes', () => {
@@ -181,7 +184,7 @@ test("the RTT histogram has the receiver's rtt_buckets_us as boundaries, in seco
     new ConnMetrics(meter, producer, { receivers: [receiver({ rtt_buckets_us })], carry, cardinalityLimit: 2000, onOverflow: () => {}, log: rootLogger });
   const close = connEvent({ kind: 'close', oldState: 'fin_wait_2', newState: 'closed', srttUs: 30, durationNs: 1e6 });
   const first = build([10, 100, 1000]);
-  first.consume(close);
+  for (const ev of withKernelCounts([close], { rttBoundsS: [0.00001, 0.0001, 0.001] })) first.consume(ev);
   const rtt = first.state().histograms.get(METRIC.CONNECTION_RTT)!;
   assert.deepEqual(rtt.boundaries, [0.00001, 0.0001, 0.001]);
   assert.deepEqual([...rtt.series.values()][0]!.counts, [0, 1, 0, 0], '30 µs falls in (10 µs, 100 µs]');
