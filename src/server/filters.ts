@@ -1,11 +1,13 @@
 // Query parameters → one predicate over pipeline events. The fields mean what they mean in the
 // filter processor's rules (process, container, Nomad job, server port, peer CIDR, direction,
-// transport), so `?port=443` here and `ports: [443]` in agent.yaml select the same events.
+// transport), so `?port=443` here and `ports: [443]` in agent.yaml select the same events; `process`
+// matches the executable name the answer shows (processNameOf), which enrichment makes the same name.
 import type { FilterRule } from '../config/types';
 import type { PipelineEvent } from '../pipeline/event';
 import { compileRule } from '../pipeline/processors/filter/rule';
 import { compileNames } from '../pipeline/processors/filter/glob';
 import type { ParsedParams, ParamSpec } from './params';
+import { processNameOf } from './views';
 
 /** Filters every event route takes. */
 export const COMMON_FILTERS: readonly ParamSpec[] = [
@@ -14,7 +16,7 @@ export const COMMON_FILTERS: readonly ParamSpec[] = [
     name: 'process',
     type: { kind: 'names' },
     description:
-      'Executable names (comma-separated, `*` wildcard), as the kernel read them from the executable file; an owner whose executable is unknown matches none.',
+      'Executable names (comma-separated, `*` wildcard), as the kernel recorded them, else as /proc showed them; an owner whose executable is unknown matches none.',
     example: 'curl',
   },
   { name: 'container', type: { kind: 'names' }, description: 'Container ids or id prefixes (comma-separated, `*` wildcard).', example: '3f2a9c' },
@@ -52,7 +54,7 @@ const asPrefix = (id: string): string => (id.includes('*') ? id : `${id}*`);
 
 export function compileEventFilter(p: ParsedParams, extra: readonly ((ev: PipelineEvent) => boolean)[] = []): (ev: PipelineEvent) => boolean {
   const rule: FilterRule = {
-    process: list<string>(p, 'process'),
+    process: [], // below, on the name the answer shows
     container_id: list<string>(p, 'container').map(asPrefix),
     container_runtime: [],
     nomad_job: list<string>(p, 'nomad_job'),
@@ -62,6 +64,14 @@ export function compileEventFilter(p: ParsedParams, extra: readonly ((ev: Pipeli
     transport: list<'tcp' | 'udp'>(p, 'transport'),
   };
   const checks = [compileRule(rule), ...extra];
+  const processes = list<string>(p, 'process');
+  if (processes.length) {
+    const m = compileNames(processes);
+    checks.push((ev) => {
+      const name = processNameOf(ev);
+      return name !== '' && m(name); // an unknown executable matches no name, not even *
+    });
+  }
   const pid = p.pid as number | undefined;
   if (pid !== undefined) checks.push((ev) => ev.pid === pid);
   return (ev) => checks.every((c) => c(ev));

@@ -18,8 +18,7 @@ export class EventStore {
   add(ev: PipelineEvent): void {
     if (ev.source === 'connections') {
       if (ev.kind !== 'count') this.connections.add(ev); // counter rows are metrics, not connections
-    }
-    else if (ev.source === 'sni') this.sni.add(ev);
+    } else if (ev.source === 'sni') this.sni.add(ev);
   }
 
   configure(settings: ServerConfig['window']): void {

@@ -84,7 +84,7 @@ export function summarizeConnections(events: Iterable<ConnPipelineEvent>): Conne
     c.events++;
     if (ev.kind === 'connect' || ev.kind === 'existing') c.begun = true;
     // Attribution may arrive with a later event (a passive socket learns its owner at accept).
-    if (c.process === '(unknown)' && ev.process?.executableName) c.process = processNameOf(ev);
+    if (c.process === '(unknown)') c.process = processNameOf(ev) || c.process;
     c.container ??= ev.container?.id;
     c.job ??= ev.nomad?.job;
     if (ev.error !== 0 && !c.failed) {

@@ -1,20 +1,20 @@
 // Pipeline events as the query API returns them: snake_case JSON, wall-clock times in RFC 3339,
 // the socket address as hex (a JSON number cannot hold a u64), errno as its name.
-import type { ConnPipelineEvent, SniPipelineEvent } from '../pipeline/event';
+import type { ConnPipelineEvent, PipelineEvent, SniPipelineEvent } from '../pipeline/event';
 import type { Enrichment } from '../enrich/types';
 import { errnoName } from '../wire/errno-names';
 
-/** Executable name, as the filter processor reads it ('' when unknown). */
-export const processNameOf = (ev: ConnPipelineEvent | SniPipelineEvent): string => ev.process?.executableName ?? '';
+/**
+ * The executable: what the kernel recorded when it happened (connections' `exe`), else what
+ * enrichment read from /proc; '' when neither could tell. A thread's comm is never taken for it.
+ */
+export const processNameOf = (ev: PipelineEvent): string => (ev.source === 'connections' && ev.exe) || ev.process?.executableName || '';
 
 /** The owner; `comm` is the kernel's thread name where a probe reports one (sni), never the executable. */
-function attribution(ev: Enrichment & { pid: number; comm?: string }) {
-  const name = ev.process?.executableName ?? '';
+function attribution(ev: (ConnPipelineEvent | SniPipelineEvent) & Enrichment & { pid: number; comm?: string }) {
+  const name = processNameOf(ev);
   return {
-    process:
-      ev.pid > 0 || name !== ''
-        ? { pid: ev.pid, executable_name: name, comm: ev.comm ?? '', command_line: ev.process?.commandLine ?? '' }
-        : null,
+    process: ev.pid > 0 || name !== '' ? { pid: ev.pid, executable_name: name, comm: ev.comm ?? '', command_line: ev.process?.commandLine ?? '' } : null,
     container: ev.container
       ? { id: ev.container.id ?? null, runtime: ev.container.runtime ?? null, cgroup_path: ev.container.cgroupPath, unit: ev.container.unit ?? null }
       : null,

@@ -1,12 +1,16 @@
 // One run of the pipeline benchmark, in a process of its own (a clean heap and an honest RSS):
-// conn probe records → decoder → enricher → pipelines → metric tables and log records → OTLP/gRPC
-// to the sink process, one reader-sized batch per event-loop turn as the ring reader hands them
-// over. Started with fork(); sends one message with its figures and exits.
+// conn probe records → decoder → enricher → pipelines → log records (and the query window's
+// feed), and after each replay of the records one collection of the kernel's counters → enricher →
+// metric tables, all → OTLP/gRPC to the sink process; records one reader-sized batch per
+// event-loop turn as the ring reader hands them over. Started with fork(); sends one message with
+// its figures and exits.
 import { readFileSync, statSync } from 'node:fs';
 import { parseConfig } from '../../src/config';
 import { Enricher } from '../../src/enrich/enricher';
 import { emptyEnrichment } from '../../src/enrich/types';
+import { nowBootNs } from '../../src/enrich/clock';
 import { enrichConnEvent } from '../../src/receivers/connections/pipeline-event';
+import { dispatchCollection } from '../../src/receivers/connections/count-events';
 import { cgroup2Root } from '../../src/kernel/mounts';
 import { buildPipelines } from '../../src/pipeline/runner';
 import type { RecordBatch } from '../../src/kernel/ringbuf';
@@ -37,8 +41,10 @@ export interface WorkerResult {
   cpuNs: number;
   peakRssBytes: number;
   heapUsedBytes: number;
-  /** Events fed, by kind, and what the metrics must add up to. */
+  /** Records fed, by kind. */
   kinds: Record<string, number>;
+  /** What the kernel counted for the connections fed: what the metrics must add up to. */
+  counted: { opened: number; transitions: number };
   /** stages only: CPU ns per event of decode; decode + enrich; decode + enrich + metrics. */
   stages?: { decode: number; enrich: number; metrics: number };
 }
@@ -91,15 +97,26 @@ export async function runPipelineWorker(r: WorkerRequest): Promise<WorkerResult>
   const batches = corpusBatches(corpus, MAX_BATCH);
   const scratch = emptyEnrichment(); // as the connections receiver does: one allocation per event
   const emit = (ev: ConnEvent): void => runner.dispatch('connections', enrichConnEvent(enricher, ev, 'connections', scratch));
+  // As the receiver does at each interval; one per replay, once every connection fed has closed.
+  const collect = (): void => dispatchCollection(corpus.collection, enricher, 'connections', nowBootNs(), (ev) => runner.dispatch('connections', ev));
   if (r.variant === 'stages') {
     const stages = {
       decode: stageCost(decoder, batches, () => {}, r.durationMs / 3),
       enrich: stageCost(decoder, batches, (ev) => void enrichConnEvent(enricher, ev, 'connections', scratch), r.durationMs / 3),
-      metrics: stageCost(decoder, batches, emit, r.durationMs / 3),
+      metrics: stageCost(decoder, batches, emit, r.durationMs / 3, collect),
     };
     await telemetry.shutdown();
     enricher.close();
-    return { events: 0, wallNs: 0, cpuNs: 0, peakRssBytes: processMemory('self').peak, heapUsedBytes: 0, kinds: {}, stages };
+    return {
+      events: 0,
+      wallNs: 0,
+      cpuNs: 0,
+      peakRssBytes: processMemory('self').peak,
+      heapUsedBytes: 0,
+      kinds: {},
+      counted: { opened: 0, transitions: 0 },
+      stages,
+    };
   }
 
   let events = 0,
@@ -116,6 +133,7 @@ export async function runPipelineWorker(r: WorkerRequest): Promise<WorkerResult>
       events += b.count;
       next++;
       if (next === batches.length) {
+        collect();
         next = 0;
         replays++;
         if (process.hrtime.bigint() >= end) return resolve();
@@ -133,13 +151,18 @@ export async function runPipelineWorker(r: WorkerRequest): Promise<WorkerResult>
   enricher.close();
   const kinds: Record<string, number> = {};
   for (const [k, n] of Object.entries(corpus.kinds)) kinds[k] = n * replays;
+  const counted = { opened: corpus.counted.opened * replays, transitions: corpus.counted.transitions * replays };
   if (decoder.decodeErrors) throw new Error(`the corpus did not decode: ${JSON.stringify(decoder.errors)}`);
-  return { events, wallNs, cpuNs, peakRssBytes, heapUsedBytes, kinds };
+  return { events, wallNs, cpuNs, peakRssBytes, heapUsedBytes, kinds, counted };
 }
 
-/** CPU ns per event of decoding every batch into `emit`, for about `ms` (after a warm-up pass). */
-function stageCost(decoder: ConnDecoder, batches: RecordBatch[], emit: (ev: ConnEvent) => void, ms: number): number {
+/**
+ * CPU ns per record of decoding every batch into `emit`, then `collect` once per pass (the counter
+ * rows that metrics come from, paid for by the records of the pass), for about `ms` (after a warm-up pass).
+ */
+function stageCost(decoder: ConnDecoder, batches: RecordBatch[], emit: (ev: ConnEvent) => void, ms: number, collect = (): void => {}): number {
   for (const b of batches) decoder.decodeBatch(b, emit);
+  collect();
   let events = 0;
   const c0 = selfCpuNs();
   const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
@@ -148,6 +171,7 @@ function stageCost(decoder: ConnDecoder, batches: RecordBatch[], emit: (ev: Conn
       decoder.decodeBatch(b, emit);
       events += b.count;
     }
+    collect();
   } while (process.hrtime.bigint() < end);
   return (selfCpuNs() - c0) / events;
 }

@@ -51,6 +51,39 @@ test('the pipeline corpus decodes without a single error into whole connections,
   assert.equal(open.size, 0);
 });
 
+test("the corpus's collection counts what its records carry, and the ten transitions of each connection", () => {
+  const owners = [
+    { pid: 10, exe: 'client', cgroupId: 7 },
+    { pid: 20, exe: 'server', cgroupId: 7 },
+  ];
+  const c = buildCorpus({ ringBytes: 1 << 20, owners, serverPorts: 4, netns: 1, bootNs: 1e12 });
+  const events: ConnEvent[] = [];
+  for (const b of corpusBatches(c, 1000)) new ConnDecoder().decodeBatch(b, (ev) => events.push(ev));
+  const closes = events.filter((ev) => ev.kind === 'close');
+  const total = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+  const { rows, transitions, exeName } = c.collection;
+  assert.deepEqual(
+    [
+      total(rows.map((r) => r.opened)),
+      total(rows.map((r) => r.bytesSent)),
+      total(rows.map((r) => r.bytesReceived)),
+      total(rows.map((r) => r.durationCount)),
+      total(rows.map((r) => r.rttCount)),
+      total(transitions.map((t) => t.count)),
+    ],
+    [
+      c.kinds.connect + c.kinds.accept,
+      total(closes.map((ev) => ev.bytesSent)),
+      total(closes.map((ev) => ev.bytesReceived)),
+      closes.length,
+      closes.length,
+      10 * c.connections,
+    ],
+  );
+  assert.deepEqual(c.counted, { opened: 2 * c.connections, transitions: 10 * c.connections });
+  assert.deepEqual(new Set(rows.map((r) => `${exeName(r.exeIno, r.exeDev)} ${r.cgroupId} ${r.kind}`)), new Set(['client 7 conn', 'server 7 conn']));
+});
+
 test('a short pipeline run exports exactly what it was fed to the sink', async () => {
   const s = await benchPipeline({ runs: 1, durationMs: 200, ringBytes: 1 << 18, variants: ['metrics', 'stages'] }, () => {});
   assert.deepEqual(s.summary('metrics.missing_in_metrics').runs, [0]);

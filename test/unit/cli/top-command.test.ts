@@ -16,7 +16,7 @@ let h: Harness;
 before(async () => {
   h = await startHarness({ bearer_token: TOKEN });
   // Within --since of the real clock: the harness clock is fixed, so put the events at its now.
-  h.store.add(connEvent({ sock: 5n, kind: 'connect', timeUnixMs: NOW, process: { pid: 7, executableName: 'wget', commandLine: 'wget' } }));
+  h.store.add(connEvent({ sock: 5n, kind: 'connect', timeUnixMs: NOW, pid: 7, exe: 'wget', process: { pid: 7, executableName: 'wget', commandLine: 'wget' } }));
 });
 after(() => h.stop());
 

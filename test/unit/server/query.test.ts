@@ -8,7 +8,7 @@ import { NOW, startHarness, type Harness } from './harness';
 let h: Harness;
 let sock = 0x100n;
 
-/** One outbound TCP connection's four events, `agoMs` before NOW. */
+/** One outbound TCP connection's four records (state ones because the state_change log event is on), `agoMs` before NOW. */
 function connection(agoMs: number, over: Partial<ConnPipelineEvent> = {}): ConnPipelineEvent[] {
   const s = (sock += 0x40n);
   const t = NOW - agoMs;
@@ -66,7 +66,16 @@ before(async () => {
   // SNI: two hellos for app.example.com, one for db.internal on 5432, one without a name, one SYN to 5432.
   h.store.add(sniEvent({ serverName: 'app.example.com', timeUnixMs: NOW - 3000 }));
   h.store.add(sniEvent({ serverName: 'app.example.com', clientAddress: '10.0.0.3', timeUnixMs: NOW - 2500, ech: true }));
-  h.store.add(sniEvent({ serverName: 'db.internal', serverPort: 5432, comm: 'psql', pid: 400, timeUnixMs: NOW - 2000 }));
+  h.store.add(
+    sniEvent({
+      serverName: 'db.internal',
+      serverPort: 5432,
+      comm: 'psql',
+      pid: 400,
+      process: { pid: 400, executableName: 'psql', commandLine: 'psql' },
+      timeUnixMs: NOW - 2000,
+    }),
+  );
   h.store.add(sniEvent({ serverName: undefined, timeUnixMs: NOW - 1500 }));
   h.store.add(sniEvent({ kind: 'syn', serverName: undefined, serverPort: 5432, alpn: [], versions: [], timeUnixMs: NOW - 1000 }));
 });
@@ -211,4 +220,19 @@ test('two connections on one reused socket address to the same peer are counted 
   ];
   const newestFirst = [...one(1), ...one(2), ...one(3)].reverse();
   assert.deepEqual([summarizeConnections(newestFirst).connections, summarizeConnections(newestFirst.slice(0, 5)).connections], [3, 2]);
+});
+
+test('the executable shown is the one the kernel recorded, else the one /proc showed, never the thread comm', async () => {
+  const { connectionView, sniView } = await import('../../../src/server/views');
+  const fromProc = { pid: 7, executableName: 'java', commandLine: 'java -jar app.jar' };
+  assert.deepEqual(
+    [
+      connectionView(connEvent({ exe: 'curl', pid: 7, process: undefined })).process?.executable_name,
+      connectionView(connEvent({ exe: '', pid: 7, process: fromProc })).process?.executable_name,
+      connectionView(connEvent({ exe: '', pid: 7, process: undefined })).process?.executable_name,
+      sniView(sniEvent({ comm: 'C2 CompilerThre', pid: 7, process: fromProc })).process?.executable_name,
+      sniView(sniEvent({ comm: 'C2 CompilerThre', pid: 7, process: undefined })).process?.executable_name,
+    ],
+    ['curl', 'java', '', 'java', ''],
+  );
 });
