@@ -18,7 +18,7 @@ function inodeOf(path: string): number | undefined {
 export function otherNetworkNamespaces(procRoot = '/proc'): Map<number, string> {
   const own = inodeOf(`${procRoot}/self/ns/net`);
   const out = new Map<number, string>();
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = readdirSync(procRoot).filter((d) => d.charCodeAt(0) >= 48 && d.charCodeAt(0) <= 57);
   } catch {
