@@ -143,7 +143,10 @@ for (const [family, host] of [
         const udp = await runTraffic('nwt-udp', 'udp-connect', [host, port, 7]);
         await run.until((ev) => ofPid(ev, udp.pid, 'connect').length >= 7, '7 UDP connects');
         run.collect();
-        assert.equal(total(run.rows, 'opened', (r) => r.transport === 'udp' && r.serverPort === port && r.direction === 'outbound'), 7);
+        assert.equal(
+          total(run.rows, 'opened', (r) => r.transport === 'udp' && r.serverPort === port && r.direction === 'outbound'),
+          7,
+        );
         const connects = ofPid(run.events, udp.pid, 'connect');
         assert.equal(connects.length, 7);
         for (const e of connects) {
@@ -174,9 +177,19 @@ for (const [family, host] of [
           assert.equal(e.remotePort, port);
         }
         run.collect();
-        assert.equal(total(run.rows, 'failed', (r) => r.kind === 'failed' && r.serverPort === port && r.error === ECONNREFUSED), k);
-        assert.equal(total(run.rows, 'opened', (r) => r.kind === 'conn' && r.serverPort === port), k);
-        assert.equal(total(run.rows, 'durationCount', (r) => r.serverPort === port), 0, 'a connection that never worked has no lifetime');
+        assert.equal(
+          total(run.rows, 'failed', (r) => r.kind === 'failed' && r.serverPort === port && r.error === ECONNREFUSED),
+          k,
+        );
+        assert.equal(
+          total(run.rows, 'opened', (r) => r.kind === 'conn' && r.serverPort === port),
+          k,
+        );
+        assert.equal(
+          total(run.rows, 'durationCount', (r) => r.serverPort === port),
+          0,
+          'a connection that never worked has no lifetime',
+        );
       } finally {
         run.stop();
       }
@@ -276,7 +289,11 @@ describe('a burst that overflows a deliberately tiny ring', () => {
       assert.equal(received + lost, generated);
       assert.equal(run.events.length, received, 'nothing but the burst was reported');
       run.collect();
-      assert.equal(total(run.rows, 'opened', (r) => r.kind === 'conn' && r.serverPort === port), generated, 'every connect counted in the kernel');
+      assert.equal(
+        total(run.rows, 'opened', (r) => r.kind === 'conn' && r.serverPort === port),
+        generated,
+        'every connect counted in the kernel',
+      );
     } finally {
       run.stop();
     }

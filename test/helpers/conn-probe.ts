@@ -73,6 +73,10 @@ export function lifetimes(events: ConnEvent[], sock: bigint): ConnEvent[][] {
 }
 
 /** Sum of one counter over the rows that match. */
-export function total(rows: readonly CountRow[], field: 'opened' | 'failed' | 'active' | 'bytesSent' | 'bytesReceived' | 'retransmits' | 'durationCount' | 'rttCount', match: (r: CountRow) => boolean): number {
+export function total(
+  rows: readonly CountRow[],
+  field: 'opened' | 'failed' | 'active' | 'bytesSent' | 'bytesReceived' | 'retransmits' | 'durationCount' | 'rttCount',
+  match: (r: CountRow) => boolean,
+): number {
   return rows.filter(match).reduce((a, r) => a + r[field], 0);
 }

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { btfStruct as btfStructOf } from '../../../helpers/btf-struct';
 import { BUCKETS_MAX } from '../../../../src/config/formats';
-import { CONN_HIST_BUCKETS, CONN_COUNTS, CONN_EVENT, CONN_EXE_KEY, CONN_KEY, CONN_OWNER, CONN_SEED, CONN_SOCK, SOCK_OWNER } from '../../../../src/receivers/connections/layout';
+import {
+  CONN_HIST_BUCKETS,
+  CONN_COUNTS,
+  CONN_EVENT,
+  CONN_EXE_KEY,
+  CONN_KEY,
+  CONN_OWNER,
+  CONN_SEED,
+  CONN_SOCK,
+  SOCK_OWNER,
+} from '../../../../src/receivers/connections/layout';
 
 const btfStruct = (name: string) => btfStructOf('conn', name);
 
