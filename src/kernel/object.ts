@@ -251,6 +251,11 @@ export class BpfObject {
     return this.loaded;
   }
 
+  /** Detach the links of every program but `keep` (the object stays loaded: maps still readable). */
+  detach(keep: readonly string[] = []): void {
+    for (const l of [...this.links]) if (!keep.includes(l.program)) l.destroy();
+  }
+
   /** Detach every link, then free the object (programs and maps go with their last fd). */
   close(): void {
     if (this.closed) return;

@@ -246,17 +246,17 @@ describe("the agent's own BPF cost", () => {
 
       writeFileSync(SYSCTL, '1');
       await runTraffic('nwt-cost-cli', 'tcp-clients', ['127.0.0.1', port, N]);
-      const runs = (program: string) => sink.sumOf('netwatch.agent.bpf.runs', { 'netwatch.probe': 'conn', 'netwatch.bpf.program': program });
+      const runs = (program: string) => sink.sumOf('netwatch.agent.bpf.runs', { 'netwatch.probe': 'connections', 'netwatch.bpf.program': program });
       // At least the test's own connects since the statistics went on (other processes may connect too).
       await sink.waitFor(() => runs('conn_connect4') >= N && runs('conn_accept4_exit') >= N, 15_000);
-      const programs = new Set(sink.latest('netwatch.agent.bpf.runs', { 'netwatch.probe': 'conn' }).map((p) => p.attributes['netwatch.bpf.program']));
+      const programs = new Set(sink.latest('netwatch.agent.bpf.runs', { 'netwatch.probe': 'connections' }).map((p) => p.attributes['netwatch.bpf.program']));
       assert.deepEqual(
         [...programs].sort(),
         ['conn_accept4_exit', 'conn_accept_exit', 'conn_cgroup_mkdir', 'conn_connect4', 'conn_connect6', 'conn_iter', 'conn_state'],
         'one series per program of the conn probe',
       );
       assert.ok(runs('conn_state') >= 4 * N, `each connection changes state at least 4 times on each side: ${runs('conn_state')}`);
-      const seconds = sink.sumOf('netwatch.agent.bpf.run_time', { 'netwatch.probe': 'conn', 'netwatch.bpf.program': 'conn_state' });
+      const seconds = sink.sumOf('netwatch.agent.bpf.run_time', { 'netwatch.probe': 'connections', 'netwatch.bpf.program': 'conn_state' });
       assert.ok(seconds > 0 && seconds < 1, `conn_state ran for ${seconds} s`);
     } finally {
       writeFileSync(SYSCTL, was);

@@ -294,11 +294,17 @@ export class ConnProbe {
     this.ring?.drain();
   }
 
-  /** Hand over what the ring and the counters still hold, then detach and free everything; stats() keeps the final counts. */
+  /**
+   * Detach first, so nothing is counted or written after this point; then hand over what the ring
+   * and the counters hold (the same connections, so records and counts agree), then free
+   * everything. stats() keeps the final counts.
+   */
   stop(): void {
     if (this.ring && this.rotation) {
-      this.ring.drain();
+      this.obj?.detach(['conn_iter']); // the iterator is what reads the open sockets' bytes at the last rotation
+      // The rotation waits out a grace period (programs still running finish), so the ring is complete after it.
       this.rotateSync();
+      this.ring.drain();
     }
     this.ring?.close();
     this.obj?.close();
