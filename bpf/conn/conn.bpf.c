@@ -223,8 +223,11 @@ out:
 static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
   long fd = ctx->ret;
-  if (fd < 0 || current_filtered_out())
+  if (fd < 0)
     return 0;
+  /* A process the filters leave out still gets its owner noted, so the socket's later transitions,
+   * bytes and close are left out with it (not counted as a socket without owner). */
+  bool filtered = current_filtered_out();
   struct task_struct *t = (struct task_struct *)bpf_get_current_task();
   struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
   unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
@@ -254,6 +257,8 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
     lo.start_ns = prev->start_ns;
   bpf_get_current_comm(lo.comm, sizeof(lo.comm));
   bpf_map_update_elem(&owners, &key, &lo, BPF_ANY);
+  if (filtered)
+    return 0;
 
   struct conn_event *e = nw_reserve(&events, &lost_events, sizeof(*e));
   struct conn_event tuple = {};

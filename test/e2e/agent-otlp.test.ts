@@ -288,16 +288,37 @@ describe("the agent's own connections", () => {
         `    seed_existing: false\n    include_self: ${includeSelf}\n`,
       );
       const agent = await startAgent(parseConfig(yaml, 'e2e.yaml', {}));
+      // And a server of the agent's own, which a client in another process connects to.
+      const own = net.createServer((c) => {
+        c.on('data', () => {});
+        c.on('end', () => c.end('ok'));
+        c.on('error', () => {});
+      });
+      await new Promise<void>((r) => own.listen(0, '127.0.0.1', () => r()));
+      const ownPort = (own.address() as net.AddressInfo).port;
       try {
         await connectFromSelf(port);
-        const opened = (direction: string) => sink.sumOf('netwatch.connection.opened', { 'server.port': port, 'netwatch.connection.direction': direction });
-        // The server is another process: its N accepts are counted either way.
-        await sink.waitFor(() => opened('inbound') === N, 15_000);
+        await runTraffic('nwt-self-cli', 'tcp-clients', ['127.0.0.1', ownPort, N]);
+        const opened = (p: number, direction: string) =>
+          sink.sumOf('netwatch.connection.opened', { 'server.port': p, 'netwatch.connection.direction': direction });
+        const io = (p: number, direction: string) => sink.sumOf('netwatch.connection.io', { 'server.port': p, 'netwatch.connection.direction': direction });
+        // The other ends are other processes: the server's N accepts and the client's N connects count either way.
+        await sink.waitFor(() => opened(port, 'inbound') === N && opened(ownPort, 'outbound') === N, 15_000);
         await agent.flush();
-        assert.equal(opened('outbound'), includeSelf ? N : 0);
-        const own = sink.logs().filter((r) => r.attributes['server.port'] === port && r.attributes['netwatch.connection.direction'] === 'outbound');
-        assert.equal(own.length > 0, includeSelf, `log records of the agent's own connections: ${own.length}`);
+        assert.equal(opened(port, 'outbound'), includeSelf ? N : 0, "the agent's connects");
+        assert.equal(opened(ownPort, 'inbound'), includeSelf ? N : 0, "the agent's accepts");
+        assert.equal(io(ownPort, 'inbound'), includeSelf ? N * ('hello'.length + 'ok'.length) : 0, "the bytes of the agent's accepted connections");
+        assert.equal(io(ownPort, 'outbound'), N * ('hello'.length + 'ok'.length));
+        const records = sink
+          .logs()
+          .filter(
+            (r) =>
+              (r.attributes['server.port'] === port && r.attributes['netwatch.connection.direction'] === 'outbound') ||
+              (r.attributes['server.port'] === ownPort && r.attributes['netwatch.connection.direction'] === 'inbound'),
+          );
+        assert.equal(records.length > 0, includeSelf, `log records of the agent's own connections: ${records.length}`);
       } finally {
+        own.close();
         await stopChild(server);
         await agent.stop();
         await sink.stop();

@@ -117,7 +117,9 @@ export class ConnProbe {
       this.tables = tables;
       this.rotation = new EpochRotation(
         () => {
-          this.iterate();
+          // One pass of the iterator per interval: the start-up pass below is the first interval's.
+          if (!this.iterated) this.iterate();
+          this.iterated = false;
           return tables.advance();
         },
         (epoch) => this.collect(epoch),
@@ -144,8 +146,10 @@ export class ConnProbe {
         this.seeding = false;
         this.seed(cgroupRoot, seen);
       }
-      // Sockets that predate the agent get their state now, so their counters start from here.
+      // Sockets that predate the agent get their state now, so their counters start from here. It
+      // counts them open in the first interval too, whose rotation then makes no second pass.
       this.iterate();
+      this.iterated = true;
       this.ring.start();
     } catch (e) {
       this.stop();
@@ -154,6 +158,8 @@ export class ConnProbe {
   }
 
   private seeding = false;
+  /** The iterator already ran in the current interval (the start-up pass). */
+  private iterated = false;
 
   /** The executable and cgroup names the kernel recorded (for a receiver's enrichment). */
   kernelNames(): KernelNames | null {
