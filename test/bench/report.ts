@@ -2,7 +2,7 @@
 // run's value in JSON (results.json). Rows say what was measured, in which unit, and the target.
 import type { Machine } from './machine';
 import type { Samples, Summary } from './stats';
-import { BATCHED_WAKEUP_BYTES } from './tracers';
+import { describeVariant, parseWorkloadVariant } from './workload-variants';
 
 export type Part = 'reader' | 'pipeline' | 'workload' | 'nomad';
 
@@ -13,12 +13,20 @@ interface Row {
   /** Displayed value = raw × scale. */
   scale: number;
   digits: number;
-  target?: { text: string; met: (displayed: number) => boolean };
+  target?: Target;
+}
+
+interface Target {
+  text: string;
+  met: (displayed: number) => boolean;
+  /** Judged on the median (the default), or on the worst run: a target every run must meet. */
+  on?: 'max';
 }
 
 const atLeast = (n: number, unit: string) => ({ text: `≥ ${n} ${unit}`.trim(), met: (v: number) => v >= n });
 const atMost = (n: number, unit: string) => ({ text: `≤ ${n} ${unit}`.trim(), met: (v: number) => v <= n });
 const zero = { text: '0', met: (v: number) => v === 0 };
+const zeroEveryRun: Target = { text: '0 in every round', met: (v: number) => v === 0, on: 'max' };
 const below = (n: number, unit: string) => ({ text: `< ${n} ${unit}`, met: (v: number) => v < n });
 
 /** Issue 15 item 2's targets for a wake, trigger to scale request. */
@@ -87,6 +95,9 @@ function pipelineRows(): Row[] {
   ];
 }
 
+/** The bench's agent programs whose cost per run is shown (connect6 runs in the IPv6 variant instead of connect4). */
+const AGENT_PROGRAMS = ['conn_state', 'conn_connect4', 'conn_connect6', 'conn_accept4_exit'];
+
 function workloadRows(): Row[] {
   const rows: Row[] = [
     r('foreign_tracers', "other processes' programs on sock:inet_sock_set_state during a storm (after waiting for none)", 'programs', 1, 0),
@@ -94,28 +105,51 @@ function workloadRows(): Row[] {
     r('none.storm_cpu_ns_per_connection', '  storm CPU per connection', 'µs', 1e-3, 1),
   ];
   const names = {
-    agent: 'netwatch agent (CLI, default config: wakeup_bytes 0, a wakeup whenever the reader caught up)',
-    'agent-batched': `netwatch agent, wakeup_bytes: ${BATCHED_WAKEUP_BYTES}`,
+    agent: 'netwatch agent (CLI, the shipped config/agent.yaml: wakeup_bytes auto, counters read every 10 s, metrics and logs)',
+    'agent-wakeup0': 'netwatch agent, the same with wakeup_bytes: 0 (a wakeup whenever the reader caught up; the default before issue 14)',
     tcpstates: 'libbpf-tools tcpstates',
     bpftrace: 'bpftrace counting the tracepoint',
   };
   for (const [c, name] of Object.entries(names)) {
     const agent = c.startsWith('agent');
-    // The issue's targets are the default configuration's; the other agent row shows what a threshold buys.
+    // Issue 14 item 8's targets are the shipped configuration's; the other agent row shows what batching buys.
     const judged = c === 'agent';
     rows.push(r(`${c}.connections_per_s`, `under ${name}`, 'k conn/s', 1e-3, 1));
-    rows.push(r(`${c}.slowdown_percent`, '  storm slowdown (paired with the bare run of the same round)', '%', 1, 1, judged ? atMost(5, '%') : undefined));
+    rows.push(r(`${c}.slowdown_percent`, '  storm slowdown (paired with the bare run of the same round)', '%', 1, 1, judged ? atMost(10, '%') : undefined));
     rows.push(r(`${c}.storm_cpu_ns_per_connection`, '  storm CPU per connection', 'µs', 1e-3, 1));
-    rows.push(r(`${c}.tracer_cpu_percent`, '  tracer CPU', '% of a core', 1, 0));
-    rows.push(r(`${c}.events_per_connection`, '  events the tracer reported per connection', 'events', 1, 1));
-    rows.push(r(`${c}.lost`, '  events the tracer lost', 'events', 1, 0, judged ? zero : undefined));
+    rows.push(
+      r(
+        `${c}.tracer_cpu_percent`,
+        agent ? '  agent CPU during the storm' : '  tracer CPU',
+        '% of a core',
+        1,
+        0,
+        judged ? atMost(20, '% of a core') : undefined,
+      ),
+    );
+    rows.push(r(`${c}.events_per_connection`, agent ? '  ring records read per connection' : '  events the tracer reported per connection', 'events', 1, 1));
     if (agent) {
-      rows.push(r(`${c}.missed_connections`, '  storm connections missing from netwatch.connection.opened', 'connections', 1, 0, judged ? zero : undefined));
-      rows.push(r(`${c}.cpu_ns_per_event`, '  agent CPU per event', 'ns', 1, 0));
-      rows.push(r(`${c}.peak_rss_mb`, '  agent peak RSS (4 MiB ring)', 'MiB', 1, 0, judged ? atMost(150, 'MiB') : undefined));
-      rows.push(r(`${c}.bpf_ns_per_connection`, '  its BPF programs per connection (one extra storm, run-time stats on)', 'µs', 1e-3, 1));
-      for (const prog of ['conn_state', 'conn_connect4', 'conn_accept4_exit']) rows.push(r(`${c}.prog.${prog}.ns_per_run`, `    ${prog} per run`, 'ns', 1, 0));
+      // Records only: the metrics are counted in the kernel, so a lost record costs a log record, never a count.
+      rows.push(r(`${c}.lost`, '  ring records lost (log records only)', 'events', 1, 0));
+      rows.push(
+        r(`${c}.missed_connections`, '  storm connections missing from netwatch.connection.opened', 'connections', 1, 0, judged ? zeroEveryRun : undefined),
+      );
+      rows.push(r(`${c}.cpu_ns_per_event`, '  agent CPU per ring record', 'ns', 1, 0));
+      // MB as the issue states it; the sample is MiB (VmHWM / 2^20).
+      rows.push(r(`${c}.peak_rss_mb`, '  agent peak RSS', 'MB', 2 ** 20 / 1e6, 0, judged ? atMost(150, 'MB') : undefined));
+      rows.push(
+        r(
+          `${c}.bpf_ns_per_connection`,
+          '  its BPF programs per connection (a storm per round with run-time stats on)',
+          'µs',
+          1e-3,
+          2,
+          judged ? atMost(2, 'µs') : undefined,
+        ),
+      );
+      for (const prog of AGENT_PROGRAMS) rows.push(r(`${c}.prog.${prog}.ns_per_run`, `    ${prog} per run`, 'ns', 1, 0));
     } else {
+      rows.push(r(`${c}.lost`, '  events the tracer lost', 'events', 1, 0));
       rows.push(r(`${c}.peak_rss_mb`, '  tracer peak RSS', 'MiB', 1, 0));
     }
   }
@@ -162,14 +196,39 @@ export interface Figure {
   met?: boolean;
 }
 
+export type Figures = Record<string, Figure>;
+
 export interface Results {
   machine: Machine;
   options: Record<string, unknown>;
-  parts: Partial<Record<Part, Record<string, Figure>>>;
+  /** Figures by part; the workload part's by variant of the storm (`defaults`, `rst`, `ipv6`, `threads2`, …). */
+  parts: { reader?: Figures; pipeline?: Figures; nomad?: Figures; workload?: Record<string, Figures> };
 }
 
-export function figures(part: Part, samples: Samples): Record<string, Figure> {
-  const out: Record<string, Figure> = {};
+/** One table: a part's figures, or one workload variant's. */
+export interface Section {
+  part: Part;
+  variant?: string;
+  figures: Figures;
+}
+
+/** The tables of a result, in the order the parts ran. */
+export function sections(res: Results): Section[] {
+  const out: Section[] = [];
+  for (const [part, figs] of Object.entries(res.parts) as [Part, Figures | Record<string, Figures>][]) {
+    if (part === 'workload') for (const [variant, f] of Object.entries(figs as Record<string, Figures>)) out.push({ part, variant, figures: f });
+    else out.push({ part, figures: figs as Figures });
+  }
+  return out;
+}
+
+function title(s: Section): string {
+  const v = s.variant === undefined ? undefined : parseWorkloadVariant(s.variant);
+  return v ? `${TITLES[s.part]} — ${describeVariant(v)}` : TITLES[s.part];
+}
+
+export function figures(part: Part, samples: Samples): Figures {
+  const out: Figures = {};
   for (const row of ROWS[part]()) {
     const s: Summary = samples.summary(row.key);
     if (s.runs.length === 0) continue;
@@ -177,7 +236,7 @@ export function figures(part: Part, samples: Samples): Record<string, Figure> {
     const fig: Figure = { label: row.label.trim(), unit: row.unit, median: f(s.median), min: f(s.min), max: f(s.max), runs: s.runs.map(f) };
     if (row.target) {
       fig.target = row.target.text;
-      fig.met = row.target.met(Number(fig.median.toFixed(row.digits)));
+      fig.met = row.target.met(Number((row.target.on === 'max' ? fig.max : fig.median).toFixed(row.digits)));
     }
     out[row.key] = fig;
   }
@@ -189,7 +248,7 @@ function fmt(v: number, digits: number): string {
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function tableRows(part: Part, figs: Record<string, Figure>): string[][] {
+function tableRows(part: Part, figs: Figures): string[][] {
   const rows: string[][] = [];
   for (const row of ROWS[part]()) {
     const f = figs[row.key];
@@ -214,31 +273,31 @@ export function header(m: Machine, options: Record<string, unknown>): string[] {
   ];
 }
 
-export function textTable(part: Part, figs: Record<string, Figure>): string {
-  const rows = [HEAD, ...tableRows(part, figs)];
+export function textTable(section: Section): string {
+  const rows = [HEAD, ...tableRows(section.part, section.figures)];
   const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>
     r
       .map((c, i) => (i === 0 || i === 3 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
       .join('  ')
       .trimEnd();
-  return [TITLES[part], line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  return [title(section), line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
 export function markdown(res: Results): string {
   const out = ['# netwatch benchmark results', '', 'Generated by `npm run bench` (test/bench/run.ts); how to read them: [README.md](README.md).', ''];
   for (const l of header(res.machine, res.options)) out.push(`- ${l}`);
-  for (const part of Object.keys(res.parts) as Part[]) {
+  for (const section of sections(res)) {
     out.push(
       '',
-      `## ${TITLES[part]}`,
+      `## ${title(section)}`,
       '',
       `| ${HEAD.map((h) => h || 'figure').join(' | ')} |`,
       `| --- | ${HEAD.slice(1)
         .map((_, i) => (i === 2 || i === 3 ? '---' : '---:'))
         .join(' | ')} |`,
     );
-    for (const row of tableRows(part, res.parts[part]!)) out.push(`| ${row.map((c) => c.replace(/^ +/, '↳ ').replace(/\|/g, '\\|')).join(' | ')} |`);
+    for (const row of tableRows(section.part, section.figures)) out.push(`| ${row.map((c) => c.replace(/^ +/, '↳ ').replace(/\|/g, '\\|')).join(' | ')} |`);
   }
   return out.join('\n') + '\n';
 }

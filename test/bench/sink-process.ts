@@ -3,7 +3,10 @@
 import { OtlpSink, type Attrs } from '../helpers/otlp-sink';
 
 export type SinkQuery =
-  { id: number; op: 'sumOf'; metric: string; attrs?: Attrs } | { id: number; op: 'logCount'; eventName?: string } | { id: number; op: 'metricNames' };
+  | { id: number; op: 'sumOf'; metric: string; attrs?: Attrs }
+  | { id: number; op: 'logCount'; eventName?: string }
+  | { id: number; op: 'metricNames' }
+  | { id: number; op: 'clear' };
 
 if (require.main === module) {
   void (async () => {
@@ -19,6 +22,10 @@ if (require.main === module) {
           break;
         case 'metricNames':
           value = sink.metricNames();
+          break;
+        case 'clear':
+          sink.clear();
+          value = true;
           break;
       }
       process.send!({ id: q.id, value });

@@ -49,6 +49,11 @@ export class SinkProcess {
     return this.ask({ op: 'logCount', eventName });
   }
 
+  /** Forget what was received so far; resolves once the sink has. */
+  async clear(): Promise<void> {
+    await this.ask({ op: 'clear' });
+  }
+
   stop(): Promise<void> {
     if (this.child.exitCode !== null) return Promise.resolve();
     return new Promise((resolve) => {

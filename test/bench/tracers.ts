@@ -1,19 +1,22 @@
-// The tracers a connection storm runs under: nothing, the netwatch agent (the real CLI exporting
-// to an OTLP sink, with its default wakeups and with batched ones), libbpf-tools `tcpstates`, and
-// `bpftrace` counting sock:inet_sock_set_state.
+// The tracers a connection storm runs under: nothing, the netwatch agent (the real CLI running the
+// shipped config/agent.yaml, exporting to an OTLP sink — as shipped, and with wakeup_bytes 0, the
+// default before issue 14), libbpf-tools `tcpstates`, and `bpftrace` counting sock:inet_sock_set_state.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseConfig } from '../../src/config';
+import { agentBenchConfig, EXPORT_INTERVAL_MS, readShippedConfig } from './agent-config';
 import { processMemory } from './cpu';
 import { BENCH_SRC } from './paths';
 import type { SinkProcess } from './sink';
 
-export const CONDITIONS = ['none', 'agent', 'agent-batched', 'tcpstates', 'bpftrace'] as const;
+export const CONDITIONS = ['none', 'agent', 'agent-wakeup0', 'tcpstates', 'bpftrace'] as const;
 export type Condition = (typeof CONDITIONS)[number];
-/** The agent with wakeup_bytes set: a quarter of its default 4 MiB ring. */
-export const BATCHED_WAKEUP_BYTES = 1 << 20;
+/** The conditions that run the netwatch agent. */
+export const AGENT_CONDITIONS: readonly Condition[] = ['agent', 'agent-wakeup0'];
 
 /** What a tracer saw of one storm, beyond the storm's own throughput. */
 export interface TracerReport {
@@ -32,8 +35,18 @@ export interface Tracer {
   readonly condition: Condition;
   /** The tracer's process (undefined for `none`). */
   readonly pid: number | undefined;
-  /** Called once the storm is over; resolves with what the tracer saw, the tracer stopped. */
-  finish(storm: { connections: number; ports: number[] }): Promise<TracerReport>;
+  /**
+   * Called once the storm is over; resolves with what the tracer saw, the tracer stopped. `counts`
+   * false: stop without waiting for the agent's counts (a storm measured for something else).
+   */
+  finish(storm: StormSeen, opts?: { counts?: boolean }): Promise<TracerReport>;
+}
+
+/** What the agent's counts are checked against: the storm's connections, its listeners' ports, its family. */
+export interface StormSeen {
+  connections: number;
+  ports: number[];
+  networkType: 'ipv4' | 'ipv6';
 }
 
 const CLI = resolve(BENCH_SRC, '../../dist/src/cli/main.js');
@@ -84,8 +97,8 @@ export async function startTracer(condition: Condition, sink: SinkProcess): Prom
       return { condition, pid: undefined, finish: async () => ({ events: 0, lost: 0, peakRssBytes: NaN }) };
     case 'agent':
       return startAgent(condition, sink, undefined);
-    case 'agent-batched':
-      return startAgent(condition, sink, BATCHED_WAKEUP_BYTES);
+    case 'agent-wakeup0':
+      return startAgent(condition, sink, 0);
     case 'tcpstates':
       return startTcpstates();
     case 'bpftrace':
@@ -93,36 +106,32 @@ export async function startTracer(condition: Condition, sink: SinkProcess): Prom
   }
 }
 
-const EXPORT_INTERVAL_MS = 1000;
+/** A port no one listens on now, for the agent's server. */
+function freePort(): Promise<number> {
+  const srv = createServer();
+  return new Promise((resolvePort, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
 
-/** The agent as users run it: the CLI with a default configuration, exporting to the sink. */
-/** `wakeupBytes` undefined: the default (not written in the file). */
-async function startAgent(condition: 'agent' | 'agent-batched', sink: SinkProcess, wakeupBytes: number | undefined): Promise<Tracer> {
+/**
+ * The agent as users run it: the CLI with the shipped config/agent.yaml (agent-config.ts says what
+ * the bench changes), exporting to the sink. `wakeupBytes` undefined: as shipped.
+ */
+async function startAgent(condition: 'agent' | 'agent-wakeup0', sink: SinkProcess, wakeupBytes: number | undefined): Promise<Tracer> {
   const dir = mkdtempSync(join(tmpdir(), 'nwb-agent-'));
   const config = join(dir, 'agent.yaml');
-  // Defaults everywhere (4 MiB ring, logs capped at 1000/s) but a 1 s export interval, so that the
-  // counters after the storm arrive without waiting the default 10 s.
-  writeFileSync(
-    config,
-    `receivers:
-  connections:
-    seed_existing: true
-${wakeupBytes === undefined ? '' : `    wakeup_bytes: ${wakeupBytes}\n`}exporters:
-  otlp:
-    endpoint: http://${sink.grpcEndpoint}
-service:
-  pipelines:
-    metrics:
-      receivers: [connections]
-      exporters: [otlp]
-    logs:
-      receivers: [connections]
-      exporters: [otlp]
-  telemetry:
-    metrics:
-      export_interval: ${EXPORT_INTERVAL_MS}ms
-`,
-  );
+  const text = agentBenchConfig(readShippedConfig(), { sinkEndpoint: sink.grpcEndpoint, serverPort: await freePort(), wakeupBytes });
+  writeFileSync(config, text);
+  // The kernel's counters reach the metrics once per `interval` (shipped: 10 s): how long counts may take.
+  const receiver = parseConfig(text, config).receivers.connections;
+  const countsWithinMs = (receiver?.type === 'connections' ? receiver.interval_ms : 10_000) + 3 * EXPORT_INTERVAL_MS;
+  // Each agent's counts alone: a listener port of an earlier storm may come again.
+  await sink.clear();
   const child = spawn(process.execPath, [CLI, 'run', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   const problems: string[] = [];
   try {
@@ -136,41 +145,37 @@ service:
   return {
     condition,
     pid: child.pid,
-    async finish(storm) {
+    async finish(storm, opts = {}) {
       const opened = async (direction: string): Promise<number> => {
         let n = 0;
         for (const port of storm.ports) {
           n += await sink.sumOf('netwatch.connection.opened', {
             'netwatch.connection.direction': direction,
+            'network.type': storm.networkType,
             'server.port': port,
             'process.executable.name': 'connstorm',
           });
         }
         return n;
       };
-      // Wait for the exports after the storm: counts complete, or no change over three intervals.
-      let last = -1,
-        stable = 0,
-        out: number,
-        inb: number;
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        [out, inb] = [await opened('outbound'), await opened('inbound')];
-        if (out >= storm.connections && inb >= storm.connections) break;
-        stable = out + inb === last ? stable + 1 : 0;
-        if (stable >= 3) break;
-        last = out + inb;
-        await sleep(EXPORT_INTERVAL_MS);
+      let report: TracerReport = { events: NaN, lost: NaN, peakRssBytes: processMemory(child.pid!).peak };
+      if (opts.counts !== false) {
+        // Wait for the counts after the storm: complete, or one counter interval and three exports gone by.
+        const deadline = Date.now() + countsWithinMs;
+        while (Date.now() < deadline) {
+          if ((await opened('outbound')) >= storm.connections && (await opened('inbound')) >= storm.connections) break;
+          await sleep(EXPORT_INTERVAL_MS / 4);
+        }
+        await sleep(EXPORT_INTERVAL_MS + 200); // one more export, so lost/read are those after the storm
+        const attrs = { 'netwatch.probe': 'connections' };
+        report = {
+          events: await sink.sumOf('netwatch.agent.events.read', attrs),
+          lost: await sink.sumOf('netwatch.agent.events.lost', attrs),
+          openedOutbound: await opened('outbound'),
+          openedInbound: await opened('inbound'),
+          peakRssBytes: processMemory(child.pid!).peak,
+        };
       }
-      await sleep(EXPORT_INTERVAL_MS + 200); // one more export, so lost/read are those after the storm
-      const attrs = { 'netwatch.probe': 'connections' };
-      const report: TracerReport = {
-        events: await sink.sumOf('netwatch.agent.events.read', attrs),
-        lost: await sink.sumOf('netwatch.agent.events.lost', attrs),
-        openedOutbound: await opened('outbound'),
-        openedInbound: await opened('inbound'),
-        peakRssBytes: processMemory(child.pid!).peak,
-      };
       await stopChild(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
       for (const p of problems) process.stderr.write(`  agent said: ${p}\n`);

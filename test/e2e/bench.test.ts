@@ -10,6 +10,7 @@ import { LineChild } from '../bench/children';
 import { benchBin, buildNative } from '../bench/paths';
 import { RINGGEN_HEAD, RINGGEN_MAGIC, Ringgen } from '../bench/ringgen';
 import { freshNetns, removeNetns, storm } from '../bench/workload';
+import { describeVariant, NAMED_WORKLOAD_VARIANTS, parseWorkloadVariant } from '../bench/workload-variants';
 import { heldBpfObjects, stillExisting } from '../helpers/bpf-objects';
 import { runConnProbe } from '../helpers/conn-probe';
 
@@ -128,42 +129,45 @@ describe("the reader benchmark's generator and consumers", () => {
 
 describe("the workload benchmark's connection storm", () => {
   const NETNS = 'nwbtest';
-  before(() => {
-    buildNative();
-    freshNetns(NETNS);
-  });
+  before(() => buildNative());
   after(() => removeNetns(NETNS));
 
-  test('every connection it reports is one connect, one accept and a close at each end in the conn probe', async () => {
-    const run = runConnProbe({ ringBytes: 1 << 24 });
-    try {
-      const st = await storm(150, 1, NETNS);
-      assert.equal(st.failures, 0);
-      assert.ok(st.connections > 0);
-      const [port] = st.ports;
-      const mine = (e: ConnEvent) => e.exe === 'connstorm' && (e.remotePort === port || e.localPort === port);
-      const count = (ev: ConnEvent[], pred: (e: ConnEvent) => boolean) => ev.filter((e) => mine(e) && pred(e)).length;
-      await run.until((ev) => count(ev, (e) => e.kind === 'close') >= 2 * st.connections, `${2 * st.connections} closes`, 20_000);
-      assert.equal(run.probe.stats().lost, 0);
-      const ev = run.events;
-      assert.equal(
-        count(ev, (e) => e.kind === 'connect' && e.remotePort === port),
-        st.connections,
-      );
-      assert.equal(
-        count(ev, (e) => e.kind === 'accept' && e.localPort === port),
-        st.connections,
-      );
-      assert.equal(
-        count(ev, (e) => e.kind === 'close' && e.direction === 'outbound'),
-        st.connections,
-      );
-      assert.equal(
-        count(ev, (e) => e.kind === 'close' && e.direction === 'inbound'),
-        st.connections,
-      );
-    } finally {
-      run.stop();
-    }
-  });
+  for (const name of NAMED_WORKLOAD_VARIANTS) {
+    const v = parseWorkloadVariant(name)!;
+    test(`${describeVariant(v)}: every connection it reports is one connect, one accept and a close at each end in the conn probe`, async () => {
+      freshNetns(NETNS, v.family);
+      const run = runConnProbe({ ringBytes: 1 << 24 });
+      try {
+        const st = await storm(150, v, NETNS);
+        assert.equal(st.failures, 0);
+        assert.ok(st.connections > 0);
+        assert.equal(st.ports.length, v.threads, 'a listener per thread');
+        const ports = new Set(st.ports);
+        const family = v.family === 6 ? 'ipv6' : 'ipv4';
+        const mine = (e: ConnEvent) => e.exe === 'connstorm' && e.networkType === family && (ports.has(e.remotePort) || ports.has(e.localPort));
+        const count = (ev: ConnEvent[], pred: (e: ConnEvent) => boolean) => ev.filter((e) => mine(e) && pred(e)).length;
+        await run.until((ev) => count(ev, (e) => e.kind === 'close') >= 2 * st.connections, `${2 * st.connections} closes`, 20_000);
+        assert.equal(run.probe.stats().lost, 0);
+        const ev = run.events;
+        assert.equal(
+          count(ev, (e) => e.kind === 'connect' && ports.has(e.remotePort)),
+          st.connections,
+        );
+        assert.equal(
+          count(ev, (e) => e.kind === 'accept' && ports.has(e.localPort)),
+          st.connections,
+        );
+        assert.equal(
+          count(ev, (e) => e.kind === 'close' && e.direction === 'outbound'),
+          st.connections,
+        );
+        assert.equal(
+          count(ev, (e) => e.kind === 'close' && e.direction === 'inbound'),
+          st.connections,
+        );
+      } finally {
+        run.stop();
+      }
+    });
+  }
 });

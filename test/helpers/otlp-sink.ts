@@ -320,6 +320,13 @@ export class OtlpSink {
     }
   }
 
+  /** Forget everything received so far (a benchmark's next run starts counting from nothing). */
+  clear(): void {
+    this.requests.length = 0;
+    this.points.length = 0;
+    this.records.length = 0;
+  }
+
   /** Every point of a metric received so far, oldest first. */
   pointsOf(metric: string): SinkPoint[] {
     return this.points.filter((p) => p.metric === metric);

@@ -6,9 +6,14 @@ import { test } from 'node:test';
 import { ConnDecoder } from '../../../src/receivers/connections/decoder';
 import type { ConnEvent } from '../../../src/receivers/connections/event';
 import { buildCorpus, corpusBatches, EVENTS_PER_CONNECTION } from '../../bench/corpus';
+import { parseConfig } from '../../../src/config';
+import { agentBenchConfig, readShippedConfig, SHIPPED_CONFIG } from '../../bench/agent-config';
 import { benchPipeline } from '../../bench/pipeline';
-import { figures } from '../../bench/report';
+import { figures, markdown, sections, type Results } from '../../bench/report';
+import { type BenchOptions, program, splitVariants } from '../../bench/run';
 import { Samples, summarize } from '../../bench/stats';
+import { stormV6Addresses } from '../../bench/workload';
+import { NAMED_WORKLOAD_VARIANTS, parseWorkloadVariant, variantName } from '../../bench/workload-variants';
 
 test('a figure is the median of its runs, with their min and max; an even count takes the middle two', () => {
   assert.deepEqual(summarize([5, 1, 3]), { median: 3, min: 1, max: 5, runs: [5, 1, 3] });
@@ -28,6 +33,106 @@ test('a target is judged on the displayed median, and only rows with values are 
   assert.equal(f['batched.js.lost'].median, 0);
   assert.equal(f['batched.js.lost'].max, 3);
   assert.equal(f['batched.js.lost'].met, true);
+});
+
+test('the connections missing from the metrics are judged on the worst round: 0 in every round, not in most', () => {
+  const s = new Samples();
+  for (const v of [0, 0, 12, 0, 0]) s.add('agent.missed_connections', v);
+  for (const v of [8, 9, 11]) s.add('agent.slowdown_percent', v);
+  const f = figures('workload', s);
+  assert.equal(f['agent.missed_connections'].median, 0);
+  assert.equal(f['agent.missed_connections'].target, '0 in every round');
+  assert.equal(f['agent.missed_connections'].met, false);
+  assert.equal(f['agent.slowdown_percent'].target, '≤ 10 %');
+  assert.equal(f['agent.slowdown_percent'].met, true, 'the median of the rounds, 9 %');
+});
+
+test('the agent peak RSS target is in MB, as the issue states it, from the MiB the bench samples', () => {
+  const s = new Samples();
+  s.add('agent.peak_rss_mb', 143); // 143 MiB = 149.9 MB
+  s.add('agent-wakeup0.peak_rss_mb', 144); // not judged
+  const f = figures('workload', s);
+  assert.equal(f['agent.peak_rss_mb'].unit, 'MB');
+  assert.ok(Math.abs(f['agent.peak_rss_mb'].median - 149.95) < 0.01);
+  assert.equal(f['agent.peak_rss_mb'].met, true);
+  assert.equal(f['agent-wakeup0.peak_rss_mb'].target, undefined);
+});
+
+test('the workload variants the issue names are storm shapes, and a name rebuilds its shape', () => {
+  assert.deepEqual(
+    NAMED_WORKLOAD_VARIANTS.map((n) => parseWorkloadVariant(n)),
+    [
+      { name: 'defaults', threads: 1, close: 'fin', family: 4 },
+      { name: 'rst', threads: 1, close: 'rst', family: 4 },
+      { name: 'ipv6', threads: 1, close: 'fin', family: 6 },
+      { name: 'threads2', threads: 2, close: 'fin', family: 4 },
+    ],
+  );
+  assert.deepEqual(parseWorkloadVariant('ipv6+rst'), { name: 'rst+ipv6', threads: 1, close: 'rst', family: 6 }, 'one canonical name per shape');
+  assert.equal(variantName({ threads: 1, close: 'fin', family: 4 }), 'defaults');
+  assert.equal(parseWorkloadVariant('metrics'), undefined, 'a pipeline variant is not a workload one');
+  assert.equal(parseWorkloadVariant('threads0'), undefined);
+});
+
+test('--variants hands each part its own variants; the workload without any runs the one --close, --family and --threads give', () => {
+  const parse = (...args: string[]) => {
+    const cmd = program()
+      .exitOverride()
+      .parse(['node', 'bench', ...args]);
+    return splitVariants(cmd.opts<BenchOptions>(), cmd);
+  };
+  const four = parse('--parts', 'workload', '--variants', 'defaults,rst,ipv6,threads2');
+  assert.deepEqual(
+    four.workload.map((v) => v.name),
+    ['defaults', 'rst', 'ipv6', 'threads2'],
+  );
+  assert.equal(four.pipeline.length, 4, 'no pipeline variant named: all of them');
+  const mixed = parse('--variants', 'metrics,rst+ipv6');
+  assert.deepEqual(mixed.pipeline, ['metrics']);
+  assert.deepEqual(mixed.workload, [{ name: 'rst+ipv6', threads: 1, close: 'rst', family: 6 }]);
+  assert.deepEqual(parse('--close', 'rst', '--family', '6', '--threads', '2').workload, [{ name: 'rst+ipv6+threads2', threads: 2, close: 'rst', family: 6 }]);
+  assert.deepEqual(parse().workload, [{ name: 'defaults', threads: 1, close: 'fin', family: 4 }]);
+  assert.throws(() => parse('--variants', 'rst', '--threads', '2'), /either by --variants or by --close, --family and --threads/);
+});
+
+test("the IPv6 storm's destinations are the addresses connstorm numbers: fd00:6e77::1 on, in hex", () => {
+  const a = stormV6Addresses();
+  assert.equal(a.length, 64);
+  assert.deepEqual([a[0], a[9], a[15], a[63]], ['fd00:6e77::1', 'fd00:6e77::a', 'fd00:6e77::10', 'fd00:6e77::40']);
+});
+
+test("the bench's agent runs the shipped connections settings, exporting to the sink alone", () => {
+  const shipped = parseConfig(readShippedConfig(), SHIPPED_CONFIG);
+  const bench = parseConfig(agentBenchConfig(readShippedConfig(), { sinkEndpoint: '127.0.0.1:4317', serverPort: 19465 }), 'bench.yaml');
+  assert.deepEqual(bench.receivers, shipped.receivers);
+  assert.deepEqual(bench.processors, shipped.processors);
+  assert.deepEqual(Object.keys(bench.exporters), ['otlp_grpc/bench-sink']);
+  assert.deepEqual(
+    bench.service.pipelines,
+    shipped.service.pipelines.map((p) => ({ ...p, exporters: ['otlp_grpc/bench-sink'] })),
+    'the shipped pipelines, each exporting to the sink',
+  );
+  assert.deepEqual({ ...bench.service.server, port: 0 }, { ...shipped.service.server, port: 0 }, 'the shipped server, on a port of its own');
+  assert.equal(bench.service.telemetry.metrics.export_interval_ms, 1000);
+  const wakeup0 = parseConfig(agentBenchConfig(readShippedConfig(), { sinkEndpoint: '127.0.0.1:4317', serverPort: 19465, wakeupBytes: 0 }), 'bench.yaml');
+  assert.deepEqual(wakeup0.receivers.connections, { ...shipped.receivers.connections, wakeup_bytes: 0 });
+});
+
+test('results keep the workload figures per variant, a table each', () => {
+  const s = new Samples();
+  s.add('agent.missed_connections', 0);
+  const res: Results = {
+    machine: { date: 'd', cores: 2, cpu: 'c', kernel: 'k', node: 'n', memoryGiB: 1, loadStart: 0, foreignTracers: 0 },
+    options: {},
+    parts: { workload: { defaults: figures('workload', s), rst: figures('workload', s) } },
+  };
+  assert.deepEqual(
+    sections(res).map((x) => x.variant),
+    ['defaults', 'rst'],
+  );
+  const md = markdown(res);
+  assert.match(md, /## Workload cost: .* — defaults \(FIN close, IPv4, 1 thread\)/);
+  assert.match(md, /## Workload cost: .* — rst \(RST close, IPv4, 1 thread\)/);
 });
 
 test('the pipeline corpus decodes without a single error into whole connections, each opened and closed at both ends', () => {
