@@ -236,7 +236,7 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
   },
   "netwatch.connection.active": {
     name: "netwatch.connection.active", source: "connections", instrument: "updowncounter", valueType: "int", unit: "{connection}", enabled: true,
-    description: "TCP connections currently open, by state (seeded at start from the connections that already exist).",
+    description: "TCP connections open at the last interval, by state, as the kernel's socket iterator found them (listening sockets are not connections and are left out).",
     attributes: ["network.connection.state", "netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
   },
   "netwatch.connection.state_transitions": {
@@ -252,12 +252,12 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
   },
   "netwatch.connection.io": {
     name: "netwatch.connection.io", source: "connections", instrument: "counter", valueType: "int", unit: "By", enabled: true,
-    description: "Payload bytes over TCP connections, counted when they close: `network.io.direction=transmit` sent and acknowledged (retransmissions excluded), `receive` received.",
+    description: "Payload bytes over TCP connections, counted in the kernel: for a connection still open, what it moved since the previous interval (read by the socket iterator), and at its close the remainder. `network.io.direction=transmit` sent (retransmissions excluded), `receive` received.",
     attributes: ["network.io.direction", "netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
   },
   "netwatch.connection.rtt": {
     name: "netwatch.connection.rtt", source: "connections", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
-    description: "Smoothed round-trip time of TCP connections when they close. The default boundaries start at 10 µs (loopback and same-host peers); each connections receiver sets its own with `rtt_buckets_us`.",
+    description: "Smoothed round-trip time of TCP connections: one sample per established connection at each interval (the socket iterator) and one when a connection that reached established closes. The default boundaries start at 10 µs (loopback and same-host peers); each connections receiver sets its own with `rtt_buckets_us`.",
     attributes: ["netwatch.connection.direction", "network.transport", "network.type", "process.executable.name", "container.id", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.task", "netwatch.nomad.namespace", "server.port", "process.pid", "network.peer.address", "client.port"],
     buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   },
