@@ -354,11 +354,14 @@ int conn_iter(struct bpf_iter__tcp *ctx)
   struct conn_key k = {.kind = CONN_KEY_CONN};
   key_of(&k, &s->owner, s->direction, NW_IPPROTO_TCP, family, lport, rport, raddr);
   struct conn_counts *c = row(&k);
+  bool baseline = baseline_pass();
   if (c) {
     flush_live(c, s, &l);
-    if (state == NW_TCP_ESTABLISHED && l.srtt_us)
+    if (!baseline && state == NW_TCP_ESTABLISHED && l.srtt_us)
       observe_rtt(c, l.srtt_us);
   }
+  if (baseline)
+    return 0;
   k.kind = CONN_KEY_ACTIVE;
   k.state = state;
   c = row(&k);

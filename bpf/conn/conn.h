@@ -150,6 +150,10 @@ struct conn_cgroup_path {
 /* control[0]: bit 0 of epoch picks the counter table the kernel writes. */
 struct conn_control {
   __u64 epoch;
+  /* Nonzero during the agent's start-up pass of the socket iterator: it only takes each existing
+   * socket's byte counters as its starting point, and counts nothing open (the first interval's
+   * own pass does that, once). */
+  __u64 baseline;
 };
 
 /* Value of the legacy owner map the sni and packet_fate probes read (their hooks cannot read

@@ -22,6 +22,13 @@ static __always_inline __u64 current_epoch(void)
   return c ? c->epoch : 0;
 }
 
+static __always_inline bool baseline_pass(void)
+{
+  __u32 zero = 0;
+  struct conn_control *c = bpf_map_lookup_elem(&control, &zero);
+  return c && c->baseline;
+}
+
 /* The row of `k` in `table`, inserted when new; the table's overflow row when it is full. */
 static __always_inline struct conn_counts *row_in(void *table, const struct conn_key *k)
 {

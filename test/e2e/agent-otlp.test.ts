@@ -61,6 +61,7 @@ for (const [name, exporter] of Object.entries(transports)) {
     let agent: RunningAgent;
     const servers: Started[] = [];
     const ports: Record<string, { tcp: number; udp: number; closed: number }> = {};
+    let holdPort = 0;
 
     before(async () => {
       sink = await OtlpSink.start();
@@ -80,6 +81,23 @@ for (const [name, exporter] of Object.entries(transports)) {
         const ref = await runTraffic(`nwt-otlpr-${fam}`, 'refused', [host, ports[fam].closed, K]);
         assert.equal(ref.info.refused, K);
       }
+      // One connection that stays open, between two other processes: open by state, exactly.
+      const holdServer = await startTraffic('nwt-otlp-hsrv', 'tcp-server', ['127.0.0.1']);
+      servers.push(holdServer);
+      holdPort = holdServer.info.port as number;
+      servers.push(await startTraffic('nwt-otlp-hold', 'hold', ['127.0.0.1', holdPort]));
+      const holding = (direction: string) =>
+        sink.sumOf('netwatch.connection.active', {
+          'server.port': holdPort,
+          'network.connection.state': 'established',
+          'netwatch.connection.direction': direction,
+        });
+      await sink
+        .waitFor(() => holding('outbound') === 1 && holding('inbound') === 1, 15_000)
+        .catch(() => {
+          const seen = sink.latest('netwatch.connection.active').map((p) => `${JSON.stringify(p.attributes)} = ${p.value}`);
+          assert.fail(`the held connection to ${holdPort} is not open by the exported metrics:\n${seen.join('\n')}`);
+        });
       await sink.waitFor(
         () =>
           (['v4', 'v6'] as const).every(
@@ -151,9 +169,15 @@ for (const [name, exporter] of Object.entries(transports)) {
         sink.sumOf('netwatch.connection.state_transitions', { 'netwatch.connection.previous_state': 'syn_sent', 'network.connection.state': 'established' }) >=
           2 * N,
       );
-      const active = sink.latest('netwatch.connection.active');
-      assert.ok(active.length > 0);
-      assert.equal(active[0].unit, '{connection}');
+      const active = sink.latest('netwatch.connection.active', { 'server.port': holdPort });
+      assert.deepEqual(
+        active.map((p) => [p.attributes['netwatch.connection.direction'], p.attributes['network.connection.state'], p.value, p.unit]).sort(),
+        [
+          ['inbound', 'established', 1, '{connection}'],
+          ['outbound', 'established', 1, '{connection}'],
+        ],
+        'the held connection, once from each end; its listener is not a connection',
+      );
       // Every test connection has closed again: none of them is still counted as open.
       for (const f of ['v4', 'v6'] as const) {
         assert.equal(sink.sumOf('netwatch.connection.active', { 'server.port': ports[f].tcp, 'network.connection.state': 'established' }), 0);

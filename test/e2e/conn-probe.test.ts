@@ -251,6 +251,13 @@ describe('connections opened before the probe starts', () => {
       const theirs = existing.filter((e) => e.pid === server.pid && e.localPort === port && e.newState === 'established');
       assert.equal(theirs.length, 1, 'the server end is seeded once');
       assert.equal(theirs[0].direction, 'inbound');
+      // The first interval counts it open once from each end (the start-up pass only took its byte counters).
+      run.collect();
+      const open = run.rows.filter((r) => r.kind === 'active' && r.serverPort === port && r.state === 'established');
+      assert.deepEqual(open.map((r) => [r.direction, r.active]).sort(), [
+        ['inbound', 1],
+        ['outbound', 1],
+      ]);
       await stopChild(holder);
       await run.until((ev) => ev.some((e) => e.kind === 'close' && e.sock === mine[0].sock), 'the seeded connection to close');
       const close = run.events.find((e) => e.kind === 'close' && e.sock === mine[0].sock)!;

@@ -117,9 +117,7 @@ export class ConnProbe {
       this.tables = tables;
       this.rotation = new EpochRotation(
         () => {
-          // One pass of the iterator per interval: the start-up pass below is the first interval's.
-          if (!this.iterated) this.iterate();
-          this.iterated = false;
+          this.iterate();
           return tables.advance();
         },
         (epoch) => this.collect(epoch),
@@ -146,10 +144,14 @@ export class ConnProbe {
         this.seeding = false;
         this.seed(cgroupRoot, seen);
       }
-      // Sockets that predate the agent get their state now, so their counters start from here. It
-      // counts them open in the first interval too, whose rotation then makes no second pass.
-      this.iterate();
-      this.iterated = true;
+      // Sockets that predate the agent get their state now, so their byte counters start from here;
+      // they are counted open by the first interval's own pass, not by this one as well.
+      tables.baseline(true);
+      try {
+        this.iterate();
+      } finally {
+        tables.baseline(false);
+      }
       this.ring.start();
     } catch (e) {
       this.stop();
@@ -158,8 +160,6 @@ export class ConnProbe {
   }
 
   private seeding = false;
-  /** The iterator already ran in the current interval (the start-up pass). */
-  private iterated = false;
 
   /** The executable and cgroup names the kernel recorded (for a receiver's enrichment). */
   kernelNames(): KernelNames | null {

@@ -101,10 +101,24 @@ export class ConnTables {
   advance(): number {
     const retired = this.epoch;
     this.epoch++;
-    const value = Buffer.alloc(U64);
-    value.writeBigUInt64LE(BigInt(this.epoch));
-    updateElem(this.maps.control.fd, Buffer.alloc(U32_KEY_SIZE), value);
+    this.writeControl(false);
     return retired;
+  }
+
+  /**
+   * While on, the socket iterator only takes existing sockets' byte counters as their starting
+   * point and counts nothing open (the agent's start-up pass; the first interval's pass counts).
+   */
+  baseline(on: boolean): void {
+    this.writeControl(on);
+  }
+
+  /** struct conn_control: the epoch, then the baseline flag. */
+  private writeControl(baseline: boolean): void {
+    const value = Buffer.alloc(2 * U64);
+    value.writeBigUInt64LE(BigInt(this.epoch), 0);
+    value.writeBigUInt64LE(baseline ? 1n : 0n, U64);
+    updateElem(this.maps.control.fd, Buffer.alloc(U32_KEY_SIZE), value);
   }
 
   /** Read and clear the table of `epoch` (no program writes it any more), then restore its overflow row. */
