@@ -104,18 +104,8 @@ static __always_inline void on_close(struct sock *sk, struct conn_sock *s, int o
     __builtin_memset(e, 0, sizeof(*e));
     fill_tuple_from_sock(e, sk);
   }
-  __u8 raddr[CONN_ADDR_LEN] = {};
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  __u16 lport = sock_lport(sk);
-  __u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-  if (key_peer_address) {
-    if (family == NW_AF_INET)
-      bpf_core_read(raddr, 4, &sk->__sk_common.skc_daddr);
-    else
-      bpf_core_read(raddr, 16, &sk->__sk_common.skc_v6_daddr);
-  }
   struct conn_key k = {.kind = CONN_KEY_CONN};
-  key_of(&k, &s->owner, s->direction, NW_IPPROTO_TCP, family, lport, rport, raddr);
+  key_of_sock(&k, sk, s);
   struct conn_counts *c = row(&k);
   if (c) {
     flush_live(c, s, &l);
@@ -341,18 +331,8 @@ int conn_iter(struct bpf_iter__tcp *ctx)
     return 0;
   struct conn_live l;
   read_live(&l, sk);
-  __u8 raddr[CONN_ADDR_LEN] = {};
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  __u16 lport = sock_lport(sk);
-  __u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-  if (key_peer_address) {
-    if (family == NW_AF_INET)
-      bpf_core_read(raddr, 4, &sk->__sk_common.skc_daddr);
-    else
-      bpf_core_read(raddr, 16, &sk->__sk_common.skc_v6_daddr);
-  }
   struct conn_key k = {.kind = CONN_KEY_CONN};
-  key_of(&k, &s->owner, s->direction, NW_IPPROTO_TCP, family, lport, rport, raddr);
+  key_of_sock(&k, sk, s);
   struct conn_counts *c = row(&k);
   bool baseline = baseline_pass();
   if (c) {

@@ -75,6 +75,23 @@ static __always_inline void key_of(struct conn_key *k, const struct conn_owner *
     __builtin_memcpy(k->peer, raddr, CONN_ADDR_LEN);
 }
 
+/* The counter key of a TCP socket the kernel holds: its owner and direction as this socket's
+ * storage knows them, its family, ports and (when included) peer from the socket itself. */
+static __always_inline void key_of_sock(struct conn_key *k, const struct sock *sk, const struct conn_sock *s)
+{
+  __u8 raddr[CONN_ADDR_LEN] = {};
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  __u16 lport = sock_lport(sk);
+  __u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (key_peer_address) {
+    if (family == NW_AF_INET)
+      bpf_core_read(raddr, 4, &sk->__sk_common.skc_daddr);
+    else
+      bpf_core_read(raddr, 16, &sk->__sk_common.skc_v6_daddr);
+  }
+  key_of(k, &s->owner, s->direction, NW_IPPROTO_TCP, family, lport, rport, raddr);
+}
+
 /* Bucket of v under ascending bounds: the first bound >= v, or the last bucket (+Inf). */
 static __always_inline __u32 bucket_of(__u64 v, const volatile __u64 *bounds, __u32 n)
 {

@@ -37,7 +37,8 @@ export class EpochRotation {
     this.collect(retired);
   }
 
-  private finishPending(): void {
+  /** Collect the table still being retired, now: the caller has waited out a grace period (stop, after detaching). */
+  finishPending(): void {
     const p = this.pending;
     if (!p) return;
     this.pending = null;

@@ -71,6 +71,7 @@ describe("the dashboard's queries on a real Prometheus scraping the agent", () =
 receivers:
   connections:
     seed_existing: false
+    interval: 300ms
   sni:
     interfaces: [${n.hostIf}]
     ports: [${HTTPS}]

@@ -34,6 +34,7 @@ function writeConfig(file: string, endpoint: string, interval: string, opens = f
   connections:
     seed_existing: false
     ring_buffer_size: 33554432
+    interval: 500ms
 ${logs}exporters:
   otlp:
     endpoint: http://${endpoint}

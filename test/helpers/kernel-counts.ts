@@ -6,18 +6,7 @@ import type { ConnCounts, KernelHistogram, TcpState } from '../../src/receivers/
 import { AFTER_ESTABLISHED } from '../../src/receivers/connections/attributes';
 import { METRIC, METRICS } from '../../src/catalogue/generated';
 import { DEFAULT_RTT_BUCKETS_US } from '../../src/receivers/connections/config';
-
-const NONE: Omit<ConnCounts, 'row'> = {
-  opened: 0,
-  failed: 0,
-  active: 0,
-  transitions: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  retransmits: 0,
-  duration: undefined,
-  rtt: undefined,
-};
+import { NO_COUNTS as NONE } from '../../src/receivers/connections/count-events';
 
 /** count.h bucket_of(): the first bound the value does not exceed, or the last bucket (+Inf). */
 function histogram(value: number, bounds: readonly number[]): KernelHistogram {

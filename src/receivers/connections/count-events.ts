@@ -10,7 +10,8 @@ import type { CountRow, TransitionRow } from './tables';
 const NS_PER_S = 1e9;
 const US_PER_S = 1e6;
 
-const NO_COUNTS: Omit<ConnCounts, 'row'> = {
+/** A row that counts nothing: what each kind of row adds its own counts to. */
+export const NO_COUNTS: Omit<ConnCounts, 'row'> = {
   opened: 0,
   failed: 0,
   active: 0,

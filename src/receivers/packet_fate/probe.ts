@@ -3,7 +3,8 @@
 // ring, and hand over each interval's counts from the kernel's tables.
 import { ConfigError } from '../../errors';
 import { rootLogger } from '../../log';
-import { graceFallbackReason, waitForBpfReaders, waitForBpfReadersSync } from '../../kernel/grace';
+import { EpochRotation } from '../../kernel/epoch-rotation';
+import { graceFallbackReason, waitForBpfReadersSync } from '../../kernel/grace';
 import { updateElem } from '../../kernel/maps';
 import { checkBtf, ensureTracefs } from '../../kernel/mounts';
 import { BpfObject, type Link } from '../../kernel/object';
@@ -88,7 +89,7 @@ export class PacketFateProbe {
   private tables: FateTables | null = null;
   private decoder: FateDecoder | null = null;
   /** An interval being retired: its epoch, waiting for the grace period. */
-  private pending: { epoch: number; done: boolean } | null = null;
+  private rotation: EpochRotation | null = null;
   private warnedOverflow = false;
   reasons: ReasonNames | null = null;
 
@@ -129,10 +130,15 @@ export class PacketFateProbe {
       }
       const decoder = new FateDecoder(reasons);
       this.decoder = decoder;
-      this.tables = new FateTables(
+      const tables = new FateTables(
         { counts: [obj.map('counts_0'), obj.map('counts_1')], overflow: obj.map('overflow'), control: obj.map('control'), sampled: obj.map('sampled') },
         decoder,
         reasons,
+      );
+      this.tables = tables;
+      this.rotation = new EpochRotation(
+        () => tables.advance(),
+        (epoch) => this.collect(epoch),
       );
       this.ring = new ProbeRing(obj, {
         probe: 'packet_fate',
@@ -155,44 +161,16 @@ export class PacketFateProbe {
 
   /** End the current interval: counts of the retired table are handed over after a grace period. */
   async rotate(): Promise<void> {
-    const tables = this.tables;
-    if (!tables || this.pending) return; // one interval is retired at a time
-    let retired: number;
     try {
-      retired = tables.advance();
+      await this.rotation?.rotate();
     } catch (e) {
       log.error('cannot start a new interval; the current one goes on', { error: e as Error });
-      return;
     }
-    const p = { epoch: retired, done: false };
-    this.pending = p;
-    await waitForBpfReaders();
-    if (p.done) return; // a synchronous flush or stop already took it
-    this.pending = null;
-    p.done = true;
-    this.collect(p.epoch);
   }
 
   /** End the current interval now, blocking for the grace period (explicit flushes). */
   rotateSync(): void {
-    const tables = this.tables;
-    if (!tables) return;
-    // A table still being retired must be read before its parity comes round again.
-    if (this.pending) {
-      waitForBpfReadersSync();
-      this.finishPending();
-    }
-    const retired = tables.advance();
-    waitForBpfReadersSync();
-    this.collect(retired);
-  }
-
-  private finishPending(): void {
-    const p = this.pending;
-    if (!p) return;
-    this.pending = null;
-    p.done = true;
-    this.collect(p.epoch);
+    this.rotation?.rotateSync();
   }
 
   private collect(epoch: number): void {
@@ -248,13 +226,14 @@ export class PacketFateProbe {
       this.links = [];
       if (this.tables) {
         waitForBpfReadersSync(); // programs that started before the detach have finished
-        this.finishPending();
+        this.rotation?.finishPending();
         this.collect(this.tables.epoch);
       }
       this.ring?.drain();
     } finally {
       this.ring?.close();
       this.tables = null;
+      this.rotation = null;
       obj.close();
       this.obj = null;
     }

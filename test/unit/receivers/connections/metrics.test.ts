@@ -12,6 +12,7 @@ import { HistogramProducer } from '../../../../src/telemetry/histogram-producer'
 import type { ConnPipelineEvent } from '../../../../src/pipeline/event';
 import { connEvent, receiver } from '../../telemetry/fixtures';
 import { withKernelCounts } from '../../../helpers/kernel-counts';
+import { NO_COUNTS as NONE } from '../../../../src/receivers/connections/count-events';
 
 test('series keys are the attribute values joined, for every attribute set, past the bound on interned keys too', () => {
   const plan = connMetricPlan(METRICS[METRIC.CONNECTION_OPENED].attributes, { process_pid: true, peer_address: true, client_port: true });
@@ -58,18 +59,6 @@ function activeByState(m: ConnMetrics): Record<string, number> {
   }
   return out;
 }
-
-const NONE: Omit<ConnCounts, 'row'> = {
-  opened: 0,
-  failed: 0,
-  active: 0,
-  transitions: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  retransmits: 0,
-  duration: undefined,
-  rtt: undefined,
-};
 
 /** A counter row as the receiver hands it on (see receiver.ts): kind `count`, what it counts in `counts`. */
 function row(counts: Partial<ConnCounts> & Pick<ConnCounts, 'row'>, ev: Partial<ConnPipelineEvent> = {}): ConnPipelineEvent {
