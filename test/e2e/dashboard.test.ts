@@ -64,6 +64,7 @@ describe("the dashboard's queries on a real Prometheus scraping the agent", () =
   let server: Started | undefined;
   let holdServer: Started | undefined;
   let hold: Started | undefined;
+  let task: Started | undefined;
   let tlsServer: ChildProcess | undefined;
   let metricsPort = 0;
 
@@ -124,6 +125,9 @@ service:
     const port = server.info.port as number;
     // Connections by container and by Nomad job; bytes, RTT, duration, states; a connect to the rule's destination wakes the group.
     assert.equal((await runTraffic('nwd-docker', 'tcp-clients', [net.ns4, port, N], { cgroupDir: dockerDir })).info.done, N);
+    // The Nomad task's main process lives on, as a task's does: its NOMAD_* name the job of the
+    // short-lived clients below once they have exited.
+    task = await startTraffic('nwd-task', 'tcp-server', ['127.0.0.1'], { cgroupDir: nomadDir, env: nomadEnv });
     assert.equal((await runTraffic('nwd-nomad', 'tcp-clients', [net.ns4, port, N], { cgroupDir: nomadDir, env: nomadEnv })).info.done, N);
     // Failures (ECONNREFUSED), resets sent (NO_SOCKET) and received, NO_SOCKET drops.
     assert.equal((await runTraffic('nwd-refused', 'refused', [net.ns4, CLOSED, N])).info.refused, N);
@@ -142,6 +146,7 @@ service:
 
   after(async () => {
     await stopChild(hold);
+    await stopChild(task);
     await stopChild(server);
     await stopChild(holdServer);
     if (tlsServer && tlsServer.exitCode === null && tlsServer.signalCode === null) {
