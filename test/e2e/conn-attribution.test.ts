@@ -1,43 +1,30 @@
 // Real connections from processes the test places in cgroups shaped like a plain cgroup, a Docker
 // scope and a Nomad allocation scope: the enriched events name the container and allocation.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Enricher } from '../../src/enrich/enricher';
 import { enrichConnEvent } from '../../src/receivers/connections/pipeline-event';
-import { cgroup2Root } from '../../src/kernel/mounts';
+import { containerCgroups } from '../helpers/cgroups';
 import { runConnProbe, type ProbeRun } from '../helpers/conn-probe';
 import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
 
 describe('connections from processes in their own cgroups', () => {
-  const root = cgroup2Root();
-  const base = join(root, `netwatch-e2e-${process.pid}`);
-  const dockerId = randomBytes(32).toString('hex');
-  const allocId = randomUUID();
-  const plainDir = join(base, 'plain');
-  const dockerDir = join(base, `docker-${dockerId}.scope`);
-  const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.web.scope`);
-  const made = [base, plainDir, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
+  const cgroups = containerCgroups('cg', 'web', ['plain']);
+  const { root, dockerId, allocId, dockerDir, nomadDir } = cgroups;
+  const plainDir = cgroups.dir('plain');
   let run: ProbeRun;
   const enricher = new Enricher();
 
   before(async () => {
-    for (const d of made) mkdirSync(d, { recursive: true });
+    cgroups.make();
     run = runConnProbe();
   });
   after(() => {
     run?.stop();
     enricher.close();
     // Children have exited, so the cgroups are empty and can be removed (deepest first).
-    for (const d of [...made].reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* already gone */
-      }
-    }
+    cgroups.remove();
   });
 
   /** A server placed in the cgroup accepts two connections; its events are enriched while it lives. */
@@ -72,14 +59,7 @@ describe('connections from processes in their own cgroups', () => {
   });
 
   test('a Nomad allocation scope: alloc id and task from the path, job, group and namespace from the task environment', async () => {
-    const env = {
-      ...process.env,
-      NOMAD_ALLOC_ID: allocId,
-      NOMAD_TASK_NAME: 'web',
-      NOMAD_JOB_NAME: 'shop',
-      NOMAD_GROUP_NAME: 'frontend',
-      NOMAD_NAMESPACE: 'prod',
-    };
+    const env = cgroups.nomadEnv({ job: 'shop', group: 'frontend', namespace: 'prod' });
     const evs = await acceptIn(nomadDir, 'nwt-cg-nomad', env);
     for (const e of evs) {
       assert.equal(e.nomad?.allocId, allocId);

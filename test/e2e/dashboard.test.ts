@@ -8,13 +8,10 @@
 // goes through Prometheus' query API: it must parse and return at least one series.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
-import { cgroup2Root } from '../../src/kernel/mounts';
+import { containerCgroups } from '../helpers/cgroups';
 import { until as untilTrue } from '../helpers/autostart';
 import { createContainerNetns, tcState, type ContainerNetns } from '../helpers/container-netns';
 import { labelValuesCall, panelQueries, readDashboard, toPromQL, variableQuery } from '../helpers/dashboard';
@@ -42,20 +39,9 @@ const dashboard = readDashboard();
 const templateVariables = dashboard.templating.list.map((v) => v.name);
 
 describe("the dashboard's queries on a real Prometheus scraping the agent", () => {
-  const base = join(cgroup2Root(), `netwatch-e2e-nwd-${process.pid}`);
-  const dockerId = randomBytes(32).toString('hex');
-  const allocId = randomUUID();
-  const dockerDir = join(base, `docker-${dockerId}.scope`);
-  const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.web.scope`);
-  const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
-  const nomadEnv = {
-    ...process.env,
-    NOMAD_ALLOC_ID: allocId,
-    NOMAD_TASK_NAME: 'web',
-    NOMAD_JOB_NAME: NOMAD_JOB,
-    NOMAD_GROUP_NAME: 'web',
-    NOMAD_NAMESPACE: 'default',
-  };
+  const cgroups = containerCgroups('nwd');
+  const { dockerId, dockerDir, nomadDir } = cgroups;
+  const nomadEnv = cgroups.nomadEnv({ job: NOMAD_JOB, group: 'web', namespace: 'default' });
   let net: ContainerNetns | undefined;
   let d: NomadDouble | undefined;
   let sink: OtlpSink | undefined;
@@ -109,7 +95,7 @@ service:
 `;
 
   before(async () => {
-    for (const dir of made) mkdirSync(dir, { recursive: true });
+    cgroups.make();
     net = createContainerNetns('nwdb', SUBNET);
     nft(net.ns, filterChain('input', [`tcp dport ${DROPPED_SYN} drop`]));
     d = await NomadDouble.start({ pendingDelayMs: 50 });
@@ -160,13 +146,7 @@ service:
     await sink?.stop();
     await d?.stop();
     net?.remove();
-    for (const dir of [...made].reverse()) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        /* already gone */
-      }
-    }
+    cgroups.remove();
     if (left) assert.deepEqual(left, { clsact: false, ingress: [], egress: [] }, 'nothing of the agent left on the interface');
   });
 

@@ -4,14 +4,11 @@
 // container and Nomad task; sampled drops arrive as log records. This kernel has no netem: the
 // loss comes from nftables rules (test/helpers/nft.ts).
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
-import { cgroup2Root } from '../../src/kernel/mounts';
 import { ATTR, EVENT, METRIC } from '../../src/catalogue/generated';
+import { containerCgroups } from '../helpers/cgroups';
 import { heldBpfObjects, stillExisting, PROGRAMS } from '../helpers/bpf-objects';
 import { createNetnsPair, type NetnsPair } from '../helpers/netns';
 import { filterChain, nft } from '../helpers/nft';
@@ -60,22 +57,10 @@ service:
 }
 
 describe('the agent reporting packet fate over OTLP', () => {
-  const root = cgroup2Root();
-  const base = join(root, `netwatch-e2e-nwp-${process.pid}`);
-  const dockerId = randomBytes(32).toString('hex');
-  const allocId = randomUUID();
+  const cgroups = containerCgroups('nwp');
+  const { dockerId, dockerDir, nomadDir } = cgroups;
   const job = `nwp-shop-${process.pid}`;
-  const dockerDir = join(base, `docker-${dockerId}.scope`);
-  const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.web.scope`);
-  const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
-  const nomadEnv = {
-    ...process.env,
-    NOMAD_ALLOC_ID: allocId,
-    NOMAD_TASK_NAME: 'web',
-    NOMAD_JOB_NAME: job,
-    NOMAD_GROUP_NAME: 'frontend',
-    NOMAD_NAMESPACE: 'prod',
-  };
+  const nomadEnv = cgroups.nomadEnv({ job, group: 'frontend', namespace: 'prod' });
   let pair: NetnsPair;
   let sink: OtlpSink;
   let agent: RunningAgent | undefined;
@@ -84,7 +69,7 @@ describe('the agent reporting packet fate over OTLP', () => {
   let held = { progIds: [] as number[], linkIds: [] as number[] };
 
   before(async () => {
-    for (const d of made) mkdirSync(d, { recursive: true });
+    cgroups.make();
     pair = createNetnsPair('nwpo', SUBNET);
     server = await startTraffic('nwp-acksrv', 'tcp-ack-server', [pair.addrB4], { netns: pair.b });
     // The Nomad task's main process, alive for the whole test as a task's is: the agent reads the
@@ -123,13 +108,7 @@ describe('the agent reporting packet fate over OTLP', () => {
     await agent?.stop();
     await sink?.stop();
     pair?.remove();
-    for (const d of [...made].reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* already gone */
-      }
-    }
+    cgroups.remove();
   });
 
   test(`${K} datagrams to a port an nftables rule drops are ${K} drops with the netfilter reason on the receiving interface`, () => {

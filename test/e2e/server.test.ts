@@ -9,10 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { startAgent, type RunningAgent } from '../../src/agent';
 import { parseConfig } from '../../src/config';
 import { version } from '../../package.json';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { cgroup2Root } from '../../src/kernel/mounts';
+import { containerCgroups } from '../helpers/cgroups';
 import { OtlpSink } from '../helpers/otlp-sink';
 import { freePort } from '../helpers/ports';
 import { runTraffic, startTraffic, stopChild } from '../helpers/processes';
@@ -29,13 +26,8 @@ let trafficStart: string;
 
 // Scopes made before the agent starts, so that its first walk of the cgroup tree indexes them
 // (the enricher re-walks for unknown cgroup ids at most once a second).
-const cgRoot = cgroup2Root();
-const base = join(cgRoot, `netwatch-e2e-api-${process.pid}`);
-const dockerId = randomBytes(32).toString('hex');
-const allocId = randomUUID();
-const dockerDir = join(base, `docker-${dockerId}.scope`);
-const nomadDir = join(base, 'nomad.slice', 'share.slice', `${allocId}.api.scope`);
-const made = [base, dockerDir, join(base, 'nomad.slice'), join(base, 'nomad.slice', 'share.slice'), nomadDir];
+const cgroups = containerCgroups('api', 'api');
+const { dockerId, allocId, dockerDir, nomadDir } = cgroups;
 
 const get = async (path: string): Promise<{ status: number; body: any }> => {
   const r = await fetch(api + path);
@@ -53,7 +45,7 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
 }
 
 before(async () => {
-  for (const d of made) mkdirSync(d, { recursive: true });
+  cgroups.make();
   sink = await OtlpSink.start();
   const serverPort = await freePort('127.0.0.1');
   const deadPort = await freePort('127.0.0.1');
@@ -102,13 +94,7 @@ after(async () => {
   await new Promise((r) => web?.close(r));
   await sink?.stop();
   // The servers have exited, so the scopes are empty and can go (deepest first).
-  for (const d of [...made].reverse()) {
-    try {
-      rmdirSync(d);
-    } catch {
-      /* already gone */
-    }
-  }
+  cgroups.remove();
 });
 
 describe('the health endpoints of a running agent', () => {
@@ -194,14 +180,7 @@ describe('the container and Nomad job filters over servers placed in a Docker sc
   const ports: Record<string, number> = {};
 
   before(async () => {
-    const nomadEnv = {
-      ...process.env,
-      NOMAD_ALLOC_ID: allocId,
-      NOMAD_TASK_NAME: 'api',
-      NOMAD_JOB_NAME: 'nwt-shop',
-      NOMAD_GROUP_NAME: 'backend',
-      NOMAD_NAMESPACE: 'default',
-    };
+    const nomadEnv = cgroups.nomadEnv({ job: 'nwt-shop', group: 'backend', namespace: 'default' });
     for (const [name, dir, env] of [
       ['docker', dockerDir, undefined],
       ['nomad', nomadDir, nomadEnv],
