@@ -8,6 +8,7 @@ import { AgentStoppingError, ReceiverStartError } from './errors';
 import { rootLogger, setLogLevel } from './log';
 import { buildPipelines, type PipelineRunner } from './pipeline/runner';
 import type { PipelineEvent } from './pipeline/event';
+import type { SynHolds } from './pipeline/processor-context';
 import { RECEIVERS } from './components';
 import type { ProbeStats, Receiver, ReceiverContext, SharedMaps } from './receivers/receiver';
 import type { AgentStatus, ReceiverStatus, ReloadOutcome } from './server/health';
@@ -149,8 +150,22 @@ class Agent implements RunningAgent {
   private pipelines(cfg: AgentConfig, previous?: PipelineRunner): PipelineRunner {
     return buildPipelines(cfg, {
       exporterSinks: (id) => this.telemetry.sinkFor(id),
-      processorContext: (id) => ({ telemetry: this.telemetry.forProcessor(id), previous: previous?.processors.get(id) }),
+      processorContext: (id) => ({
+        telemetry: this.telemetry.forProcessor(id),
+        previous: previous?.processors.get(id),
+        synHolds: () => this.synHolds(),
+      }),
     });
+  }
+
+  /** Where processors may hold SYNs now: one per running sni receiver. */
+  private synHolds(): SynHolds[] {
+    const out: SynHolds[] = [];
+    for (const { r } of this.receivers.values()) {
+      const h = r.synHolds?.();
+      if (h) out.push(h);
+    }
+    return out;
   }
 
   /** Receivers the pipelines of the current configuration read from. */

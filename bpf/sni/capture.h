@@ -7,6 +7,7 @@
 #include "parse.h"
 
 #define SNI_TC_ACT_UNSPEC (-1) /* TC_ACT_UNSPEC: let the next filter run (we only watch) */
+#define SNI_TC_ACT_SHOT 2      /* TC_ACT_SHOT: drop the packet (a held SYN: the client retransmits it) */
 #define SNI_RECORD_HLEN (sizeof(struct sni_record) - SNI_CHUNK_LEN) /* record bytes before payload */
 
 /* Stream bytes (from offset 0) captured per flow; set by the agent (capture_bytes, at most SNI_MAX_CHUNKS * SNI_CHUNK_LEN). */
@@ -100,6 +101,55 @@ static __always_inline void sni_emit_syn(struct __sk_buff *skb, const struct sni
   sni_output(r, SNI_RECORD_HLEN);
 }
 
+/* Whether a socket on this host would take the SYN: what the kernel finds for its 4-tuple in the
+ * namespace of the device (an established or request socket, else a listener), other than TIME_WAIT. */
+static __always_inline int sni_listening(struct __sk_buff *skb, const struct sni_packet *p)
+{
+  struct bpf_sock_tuple t = {};
+  struct bpf_sock *sk;
+  if (p->family == NW_AF_INET) {
+    __builtin_memcpy(&t.ipv4.saddr, p->saddr, 4);
+    __builtin_memcpy(&t.ipv4.daddr, p->daddr, 4);
+    t.ipv4.sport = bpf_htons(p->sport);
+    t.ipv4.dport = bpf_htons(p->dport);
+    sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+  } else {
+    __builtin_memcpy(t.ipv6.saddr, p->saddr, SNI_ADDR_LEN);
+    __builtin_memcpy(t.ipv6.daddr, p->daddr, SNI_ADDR_LEN);
+    t.ipv6.sport = bpf_htons(p->sport);
+    t.ipv6.dport = bpf_htons(p->dport);
+    sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+  }
+  if (!sk)
+    return 0;
+  int found = sk->state != BPF_TCP_TIME_WAIT;
+  bpf_sk_release(sk);
+  return found;
+}
+
+/* An arriving SYN to a held port: dropped and counted while nothing listens; the first one that
+ * finds a listener releases the hold (every later SYN passes at the cost of one lookup). */
+static __always_inline int sni_hold_verdict(struct __sk_buff *skb, const struct sni_packet *p, __u64 now)
+{
+  struct sni_hold *h = bpf_map_lookup_elem(&syn_holds, &p->dport);
+  if (!h || h->released_ns)
+    return SNI_TC_ACT_UNSPEC;
+  if (sni_listening(skb, p)) {
+    h->released_ns = now;
+    return SNI_TC_ACT_UNSPEC;
+  }
+  if (!h->held_since_ns)
+    h->held_since_ns = now;
+  __u64 *n = bpf_map_lookup_elem(&held_syns, &p->dport);
+  if (n) {
+    *n += 1; /* per CPU: no atomics needed */
+  } else {
+    __u64 one = 1;
+    bpf_map_update_elem(&held_syns, &p->dport, &one, BPF_NOEXIST);
+  }
+  return SNI_TC_ACT_SHOT;
+}
+
 static __always_inline int sni_handle(struct __sk_buff *skb, __u8 direction)
 {
   struct sni_packet p;
@@ -119,9 +169,11 @@ static __always_inline int sni_handle(struct __sk_buff *skb, __u8 direction)
   __u32 data_seq = p.seq;
 
   if ((p.tcp_flags & (SNI_TCP_SYN | SNI_TCP_ACK)) == SNI_TCP_SYN) {
+    /* Held or not, every SYN that arrives (retransmissions too): the hold decides the packet's fate. */
+    int verdict = direction == SNI_DIR_INGRESS ? sni_hold_verdict(skb, &p, now) : SNI_TC_ACT_UNSPEC;
     /* A retransmitted SYN, or the same SYN seen again (lo: egress then ingress): not a new attempt. */
     if (f && f->isn == p.seq)
-      return SNI_TC_ACT_UNSPEC;
+      return verdict;
     struct sni_flow nf = {};
     nf.isn = p.seq;
     nf.ifindex = skb->ifindex;
@@ -130,8 +182,9 @@ static __always_inline int sni_handle(struct __sk_buff *skb, __u8 direction)
       sni_copy_owner(skb, &nf);
     bpf_map_update_elem(&flows, &k, &nf, BPF_ANY);
     sni_emit_syn(skb, &p, &nf, now);
-    if (p.payload_len == 0)
-      return SNI_TC_ACT_UNSPEC;
+    /* A dropped SYN's Fast Open bytes are not captured: its retransmission is the same attempt. */
+    if (p.payload_len == 0 || verdict == SNI_TC_ACT_SHOT)
+      return verdict;
     f = bpf_map_lookup_elem(&flows, &k); /* TCP Fast Open: the SYN carries the first bytes */
     data_seq = p.seq + 1;
     p.seq = data_seq;

@@ -43,6 +43,31 @@ struct {
 NW_DECLARE_OWNERS();
 
 /*
+ * syn_holds: server port (host byte order) -> struct sni_hold; present = armed.
+ * Inserted by: the agent, when a nomad_autostart rule with hold_syn knows its group is at 0 (zeros).
+ * Updated by: the ingress program (first held SYN; the first SYN that finds a listener releases).
+ * Deleted by: the agent, when the hold ends without a listener (wake failed, wait_timeout) or the group is up.
+ * Read by: the ingress program, for every SYN to a watched port; the agent, while holding.
+ */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024); /* SNI_MAX_PORTS: only watched ports can be held */
+  __type(key, __u16);
+  __type(value, struct sni_hold);
+} syn_holds SEC(".maps");
+
+/*
+ * held_syns: server port -> SYNs dropped by a hold, per CPU; cumulative (never reset or deleted).
+ * Inserted and updated by: the ingress program. Read by: the agent (netwatch.nomad.autostart.held_syns).
+ */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u16);
+  __type(value, __u64);
+} held_syns SEC(".maps");
+
+/*
  * scratch: one record being filled, per CPU (a 4 KiB record does not fit the 512-byte stack).
  * Written and read by: the TC programs only.
  */

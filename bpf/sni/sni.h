@@ -65,4 +65,14 @@ struct sni_flow {
   char comm[SNI_COMM_LEN];
 };
 
+/*
+ * Value of the syn_holds map: a port whose SYNs are held (dropped, not refused) while the Nomad group
+ * that serves it wakes (nomad_autostart `hold_syn`), so the client's TCP retransmits the SYN instead
+ * of getting a RST. The agent writes zeros to arm a port and deletes the entry to disarm it.
+ */
+struct sni_hold {
+  __u64 held_since_ns; /* bpf_ktime_get_boot_ns() of the first SYN held since armed (0 = none yet) */
+  __u64 released_ns;   /* when a SYN found a socket listening on the port (0 = still holding) */
+};
+
 #endif

@@ -68,6 +68,7 @@ export const ATTR = {
   NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION: "netwatch.nomad.autostart.trigger_to_scale_call.duration",
   NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION: "netwatch.nomad.autostart.trigger_to_ready.duration",
   NOMAD_AUTOSTART_IDLE_DURATION: "netwatch.nomad.autostart.idle.duration",
+  NOMAD_AUTOSTART_HOLD_OUTCOME: "netwatch.nomad.autostart.hold.outcome",
   NOMAD_AUTOSTART_DRY_RUN: "netwatch.nomad.autostart.dry_run",
   NOMAD_EVAL_ID: "netwatch.nomad.eval_id",
   HTTP_RESPONSE_STATUS_CODE: "http.response.status_code",
@@ -103,6 +104,8 @@ export const METRIC = {
   NOMAD_AUTOSTART_SCALE_CALLS: "netwatch.nomad.autostart.scale_calls",
   NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION: "netwatch.nomad.autostart.trigger_to_scale_call.duration",
   NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION: "netwatch.nomad.autostart.trigger_to_ready.duration",
+  NOMAD_AUTOSTART_HELD_SYNS: "netwatch.nomad.autostart.held_syns",
+  NOMAD_AUTOSTART_SYN_HOLD_DURATION: "netwatch.nomad.autostart.syn_hold.duration",
   AGENT_CARDINALITY_LIMIT_HITS: "netwatch.agent.cardinality_limit.hits",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -132,6 +135,7 @@ export const CONTAINER_RUNTIME_NAME_VALUES = ["docker", "containerd", "cri-o", "
 export const NETWORK_IO_DIRECTION_VALUES = ["transmit", "receive"] as const;
 export const NOMAD_AUTOSTART_TRIGGER_VALUES = ["sni", "syn", "connect", "idle"] as const;
 export const NOMAD_AUTOSTART_OUTCOME_VALUES = ["scaled", "started", "already_scaled", "job_stopped", "scaled_down", "changed_elsewhere", "already_zero", "job_not_found", "group_not_found", "policy_violation", "forbidden", "bad_request", "failed", "dry_run", "cancelled"] as const;
+export const NOMAD_AUTOSTART_HOLD_OUTCOME_VALUES = ["listening", "failed", "timeout", "cancelled"] as const;
 
 export interface AttributeDescriptor {
   readonly name: AttributeName;
@@ -222,6 +226,7 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.nomad.autostart.trigger_to_scale_call.duration": { name: "netwatch.nomad.autostart.trigger_to_scale_call.duration", type: "double", description: "Seconds from the first matching packet (when its ring-buffer record was read) to the scale request being sent to Nomad.", requirement: "always" },
   "netwatch.nomad.autostart.trigger_to_ready.duration": { name: "netwatch.nomad.autostart.trigger_to_ready.duration", type: "double", description: "Seconds from the first matching packet to the group being ready (`wait_for`).", requirement: "always" },
   "netwatch.nomad.autostart.idle.duration": { name: "netwatch.nomad.autostart.idle.duration", type: "double", description: "Seconds without matching traffic and without open connections to the rule's ports before a sleep.", requirement: "always" },
+  "netwatch.nomad.autostart.hold.outcome": { name: "netwatch.nomad.autostart.hold.outcome", type: "string", description: "How a SYN hold (`hold_syn`) ended: `listening` (a SYN found the woken task listening and passed), `failed` (the wake failed or wrote nothing; SYNs are refused again), `timeout` (nothing listened on this node within `wait_timeout`), `cancelled` (the agent stopped or reloaded).", requirement: "always", enum: NOMAD_AUTOSTART_HOLD_OUTCOME_VALUES },
   "netwatch.nomad.autostart.dry_run": { name: "netwatch.nomad.autostart.dry_run", type: "boolean", description: "True when the processor runs with `dry_run` and wrote nothing to Nomad.", requirement: "always" },
   "netwatch.nomad.eval_id": { name: "netwatch.nomad.eval_id", type: "string", description: "Id of the evaluation Nomad created for the scale or register request.", requirement: "always" },
   "http.response.status_code": { name: "http.response.status_code", type: "int", description: "HTTP status code of Nomad's answer (absent when there was none; see `error.type`).", requirement: "always" },
@@ -362,6 +367,17 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     description: "Time from the first matching packet of a wake to the group being ready (`wait_for`: running or healthy allocations).",
     attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+  },
+  "netwatch.nomad.autostart.held_syns": {
+    name: "netwatch.nomad.autostart.held_syns", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{syn}", enabled: true,
+    description: "SYNs a `hold_syn` rule dropped (instead of the kernel refusing them) because nothing listened on the port yet, retransmissions included; counted in the sni receivers' TC programs.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
+  },
+  "netwatch.nomad.autostart.syn_hold.duration": {
+    name: "netwatch.nomad.autostart.syn_hold.duration", source: "nomad_autostart", instrument: "histogram", valueType: "double", unit: "s", enabled: true,
+    description: "Time from the first SYN a `hold_syn` rule held to the end of the hold (a SYN finding a listener, the wake failing, or `wait_timeout`), by how it ended. Holds that held no SYN are not recorded.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.hold.outcome"],
+    buckets: [0.25, 0.5, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 60, 120, 300],
   },
   "netwatch.agent.cardinality_limit.hits": {
     name: "netwatch.agent.cardinality_limit.hits", source: "agent", instrument: "counter", valueType: "int", unit: "{measurement}", enabled: true,

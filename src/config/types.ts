@@ -138,6 +138,8 @@ export interface AutostartRule {
   idle_scale_down: 'woken' | 'any';
   /** Start the job again (re-register with Stop=false) when it is stopped. */
   start_stopped: boolean;
+  /** Drop SYNs to the syn_to_port ports while the group is at 0 or waking and nothing listens (sni receivers' TC ingress). */
+  hold_syn: boolean;
   cooldown_ms: number;
 }
 

@@ -4,6 +4,7 @@ import type { ReceiverConfig } from '../config/types';
 import type { Enricher } from '../enrich/enricher';
 import type { ProbeStats } from '../kernel/probe-stats';
 import type { PipelineEvent } from '../pipeline/event';
+import type { SynHolds } from '../pipeline/processor-context';
 
 export type { ProbeStats, ReceiverConfig };
 
@@ -34,6 +35,8 @@ export interface Receiver {
   flush?(): void;
   /** Maps this receiver offers to probes started after it (valid while it runs). */
   sharedMaps?(): SharedMaps;
+  /** Where processors hold SYNs (the sni receiver's kernel map; valid while it runs). */
+  synHolds?(): SynHolds | undefined;
   /** True when it reuses another receiver's maps: restarted whenever the provider is. */
   readonly usesSharedMaps?: boolean;
 }

@@ -32,6 +32,8 @@ const below = (n: number, unit: string) => ({ text: `< ${n} ${unit}`, met: (v: n
 /** Issue 15 item 2's targets for a wake, trigger to scale request. */
 export const NOMAD_WAKE_TARGET_P50_MS = 0.5;
 export const NOMAD_WAKE_TARGET_P99_MS = 1.5;
+/** Issue 17 item 3: the woken allocation listens this long after the scale call. */
+export const FIRST_CLIENT_PLACEMENT_MS = 1500;
 
 const r = (key: string, label: string, unit: string, scale = 1, digits = 1, target?: Row['target']): Row => ({ key, label, unit, scale, digits, target });
 
@@ -174,6 +176,17 @@ function nomadRows(): Row[] {
     );
     rows.push(r(`${mode}.p99_ms`, '  p99', 'ms', 1, 3, below(NOMAD_WAKE_TARGET_P99_MS, 'ms')));
   }
+  rows.push(
+    r(
+      `first_client.hold.ttfb_ms`,
+      `first client of a sleeping job, hold_syn, task listening ${FIRST_CLIENT_PLACEMENT_MS} ms after the scale call: curl's time to first byte`,
+      'ms',
+      1,
+      0,
+    ),
+    r('first_client.hold.answered', '  answered on its first attempt (1 = yes)', '', 1, 0, { text: '1 in every run', met: (v: number) => v === 1 }),
+    r('first_client.no_hold.answered', '  the same without hold_syn: answered (0 = refused)', '', 1, 0),
+  );
   return rows;
 }
 
@@ -182,7 +195,7 @@ export const TITLES: Record<Part, string> = {
   reader: "Reader: the agent's ring-buffer reader against libbpf's, same ring, same producer",
   pipeline: 'Pipeline: conn records → decode → enrich → metrics / logs → OTLP/gRPC sink',
   workload: 'Workload cost: loopback connect/accept/close storm, with and without tracers',
-  nomad: 'nomad_autostart: wake latency against the Nomad API double on loopback (1000 wakes per run)',
+  nomad: 'nomad_autostart: wake latency against the Nomad API double on loopback (1000 wakes per run); the first client of a sleeping job',
 };
 
 export interface Figure {

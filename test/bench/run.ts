@@ -10,8 +10,9 @@ import { BENCH_SRC, buildNative } from './paths';
 import { benchPipeline } from './pipeline';
 import { PIPELINE_VARIANTS, type PipelineVariant } from './pipeline-worker';
 import { runNomadWakeBench } from './nomad-wake';
+import { runFirstClientBench } from './first-client';
 import { benchReader } from './reader';
-import { figures, header, markdown, sections, textTable, type Figures, type Part, type Results } from './report';
+import { figures, FIRST_CLIENT_PLACEMENT_MS, header, markdown, sections, textTable, type Figures, type Part, type Results } from './report';
 import { Samples } from './stats';
 import { CONDITIONS, type Condition } from './tracers';
 import { benchWorkload } from './workload';
@@ -254,6 +255,14 @@ async function benchNomad(runs: number, wakes: number, progress: (line: string) 
       samples.add(`${r.mode}.p50_ms`, r.p50);
       samples.add(`${r.mode}.p99_ms`, r.p99);
       progress(`nomad run ${i + 1}/${runs} ${r.mode}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`);
+    }
+  }
+  for (const hold of [true, false]) {
+    const key = hold ? 'hold' : 'no_hold';
+    for (const r of await runFirstClientBench({ hold, placements: [FIRST_CLIENT_PLACEMENT_MS], runs })) {
+      samples.add(`first_client.${key}.answered`, r.code === 0 ? 1 : 0);
+      if (r.ttfbMs !== undefined) samples.add(`first_client.${key}.ttfb_ms`, r.ttfbMs);
+      progress(`first client, ${hold ? 'hold_syn' : 'no hold'}: ${r.ttfbMs === undefined ? `curl exit ${r.code}` : `${r.ttfbMs.toFixed(0)} ms to first byte`}`);
     }
   }
   return samples;

@@ -34,6 +34,7 @@ interface RuleSettings {
   idle_after: string | null;
   idle_scale_down: 'woken' | 'any';
   start_stopped: boolean;
+  hold_syn: boolean;
   cooldown: string;
 }
 
@@ -103,6 +104,11 @@ export const autostartRuleSchema: convict.Schema<RuleSettings> = {
     format: 'nw.bool',
     default: false,
   },
+  hold_syn: {
+    doc: "While the group is at 0 and while it wakes, drop (not refuse) SYNs to the rule's syn_to_port ports on which nothing listens on this node, so the first client's TCP retransmits until the woken task listens: the hold ends at the first SYN that finds a listener, when the wake fails, or after wait_timeout. Needs warm state (Nomad 1.8.2+ and read-job).",
+    format: 'nw.bool',
+    default: false,
+  },
   cooldown: {
     doc: 'After a wake (whatever its outcome), traffic for the same group calls Nomad again only after this long.',
     format: 'nw.duration',
@@ -149,6 +155,12 @@ export function checkAutostartRule(raw: unknown, path: string, defaultNamespace:
       message: 'is "any", but idle_after is not set, so nothing is ever scaled down; set idle_after or remove idle_scale_down',
     });
   }
+  if (s.hold_syn && synPorts.length === 0 && triggersValid) {
+    problems.push({
+      path: at('hold_syn'),
+      message: 'holds SYNs to the syn_to_port ports, and this rule has none: add match.syn_to_port (the ports to hold) or remove hold_syn',
+    });
+  }
   if (problems.length > before || r.problems.length > 0) return undefined;
   return {
     name: s.name.trim(),
@@ -178,6 +190,7 @@ export function checkAutostartRule(raw: unknown, path: string, defaultNamespace:
     idle_after_ms: s.idle_after === null ? 0 : parseDuration(s.idle_after)!,
     idle_scale_down: s.idle_scale_down,
     start_stopped: s.start_stopped,
+    hold_syn: s.hold_syn,
     cooldown_ms: parseDuration(s.cooldown)!,
   };
 }

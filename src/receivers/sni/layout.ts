@@ -55,3 +55,9 @@ export const SNI_DIR = { INGRESS: 0, EGRESS: 1 } as const;
 export const SNI_FLAG_OWNER_KNOWN = 0x1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
+
+/** struct sni_hold: the syn_holds map's value (a held port); keyed, like held_syns, by a u16 port. */
+export const SNI_HOLD = {
+  size: 16,
+  fields: { held_since_ns: 0, released_ns: 8 },
+} as const;

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { rootLogger } from '../../log';
 import { BpfObject } from '../../kernel/object';
 import { ProbeRing } from '../../kernel/probe-ring';
-import { deleteElem, updateElem } from '../../kernel/maps';
+import { deleteElem, lookupElem, perCpuValueSize, possibleCpus, updateElem } from '../../kernel/maps';
 import { checkBtf } from '../../kernel/mounts';
 import { sweepClsact } from '../../kernel/tc';
 import { TcAttachment, chooseTcMechanism, type TcAttachMode, type TcMechanism } from '../../kernel/tc-attach';
@@ -14,6 +14,7 @@ import type { ProbeStats } from '../receiver';
 import { programCosts } from '../../kernel/probe-stats';
 import { SniDecoder, type SniRecord } from './decoder';
 import { allInterfaces, resolveInterfaces, type NetInterface } from './interfaces';
+import { SNI_HOLD } from './layout';
 
 export interface SniProbeOptions {
   /** Interface names, or 'all' (every Ethernet/loopback interface of the agent's namespace). */
@@ -41,6 +42,8 @@ const PROGRAMS = ['sni_ingress', 'sni_egress'] as const;
 /** watched_ports: a u16 server port (host byte order) → u8 1. */
 const PORT_KEY_SIZE = 2;
 const WATCHED = 1;
+/** held_syns: a u64 per CPU, each in an 8-byte slot. */
+const U64_SIZE = 8;
 
 export class SniProbe {
   private obj: BpfObject | null = null;
@@ -51,6 +54,8 @@ export class SniProbe {
   private ports = new Set<number>();
   private portsFd = -1;
   private flowsFd = -1;
+  private holdsFd = -1;
+  private heldFd = -1;
   private rescanTimer: NodeJS.Timeout | null = null;
   /** Inode of the network namespace the interfaces live in (the agent's own). */
   readonly netns: number = statSync('/proc/self/ns/net').ino;
@@ -75,6 +80,8 @@ export class SniProbe {
       obj.load();
       this.portsFd = obj.map('watched_ports').fd;
       this.flowsFd = obj.map('flows').fd;
+      this.holdsFd = obj.map('syn_holds').fd;
+      this.heldFd = obj.map('held_syns').fd;
       this.setPorts(this.opts.ports);
       this.ring = new ProbeRing(obj, { probe: 'sni', pollIntervalMs: this.opts.pollIntervalMs, onBatch: (b) => this.decoder.decodeBatch(b, this.onRecord) });
       for (const i of interfaces) this.attach(i);
@@ -158,6 +165,42 @@ export class SniProbe {
     this.ports = next;
   }
 
+  private static portKey(port: number): Buffer {
+    const key = Buffer.alloc(PORT_KEY_SIZE);
+    key.writeUInt16LE(port);
+    return key;
+  }
+
+  /** Hold SYNs to `port` (a watched port) that arrive while nothing listens on it: zeros arm it afresh. */
+  armHold(port: number): void {
+    if (this.holdsFd < 0) return;
+    updateElem(this.holdsFd, SniProbe.portKey(port), Buffer.alloc(SNI_HOLD.size));
+  }
+
+  /** Let SYNs to `port` pass again (refused by the kernel when nothing listens). */
+  disarmHold(port: number): void {
+    if (this.holdsFd < 0) return;
+    deleteElem(this.holdsFd, SniProbe.portKey(port));
+  }
+
+  /** The hold of `port` as the kernel sees it; undefined when not armed. */
+  readHold(port: number): { heldSinceNs: number; releasedNs: number } | undefined {
+    if (this.holdsFd < 0) return undefined;
+    const v = lookupElem(this.holdsFd, SniProbe.portKey(port), SNI_HOLD.size);
+    if (!v) return undefined;
+    return { heldSinceNs: Number(v.readBigUInt64LE(SNI_HOLD.fields.held_since_ns)), releasedNs: Number(v.readBigUInt64LE(SNI_HOLD.fields.released_ns)) };
+  }
+
+  /** SYNs to `port` the hold dropped since the probe loaded (every CPU's count). */
+  heldSyns(port: number): number {
+    if (this.heldFd < 0) return 0;
+    const v = lookupElem(this.heldFd, SniProbe.portKey(port), perCpuValueSize(U64_SIZE));
+    if (!v) return 0;
+    let n = 0n;
+    for (let i = 0; i < possibleCpus(); i++) n += v.readBigUInt64LE(i * U64_SIZE);
+    return Number(n);
+  }
+
   /** The flow's hello was parsed or given up: the kernel stops capturing it. */
   finishFlow(mapKey: Buffer): void {
     if (this.flowsFd < 0) return;
@@ -199,6 +242,6 @@ export class SniProbe {
     this.ring?.close();
     this.obj?.close();
     this.obj = null;
-    this.portsFd = this.flowsFd = -1;
+    this.portsFd = this.flowsFd = this.holdsFd = this.heldFd = -1;
   }
 }

@@ -5,6 +5,7 @@ import type { SniReceiverConfig } from './config';
 import { nowBootNs } from '../../enrich/clock';
 import { rootLogger } from '../../log';
 import type { SniPipelineEvent } from '../../pipeline/event';
+import type { SynHolds } from '../../pipeline/processor-context';
 import type { ProbeStats, Receiver, ReceiverConfig, ReceiverContext } from '../receiver';
 import type { SniFlow, SniRecord } from './decoder';
 import { SniProbe } from './probe';
@@ -25,6 +26,7 @@ export class SniReceiver implements Receiver {
   private tracker: SniTracker;
   private expireTimer: NodeJS.Timeout | null = null;
   private cfg: SniReceiverConfig;
+  private holds: { probe: SniProbe; holds: SynHolds } | undefined;
 
   constructor(
     readonly id: string,
@@ -131,6 +133,24 @@ export class SniReceiver implements Receiver {
     this.cfg = next;
     log.info('watched ports updated', { receiver: this.id, ports: next.ports.join(',') });
     return true;
+  }
+
+  /** The probe's SYN holds while it runs (nomad_autostart hold_syn); the same object for the same probe. */
+  synHolds(): SynHolds | undefined {
+    const probe = this.probe;
+    if (!probe) return undefined;
+    if (this.holds?.probe !== probe) {
+      this.holds = {
+        probe,
+        holds: {
+          arm: (port) => probe.armHold(port),
+          disarm: (port) => probe.disarmHold(port),
+          read: (port) => probe.readHold(port),
+          held: (port) => probe.heldSyns(port),
+        },
+      };
+    }
+    return this.holds.holds;
   }
 
   stats(): ProbeStats {

@@ -69,9 +69,25 @@ test("the issue's example loads, with every default spelled out", () => {
     idle_after_ms: 900_000,
     idle_scale_down: 'woken',
     start_stopped: false,
+    hold_syn: false,
     cooldown_ms: 10_000,
   });
   assert.deepEqual([p.rules[1].match.syn_to_port, p.rules[1].idle_after_ms, p.rules[1].wait_for], [[5432], 0, 'running']);
+});
+
+test('hold_syn holds the syn_to_port ports: a rule without any is told to add them', () => {
+  const rule = (match: string) => `
+    rules:
+      - name: web
+        match: ${match}
+        job: web
+        group: web
+        hold_syn: true
+`;
+  assert.equal(load(rule('{ syn_to_port: [8080, 8443] }')).rules[0].hold_syn, true);
+  assert.deepEqual(problems(rule('{ sni: [app.example.com], ports: [443] }')), [
+    'processors.nomad_autostart.rules[0].hold_syn: holds SYNs to the syn_to_port ports, and this rule has none: add match.syn_to_port (the ports to hold) or remove hold_syn',
+  ]);
 });
 
 test('every NOMAD_* client variable is a default, and agent.yaml wins over it', () => {

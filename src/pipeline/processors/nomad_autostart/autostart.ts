@@ -6,16 +6,18 @@
 // warm (warm-state.ts).
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
+import type { SynHolds } from '../../processor-context';
 import type { NomadClient } from './client';
 import type { OpenConnections } from './connections';
 import { FlowContext } from './context';
+import { SynHolding } from './hold';
 import { EventStreamFollower } from './event-stream';
 import { adopt } from './history';
 import type { CompiledRule, TriggerEvent, TriggerKind } from './rules';
 import { Sleep } from './sleep';
 import type { Flow, Target } from './target';
 import type { AutostartTelemetry } from './telemetry';
-import { makeTrigger } from './trigger';
+import { makeTrigger, type Trigger } from './trigger';
 import { now } from './clock';
 import { Wake } from './wake';
 import type { WarmJob } from './warm-state';
@@ -32,6 +34,8 @@ export interface AutostartOptions {
   agentHost: string;
   /** Every group the rules name. */
   targets: readonly Target[];
+  /** Where SYNs are held (rules with hold_syn): the running sni receivers. */
+  synHolds: () => readonly SynHolds[];
 }
 
 export class Autostart {
@@ -41,12 +45,14 @@ export class Autostart {
   private readonly sleeper: Sleep;
   private readonly followers: EventStreamFollower[] = [];
   private readonly warmedUp: Promise<void>;
+  private readonly holds: SynHolding;
 
   constructor(o: AutostartOptions) {
     const jobs = new Map<string, { namespace: string; job: string }>();
     for (const t of o.targets) jobs.set(`${t.namespace}\u0000${t.job}`, { namespace: t.namespace, job: t.job });
     this.ctx = new FlowContext(o.cfg, o.client, o.telemetry, o.log, o.agentHost, jobs.values());
     this.waker = new Wake(this.ctx);
+    this.holds = new SynHolding(o.targets, this.ctx, o.synHolds);
     this.sleeper = new Sleep(this.ctx, o.connections, (t, flow, run) => this.run(t, flow, run));
     const byNamespace = new Map<string, string[]>();
     for (const { namespace, job } of jobs.values()) byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), job]);
@@ -113,15 +119,21 @@ export class Autostart {
     const at = now();
     t.lastTriggerMs = at;
     t.lastActivityMs = at;
-    if (this.ctx.stopped || t.busy === 'wake') return;
+    if (this.ctx.stopped) return;
+    this.holds.triggered(t, rule);
+    if (t.busy === 'wake') return;
     if (t.busy !== undefined) {
       // A sleep or a start-up read is under way: wake as soon as it ends.
       t.pendingWake ??= makeTrigger(rule, kind, ev, atNs);
       return;
     }
     if (at < t.cooldownUntil) return;
-    const trig = makeTrigger(rule, kind, ev, atNs);
-    this.run(t, 'wake', () => this.waker.run(t, trig));
+    this.wake(t, makeTrigger(rule, kind, ev, atNs));
+  }
+
+  /** A wake flow; its end tells a SYN hold whether something is being placed. */
+  private wake(t: Target, trig: Trigger): void {
+    this.run(t, 'wake', async () => this.holds.wakeEnded(t, await this.waker.run(t, trig)));
   }
 
   /** Starts a flow of `t` if none is under way; when it ends, the group leaves its flow state and what waits runs. */
@@ -146,7 +158,7 @@ export class Autostart {
     const next = t.pendingWake;
     t.pendingWake = undefined;
     if (next) {
-      this.run(t, 'wake', () => this.waker.run(t, next));
+      this.wake(t, next);
       return;
     }
     this.sleeper.arm(t);
@@ -188,6 +200,7 @@ export class Autostart {
 
   async shutdown(targets: Iterable<Target>): Promise<void> {
     this.ctx.stop();
+    this.holds.shutdown();
     for (const f of this.followers) f.stop();
     for (const t of targets) {
       if (t.sleepTimer) clearTimeout(t.sleepTimer);

@@ -101,6 +101,7 @@ export class NomadAutostartProcessor implements Processor {
         log: this.log,
         agentHost,
         targets: [...this.targets.values()],
+        synHolds: ctx.synHolds ?? (() => []),
       });
       if (previous) this.adoptTargets(previous.targets);
       else this.autostart.adoptAtStart([...this.targets.values()]);

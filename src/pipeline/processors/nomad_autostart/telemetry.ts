@@ -18,6 +18,9 @@ export interface AutostartTelemetryState {
   readonly histograms: ReadonlyMap<MetricName, HistogramTable>;
 }
 
+/** How a SYN hold ended (netwatch.nomad.autostart.hold.outcome). */
+export type HoldOutcome = 'listening' | 'failed' | 'timeout' | 'cancelled';
+
 /** What one wake or sleep did, for its log record. */
 export interface ActionRecord {
   event: 'wake' | 'sleep';
@@ -64,8 +67,10 @@ export class AutostartTelemetry {
     sum(METRIC.NOMAD_AUTOSTART_WAKES);
     sum(METRIC.NOMAD_AUTOSTART_SLEEPS);
     sum(METRIC.NOMAD_AUTOSTART_SCALE_CALLS);
+    sum(METRIC.NOMAD_AUTOSTART_HELD_SYNS);
     histogram(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION);
     histogram(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION);
+    histogram(METRIC.NOMAD_AUTOSTART_SYN_HOLD_DURATION);
   }
 
   state(): AutostartTelemetryState {
@@ -122,6 +127,17 @@ export class AutostartTelemetry {
 
   timeToReady(rule: CompiledRule, seconds: number): void {
     this.histograms.get(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION)!.record(rule.name, LAZY, () => this.targetAttrs(rule), seconds);
+  }
+
+  /** SYNs a hold of `rule` dropped since the last count. */
+  heldSyns(rule: CompiledRule, n: number): void {
+    this.sums.get(METRIC.NOMAD_AUTOSTART_HELD_SYNS)!.add(rule.name, LAZY, () => this.targetAttrs(rule), n);
+  }
+
+  holdEnded(rule: CompiledRule, outcome: HoldOutcome, seconds: number): void {
+    this.histograms
+      .get(METRIC.NOMAD_AUTOSTART_SYN_HOLD_DURATION)!
+      .record(`${rule.name}\x1f${outcome}`, LAZY, () => ({ ...this.targetAttrs(rule), [ATTR.NOMAD_AUTOSTART_HOLD_OUTCOME]: outcome }), seconds);
   }
 
   /** A log record per wake and per sleep, carrying every fact it has. */

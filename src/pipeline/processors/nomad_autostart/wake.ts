@@ -38,8 +38,8 @@ const UNSURE = new Set(['server', 'timeout', 'connection', 'tls']);
 export class Wake {
   constructor(private readonly ctx: FlowContext) {}
 
-  /** One wake of `t` for `trig`, from the first attempt to its log record. */
-  async run(t: Target, trig: Trigger): Promise<void> {
+  /** One wake of `t` for `trig`, from the first attempt to its log record; how it ended. */
+  async run(t: Target, trig: Trigger): Promise<Outcome> {
     const ctx = this.ctx;
     const rule = trig.rule;
     const rec: ActionRecord = {
@@ -73,6 +73,7 @@ export class Wake {
         ctx.logAction(t, rec);
       }
     }
+    return rec.outcome;
   }
 
   // ---- one write, from warm state ---------------------------------------------------------

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { btfStruct as btfStructOf } from '../../../helpers/btf-struct';
-import { SNI_CHUNK_LEN, SNI_FLOW, SNI_FLOW_KEY, SNI_RECORD, SNI_RECORD_HLEN } from '../../../../src/receivers/sni/layout';
+import { SNI_CHUNK_LEN, SNI_FLOW, SNI_FLOW_KEY, SNI_HOLD, SNI_RECORD, SNI_RECORD_HLEN } from '../../../../src/receivers/sni/layout';
 
 const btfStruct = (name: string) => btfStructOf('sni', name);
 
@@ -22,4 +22,10 @@ test('the TypeScript layout of sni_flow matches the C struct field by field', ()
   const c = btfStruct('sni_flow');
   assert.equal(SNI_FLOW.size, c.size);
   assert.deepEqual(SNI_FLOW.fields, c.members);
+});
+
+test('the TypeScript layout of sni_hold matches the C struct field by field', () => {
+  const c = btfStruct('sni_hold');
+  assert.equal(SNI_HOLD.size, c.size);
+  assert.deepEqual(SNI_HOLD.fields, c.members);
 });
