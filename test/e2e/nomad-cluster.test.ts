@@ -1,0 +1,126 @@
+// nomad_autostart across a cluster, on the real kernel: three agents, each the real CLI in a
+// network namespace of its own watching that namespace's interface (as three client nodes would),
+// one Nomad API double reached by all three over a Unix socket. The same burst of SYNs reaches the
+// three nodes at once; Nomad's check-and-set lets exactly one count write through.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Agent, request } from 'undici';
+import { until } from '../helpers/autostart';
+import { RunningCli } from '../helpers/cli';
+import { createContainerNetns, type ContainerNetns } from '../helpers/container-netns';
+import { NO_DEPLOYMENTS, NomadDouble, type RecordedRequest } from '../helpers/nomad';
+import { connectRefused } from '../helpers/tls-clients';
+
+const PORT = 5490;
+const NODES = ['node-a', 'node-b', 'node-c'] as const;
+/** Scale requests wait this long in the double, so the three agents' writes are in flight together. */
+const INTERLEAVE_MS = 300;
+/** What no agent may log while agents race for one wake: a conflict is news, not a failure. */
+const ALARMING = /\b(WARN|ERROR)\s+\[netwatch/;
+
+const dir = mkdtempSync(join(tmpdir(), 'nw-cluster-'));
+const socket = join(dir, 'nomad.sock');
+let d: NomadDouble;
+const nets: ContainerNetns[] = [];
+const agents: RunningCli[] = [];
+
+const posts = (): RecordedRequest[] => d.requests().filter((r) => r.method === 'POST' && r.path === '/v1/job/web/scale');
+
+function agentYaml(node: string, ifname: string): string {
+  return `
+receivers:
+  sni:
+    interfaces: [${ifname}]
+    ports: [${PORT}]
+    poll_interval: 5ms
+processors:
+  nomad_autostart:
+    address: unix://${socket}
+    agent_host: ${node}
+    rules:
+      - name: web
+        match: { syn_to_port: ${PORT} }
+        job: web
+        group: web
+        wait_for: none
+exporters:
+  debug:
+    verbosity: basic
+service:
+  pipelines:
+    logs:
+      receivers: [sni]
+      processors: [nomad_autostart]
+      exporters: [debug]
+`;
+}
+
+/** GET over the double's Unix socket, as the agents reach it. */
+async function nomadGet(path: string): Promise<any> {
+  const dispatcher = new Agent({ connect: { socketPath: socket } });
+  try {
+    const r = await request(`http://nomad${path}`, { dispatcher });
+    return await r.body.json();
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+before(async () => {
+  d = await NomadDouble.start({ unixSocket: socket, pendingDelayMs: 20 });
+  d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] });
+  for (const [i, node] of NODES.entries()) {
+    const net = createContainerNetns(`nwk${i}`, 243 + i);
+    nets.push(net);
+    const file = join(dir, `${node}.yaml`);
+    writeFileSync(file, agentYaml(node, net.nsIf));
+    agents.push(RunningCli.start(['run', '-c', file], { netns: net.ns }));
+  }
+  for (const a of agents) await a.waitFor(/running/);
+  // Warm state in every agent: each one's event stream read the job after connecting.
+  await until(() => d.requests().filter((r) => r.method === 'GET' && r.path === '/v1/job/web').length >= NODES.length, 'three warm reads', 10_000);
+});
+
+after(async () => {
+  for (const a of agents) await a.stop();
+  await d?.stop();
+  for (const n of nets) n.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('three agents, one Nomad', () => {
+  test('the same burst seen by three nodes makes exactly one count write; the others end as already awake, quietly', async () => {
+    d.delay(INTERLEAVE_MS, { method: 'POST', path: /\/scale$/ });
+    // One SYN to each node at once (nothing listens: each is refused), as a client retrying across nodes would.
+    const refused = await Promise.all(nets.map((n) => connectRefused(n.ns4, PORT)));
+    assert.deepEqual(refused, ['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
+    await until(() => posts().length >= 1, 'a scale call', 5000);
+    await new Promise((r) => setTimeout(r, INTERLEAVE_MS * 3));
+    d.delay(0);
+    const status = await nomadGet('/v1/job/web/scale');
+    const writes = (status.TaskGroups.web.Events as { Count: number | null; Meta: Record<string, string> }[]).filter((e) => e.Count !== null);
+    assert.equal(writes.length, 1, 'one count change in the scaling history');
+    assert.equal(status.TaskGroups.web.Desired, 1);
+    const writer = writes[0]!.Meta['netwatch.agent.host'];
+    assert.ok(NODES.includes(writer as (typeof NODES)[number]), `written by one of the agents (${writer})`);
+    // Every agent that sent a write sent it with the same token: the losers were refused by the check-and-set, not by luck.
+    const tokens = new Set(posts().map((p) => (p.body as { JobModifyIndex?: number }).JobModifyIndex));
+    assert.equal(tokens.size, 1, `one JobModifyIndex for every write (${[...tokens].join(', ')})`);
+    assert.ok(posts().length >= 2, `the writes interleaved: ${posts().length} scale requests for one wake`);
+    const scaledLines = agents.map((a) => (a.output.match(/wake default\/web\/web: scaled/g) ?? []).length);
+    assert.deepEqual(
+      scaledLines.slice().sort(),
+      [0, 0, 1],
+      `exactly one agent logs the wake (${scaledLines.join(', ')}); the others end already_scaled, which logs nothing`,
+    );
+    assert.equal(
+      agents[NODES.indexOf(writer as (typeof NODES)[number])]!.output.match(/wake default\/web\/web: scaled/g)?.length,
+      1,
+      'the writer in the history is the one that logged',
+    );
+    for (const [i, a] of agents.entries()) assert.doesNotMatch(a.output, ALARMING, `${NODES[i]} logged nothing alarming:\n${a.output}`);
+  });
+});
