@@ -17,6 +17,7 @@ import { OtlpSink } from '../helpers/otlp-sink';
 
 const HELD = 5480;
 const TIMES_OUT = 5481;
+const REFUSED = 5482;
 /** The double's "allocation" listens this long after the scale call (a task takes time to bind). */
 const PLACEMENT_MS = 1500;
 const RULE = 'held';
@@ -34,7 +35,7 @@ function agentYaml(): string {
 receivers:
   sni:
     interfaces: [${net.hostIf}]
-    ports: [${HELD}, ${TIMES_OUT}]
+    ports: [${HELD}, ${TIMES_OUT}, ${REFUSED}]
     poll_interval: 5ms
 processors:
   nomad_autostart:
@@ -53,6 +54,12 @@ processors:
         group: g
         wait_for: none
         wait_timeout: 2s
+        hold_syn: true
+      - name: refused
+        match: { syn_to_port: ${REFUSED} }
+        job: refused
+        group: g
+        wait_for: none
         hold_syn: true
 exporters:
   otlp:
@@ -112,10 +119,15 @@ before(async () => {
   d = await NomadDouble.start({ pendingDelayMs: 50 });
   d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] });
   d.addJob({ ID: 'batch', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 0 }] });
+  d.addJob({ ID: 'refused', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 0 }] });
   sink = await OtlpSink.start();
   agent = await startAgent(parseConfig(agentYaml(), 'hold-syn.yaml', {}));
   // Warm state: the event stream's first line starts a read of every job; then the ports are armed at the next poll.
-  await until(() => ['web', 'batch'].every((j) => d.requests().some((r) => r.method === 'GET' && r.path === `/v1/job/${j}`)), 'the reads of warm state', 5000);
+  await until(
+    () => ['web', 'batch', 'refused'].every((j) => d.requests().some((r) => r.method === 'GET' && r.path === `/v1/job/${j}`)),
+    'the reads of warm state',
+    5000,
+  );
   await sleep(500);
 });
 
@@ -176,5 +188,25 @@ describe('hold_syn on real traffic', () => {
     const again = await curl(TIMES_OUT);
     assert.equal(again.code, 7);
     assert.ok(again.elapsedMs < 1000, `refused at once (${again.elapsedMs} ms)`);
+  });
+
+  test('a wake Nomad refuses ends the hold at once: the next SYN is refused by the kernel', async () => {
+    // A 4xx Nomad gives for the scale request (the answer of a validation the rule cannot fix).
+    d.failNext(1, 400, 'invalid scale request', { method: 'POST', path: /^\/v1\/job\/refused\/scale$/ });
+    const retransBefore = synRetransmits();
+    const r = await curl(REFUSED);
+    assert.equal(r.code, 7, `curl could not connect (exit ${r.code})`);
+    assert.ok(r.elapsedMs >= 900 && r.elapsedMs < 2000, `refused at the first retransmission, 1 s after the held SYN (${r.elapsedMs} ms)`);
+    assert.equal(synRetransmits() - retransBefore, 1);
+    await sink.waitFor(() => sink.sumOf('netwatch.nomad.autostart.held_syns', { 'netwatch.nomad.autostart.rule': 'refused' }) === 1, 5000);
+    await sink.waitFor(
+      () =>
+        sink.histogram('netwatch.nomad.autostart.syn_hold.duration', {
+          'netwatch.nomad.autostart.rule': 'refused',
+          'netwatch.nomad.autostart.hold.outcome': 'failed',
+        })?.count === 1,
+      5000,
+    );
+    assert.equal(d.job('refused')!.TaskGroups[0]!.Count, 0, 'nothing was written');
   });
 });
