@@ -19,6 +19,14 @@ import pkg from '../package.json';
 
 export type { Receiver };
 
+/** Whether one of these receivers reads the conn probe's owners map (packet_fate). */
+function ownersWanted(cfg: AgentConfig, ids: readonly string[]): boolean {
+  return ids.some((id) => {
+    const rc = cfg.receivers[id];
+    return rc !== undefined && RECEIVERS[rc.type].readsSocketOwners === true;
+  });
+}
+
 export interface RunningAgent {
   readonly config: AgentConfig;
   /** 1 for the configuration the agent started with, +1 per applied reload. */
@@ -179,6 +187,7 @@ class Agent implements RunningAgent {
     for (const { r } of this.receivers.values()) {
       const m = r.sharedMaps?.();
       if (m?.socketOwners !== undefined) out.socketOwners ??= m.socketOwners;
+      if (m?.socketStorage !== undefined) out.socketStorage ??= m.socketStorage;
     }
     return out;
   }
@@ -203,7 +212,12 @@ class Agent implements RunningAgent {
         this.runner.dispatch(id, ev);
       };
       try {
-        const r = createReceiver(id, rc, { enricher: this.enricher, dispatch, shared: () => this.shared() });
+        const r = createReceiver(id, rc, {
+          enricher: this.enricher,
+          dispatch,
+          shared: () => this.shared(),
+          ownersWanted: ownersWanted(cfg, this.runner.receivers),
+        });
         r.start();
         this.startedAt.set(r, Date.now());
         this.receivers.set(id, { rc, r });
@@ -292,8 +306,16 @@ class Agent implements RunningAgent {
     await oldRunner.shutdown();
     const wanted = new Set(this.runner.receivers);
     let providerRestarted = false;
+    // The conn probe fills the owners map only while a packet_fate receiver reads it: a change restarts it.
+    const ownersChanged = ownersWanted(prev, [...this.receivers.keys()]) !== ownersWanted(next, [...wanted]);
     for (const [id, { rc, r }] of [...this.receivers]) {
       const nrc = next.receivers[id];
+      if (ownersChanged && r.sharedMaps !== undefined) {
+        providerRestarted = true;
+        this.stopReceiver(id);
+        log.info('receiver stopped for reload', { receiver: id });
+        continue;
+      }
       if (nrc !== undefined && wanted.has(id) && !isDeepStrictEqual(rc, nrc) && r.update?.(nrc) === true) {
         this.receivers.set(id, { rc: nrc, r });
         log.info('receiver updated in place', { receiver: id });

@@ -167,9 +167,11 @@ int BPF_PROG(conn_state, struct sock *sk, int oldstate, int newstate)
     }
     if (newstate == NW_TCP_SYN_SENT)
       s->direction = CONN_DIR_OUTBOUND;
-    struct sock_owner lo = {};
-    legacy_owner(&lo, s);
-    bpf_map_update_elem(&owners, &key, &lo, BPF_ANY);
+    if (fill_owners) {
+      struct sock_owner lo = {};
+      legacy_owner(&lo, s);
+      bpf_map_update_elem(&owners, &key, &lo, BPF_ANY);
+    }
   } else if (newstate == NW_TCP_SYN_RECV) {
     s->direction = CONN_DIR_INBOUND;
   }
@@ -203,7 +205,7 @@ int BPF_PROG(conn_state, struct sock *sk, int oldstate, int newstate)
     e->duration_ns = now - s->start_ns;
   nw_submit(&events, e);
 out:
-  if (newstate == NW_TCP_CLOSE)
+  if (fill_owners && newstate == NW_TCP_CLOSE)
     bpf_map_delete_elem(&owners, &key);
   return 0;
 }
@@ -241,12 +243,14 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
   struct conn_owner o = {};
   owner_from_current(&o);
   bpf_map_update_elem(&accepted, &key, &o, BPF_ANY);
-  struct sock_owner lo = {.start_ns = now, .cgroup_id = o.cgroup_id, .pid = o.tgid, .tid = o.tid, .direction = CONN_DIR_INBOUND};
-  struct sock_owner *prev = bpf_map_lookup_elem(&owners, &key);
-  if (prev && prev->start_ns)
-    lo.start_ns = prev->start_ns;
-  bpf_get_current_comm(lo.comm, sizeof(lo.comm));
-  bpf_map_update_elem(&owners, &key, &lo, BPF_ANY);
+  if (fill_owners) {
+    struct sock_owner lo = {.start_ns = now, .cgroup_id = o.cgroup_id, .pid = o.tgid, .tid = o.tid, .direction = CONN_DIR_INBOUND};
+    struct sock_owner *prev = bpf_map_lookup_elem(&owners, &key);
+    if (prev && prev->start_ns)
+      lo.start_ns = prev->start_ns;
+    bpf_get_current_comm(lo.comm, sizeof(lo.comm));
+    bpf_map_update_elem(&owners, &key, &lo, BPF_ANY);
+  }
   if (filtered)
     return 0;
 

@@ -5,18 +5,14 @@
 #include "../include/netwatch.h"
 #include "conn.h"
 #include "owners.h"
+#include "socks.h"
 
 NW_DECLARE_RING()
 
 /* socks: struct sock -> struct conn_sock. Created by connect, the SYN_SENT/LISTEN/SYN_RECV
  * transitions, adoption of a seed, and the iterator (sockets that predate the agent); freed with
- * the socket. No capacity to fill. */
-struct {
-  __uint(type, BPF_MAP_TYPE_SK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct conn_sock);
-} socks SEC(".maps");
+ * the socket. No capacity to fill. Read by the sni probe's egress program (the agent shares the map). */
+NW_DECLARE_SOCKS();
 
 /* counts_0 / counts_1: conn_key -> conn_counts (per CPU), one table per interval, alternating on
  * bit 0 of control.epoch. The agent retires one, waits a grace period, then reads and deletes it. */
@@ -83,9 +79,13 @@ struct {
   __type(value, struct conn_owner);
 } accepted SEC(".maps");
 
-/* owners: struct sock * -> sock_owner, for the sni and packet_fate probes (see owners.h). Inserted
- * at SYN_SENT/LISTEN and accept, deleted at close. */
+/* owners: struct sock * -> sock_owner, for the packet_fate probe (see owners.h): its classic
+ * tracepoints cannot read socket-local storage. Inserted at SYN_SENT/LISTEN and accept, deleted at
+ * close, and only when fill_owners is set (the agent sets it when a packet_fate receiver runs). */
 NW_DECLARE_OWNERS();
+
+/* Fill the owners map (set by the agent before load: a packet_fate receiver reads it). */
+const volatile __u8 fill_owners = 1;
 
 /* seeds: socket inode -> owner, for sockets that existed before the agent started. Inserted by
  * the agent at start; moved into socket storage (and deleted) at the socket's first transition

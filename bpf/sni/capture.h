@@ -21,17 +21,16 @@ static __always_inline void sni_copy_owner(struct __sk_buff *skb, struct sni_flo
   if (!sk)
     return;
   f->cgroup_id = bpf_skb_cgroup_id(skb);
-  struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-  if (!tp)
+  sk = bpf_sk_fullsock(sk);
+  if (!sk)
     return;
-  __u64 key = (__u64)tp; /* the struct sock * the conn probe keys its owners by */
-  struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
-  if (!o)
+  /* The owner the conn probe captured when the socket connected (socket-local storage). */
+  struct conn_sock *s = bpf_sk_storage_get(&socks, sk, 0, 0);
+  if (!s || !(s->flags & CONN_FLAG_OWNER_KNOWN) || !s->owner.tgid)
     return;
-  f->pid = o->pid;
-  if (o->cgroup_id)
-    f->cgroup_id = o->cgroup_id;
-  __builtin_memcpy(f->comm, o->comm, SNI_COMM_LEN);
+  f->pid = s->owner.tgid;
+  if (s->owner.cgroup_id)
+    f->cgroup_id = s->owner.cgroup_id;
   f->flags |= SNI_FLAG_OWNER_KNOWN;
 }
 
@@ -52,7 +51,6 @@ static __always_inline void sni_fill_header(struct sni_record *r, struct __sk_bu
   r->_pad = 0;
   __builtin_memcpy(r->saddr, p->saddr, SNI_ADDR_LEN);
   __builtin_memcpy(r->daddr, p->daddr, SNI_ADDR_LEN);
-  __builtin_memcpy(r->comm, f->comm, SNI_COMM_LEN);
 }
 
 static __always_inline void sni_output(struct sni_record *r, __u32 len)

@@ -3,7 +3,7 @@
 #define NETWATCH_SNI_MAPS_H
 
 #include "../include/netwatch.h"
-#include "../conn/owners.h"
+#include "../conn/socks.h"
 #include "sni.h"
 
 NW_DECLARE_RING()
@@ -36,11 +36,11 @@ struct {
 } flows SEC(".maps");
 
 /*
- * owners: struct sock * -> owner. The conn probe's map when a connections receiver runs (the
- * agent reuses its fd); otherwise this object's own map, which nobody fills.
- * Inserted and deleted by: the conn probe. Read by: the egress program, at a flow's SYN.
+ * socks: the conn probe's socket-local storage (struct conn_sock: the owner captured at connect)
+ * when a connections receiver runs (the agent reuses its fd); otherwise this object's own, empty.
+ * Created and updated by: the conn probe. Read by: the egress program, at a flow's SYN.
  */
-NW_DECLARE_OWNERS();
+NW_DECLARE_SOCKS();
 
 /*
  * syn_holds: server port (host byte order) -> struct sni_hold; present = armed.

@@ -3,7 +3,6 @@
 #ifndef NETWATCH_SNI_H
 #define NETWATCH_SNI_H
 
-#define SNI_COMM_LEN 16    /* TASK_COMM_LEN */
 #define SNI_ADDR_LEN 16    /* an IPv6 address; IPv4 uses the first 4 bytes */
 #define SNI_CHUNK_LEN 4096 /* payload bytes one record carries at most */
 #define SNI_MAX_CHUNKS 4   /* records one packet may produce: 4 x 4096 = the largest capture budget */
@@ -18,7 +17,7 @@ enum sni_direction {
   SNI_DIR_EGRESS = 1,  /* seen leaving the interface (TC egress) */
 };
 
-/* Set in sni_record.flags / sni_flow.flags when pid and comm came from the conn probe's owner map. */
+/* Set in sni_record.flags / sni_flow.flags when pid (and cgroup) came from the conn probe's socket storage. */
 #define SNI_FLAG_OWNER_KNOWN 0x1
 
 struct sni_record {
@@ -39,7 +38,6 @@ struct sni_record {
   __u16 _pad;
   __u8 saddr[SNI_ADDR_LEN]; /* client address */
   __u8 daddr[SNI_ADDR_LEN]; /* server address */
-  char comm[SNI_COMM_LEN];  /* owner's comm when SNI_FLAG_OWNER_KNOWN */
   __u8 payload[SNI_CHUNK_LEN]; /* only cap_len bytes are sent */
 };
 
@@ -62,7 +60,6 @@ struct sni_flow {
   __u16 segments;    /* payload segments captured so far */
   __u8 direction;
   __u8 flags;
-  char comm[SNI_COMM_LEN];
 };
 
 /*

@@ -28,6 +28,8 @@ export interface ReceiverFactory<C extends ReceiverConfigBase, E extends Receive
   readonly config: ComponentDefinition<C>;
   /** Its receivers offer kernel maps to others (Receiver.sharedMaps): the agent starts them first. */
   readonly sharesMaps?: boolean;
+  /** Its receivers read the conn probe's `owners` map (classic tracepoints cannot read socket-local storage): the conn probe fills it only while one runs. */
+  readonly readsSocketOwners?: boolean;
   /** A receiver (load, attach, read; `update` in place when it can; stop). */
   create(id: string, rc: C, ctx: ReceiverContext): Receiver;
   /** The metrics sink of one metrics pipeline for all its receivers of this type; `carry` is the previous incarnation's state (reload). */

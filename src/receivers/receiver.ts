@@ -10,8 +10,10 @@ export type { ProbeStats, ReceiverConfig };
 
 /** Kernel maps one probe lets others reuse (bpf_map__reuse_fd), by what they hold. */
 export interface SharedMaps {
-  /** The conn probe's `owners` map: struct sock * → struct sock_owner (bpf/conn/conn.h). */
+  /** The conn probe's `owners` map: struct sock * → struct sock_owner (bpf/conn/conn.h); filled only when `ownersWanted`. */
   socketOwners?: number;
+  /** The conn probe's socket-local storage `socks`: struct sock → struct conn_sock (bpf/conn/socks.h). */
+  socketStorage?: number;
 }
 
 export interface ReceiverContext {
@@ -19,6 +21,8 @@ export interface ReceiverContext {
   readonly dispatch: (ev: PipelineEvent) => void;
   /** Maps offered by the receivers started before this one (connections receivers start first). */
   readonly shared: () => SharedMaps;
+  /** Whether a receiver of this configuration reads the `owners` map (packet_fate): the conn probe fills it only then. */
+  readonly ownersWanted?: boolean;
 }
 
 export interface Receiver {

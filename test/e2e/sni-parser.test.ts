@@ -27,7 +27,7 @@ const decoder = new SniDecoder();
 const records: SniRecord[] = [];
 
 before(() => {
-  obj = BpfObject.open(bpfObjectPath('sni'), { maxEntries: { events: 1 << 20, owners: 64 } });
+  obj = BpfObject.open(bpfObjectPath('sni'), { maxEntries: { events: 1 << 20 } });
   obj.load();
   const key = Buffer.alloc(2);
   key.writeUInt16LE(PORT);

@@ -8,7 +8,7 @@ import type { ConnPipelineEvent } from './pipeline-event';
 export const connections: ReceiverFactory<ConnectionsReceiverConfig, ConnPipelineEvent, ConnMetricsState> = {
   type: 'connections',
   config: connectionsConfig,
-  sharesMaps: true, // the socket-owner map sni and packet_fate reuse
+  sharesMaps: true, // its socket-local storage (sni) and socket-owner map (packet_fate)
   // Each loads its module on first call (see ../factory.ts).
   create: (id, rc, ctx) => new (require('./receiver') as typeof import('./receiver')).ConnectionsReceiver(id, rc, ctx),
   metrics: (ctx, receivers, carry) =>

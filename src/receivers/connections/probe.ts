@@ -41,6 +41,8 @@ export interface ConnProbeOptions {
   rttBounds?: readonly number[];
   /** Write a record per TCP state transition (the state_change log event wants them). */
   emitStates?: boolean;
+  /** Fill the `owners` map the packet_fate probe reads (default true; the receiver sets it from ReceiverContext.ownersWanted). */
+  fillOwners?: boolean;
   /** Current CLOCK_BOOTTIME in ns, for seeded events. */
   nowBootNs: () => number;
 }
@@ -101,6 +103,7 @@ export class ConnProbe {
         rtt_bounds: rttBounds.length,
         rtt_bounds_us: rttBounds.map((s) => BigInt(Math.round(s * US_PER_S))),
         emit_states: this.opts.emitStates ?? false,
+        fill_owners: this.opts.fillOwners ?? true,
       },
     });
     this.obj = obj;
@@ -293,6 +296,11 @@ export class ConnProbe {
   /** fd of the socket-owner map while loaded, for probes that attribute packets to sockets. */
   ownersFd(): number | undefined {
     return this.obj?.isLoaded ? this.obj.map('owners').fd : undefined;
+  }
+
+  /** The socket-local storage (owners captured at connect and accept), for the sni probe. */
+  socketStorageFd(): number | undefined {
+    return this.obj?.isLoaded ? this.obj.map('socks').fd : undefined;
   }
 
   /** Drain the ring now (tests, shutdown). */

@@ -37,6 +37,7 @@ export class ConnectionsReceiver implements Receiver {
         durationBounds: METRICS[METRIC.CONNECTION_DURATION].buckets ?? [],
         rttBounds: rttBucketsSeconds(cfg),
         emitStates: stateChanges !== undefined && eventEnabled(cfg, stateChanges),
+        fillOwners: ctx.ownersWanted === true,
         nowBootNs,
       },
       (ev) => dispatch(enrichConnEvent(enricher, ev, id, scratch)),
@@ -70,7 +71,7 @@ export class ConnectionsReceiver implements Receiver {
   }
 
   sharedMaps(): SharedMaps {
-    return { socketOwners: this.probe.ownersFd() };
+    return { socketOwners: this.probe.ownersFd(), socketStorage: this.probe.socketStorageFd() };
   }
 
   stop(): void {

@@ -8,6 +8,7 @@ import type { PacketFatePipelineEvent } from './pipeline-event';
 export const packetFate: ReceiverFactory<PacketFateReceiverConfig, PacketFatePipelineEvent, PacketFateMetricsState> = {
   type: 'packet_fate',
   config: packetFateConfig,
+  readsSocketOwners: true,
   // Each loads its module on first call (see ../factory.ts).
   create: (id, rc, ctx) => new (require('./receiver') as typeof import('./receiver')).PacketFateReceiver(id, rc, ctx),
   metrics: (ctx, receivers, carry) => new (require('./metrics') as typeof import('./metrics')).PacketFateMetrics(ctx.meter, { ...ctx, receivers, carry }),

@@ -1,9 +1,8 @@
 // struct sni_record bytes → a SYN or a captured segment. Bad records are counted and skipped, never thrown.
 import type { RecordBatch } from '../../kernel/ringbuf';
 import { formatIPv4, formatIPv6 } from '../../wire/addr';
-import { readCString } from '../../wire/c-string';
 import type { FlowKey, TcpSegment } from './reassembly';
-import { AF_INET, AF_INET6, SNI_CHUNK_LEN, SNI_COMM_LEN, SNI_DIR, SNI_FLAG_OWNER_KNOWN, SNI_FLOW_KEY, SNI_KIND, SNI_RECORD, SNI_RECORD_HLEN } from './layout';
+import { AF_INET, AF_INET6, SNI_CHUNK_LEN, SNI_DIR, SNI_FLAG_OWNER_KNOWN, SNI_FLOW_KEY, SNI_KIND, SNI_RECORD, SNI_RECORD_HLEN } from './layout';
 
 const F = SNI_RECORD.fields;
 /** saddr and daddr are 16 bytes each: an IPv6 address, or an IPv4 one in the first 4 (sni.h). */
@@ -14,7 +13,6 @@ export interface SniFlow extends FlowKey {
   ifindex: number;
   /** Owner of the local (client) socket, egress only; 0 / '' when unknown. */
   pid: number;
-  comm: string;
   cgroupId: number;
   /** The flows map key (struct sni_flow_key), to tell the kernel the flow is finished. */
   mapKey: Buffer;
@@ -63,7 +61,6 @@ export class SniDecoder {
       direction: dir === SNI_DIR.EGRESS ? 'egress' : 'ingress',
       ifindex: v.getUint32(o + F.ifindex, true),
       pid: flags & SNI_FLAG_OWNER_KNOWN ? v.getUint32(o + F.pid, true) : 0,
-      comm: flags & SNI_FLAG_OWNER_KNOWN ? readCString(b, o + F.comm, SNI_COMM_LEN) : '',
       cgroupId: Number(v.getBigUint64(o + F.cgroup_id, true)),
       mapKey: flowMapKey(b, o, family),
     };

@@ -1,7 +1,7 @@
 // Byte layout of the sni probe's records and flow map (bpf/sni/sni.h). A unit test checks every
 // offset and size against the compiled object's BTF, so the two can never drift.
 export const SNI_RECORD = {
-  size: 4192,
+  size: 4176,
   fields: {
     ts_ns: 0,
     cgroup_id: 8,
@@ -20,8 +20,7 @@ export const SNI_RECORD = {
     _pad: 46,
     saddr: 48,
     daddr: 64,
-    comm: 80,
-    payload: 96,
+    payload: 80,
   },
 } as const;
 
@@ -32,7 +31,6 @@ export const SNI_CHUNK_LEN = 4096;
 /** SNI_MAX_CHUNKS: records one packet may produce, so capture_bytes may not exceed their product. */
 export const SNI_MAX_CHUNKS = 4;
 export const SNI_MAX_CAPTURE_BYTES = SNI_CHUNK_LEN * SNI_MAX_CHUNKS;
-export const SNI_COMM_LEN = 16;
 /** max_entries of watched_ports. */
 export const SNI_MAX_PORTS = 1024;
 
@@ -44,8 +42,8 @@ export const SNI_FLOW_KEY = {
 
 /** struct sni_flow: the flows map's value. */
 export const SNI_FLOW = {
-  size: 40,
-  fields: { cgroup_id: 0, isn: 8, ifindex: 12, pid: 16, segments: 20, direction: 22, flags: 23, comm: 24 },
+  size: 24,
+  fields: { cgroup_id: 0, isn: 8, ifindex: 12, pid: 16, segments: 20, direction: 22, flags: 23 },
 } as const;
 
 /** enum sni_kind */

@@ -25,9 +25,8 @@ export interface SniPipelineEvent extends Enrichment {
   readonly clientPort: number;
   readonly serverAddress: string;
   readonly serverPort: number;
-  /** Owner of the local socket of this flow when the kernel knows it (0 / '' otherwise). */
+  /** Owner (tgid) of the local socket of this flow when the conn probe captured it (0 otherwise). */
   readonly pid: number;
-  readonly comm: string;
   readonly cgroupId: number;
   /** client_hello only: the host_name, lower-cased; undefined when the hello named none. */
   readonly serverName?: string;

@@ -30,14 +30,12 @@ export interface SniProbeOptions {
   rescanIntervalMs: number;
   /** TCX links (gone with the agent) or clsact filters; `auto` picks TCX where the kernel has it. */
   attachMode: TcAttachMode;
-  /** fd of the conn probe's owners map, when a connections receiver runs. */
-  ownersFd?: number;
+  /** fd of the conn probe's socket-local storage (owners captured at connect), when a connections receiver runs. */
+  socketStorageFd?: number;
   objectPath?: string;
 }
 
 const log = rootLogger.child('sni');
-/** Size of this object's own owners map when no conn probe shares its map: nobody fills it. */
-const UNSHARED_OWNERS_ENTRIES = 64;
 const PROGRAMS = ['sni_ingress', 'sni_egress'] as const;
 /** watched_ports: a u16 server port (host byte order) → u8 1. */
 const PORT_KEY_SIZE = 2;
@@ -71,9 +69,9 @@ export class SniProbe {
     if (this.mechanism === 'clsact') this.sweep();
     const interfaces = this.opts.interfaces === 'all' ? this.everyInterface() : resolveInterfaces(this.opts.interfaces);
     const obj = BpfObject.open(this.opts.objectPath ?? bpfObjectPath('sni'), {
-      maxEntries: { events: this.opts.ringBytes, flows: this.opts.maxFlows, ...(this.opts.ownersFd === undefined ? { owners: UNSHARED_OWNERS_ENTRIES } : {}) },
+      maxEntries: { events: this.opts.ringBytes, flows: this.opts.maxFlows },
       rodata: { capture_bytes: this.opts.captureBytes, capture_segments: this.opts.captureSegments },
-      reuseMaps: this.opts.ownersFd === undefined ? {} : { owners: this.opts.ownersFd },
+      reuseMaps: this.opts.socketStorageFd === undefined ? {} : { socks: this.opts.socketStorageFd },
     });
     this.obj = obj;
     try {

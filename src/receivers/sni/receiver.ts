@@ -62,11 +62,11 @@ export class SniReceiver implements Receiver {
         captureSegments: c.capture_segments,
         rescanIntervalMs: c.rescan_interval_ms,
         attachMode: c.attach_mode,
-        ownersFd: this.ctx.shared().socketOwners,
+        socketStorageFd: this.ctx.shared().socketStorage,
       },
       (r) => this.onRecord(r),
     );
-    if (this.ctx.shared().socketOwners === undefined)
+    if (this.ctx.shared().socketStorage === undefined)
       log.info('no connections receiver runs: ClientHellos carry no process (only a cgroup on egress)', { receiver: this.id });
     try {
       this.probe.start();
@@ -109,7 +109,6 @@ export class SniReceiver implements Receiver {
       serverAddress: flow.dstAddress,
       serverPort: flow.dstPort,
       pid: flow.pid,
-      comm: flow.comm,
       cgroupId: flow.cgroupId,
       serverName: hello?.sni,
       ech: hello?.ech ?? false,

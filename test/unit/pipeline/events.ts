@@ -52,7 +52,6 @@ export function sniEvent(overrides: Partial<SniPipelineEvent> = {}): SniPipeline
     serverAddress: '93.184.216.34',
     serverPort: 443,
     pid: 42,
-    comm: 'curl',
     process: { pid: 42, executableName: 'curl', commandLine: '' },
     cgroupId: 1,
     serverName: 'app.example.com',

@@ -70,7 +70,6 @@ before(async () => {
     sniEvent({
       serverName: 'db.internal',
       serverPort: 5432,
-      comm: 'psql',
       pid: 400,
       process: { pid: 400, executableName: 'psql', commandLine: 'psql' },
       timeUnixMs: NOW - 2000,
@@ -230,8 +229,8 @@ test('the executable shown is the one the kernel recorded, else the one /proc sh
       connectionView(connEvent({ exe: 'curl', pid: 7, process: undefined })).process?.executable_name,
       connectionView(connEvent({ exe: '', pid: 7, process: fromProc })).process?.executable_name,
       connectionView(connEvent({ exe: '', pid: 7, process: undefined })).process?.executable_name,
-      sniView(sniEvent({ comm: 'C2 CompilerThre', pid: 7, process: fromProc })).process?.executable_name,
-      sniView(sniEvent({ comm: 'C2 CompilerThre', pid: 7, process: undefined })).process?.executable_name,
+      sniView(sniEvent({ pid: 7, process: fromProc })).process?.executable_name,
+      sniView(sniEvent({ pid: 7, process: undefined })).process?.executable_name,
     ],
     ['curl', 'java', '', 'java', ''],
   );

@@ -28,7 +28,6 @@ function record(
   v.setUint8(F.flags, o.flags ?? SNI_FLAG_OWNER_KNOWN);
   b.set([10, 0, 0, 1], F.saddr);
   b.set([10, 0, 0, 2], F.daddr);
-  b.set(new TextEncoder().encode('curl'), F.comm);
   b.set(payload, F.payload);
   return b;
 }
@@ -42,19 +41,8 @@ test('a segment record becomes a TCP segment of a flow with its owner and the fl
   const s = r.segment;
   assert.deepEqual([s.seq, s.isn, s.wireLength, [...s.payload], s.timestampNs], [1001, 1000, 300, [0x16, 3, 1], 123_000_000]);
   assert.deepEqual(
-    [
-      s.flow.family,
-      s.flow.srcAddress,
-      s.flow.srcPort,
-      s.flow.dstAddress,
-      s.flow.dstPort,
-      s.flow.direction,
-      s.flow.ifindex,
-      s.flow.pid,
-      s.flow.comm,
-      s.flow.cgroupId,
-    ],
-    [4, '10.0.0.1', 40000, '10.0.0.2', 443, 'egress', 9, 4242, 'curl', 77],
+    [s.flow.family, s.flow.srcAddress, s.flow.srcPort, s.flow.dstAddress, s.flow.dstPort, s.flow.direction, s.flow.ifindex, s.flow.pid, s.flow.cgroupId],
+    [4, '10.0.0.1', 40000, '10.0.0.2', 443, 'egress', 9, 4242, 77],
   );
   assert.equal(s.flow.mapKey.length, SNI_FLOW_KEY.size);
   assert.equal(s.flow.mapKey.readUInt16LE(SNI_FLOW_KEY.fields.dport), 443);
@@ -71,7 +59,6 @@ test('a SYN record of an IPv6 ingress flow carries no owner when the kernel did 
   assert.equal(r.flow.direction, 'ingress');
   assert.equal(r.flow.dstAddress, 'fd00:10::2');
   assert.equal(r.flow.pid, 0);
-  assert.equal(r.flow.comm, '');
 });
 
 test('bad records are counted by reason and skipped, never thrown', () => {
