@@ -14,8 +14,10 @@
 export { tokenHash, type DoubleNamespaceRule, type DoubleToken, type DoubleVariablesPathRule, type DoubleWorkloadClaim, type VariablesCapability } from './acl';
 export type { DoubleAgent } from './agent';
 export { formatGoDuration, parseGoBool, parseGoDuration } from './go';
-export type { Variable, VariableLock } from './state';
-export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed } from './jobs';
+export type { DoubleNodeRecord, ServiceRegistration, Variable, VariableLock } from './state';
+export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed, DoubleServiceSeed } from './jobs';
+export { DEFAULT_NODE, type DoubleNodeSeed } from './nodes';
+export type { DoubleServiceRegistrationSeed } from './services';
 export { rawCall } from './raw-call';
 export { NomadDouble, type NomadDoubleOptions, type RecordedRequest, type RequestMatch } from './server';
 export { DEFAULT_MIGRATE, DEFAULT_UPDATE, type DoubleMigrateSeed, type DoubleUpdateSeed } from './jobs';

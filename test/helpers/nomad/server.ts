@@ -9,20 +9,35 @@
 // /v1/operator/scheduler/configuration (command/agent/operator_endpoint.go; operator:read/write,
 // modelled as management only).
 // Where each endpoint's behaviour comes from is cited in its own file: jobs.ts, scaling.ts,
-// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts, events.ts, agent.ts, variables.ts.
+// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts, events.ts, agent.ts, variables.ts,
+// services.ts, nodes.ts.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Acl, tokenHash, type DoubleToken } from './acl';
 import { agentSelf, type DoubleAgent } from './agent';
-import { jobAllocations, readAlloc } from './allocations';
+import { jobAllocations, readAlloc, scheduleAll } from './allocations';
 import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment } from './deployments';
 import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
 import { deregister, jobVersions, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
 import { scale, scaleStatus } from './scaling';
-import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, variableKey, type Alloc, type Cluster, type Job, type ServerConfig, type Variable } from './state';
+import {
+  DEFAULT_SERVER_CONFIG,
+  jobKey,
+  NomadState,
+  variableKey,
+  type Alloc,
+  type Cluster,
+  type DoubleNodeRecord,
+  type Job,
+  type ServerConfig,
+  type ServiceRegistration,
+  type Variable,
+} from './state';
 import { eventStream } from './events';
 import { leadershipChanged, listVariables, variableRequest } from './variables';
+import { DEFAULT_NODE, listNodes, nodeReady, readNode, upsertNode, type DoubleNodeSeed } from './nodes';
+import { deleteService, listServices, serviceRequest, upsertServices, type DoubleServiceRegistrationSeed } from './services';
 
 export interface NomadDoubleOptions {
   /** Serve HTTPS with this key pair (PEM); `ca` + `requestCert` demand a client certificate. */
@@ -39,6 +54,8 @@ export interface NomadDoubleOptions {
   server?: Partial<ServerConfig>;
   /** The agent whose HTTP API this is (agent.ts): a server (default) or a client, and its version. */
   agent?: DoubleAgent;
+  /** The client nodes (nodes.ts); default one ready node, DEFAULT_NODE. */
+  nodes?: DoubleNodeSeed[];
 }
 
 export interface RecordedRequest {
@@ -97,6 +114,7 @@ export class NomadDouble {
     });
     this.acl = new Acl(opts.acl ?? false, opts.tokens ?? []);
     this.cluster = { state: this.state, acl: this.acl };
+    for (const n of opts.nodes ?? [DEFAULT_NODE]) upsertNode(this.state, n, this.state.index);
   }
 
   /** Starts a double on 127.0.0.1 on a free port. */
@@ -167,6 +185,36 @@ export class NomadDouble {
   resetNext(n: number): void {
     this.faults.resetCount = n;
   }
+  /**
+   * Registers a client node, or updates the one with the same ID (Node.Register). A node that
+   * becomes ready gets the allocations no node could take.
+   */
+  addNode(seed: DoubleNodeSeed): void {
+    const wasReady = this.state.nodes.get(seed.ID);
+    const node = upsertNode(this.state, seed);
+    if (nodeReady(node) && !(wasReady && nodeReady(wasReady))) scheduleAll(this.state);
+  }
+  /** A node's status changes (the heartbeat's verdict: ready, down, …); see nodes.ts for what is not modelled. */
+  setNodeStatus(id: string, status: DoubleNodeRecord['Status']): void {
+    if (!this.state.nodes.has(id)) throw new Error(`no node ${id}`);
+    this.addNode({ ID: id, Status: status });
+  }
+  /** `nomad node eligibility -enable/-disable`. */
+  setNodeEligibility(id: string, eligible: boolean): void {
+    if (!this.state.nodes.has(id)) throw new Error(`no node ${id}`);
+    this.addNode({ ID: id, SchedulingEligibility: eligible ? 'eligible' : 'ineligible' });
+  }
+  /** Registers a service as a client would (ServiceRegistration.Upsert), outside any allocation of a job the double runs. */
+  registerService(seed: DoubleServiceRegistrationSeed): void {
+    const node = this.state.nodes.get(seed.NodeID);
+    upsertServices(this.state, [
+      { ...seed, Namespace: seed.Namespace ?? 'default', Tags: seed.Tags ?? [], Datacenter: seed.Datacenter ?? node?.Datacenter ?? 'dc1' },
+    ]);
+  }
+  /** Removes a registration as a client would (ServiceRegistration.DeleteByID); false if there was none. */
+  deregisterService(id: string): boolean {
+    return deleteService(this.state, id);
+  }
   /** Marks the job's latest deployment active (or not), which blocks count changes. */
   setActiveDeployment(jobId: string, active: boolean, namespace = 'default'): void {
     const k = jobKey(namespace, jobId);
@@ -218,6 +266,17 @@ export class NomadDouble {
   }
   allocations(id: string, namespace = 'default'): Alloc[] {
     return this.state.jobAllocs(namespace, id).map((a) => structuredClone(a));
+  }
+  /** The client nodes (copies), in registration order. */
+  nodes(): DoubleNodeRecord[] {
+    return [...this.state.nodes.values()].map((n) => structuredClone(n));
+  }
+  /** The service registrations (copies), optionally only one service name's, sorted by ID. */
+  services(name?: string, namespace = 'default'): ServiceRegistration[] {
+    return [...this.state.services.values()]
+      .filter((s) => name === undefined || (s.ServiceName === name && s.Namespace === namespace))
+      .sort((a, b) => (a.ID < b.ID ? -1 : 1))
+      .map((s) => structuredClone(s));
   }
   /** The stored variable (a copy; Lock durations in nanoseconds), for assertions. */
   variable(path: string, namespace = 'default'): Variable | undefined {
@@ -360,6 +419,10 @@ export class NomadDouble {
     }
     if (path === '/v1/vars') return listVariables(c, res, ctx, method);
     if (path.startsWith('/v1/var/')) return variableRequest(c, res, ctx, method, path.slice('/v1/var/'.length), raw);
+    if (path === '/v1/nodes') return listNodes(c, res, ctx, method);
+    if (path.startsWith('/v1/node/')) return readNode(c, res, ctx, method, path.slice('/v1/node/'.length));
+    if (path === '/v1/services') return listServices(c, res, ctx, method);
+    if (path.startsWith('/v1/service/')) return serviceRequest(c, res, ctx, method, path.slice('/v1/service/'.length));
     if (path.startsWith('/v1/allocation/')) {
       if (method !== 'GET') throw new Answer(405, 'Invalid method');
       return readAlloc(c, res, ctx, path.slice('/v1/allocation/'.length));
