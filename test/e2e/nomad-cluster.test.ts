@@ -16,8 +16,6 @@ import { connectRefused } from '../helpers/tls-clients';
 
 const PORT = 5490;
 const NODES = ['node-a', 'node-b', 'node-c'] as const;
-/** Scale requests wait this long in the double, so the three agents' writes are in flight together. */
-const INTERLEAVE_MS = 300;
 /** What no agent may log while agents race for one wake: a conflict is news, not a failure. */
 const ALARMING = /\b(WARN|ERROR)\s+\[netwatch/;
 
@@ -93,23 +91,27 @@ after(async () => {
 
 describe('three agents, one Nomad', () => {
   test('the same burst seen by three nodes makes exactly one count write; the others end as already awake, quietly', async () => {
-    d.delay(INTERLEAVE_MS, { method: 'POST', path: /\/scale$/ });
+    // The double holds the scale requests until all three agents have sent theirs, then lets the last one in first.
+    const held = d.barrier({ method: 'POST', path: /^\/v1\/job\/web\/scale$/ }, NODES.length, { order: [2, 0, 1] });
     // One SYN to each node at once (nothing listens: each is refused), as a client retrying across nodes would.
     const refused = await Promise.all(nets.map((n) => connectRefused(n.ns4, PORT)));
     assert.deepEqual(refused, ['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
-    await until(() => posts().length >= 1, 'a scale call', 5000);
-    await new Promise((r) => setTimeout(r, INTERLEAVE_MS * 3));
-    d.delay(0);
+    const writes3 = await held;
+    const first = (writes3[2]!.body as { Meta: Record<string, string> }).Meta['netwatch.agent.host'];
+    // The two refused by the check-and-set read the job again (their warm state was stale) and find it up.
+    const reads = (): number => d.requests().filter((r) => r.method === 'GET' && r.path === '/v1/job/web').length;
+    await until(() => reads() >= NODES.length * 2 - 1, 'the two losers read the job again', 5000);
+    await new Promise((r) => setTimeout(r, 300));
     const status = await nomadGet('/v1/job/web/scale');
     const writes = (status.TaskGroups.web.Events as { Count: number | null; Meta: Record<string, string> }[]).filter((e) => e.Count !== null);
     assert.equal(writes.length, 1, 'one count change in the scaling history');
     assert.equal(status.TaskGroups.web.Desired, 1);
     const writer = writes[0]!.Meta['netwatch.agent.host'];
-    assert.ok(NODES.includes(writer as (typeof NODES)[number]), `written by one of the agents (${writer})`);
+    assert.equal(writer, first, 'the write let in first is the one in the history');
     // Every agent that sent a write sent it with the same token: the losers were refused by the check-and-set, not by luck.
     const tokens = new Set(posts().map((p) => (p.body as { JobModifyIndex?: number }).JobModifyIndex));
     assert.equal(tokens.size, 1, `one JobModifyIndex for every write (${[...tokens].join(', ')})`);
-    assert.ok(posts().length >= 2, `the writes interleaved: ${posts().length} scale requests for one wake`);
+    assert.equal(posts().length, NODES.length, 'every agent sent its write: they interleaved');
     const scaledLines = agents.map((a) => (a.output.match(/wake default\/web\/web: scaled/g) ?? []).length);
     assert.deepEqual(
       scaledLines.slice().sort(),
