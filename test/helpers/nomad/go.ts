@@ -25,3 +25,28 @@ export function parseGoBool(s: string): boolean | undefined {
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
   return undefined;
 }
+
+/** Go's time.Duration.String for a duration in nanoseconds: "15s", "1m0s", "1h30m0s", "200ms", "1.5µs", "0s". */
+export function formatGoDuration(ns: number): string {
+  let u = Math.trunc(Math.abs(ns));
+  if (u === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  // The integer part, then the fraction without trailing zeros (time.go fmtFrac / fmtInt).
+  const frac = (v: number, unit: number): string => {
+    const whole = Math.floor(v / unit);
+    const rest = v - whole * unit;
+    if (rest === 0) return String(whole);
+    const digits = String(unit).length - 1;
+    return `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
+  };
+  if (u < 1e9) {
+    if (u < 1e3) return `${sign}${u}ns`;
+    if (u < 1e6) return `${sign}${frac(u, 1e3)}µs`;
+    return `${sign}${frac(u, 1e6)}ms`;
+  }
+  const h = Math.floor(u / 3.6e12);
+  u -= h * 3.6e12;
+  const m = Math.floor(u / 6e10);
+  u -= m * 6e10;
+  return `${sign}${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${frac(u, 1e9)}s`;
+}

@@ -6,12 +6,15 @@
 // (the reconciler's createDeployment, the deployment watcher, Job.LatestDeployment),
 // allocations.ts (the scheduler, the client's health watcher, Job.Allocations), events.ts
 // (/v1/event/stream: command/agent/event_endpoint.go, nomad/stream/), agent.ts (/v1/agent/self:
-// command/agent/agent_endpoint.go), server.ts (routes, leader
+// command/agent/agent_endpoint.go), variables.ts (/v1/var, /v1/vars and variable locks:
+// command/agent/variable_endpoint.go, nomad/variables_endpoint.go, nomad/locks.go,
+// nomad/state/state_store_variables.go), server.ts (routes, leader
 // loss, the scheduler configuration, seeding, fault injection, the request log). The servers'
 // version and configuration (NomadDoubleOptions.server) decide the version-dependent behaviour.
-export { tokenHash, type DoubleNamespaceRule, type DoubleToken } from './acl';
+export { tokenHash, type DoubleNamespaceRule, type DoubleToken, type DoubleVariablesPathRule, type DoubleWorkloadClaim, type VariablesCapability } from './acl';
 export type { DoubleAgent } from './agent';
-export { parseGoBool, parseGoDuration } from './go';
+export { formatGoDuration, parseGoBool, parseGoDuration } from './go';
+export type { Variable, VariableLock } from './state';
 export type { DoubleGroupSeed, DoubleJobSeed, DoubleScalingSeed } from './jobs';
 export { rawCall } from './raw-call';
 export { NomadDouble, type NomadDoubleOptions, type RecordedRequest, type RequestMatch } from './server';

@@ -9,7 +9,7 @@
 // /v1/operator/scheduler/configuration (command/agent/operator_endpoint.go; operator:read/write,
 // modelled as management only).
 // Where each endpoint's behaviour comes from is cited in its own file: jobs.ts, scaling.ts,
-// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts, events.ts, agent.ts.
+// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts, events.ts, agent.ts, variables.ts.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,8 +20,9 @@ import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment
 import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
 import { deregister, jobVersions, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
 import { scale, scaleStatus } from './scaling';
-import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, type Alloc, type Cluster, type Job, type ServerConfig } from './state';
+import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, variableKey, type Alloc, type Cluster, type Job, type ServerConfig, type Variable } from './state';
 import { eventStream } from './events';
+import { leadershipChanged, listVariables, variableRequest } from './variables';
 
 export interface NomadDoubleOptions {
   /** Serve HTTPS with this key pair (PEM); `ca` + `requestCert` demand a client certificate. */
@@ -193,7 +194,9 @@ export class NomadDouble {
   }
   /** The servers lose their leader (false) or elect one again (true). */
   setLeader(present: boolean): void {
+    const changed = this.state.leader !== present;
     this.state.leader = present;
+    if (changed) leadershipChanged(this.state);
     this.state.bump();
   }
 
@@ -215,6 +218,11 @@ export class NomadDouble {
   }
   allocations(id: string, namespace = 'default'): Alloc[] {
     return this.state.jobAllocs(namespace, id).map((a) => structuredClone(a));
+  }
+  /** The stored variable (a copy; Lock durations in nanoseconds), for assertions. */
+  variable(path: string, namespace = 'default'): Variable | undefined {
+    const v = this.state.variables.get(variableKey(namespace, path));
+    return v ? structuredClone(v) : undefined;
   }
   currentIndex(): number {
     return this.state.index;
@@ -350,6 +358,8 @@ export class NomadDouble {
       if (method === 'DELETE') return deregister(c, res, ctx, rest, url);
       throw new Answer(405, 'Invalid method');
     }
+    if (path === '/v1/vars') return listVariables(c, res, ctx, method);
+    if (path.startsWith('/v1/var/')) return variableRequest(c, res, ctx, method, path.slice('/v1/var/'.length), raw);
     if (path.startsWith('/v1/allocation/')) {
       if (method !== 'GET') throw new Answer(405, 'Invalid method');
       return readAlloc(c, res, ctx, path.slice('/v1/allocation/'.length));

@@ -1,8 +1,8 @@
 // The double's state store: tables, the Raft index, and change notification for blocking queries.
 // Follows hashicorp/nomad nomad/state/state_store.go: every write takes the next Raft index; each
-// table (jobs, allocs, deployments, scaling_event) keeps its own latest index, which blocking reads
-// of that table report; a write wakes the watchers of what changed (here: every watcher, which then
-// re-runs its query, like a memdb WatchSet firing).
+// table (jobs, allocs, deployments, scaling_event, variables) keeps its own latest index, which
+// blocking reads of that table report; a write wakes the watchers of what changed (here: every
+// watcher, which then re-runs its query, like a memdb WatchSet firing).
 import { EventEmitter } from 'node:events';
 import type { Acl } from './acl';
 
@@ -115,6 +115,29 @@ export interface Deployment {
 
 export const jobKey = (ns: string, id: string): string => `${ns}\u0000${id}`;
 
+/** structs.VariableLock; TTL and LockDelay in nanoseconds (time.Duration), as stored. */
+export interface VariableLock {
+  ID: string;
+  TTL: number;
+  LockDelay: number;
+}
+/**
+ * One row of the variables table: structs.VariableMetadata plus the cleartext Items (Nomad keeps
+ * them encrypted, VariableEncrypted; the double has no keyring).
+ */
+export interface Variable {
+  Namespace: string;
+  Path: string;
+  Lock: VariableLock | null;
+  CreateIndex: number;
+  CreateTime: number;
+  ModifyIndex: number;
+  ModifyTime: number;
+  Items: Record<string, string> | null;
+}
+/** The variables table's primary index (nomad/state/schema.go variablesTableSchema: Namespace, Path). */
+export const variableKey = (ns: string, path: string): string => `${ns}\u0000${path}`;
+
 /** One event of the event stream (nomad/structs/event.go Event). */
 export interface StreamEvent {
   Topic: string;
@@ -150,6 +173,12 @@ export interface ServerConfig {
    * cluster where the apply waits for a quorum.
    */
   commitDelayMs: number;
+  /**
+   * How many times faster than the wall clock the leader's variable lock timers run (the TTL timer
+   * and the lock delay, see variables.ts). Nomad takes no TTL under 10 s, so a test that wants a lock
+   * to expire in a fraction of a second sets this instead of a TTL Nomad would refuse. 1 = real time.
+   */
+  lockTimeScale: number;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -158,6 +187,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   eventBufferSize: 100,
   eventHeartbeatMs: 30_000,
   commitDelayMs: 0,
+  lockTimeScale: 1,
 };
 
 /** Whether `version` is at least `min` (both "major.minor.patch", any suffix ignored). */
@@ -172,6 +202,8 @@ export class NomadState {
   index = 10;
   allocsIndex = 0;
   deploymentsIndex = 0;
+  /** The variables table's index (state_store_variables.go: moved by every insert and delete). */
+  variablesIndex = 0;
   readonly jobs = new Map<string, Job>();
   readonly events = new Map<string, { modifyIndex: number; byGroup: Map<string, ScalingEvent[]> }>();
   /** Past versions of each job, newest first (the job_version table; structs.JobDefaultTrackedVersions = 6 kept). */
@@ -181,6 +213,10 @@ export class NomadState {
   readonly allocsByJob = new Map<string, Alloc[]>();
   /** The latest deployment of each job (Nomad keeps them all; the API reads the latest). */
   readonly deployments = new Map<string, Deployment>();
+  /** The variables table, keyed by variableKey. */
+  readonly variables = new Map<string, Variable>();
+  /** The leader's lock TTL timers by lock ID (nomad/lock/ttl.go TTLTimer; see variables.ts). */
+  readonly lockTtlTimers = new Map<string, { timer: NodeJS.Timeout; expire: () => void }>();
   readonly timers = new Set<NodeJS.Timeout>();
   readonly changes = new EventEmitter();
   stopped = false;
@@ -238,13 +274,18 @@ export class NomadState {
     return this.allocsByJob.get(jobKey(namespace, id)) ?? [];
   }
 
-  /** Runs `fn` after `ms` unless the double stops first. */
-  later(ms: number, fn: () => void): void {
+  /** Runs `fn` after `ms` unless the double stops first (or `cancel` is called with the handle). */
+  later(ms: number, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (!this.stopped) fn();
     }, ms);
     this.timers.add(t);
+    return t;
+  }
+  cancel(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
   }
 
   stop(): void {
