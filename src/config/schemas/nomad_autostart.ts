@@ -211,7 +211,9 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
             default: 'nomad/jobs/netwatch/sleep',
           },
           lock_ttl: {
-            doc: "How long the sleeper's lock holds without a renewal (renewed at half of it); one that lapses is held by nobody for as long again (Nomad's LockDelay).",
+            doc:
+              "The TTL of the sleeper's lock, renewed at half of it. A sleeper that dies holding it keeps the group from sleeping until Nomad frees the lock: " +
+              'after twice the TTL, then a LockDelay of as long again (nomad/locks.go).',
             format: 'nw.lock-ttl',
             default: '15s',
           },
