@@ -96,16 +96,16 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
     agents.reduce((n, a) => n + a.tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': what }), 0);
 
   it('keeps the group up while node B has traffic though A, which woke it, is idle; once B is idle too, one agent scales it to 0', async () => {
-    const [a, b] = await start(['a', 'b']);
+    const [a, b] = await start(['a', 'b'], { idleAfter: '600ms' });
     traffic(a.rig);
     await a.rig.processor.settled();
     assert.equal(count(), 1, 'A woke it');
-    const until1500 = Date.now() + 1500;
-    while (Date.now() < until1500) {
+    const until2400 = Date.now() + 2400;
+    while (Date.now() < until2400) {
       traffic(b.rig);
       await sleep(100);
     }
-    assert.equal(scaleDowns(d!).length, 0, 'five idle periods of A while B has traffic: still up');
+    assert.equal(scaleDowns(d!).length, 0, 'four idle periods of A while B has traffic: still up');
     assert.equal(d!.variable(activity('node-a'))!.Items![ITEM], 'idle');
     assert.equal(d!.variable(activity('node-b'))!.Items![ITEM], 'active');
     assert.ok(
@@ -143,7 +143,7 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
   });
 
   it('a node that sees traffic during the grace vetoes: its "active" is what the second read finds', async () => {
-    const [a, c] = await start(['a', 'c'], { idleAfter: '400ms', grace: '200ms' });
+    const [a, c] = await start(['a', 'c'], { idleAfter: '1s', grace: '500ms' });
     traffic(a.rig);
     await a.rig.processor.settled();
     // A woke it and is the only one tracking it: A is the sleeper. Once it has read every node's activity, C sees traffic.
@@ -186,8 +186,9 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
     await until(() => scaleDowns(d!).length === 1, 'the scale-down after the lock lapsed', 3000);
     const waited = scaleDowns(d!)[0].at - heldAt;
     assert.ok(waited >= 580, `scaled down ${waited} ms after the other took the lock`);
-    const refused = d!.requests().filter((r) => r.path === `/v1/var/${LOCK}` && 'lock-acquire' in r.query && r.at < heldAt + 550);
-    assert.ok(refused.length >= 2, `looked again while it was held (${refused.length - 1} times)`);
+    // Only the last of A's tries can have got the lock (nobody else is there to veto): the ones before were refused.
+    const tries = d!.requests().filter((r) => r.path === `/v1/var/${LOCK}` && 'lock-acquire' in r.query && (r.body as any).Items?.holder === 'node-a');
+    assert.ok(tries.length >= 2, `tried while it was held, and again (${tries.length} tries)`);
     assert.deepEqual([...log!.at('warn'), ...log!.at('error')], []);
   });
 
@@ -226,10 +227,10 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
       await sleep(20);
     }
     const writes = d!.requests().filter((r) => r.method === 'PUT' && r.path === path);
-    assert.ok(writes[0].at - from < 50, 'active at once');
+    assert.ok(writes[0].at - from < 150, 'active at once, not at the next refresh');
     assert.deepEqual((writes[0].body as any).Items, { 'netwatch.agent.host': 'agent-a', [ITEM]: 'active' });
     const gaps = writes.slice(1).map((w, i) => w.at - writes[i].at);
-    assert.ok(gaps.length >= 5 && gaps.length <= 11, `refreshed ${gaps.length} times in 1 s`);
+    assert.ok(gaps.length >= 3 && gaps.length <= 11, `refreshed ${gaps.length} times in 1 s`);
     assert.ok(
       gaps.every((g) => g >= 95),
       `no closer than 100 ms apart: ${gaps.join(', ')}`,
@@ -246,6 +247,22 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
     assert.equal(again.length, 2, 'the write that conflicted, and the one after it');
     assert.equal(Number(again[1].query.cas), hand.json().ModifyIndex);
     assert.deepEqual(d!.variable(activity('node-a'))!.Items, { 'netwatch.agent.host': 'agent-a', [ITEM]: 'active' });
+  });
+
+  it('after a restart, the group its variable calls active stays active for one more idle window: the agent before saw traffic this one has not', async () => {
+    d = await NomadDouble.start({ pendingDelayMs: 10 });
+    d.addJob({ ID: 'db', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 0 }] });
+    const seeded = await rawCall(d.url, 'PUT', `/v1/var/${activity('node-a')}?cas=0`, { body: { Items: { [ITEM]: 'active' } } });
+    assert.equal(seeded.status, 200);
+    log = captureLog();
+    const startedAt = Date.now();
+    const rig = startAutostart(d, agentYaml('a', { idleAfter: '400ms' }));
+    agents.push({ node: 'node-a', rig, tel: captureTelemetry() });
+    await until(() => d!.variable(activity('node-a'))!.Items!['netwatch.agent.host'] === 'agent-a', 'its first write', 2000);
+    assert.equal(d.variable(activity('node-a'))!.Items![ITEM], 'active', 'still active');
+    await until(() => d!.variable(activity('node-a'))!.Items![ITEM] === 'idle', 'idle once the window passed', 2000);
+    const idleAfter = Date.now() - startedAt;
+    assert.ok(idleAfter >= 390, `idle after ${idleAfter} ms`);
   });
 
   it('an agent that did not wake the group tracks it too (woken by the cluster), and is the one to put it to sleep when the waker is gone', async () => {
@@ -279,14 +296,14 @@ describe('without the Variables, each agent decides alone', () => {
       await rig.processor.settled();
       assert.equal(d.job('db')!.TaskGroups[0].Count, 1);
       await until(() => d.job('db')!.TaskGroups[0].Count === 0, 'the scale-down, decided alone', 3000);
-      await sleep(600); // three retry.max periods: asked again, refused again, not said again
+      // Asked again every retry.max (200ms), refused again, not said again.
+      await until(() => d.requests().filter((r) => r.path.startsWith('/v1/var/')).length >= 3, 'asked again', 3000);
       const warned = log.at('warn');
       assert.equal(warned.length, 1, warned.join('\n'));
       assert.match(
         warned[0],
         /Nomad refused the variable read of variable nomad\/jobs\/netwatch\/activity\/node-a in namespace default \(403 Permission denied\): the token needs variables:read there, e\.g\. the policy namespace "default" \{ variables \{ path "nomad\/jobs\/netwatch\/\*" \{ capabilities = \["read", "write"\] \} \} \}\. Until then sleep is decided by each agent from its own traffic, and only the agent that woke a group puts it back to sleep; asked again every 200ms/,
       );
-      assert.ok(d.requests().filter((r) => r.path.startsWith('/v1/var/')).length >= 3, 'asked again');
       assert.equal(d.requests().filter((r) => r.path === SCALE && (r.body as any)?.Count === 0).length, 1);
     } finally {
       log.restore();

@@ -227,6 +227,8 @@ export class ActivityPublisher {
     else {
       const want = new Map(this.tracked.map((x) => [x.t, this.stateOf(x)] as const));
       for (const x of this.tracked) {
+        // Changed while the last write was on its way (a window ended meanwhile): write again now.
+        if (want.get(x.t) !== this.published.get(x.t)) next = at;
         if (want.get(x.t) !== ACTIVE || x.ports.some((p) => this.connections.open(p) > 0)) continue;
         next = Math.min(next, x.t.lastActivityMs + x.windowMs);
       }
