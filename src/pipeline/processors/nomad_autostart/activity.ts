@@ -109,12 +109,6 @@ export class ActivityPublisher {
     this.timer = undefined;
   }
 
-  /** Whether this node sees activity for `t` now. */
-  activeLocally(t: Target): boolean {
-    const x = this.byTarget.get(t);
-    return x !== undefined && this.stateOf(x) === ACTIVE;
-  }
-
   private stateOf(x: Tracked): State {
     for (const p of x.ports) if (this.connections.open(p) > 0) return ACTIVE;
     // As Sleep.isIdle: a timer set for the end of the window may fire a millisecond early.

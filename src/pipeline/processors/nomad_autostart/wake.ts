@@ -143,7 +143,7 @@ export class Wake {
     const { t } = w;
     const ctx = this.ctx;
     if (!w.unsure && !ctx.unadopted.has(t)) {
-      if (ctx.cluster?.coordinating === true && !t.woken && activityWindowMs(t) > 0) await this.adoptFromHistory(t);
+      if (ctx.cluster?.coordinating === true && !t.woken && activityWindowMs(t) > 0) await this.adoptFromHistory(t, desired);
       else adoptFoundUp(t, desired);
       return 'already_scaled';
     }
@@ -152,7 +152,7 @@ export class Wake {
   }
 
   /** Who woke the group, from its history: a netwatch agent's wake makes it this agent's to put to sleep too. Best effort: the next wake that finds it up asks again. */
-  private async adoptFromHistory(t: Target): Promise<void> {
+  private async adoptFromHistory(t: Target, desired: number): Promise<void> {
     const ctx = this.ctx;
     try {
       const status = await ctx.call('scale status', () => ctx.client.jobScaleStatus(t.job, t.namespace));
@@ -160,6 +160,7 @@ export class Wake {
       if (g && !status.value.JobStopped) adopt(t, g, ctx.wakers());
     } catch (e) {
       if (ctx.stopped) throw e;
+      adoptFoundUp(t, desired); // idle_scale_down: any needs no history
       ctx.log.debug(`could not read who woke ${t.label}; asked again when a wake next finds it up`, { error: (e as Error).message });
     }
   }
