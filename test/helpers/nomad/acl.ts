@@ -5,7 +5,8 @@
 //   every RPC maps an Authenticate error to it.
 // - acl/policy.go expandNamespacePolicy: the read / write / scale shorthands below; "deny" wins.
 // - An anonymous request (no token) gets the anonymous policy, modelled as no capabilities.
-// - acl/acl.go AllowAgentRead: ACLs off, a management token, or an `agent` policy of read or write.
+// - acl/acl.go AllowAgentRead: ACLs off, a management token, or an `agent` policy of read or write;
+//   AllowNodeRead the same with the `node` policy.
 // - Variables (acl/acl.go AllowVariableOperation, matchingVariablesCapabilitySet,
 //   findClosestMatchingGlob; acl/policy.go expandVariablesCapabilities): each namespace block's
 //   `variables { path "<spec>" { capabilities = [...] } }` is keyed "<namespace>\0<spec>"; a key whose
@@ -47,6 +48,8 @@ export interface DoubleToken {
   rules?: DoubleNamespaceRule[];
   /** The policy's `agent { policy = ... }` block (GET /v1/agent/self needs read). */
   agent?: 'deny' | 'read' | 'write';
+  /** The policy's `node { policy = ... }` block (GET /v1/nodes and /v1/node/:id need read). */
+  node?: 'deny' | 'read' | 'write';
   expired?: boolean;
   /** Makes the token a workload identity for this task; `rules` are then the policies attached to its job. */
   workload?: DoubleWorkloadClaim;
@@ -144,6 +147,15 @@ export class Acl {
     const t = token === undefined ? undefined : this.tokens.get(token);
     if (token !== undefined && (!t || t.expired)) throw new Answer(403, PERMISSION_DENIED);
     if (t?.management || t?.agent === 'read' || t?.agent === 'write') return;
+    throw new Answer(403, PERMISSION_DENIED);
+  }
+
+  /** node:read (AllowNodeRead), after authentication; either failure is "Permission denied". */
+  authorizeNodeRead(token: string | undefined): void {
+    if (!this.enabled) return;
+    this.authenticate(token);
+    const t = token === undefined ? undefined : this.tokens.get(token);
+    if (t?.management || t?.node === 'read' || t?.node === 'write') return;
     throw new Answer(403, PERMISSION_DENIED);
   }
 

@@ -14,21 +14,46 @@
 // - In-place updates (scheduler/reconciler: a new job version whose groups did not change
 //   destructively) move running allocations to the new version; in a new deployment they are
 //   judged healthy again.
-// Simplifications: no nodes, drivers, tasks or checks; one node; every placed alloc turns running
-// after `pendingDelayMs`, and healthy min_healthy_time later (see watchHealth).
+// - Placement only on ready nodes (structs.Node.Ready); with none, the allocation is not placed and
+//   the evaluation waits (nomad/blocked_evals.go) until a node becomes ready, when every job is
+//   reconciled again.
+// - The client registers a running allocation's `provider = "nomad"` group services and removes
+//   them when it stops it (client/serviceregistration/nsd: RegisterWorkload, RemoveWorkload; see
+//   services.ts).
+// Simplifications: no drivers, tasks or checks; nodes are taken in turn (round-robin over ready
+// nodes, see nodes.ts); every placed alloc turns running after `pendingDelayMs`, and healthy
+// min_healthy_time later (see watchHealth).
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import { blocking } from './blocking';
 import { ACTIVE_DEPLOYMENT, completeIfHealthy, currentDeployment, DEPLOYMENT_NEWER_JOB, endDeployment, progressMade, startDeployment } from './deployments';
 import { parseGoBool } from './go';
 import { Answer, notFoundAfterRead, readMeta, sendJson, type RequestContext } from './http';
-import { jobKey, type Alloc, type Cluster, type Deployment, type Group, type Job, type NomadState } from './state';
-
-const NODE_ID = 'f0d1c2b3-0000-4000-8000-000000000001';
+import { nodeReady } from './nodes';
+import { deregisterAllocServices, registerAllocServices } from './services';
+import { jobKey, type Alloc, type Cluster, type Deployment, type DoubleNodeRecord, type Group, type Job, type NomadState } from './state';
 
 /** The scheduler's turn comes on a later tick, as evaluations are processed asynchronously. */
 export function schedule(state: NomadState, k: string): void {
   state.later(0, () => reconcile(state, k));
+}
+
+/** A node became ready: the blocked evaluations of every job run again. */
+export function scheduleAll(state: NomadState): void {
+  for (const k of state.jobs.keys()) schedule(state, k);
+}
+
+/** The next ready node in turn, or undefined when none is ready. */
+function pickNode(state: NomadState): DoubleNodeRecord | undefined {
+  const nodes = [...state.nodes.values()];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[(state.nodeCursor + i) % nodes.length];
+    if (nodeReady(n)) {
+      state.nodeCursor = (state.nodeCursor + i + 1) % nodes.length;
+      return n;
+    }
+  }
+  return undefined;
 }
 
 function reconcile(state: NomadState, k: string): void {
@@ -43,7 +68,7 @@ function reconcile(state: NomadState, k: string): void {
     const want = !job || job.Stop || !g ? 0 : g.Count;
     const mine = live.filter((x) => x.TaskGroup === a.TaskGroup).sort((x, y) => x.slot - y.slot);
     if (mine.indexOf(a) >= want) {
-      stopAlloc(a, idx, job?.Stop ? 'alloc not needed since job stopped' : 'alloc not needed due to job update');
+      stopAlloc(state, a, idx, job?.Stop ? 'alloc not needed since job stopped' : 'alloc not needed due to job update');
       changed = true;
     }
   }
@@ -67,7 +92,9 @@ function reconcile(state: NomadState, k: string): void {
     const used = new Set(mine.map((a) => a.slot));
     for (let slot = 0, n = mine.length; n < g.Count; slot++) {
       if (used.has(slot)) continue;
-      place(state, job!, g, slot, idx, deploying);
+      const node = pickNode(state);
+      if (!node) break; // no ready node: the evaluation is blocked
+      place(state, job!, g, slot, idx, deploying, node);
       n++;
       changed = true;
     }
@@ -95,15 +122,15 @@ function deploymentFor(state: NomadState, job: Job, live: Alloc[]): Deployment |
   return wanted ? startDeployment(state, job, false) : undefined;
 }
 
-function place(state: NomadState, job: Job, g: Group, slot: number, idx: number, deploymentId: string | null): void {
+function place(state: NomadState, job: Job, g: Group, slot: number, idx: number, deploymentId: string | null, node: DoubleNodeRecord): void {
   const now = Date.now() * 1e6;
   const a: Alloc = {
     ID: randomUUID(),
     EvalID: randomUUID(),
     Name: `${job.ID}.${g.Name}[${slot}]`,
     Namespace: job.Namespace,
-    NodeID: NODE_ID,
-    NodeName: 'double-node',
+    NodeID: node.ID,
+    NodeName: node.Name,
     JobID: job.ID,
     JobVersion: job.Version,
     TaskGroup: g.Name,
@@ -131,6 +158,7 @@ function place(state: NomadState, job: Job, g: Group, slot: number, idx: number,
     a.ModifyTime = Date.now() * 1e6;
     state.allocsIndex = i;
     refreshStatus(state, jobKey(a.Namespace, a.JobID));
+    registerAllocServices(state, a);
     state.bump();
     watchHealth(state, a);
   });
@@ -168,7 +196,8 @@ function watchHealth(state: NomadState, a: Alloc): void {
   });
 }
 
-function stopAlloc(a: Alloc, idx: number, why: string): void {
+function stopAlloc(state: NomadState, a: Alloc, idx: number, why: string): void {
+  if (a.ClientStatus === 'running') deregisterAllocServices(state, a);
   a.DesiredStatus = 'stop';
   a.DesiredDescription = why;
   a.ClientStatus = 'complete';

@@ -31,6 +31,8 @@
 //   with Stop=true (a new version), its scaling policies disabled ("Disable scaling policies to
 //   avoid monitoring stopped jobs"), and cancels its deployment. Re-registering it does not turn
 //   them back on: the policies are whatever the submitted job says.
+// - api/services.go Service.Canonicalize: a group `service` without `provider` is "consul"; only
+//   "nomad" ones are registered in Nomad's own catalogue (services.ts).
 // - command/agent/job_endpoint.go jobVersions / Job.GetJobVersions: the kept versions newest first
 //   (nomad/state/state_store.go upsertJobVersion keeps structs.JobDefaultTrackedVersions, 6);
 //   none → 404 "job versions not found".
@@ -47,6 +49,7 @@ import {
   versionAtLeast,
   type Cluster,
   type Group,
+  type GroupService,
   type Job,
   type NomadState,
   type MigrateStrategy,
@@ -69,6 +72,14 @@ export interface DoubleGroupSeed {
   Scaling?: DoubleScalingSeed;
   Update?: DoubleUpdateSeed;
   Migrate?: DoubleMigrateSeed;
+  /** The group's `service` blocks; `Provider` defaults to "consul" (api/services.go Canonicalize). */
+  Services?: DoubleServiceSeed[];
+}
+export interface DoubleServiceSeed {
+  Name: string;
+  Provider?: 'consul' | 'nomad';
+  Tags?: string[];
+  PortLabel?: string;
 }
 export interface DoubleJobSeed {
   ID: string;
@@ -148,7 +159,20 @@ function canonicalize(j: Record<string, unknown>, namespace: string, region: str
         }
       : null;
     const migrate = type === 'service' ? { ...DEFAULT_MIGRATE, ...((g.Migrate as Partial<MigrateStrategy> | null) ?? {}) } : null;
-    return { Name: name, Count: count, Scaling: scaling, Update: updateFor(type, j.Update, g.Update), Migrate: migrate };
+    const services = ((g.Services as Record<string, unknown>[] | null | undefined) ?? []).map((x): GroupService => ({
+      Name: (x.Name as string) ?? '',
+      Provider: x.Provider === 'nomad' ? 'nomad' : 'consul',
+      Tags: Array.isArray(x.Tags) ? (x.Tags as string[]).slice() : [],
+      PortLabel: (x.PortLabel as string) ?? '',
+    }));
+    return {
+      Name: name,
+      Count: count,
+      Scaling: scaling,
+      Update: updateFor(type, j.Update, g.Update),
+      Migrate: migrate,
+      Services: services.length ? services : null,
+    };
   });
   return {
     ID: id,
@@ -198,7 +222,7 @@ function specOf(j: Job): string {
     j.Priority,
     j.Stop,
     j.Meta,
-    j.TaskGroups.map((g) => [g.Name, g.Count, g.Scaling && [g.Scaling.Min, g.Scaling.Max, g.Scaling.Enabled], g.Update, g.Migrate]),
+    j.TaskGroups.map((g) => [g.Name, g.Count, g.Scaling && [g.Scaling.Min, g.Scaling.Max, g.Scaling.Enabled], g.Update, g.Migrate, g.Services]),
   ]);
 }
 

@@ -5,24 +5,54 @@
 // (Nomad itself ignores basic auth), answering 401.
 // Leader loss: nomad/rpc.go forward → getLeader: with no leader every RPC that must reach it fails
 // with structs.ErrNoLeader, "No cluster leader" (a plain error: 500); a read with `stale` is
-// answered by the server itself. The scheduler configuration: GET/PUT
+// answered by the server itself; the leader's variable lock timers stop and restart with
+// leadership (variables.ts). The scheduler configuration: GET/PUT
 // /v1/operator/scheduler/configuration (command/agent/operator_endpoint.go; operator:read/write,
 // modelled as management only).
-// Where each endpoint's behaviour comes from is cited in its own file: jobs.ts, scaling.ts,
-// deployments.ts, allocations.ts, acl.ts, blocking.ts, http.ts, events.ts, agent.ts, variables.ts.
+// Where each endpoint's behaviour comes from is cited in its own file:
+//   jobs.ts          /v1/jobs, /v1/job/:id, /v1/job/:id/versions
+//   scaling.ts       /v1/job/:id/scale (the JobModifyIndex check-and-set, commitDelayMs window)
+//   deployments.ts   /v1/job/:id/deployment
+//   allocations.ts   /v1/job/:id/allocations, /v1/allocation/:id, the scheduler
+//   variables.ts     /v1/var/:path (CAS, lock-acquire/renew/release), /v1/vars
+//   services.ts      /v1/services, /v1/service/:name[/:id]
+//   nodes.ts         /v1/nodes, /v1/node/:id, the client nodes allocations are placed on
+//   events.ts        /v1/event/stream
+//   agent.ts         /v1/agent/self
+//   acl.ts, blocking.ts, http.ts: tokens and capabilities, blocking queries, the HTTP layer
+// Test controls beyond Nomad: failNext / delay / resetNext (faults), barrier (hold matching
+// requests until N arrived, then handle them one by one in a chosen order — how a test makes
+// several agents' CAS writes interleave deterministically; scaling.ts's commitDelayMs instead
+// models the window inside one Job.Scale, and Variables.Apply has no such window: its CAS is
+// checked in the state store), addNode / setNodeStatus / setNodeEligibility, registerService /
+// deregisterService, server.lockTimeScale (lock timers faster than the wall clock).
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Acl, tokenHash, type DoubleToken } from './acl';
 import { agentSelf, type DoubleAgent } from './agent';
-import { jobAllocations, readAlloc } from './allocations';
+import { jobAllocations, readAlloc, scheduleAll } from './allocations';
 import { DEPLOYMENT_SUCCESSFUL, endDeployment, latestDeployment, startDeployment } from './deployments';
 import { Answer, NO_CLUSTER_LEADER, parseBody, readMeta, requestContext, sendJson, sendText } from './http';
 import { deregister, jobVersions, listJobs, readJob, register, seedJob, type DoubleJobSeed } from './jobs';
 import { scale, scaleStatus } from './scaling';
-import { DEFAULT_SERVER_CONFIG, jobKey, NomadState, variableKey, type Alloc, type Cluster, type Job, type ServerConfig, type Variable } from './state';
+import {
+  DEFAULT_SERVER_CONFIG,
+  jobKey,
+  NomadState,
+  variableKey,
+  type Alloc,
+  type Cluster,
+  type DoubleNodeRecord,
+  type Job,
+  type ServerConfig,
+  type ServiceRegistration,
+  type Variable,
+} from './state';
 import { eventStream } from './events';
 import { leadershipChanged, listVariables, variableRequest } from './variables';
+import { DEFAULT_NODE, listNodes, nodeReady, readNode, upsertNode, type DoubleNodeSeed } from './nodes';
+import { deleteService, listServices, serviceRequest, upsertServices, type DoubleServiceRegistrationSeed } from './services';
 
 export interface NomadDoubleOptions {
   /** Serve HTTPS with this key pair (PEM); `ca` + `requestCert` demand a client certificate. */
@@ -39,6 +69,8 @@ export interface NomadDoubleOptions {
   server?: Partial<ServerConfig>;
   /** The agent whose HTTP API this is (agent.ts): a server (default) or a client, and its version. */
   agent?: DoubleAgent;
+  /** The client nodes (nodes.ts); default one ready node, DEFAULT_NODE. */
+  nodes?: DoubleNodeSeed[];
 }
 
 export interface RecordedRequest {
@@ -56,10 +88,32 @@ export interface RecordedRequest {
 export interface RequestMatch {
   method?: string;
   path?: RegExp;
+  /** A further test on the recorded request (its query, headers — the token hashed — or body). */
+  where?: (r: RecordedRequest) => boolean;
 }
 
-function matchesRequest(m: RequestMatch | undefined, req: http.IncomingMessage, url: URL): boolean {
-  return !m || ((!m.method || m.method === req.method) && (!m.path || m.path.test(url.pathname)));
+function matchesRequest(m: RequestMatch | undefined, req: http.IncomingMessage, url: URL, rec?: RecordedRequest): boolean {
+  return !m || ((!m.method || m.method === req.method) && (!m.path || m.path.test(url.pathname)) && (!m.where || (rec !== undefined && m.where(rec))));
+}
+
+/** How a barrier lets its held requests go (see NomadDouble.barrier). */
+export interface BarrierOptions {
+  /**
+   * The order to handle them in, as positions in arrival order ([1, 0]: the second to arrive goes
+   * first), or a function of the requests as recorded, in arrival order. Default: arrival order.
+   */
+  order?: number[] | ((arrived: RecordedRequest[]) => number[]);
+  /** Give up after this long (default 5000 ms): the held requests go in arrival order and the promise rejects. */
+  timeoutMs?: number;
+}
+
+interface Barrier {
+  match: RequestMatch;
+  count: number;
+  opts: BarrierOptions;
+  held: { rec: RecordedRequest; go: () => void; done: Promise<void> }[];
+  settle: (err?: Error) => void;
+  timer?: NodeJS.Timeout;
 }
 
 export class NomadDouble {
@@ -85,6 +139,7 @@ export class NomadDouble {
     latencyMs: 0,
     resetCount: 0,
   };
+  private barriers: Barrier[] = [];
   private connectionCount = 0;
   url = '';
   port = 0;
@@ -97,6 +152,7 @@ export class NomadDouble {
     });
     this.acl = new Acl(opts.acl ?? false, opts.tokens ?? []);
     this.cluster = { state: this.state, acl: this.acl };
+    for (const n of opts.nodes ?? [DEFAULT_NODE]) upsertNode(this.state, n, this.state.index);
   }
 
   /** Starts a double on 127.0.0.1 on a free port. */
@@ -167,6 +223,66 @@ export class NomadDouble {
   resetNext(n: number): void {
     this.faults.resetCount = n;
   }
+  /**
+   * Registers a client node, or updates the one with the same ID (Node.Register). A node that
+   * becomes ready gets the allocations no node could take.
+   */
+  addNode(seed: DoubleNodeSeed): void {
+    const wasReady = this.state.nodes.get(seed.ID);
+    const node = upsertNode(this.state, seed);
+    if (nodeReady(node) && !(wasReady && nodeReady(wasReady))) scheduleAll(this.state);
+  }
+  /** A node's status changes (the heartbeat's verdict: ready, down, …); see nodes.ts for what is not modelled. */
+  setNodeStatus(id: string, status: DoubleNodeRecord['Status']): void {
+    if (!this.state.nodes.has(id)) throw new Error(`no node ${id}`);
+    this.addNode({ ID: id, Status: status });
+  }
+  /** `nomad node eligibility -enable/-disable`. */
+  setNodeEligibility(id: string, eligible: boolean): void {
+    if (!this.state.nodes.has(id)) throw new Error(`no node ${id}`);
+    this.addNode({ ID: id, SchedulingEligibility: eligible ? 'eligible' : 'ineligible' });
+  }
+  /** Registers a service as a client would (ServiceRegistration.Upsert), outside any allocation of a job the double runs. */
+  registerService(seed: DoubleServiceRegistrationSeed): void {
+    const node = this.state.nodes.get(seed.NodeID);
+    upsertServices(this.state, [
+      { ...seed, Namespace: seed.Namespace ?? 'default', Tags: seed.Tags ?? [], Datacenter: seed.Datacenter ?? node?.Datacenter ?? 'dc1' },
+    ]);
+  }
+  /** Removes a registration as a client would (ServiceRegistration.DeleteByID); false if there was none. */
+  deregisterService(id: string): boolean {
+    return deleteService(this.state, id);
+  }
+  /**
+   * Holds the next `count` requests that match until all of them have arrived, then lets them go
+   * one at a time in the chosen order, each handled to its answer before the next starts — so
+   * several agents' writes reach the state store in an order the test decides. Resolves with the
+   * held requests (arrival order) once all are answered. Requests that do not match pass freely.
+   */
+  barrier(match: RequestMatch, count: number, opts: BarrierOptions = {}): Promise<RecordedRequest[]> {
+    return new Promise((resolve, reject) => {
+      const b: Barrier = {
+        match,
+        count,
+        opts,
+        held: [],
+        settle: (err) => {
+          if (b.timer) clearTimeout(b.timer);
+          this.barriers = this.barriers.filter((x) => x !== b);
+          if (err) reject(err);
+          else resolve(b.held.map((h) => h.rec));
+        },
+      };
+      b.timer = setTimeout(() => {
+        this.barriers = this.barriers.filter((x) => x !== b);
+        void this.releaseBarrier(
+          b,
+          b.held.map((_, i) => i),
+        ).then(() => b.settle(new Error(`barrier: ${b.held.length} of ${count} requests arrived within ${opts.timeoutMs ?? 5000} ms`)));
+      }, opts.timeoutMs ?? 5000);
+      this.barriers.push(b);
+    });
+  }
   /** Marks the job's latest deployment active (or not), which blocks count changes. */
   setActiveDeployment(jobId: string, active: boolean, namespace = 'default'): void {
     const k = jobKey(namespace, jobId);
@@ -219,6 +335,17 @@ export class NomadDouble {
   allocations(id: string, namespace = 'default'): Alloc[] {
     return this.state.jobAllocs(namespace, id).map((a) => structuredClone(a));
   }
+  /** The client nodes (copies), in registration order. */
+  nodes(): DoubleNodeRecord[] {
+    return [...this.state.nodes.values()].map((n) => structuredClone(n));
+  }
+  /** The service registrations (copies), optionally only one service name's, sorted by ID. */
+  services(name?: string, namespace = 'default'): ServiceRegistration[] {
+    return [...this.state.services.values()]
+      .filter((s) => name === undefined || (s.ServiceName === name && s.Namespace === namespace))
+      .sort((a, b) => (a.ID < b.ID ? -1 : 1))
+      .map((s) => structuredClone(s));
+  }
   /** The stored variable (a copy; Lock durations in nanoseconds), for assertions. */
   variable(path: string, namespace = 'default'): Variable | undefined {
     const v = this.state.variables.get(variableKey(namespace, path));
@@ -233,6 +360,11 @@ export class NomadDouble {
   }
 
   async stop(): Promise<void> {
+    for (const b of this.barriers) {
+      if (b.timer) clearTimeout(b.timer);
+      for (const h of b.held) h.go();
+      b.settle(new Error(`barrier: the double stopped with ${b.held.length} of ${b.count} requests held`));
+    }
     this.state.stop();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -245,18 +377,61 @@ export class NomadDouble {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://double');
-    this.record(req, url, raw);
+    const rec = this.record(req, url, raw);
 
     if (this.faults.resetCount > 0) {
       this.faults.resetCount--;
       req.socket.destroy();
       return;
     }
-    if (this.faults.failCount > 0 && matchesRequest(this.faults.failFor, req, url)) {
+    if (this.faults.failCount > 0 && matchesRequest(this.faults.failFor, req, url, rec)) {
       this.faults.failCount--;
       return sendText(res, this.faults.failStatus, this.faults.failBody);
     }
-    if (this.faults.latencyMs > 0 && matchesRequest(this.faults.latencyFor, req, url)) {
+    const barrier = this.barriers.find((b) => b.held.length < b.count && matchesRequest(b.match, req, url, rec));
+    let finish: (() => void) | undefined;
+    if (barrier) {
+      let go!: () => void;
+      const gate = new Promise<void>((r) => (go = r));
+      const done = new Promise<void>((r) => (finish = r));
+      barrier.held.push({ rec, go, done });
+      if (barrier.held.length === barrier.count) void this.openBarrier(barrier);
+      await gate;
+    }
+    try {
+      await this.handleHeld(req, res, url, raw, rec);
+    } finally {
+      finish?.();
+    }
+  }
+
+  /** The count has arrived: the held requests go in the chosen order. */
+  private async openBarrier(b: Barrier): Promise<void> {
+    if (b.timer) clearTimeout(b.timer);
+    this.barriers = this.barriers.filter((x) => x !== b);
+    const arrived = b.held.map((h) => h.rec);
+    const order = typeof b.opts.order === 'function' ? b.opts.order(arrived) : (b.opts.order ?? arrived.map((_, i) => i));
+    const valid = order.length === b.count && new Set(order).size === b.count && order.every((i) => Number.isInteger(i) && i >= 0 && i < b.count);
+    if (!valid) {
+      await this.releaseBarrier(
+        b,
+        arrived.map((_, i) => i),
+      );
+      return b.settle(new Error(`barrier: order ${JSON.stringify(order)} is not a permutation of 0..${b.count - 1}`));
+    }
+    await this.releaseBarrier(b, order);
+    b.settle();
+  }
+
+  private async releaseBarrier(b: Barrier, order: number[]): Promise<void> {
+    for (const i of order) {
+      b.held[i].go();
+      await b.held[i].done;
+    }
+  }
+
+  private async handleHeld(req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string, rec: RecordedRequest): Promise<void> {
+    if (this.faults.latencyMs > 0 && matchesRequest(this.faults.latencyFor, req, url, rec)) {
       await new Promise((r) => setTimeout(r, this.faults.latencyMs));
     }
 
@@ -272,7 +447,7 @@ export class NomadDouble {
     }
   }
 
-  private record(req: http.IncomingMessage, url: URL, raw: string): void {
+  private record(req: http.IncomingMessage, url: URL, raw: string): RecordedRequest {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
       const value = Array.isArray(v) ? v.join(', ') : (v ?? '');
@@ -295,7 +470,17 @@ export class NomadDouble {
     } catch {
       /* keep the encoded path */
     }
-    this.log.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), search: url.search, headers, body, at: Date.now() });
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: Object.fromEntries(url.searchParams),
+      search: url.search,
+      headers,
+      body,
+      at: Date.now(),
+    };
+    this.log.push(rec);
+    return rec;
   }
 
   private basicUser(h: string): string {
@@ -360,6 +545,10 @@ export class NomadDouble {
     }
     if (path === '/v1/vars') return listVariables(c, res, ctx, method);
     if (path.startsWith('/v1/var/')) return variableRequest(c, res, ctx, method, path.slice('/v1/var/'.length), raw);
+    if (path === '/v1/nodes') return listNodes(c, res, ctx, method);
+    if (path.startsWith('/v1/node/')) return readNode(c, res, ctx, method, path.slice('/v1/node/'.length));
+    if (path === '/v1/services') return listServices(c, res, ctx, method);
+    if (path.startsWith('/v1/service/')) return serviceRequest(c, res, ctx, method, path.slice('/v1/service/'.length));
     if (path.startsWith('/v1/allocation/')) {
       if (method !== 'GET') throw new Answer(405, 'Invalid method');
       return readAlloc(c, res, ctx, path.slice('/v1/allocation/'.length));

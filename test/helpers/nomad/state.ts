@@ -42,6 +42,7 @@ export interface Group {
   Scaling: Scaling | null;
   Update: UpdateStrategy | null;
   Migrate: MigrateStrategy | null;
+  Services: GroupService[] | null;
 }
 export interface Job {
   ID: string;
@@ -114,6 +115,47 @@ export interface Deployment {
 }
 
 export const jobKey = (ns: string, id: string): string => `${ns}\u0000${id}`;
+
+/** A client node: the part of structs.Node the double keeps (nomad/structs/structs.go Node). */
+export interface DoubleNodeRecord {
+  ID: string;
+  Name: string;
+  Datacenter: string;
+  NodePool: string;
+  NodeClass: string;
+  /** The node's HTTP address host; HTTPAddr is "<Address>:4646". */
+  Address: string;
+  Status: 'initializing' | 'ready' | 'down' | 'disconnected';
+  SchedulingEligibility: 'eligible' | 'ineligible';
+  Attributes: Record<string, string>;
+  Meta: Record<string, string>;
+  CreateIndex: number;
+  ModifyIndex: number;
+  /** The next dynamic port the node hands out (client.min_dynamic_port is 20000). */
+  nextPort: number;
+}
+/** A service registration (nomad/structs/service_registration.go ServiceRegistration). */
+export interface ServiceRegistration {
+  ID: string;
+  ServiceName: string;
+  Namespace: string;
+  NodeID: string;
+  Datacenter: string;
+  JobID: string;
+  AllocID: string;
+  Tags: string[];
+  Address: string;
+  Port: number;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+/** A group `service` block (structs.Service: the fields a registration is made of). */
+export interface GroupService {
+  Name: string;
+  Provider: 'consul' | 'nomad';
+  Tags: string[];
+  PortLabel: string;
+}
 
 /** structs.VariableLock; TTL and LockDelay in nanoseconds (time.Duration), as stored. */
 export interface VariableLock {
@@ -213,6 +255,14 @@ export class NomadState {
   readonly allocsByJob = new Map<string, Alloc[]>();
   /** The latest deployment of each job (Nomad keeps them all; the API reads the latest). */
   readonly deployments = new Map<string, Deployment>();
+  /** The client nodes (the nodes table) in registration order, and its index. */
+  readonly nodes = new Map<string, DoubleNodeRecord>();
+  nodesIndex = 0;
+  /** Where the scheduler's round-robin over ready nodes stands (see allocations.ts). */
+  nodeCursor = 0;
+  /** The service_registrations table by ID, and its index. */
+  readonly services = new Map<string, ServiceRegistration>();
+  servicesIndex = 0;
   /** The variables table, keyed by variableKey. */
   readonly variables = new Map<string, Variable>();
   /** The leader's lock TTL timers by lock ID (nomad/lock/ttl.go TTLTimer; see variables.ts). */
