@@ -126,6 +126,34 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
     assert.deepEqual([...log!.at('warn'), ...log!.at('error')], []);
   });
 
+  it('three agents wake at once: one check-and-set goes through, the others conflict, find it up and track it as woken by the cluster', async () => {
+    const nodes = await start(['a', 'b', 'c'], { idleAfter: '400ms' });
+    // The three scale requests reach Nomad in the order c, a, b: c's wins, a's and b's carry a stale JobModifyIndex.
+    const held = d!.barrier({ method: 'POST', path: /^\/v1\/job\/db\/scale$/ }, 3, {
+      order: (arrived) => ['agent-c', 'agent-a', 'agent-b'].map((h) => arrived.findIndex((r) => (r.body as any).Meta['netwatch.agent.host'] === h)),
+    });
+    for (const x of nodes) traffic(x.rig);
+    const writes = await held;
+    assert.equal(new Set(writes.map((r) => (r.body as any).JobModifyIndex)).size, 1, 'all three from the same warm state');
+    for (const x of nodes) await x.rig.processor.settled();
+    const wakes = (x: Agent, outcome: string) => x.tel.sum('netwatch.nomad.autostart.wakes', { 'netwatch.nomad.autostart.outcome': outcome });
+    assert.deepEqual(
+      nodes.map((x) => [wakes(x, 'scaled'), wakes(x, 'already_scaled')]),
+      [
+        [0, 1],
+        [0, 1],
+        [1, 0],
+      ],
+      'c scaled it; a and b found it up',
+    );
+    assert.equal(count(), 1);
+    for (const x of nodes) assert.equal([...x.rig.processor.targets.values()][0]!.state.kind, 'awake', `${x.node} tracks it for sleep`);
+    assert.deepEqual([...log!.at('warn'), ...log!.at('error')], []);
+    await until(() => count() === 0, 'the scale-down once all three are idle', 3000);
+    await sleep(600);
+    assert.equal(scaleDowns(d!).length, 1);
+  });
+
   it('with three idle nodes, exactly one scales the group to 0', async () => {
     const nodes = await start(['a', 'b', 'c']);
     traffic(nodes[0].rig);
