@@ -105,6 +105,7 @@ export class InternalError extends NetwatchError {
  * What went wrong with a Nomad API call, so callers can decide without parsing texts:
  * active_deployment (400, retry after the deployment), policy_violation (400, count outside the
  * group's scaling min/max), forbidden (401/403), not_found (404), bad_request (other 4xx),
+ * conflict (a check-and-set lost: a job's 500 "Enforcing job modify index", a Variables 409),
  * server (5xx, 429), timeout (no answer in time), connection (refused, reset, closed), tls
  * (handshake or certificate failure).
  */

@@ -13,10 +13,30 @@
 #   scale-job  POST /v1/job/:job/scale: wakes, sleeps, and the start of a stopped job in the scaling history
 # A rule with start_stopped: true also reads the job's versions and re-registers it
 # (PUT /v1/jobs): add "submit-job" to its namespace's block ("register-job" alone from Nomad 2.0).
-# Nothing else: no list-jobs, no node, operator or Variables access.
+#
+# Sleep is decided for the cluster (the processor's cluster section, on by default): every agent
+# publishes its activity in Nomad Variables and takes a Variables lock while it checks that every
+# node is idle. That needs, in the processor's own namespace (its `namespace`, NOMAD_NAMESPACE: the
+# namespace netwatch runs in), a variables block over cluster.variables_prefix and cluster.lock_path
+# (both under nomad/jobs/netwatch by default; nomad/variables_endpoint.go):
+#   read   GET /v1/var/:path, each node's activity (and GET /v1/vars?prefix=, which lists only what
+#          the token may list: "read" grants "list" too, acl/policy.go expandVariablesCapabilities)
+#   write  PUT /v1/var/:path?cas=N, this node's activity; ?lock-acquire, ?lock-renew, ?lock-release
+#          on the lock of the group being put to sleep
+# A workload identity reads nomad/jobs/netwatch itself without a policy, but nothing below it and
+# never writes (acl/acl.go matchingVariablesCapabilitySet), so the block is needed. No "destroy":
+# nothing is deleted. Without it (or with cluster.enabled: false) each agent judges idleness from its
+# own traffic and only the agent that woke a group puts it back to sleep.
+# Nothing else: no list-jobs, no node or operator access.
 # test/unit/packaging/nomad-policy.test.ts checks this file against the rules and the processor's code.
 namespace "default" {
   capabilities = ["read-job", "scale-job"]
+
+  variables {
+    path "nomad/jobs/netwatch/*" {
+      capabilities = ["read", "write"]
+    }
+  }
 }
 
 # GET /v1/agent/self (command/agent/agent_endpoint.go: agent:read) tells the servers' Nomad version;

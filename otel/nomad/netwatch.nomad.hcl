@@ -199,6 +199,12 @@ EOF
         file = true
       }
 
+      # The node this agent publishes its activity as (nomad_autostart's cluster.node): Nomad sets no
+      # variable with the node's ID in a task, so the job does.
+      env {
+        NOMAD_NODE_ID = "${node.unique.id}"
+      }
+
       template {
         destination = "local/agent.yaml"
         # A changed file is reloaded in place (probes stay attached, counters cumulative).

@@ -28,6 +28,25 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
+/** Longest prefix: the node or the group named below it needs room in Nomad's 128 characters. */
+const MAX_VARIABLE_PREFIX = 80;
+
+/**
+ * A Nomad Variables path that netwatch writes below (nomad/structs/variables.go ValidatePath):
+ * segments of [a-zA-Z0-9-_~], and under the reserved top-level "nomad" only "nomad/jobs/…".
+ */
+function nomadVariablePath(x: unknown): void {
+  if (typeof x !== 'string' || x === '') fail(`must be a Nomad Variables path such as nomad/jobs/netwatch/activity, got ${describe(x)}`);
+  if (!/^[a-zA-Z0-9\-_~]+(\/[a-zA-Z0-9\-_~]+)*$/.test(x))
+    fail(
+      `must be segments of letters, digits, "-", "_" and "~" joined by "/" (Nomad's rule for variable paths), without a leading or trailing "/"; got ${describe(x)}`,
+    );
+  if (x.length > MAX_VARIABLE_PREFIX) fail(`must be at most ${MAX_VARIABLE_PREFIX} characters (Nomad takes 128, and netwatch adds below it), got ${x.length}`);
+  const [top, second] = x.split('/');
+  if (top === 'nomad' && second !== 'jobs')
+    fail(`below the reserved "nomad" Nomad takes only nomad/jobs/…, e.g. nomad/jobs/netwatch/activity; got ${describe(x)}`);
+}
+
 /** One thing wrong with a value; `index` places it at one item of a list (`ports[1]`), else at the setting. */
 export interface FormatProblem {
   index?: number;
@@ -278,6 +297,16 @@ export const FORMATS: Readonly<Record<string, FormatDef>> = {
       if (typeof x !== 'string') fail(`must be a Nomad version such as 2.0.5, or empty, got ${describe(x)}`);
       if (x !== '' && parseNomadVersion(x) === undefined)
         fail(`must be a Nomad version such as 2.0.5 or 1.9.3+ent (as nomad version prints it), or empty; got ${describe(x)}`);
+    },
+  },
+  'nw.nomad-variable-path': { policy: 'text', validate: nomadVariablePath },
+  'nw.lock-ttl': {
+    policy: 'text',
+    validate: (x) => {
+      const ms = typeof x === 'string' ? parseDuration(x) : undefined;
+      if (ms === undefined) fail(`must be a duration with a unit, such as 15s or 1m; got ${describe(x)}`);
+      // Nomad refuses other TTLs (nomad/structs/variables.go minVariableLockTTL, maxVariableLockTTL).
+      if (ms < 10_000 || ms > 24 * 3_600_000) fail(`must be from 10s to 24h (what Nomad accepts for a lock's TTL), got ${describe(x)}`);
     },
   },
   'nw.tc-attach-mode': { policy: 'text', validate: oneOf(['auto', 'tcx', 'clsact']) },

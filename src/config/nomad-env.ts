@@ -1,6 +1,8 @@
 // The NOMAD_* client variables as defaults for nomad_autostart, read the way Nomad's own CLI and
 // Go client read them (hashicorp/nomad api/api.go DefaultConfig): empty counts as unset;
-// NOMAD_SKIP_VERIFY goes through strconv.ParseBool and is ignored when it does not parse.
+// NOMAD_SKIP_VERIFY goes through strconv.ParseBool and is ignored when it does not parse. Also
+// NOMAD_NODE_ID, the node netwatch publishes its activity as: Nomad sets no such variable in tasks
+// (client/taskenv/env.go), so netwatch's job sets it from ${node.unique.id} in the task's env block.
 import type { Env } from './env-substitution';
 
 export interface NomadEnvDefaults {
@@ -15,6 +17,7 @@ export interface NomadEnvDefaults {
   readonly clientKey?: string;
   readonly tlsServerName?: string;
   readonly skipVerify?: boolean;
+  readonly nodeId?: string;
 }
 
 /** Setting (relative dotted path) → the variable its default comes from. */
@@ -30,6 +33,7 @@ export const NOMAD_ENV_VARIABLES: Readonly<Record<string, string>> = {
   'tls.client_key': 'NOMAD_CLIENT_KEY',
   'tls.server_name': 'NOMAD_TLS_SERVER_NAME',
   'tls.skip_verify': 'NOMAD_SKIP_VERIFY',
+  'cluster.node': 'NOMAD_NODE_ID',
 };
 
 const get = (env: Env, name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
@@ -57,5 +61,6 @@ export function readNomadEnv(env: Env): NomadEnvDefaults {
     clientKey: get(env, 'NOMAD_CLIENT_KEY'),
     tlsServerName: get(env, 'NOMAD_TLS_SERVER_NAME'),
     skipVerify: skip === undefined ? undefined : parseGoBool(skip),
+    nodeId: get(env, 'NOMAD_NODE_ID'),
   };
 }

@@ -171,6 +171,19 @@ export interface NomadAutostartProcessorConfig {
   /** The servers' Nomad version when /v1/agent/self cannot be read; '' = unknown. */
   server_version: string;
   retry: { readonly initial_ms: number; readonly max_ms: number; readonly give_up_after_ms: number };
+  /** Sleep decided for the cluster: activity per node in Nomad Variables, one sleeper at a time under a Variables lock. */
+  cluster: {
+    readonly enabled: boolean;
+    /** The node this agent publishes its activity as; '' = agent_host, else this machine's host name. */
+    readonly node: string;
+    /** Each node's activity is the variable `<variables_prefix>/<node>`. */
+    readonly variables_prefix: string;
+    /** The sleeper of a group holds the lock on `<lock_path>/<namespace>/<job>/<group>`. */
+    readonly lock_path: string;
+    readonly lock_ttl_ms: number;
+    /** Between the sleeper's two reads of every node's activity. */
+    readonly grace_ms: number;
+  };
   rules: readonly AutostartRule[];
 }
 

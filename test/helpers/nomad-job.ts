@@ -79,22 +79,56 @@ export function taskEnvironment(s: ShippedJob, name: string, secretsDir: string 
     env.NOMAD_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.workload-identity.jwt';
     env.NOMAD_UNIX_ADDR = taskApiAddress(secretsDir);
   }
+  // The task's own env block, with the node's attributes interpolated (client/taskenv/env.go ReplaceEnv).
+  for (const block of task.env ?? []) {
+    for (const [k, v] of Object.entries<string>(block))
+      env[k] = v.replace(/\$\{([^}]+)\}/g, (m: string, name: string) => NODE_ATTRIBUTES[name] ?? env[name] ?? m);
+  }
   return env;
 }
 
+/** The node attributes a task's env block may name (client/taskenv/env.go: node.unique.id and friends); made up. */
+export const NODE_ATTRIBUTES: Readonly<Record<string, string>> = {
+  'node.unique.id': '6c2f4c8e-1f0a-4b7e-9a55-3d2e1c0b9f10',
+  'node.unique.name': 'client-1',
+  'node.datacenter': 'dc1',
+  'node.region': 'global',
+};
+
+/** One `path "<glob>" { capabilities = [...] }` of a namespace's `variables` block. */
+export interface PolicyVariablesPath {
+  path: string;
+  capabilities: string[];
+}
+
 /**
- * The shipped ACL policy: capabilities by namespace (each `namespace` block, `capabilities` only)
- * and the `agent` block's policy (undefined without one). `raw` is all of it, for what these omit.
+ * The shipped ACL policy: capabilities by namespace (each `namespace` block's `capabilities`), the
+ * paths of each namespace's `variables` block, and the `agent` block's policy (undefined without
+ * one). `raw` is all of it, for what these omit.
  */
-export async function readPolicy(): Promise<{ namespaces: Map<string, string[]>; agent: string | undefined; raw: any; text: string }> {
+export async function readPolicy(): Promise<{
+  namespaces: Map<string, string[]>;
+  variables: Map<string, PolicyVariablesPath[]>;
+  agent: string | undefined;
+  raw: any;
+  text: string;
+}> {
   const text = readFileSync(repoPath(POLICY_PATH), 'utf8');
   const raw = (await parseHcl(POLICY_PATH, text)) as any;
   const namespaces = new Map<string, string[]>();
-  for (const [ns, blocks] of Object.entries<any[]>(raw.namespace ?? {}))
+  const variables = new Map<string, PolicyVariablesPath[]>();
+  for (const [ns, blocks] of Object.entries<any[]>(raw.namespace ?? {})) {
     namespaces.set(
       ns,
       blocks.flatMap((b) => b.capabilities ?? []),
     );
+    const paths = blocks.flatMap((b) =>
+      (b.variables ?? []).flatMap((v: any) =>
+        Object.entries<any[]>(v.path ?? {}).flatMap(([path, rules]) => rules.map((r) => ({ path, capabilities: r.capabilities ?? [] }))),
+      ),
+    );
+    if (paths.length) variables.set(ns, paths);
+  }
   const agent = (raw.agent as { policy?: string }[] | undefined)?.map((b) => b.policy).at(-1);
-  return { namespaces, agent, raw, text };
+  return { namespaces, variables, agent, raw, text };
 }

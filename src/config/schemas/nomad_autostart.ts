@@ -21,6 +21,7 @@ interface Settings {
   agent_host: string;
   server_version: string;
   retry: { initial: string; max: string; give_up_after: string };
+  cluster: { enabled: boolean; node: string; variables_prefix: string; lock_path: string; lock_ttl: string; grace: string };
   rules: unknown[];
 }
 
@@ -66,6 +67,19 @@ function checkConnection(s: Settings, ctx: BuildContext): void {
   }
 }
 
+/** One variable path must not lie below the other: the activity listing would take locks for nodes, or the reverse. */
+function checkCluster(s: Settings, ctx: BuildContext): void {
+  const { variables_prefix: prefix, lock_path: lock } = s.cluster;
+  if (ctx.invalid.has('cluster.variables_prefix') || ctx.invalid.has('cluster.lock_path')) return;
+  const below = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`);
+  if (below(lock, prefix) || below(prefix, lock)) {
+    ctx.problems.push({
+      path: joinPath(ctx.path, 'cluster.lock_path'),
+      message: `must not be cluster.variables_prefix (${prefix}), nor lie below or above it: every variable under the prefix is read as a node's activity`,
+    });
+  }
+}
+
 function checkRules(raw: readonly unknown[], namespace: string, ctx: BuildContext): AutostartRule[] {
   const path = joinPath(ctx.path, 'rules');
   if (raw.length === 0 && !ctx.invalid.has('rules')) {
@@ -102,6 +116,7 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
       'tls.client_key': n.clientKey,
       'tls.server_name': n.tlsServerName,
       'tls.skip_verify': n.skipVerify,
+      'cluster.node': n.nodeId,
     };
     // present's keys are NOMAD_ENV_VARIABLES's keys.
     for (const [key, v] of Object.entries(present)) if (v !== undefined) origins[key] = NOMAD_ENV_VARIABLES[key]!;
@@ -170,12 +185,51 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
           max: { doc: 'Longest delay between retries.', format: 'nw.duration', default: '30s' },
           give_up_after: { doc: 'Stop retrying a wake when no matching traffic has arrived for this long.', format: 'nw.duration', default: '5m' },
         },
+        cluster: {
+          enabled: {
+            doc:
+              'Decide sleep for the cluster: each agent publishes its activity per group in Nomad Variables, and a group goes back to 0 only when ' +
+              'every node is idle, scaled down by one agent (any of them, not only the one that woke it) holding a Variables lock. ' +
+              'false: each agent judges only its own traffic, and only the agent that woke a group puts it back to sleep. ' +
+              'Needs read and write on the Variables below (see the README); without them, or with dry_run, sleep is decided as with false.',
+            format: 'nw.bool',
+            default: true,
+          },
+          node: {
+            doc: "The name this agent's activity is published under (one variable per node). Default: NOMAD_NODE_ID, else agent_host, else this machine's host name.",
+            format: 'nw.text',
+            default: n.nodeId ?? '',
+          },
+          variables_prefix: {
+            doc: "Where the nodes' activity lives: the variable <variables_prefix>/<node>, one item per group (<namespace>/<job>/<group>: active or idle), in the processor's namespace.",
+            format: 'nw.nomad-variable-path',
+            default: 'nomad/jobs/netwatch/activity',
+          },
+          lock_path: {
+            doc: 'The agent that checks whether a group is idle everywhere holds the Variables lock <lock_path>/<namespace>/<job>/<group> while it does.',
+            format: 'nw.nomad-variable-path',
+            default: 'nomad/jobs/netwatch/sleep',
+          },
+          lock_ttl: {
+            doc:
+              "The TTL of the sleeper's lock, renewed at half of it. A sleeper that dies holding it keeps the group from sleeping until Nomad frees the lock: " +
+              'after twice the TTL, then a LockDelay of as long again (nomad/locks.go).',
+            format: 'nw.lock-ttl',
+            default: '15s',
+          },
+          grace: {
+            doc: "Between the sleeper's two reads of every node's activity: a node that saw traffic just before the first read has this long to say so.",
+            format: 'nw.duration-or-zero',
+            default: '5s',
+          },
+        },
         rules: { doc: 'What wakes which Nomad group; see the rules[] keys below.', format: 'nw.autostart-rules', default: [] },
       },
     };
   },
   build: (s, ctx) => {
     checkConnection(s, ctx);
+    checkCluster(s, ctx);
     const namespace = s.namespace !== '' ? s.namespace : 'default';
     return {
       type: 'nomad_autostart',
@@ -192,6 +246,14 @@ export const nomadAutostart = defineComponent<NomadAutostartProcessorConfig, Set
       agent_host: s.agent_host,
       server_version: s.server_version.trim(),
       retry: { initial_ms: parseDuration(s.retry.initial)!, max_ms: parseDuration(s.retry.max)!, give_up_after_ms: parseDuration(s.retry.give_up_after)! },
+      cluster: {
+        enabled: s.cluster.enabled,
+        node: s.cluster.node.trim(),
+        variables_prefix: s.cluster.variables_prefix,
+        lock_path: s.cluster.lock_path,
+        lock_ttl_ms: parseDuration(s.cluster.lock_ttl)!,
+        grace_ms: parseDuration(s.cluster.grace)!,
+      },
       rules: checkRules(s.rules, namespace, ctx),
     };
   },

@@ -189,3 +189,43 @@ test('the summary netwatch validate prints never shows the token or the basic-au
   assert.match(text, /token=<redacted>/);
   assert.match(text, /http_auth=<redacted>/);
 });
+
+test('the cluster section defaults to deciding sleep for the cluster, under nomad/jobs/netwatch, as NOMAD_NODE_ID', () => {
+  const rules = ISSUE_EXAMPLE.replace(/^ {4}(address|token):.*\n/gm, '');
+  assert.deepEqual(load(rules).cluster, {
+    enabled: true,
+    node: '',
+    variables_prefix: 'nomad/jobs/netwatch/activity',
+    lock_path: 'nomad/jobs/netwatch/sleep',
+    lock_ttl_ms: 15_000,
+    grace_ms: 5_000,
+  });
+  assert.equal(load(rules, { NOMAD_NODE_ID: '9e1c57a4-0b6f-4c1e-8a7e-2f3f0f1c0d11' }).cluster.node, '9e1c57a4-0b6f-4c1e-8a7e-2f3f0f1c0d11');
+  const given = load(
+    `${rules}    cluster: { enabled: false, node: edge-1, variables_prefix: apps/netwatch/activity, lock_path: apps/netwatch/locks, lock_ttl: 1m, grace: 0s }\n`,
+    { NOMAD_NODE_ID: 'ignored' },
+  ).cluster;
+  assert.deepEqual(given, {
+    enabled: false,
+    node: 'edge-1',
+    variables_prefix: 'apps/netwatch/activity',
+    lock_path: 'apps/netwatch/locks',
+    lock_ttl_ms: 60_000,
+    grace_ms: 0,
+  });
+});
+
+test('cluster paths must be ones Nomad takes and apart from each other; the lock TTL within what Nomad accepts', () => {
+  const rules = ISSUE_EXAMPLE.replace(/^ {4}(address|token):.*\n/gm, '');
+  assert.deepEqual(problems(`${rules}    cluster: { variables_prefix: /nomad/jobs/x, lock_path: nomad/variables/locks, lock_ttl: 5s }\n`), [
+    'processors.nomad_autostart.cluster.variables_prefix: must be segments of letters, digits, "-", "_" and "~" joined by "/" (Nomad\'s rule for variable paths), without a leading or trailing "/"; got "/nomad/jobs/x"',
+    'processors.nomad_autostart.cluster.lock_path: below the reserved "nomad" Nomad takes only nomad/jobs/…, e.g. nomad/jobs/netwatch/activity; got "nomad/variables/locks"',
+    'processors.nomad_autostart.cluster.lock_ttl: must be from 10s to 24h (what Nomad accepts for a lock\'s TTL), got "5s"',
+  ]);
+  assert.deepEqual(problems(`${rules}    cluster: { variables_prefix: nomad/jobs/netwatch, lock_path: nomad/jobs/netwatch/sleep }\n`), [
+    "processors.nomad_autostart.cluster.lock_path: must not be cluster.variables_prefix (nomad/jobs/netwatch), nor lie below or above it: every variable under the prefix is read as a node's activity",
+  ]);
+  assert.deepEqual(problems(`${rules}    cluster: { variables_prefix: nomad/jobs/${'x'.repeat(80)} }\n`), [
+    'processors.nomad_autostart.cluster.variables_prefix: must be at most 80 characters (Nomad takes 128, and netwatch adds below it), got 91',
+  ]);
+});

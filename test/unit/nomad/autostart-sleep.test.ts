@@ -11,7 +11,9 @@ const SCALE = '/v1/job/db/scale';
 const scaleDowns = (d: NomadDouble) => d.requests().filter((r) => r.method === 'POST' && r.path === SCALE && (r.body as any).Count === 0);
 
 function dbRule(extra = '', host = 'agent-1'): string {
+  // The cluster decides sleep (the default); alone here, this agent is the whole cluster.
   return `    agent_host: ${host}
+    cluster: { grace: 10ms }
     rules:
       - name: db
         match: { connect_to: ["10.9.0.1:5432"] }
@@ -143,14 +145,16 @@ describe('nomad_autostart puts idle groups back to sleep', () => {
   });
 
   it('after a restart, finds the groups it woke in Nomad scaling history and puts them to sleep', async () => {
-    const { rig: first } = await setup(dbRule().replace('idle_after: 300ms', 'idle_after: 1h'));
+    // Each agent alone (with the cluster deciding, any agent's wake is everyone's: autostart-cluster.test.ts).
+    const alone = (host?: string) => dbRule('', host).replace('cluster: { grace: 10ms }', 'cluster: { enabled: false }');
+    const { rig: first } = await setup(alone().replace('idle_after: 300ms', 'idle_after: 1h'));
     first.dispatch(client().connect);
     first.dispatch(connEvent({ kind: 'close', sock }));
     await first.processor.settled();
     await first.stop();
-    const other = startAutostart(d, dbRule('', 'agent-2'));
+    const other = startAutostart(d, alone('agent-2'));
     rigs.push(other);
-    const again = startAutostart(d, dbRule());
+    const again = startAutostart(d, alone());
     rigs.push(again);
     await until(() => scaleDowns(d).length === 1, 'the restarted agent (same host) putting it to sleep', 3000);
     await again.processor.settled();

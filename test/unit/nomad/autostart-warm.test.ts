@@ -33,6 +33,7 @@ function rules(head = '', extra = ''): string {
   return `${head}    agent_host: agent-1
     timeout: 2s
     retry: { initial: 20ms, max: 100ms, give_up_after: 2s }
+    cluster: { grace: 10ms }
     rules:
       - name: web
         match: { sni: [app.example.com] }

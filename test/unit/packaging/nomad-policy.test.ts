@@ -5,10 +5,12 @@
 // each method sends (for the event stream, with the topics its caller asks for), which requests
 // only starting a stopped job reaches, and the call each is tagged with for the advice on a 403.
 // So a new call fails here until what Nomad checks for it is known. What Nomad checks is from
-// hashicorp/nomad: nomad/job_endpoint.go, nomad/event_endpoint.go (validateNsOp) and
-// command/agent/agent_endpoint.go with acl/acl.go (AllowAgentRead); the Nomad API double, which
-// follows the same source, is held to that table. Then the shipped rule wakes its group against
-// the double, over a Task API socket, with a token holding nothing but the policy.
+// hashicorp/nomad: nomad/job_endpoint.go, nomad/event_endpoint.go (validateNsOp),
+// command/agent/agent_endpoint.go with acl/acl.go (AllowAgentRead), and nomad/variables_endpoint.go
+// with acl/acl.go (AllowVariableOperation: a capability on a path glob of the namespace's
+// `variables` block); the Nomad API double, which follows the same source, is held to that table.
+// Then the shipped rule wakes its group against the double, over a Task API socket, with a token
+// holding nothing but the policy.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +28,17 @@ import {
   cannotReadJobs,
   capabilitiesFor,
   forbidden,
+  variablesPaths,
+  variablesRefused,
   versionUnknown,
   type NomadCall,
 } from '../../../src/pipeline/processors/nomad_autostart/advice';
 import type { CompiledRule } from '../../../src/pipeline/processors/nomad_autostart/rules';
 import { buildPipelines, type PipelineRunner } from '../../../src/pipeline/runner';
 import { captureLog, until, type CapturedLog } from '../../helpers/autostart';
-import { NO_DEPLOYMENTS, NomadDouble, tokenHash, type DoubleToken } from '../../helpers/nomad';
-import { agentYamlOf, JOB_PATH, readPolicy, readShippedJob, taskEnvironment, tokenFilePath } from '../../helpers/nomad-job';
+import { NO_DEPLOYMENTS, NomadDouble, tokenHash, type DoubleToken, type VariablesCapability } from '../../helpers/nomad';
+import { goGlob } from '../../helpers/nomad/acl';
+import { agentYamlOf, JOB_PATH, NODE_ATTRIBUTES, readPolicy, readShippedJob, taskEnvironment, tokenFilePath } from '../../helpers/nomad-job';
 import { REPO_ROOT, repoPath } from '../../helpers/paths';
 import { connEvent } from '../pipeline/events';
 
@@ -56,7 +61,15 @@ const NOMAD_CHECKS: Record<string, readonly string[]> = {
   'PUT /v1/jobs': ['submit-job', 'register-job'], // Job.Register (doRegister: AllowNsOpAnyOf)
   // command/agent/agent_endpoint.go AgentSelfRequest: acl/acl.go AllowAgentRead, an agent policy of read or write
   'GET /v1/agent/self': ['agent:read', 'agent:write'],
+  // nomad/variables_endpoint.go, each on the variable's path: Variables.Read needs read; Variables.List
+  // refuses nothing but lists only what list allows, which read grants too (acl/policy.go
+  // expandVariablesCapabilities); Variables.Apply (cas, lock-acquire, lock-release) and RenewLock need write.
+  'GET /v1/var/:path': ['variables:read'],
+  'GET /v1/vars': ['variables:list', 'variables:read'],
+  'PUT /v1/var/:path': ['variables:write'],
 };
+/** Endpoints that answer a token lacking the capability with less, not 403: refused means the answer leaves out what it may not see. */
+const FILTERS = new Set(['GET /v1/vars']);
 /**
  * GET /v1/event/stream checks every topic asked for, each in the request's namespace
  * (nomad/event_endpoint.go validateACL, validateNsOp): the stream needs all of its topics' checks,
@@ -81,8 +94,11 @@ for (const [topic, caps] of Object.entries(TOPIC_CHECKS)) NOMAD_CHECKS[streamEnd
 
 /** The policy's `agent` block grants (acl/policy.go: deny, read or write; write allows reading too). */
 const AGENT_GRANTS: Readonly<Record<string, readonly string[]>> = { deny: [], read: ['agent:read'], write: ['agent:read', 'agent:write'] };
+/** A variables capability: one of a path glob in a namespace's `variables` block. */
+const isVariables = (capability: string): boolean => capability.startsWith('variables:');
 /** A capability outside namespaces (agent:read, node:read, …). */
-const global = (capability: string): boolean => capability.includes(':');
+const global = (capability: string): boolean => capability.includes(':') && !isVariables(capability);
+const isVariablesEndpoint = (endpoint: string): boolean => / \/v1\/vars?\b/.test(endpoint);
 
 /** Client methods that send nothing to Nomad. */
 const LIFECYCLE = new Set(['close', 'destroy']);
@@ -449,26 +465,40 @@ function readCode(): Reading {
 
 // ---- policies as grants -----------------------------------------------------------------------
 
-/** One capability a policy grants: in a namespace, or (namespace undefined) outside namespaces. */
+/** One capability a policy grants: in a namespace (a variables one on the variables `path` matches), or (namespace undefined) outside namespaces. */
 interface Grant {
   namespace: string | undefined;
   capability: string;
+  path?: string;
 }
-/** An endpoint a rule of that namespace makes the processor call. */
+/** An endpoint a rule of that namespace makes the processor call; a Variables endpoint, on these variables. */
 interface Need {
   namespace: string;
   endpoint: string;
+  paths?: readonly string[];
 }
 
-function grantsOf(namespaces: ReadonlyMap<string, readonly string[]>, agent: string | undefined): Grant[] {
+/** A namespace's `variables` block: capabilities by path glob. */
+type VariablesBlocks = ReadonlyMap<string, readonly { path: string; capabilities: readonly string[] }[]>;
+
+function grantsOf(namespaces: ReadonlyMap<string, readonly string[]>, agent: string | undefined, variables: VariablesBlocks = new Map()): Grant[] {
   return [
     ...[...namespaces].flatMap(([namespace, caps]) => caps.map((capability) => ({ namespace, capability }))),
+    ...[...variables].flatMap(([namespace, paths]) =>
+      paths.flatMap((p) => p.capabilities.map((c) => ({ namespace, capability: `variables:${c}`, path: p.path }))),
+    ),
     ...(agent === undefined ? [] : (AGENT_GRANTS[agent] ?? [`agent:${agent} (not a policy)`])).map((capability) => ({ namespace: undefined, capability })),
   ];
 }
 
+/** Whether `g` grants capability `c` where `n` needs it, on `variable` for a variables capability (acl/acl.go: a path glob, `*` any run of characters). */
+const grantsAt = (g: Grant, c: string, n: Need, variable: string | undefined): boolean =>
+  g.capability === c &&
+  g.namespace === (global(c) ? undefined : n.namespace) &&
+  (!isVariables(c) || (g.path !== undefined && variable !== undefined && goGlob(g.path, variable)));
+/** Every variable the endpoint touches (or the endpoint, for one on none) is granted one of the capabilities its check accepts. */
 const covers = (grants: readonly Grant[], n: Need): boolean =>
-  (NOMAD_CHECKS[n.endpoint] ?? []).some((c) => grants.some((g) => g.capability === c && g.namespace === (global(c) ? undefined : n.namespace)));
+  (n.paths ?? [undefined]).every((v) => (NOMAD_CHECKS[n.endpoint] ?? []).some((c) => grants.some((g) => grantsAt(g, c, n, v))));
 const uncovered = (grants: readonly Grant[], needs: readonly Need[]): Need[] => needs.filter((n) => !covers(grants, n));
 
 /**
@@ -489,14 +519,51 @@ before(() => {
   code = readCode();
 });
 
-/** What rules make the processor call, per namespace. */
-function needsOf(rules: readonly Pick<AutostartRule, 'namespace' | 'start_stopped'>[]): Need[] {
+/** The processor settings besides its rules that decide what it calls: the cluster's sleep and its Variables. */
+type ProcessorNeeds = Pick<NomadAutostartProcessorConfig, 'namespace' | 'cluster'> & {
+  rules: readonly Pick<AutostartRule, 'namespace' | 'start_stopped' | 'idle_after_ms'>[];
+};
+
+/**
+ * The variables each Variables endpoint touches (activity.ts, cluster.ts): reads and the listing,
+ * the nodes' activity under variables_prefix; writes, this node's activity and the groups' locks
+ * under lock_path.
+ */
+function variablesOf(endpoint: string, cluster: NomadAutostartProcessorConfig['cluster']): string[] {
+  const activity = `${cluster.variables_prefix}/node-1`;
+  return endpoint.startsWith('PUT ') ? [activity, `${cluster.lock_path}/default/web/web`] : [activity];
+}
+
+/**
+ * What the processor calls, per namespace: each rule's endpoints in its namespace; the Variables
+ * endpoints in the processor's namespace, when the cluster decides sleep (cluster.enabled and a
+ * rule with idle_after; dry_run aside).
+ */
+function needsOf(p: ProcessorNeeds): Need[] {
   const out = new Map<string, Need>();
-  for (const r of rules)
+  for (const r of p.rules)
+    for (const x of code.reach) {
+      if (isVariablesEndpoint(x.endpoint) || (x.onlyStartStopped && !r.start_stopped)) continue;
+      out.set(`${r.namespace} ${x.endpoint}`, { namespace: r.namespace, endpoint: x.endpoint });
+    }
+  if (p.cluster.enabled && p.rules.some((r) => r.idle_after_ms > 0))
     for (const x of code.reach)
-      if (!x.onlyStartStopped || r.start_stopped) out.set(`${r.namespace} ${x.endpoint}`, { namespace: r.namespace, endpoint: x.endpoint });
+      if (isVariablesEndpoint(x.endpoint))
+        out.set(`${p.namespace} ${x.endpoint}`, { namespace: p.namespace, endpoint: x.endpoint, paths: variablesOf(x.endpoint, p.cluster) });
   return [...out.values()];
 }
+
+const DEFAULT_CLUSTER: NomadAutostartProcessorConfig['cluster'] = {
+  enabled: true,
+  node: '',
+  variables_prefix: 'nomad/jobs/netwatch/activity',
+  lock_path: 'nomad/jobs/netwatch/sleep',
+  lock_ttl_ms: 15_000,
+  grace_ms: 5_000,
+};
+
+/** The variables block the processor advises (advice.ts variablesPolicy) for `cluster`. */
+const advisedVariables = (cluster: NomadAutostartProcessorConfig['cluster']) => variablesPaths(cluster.variables_prefix, cluster.lock_path);
 
 // ---- the tests ----------------------------------------------------------------------------------
 
@@ -517,9 +584,16 @@ test('the code is read as expected: the client methods send the requests Nomad d
     { endpoint: 'GET /v1/job/:job/scale', onlyStartStopped: false },
     // Reading the job's versions and registering it happen only to start a stopped job.
     { endpoint: 'GET /v1/job/:job/versions', onlyStartStopped: true },
+    // The cluster's sleep: the nodes' activity and the locks.
+    { endpoint: 'GET /v1/var/:path', onlyStartStopped: false },
+    { endpoint: 'GET /v1/vars', onlyStartStopped: false },
     { endpoint: 'POST /v1/job/:job/scale', onlyStartStopped: false },
     { endpoint: 'PUT /v1/jobs', onlyStartStopped: true },
+    { endpoint: 'PUT /v1/var/:path', onlyStartStopped: false },
   ]);
+  assert.deepEqual(requests.get('readVariable'), [{ verb: 'GET', path: '/v1/var/:path' }]);
+  assert.deepEqual(requests.get('listVariables'), [{ verb: 'GET', path: '/v1/vars' }]);
+  for (const m of ['putVariable', 'acquireLock', 'renewLock', 'releaseLock']) assert.deepEqual(requests.get(m), [{ verb: 'PUT', path: '/v1/var/:path' }], m);
 });
 
 test('the processor reaches Nomad only through NomadClient, by calling its methods', () => {
@@ -565,56 +639,91 @@ test('the capability a 403 message asks for is one Nomad accepts for every endpo
   for (const call of ['scale status', 'scale', 'job read', 'job register', 'deployment read'] as const)
     assert.match(forbidden(rule, call), new RegExp(`the token needs ${CALL_CAPABILITIES[call][0]}\\b`));
   assert.match(cannotReadJobs('apps'), /namespace apps \(read-job\)/);
+  for (const call of ['variable read', 'variable list', 'variable write', 'lock'] as const)
+    assert.match(variablesRefused(call, 'p', 'apps', 'P', '30s'), new RegExp(`the token needs ${CALL_CAPABILITIES[call][0]}\\b`));
   assert.match(
     versionUnknown(agentSelfRefused()),
     /the token cannot read it \(agent:read\);.*grant agent:read \(agent \{ policy = "read" \} in the token's policy\) or set server_version/,
   );
 });
 
-test('capabilitiesFor and the agent block (the policy the processor advises) cover every endpoint a rule can reach, and nothing more', () => {
+test('capabilitiesFor, the agent block and the variables block (the policy the processor advises) cover every endpoint a rule can reach, and nothing more', () => {
   assert.equal(agentPolicy(), `agent { policy = "${AGENT_POLICY}" }`);
-  for (const start_stopped of [false, true]) {
-    const rule = { namespace: 'apps', start_stopped };
-    const caps = capabilitiesFor(rule);
-    assert.deepEqual(caps.filter(global), [], 'capabilitiesFor names namespace capabilities only');
-    const grants = grantsOf(new Map([['apps', caps]]), AGENT_POLICY);
-    const needs = needsOf([rule]);
-    assert.deepEqual(uncovered(grants, needs), [], `start_stopped ${start_stopped}: ${caps.join(', ')} and agent ${AGENT_POLICY} leave these uncovered`);
-    assert.deepEqual(superfluous(grants, needs), [], `start_stopped ${start_stopped}: granted, but no endpoint reached needs it`);
-  }
+  const elsewhere = { ...DEFAULT_CLUSTER, variables_prefix: 'netwatch/activity', lock_path: 'locks/netwatch' };
+  for (const start_stopped of [false, true])
+    for (const cluster of [DEFAULT_CLUSTER, elsewhere, { ...DEFAULT_CLUSTER, enabled: false }]) {
+      const rule = { namespace: 'apps', start_stopped, idle_after_ms: 60_000 };
+      const caps = capabilitiesFor(rule);
+      assert.deepEqual(caps.filter(global), [], 'capabilitiesFor names namespace capabilities only');
+      const variables = cluster.enabled ? new Map([['ops', advisedVariables(cluster)]]) : new Map();
+      const grants = grantsOf(new Map([['apps', caps]]), AGENT_POLICY, variables);
+      const needs = needsOf({ namespace: 'ops', cluster, rules: [rule] });
+      const what = `start_stopped ${start_stopped}, variables under ${cluster.variables_prefix} and ${cluster.lock_path}${cluster.enabled ? '' : ' (cluster off)'}`;
+      assert.deepEqual(uncovered(grants, needs), [], `${what}: ${caps.join(', ')}, agent ${AGENT_POLICY} and the variables block leave these uncovered`);
+      assert.deepEqual(superfluous(grants, needs), [], `${what}: granted, but no endpoint reached needs it`);
+    }
 });
 
 test('the shipped policy grants, in each namespace of the shipped rules and outside namespaces, exactly what those rules need', async () => {
   const shipped = await readShippedJob();
   const cfg = parseConfig(agentYamlOf(shipped), JOB_PATH, taskEnvironment(shipped, 'netwatch'));
-  const rules = (cfg.processors.nomad_autostart as NomadAutostartProcessorConfig).rules;
+  const processor = cfg.processors.nomad_autostart as NomadAutostartProcessorConfig;
+  const rules = processor.rules;
   const policy = await readPolicy();
-  assert.deepEqual(Object.keys(policy.raw).sort(), ['agent', 'namespace'], 'namespace blocks and the agent block only: no node, operator or Variables rules');
+  assert.deepEqual(Object.keys(policy.raw).sort(), ['agent', 'namespace'], 'namespace blocks and the agent block only: no node or operator rules');
   assert.deepEqual(policy.raw.agent, [{ policy: AGENT_POLICY }], `one agent block: policy = "${AGENT_POLICY}"`);
+  const clustered = processor.cluster.enabled && rules.some((r) => r.idle_after_ms > 0);
+  assert.ok(clustered, 'the shipped processor decides sleep for the cluster');
   for (const [ns, blocks] of Object.entries<any[]>(policy.raw.namespace)) {
     for (const b of blocks)
-      assert.deepEqual(Object.keys(b), ['capabilities'], `namespace "${ns}": capabilities only (a policy shorthand expands differently across Nomad versions)`);
+      assert.deepEqual(
+        Object.keys(b),
+        ns === processor.namespace ? ['capabilities', 'variables'] : ['capabilities'],
+        `namespace "${ns}": capabilities only (a policy shorthand expands differently across Nomad versions), and the variables block in the processor's namespace`,
+      );
   }
   const namespaces = new Set(rules.map((r) => r.namespace));
-  assert.deepEqual([...policy.namespaces.keys()].sort(), [...namespaces].sort(), 'one block per namespace the rules name');
+  assert.deepEqual(
+    [...policy.namespaces.keys()].sort(),
+    [...new Set([...namespaces, processor.namespace])].sort(),
+    "one block per namespace the rules name, and the processor's",
+  );
   for (const ns of namespaces) {
     const caps = policy.namespaces.get(ns)!;
     assert.deepEqual([...caps].sort(), [...new Set(rules.filter((r) => r.namespace === ns).flatMap((r) => capabilitiesFor(r)))].sort(), `namespace "${ns}"`);
   }
-  const grants = grantsOf(policy.namespaces, policy.agent);
-  const needs = needsOf(rules);
+  assert.deepEqual(
+    [...policy.variables],
+    [[processor.namespace, advisedVariables(processor.cluster)]],
+    'the variables block the processor advises, in its namespace',
+  );
+  const grants = grantsOf(policy.namespaces, policy.agent, policy.variables);
+  const needs = needsOf(processor);
   assert.ok(needs.some((n) => n.endpoint === 'GET /v1/agent/self'));
+  assert.ok(needs.some((n) => n.endpoint === 'PUT /v1/var/:path'));
   assert.deepEqual(uncovered(grants, needs), [], 'nothing grants these');
   assert.deepEqual(superfluous(grants, needs), [], 'granted, but nothing the rules reach needs it');
 });
 
 describe('the Nomad API double checks each endpoint the processor reaches as NOMAD_CHECKS says', () => {
+  /** The variable the Variables endpoints are probed on, and the glob a probe token holds its one capability on. */
+  const PROBE_VARIABLE = 'nomad/jobs/netwatch/activity/probe';
   const probeToken = (capability: string): DoubleToken =>
     capability.startsWith('agent:')
       ? { secretId: `only ${capability}`, agent: capability.slice('agent:'.length) as 'read' | 'write' }
-      : global(capability)
-        ? assert.fail(`the double's tokens cannot hold ${capability}`)
-        : { secretId: `only ${capability}`, rules: [{ namespace: 'default', capabilities: [capability] }] };
+      : isVariables(capability)
+        ? {
+            secretId: `only ${capability}`,
+            rules: [
+              {
+                namespace: 'default',
+                variables: [{ path: 'nomad/jobs/netwatch/*', capabilities: [capability.slice('variables:'.length) as VariablesCapability] }],
+              },
+            ],
+          }
+        : global(capability)
+          ? assert.fail(`the double's tokens cannot hold ${capability}`)
+          : { secretId: `only ${capability}`, rules: [{ namespace: 'default', capabilities: [capability] }] };
 
   test('one token per capability: each endpoint refuses exactly the tokens whose capability it does not accept', async () => {
     // Every capability some reached endpoint accepts, and one none does.
@@ -623,23 +732,42 @@ describe('the Nomad API double checks each endpoint the processor reaches as NOM
     try {
       d.addJob({ ID: 'postgres', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'db', Count: 0, Scaling: { Min: 0, Max: 1 } }] });
       const job: unknown = await (await fetch(`${d.url}/v1/job/postgres`, { headers: { 'X-Nomad-Token': 'mgmt' } })).json();
-      /** The status of `endpoint` for postgres/db in namespace default; a stream is hung up on once its status is known. */
-      const statusOf = async (endpoint: string, token: string): Promise<number> => {
+      const seeded = await fetch(`${d.url}/v1/var/${PROBE_VARIABLE}`, {
+        method: 'PUT',
+        headers: { 'X-Nomad-Token': 'mgmt' },
+        body: JSON.stringify({ Items: { probe: 'x' } }),
+      });
+      assert.equal(seeded.status, 200);
+      /**
+       * Whether `endpoint` refuses the token, for postgres/db (or the probe variable) in namespace
+       * default: a 403, or for a listing, leaving out the probe variable. A stream is hung up on
+       * once its status is known.
+       */
+      const refusedBy = async (endpoint: string, token: string): Promise<boolean> => {
         const [verb, target] = endpoint.split(' ') as [string, string];
         const [path, topic] = target.split('?topic=') as [string, string | undefined];
-        const url = `${d.url}${path.replace(':job', 'postgres')}?namespace=default${topic ? `&topic=${topic}:postgres` : ''}`;
-        const body = verb === 'POST' ? { Count: 1, Target: { Group: 'db' }, Message: 'probe' } : verb === 'PUT' ? { Job: job } : undefined;
+        const query = topic ? `&topic=${topic}:postgres` : path === '/v1/vars' ? '&prefix=nomad/jobs/netwatch/' : '';
+        const url = `${d.url}${path.replace(':job', 'postgres').replace(':path', PROBE_VARIABLE)}?namespace=default${query}`;
+        const body =
+          verb === 'POST'
+            ? { Count: 1, Target: { Group: 'db' }, Message: 'probe' }
+            : verb === 'PUT'
+              ? isVariablesEndpoint(endpoint)
+                ? { Items: { probe: 'x' } }
+                : { Job: job }
+              : undefined;
         const ac = new AbortController();
         const res = await fetch(url, { method: verb, headers: { 'X-Nomad-Token': token }, body: body && JSON.stringify(body), signal: ac.signal });
+        const listed = FILTERS.has(endpoint) && res.status === 200 ? ((await res.json()) as { Path: string }[]) : undefined;
         ac.abort();
-        return res.status;
+        return res.status === 403 || (listed !== undefined && !listed.some((v) => v.Path === PROBE_VARIABLE));
       };
       const wrong: string[] = [];
       for (const { endpoint } of code.reach) {
         const accepts = NOMAD_CHECKS[endpoint] ?? assert.fail(`${endpoint}: no check known (see the tests above)`);
-        assert.notEqual(await statusOf(endpoint, 'mgmt'), 403, `${endpoint} with a management token`);
+        assert.equal(await refusedBy(endpoint, 'mgmt'), false, `${endpoint} with a management token`);
         for (const cap of probes) {
-          const refused = (await statusOf(endpoint, `only ${cap}`)) === 403;
+          const refused = await refusedBy(endpoint, `only ${cap}`);
           if (refused === accepts.includes(cap)) wrong.push(`${endpoint} ${refused ? 'refuses' : 'accepts'} ${cap}`);
         }
       }
@@ -670,7 +798,13 @@ describe('the shipped rule against the Nomad API double, through a Task API sock
         {
           secretId: TOKEN,
           agent: policy.agent as DoubleToken['agent'],
-          rules: [...policy.namespaces].map(([namespace, capabilities]) => ({ namespace, capabilities })),
+          rules: [...policy.namespaces].map(([namespace, capabilities]) => ({
+            namespace,
+            capabilities,
+            variables: policy.variables.get(namespace)?.map((v) => ({ path: v.path, capabilities: v.capabilities as VariablesCapability[] })),
+          })),
+          // The agent task's workload identity: its implicit read of nomad/jobs/netwatch does not reach below it.
+          workload: { namespace: 'default', job: 'netwatch', group: 'netwatch', task: 'netwatch' },
         },
       ],
     });
@@ -717,6 +851,9 @@ describe('the shipped rule against the Nomad API double, through a Task API sock
         `GET ${path}`,
       );
     assert.ok(requests.some((r) => r.method === 'POST' && r.path === '/v1/job/postgres/scale'));
+    // The node's activity, published under the node ID the job's env block gives the task.
+    const activity = `nomad/jobs/netwatch/activity/${NODE_ATTRIBUTES['node.unique.id']}`;
+    await until(() => d.variable(activity)?.Items?.['default/postgres/db'] === 'active', "this node's activity published as active");
     for (const r of requests) assert.equal(r.headers['x-nomad-token'], tokenHash(TOKEN), `${r.method} ${r.path}`);
   });
 });

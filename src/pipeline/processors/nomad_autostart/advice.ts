@@ -3,13 +3,27 @@ import type { AutostartRule } from '../../../config/types';
 import type { CompiledRule } from './rules';
 
 /** The Nomad calls the processor makes. */
-export type NomadCall = 'scale status' | 'scale' | 'job read' | 'job register' | 'deployment read' | 'event stream' | 'agent read';
+export type NomadCall =
+  | 'scale status'
+  | 'scale'
+  | 'job read'
+  | 'job register'
+  | 'deployment read'
+  | 'event stream'
+  | 'agent read'
+  | 'variable read'
+  | 'variable list'
+  | 'variable write'
+  | 'lock';
 
 /**
  * The ACL capabilities Nomad accepts for each call, the one to ask for first: namespace
  * capabilities (hashicorp/nomad nomad/job_endpoint.go; nomad/event_endpoint.go validateNsOp for the
- * stream's Job and Deployment topics), and `agent:read`, the policy's `agent` block
- * (command/agent/agent_endpoint.go AgentSelfRequest, acl/acl.go AllowAgentRead).
+ * stream's Job and Deployment topics), `agent:read`, the policy's `agent` block
+ * (command/agent/agent_endpoint.go AgentSelfRequest, acl/acl.go AllowAgentRead), and
+ * `variables:<op>`, a capability of a `variables { path … }` block in the namespace
+ * (nomad/variables_endpoint.go: Read needs read, List filters by list, which read grants
+ * (acl/policy.go expandVariablesCapabilities), writes and every lock operation need write).
  * test/unit/packaging/nomad-policy.test.ts checks them against the endpoints the code calls.
  */
 export const CALL_CAPABILITIES: Readonly<Record<NomadCall, readonly [string, ...string[]]>> = {
@@ -20,7 +34,39 @@ export const CALL_CAPABILITIES: Readonly<Record<NomadCall, readonly [string, ...
   'deployment read': ['read-job'],
   'event stream': ['read-job'],
   'agent read': ['agent:read'],
+  'variable read': ['variables:read'],
+  'variable list': ['variables:read', 'variables:list'],
+  'variable write': ['variables:write'],
+  lock: ['variables:write'],
 };
+
+/**
+ * What the cluster's sleep needs on its Variables: read (each node's activity under
+ * cluster.variables_prefix; it grants list too) and write (this node's activity, and the locks under
+ * cluster.lock_path, which are never read). Never destroy: nothing is deleted.
+ */
+export const VARIABLES_CAPABILITIES = ['read', 'write'] as const;
+
+/** The `path` rules of a variables block for both paths: their common parent and below, else each with what it needs. */
+export function variablesPaths(prefix: string, lockPath: string): { path: string; capabilities: string[] }[] {
+  const a = prefix.split('/');
+  const b = lockPath.split('/');
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  if (n > 0) return [{ path: `${a.slice(0, n).join('/')}/*`, capabilities: [...VARIABLES_CAPABILITIES] }];
+  return [
+    { path: `${prefix}/*`, capabilities: [...VARIABLES_CAPABILITIES] },
+    { path: `${lockPath}/*`, capabilities: ['write'] },
+  ];
+}
+
+/** The policy block the cluster's sleep needs, as HCL. */
+export function variablesPolicy(namespace: string, prefix: string, lockPath: string): string {
+  const paths = variablesPaths(prefix, lockPath)
+    .map((p) => `path "${p.path}" { capabilities = [${p.capabilities.map((c) => `"${c}"`).join(', ')}] }`)
+    .join(' ');
+  return `namespace "${namespace}" { variables { ${paths} } }`;
+}
 
 /**
  * The policy's `agent` block: GET /v1/agent/self tells the servers' version, which decides one
@@ -124,5 +170,16 @@ export function versionUnknown(agentSelfProblem: string): string {
   return (
     `the Nomad servers' version is unknown (/v1/agent/self: ${agentSelfProblem}; server_version is not set): every wake reads the group's scale status before it writes; ` +
     `grant ${capabilityText('agent read')} (${agentPolicy()} in the token's policy) or set server_version for one write per wake`
+  );
+}
+
+/**
+ * The token may not use the cluster's Variables: each agent judges from its own traffic until a
+ * later try works, and only the waker of a group puts it to sleep.
+ */
+export function variablesRefused(call: NomadCall, path: string, namespace: string, policy: string, again: string): string {
+  return (
+    `Nomad refused the ${call} of variable ${path} in namespace ${namespace} (403 Permission denied): the token needs ${capabilityText(call)} there, e.g. the policy ` +
+    `${policy}. Until then sleep is decided by each agent from its own traffic, and only the agent that woke a group puts it back to sleep; asked again every ${again}`
   );
 }

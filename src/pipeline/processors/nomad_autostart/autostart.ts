@@ -3,11 +3,14 @@
 // flow's end puts the group where it learned it is (target.ts) and starts what waits next. At
 // start it also learns how to write (write-mode.ts) and, for servers with the check-and-set,
 // follows the event stream of each namespace its rules name (event-stream.ts) to keep their jobs
-// warm (warm-state.ts).
+// warm (warm-state.ts); when the cluster decides sleep, it publishes this node's activity
+// (activity.ts) for the sleepers of every node (cluster.ts).
 import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import type { SynHolds } from '../../processor-context';
+import { ActivityPublisher, activityWindowMs } from './activity';
 import type { NomadClient } from './client';
+import { Cluster } from './cluster';
 import type { OpenConnections } from './connections';
 import { FlowContext } from './context';
 import { SynHolding } from './hold';
@@ -32,6 +35,8 @@ export interface AutostartOptions {
   connections: OpenConnections;
   log: Logger;
   agentHost: string;
+  /** The node this agent publishes its activity as (cluster.node, else agentHost). */
+  node: string;
   /** Every group the rules name. */
   targets: readonly Target[];
   /** Where SYNs are held (rules with hold_syn): the running sni receivers. */
@@ -51,6 +56,12 @@ export class Autostart {
     const jobs = new Map<string, { namespace: string; job: string }>();
     for (const t of o.targets) jobs.set(`${t.namespace}\u0000${t.job}`, { namespace: t.namespace, job: t.job });
     this.ctx = new FlowContext(o.cfg, o.client, o.telemetry, o.log, o.agentHost, jobs.values());
+    // dry_run writes nothing, so it publishes nothing: its sleeps are judged here alone.
+    if (o.cfg.cluster.enabled && !o.cfg.dry_run && o.targets.some((t) => activityWindowMs(t) > 0)) {
+      const cluster = new Cluster(this.ctx, o.node);
+      cluster.publisher = new ActivityPublisher(this.ctx, cluster, o.targets, o.connections);
+      this.ctx.cluster = cluster;
+    }
     this.waker = new Wake(this.ctx);
     this.holds = new SynHolding(o.targets, this.ctx, o.synHolds);
     this.sleeper = new Sleep(this.ctx, o.connections, (t, flow, run) => this.run(t, flow, run));
@@ -119,6 +130,7 @@ export class Autostart {
     const at = now();
     t.lastTriggerMs = at;
     t.lastActivityMs = at;
+    this.ctx.cluster?.publisher?.touch(t);
     if (this.ctx.stopped) return;
     this.holds.triggered(t, rule);
     if (t.busy === 'wake') return;
@@ -177,6 +189,18 @@ export class Autostart {
   /** The last open connection to a port closed: the idle clock of the groups watching it starts now. */
   connectionsClosed(targets: readonly Target[]): void {
     this.sleeper.connectionsClosed(targets);
+    this.ctx.cluster?.publisher?.changed();
+  }
+
+  /** The first connection to a port opened: the groups watching it are active on this node. */
+  connectionsOpened(targets: readonly Target[]): void {
+    const publisher = this.ctx.cluster?.publisher;
+    if (publisher) for (const t of targets) publisher.touch(t);
+  }
+
+  /** Starts publishing this node's activity; `resume`: after a restart, not a reload. */
+  publishActivity(resume: boolean): void {
+    this.ctx.cluster?.publisher?.start(resume);
   }
 
   /** At start (not after a reload, which carries this over): find the idle-tracked groups that are up. */
@@ -188,7 +212,7 @@ export class Autostart {
         try {
           const s = await ctx.client.jobScaleStatus(t.job, t.namespace);
           const g = s.value.TaskGroups[t.group];
-          if (g && !s.value.JobStopped) adopt(t, g, ctx.agentHost);
+          if (g && !s.value.JobStopped) adopt(t, g, ctx.wakers());
         } catch (e) {
           if (ctx.stopped) return;
           ctx.unadopted.add(t);
@@ -201,6 +225,7 @@ export class Autostart {
   async shutdown(targets: Iterable<Target>): Promise<void> {
     this.ctx.stop();
     this.holds.shutdown();
+    this.ctx.cluster?.publisher?.stop();
     for (const f of this.followers) f.stop();
     for (const t of targets) {
       if (t.sleepTimer) clearTimeout(t.sleepTimer);

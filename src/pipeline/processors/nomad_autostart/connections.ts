@@ -1,6 +1,7 @@
 // Open TCP connections to the ports of idle-tracked groups, from the connections receiver's
 // events: sockets are counted from connect/accept/existing/state until they close, listening
-// sockets never. When a port's last connection closes, the owner is told (the idle clock starts).
+// sockets never. When a port's last connection closes, the owner is told (the idle clock starts);
+// when its first opens, too (this node's activity turns active).
 // The kernel's own count of open sockets (the `active` rows of each collection, from its socket
 // iterator) resyncs a port whose close records were lost: a lost close cannot keep a group awake.
 import type { ConnPipelineEvent } from '../../event';
@@ -36,6 +37,7 @@ export class OpenConnections {
     private readonly watched: ReadonlySet<number>,
     private readonly onLastClosed: (port: number) => void,
     carry?: OpenConnectionsState,
+    private readonly onFirstOpened?: (port: number) => void,
   ) {
     this.bySock = carry?.bySock ?? new Map<bigint, number>();
     this.perPort = carry?.perPort ?? new Map<number, number>();
@@ -80,7 +82,9 @@ export class OpenConnections {
     }
     this.bySock.set(ev.sock, port);
     this.bornIn.set(ev.sock, this.collection);
-    this.perPort.set(port, (this.perPort.get(port) ?? 0) + 1);
+    const n = (this.perPort.get(port) ?? 0) + 1;
+    this.perPort.set(port, n);
+    if (n === 1) this.onFirstOpened?.(port);
   }
 
   private kernelCount(ev: ConnPipelineEvent): void {

@@ -5,10 +5,12 @@ import type { NomadAutostartProcessorConfig } from '../../../config/types';
 import type { Logger } from '../../../log';
 import { cannotReadJobs, type NomadCall } from './advice';
 import { CallError, tagged } from './calls';
+import type { Cluster } from './cluster';
 import type { JobWriteResponse, NomadClient } from './client';
 import { FAILED_OUTCOMES } from './outcomes';
 import { Reports } from './reports';
 import type { CompiledRule } from './rules';
+import type { Wakers } from './history';
 import type { Target } from './target';
 import type { ActionRecord, AutostartTelemetry } from './telemetry';
 import { WarmState, type WarmJob } from './warm-state';
@@ -25,6 +27,8 @@ export class FlowContext {
   readonly version: ServerVersion;
   /** Groups whose read at start failed: whether this agent woke them is read from Nomad's history when they are next found up. */
   readonly unadopted = new Set<Target>();
+  /** Set when sleep is decided for the cluster (cluster.enabled, not dry_run, some rule with idle_after). */
+  cluster: Cluster | undefined;
   private readonly delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(
@@ -39,6 +43,11 @@ export class FlowContext {
     this.reports = new Reports(log);
     this.warm = new WarmState(jobs);
     this.version = new ServerVersion(this, cfg.server_version);
+  }
+
+  /** Whose wakes make a group this agent's to put to sleep: any netwatch agent's while the cluster decides sleep, else its own. */
+  wakers(): Wakers {
+    return this.cluster?.coordinating ? 'cluster' : { host: this.agentHost };
   }
 
   /** Whether a flow of `t` decides from warm state and writes with a check-and-set; else it reads the scale status first. */

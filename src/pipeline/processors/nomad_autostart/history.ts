@@ -1,6 +1,7 @@
 // Who set a group's count, read from Nomad's own scaling history: the Meta this agent writes into
 // every scaling event, and the rule of this agent (if any) behind the group's current count — so
-// a restarted or reloaded agent still knows what it woke.
+// a restarted or reloaded agent still knows what it woke. When sleep is decided for the cluster
+// (cluster.ts), a group any netwatch agent woke with a rule is everyone's to put back to sleep.
 import type { TaskGroupScaleStatus } from './client';
 import { now } from './clock';
 import type { CompiledRule } from './rules';
@@ -16,14 +17,19 @@ export const META = {
   COUNT: 'netwatch.count',
 } as const;
 
+/** Whose wakes count as this agent's: its own (the agent on `host`), or, when the cluster decides sleep, any netwatch agent's. */
+export type Wakers = { readonly host: string } | 'cluster';
+
 /**
- * The rule of the agent on `agentHost` that set the group's current count, from the group's
- * scaling events (newest first); undefined when someone else changed it since.
+ * The rule of the agent on `by.host` (or of any netwatch agent, for `cluster`) that set the
+ * group's current count, from the group's scaling events (newest first); undefined when someone
+ * else changed it since.
  */
-export function wokenBy(g: TaskGroupScaleStatus, agentHost: string): string | undefined {
+export function wokenBy(g: TaskGroupScaleStatus, by: Wakers): string | undefined {
   for (const e of g.Events) {
     const meta = e.Meta ?? {};
-    const mine = meta[META.AGENT_HOST] === agentHost;
+    const host = meta[META.AGENT_HOST];
+    const mine = by === 'cluster' ? typeof host === 'string' && host !== '' : host === by.host;
     if (e.Count === null && !mine) continue; // someone else's note, not a count change
     if (!mine || typeof meta[META.RULE] !== 'string') return undefined;
     const count = e.Count ?? Number(meta[META.COUNT]);
@@ -48,10 +54,10 @@ export function adoptFoundUp(t: Target, desired: number): void {
   t.lastActivityMs = Math.max(t.lastActivityMs, now());
 }
 
-/** A group found up: tracked for sleep when this agent woke it, or when a rule puts any group to sleep. */
-export function adopt(t: Target, g: TaskGroupScaleStatus, agentHost: string): void {
+/** A group found up: tracked for sleep when this agent (or, for `cluster`, any netwatch agent) woke it, or when a rule puts any group to sleep. */
+export function adopt(t: Target, g: TaskGroupScaleStatus, wakers: Wakers): void {
   if (t.woken || g.Desired <= 0) return;
-  const by = wokenBy(g, agentHost);
+  const by = wokenBy(g, wakers);
   const rule = t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.name === by) ?? t.rules.find((r) => r.cfg.idle_after_ms > 0 && r.cfg.idle_scale_down === 'any');
   if (!rule) return;
   t.wokeUp({ rule, count: g.Desired });

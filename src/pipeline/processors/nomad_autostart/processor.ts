@@ -64,6 +64,7 @@ export class NomadAutostartProcessor implements Processor {
       new Set(this.portTargets.keys()),
       (port) => this.autostart?.connectionsClosed(this.portTargets.get(port) ?? []),
       previous?.connections,
+      (port) => this.autostart?.connectionsOpened(this.portTargets.get(port) ?? []),
     );
 
     const agentHost = cfg.agent_host !== '' ? cfg.agent_host : hostname();
@@ -100,11 +101,13 @@ export class NomadAutostartProcessor implements Processor {
         connections: this.connections,
         log: this.log,
         agentHost,
+        node: cfg.cluster.node !== '' ? cfg.cluster.node : agentHost,
         targets: [...this.targets.values()],
         synHolds: ctx.synHolds ?? (() => []),
       });
       if (previous) this.adoptTargets(previous.targets);
       else this.autostart.adoptAtStart([...this.targets.values()]);
+      this.autostart.publishActivity(!previous);
     }
   }
 

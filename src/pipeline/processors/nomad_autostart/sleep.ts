@@ -1,13 +1,17 @@
 // The sleep side: the idle clock of each group this agent woke (the last trigger, or the close of
 // the last open connection to the rule's ports), its timer, and the sleep flow that scales an idle
-// group back to 0 — only when Nomad's history says this agent set its count (or the rule puts any
-// group to sleep). Runs on the shared retry loop (retry.ts). With a check-and-set (write-mode.ts)
-// the scale-down carries the job's JobModifyIndex as known before the history is read, so a wake
-// by anyone in between makes it conflict: it then reads again and decides again.
+// group back to 0 — only when Nomad's history says this agent set its count (any netwatch agent,
+// when the cluster decides sleep; or the rule puts any group to sleep). When the cluster decides
+// sleep (cluster.ts), a group idle here goes to 0 only once every node's activity says idle too,
+// checked under the group's lock, which the scale-down holds. Runs on the shared retry loop
+// (retry.ts). With a check-and-set (write-mode.ts) the scale-down carries the job's JobModifyIndex
+// as known before the history is read, so a wake by anyone in between makes it conflict: it then
+// reads again and decides again.
 import { groupNotFound, jobNotFound } from './advice';
 import { CallError } from './calls';
 import { formatMs, now } from './clock';
 import type { OpenConnections } from './connections';
+import type { SleeperLock } from './cluster';
 import type { FlowContext } from './context';
 import { META, wokenBy } from './history';
 import type { Outcome } from './outcomes';
@@ -44,7 +48,8 @@ export class Sleep {
   /** (Re)arms the idle timer; it checks again when it fires, so later activity only pushes the sleep back. */
   arm(t: Target): void {
     if (this.ctx.stopped || !t.woken || t.woken.rule.disabled || t.sleepBlocked || t.sleepTimer || t.busy) return;
-    const due = t.lastActivityMs + t.woken.rule.cfg.idle_after_ms - now();
+    const at = now();
+    const due = Math.max(t.lastActivityMs + t.woken.rule.cfg.idle_after_ms - at, t.sleepNotBefore - at);
     t.sleepTimer = setTimeout(
       () => {
         t.sleepTimer = undefined;
@@ -55,11 +60,10 @@ export class Sleep {
     t.sleepTimer.unref();
   }
 
-  /** The last open connection to a port closed: the idle clock of the groups watching it starts now. */
+  /** The last open connection to a port closed: the idle clock of the groups watching it starts now (woken or not: this node's activity counts it). */
   connectionsClosed(targets: readonly Target[]): void {
     const at = now();
     for (const t of targets) {
-      if (!t.woken) continue;
       t.lastActivityMs = Math.max(t.lastActivityMs, at);
       this.arm(t);
     }
@@ -76,8 +80,40 @@ export class Sleep {
     this.start(t, 'sleep', () => this.run(t));
   }
 
-  /** One sleep of `t`, from the first attempt to its log record (none when traffic called it off). */
+  /**
+   * When the cluster decides sleep: first whether every node is idle (under the group's lock), then
+   * the scale-down holding the lock. Not now (held, active elsewhere, Nomad failing): the group is
+   * looked at again a refresh period of the nodes' activity later. Without the Variables: alone.
+   */
   private async run(t: Target): Promise<void> {
+    const cluster = this.ctx.cluster;
+    if (!cluster?.coordinating || this.atZero(t)) return this.sleep(t);
+    const v = await cluster.idleEverywhere(t, () => this.isIdle(t));
+    switch (v.kind) {
+      case 'alone':
+        return this.sleep(t);
+      case 'not-now':
+        t.sleepNotBefore = now() + cluster.recheckMs(t);
+        this.ctx.log.debug(`not putting ${t.label} to sleep now: ${v.why}`);
+        return;
+      case 'idle':
+        try {
+          await this.sleep(t, v.lock);
+        } finally {
+          if (v.lock.lost) t.sleepNotBefore = now() + cluster.recheckMs(t);
+          await v.lock.release();
+        }
+    }
+  }
+
+  /** Warm state says the group is at 0 (or stopped): the sleep ends already_zero without asking anyone. */
+  private atZero(t: Target): boolean {
+    const job = this.ctx.warm.get(t.namespace, t.job);
+    return job?.kind === 'present' && (job.stopped || job.counts.get(t.group) === 0);
+  }
+
+  /** One sleep of `t`, from the first attempt to its log record (none when traffic called it off, or the lock was lost). */
+  private async sleep(t: Target, lock?: SleeperLock): Promise<void> {
     const ctx = this.ctx;
     const { rule } = t.woken!;
     const idleMs = rule.cfg.idle_after_ms;
@@ -94,9 +130,9 @@ export class Sleep {
       idleForS: this.idleFor(t) / 1000,
     };
     const started = now();
-    const end = await retrying(ctx, t, rule, 'sleep', rec, () => this.once(t, rule, rec), {
-      // Traffic came meanwhile: the sleep is off, with nothing to report.
-      proceed: () => (this.isIdle(t) ? undefined : 'aborted'),
+    const end = await retrying(ctx, t, rule, 'sleep', rec, () => this.once(t, rule, rec, lock), {
+      // Traffic came meanwhile (or another agent took over the lock): the sleep is off, with nothing to report.
+      proceed: () => (this.isIdle(t) && !lock?.lost ? undefined : 'aborted'),
       gaveUp: () => now() - started > ctx.cfg.retry.give_up_after_ms,
       // Stays woken: another idle period later, it tries again.
       onGiveUp: () => {
@@ -121,7 +157,7 @@ export class Sleep {
     }
   }
 
-  private async once(t: Target, rule: CompiledRule, rec: ActionRecord): Promise<Outcome | 'aborted' | 'deployment'> {
+  private async once(t: Target, rule: CompiledRule, rec: ActionRecord, lock?: SleeperLock): Promise<Outcome | 'aborted' | 'deployment'> {
     const ctx = this.ctx;
     // The token first: any write after what it stands for, the history read below included, makes the scale-down conflict.
     let token: number | undefined;
@@ -149,9 +185,9 @@ export class Sleep {
     }
     rec.previousCount = g.Desired;
     if (g.Desired === 0 || status.value.JobStopped) return 'already_zero';
-    if (!ctx.dryRun && rule.cfg.idle_scale_down === 'woken' && wokenBy(g, ctx.agentHost) !== rule.name) return 'changed_elsewhere';
-    // Traffic may have come while Nomad answered.
-    if (!this.isIdle(t)) return 'aborted';
+    if (!ctx.dryRun && rule.cfg.idle_scale_down === 'woken' && wokenBy(g, ctx.wakers()) !== rule.name) return 'changed_elsewhere';
+    // Traffic may have come while Nomad answered (or the lock went to another agent).
+    if (!this.isIdle(t) || lock?.lost) return 'aborted';
     if (ctx.dryRun) return 'dry_run';
     const meta = { [META.TRIGGER]: 'idle', [META.REASON]: rec.reason, [META.RULE]: rule.name, [META.AGENT_HOST]: ctx.agentHost };
     let w;

@@ -42,8 +42,10 @@ export class Target {
   cooldownUntil = 0;
   /** performance.now() of the last matching trigger. */
   lastTriggerMs = -Infinity;
-  /** performance.now() of the last trigger, or of the last open connection to its ports closing. */
-  lastActivityMs = 0;
+  /** performance.now() of the last trigger, or of the last open connection to its ports closing; -Infinity: none seen. */
+  lastActivityMs = -Infinity;
+  /** performance.now() before which the idle timer does not fire: the cluster said "not now" (cluster.ts). */
+  sleepNotBefore = -Infinity;
   /** A trigger that arrived during a sleep: it wakes the group as soon as the sleep ends. */
   pendingWake: Trigger | undefined;
   sleepTimer: NodeJS.Timeout | undefined;

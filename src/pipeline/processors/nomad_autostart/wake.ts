@@ -14,6 +14,7 @@ import { CallError } from './calls';
 import type { JobScaleStatus, NomadJob } from './client';
 import { formatMs, hrSeconds, now } from './clock';
 import type { FlowContext } from './context';
+import { activityWindowMs } from './activity';
 import { adopt, adoptFoundUp, markWoken, META, wokenBy } from './history';
 import type { Outcome } from './outcomes';
 import { retrying } from './retry';
@@ -135,17 +136,34 @@ export class Wake {
   /**
    * The group is at or above the rule's count. Nomad's history is read only when it can tell
    * something: a scale request of this wake that failed without an answer may have been carried
-   * out (then the wake did happen), or the read at start failed (this agent may have woken it).
+   * out (then the wake did happen), the read at start failed (this agent may have woken it), or
+   * the cluster decides sleep and another agent may have woken it (its check-and-set won): then
+   * it is this agent's to put to sleep too.
    */
   private async foundUp(w: Wakeup, desired: number): Promise<Outcome> {
     const { t } = w;
     const ctx = this.ctx;
     if (!w.unsure && !ctx.unadopted.has(t)) {
-      adoptFoundUp(t, desired);
+      if (ctx.cluster?.coordinating === true && !t.woken && activityWindowMs(t) > 0) await this.adoptFromHistory(t, desired);
+      else adoptFoundUp(t, desired);
       return 'already_scaled';
     }
     const status = await ctx.call('scale status', () => ctx.client.jobScaleStatus(t.job, t.namespace));
     return this.decideFoundUp(w, status.value, status.index);
+  }
+
+  /** Who woke the group, from its history: a netwatch agent's wake makes it this agent's to put to sleep too. Best effort: the next wake that finds it up asks again. */
+  private async adoptFromHistory(t: Target, desired: number): Promise<void> {
+    const ctx = this.ctx;
+    try {
+      const status = await ctx.call('scale status', () => ctx.client.jobScaleStatus(t.job, t.namespace));
+      const g = status.value.TaskGroups[t.group];
+      if (g && !status.value.JobStopped) adopt(t, g, ctx.wakers());
+    } catch (e) {
+      if (ctx.stopped) throw e;
+      adoptFoundUp(t, desired); // idle_scale_down: any needs no history
+      ctx.log.debug(`could not read who woke ${t.label}; asked again when a wake next finds it up`, { error: (e as Error).message });
+    }
   }
 
   // ---- read, then write ---------------------------------------------------------------------
@@ -191,12 +209,12 @@ export class Wake {
     if (!g) return 'group_not_found';
     ctx.unadopted.delete(t);
     // A scale request of this wake failed without an answer, yet Nomad took it: the wake did happen.
-    if (w.unsure && wokenBy(g, ctx.agentHost) === rule.name) {
+    if (w.unsure && wokenBy(g, { host: ctx.agentHost }) === rule.name) {
       markWoken(t, rule, rule.cfg.count);
       if (rule.cfg.wait_for !== 'none') await waitReady(ctx, t, trig, rec, index);
       return 'scaled';
     }
-    adopt(t, g, ctx.agentHost);
+    adopt(t, g, ctx.wakers());
     return 'already_scaled';
   }
 

@@ -11,6 +11,10 @@
 // - 403 "Job registration, dispatch, and scale are disabled by the scheduler configuration"
 //   (structs.ErrJobRegistrationDisabled): an operator switch, not the token's policy; otherwise 403
 //   carries "Permission denied" / "ACL token not found" (structs/errors.go).
+// - 409: a Variables check-and-set or lock operation lost (command/agent/variable_endpoint.go
+//   answers 409 with the variable as it is now; nomad/variables_endpoint.go's lock errors
+//   "variable doesn't hold a lock" and "attempting to modify locked variable" are 409 too): the
+//   same news as a job's "Enforcing job modify index", someone else wrote first.
 import type { NomadErrorKind } from '../../../../errors';
 
 const ENFORCE_INDEX = 'Enforcing job modify index';
@@ -22,6 +26,7 @@ export function classifyStatus(status: number, body: string): NomadErrorKind {
   if (status === 400 && /group count was (less|greater) than scaling policy (minimum|maximum)/.test(body)) return 'policy_violation';
   if (status === 400 && body.includes('specified for scaling does not exist in job')) return 'group_not_found';
   if (status === 500 && body.includes(ENFORCE_INDEX)) return 'conflict';
+  if (status === 409) return 'conflict';
   if (status === 500 && VALIDATION.test(body)) return 'validation';
   if (status === 403 && body.includes(REGISTRATION_DISABLED)) return 'registration_disabled';
   if (status === 401 || status === 403) return 'forbidden';

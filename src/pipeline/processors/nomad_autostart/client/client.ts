@@ -1,12 +1,15 @@
 // The agent's Nomad HTTP client: the few calls nomad_autostart makes (read scale status and
 // allocations with blocking queries, scale a group, read and re-register a job, read its latest
-// deployment, read the agent's own version, follow the event stream). Paths, query parameters
-// and bodies follow hashicorp/nomad api/jobs.go (Jobs.ScaleStatus, Jobs.Scale, Jobs.Info,
-// Jobs.Register, Jobs.Allocations, Jobs.LatestDeployment), api/agent.go (Agent.Self),
-// api/event_stream.go (EventStream.Stream: `index`, one `topic` parameter per Topic:Key) and the
-// HTTP API docs (api-docs/jobs.mdx, api-docs/events.mdx).
+// deployment, read the agent's own version, follow the event stream; read, list and write
+// Variables with a check-and-set, take, renew and release a Variables lock). Paths, query
+// parameters and bodies follow hashicorp/nomad api/jobs.go (Jobs.ScaleStatus, Jobs.Scale,
+// Jobs.Info, Jobs.Register, Jobs.Allocations, Jobs.LatestDeployment), api/agent.go (Agent.Self),
+// api/event_stream.go (EventStream.Stream: `index`, one `topic` parameter per Topic:Key),
+// api/variables.go and api/locks.go (Variables.Peek, PrefixList, CheckedUpdate, AcquireLock,
+// RenewLock, ReleaseLock), command/agent/variable_endpoint.go and the HTTP API docs
+// (api-docs/jobs.mdx, api-docs/events.mdx, api-docs/variables).
 import { inspect } from 'node:util';
-import { NomadError } from '../../../../errors';
+import { InternalError, NomadError } from '../../../../errors';
 import type { NomadSettings } from './settings';
 import { NomadTransport, type NomadResponse, type NomadStreamResponse } from './transport';
 import type {
@@ -17,8 +20,10 @@ import type {
   JobWriteResponse,
   NomadDeployment,
   NomadJob,
+  NomadVariable,
   QueryResult,
   TaskGroupScaleStatus,
+  VariableMetadata,
 } from './types';
 
 /** Nomad caps a blocking wait at 300 s (structs.MaxBlockingRPCQueryTime) and adds up to 1/16 jitter. */
@@ -34,6 +39,16 @@ export interface ScaleOptions extends CallOptions {
   policyOverride?: boolean;
   /** Scale only if the job's JobModifyIndex still equals this (check-and-set). */
   jobModifyIndex?: number;
+}
+export interface VariableOptions extends CallOptions {
+  /** The variable's namespace; default: the settings' (NOMAD_NAMESPACE), else Nomad's default. */
+  namespace?: string;
+}
+export interface LockOptions extends VariableOptions {
+  /** How long the lock holds without a renewal (Nomad accepts 10s to 24h). */
+  ttlMs: number;
+  /** After a lock lapses (not when it is released), how long nobody may take it. */
+  lockDelayMs: number;
 }
 export interface RegisterOptions extends CallOptions {
   namespace?: string;
@@ -138,6 +153,88 @@ export class NomadClient {
     );
   }
 
+  // ---- Variables -------------------------------------------------------------------------------
+  // A variable's path is sent as it is: Nomad takes only [a-zA-Z0-9-_~/] (structs.ValidatePath),
+  // and '/' must stay a '/' (the route is /v1/var/<path>); `variablePath` refuses anything else.
+
+  /** GET /v1/var/:path — the variable, or null when there is none (404 "variable not found"). */
+  async readVariable(path: string, o: VariableOptions = {}): Promise<QueryResult<NomadVariable | null>> {
+    path = variablePath(path);
+    try {
+      const r = await this.query<NomadVariable>(`/v1/var/${path}`, o.namespace, o);
+      return { ...r, value: { ...r.value, Items: r.value.Items ?? {} } };
+    } catch (e) {
+      if (e instanceof NomadError && e.kind === 'not_found') return { value: null, index: e.index ?? 0, knownLeader: true, lastContactMs: 0 };
+      throw e;
+    }
+  }
+
+  /** GET /v1/vars?prefix= — the variables (without items) whose path starts with `prefix`, those the token may list. */
+  async listVariables(prefix: string, o: VariableOptions = {}): Promise<QueryResult<VariableMetadata[]>> {
+    const r = await this.query<VariableMetadata[] | null>('/v1/vars', o.namespace, { ...o, params: { prefix } });
+    return { ...r, value: r.value ?? [] };
+  }
+
+  /**
+   * PUT /v1/var/:path?cas=N — writes the variable if its ModifyIndex is still `cas` (0: only if
+   * there is none). Otherwise Nomad answers 409 with the variable as it is: a NomadError of kind
+   * `conflict`, whose variable `conflictingVariable` reads.
+   */
+  async putVariable(path: string, items: Readonly<Record<string, string>>, cas: number, o: VariableOptions = {}): Promise<NomadVariable> {
+    path = variablePath(path);
+    const res = await this.transport.send({
+      method: 'PUT',
+      path: `/v1/var/${path}`,
+      query: { namespace: o.namespace ?? this.settings.namespace, region: this.settings.region, cas: String(cas) },
+      body: { Path: path, Items: items },
+      timeoutMs: o.timeoutMs ?? this.settings.timeoutMs,
+    });
+    return this.variable(res, path);
+  }
+
+  /**
+   * PUT /v1/var/:path?lock-acquire — takes the lock on the variable (creating it, with `items`),
+   * or rejects with kind `conflict` (409) while someone else holds it. The answer's Lock.ID is what
+   * renewing and releasing need; a server without locks (before 1.7) answers without one.
+   */
+  async acquireLock(path: string, items: Readonly<Record<string, string>>, o: LockOptions): Promise<NomadVariable> {
+    path = variablePath(path);
+    const res = await this.transport.send({
+      method: 'PUT',
+      path: `/v1/var/${path}`,
+      query: { namespace: o.namespace ?? this.settings.namespace, region: this.settings.region, 'lock-acquire': true },
+      body: { Path: path, Items: items, Lock: { TTL: goDuration(o.ttlMs), LockDelay: goDuration(o.lockDelayMs) } },
+      timeoutMs: o.timeoutMs ?? this.settings.timeoutMs,
+    });
+    return this.variable(res, path);
+  }
+
+  /** PUT /v1/var/:path?lock-renew — restarts the lock's TTL; kind `conflict` (409) when `lockId` no longer holds it. */
+  async renewLock(path: string, lockId: string, o: VariableOptions = {}): Promise<VariableMetadata> {
+    path = variablePath(path);
+    const res = await this.transport.send({
+      method: 'PUT',
+      path: `/v1/var/${path}`,
+      query: { namespace: o.namespace ?? this.settings.namespace, region: this.settings.region, 'lock-renew': true },
+      body: { Path: path, Lock: { ID: lockId } },
+      timeoutMs: o.timeoutMs ?? this.settings.timeoutMs,
+    });
+    return this.json<VariableMetadata>(res, `/v1/var/${path}`);
+  }
+
+  /** PUT /v1/var/:path?lock-release — gives the lock up (no items: Nomad refuses them here); kind `conflict` (409) when `lockId` does not hold it. */
+  async releaseLock(path: string, lockId: string, o: VariableOptions = {}): Promise<NomadVariable> {
+    path = variablePath(path);
+    const res = await this.transport.send({
+      method: 'PUT',
+      path: `/v1/var/${path}`,
+      query: { namespace: o.namespace ?? this.settings.namespace, region: this.settings.region, 'lock-release': true },
+      body: { Path: path, Lock: { ID: lockId } },
+      timeoutMs: o.timeoutMs ?? this.settings.timeoutMs,
+    });
+    return this.variable(res, path);
+  }
+
   /** Waits for requests under way (a blocking query may take minutes). */
   async close(): Promise<void> {
     await this.transport.close();
@@ -153,7 +250,11 @@ export class NomadClient {
     return `NomadClient ${inspect(this.settings, opts)}`;
   }
 
-  private async query<T>(path: string, namespace: string | undefined, q: BlockingOptions & CallOptions): Promise<QueryResult<T>> {
+  private async query<T>(
+    path: string,
+    namespace: string | undefined,
+    q: BlockingOptions & CallOptions & { params?: Readonly<Record<string, string>> },
+  ): Promise<QueryResult<T>> {
     const blocking = q.index !== undefined && q.index > 0;
     const waitMs = blocking ? Math.min(q.waitMs ?? MAX_WAIT_MS, MAX_WAIT_MS) : 0;
     const res = await this.transport.send({
@@ -164,6 +265,7 @@ export class NomadClient {
         region: this.settings.region,
         index: blocking ? String(q.index) : undefined,
         wait: blocking && q.waitMs !== undefined ? `${Math.max(0, Math.round(q.waitMs))}ms` : undefined,
+        ...q.params,
       },
       longPoll: blocking,
       // The server may hold a blocking query for wait + wait/16 before it answers.
@@ -195,6 +297,11 @@ export class NomadClient {
     };
   }
 
+  private variable(res: NomadResponse, path: string): NomadVariable {
+    const v = this.json<NomadVariable>(res, `/v1/var/${path}`);
+    return { ...v, Items: v.Items ?? {} };
+  }
+
   private json<T>(res: NomadResponse, path: string): T {
     try {
       return JSON.parse(res.text) as T;
@@ -206,6 +313,34 @@ export class NomadClient {
 
 /** Job IDs may hold '/', e.g. dispatched jobs; Nomad's client escapes them (url.PathEscape). */
 const enc = (s: string): string => encodeURIComponent(s);
+
+/** Nomad's rule for variable paths (nomad/structs/variables.go validVariablePath), without the leading and trailing '/' its client trims. */
+const VARIABLE_PATH = /^[a-zA-Z0-9\-_~/]{1,128}$/;
+
+/** `path` as Nomad stores it; anything Nomad would refuse is a bug of the caller, who builds paths from safe segments. */
+function variablePath(path: string): string {
+  const p = path.replace(/^\/+|\/+$/g, '');
+  if (!VARIABLE_PATH.test(p)) throw new InternalError(`not a Nomad variable path: ${JSON.stringify(path)}`);
+  return p;
+}
+
+/** Milliseconds as a Go duration string (time.ParseDuration reads "1500ms"). */
+const goDuration = (ms: number): string => `${Math.max(0, Math.round(ms))}ms`;
+
+/**
+ * The variable a 409 carries (the one that won the check-and-set), when its body is one; a lock's
+ * 409s carry only a text, and a token that may not read the variable gets it without items.
+ */
+export function conflictingVariable(e: NomadError): NomadVariable | undefined {
+  if (e.kind !== 'conflict' || e.status !== 409 || !e.body) return undefined;
+  try {
+    const v = JSON.parse(e.body) as Partial<NomadVariable> | null;
+    if (!v || typeof v !== 'object' || typeof v.ModifyIndex !== 'number') return undefined;
+    return { Namespace: '', Path: '', CreateIndex: 0, CreateTime: 0, ModifyTime: 0, ...v, ModifyIndex: v.ModifyIndex, Items: v.Items ?? {} };
+  } catch {
+    return undefined;
+  }
+}
 
 function header(res: NomadResponse, name: string): string | undefined {
   const v = res.headers[name];

@@ -1,5 +1,5 @@
 // The Nomad HTTP client used by the nomad_autostart processor.
-export { NomadClient, type CallOptions, type RegisterOptions, type ScaleOptions } from './client';
+export { conflictingVariable, NomadClient, type CallOptions, type LockOptions, type RegisterOptions, type ScaleOptions, type VariableOptions } from './client';
 export {
   resolveNomadSettings,
   DEFAULT_NOMAD_ADDRESS,

@@ -14,8 +14,8 @@ export interface NomadRequest {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Path below the address, already escaped, e.g. /v1/job/web/scale. */
   readonly path: string;
-  /** A list repeats the parameter (topic=a&topic=b). */
-  readonly query?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** A list repeats the parameter (topic=a&topic=b); `true` is a parameter without a value (`?lock-acquire`). */
+  readonly query?: Readonly<Record<string, string | readonly string[] | true | undefined>>;
   readonly body?: unknown;
   readonly timeoutMs: number;
   /** A blocking query: sent on the long-poll pool. */
@@ -158,12 +158,14 @@ export class NomadTransport {
   /** The request's path with its query, below the address's own path. */
   private pathOf(req: NomadRequest): string {
     const params = new URLSearchParams();
+    const flags: string[] = [];
     for (const [k, v] of Object.entries(req.query ?? {})) {
-      if (typeof v === 'string') {
+      if (v === true) flags.push(encodeURIComponent(k));
+      else if (typeof v === 'string') {
         if (v !== '') params.set(k, v);
       } else if (v !== undefined) for (const item of v) params.append(k, item);
     }
-    const qs = params.toString();
+    const qs = [...flags, params.toString()].filter((p) => p !== '').join('&');
     return `${this.basePath}${req.path}${qs ? `?${qs}` : ''}`;
   }
 

@@ -154,3 +154,29 @@ export interface StreamBatch {
   readonly Index?: number;
   readonly Events?: readonly StreamEvent[] | null;
 }
+
+/**
+ * A Variables lock (nomad/structs/variables.go VariableLock; durations as Go writes them, "15s").
+ * Nomad fills ID on lock-acquire; only the holder (or a management token) sees it.
+ */
+export interface VariableLock {
+  readonly ID?: string;
+  readonly TTL?: string;
+  readonly LockDelay?: string;
+}
+
+/** A variable without its items: what GET /v1/vars lists (structs.VariableMetadata). Times are Unix ns of the leader's clock. */
+export interface VariableMetadata {
+  readonly Namespace: string;
+  readonly Path: string;
+  readonly CreateIndex: number;
+  readonly ModifyIndex: number;
+  readonly CreateTime: number;
+  readonly ModifyTime: number;
+  readonly Lock?: VariableLock | null;
+}
+
+/** A variable and its items (structs.VariableDecrypted): string keys to string values, 64 KiB in all. */
+export interface NomadVariable extends VariableMetadata {
+  readonly Items: Readonly<Record<string, string>>;
+}
