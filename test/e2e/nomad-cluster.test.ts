@@ -1,7 +1,9 @@
 // nomad_autostart across a cluster, on the real kernel: three agents, each the real CLI in a
 // network namespace of its own watching that namespace's interface (as three client nodes would),
 // one Nomad API double reached by all three over a Unix socket. The same burst of SYNs reaches the
-// three nodes at once; Nomad's check-and-set lets exactly one count write through.
+// three nodes at once; Nomad's check-and-set lets exactly one count write through. Sleep is decided
+// for the cluster: while one node still sees traffic the group stays up, and once every node is
+// idle exactly one agent scales it to 0 (activity in Nomad Variables, a Variables lock).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,8 @@ import { NO_DEPLOYMENTS, NomadDouble, type RecordedRequest } from '../helpers/no
 import { connectRefused } from '../helpers/tls-clients';
 
 const PORT = 5490;
+const SLEEPY = 5491;
+const IDLE_AFTER_MS = 3000;
 const NODES = ['node-a', 'node-b', 'node-c'] as const;
 /** What no agent may log while agents race for one wake: a conflict is news, not a failure. */
 const ALARMING = /\b(WARN|ERROR)\s+\[netwatch/;
@@ -32,18 +36,27 @@ function agentYaml(node: string, ifname: string): string {
 receivers:
   sni:
     interfaces: [${ifname}]
-    ports: [${PORT}]
+    ports: [${PORT}, ${SLEEPY}]
     poll_interval: 5ms
 processors:
   nomad_autostart:
     address: unix://${socket}
     agent_host: ${node}
+    cluster:
+      node: ${node}
+      grace: 500ms
     rules:
       - name: web
         match: { syn_to_port: ${PORT} }
         job: web
         group: web
         wait_for: none
+      - name: sleepy
+        match: { syn_to_port: ${SLEEPY} }
+        job: sleepy
+        group: g
+        wait_for: none
+        idle_after: ${IDLE_AFTER_MS}ms
 exporters:
   debug:
     verbosity: basic
@@ -70,6 +83,7 @@ async function nomadGet(path: string): Promise<any> {
 before(async () => {
   d = await NomadDouble.start({ unixSocket: socket, pendingDelayMs: 20 });
   d.addJob({ ID: 'web', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'web', Count: 0 }] });
+  d.addJob({ ID: 'sleepy', Update: NO_DEPLOYMENTS, TaskGroups: [{ Name: 'g', Count: 0 }] });
   for (const [i, node] of NODES.entries()) {
     const net = createContainerNetns(`nwk${i}`, 243 + i);
     nets.push(net);
@@ -79,7 +93,11 @@ before(async () => {
   }
   for (const a of agents) await a.waitFor(/running/);
   // Warm state in every agent: each one's event stream read the job after connecting.
-  await until(() => d.requests().filter((r) => r.method === 'GET' && r.path === '/v1/job/web').length >= NODES.length, 'three warm reads', 10_000);
+  await until(
+    () => ['web', 'sleepy'].every((j) => d.requests().filter((r) => r.method === 'GET' && r.path === `/v1/job/${j}`).length >= NODES.length),
+    'three warm reads of each job',
+    10_000,
+  );
 });
 
 after(async () => {
@@ -124,5 +142,34 @@ describe('three agents, one Nomad', () => {
       'the writer in the history is the one that logged',
     );
     for (const [i, a] of agents.entries()) assert.doesNotMatch(a.output, ALARMING, `${NODES[i]} logged nothing alarming:\n${a.output}`);
+  });
+
+  test('a group stays up while node B still serves it after A, the waker, went idle; once every node is idle exactly one agent scales it to 0', async () => {
+    const [a, b] = nets as [ContainerNetns, ContainerNetns];
+    const scaleDowns = (): RecordedRequest[] =>
+      d.requests().filter((r) => r.method === 'POST' && r.path === '/v1/job/sleepy/scale' && (r.body as { Count: number | null }).Count === 0);
+    assert.equal(await connectRefused(a.ns4, SLEEPY), 'ECONNREFUSED');
+    await until(() => d.job('sleepy')!.TaskGroups[0]!.Count === 1, 'A wakes the group', 5000);
+    const wokeAt = Date.now();
+    // B keeps seeing traffic, one connection attempt a second, until twice A's idle window has passed.
+    let lastOnB = 0;
+    while (Date.now() - wokeAt < 2 * IDLE_AFTER_MS) {
+      assert.equal(await connectRefused(b.ns4, SLEEPY), 'ECONNREFUSED');
+      lastOnB = Date.now();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.deepEqual(scaleDowns(), [], 'no scale-down while B still saw traffic, though A had been idle for its whole window');
+    assert.equal(d.job('sleepy')!.TaskGroups[0]!.Count, 1);
+    const sleeper = await (async () => {
+      await until(() => d.job('sleepy')!.TaskGroups[0]!.Count === 0, 'the group put to sleep once every node is idle', 4 * IDLE_AFTER_MS);
+      return (scaleDowns()[0]!.body as { Meta: Record<string, string> }).Meta['netwatch.agent.host'];
+    })();
+    assert.ok(scaleDowns()[0]!.at - lastOnB >= IDLE_AFTER_MS, 'not before B had been idle for its window');
+    await new Promise((r) => setTimeout(r, IDLE_AFTER_MS)); // any second sleeper would have acted by now
+    assert.equal(scaleDowns().length, 1, `exactly one scale to 0 (by ${sleeper})`);
+    const status = await nomadGet('/v1/job/sleepy/scale');
+    const counts = (status.TaskGroups.g.Events as { Count: number | null }[]).filter((e) => e.Count !== null).map((e) => e.Count);
+    assert.deepEqual(counts, [0, 1], 'the history: one wake, one sleep');
+    for (const [i, ag] of agents.entries()) assert.doesNotMatch(ag.output, ALARMING, `${NODES[i]} logged nothing alarming:\n${ag.output}`);
   });
 });
