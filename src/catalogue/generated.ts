@@ -68,6 +68,7 @@ export const ATTR = {
   NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION: "netwatch.nomad.autostart.trigger_to_scale_call.duration",
   NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION: "netwatch.nomad.autostart.trigger_to_ready.duration",
   NOMAD_AUTOSTART_IDLE_DURATION: "netwatch.nomad.autostart.idle.duration",
+  NOMAD_AUTOSTART_DEFERRAL_REASON: "netwatch.nomad.autostart.deferral_reason",
   NOMAD_AUTOSTART_HOLD_OUTCOME: "netwatch.nomad.autostart.hold.outcome",
   NOMAD_AUTOSTART_DRY_RUN: "netwatch.nomad.autostart.dry_run",
   NOMAD_EVAL_ID: "netwatch.nomad.eval_id",
@@ -104,6 +105,7 @@ export const METRIC = {
   NOMAD_AUTOSTART_SCALE_CALLS: "netwatch.nomad.autostart.scale_calls",
   NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION: "netwatch.nomad.autostart.trigger_to_scale_call.duration",
   NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION: "netwatch.nomad.autostart.trigger_to_ready.duration",
+  NOMAD_AUTOSTART_SLEEP_DEFERRALS: "netwatch.nomad.autostart.sleep_deferrals",
   NOMAD_AUTOSTART_HELD_SYNS: "netwatch.nomad.autostart.held_syns",
   NOMAD_AUTOSTART_SYN_HOLD_DURATION: "netwatch.nomad.autostart.syn_hold.duration",
   AGENT_CARDINALITY_LIMIT_HITS: "netwatch.agent.cardinality_limit.hits",
@@ -135,6 +137,7 @@ export const CONTAINER_RUNTIME_NAME_VALUES = ["docker", "containerd", "cri-o", "
 export const NETWORK_IO_DIRECTION_VALUES = ["transmit", "receive"] as const;
 export const NOMAD_AUTOSTART_TRIGGER_VALUES = ["sni", "syn", "connect", "idle"] as const;
 export const NOMAD_AUTOSTART_OUTCOME_VALUES = ["scaled", "started", "already_scaled", "job_stopped", "scaled_down", "changed_elsewhere", "already_zero", "job_not_found", "group_not_found", "policy_violation", "forbidden", "bad_request", "failed", "dry_run", "cancelled"] as const;
+export const NOMAD_AUTOSTART_DEFERRAL_REASON_VALUES = ["lock_held", "active_elsewhere", "active_here", "lock_lost", "nomad_failed"] as const;
 export const NOMAD_AUTOSTART_HOLD_OUTCOME_VALUES = ["listening", "failed", "timeout", "cancelled"] as const;
 
 export interface AttributeDescriptor {
@@ -226,6 +229,7 @@ export const ATTRIBUTES: { readonly [K in AttributeName]: AttributeDescriptor } 
   "netwatch.nomad.autostart.trigger_to_scale_call.duration": { name: "netwatch.nomad.autostart.trigger_to_scale_call.duration", type: "double", description: "Seconds from the first matching packet (when its ring-buffer record was read) to the scale request being sent to Nomad.", requirement: "always" },
   "netwatch.nomad.autostart.trigger_to_ready.duration": { name: "netwatch.nomad.autostart.trigger_to_ready.duration", type: "double", description: "Seconds from the first matching packet to the group being ready (`wait_for`).", requirement: "always" },
   "netwatch.nomad.autostart.idle.duration": { name: "netwatch.nomad.autostart.idle.duration", type: "double", description: "Seconds without matching traffic and without open connections to the rule's ports before a sleep.", requirement: "always" },
+  "netwatch.nomad.autostart.deferral_reason": { name: "netwatch.nomad.autostart.deferral_reason", type: "string", description: "Why an idle group was not put to sleep yet, with the cluster deciding sleep: another agent holds the group's sleep lock (`lock_held`), another node's activity says active (`active_elsewhere`, vetoes during the grace included), traffic came here during the grace (`active_here`), the lock was lost while checking (`lock_lost`), or Nomad failed (`nomad_failed`).", requirement: "always", enum: NOMAD_AUTOSTART_DEFERRAL_REASON_VALUES },
   "netwatch.nomad.autostart.hold.outcome": { name: "netwatch.nomad.autostart.hold.outcome", type: "string", description: "How a SYN hold (`hold_syn`) ended: `listening` (a SYN found the woken task listening and passed), `failed` (the wake failed or wrote nothing; SYNs are refused again), `timeout` (nothing listened on this node within `wait_timeout`), `cancelled` (the agent stopped or reloaded).", requirement: "always", enum: NOMAD_AUTOSTART_HOLD_OUTCOME_VALUES },
   "netwatch.nomad.autostart.dry_run": { name: "netwatch.nomad.autostart.dry_run", type: "boolean", description: "True when the processor runs with `dry_run` and wrote nothing to Nomad.", requirement: "always" },
   "netwatch.nomad.eval_id": { name: "netwatch.nomad.eval_id", type: "string", description: "Id of the evaluation Nomad created for the scale or register request.", requirement: "always" },
@@ -367,6 +371,11 @@ export const METRICS: { readonly [K in MetricName]: MetricDescriptor } = {
     description: "Time from the first matching packet of a wake to the group being ready (`wait_for`: running or healthy allocations).",
     attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace"],
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+  },
+  "netwatch.nomad.autostart.sleep_deferrals": {
+    name: "netwatch.nomad.autostart.sleep_deferrals", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{deferral}", enabled: true,
+    description: "Looks at an idle group that did not put it to sleep, with the cluster deciding sleep (`cluster`): each is followed by another look a refresh period later. Steady `active_elsewhere` means another node still serves the group; steady `lock_held`, an agent holding the lock without finishing.",
+    attributes: ["netwatch.processor", "netwatch.nomad.autostart.rule", "netwatch.nomad.job", "netwatch.nomad.group", "netwatch.nomad.namespace", "netwatch.nomad.autostart.deferral_reason"],
   },
   "netwatch.nomad.autostart.held_syns": {
     name: "netwatch.nomad.autostart.held_syns", source: "nomad_autostart", instrument: "counter", valueType: "int", unit: "{syn}", enabled: true,

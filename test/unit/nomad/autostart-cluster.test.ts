@@ -92,6 +92,8 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
   }
 
   const count = (): number => d!.job('db')!.TaskGroups[0].Count;
+  const deferrals = (x: Agent, reason: string): number =>
+    x.tel.sum('netwatch.nomad.autostart.sleep_deferrals', { 'netwatch.nomad.autostart.deferral_reason': reason });
   const outcomes = (what: string): number =>
     agents.reduce((n, a) => n + a.tel.sum('netwatch.nomad.autostart.sleeps', { 'netwatch.nomad.autostart.outcome': what }), 0);
 
@@ -112,6 +114,8 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
       d!.requests().some((r) => r.method === 'PUT' && r.path === `/v1/var/${LOCK}` && 'lock-acquire' in r.query),
       'A looked, under the lock',
     );
+    assert.ok(deferrals(a, 'active_elsewhere') >= 1, 'each look of A found B active, and said so');
+    assert.equal(deferrals(b, 'active_elsewhere'), 0, 'B, active, never looked');
     await until(() => scaleDowns(d!).length === 1, 'the scale-down once B is idle too', 3000);
     await sleep(700);
     for (const x of agents) await x.rig.processor.settled();
@@ -190,6 +194,7 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
     await until(() => d!.variable(LOCK)?.Lock === null, 'the lock released', 1000);
     assert.equal(scaleDowns(d!).length, 0, 'vetoed');
     assert.equal(count(), 1);
+    assert.equal(deferrals(a, 'active_elsewhere'), 1, "the veto, as A's deferral");
     const vetoAt = d!.requests().find((r) => r.method === 'PUT' && r.path === `/v1/var/${activity('node-c')}` && r.at >= acquired)!.at;
     assert.ok(
       readsOfC().some((r) => r.at > vetoAt),
@@ -217,6 +222,7 @@ describe('nomad_autostart puts a group to sleep only when every node is idle', (
     // Only the last of A's tries can have got the lock (nobody else is there to veto): the ones before were refused.
     const tries = d!.requests().filter((r) => r.path === `/v1/var/${LOCK}` && 'lock-acquire' in r.query && (r.body as any).Items?.holder === 'node-a');
     assert.ok(tries.length >= 2, `tried while it was held, and again (${tries.length} tries)`);
+    assert.equal(deferrals(a, 'lock_held'), tries.length - 1, 'every refused try counted as lock_held');
     assert.deepEqual([...log!.at('warn'), ...log!.at('error')], []);
   });
 

@@ -11,6 +11,7 @@
 // Without the Variables (a 403, a Nomad before Variables or their locks, a listing that hides this
 // node's own variable) sleep falls back to each agent alone, reported once, and the cluster is
 // tried again after retry.max.
+import type { NOMAD_AUTOSTART_DEFERRAL_REASON_VALUES } from '../../../catalogue/generated';
 import type { NomadCall } from './advice';
 import { variablesPolicy, variablesRefused } from './advice';
 import type { ActivityPublisher } from './activity';
@@ -22,12 +23,15 @@ import type { FlowContext } from './context';
 import type { Target } from './target';
 import { ACTIVE, activityPath, itemKey, lockPath } from './variables';
 
+/** Why a look did not put the group to sleep (netwatch.nomad.autostart.deferral_reason). */
+export type DeferralReason = (typeof NOMAD_AUTOSTART_DEFERRAL_REASON_VALUES)[number];
+
 /** What the sleeper found. */
 export type ClusterVerdict =
   /** Idle on every node, checked twice `grace` apart: scale to 0 while holding `lock`, then release it. */
   | { readonly kind: 'idle'; readonly lock: SleeperLock }
   /** Not now: another agent holds the lock, a node is active, traffic came here, or Nomad failed. Look again later. */
-  | { readonly kind: 'not-now'; readonly why: string }
+  | { readonly kind: 'not-now'; readonly reason: DeferralReason; readonly why: string }
   /** The Variables cannot be used: decide as an agent alone. */
   | { readonly kind: 'alone' };
 
@@ -142,15 +146,16 @@ export class Cluster {
       lock = new SleeperLock(ctx, this, path, id, v.ModifyTime > 0 ? v.ModifyTime : Date.now() * 1e6);
       this.worked();
     } catch (e) {
-      if (e instanceof CallError && e.error.kind === 'conflict') return { kind: 'not-now', why: `another agent holds ${path}` };
+      if (e instanceof CallError && e.error.kind === 'conflict') return { kind: 'not-now', reason: 'lock_held', why: `another agent holds ${path}` };
       return this.failed(e, path);
     }
     try {
       let active = await this.activeNodes(t, lock);
+      let reason: DeferralReason = 'active_elsewhere';
       if (typeof active !== 'string' && active.length === 0) {
         await ctx.delay(ctx.cfg.cluster.grace_ms);
-        if (ctx.stopped || lock.lost) active = ['(lock lost)'];
-        else if (!idleHere()) active = ['this one'];
+        if (ctx.stopped || lock.lost) [active, reason] = [['(lock lost)'], 'lock_lost'];
+        else if (!idleHere()) [active, reason] = [['this one'], 'active_here'];
         else active = await this.activeNodes(t, lock);
       }
       if (typeof active === 'string') {
@@ -159,7 +164,7 @@ export class Cluster {
       }
       if (active.length > 0) {
         await lock.release();
-        return { kind: 'not-now', why: `active on ${active.join(', ')}` };
+        return { kind: 'not-now', reason, why: `active on ${active.join(', ')}` };
       }
       return { kind: 'idle', lock };
     } catch (e) {
@@ -205,7 +210,7 @@ export class Cluster {
         'warn',
         `Nomad ${err.kind === 'server' ? 'failed' : 'could not be reached'} (${err.message}); retrying with backoff (at most every ${formatMs(this.ctx.cfg.retry.max_ms)})`,
       );
-      return { kind: 'not-now', why: err.message };
+      return { kind: 'not-now', reason: 'nomad_failed', why: err.message };
     }
     this.unusable(e, e.call, path);
     return { kind: 'alone' };

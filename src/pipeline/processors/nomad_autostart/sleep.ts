@@ -94,6 +94,7 @@ export class Sleep {
         return this.sleep(t);
       case 'not-now':
         t.sleepNotBefore = now() + cluster.recheckMs(t);
+        if (t.woken) this.ctx.telemetry.sleepDeferred(t.woken.rule, v.reason);
         this.ctx.log.debug(`not putting ${t.label} to sleep now: ${v.why}`);
         return;
       case 'idle':

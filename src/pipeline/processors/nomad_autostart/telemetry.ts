@@ -7,6 +7,7 @@ import { type AttributeSource, HistogramTable, SumTable } from '../../aggregate'
 import { ATTR, EVENT, EVENTS, METRIC, METRICS, type EventName, type MetricName } from '../../../catalogue/generated';
 import type { ProcessorTelemetry } from '../../processor-telemetry';
 import { FAILED_OUTCOMES, type Outcome } from './outcomes';
+import type { DeferralReason } from './cluster';
 import type { CompiledRule, TriggerKind } from './rules';
 
 /** Attributes are built by the caller; the table keeps them for a new series. */
@@ -68,6 +69,7 @@ export class AutostartTelemetry {
     sum(METRIC.NOMAD_AUTOSTART_SLEEPS);
     sum(METRIC.NOMAD_AUTOSTART_SCALE_CALLS);
     sum(METRIC.NOMAD_AUTOSTART_HELD_SYNS);
+    sum(METRIC.NOMAD_AUTOSTART_SLEEP_DEFERRALS);
     histogram(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_SCALE_CALL_DURATION);
     histogram(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION);
     histogram(METRIC.NOMAD_AUTOSTART_SYN_HOLD_DURATION);
@@ -127,6 +129,13 @@ export class AutostartTelemetry {
 
   timeToReady(rule: CompiledRule, seconds: number): void {
     this.histograms.get(METRIC.NOMAD_AUTOSTART_TRIGGER_TO_READY_DURATION)!.record(rule.name, LAZY, () => this.targetAttrs(rule), seconds);
+  }
+
+  /** A look at an idle group of `rule` that did not put it to sleep, and why. */
+  sleepDeferred(rule: CompiledRule, reason: DeferralReason): void {
+    this.sums
+      .get(METRIC.NOMAD_AUTOSTART_SLEEP_DEFERRALS)!
+      .add(`${rule.name}\x1f${reason}`, LAZY, () => ({ ...this.targetAttrs(rule), [ATTR.NOMAD_AUTOSTART_DEFERRAL_REASON]: reason }), 1);
   }
 
   /** SYNs a hold of `rule` dropped since the last count. */
